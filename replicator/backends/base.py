@@ -1,0 +1,94 @@
+"""The one small interface every model backend implements (the generate and refine stages).
+
+A backend turns a Source into HTML and streams typed events while it works. It knows nothing of
+jobs, storage or HTTP routes: the pipeline consumes its events.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from ..errors import RefinementUnsupported
+from ..models import RenderResult, Score, Source, Usage
+
+FinishReason = Literal["stop", "length", "sensitive", "network_error", "tool_calls", "error"]
+
+
+@dataclass(frozen=True)
+class ThinkingDelta:
+    """A piece of the model's reasoning (shown live, never fed back to the model)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class AnswerDelta:
+    """A piece of the model's answer text, from which extract later pulls the HTML."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """Tokens used (and estimated cost) by one model call."""
+
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Finished:
+    """The answer is complete; ``reason`` is the provider's finish_reason (``length`` = truncated)."""
+
+    reason: FinishReason
+
+
+BackendEvent = ThinkingDelta | AnswerDelta | UsageReport | Finished
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    thinking: bool = True
+    temperature: float | None = None  # None: the backend's configured default
+    max_tokens: int | None = None
+    stack: str = "html-css"  # "html-css" or "html-tailwind": what the generated page may use
+    mode: Literal["static", "interactive"] = "interactive"
+
+
+@dataclass(frozen=True)
+class RefineRequest:
+    """Everything a refinement round sees: source, current render, its score, the current HTML."""
+
+    source: Source
+    render: RenderResult
+    score: Score  # carries the heatmap PNG and the ranked discrepancies
+    current_html: str
+    round: int  # 1 for the first refinement round
+    # For recordings: the key state to concentrate on (the worst-scoring one), or None.
+    focus_state: int | None = None
+
+
+class Backend(abc.ABC):
+    """A model backend. Implementations: ``local`` (embedded default) and ``glm`` (GLM-4.5V)."""
+
+    name: ClassVar[str]
+    can_refine: ClassVar[bool] = False
+    # Whether the backend can take a recording's video itself (else it gets key states as images).
+    accepts_video: ClassVar[bool] = False
+
+    @abc.abstractmethod
+    def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
+        """Stream the events of one generation. Ends with a ``Finished`` event."""
+
+    def refine(self, request: RefineRequest, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
+        """Stream a revised page's events. Backends that cannot refine keep this default."""
+        raise RefinementUnsupported(f"The {self.name} backend cannot refine a page.")
+
+    async def check(self) -> str:
+        """Raise a ReplicatorError if the backend cannot work now; else a one-line status."""
+        return "ok"
+
+    async def aclose(self) -> None:
+        """Release what the backend holds (HTTP clients, model sessions)."""

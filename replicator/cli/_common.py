@@ -1,0 +1,21 @@
+"""What every command shares: building Settings at the edge, the consoles."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from ..config import Settings
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment and .env, with command-line overrides (None means unset)."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def stdout_console() -> Console:
+    return Console()
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True)

@@ -1,0 +1,5 @@
+"""replicator convert (issue 7)."""
+
+from __future__ import annotations
+
+from . import app  # noqa: F401

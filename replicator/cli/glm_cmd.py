@@ -1,0 +1,5 @@
+"""replicator fake-glm (issue 4)."""
+
+from __future__ import annotations
+
+from . import app  # noqa: F401

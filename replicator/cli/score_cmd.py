@@ -1,0 +1,5 @@
+"""replicator score (issue 3)."""
+
+from __future__ import annotations
+
+from . import app  # noqa: F401

@@ -1,0 +1,115 @@
+"""Text found in a screenshot, by RapidOCR's PP-OCR ONNX models (they ship inside the wheel).
+
+Shared by the scorer (reference text blocks) and the local backend (the page's real text).
+Blocking: call ``read`` from a worker thread (``aread`` does that for you).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .models import Box
+
+log = logging.getLogger(__name__)
+
+# PP-OCR's detector scales an image so that its long side is at most this many pixels; a tall page
+# would shrink its text below legibility, so tall images are read in overlapping horizontal bands.
+_MAX_BAND_HEIGHT = 1600
+_BAND_OVERLAP = 120
+
+
+@dataclass(frozen=True)
+class OcrLine:
+    """One line of text as OCR read it, with its bounding box in image pixels."""
+
+    text: str
+    box: Box
+    confidence: float
+
+
+def _to_rgb_array(image: bytes | Image.Image | np.ndarray) -> np.ndarray:
+    if isinstance(image, np.ndarray):
+        return image
+    if isinstance(image, bytes):
+        image = Image.open(io.BytesIO(image))
+    return np.asarray(image.convert("RGB"))
+
+
+class OcrEngine:
+    """A loaded RapidOCR model. Thread-safe; one per process is enough (see ``shared``)."""
+
+    _shared: OcrEngine | None = None
+    _shared_lock = threading.Lock()
+
+    def __init__(self) -> None:
+        from rapidocr_onnxruntime import RapidOCR
+
+        # Angle classification is off: screenshots of web pages are upright.
+        self._engine = RapidOCR(use_cls=False, print_verbose=False)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> OcrEngine:
+        """The process-wide engine, loaded on first use (model load is about a quarter second)."""
+        with cls._shared_lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def read(self, image: bytes | Image.Image | np.ndarray, *, min_confidence: float = 0.5) -> list[OcrLine]:
+        """All text lines in ``image`` (RGB), top to bottom, left to right."""
+        rgb = _to_rgb_array(image)
+        height = rgb.shape[0]
+        if height <= _MAX_BAND_HEIGHT:
+            lines = self._read_band(rgb, 0, min_confidence)
+        else:
+            lines = []
+            step = _MAX_BAND_HEIGHT - _BAND_OVERLAP
+            top = 0
+            while top < height:
+                band = rgb[top : top + _MAX_BAND_HEIGHT]
+                last = top + _MAX_BAND_HEIGHT >= height
+                for line in self._read_band(band, top, min_confidence):
+                    # A line cut by the band's lower edge is read whole by the next band; a line
+                    # inside the overlap is read twice: keep the first copy.
+                    if not last and line.box.bottom > top + _MAX_BAND_HEIGHT - 6:
+                        continue
+                    if any(_same_line(line, kept) for kept in lines):
+                        continue
+                    lines.append(line)
+                if last:
+                    break
+                top += step
+        lines.sort(key=lambda ln: (round(ln.box.y / 4), ln.box.x))
+        return lines
+
+    async def aread(self, image: bytes | Image.Image | np.ndarray, *, min_confidence: float = 0.5) -> list[OcrLine]:
+        return await asyncio.to_thread(self.read, image, min_confidence=min_confidence)
+
+    def _read_band(self, rgb: np.ndarray, offset_y: int, min_confidence: float) -> list[OcrLine]:
+        # RapidOCR expects BGR like OpenCV.
+        bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+        with self._lock:
+            result, _elapsed = self._engine(bgr, use_cls=False)
+        lines: list[OcrLine] = []
+        for quad, text, confidence in result or []:
+            text = str(text).strip()
+            if not text or float(confidence) < min_confidence:
+                continue
+            xs = [float(p[0]) for p in quad]
+            ys = [float(p[1]) for p in quad]
+            box = Box(min(xs), min(ys) + offset_y, max(xs) - min(xs), max(ys) - min(ys))
+            lines.append(OcrLine(text=text, box=box, confidence=float(confidence)))
+        return lines
+
+
+def _same_line(a: OcrLine, b: OcrLine) -> bool:
+    overlap = a.box.intersection(b.box)
+    return overlap > 0.5 * min(a.box.area, b.box.area)

@@ -1,0 +1,323 @@
+"""The one pipeline every entry point drives: generate -> extract -> sanitize -> render -> score
+-> refine rounds -> result. (Intake happens before: ``intake.load_source`` makes the Source.)
+
+The pipeline knows nothing of jobs or HTTP. It reports progress through an event sink and, when
+given a StageStore, stores each stage's output as soon as it exists and reuses a stored model answer
+instead of paying for a second generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol
+
+from .backends.base import (
+    AnswerDelta,
+    Backend,
+    BackendEvent,
+    Finished,
+    GenerateOptions,
+    RefineRequest,
+    ThinkingDelta,
+    UsageReport,
+)
+from .errors import ExtractionError, ProviderError, RenderError
+from .extract import extract_html
+from .models import Candidate, Extraction, Page, RenderResult, Result, Score, Source, Usage, Viewport
+from .ocr import OcrEngine
+from .sanitize import Sanitizer
+from .score import ReferenceAnalysis, analyze_reference, score_against_source
+
+log = logging.getLogger(__name__)
+
+
+class Renderer(Protocol):
+    """What the pipeline needs of the browser: HTML at a viewport -> screenshot and DOM boxes."""
+
+    async def render(self, html: str, viewport: Viewport) -> RenderResult: ...
+
+
+class StageStore(Protocol):
+    """Where stage outputs are kept as they are produced (the job's artifact folder)."""
+
+    def load(self, name: str) -> bytes | None: ...
+
+    def save(self, name: str, data: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class PipelineEvent:
+    """Progress: ``stage`` changes, ``thinking``/``answer`` text, ``usage``, ``candidate`` scores."""
+
+    kind: Literal["stage", "thinking", "answer", "usage", "candidate", "note"]
+    data: dict[str, Any]
+
+
+EventSink = Callable[[PipelineEvent], Awaitable[None] | None]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    refine_rounds: int = 1
+    target_score: float = 90.0
+    mode: Literal["static", "interactive"] = "interactive"
+    viewport: Viewport | None = None  # None: from the source
+    thinking: bool = True
+    stack: str = "html-css"
+
+    def generate_options(self) -> GenerateOptions:
+        return GenerateOptions(thinking=self.thinking, stack=self.stack, mode=self.mode)
+
+
+@dataclass
+class _Timings:
+    ms: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def measure(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.ms[stage] = self.ms.get(stage, 0.0) + (time.perf_counter() - start) * 1000
+
+
+@dataclass(frozen=True)
+class _Answer:
+    text: str
+    finish_reason: str
+    usage: Usage
+
+
+class Pipeline:
+    """Runs sources through the stages with one backend, one renderer and one OCR engine."""
+
+    def __init__(
+        self,
+        *,
+        backend: Backend,
+        renderer: Renderer,
+        sanitizer: Sanitizer,
+        ocr: OcrEngine | None = None,
+    ) -> None:
+        self.backend = backend
+        self.renderer = renderer
+        self.sanitizer = sanitizer
+        self.ocr = ocr or OcrEngine.shared()
+
+    async def run(
+        self,
+        source: Source,
+        options: RunOptions,
+        *,
+        events: EventSink | None = None,
+        store: StageStore | None = None,
+    ) -> Result:
+        timings = _Timings()
+        emit = _emitter(events)
+        viewport = options.viewport or source.viewport
+
+        await emit("stage", stage="analyze")
+        with timings.measure("analyze"):
+            reference = await self.reference_for(source, store)
+
+        await emit("stage", stage="generate", round=0)
+        with timings.measure("generate"):
+            answer = await self._answer(
+                0, self.backend.generate(source, options.generate_options()), store, emit
+            )
+        usage = answer.usage
+        best = await self._candidate(0, answer, source, reference, viewport, options, store, emit, timings)
+        candidates = [best]
+
+        rounds_left = options.refine_rounds if self.backend.can_refine else 0
+        if options.refine_rounds and not self.backend.can_refine:
+            await emit("note", message=f"The {self.backend.name} backend cannot refine; refinement skipped.")
+        round_no = 0
+        while rounds_left > 0 and best.score.overall < options.target_score:
+            round_no += 1
+            rounds_left -= 1
+            await emit("stage", stage="refine", round=round_no)
+            request = RefineRequest(
+                source=source,
+                render=best.render,
+                score=best.score,
+                current_html=best.page.html,
+                round=round_no,
+                focus_state=_worst_state(best),
+            )
+            try:
+                with timings.measure("refine"):
+                    answer = await self._answer(
+                        round_no, self.backend.refine(request, options.generate_options()), store, emit
+                    )
+                usage = usage + answer.usage
+                candidate = await self._candidate(
+                    round_no, answer, source, reference, viewport, options, store, emit, timings
+                )
+            except (ExtractionError, RenderError, ProviderError) as exc:
+                # A failed refinement round never loses the candidate we already have.
+                log.warning("refinement round %d failed: %s", round_no, exc)
+                await emit("note", message=f"Refinement round {round_no} failed: {exc}", round=round_no)
+                break
+            candidates.append(candidate)
+            if candidate.score.overall > best.score.overall:
+                best = candidate
+
+        await emit("stage", stage="done", best_round=best.round)
+        return Result(
+            source=source,
+            best=best,
+            candidates=tuple(candidates),
+            timings_ms={k: round(v, 1) for k, v in timings.ms.items()},
+            usage=usage,
+            backend=self.backend.name,
+        )
+
+    async def reference_for(self, source: Source, store: StageStore | None = None) -> ReferenceAnalysis:
+        """The source's reference analysis (OCR, background, grid), computed once and stored."""
+        cached = store.load("reference.bin") if store else None
+        if cached is not None:
+            return ReferenceAnalysis.from_bytes(cached)
+        reference = await asyncio.to_thread(analyze_reference, source.png, ocr=self.ocr)
+        if store:
+            store.save("reference.bin", reference.to_bytes())
+        return reference
+
+    async def _answer(
+        self,
+        round_no: int,
+        stream: AsyncIterator[BackendEvent],
+        store: StageStore | None,
+        emit: Callable[..., Awaitable[None]],
+    ) -> _Answer:
+        """The model's raw answer for a round: from the store if kept, else streamed and kept."""
+        name = f"answer-{round_no}.json"
+        kept = store.load(name) if store else None
+        if kept is not None:
+            data = json.loads(kept)
+            await emit("note", message="Reusing the stored model answer (no new model call).", round=round_no)
+            await _close_stream(stream)
+            return _Answer(data["text"], data["finish_reason"], Usage(**data["usage"]))
+        parts: list[str] = []
+        usage = Usage()
+        finish_reason = "stop"
+        async for event in stream:
+            if isinstance(event, AnswerDelta):
+                parts.append(event.text)
+                await emit("answer", text=event.text, round=round_no)
+            elif isinstance(event, ThinkingDelta):
+                await emit("thinking", text=event.text, round=round_no)
+            elif isinstance(event, UsageReport):
+                usage = usage + event.usage
+                await emit(
+                    "usage",
+                    round=round_no,
+                    prompt_tokens=event.usage.prompt_tokens,
+                    completion_tokens=event.usage.completion_tokens,
+                    cost_usd=event.usage.cost_usd,
+                )
+            elif isinstance(event, Finished):
+                finish_reason = event.reason
+        answer = _Answer("".join(parts), finish_reason, usage)
+        if store:
+            store.save(
+                name,
+                json.dumps(
+                    {
+                        "text": answer.text,
+                        "finish_reason": answer.finish_reason,
+                        "usage": {
+                            "prompt_tokens": usage.prompt_tokens,
+                            "completion_tokens": usage.completion_tokens,
+                            "cost_usd": usage.cost_usd,
+                        },
+                    }
+                ).encode(),
+            )
+        return answer
+
+    async def _candidate(
+        self,
+        round_no: int,
+        answer: _Answer,
+        source: Source,
+        reference: ReferenceAnalysis,
+        viewport: Viewport,
+        options: RunOptions,
+        store: StageStore | None,
+        emit: Callable[..., Awaitable[None]],
+        timings: _Timings,
+    ) -> Candidate:
+        await emit("stage", stage="extract", round=round_no)
+        with timings.measure("extract"):
+            extraction: Extraction = extract_html(answer.text, finish_reason=answer.finish_reason)
+        if extraction.truncated:
+            await emit("note", message="The model's answer was cut off; using what arrived.", round=round_no)
+
+        await emit("stage", stage="sanitize", round=round_no)
+        with timings.measure("sanitize"):
+            page: Page = await asyncio.to_thread(self.sanitizer.sanitize, extraction.html, options.mode)
+        if store:
+            store.save(f"page-{round_no}.html", page.html.encode())
+
+        await emit("stage", stage="render", round=round_no)
+        with timings.measure("render"):
+            render = await self.renderer.render(page.html, viewport)
+        if store:
+            store.save(f"render-{round_no}.png", render.png)
+
+        await emit("stage", stage="score", round=round_no)
+        with timings.measure("score"):
+            score: Score = await asyncio.to_thread(score_against_source, reference, render)
+        if store:
+            store.save(f"diff-{round_no}.png", score.heatmap_png)
+
+        candidate = Candidate(round=round_no, extraction=extraction, page=page, render=render, score=score)
+        if source.kind == "recording" and source.states:
+            from .recording.verify import verify_interactions
+
+            await emit("stage", stage="interactions", round=round_no)
+            with timings.measure("interactions"):
+                report = await verify_interactions(self.renderer, page.html, source, viewport, ocr=self.ocr)
+            candidate = replace(candidate, interactions=report)
+
+        await emit(
+            "candidate",
+            round=round_no,
+            score=score.breakdown(),
+            interactions=candidate.interactions.to_dict() if candidate.interactions else None,
+            truncated=extraction.truncated,
+        )
+        return candidate
+
+
+def _worst_state(candidate: Candidate) -> int | None:
+    report = candidate.interactions
+    if report is None or not report.states:
+        return None
+    worst = min(report.states, key=lambda s: (s.reached, s.score.overall if s.score else 0.0))
+    return worst.index
+
+
+async def _close_stream(stream: AsyncIterator[BackendEvent]) -> None:
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
+def _emitter(sink: EventSink | None) -> Callable[..., Awaitable[None]]:
+    async def emit(kind: str, **data: Any) -> None:
+        if sink is None:
+            return
+        outcome = sink(PipelineEvent(kind, data))  # type: ignore[arg-type]
+        if outcome is not None:
+            await outcome
+
+    return emit
