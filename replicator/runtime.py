@@ -1,0 +1,81 @@
+"""The central object: settings plus the long-lived resources every entry point shares.
+
+Built once at the edge (the CLI command, the app's lifespan) and handed to everything else:
+the sealed browser pool, the sanitizer with its local asset library, the OCR engine and the model
+backends (created on first use, closed on the way out).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import TracebackType
+
+from .backends import Backend, create_backend
+from .config import Settings
+from .ocr import OcrEngine
+from .pipeline import Pipeline
+from .render import SealedBrowserPool
+from .sanitize import Sanitizer
+
+
+class Runtime:
+    """Owns the browser pool, sanitizer, OCR engine and backends; use as ``async with``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        renderer: SealedBrowserPool | None = None,
+        backends: dict[str, Backend] | None = None,
+        ocr: OcrEngine | None = None,
+    ) -> None:
+        self.settings = settings
+        self._owns_renderer = renderer is None
+        self.renderer = renderer or SealedBrowserPool(settings)
+        self.sanitizer = Sanitizer.from_settings(settings)
+        self._ocr = ocr
+        self._backends: dict[str, Backend] = dict(backends or {})
+        self._injected = set(self._backends)
+        self._lock = asyncio.Lock()
+
+    @property
+    def ocr(self) -> OcrEngine:
+        if self._ocr is None:
+            self._ocr = OcrEngine.shared()
+        return self._ocr
+
+    async def backend(self, name: str | None = None) -> Backend:
+        """The backend called ``name`` (default: the configured one), created on first use."""
+        name = name or self.settings.backend
+        async with self._lock:
+            if name not in self._backends:
+                self._backends[name] = create_backend(name, self.settings)
+            return self._backends[name]
+
+    async def pipeline(self, backend_name: str | None = None) -> Pipeline:
+        return Pipeline(
+            backend=await self.backend(backend_name),
+            renderer=self.renderer,
+            sanitizer=self.sanitizer,
+            ocr=self.ocr,
+        )
+
+    async def start(self) -> None:
+        if self._owns_renderer:
+            await self.renderer.start()
+
+    async def close(self) -> None:
+        for name, backend in list(self._backends.items()):
+            if name not in self._injected:
+                await backend.aclose()
+        if self._owns_renderer:
+            await self.renderer.close()
+
+    async def __aenter__(self) -> Runtime:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
