@@ -70,7 +70,9 @@ class Settings(BaseSettings):
     target_score: float = Field(90.0, ge=0, le=100, description="Stop refining once a candidate scores this.")
     viewport_width: int = Field(1280, ge=200, le=4096, description="Default viewport width in CSS pixels.")
     viewport_height: int = Field(800, ge=200, le=4096, description="Default viewport height in CSS pixels.")
-    web_dir: Path = Field(default_factory=_default_web_dir, description="Templates and static files of the UI.")
+    web_dir: Path = Field(
+        default_factory=_default_web_dir, description="Templates and static files of the UI."
+    )
     assets_dir: Path = Field(
         PROJECT_DIR / "node_modules",
         description="npm-installed copies of well-known CDN assets (Tailwind, Font Awesome, ...).",
@@ -81,9 +83,15 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, gt=0, description="Largest accepted image, in pixels.")
     max_video_seconds: float = Field(180.0, gt=0, description="Longest accepted recording, in seconds.")
     max_video_pixels: int = Field(3840 * 2160, gt=0, description="Largest accepted video frame, in pixels.")
-    max_video_streams: int = Field(4, ge=1, description="Most streams (video, audio, ...) a recording may carry.")
-    max_key_states: int = Field(12, ge=1, le=50, description="Most distinct screen states kept per recording.")
-    video_decode_timeout_s: float = Field(90.0, gt=0, description="Deadline for probing and decoding a video.")
+    max_video_streams: int = Field(
+        4, ge=1, description="Most streams (video, audio, ...) a recording may carry."
+    )
+    max_key_states: int = Field(
+        12, ge=1, le=50, description="Most distinct screen states kept per recording."
+    )
+    video_decode_timeout_s: float = Field(
+        90.0, gt=0, description="Deadline for probing and decoding a video."
+    )
 
     # --- render --------------------------------------------------------------------------------
     chromium_path: Path | None = Field(
@@ -118,11 +126,15 @@ class Settings(BaseSettings):
     glm_max_tokens: int = Field(16384, ge=256, description="Most tokens per answer (thinking included).")
     glm_connect_timeout_s: float = Field(10.0, gt=0, description="Connect timeout to the provider.")
     glm_read_timeout_s: float = Field(120.0, gt=0, description="Longest silence between streamed bytes.")
-    glm_deadline_s: float = Field(600.0, gt=0, description="Overall deadline for one model call, retries included.")
+    glm_deadline_s: float = Field(
+        600.0, gt=0, description="Overall deadline for one model call, retries included."
+    )
     glm_max_retries: int = Field(4, ge=0, le=10, description="Retries of retryable provider errors.")
     glm_concurrency: int = Field(2, ge=1, le=32, description="Model requests in flight at once.")
     glm_price_input_per_mtok: float = Field(0.6, ge=0, description="USD per million input tokens (estimate).")
-    glm_price_output_per_mtok: float = Field(1.8, ge=0, description="USD per million output tokens (estimate).")
+    glm_price_output_per_mtok: float = Field(
+        1.8, ge=0, description="USD per million output tokens (estimate)."
+    )
 
     # --- service -------------------------------------------------------------------------------
     host: str = Field("127.0.0.1", description="Address `replicator serve` binds to.")

@@ -95,9 +95,14 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
                 raise CorruptInput(f"The image is only {width}x{height} pixels; nothing to replicate.")
             image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise CorruptInput("The image could not be decoded: the file is damaged or not really an image.") from exc
+        raise CorruptInput(
+            "The image could not be decoded: the file is damaged or not really an image."
+        ) from exc
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        raise InputTooLarge("The image is too large to decode safely.") from exc
+        raise InputTooLarge(
+            f"The image is far larger than the limit of {max_pixels:,} pixels (REPLICATOR_MAX_IMAGE_PIXELS); "
+            "it was not decoded."
+        ) from exc
     image = ImageOps.exif_transpose(image) or image
     return flatten_to_rgb(image)
 

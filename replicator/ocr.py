@@ -90,7 +90,9 @@ class OcrEngine:
         lines.sort(key=lambda ln: (round(ln.box.y / 4), ln.box.x))
         return lines
 
-    async def aread(self, image: bytes | Image.Image | np.ndarray, *, min_confidence: float = 0.5) -> list[OcrLine]:
+    async def aread(
+        self, image: bytes | Image.Image | np.ndarray, *, min_confidence: float = 0.5
+    ) -> list[OcrLine]:
         return await asyncio.to_thread(self.read, image, min_confidence=min_confidence)
 
     def _read_band(self, rgb: np.ndarray, offset_y: int, min_confidence: float) -> list[OcrLine]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import click
 import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
@@ -21,25 +20,26 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-class ReplicatorCliError(click.ClickException):
-    """A ReplicatorError shown the way click shows its own errors."""
-
-    def __init__(self, error: ReplicatorError) -> None:
-        super().__init__(f"{error.message} [{error.code}]")
-        self.exit_code = EXIT_USAGE if isinstance(error, InputError | ConfigurationError) else EXIT_FAILED
+def exit_code_for(error: ReplicatorError) -> int:
+    return EXIT_USAGE if isinstance(error, InputError | ConfigurationError) else EXIT_FAILED
 
 
 class ReplicatorGroup(TyperGroup):
-    def invoke(self, ctx: click.Context) -> Any:
+    """Turns ReplicatorErrors and invalid settings into one line on stderr and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except ReplicatorError as exc:
-            raise ReplicatorCliError(exc) from exc
+            typer.echo(f"Error: {exc.message} [{exc.code}]", err=True)
+            raise typer.Exit(exit_code_for(exc)) from exc
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc']) or 'value'}: {err['msg']}" for err in exc.errors()
+                f"REPLICATOR_{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+                for err in exc.errors()
             )
-            raise click.UsageError(f"Invalid setting: {problems}") from exc
+            typer.echo(f"Error: invalid setting: {problems}", err=True)
+            raise typer.Exit(EXIT_USAGE) from exc
 
 
 app = typer.Typer(
