@@ -1,0 +1,145 @@
+"""Design checks: does an implementation (HTML or a screenshot of it) still match the design?
+
+One implementation shared by ``replicator check`` and ``POST /api/v1/checks``. HTML is sanitized
+(static mode: a check never runs the implementation's scripts), rendered at the design's viewport by
+the runtime's sealed browser pool and scored against the design with the pipeline's own scorer; a
+screenshot is scored against the design directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .errors import InputError
+from .intake import image_source, sniff_media_type
+from .models import Score, Source, Viewport
+
+if TYPE_CHECKING:
+    from .runtime import Runtime
+
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+TOP_DISCREPANCIES = 10
+
+
+@dataclass(frozen=True)
+class CheckTarget:
+    """The implementation under check: HTML text (with an optional asset folder) or a screenshot."""
+
+    kind: Literal["html", "screenshot"]
+    html: str = ""
+    # Local assets (CSS, images, fonts) the page may load: served from this folder only.
+    base_dir: Path | None = None
+    image: bytes = b""
+    label: str = ""  # how the user named it (a path), for messages and reports
+
+    @classmethod
+    def from_html(cls, html: str, *, base_dir: Path | None = None, label: str = "") -> CheckTarget:
+        return cls(kind="html", html=html, base_dir=base_dir, label=label)
+
+    @classmethod
+    def from_screenshot(cls, data: bytes, *, label: str = "") -> CheckTarget:
+        return cls(kind="screenshot", image=data, label=label)
+
+    @classmethod
+    def from_path(cls, path: Path) -> CheckTarget:
+        """An HTML file, a folder holding ``index.html``, or a PNG/JPEG/WebP screenshot."""
+        label = str(path)
+        if path.is_dir():
+            index = path / "index.html"
+            if not index.is_file():
+                raise InputError(f"{path} is a folder without an index.html; point at the HTML file itself.")
+            return cls.from_html(_read_text(index), base_dir=path.resolve(), label=label)
+        if not path.is_file():
+            raise InputError(f"{path} does not exist.")
+        with path.open("rb") as fh:
+            head = fh.read(64)
+        if sniff_media_type(head) is not None or path.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"):
+            return cls.from_screenshot(path.read_bytes(), label=label)
+        if path.suffix.lower() in HTML_SUFFIXES or _looks_like_html(head):
+            # Assets referenced relative to the file load from its folder, as they would in a browser.
+            return cls.from_html(_read_text(path), base_dir=path.parent.resolve(), label=label)
+        raise InputError(
+            f"{path} is neither an HTML file nor a PNG/JPEG/WebP screenshot; "
+            "the implementation must be one of those (or a folder with an index.html)."
+        )
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict: the score against the design, and whether it reaches the threshold."""
+
+    passed: bool
+    threshold: float
+    score: Score
+    viewport: Viewport
+    render_png: bytes = b""  # the implementation as the renderer saw it (or the screenshot given)
+    elapsed_ms: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "threshold": self.threshold,
+            "score": self.score.breakdown(),
+            "discrepancies": [
+                {"kind": d.kind, "message": d.message, "weight": round(d.weight, 3)}
+                for d in self.score.discrepancies[:TOP_DISCREPANCIES]
+            ],
+        }
+
+
+async def run_check(
+    runtime: Runtime,
+    design: Source,
+    implementation: CheckTarget,
+    *,
+    threshold: float,
+    viewport: Viewport | None = None,
+) -> CheckResult:
+    """Score ``implementation`` against ``design``; passed when the overall score >= ``threshold``."""
+    from .score import analyze_reference, score_against_source, score_screenshots
+
+    if not 0.0 <= threshold <= 100.0:
+        raise InputError(f"The threshold must be a score between 0 and 100, not {threshold:g}.")
+    started = time.perf_counter()
+    viewport = viewport or design.viewport
+    if implementation.kind == "screenshot":
+        candidate = await asyncio.to_thread(
+            image_source, implementation.image, runtime.settings
+        )  # validates and normalizes the upload like any other image
+        score = await asyncio.to_thread(score_screenshots, design.png, candidate.png, ocr=runtime.ocr)
+        render_png = candidate.png
+    else:
+        page = await asyncio.to_thread(runtime.sanitizer.sanitize, implementation.html, "static")
+        # Analysis (OCR of the design) and the render are independent: run them side by side.
+        reference, render = await asyncio.gather(
+            asyncio.to_thread(analyze_reference, design.png, ocr=runtime.ocr),
+            runtime.renderer.render(page.html, viewport, base_dir=implementation.base_dir),
+        )
+        score = await asyncio.to_thread(score_against_source, reference, render)
+        render_png = render.png
+    return CheckResult(
+        passed=score.overall >= threshold,
+        threshold=threshold,
+        score=score,
+        viewport=viewport,
+        render_png=render_png,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+
+
+def _read_text(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Old pages in legacy encodings: keep every byte readable rather than refusing the check.
+        return data.decode("latin-1")
+
+
+def _looks_like_html(head: bytes) -> bool:
+    text = head.lstrip().lower()
+    return text.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<div", b"<!--"))
