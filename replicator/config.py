@@ -97,6 +97,10 @@ class Settings(BaseSettings):
     chromium_path: Path | None = Field(
         None, description="Chromium/Chrome executable; auto-detected (`/usr/bin/chromium` first) when unset."
     )
+    chromium_sandbox: bool | None = Field(
+        None,
+        description="Chromium's own sandbox: unset means on, except when running as root (where it cannot run).",
+    )
     render_timeout_s: float = Field(15.0, gt=0, description="Deadline for one render; a hung page is killed.")
     render_max_height: int = Field(10_000, ge=200, description="Screenshots are clamped to this height (px).")
     render_concurrency: int = Field(2, ge=1, le=16, description="Renders in flight at once.")
