@@ -152,7 +152,7 @@ def _is_media(path: Path) -> bool:
 
 def read_manifest(path: Path) -> list[_Found]:
     """Items of a CSV (header row) or JSON Lines manifest; relative paths start at its folder."""
-    rows = list(_manifest_rows(path))
+    rows = list(manifest_rows(path))
     if not rows:
         raise InputError(f"The manifest {path} lists no items.")
     items = []
@@ -161,7 +161,8 @@ def read_manifest(path: Path) -> list[_Found]:
     return items
 
 
-def _manifest_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+def manifest_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, row) of a CSV manifest with a header row, or of a JSON Lines manifest."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

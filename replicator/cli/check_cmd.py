@@ -1,5 +1,339 @@
-"""replicator check (issue 7)."""
+"""``replicator check DESIGN IMPLEMENTATION``: does the page still match the design? (CI gate)
+
+Runs locally through ``replicator.check.run_check`` or, with ``--server``, through a running
+service's ``POST /api/v1/checks``; the output and exit codes are the same either way.
+"""
 
 from __future__ import annotations
 
-from . import app  # noqa: F401
+import asyncio
+import json
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from ..batch.inputs import manifest_rows, parse_viewport, safe_name
+from ..config import Settings
+from ..errors import InputError, ReplicatorError
+from ..models import Viewport
+from . import EXIT_FAILED, app
+from ._common import load_settings, stdout_console
+from .check_remote import RemoteChecker
+
+SHOWN_DISCREPANCIES = 5
+
+
+@dataclass(frozen=True)
+class CheckPair:
+    name: str
+    design: Path
+    implementation: Path
+    threshold: float
+    viewport: Viewport | None = None
+
+
+@dataclass
+class PairOutcome:
+    """One pair's verdict (``result`` as CheckResult.to_dict()) or the error that stopped it."""
+
+    pair: CheckPair
+    result: dict[str, Any] | None = None
+    heatmap: bytes = b""
+    error: dict[str, str] | None = None
+    elapsed_s: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.result is not None and bool(self.result["passed"])
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": self.pair.name,
+            "design": str(self.pair.design),
+            "implementation": str(self.pair.implementation),
+        }
+        if self.result is not None:
+            body.update(self.result)
+        else:
+            body.update({"passed": False, "threshold": self.pair.threshold, "error": self.error})
+        return body
+
+
+@app.command("check")
+def check(
+    design: Path | None = typer.Argument(
+        None, metavar="DESIGN", help="The design: a PNG, JPEG or WebP screenshot."
+    ),
+    implementation: Path | None = typer.Argument(
+        None, metavar="IMPLEMENTATION", help="An HTML file, a folder with an index.html, or a screenshot."
+    ),
+    min_score: float = typer.Option(
+        0.0, "--min-score", min=0, max=100, help="Fail (exit 1) when the score is below this; 0 only reports."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    junit: Path | None = typer.Option(None, "--junit", metavar="FILE", help="Write a JUnit XML report."),
+    diff: Path | None = typer.Option(
+        None, "--diff", metavar="FILE", help="Write the heatmap PNG (with --manifest: a folder of them)."
+    ),
+    manifest: Path | None = typer.Option(
+        None, "--manifest", metavar="FILE", help="Check many pairs: CSV or JSONL with design, implementation."
+    ),
+    viewport: str | None = typer.Option(
+        None, "--viewport", help="Render at WIDTHxHEIGHT, not the design's size."
+    ),
+    server: str | None = typer.Option(
+        None, "--server", metavar="URL", help="Check through a running service instead of locally."
+    ),
+    token: str | None = typer.Option(
+        None, "--token", envvar="REPLICATOR_API_TOKEN", help="Bearer token for --server.", show_envvar=True
+    ),
+) -> None:
+    """Score an implementation against its design; exit 1 when it falls below --min-score."""
+    size = parse_viewport(viewport, where="--viewport") if viewport else None
+    if manifest is not None:
+        if design is not None or implementation is not None:
+            raise typer.BadParameter(
+                "give DESIGN IMPLEMENTATION or --manifest, not both", param_hint="--manifest"
+            )
+        pairs = read_check_manifest(manifest, default_threshold=min_score, viewport=size)
+    elif design is None or implementation is None:
+        raise typer.BadParameter("give DESIGN and IMPLEMENTATION (or --manifest FILE)", param_hint="DESIGN")
+    else:
+        for path in (design, implementation):
+            if not path.exists():
+                raise InputError(f"{path} does not exist.")
+        name = f"{design.name} vs {implementation.name}"
+        pairs = [CheckPair(name, design, implementation, min_score, size)]
+    settings = load_settings()
+    single = manifest is None
+    outcomes = asyncio.run(
+        _run_pairs(
+            settings, pairs, server=server, token=token, raise_errors=single, heatmaps=diff is not None
+        )
+    )
+
+    console = stdout_console()
+    if as_json:
+        payload: Any = outcomes[0].to_dict() if single else _manifest_json(outcomes)
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        for outcome in outcomes:
+            print_outcome(console, outcome)
+        if not single:
+            passed = sum(o.passed for o in outcomes)
+            console.print(f"{passed} of {len(outcomes)} checks passed.", highlight=False)
+    if junit is not None:
+        write_junit(junit, outcomes)
+    if diff is not None:
+        _write_heatmaps(diff, outcomes, single=single)
+    raise typer.Exit(0 if all(o.passed for o in outcomes) else EXIT_FAILED)
+
+
+def read_check_manifest(
+    path: Path, *, default_threshold: float, viewport: Viewport | None
+) -> list[CheckPair]:
+    """Pairs from a CSV/JSONL manifest: design, implementation, optional name, min_score, viewport."""
+    known = {"design", "implementation", "name", "min_score", "viewport"}
+    pairs: list[CheckPair] = []
+    for line_no, row in manifest_rows(path):
+        where = f"{path}, line {line_no}"
+        unknown = sorted(set(row) - known)
+        if unknown:
+            raise InputError(
+                f"{where}: unknown column {', '.join(unknown)} (known: {', '.join(sorted(known))})."
+            )
+        if not row.get("design") or not row.get("implementation"):
+            raise InputError(f"{where}: each line needs a design and an implementation.")
+        design, impl = (_relative_to(path, str(row[k])) for k in ("design", "implementation"))
+        try:
+            threshold = (
+                float(row["min_score"]) if row.get("min_score") not in (None, "") else default_threshold
+            )
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"{where}: min_score must be a number.") from exc
+        if not 0 <= threshold <= 100:
+            raise InputError(f"{where}: min_score must be between 0 and 100.")
+        size = parse_viewport(str(row["viewport"]), where=where) if row.get("viewport") else viewport
+        name = str(row.get("name") or f"{design.name} vs {impl.name}")
+        pairs.append(CheckPair(name, design, impl, threshold, size))
+    if not pairs:
+        raise InputError(f"The manifest {path} lists no pairs.")
+    return pairs
+
+
+def _relative_to(manifest: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else manifest.parent / path
+
+
+async def _run_pairs(
+    settings: Settings,
+    pairs: list[CheckPair],
+    *,
+    server: str | None,
+    token: str | None,
+    raise_errors: bool,
+    heatmaps: bool,
+) -> list[PairOutcome]:
+    outcomes = []
+    if server is not None:
+        async with RemoteChecker(server, token=token, fetch_heatmaps=heatmaps) as remote:
+            for pair in pairs:
+                outcomes.append(await _one(pair, remote.check, raise_errors))
+        return outcomes
+
+    from ..check import CheckTarget, run_check
+    from ..intake import image_source
+    from ..runtime import Runtime
+
+    async def local(pair: CheckPair) -> tuple[dict[str, Any], bytes]:
+        data = await asyncio.to_thread(_read_file, pair.design)
+        source = await asyncio.to_thread(image_source, data, settings)
+        target = await asyncio.to_thread(CheckTarget.from_path, pair.implementation)
+        result = await run_check(runtime, source, target, threshold=pair.threshold, viewport=pair.viewport)
+        return result.to_dict(), result.score.heatmap_png
+
+    async with Runtime(settings) as runtime:
+        for pair in pairs:
+            outcomes.append(await _one(pair, local, raise_errors))
+    return outcomes
+
+
+async def _one(pair: CheckPair, checker: Any, raise_errors: bool) -> PairOutcome:
+    started = time.perf_counter()
+    outcome = PairOutcome(pair)
+    try:
+        outcome.result, outcome.heatmap = await checker(pair)
+    except ReplicatorError as exc:
+        if raise_errors:
+            raise
+        # In a manifest, one bad pair is that pair's error; the others are still checked.
+        outcome.error = {"code": exc.code, "message": exc.message}
+    outcome.elapsed_s = round(time.perf_counter() - started, 2)
+    return outcome
+
+
+def _read_file(path: Path) -> bytes:
+    if not path.is_file():
+        raise InputError(f"{path} does not exist or is not a file.")
+    return path.read_bytes()
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+def print_outcome(console: Console, outcome: PairOutcome) -> None:
+    title = escape(outcome.pair.name)
+    if outcome.result is None:
+        error = outcome.error or {}
+        console.print(
+            f"[bold red]ERROR[/] {title}: {escape(error.get('message', ''))} [{error.get('code', '')}]"
+        )
+        return
+    result = outcome.result
+    score = result["score"]
+    verdict = "[bold green]PASS[/]" if result["passed"] else "[bold red]FAIL[/]"
+    gate = f" (min {result['threshold']:g})" if result["threshold"] else ""
+    console.print(f"{verdict} {title}: score [bold]{score['overall']:.1f}[/]{gate}")
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for key in ("block", "text", "position", "color", "visual"):
+        table.add_column(key.capitalize(), justify="right")
+    table.add_row(*(f"{score[k]:.1f}" for k in ("block", "text", "position", "color", "visual")))
+    console.print(table)
+    shown = result.get("discrepancies", [])[:SHOWN_DISCREPANCIES]
+    if shown:
+        console.print("Top discrepancies:")
+        for n, item in enumerate(shown, start=1):
+            console.print(f"  {n}. [{escape(item['kind'])}] {escape(item['message'])}", highlight=False)
+
+
+def _manifest_json(outcomes: list[PairOutcome]) -> dict[str, Any]:
+    return {
+        "passed": all(o.passed for o in outcomes),
+        "total": len(outcomes),
+        "failed": sum(not o.passed for o in outcomes),
+        "results": [o.to_dict() for o in outcomes],
+    }
+
+
+def write_junit(path: Path, outcomes: list[PairOutcome]) -> None:
+    """A JUnit XML report: one testcase per pair; a failure lists the discrepancies."""
+    failures = sum(1 for o in outcomes if o.result is not None and not o.passed)
+    errors = sum(1 for o in outcomes if o.result is None)
+    total_time = f"{sum(o.elapsed_s for o in outcomes):.3f}"
+    counts = {
+        "tests": str(len(outcomes)),
+        "failures": str(failures),
+        "errors": str(errors),
+        "time": total_time,
+    }
+    root = ET.Element("testsuites", {"name": "replicator check", **counts})
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": "replicator check",
+            **counts,
+            "skipped": "0",
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        },
+    )
+    for outcome in outcomes:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {"classname": "replicator.check", "name": outcome.pair.name, "time": f"{outcome.elapsed_s:.3f}"},
+        )
+        result = outcome.result
+        if result is None:
+            error = outcome.error or {}
+            ET.SubElement(case, "error", {"message": error.get("message", ""), "type": error.get("code", "")})
+            continue
+        score = result["score"]
+        breakdown = ", ".join(f"{k} {v:.1f}" for k, v in score.items())
+        lines = [
+            f"{d['kind']}: {d['message']} (weight {d['weight']})" for d in result.get("discrepancies", [])
+        ]
+        if not result["passed"]:
+            failure = ET.SubElement(
+                case,
+                "failure",
+                {
+                    "message": f"score {score['overall']:.1f} is below {result['threshold']:g}",
+                    "type": "below_threshold",
+                },
+            )
+            failure.text = "\n".join([breakdown, *lines])
+        ET.SubElement(case, "system-out").text = f"{breakdown}\n" + "\n".join(lines)
+    ET.indent(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _write_heatmaps(target: Path, outcomes: list[PairOutcome], *, single: bool) -> None:
+    if single:
+        if outcomes[0].heatmap:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(outcomes[0].heatmap)
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    used: set[str] = set()
+    for outcome in outcomes:
+        if not outcome.heatmap:
+            continue
+        stem, n = safe_name(outcome.pair.name), 1
+        name = stem
+        while name in used:
+            n += 1
+            name = f"{stem}-{n}"
+        used.add(name)
+        (target / f"{name}.diff.png").write_bytes(outcome.heatmap)
