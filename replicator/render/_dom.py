@@ -1,0 +1,311 @@
+"""What runs inside the page: the determinism preamble and the one-call DOM survey.
+
+The survey walks the DOM once (shadow roots included) and returns, in compact arrays, the text
+boxes (one per laid-out line fragment of each visible text node, via Range.getClientRects) and the
+element boxes that paint something (a background, a border, or a replaced element such as an
+image). No library does this: it is the contract between the renderer and the scorer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Box, ElementBox, TextBox
+
+# Injected before any of the page's own code runs. A constructed stylesheet (adoptedStyleSheets)
+# needs no <head> to exist yet and does not change how the document parses (a <style> inserted
+# before the doctype would switch the page to quirks mode). Math.random is seeded so pages that
+# draw random content render the same pixels twice.
+PREAMBLE_JS = r"""
+(() => {
+  const css = `*, *::before, *::after {
+      transition: none !important;
+      caret-color: transparent !important;
+      scroll-behavior: auto !important;
+    }`;
+  try {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+  } catch (e) {}
+  let seed = 0x2545F491;
+  Math.random = function () {
+    seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+    return (seed >>> 0) / 4294967296;
+  };
+})();
+"""
+
+# Resolves when web fonts are ready or after ``ms``, whichever comes first.
+FONTS_READY_JS = r"""
+(ms) => Promise.race([
+  document.fonts ? document.fonts.ready.then(() => true) : Promise.resolve(true),
+  new Promise((resolve) => setTimeout(() => resolve(false), ms)),
+])
+"""
+
+# Resolves once the DOM has not changed for ``quietMs`` and two animation frames have passed, or
+# after ``maxMs``.
+SETTLE_JS = r"""
+([quietMs, maxMs]) => new Promise((resolve) => {
+  const start = performance.now();
+  let last = start;
+  const observer = new MutationObserver(() => { last = performance.now(); });
+  observer.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  let frames = 0;
+  const tick = () => {
+    frames += 1;
+    const now = performance.now();
+    if ((frames >= 2 && now - last >= quietMs) || now - start >= maxMs) {
+      observer.disconnect();
+      resolve(now - start);
+    } else {
+      requestAnimationFrame(tick);
+    }
+  };
+  requestAnimationFrame(tick);
+  // rAF does not run in a hidden or throttled page; a timer makes sure we still finish.
+  setTimeout(() => { observer.disconnect(); resolve(performance.now() - start); }, maxMs + 50);
+})
+"""
+
+SURVEY_JS = r"""
+(opts) => {
+  const {fullPage, maxHeight, vw, vh, maxText, maxElements} = opts;
+  // Finite animations jump to their end state, infinite ones back to their start: both are
+  // what a person sees at rest, and both are the same on every run.
+  try {
+    for (const a of document.getAnimations()) {
+      const timing = a.effect ? a.effect.getComputedTiming() : null;
+      if (timing && Number.isFinite(timing.endTime)) a.finish(); else a.cancel();
+    }
+  } catch (e) {}
+
+  const de = document.documentElement;
+  const body = document.body;
+  const scrollHeight = Math.ceil(Math.max(de ? de.scrollHeight : 0, body ? body.scrollHeight : 0));
+  const fullHeight = Math.max(vh, scrollHeight);
+  const height = fullPage ? Math.min(fullHeight, maxHeight) : vh;
+  const width = vw;
+  const dx = fullPage ? window.scrollX : 0;
+  const dy = fullPage ? window.scrollY : 0;
+
+  const colors = new Map();
+  let canvasCtx = null;
+  const rgba = (value) => {
+    let out = colors.get(value);
+    if (out !== undefined) return out;
+    const m = /^rgba?\(\s*([\d.]+)[,\s]+([\d.]+)[,\s]+([\d.]+)(?:\s*[,/]\s*([\d.]+)(%?))?\s*\)$/.exec(value);
+    if (m) {
+      let alpha = m[4] === undefined ? 1 : parseFloat(m[4]) / (m[5] ? 100 : 1);
+      out = [Math.round(+m[1]), Math.round(+m[2]), Math.round(+m[3]), alpha];
+    } else {
+      // color(), oklch(), lab() ...: let the browser convert by painting one pixel.
+      if (!canvasCtx) {
+        const canvas = document.createElement('canvas');
+        canvas.width = canvas.height = 1;
+        canvasCtx = canvas.getContext('2d', {willReadFrequently: true});
+      }
+      canvasCtx.globalCompositeOperation = 'copy';
+      canvasCtx.fillStyle = 'rgba(0,0,0,0)';
+      canvasCtx.fillStyle = value;
+      canvasCtx.fillRect(0, 0, 1, 1);
+      const d = canvasCtx.getImageData(0, 0, 1, 1).data;
+      out = [d[0], d[1], d[2], d[3] / 255];
+    }
+    colors.set(value, out);
+    return out;
+  };
+
+  const visibility = new Map();
+  const isVisible = (el) => {
+    let v = visibility.get(el);
+    if (v === undefined) {
+      v = typeof el.checkVisibility === 'function'
+        ? el.checkVisibility({opacityProperty: true, visibilityProperty: true})
+        : true;
+      visibility.set(el, v);
+    }
+    return v;
+  };
+
+  const r2 = (n) => Math.round(n * 100) / 100;
+  // Clip a viewport rect to the screenshot's bounds, in screenshot coordinates; null if outside.
+  const clip = (r) => {
+    const x0 = Math.max(0, r.left + dx), y0 = Math.max(0, r.top + dy);
+    const x1 = Math.min(width, r.right + dx), y1 = Math.min(height, r.bottom + dy);
+    if (x1 - x0 < 1 || y1 - y0 < 1) return null;
+    return [r2(x0), r2(y0), r2(x1 - x0), r2(y1 - y0)];
+  };
+
+  const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'HEAD', 'TITLE', 'META', 'LINK',
+                        'OPTION', 'OPTGROUP', 'DATALIST']);
+  const REPLACED = new Set(['img', 'svg', 'canvas', 'video', 'picture', 'input', 'button',
+                            'select', 'textarea', 'iframe', 'object', 'embed', 'progress', 'meter', 'hr']);
+  const TEXT_INPUTS = new Set(['text', 'search', 'email', 'url', 'tel', 'number', 'password',
+                               'button', 'submit', 'reset', '']);
+
+  const texts = [];
+  const elements = [];
+  let truncated = false;
+  const range = document.createRange();
+  const words = typeof Intl !== 'undefined' && Intl.Segmenter
+    ? new Intl.Segmenter(undefined, {granularity: 'word'}) : null;
+
+  const pushText = (text, rect, style, tag) => {
+    const box = clip(rect);
+    if (!box) return;
+    if (texts.length >= maxText) { truncated = true; return; }
+    const c = rgba(style.color);
+    texts.push([text, ...box, c[0], c[1], c[2], r2(parseFloat(style.fontSize) || 0),
+                parseInt(style.fontWeight, 10) || 400, tag]);
+  };
+
+  // One entry per laid-out line: segments (words; CJK words via ICU) grouped by their top edge.
+  const lineFragments = (node) => {
+    const data = node.data;
+    const lines = [];
+    let cur = null;
+    const add = (text, r) => {
+      if (cur && Math.abs(r.top - cur.top) < Math.max(2, Math.min(r.height, cur.bottom - cur.top) / 2)) {
+        cur.text += text;
+        cur.left = Math.min(cur.left, r.left); cur.right = Math.max(cur.right, r.right);
+        cur.top = Math.min(cur.top, r.top); cur.bottom = Math.max(cur.bottom, r.bottom);
+      } else {
+        cur = {text, left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+        lines.push(cur);
+      }
+    };
+    const segments = words ? Array.from(words.segment(data), (s) => [s.index, s.segment])
+                           : data.split(/(\s+)/).reduce((acc, s) => {
+                               acc.push([acc.length ? acc[acc.length - 1][0] + acc[acc.length - 1][1].length : 0, s]);
+                               return acc; }, []);
+    for (const [index, segment] of segments) {
+      if (!segment) continue;
+      if (!/\S/.test(segment)) { if (cur) cur.text += ' '; continue; }
+      range.setStart(node, index);
+      range.setEnd(node, index + segment.length);
+      const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+      if (rects.length === 1) { add(segment, rects[0]); continue; }
+      if (rects.length === 0) continue;
+      // A word broken across lines: place it character by character.
+      let offset = index;
+      for (const ch of segment) {
+        range.setStart(node, offset);
+        range.setEnd(node, offset + ch.length);
+        const r = Array.from(range.getClientRects()).find((q) => q.width > 0 && q.height > 0);
+        if (r) add(ch, r);
+        offset += ch.length;
+      }
+    }
+    return lines;
+  };
+
+  const visitText = (node) => {
+    const el = node.parentElement;
+    if (!el || SKIP.has(el.tagName) || !/\S/.test(node.data) || !isVisible(el)) return;
+    const style = getComputedStyle(el);
+    if (rgba(style.color)[3] < 0.05) return;
+    range.selectNodeContents(node);
+    const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0);
+    if (rects.length === 0) return;
+    const tag = el.localName;
+    if (rects.length === 1) {
+      pushText(node.data.replace(/\s+/g, ' ').trim(), rects[0], style, tag);
+      return;
+    }
+    for (const line of lineFragments(node)) {
+      const text = line.text.replace(/\s+/g, ' ').trim();
+      if (text) {
+        pushText(text, {left: line.left, top: line.top, right: line.right, bottom: line.bottom}, style, tag);
+      }
+    }
+  };
+
+  const visitElement = (el) => {
+    if (SKIP.has(el.tagName) || !isVisible(el)) return;
+    const tag = el.localName;
+    const inSvg = el.ownerSVGElement != null;
+    if (inSvg) return;
+    const style = getComputedStyle(el);
+    const bg = rgba(style.backgroundColor);
+    const hasBg = bg[3] > 0.05;
+    const hasImage = style.backgroundImage && style.backgroundImage !== 'none';
+    let border = null;
+    for (const side of ['Top', 'Right', 'Bottom', 'Left']) {
+      if (parseFloat(style[`border${side}Width`]) > 0 && !['none', 'hidden'].includes(style[`border${side}Style`])) {
+        const c = rgba(style[`border${side}Color`]);
+        if (c[3] > 0.05) { border = c; break; }
+      }
+    }
+    const replaced = REPLACED.has(tag);
+    if (replaced && (tag === 'input' || tag === 'textarea')) {
+      const type = (el.getAttribute('type') || '').toLowerCase();
+      if (tag === 'textarea' || TEXT_INPUTS.has(type)) {
+        const value = el.value || el.getAttribute('placeholder') || '';
+        if (/\S/.test(value)) {
+          const textStyle = el.value ? style : getComputedStyle(el, '::placeholder');
+          pushText(value.replace(/\s+/g, ' ').trim(), el.getBoundingClientRect(), textStyle, tag);
+        }
+      }
+    }
+    if (!(hasBg || hasImage || border || replaced)) return;
+    const box = clip(el.getBoundingClientRect());
+    if (!box) return;
+    if (elements.length >= maxElements) { truncated = true; return; }
+    elements.push([tag, ...box, hasBg ? bg.slice(0, 3) : null, border ? border.slice(0, 3) : null,
+                   r2(parseFloat(style.borderTopLeftRadius) || 0)]);
+  };
+
+  const walk = (root) => {
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+    let node = walker.currentNode;
+    if (node.nodeType !== Node.ELEMENT_NODE) node = walker.nextNode();
+    while (node) {
+      if (node.nodeType === Node.TEXT_NODE) {
+        visitText(node);
+      } else {
+        visitElement(node);
+        if (node.shadowRoot) walk(node.shadowRoot);
+      }
+      node = walker.nextNode();
+    }
+  };
+  if (de) walk(de);
+
+  return {fullHeight, height, width, texts, elements, truncated};
+}
+"""
+
+
+def _rgb(value: Any) -> tuple[int, int, int] | None:
+    if value is None:
+        return None
+    r, g, b = (max(0, min(255, int(v))) for v in value[:3])
+    return (r, g, b)
+
+
+def parse_survey(data: dict[str, Any]) -> tuple[tuple[TextBox, ...], tuple[ElementBox, ...]]:
+    """Turn the survey's compact arrays into the pipeline's TextBox and ElementBox values."""
+    texts = tuple(
+        TextBox(
+            text=str(t[0]),
+            box=Box(float(t[1]), float(t[2]), float(t[3]), float(t[4])),
+            color=_rgb(t[5:8]) or (0, 0, 0),
+            font_size=float(t[8]),
+            font_weight=int(t[9]),
+            tag=str(t[10]),
+        )
+        for t in data.get("texts", [])
+    )
+    elements = tuple(
+        ElementBox(
+            tag=str(e[0]),
+            box=Box(float(e[1]), float(e[2]), float(e[3]), float(e[4])),
+            background=_rgb(e[5]),
+            border_color=_rgb(e[6]),
+            border_radius=float(e[7]),
+        )
+        for e in data.get("elements", [])
+    )
+    return texts, elements

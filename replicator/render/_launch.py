@@ -1,0 +1,57 @@
+"""How Chromium is launched: the flags that keep it quiet, offline and deterministic."""
+
+from __future__ import annotations
+
+import os
+
+from ..config import Settings
+
+# Every host name resolves to "not found", IP literals included (measured: a page's fetch to
+# 127.0.0.1 fails with ERR_NAME_NOT_RESOLVED). This is the second seal, under request routing: it
+# also covers what routing never sees (WebSocket handshakes, preconnects, prefetches made by the
+# browser process). Playwright's Fetch interception fulfils the page's own document before any
+# resolution happens, so routing still works.
+HOST_RESOLVER_RULES = "MAP * ~NOTFOUND"
+
+# Playwright adds its own defaults (no first run, no default apps, --hide-scrollbars in headless,
+# --force-color-profile=srgb, a --disable-features list that stops startup network queries). Chromium
+# keeps only the last copy of a switch, so we do not pass --disable-features: it would replace
+# Playwright's list instead of extending it.
+BASE_ARGS: tuple[str, ...] = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-breakpad",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--no-pings",
+    "--dns-prefetch-disable",
+    "--metrics-recording-only",
+    # WebRTC must not open UDP sockets on its own (it is not HTTP, so routing cannot stop it).
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
+    "--webrtc-ip-handling-policy=disable_non_proxied_udp",
+    # Same glyph rasterization on every run, whatever the machine's fontconfig says.
+    "--font-render-hinting=none",
+    "--disable-lcd-text",
+    f"--host-resolver-rules={HOST_RESOLVER_RULES}",
+)
+
+
+def use_sandbox(settings: Settings) -> bool:
+    """Chromium's sandbox: as configured, else on unless we run as root (where it cannot start)."""
+    configured = getattr(settings, "chromium_sandbox", None)
+    if configured is not None:
+        return bool(configured)
+    return os.geteuid() != 0
+
+
+def launch_args(settings: Settings) -> list[str]:
+    """The command-line switches for the pool's Chromium (``--no-sandbox`` only without a sandbox)."""
+    args = list(BASE_ARGS)
+    if not use_sandbox(settings):
+        args.insert(0, "--no-sandbox")
+    return args
