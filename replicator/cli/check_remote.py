@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from ..check import HTML_SUFFIXES
-from ..errors import AuthenticationRequired, ConfigurationError, InputError, ReplicatorError
+from ..errors import ConfigurationError, InputError, ReplicatorError
 from ..intake import sniff_media_type
 
 if TYPE_CHECKING:
@@ -25,6 +25,12 @@ class RemoteCheckFailed(ReplicatorError):
     """The service failed the check (5xx); its own message is kept."""
 
     code = "remote_check_failed"
+
+
+class RemoteTokenRejected(ConfigurationError):
+    """The service wants a (different) bearer token: a set-up problem of this run (exit 2)."""
+
+    code = "unauthorized"
 
 
 class RemoteChecker:
@@ -64,7 +70,8 @@ class RemoteChecker:
         }
         data = {"threshold": f"{pair.threshold:g}"}
         if pair.viewport is not None:
-            data["viewport"] = f"{pair.viewport.width}x{pair.viewport.height}"
+            data["viewport_width"] = str(pair.viewport.width)
+            data["viewport_height"] = str(pair.viewport.height)
         response = await self._send("POST", CHECKS_PATH, files=files, data=data)
         try:
             result = response.json()
@@ -89,7 +96,7 @@ class RemoteChecker:
             return response
         message = _error_message(response)
         if response.status_code == 401:
-            raise AuthenticationRequired(f"The service refused the token: {message} (use --token).")
+            raise RemoteTokenRejected(f"The service refused the request: {message} (pass --token).")
         if response.status_code < 500:
             raise InputError(f"The service refused the check: {message}")
         raise RemoteCheckFailed(f"The service failed the check ({response.status_code}): {message}")

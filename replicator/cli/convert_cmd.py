@@ -42,7 +42,9 @@ def convert(
         help="Screenshots, recordings, folders (walked recursively), glob patterns or manifests (.csv/.jsonl).",
         show_default=False,
     ),
-    out_dir: Path = typer.Option(..., "--out", "-o", metavar="OUT_DIR", help="Folder for the outputs and the report."),
+    out_dir: Path = typer.Option(
+        ..., "--out", "-o", metavar="OUT_DIR", help="Folder for the outputs and the report."
+    ),
     backend: str | None = typer.Option(None, "--backend", "-b", help="Model backend: local or glm."),
     refine_rounds: int | None = typer.Option(
         None, "--refine-rounds", min=0, max=10, help="Refinement rounds at most."

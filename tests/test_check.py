@@ -1,0 +1,101 @@
+"""Design checks (replicator.check): HTML, asset folders and screenshots scored against a design."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from replicator.check import CheckTarget, run_check
+from replicator.config import Settings
+from replicator.errors import InputError
+from replicator.intake import image_source
+from replicator.models import Source
+from replicator.runtime import Runtime
+
+CLI = Path(__file__).resolve().parent.parent / "fixtures" / "cli"
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def runtime(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runtime]:
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("data"), backend="local")  # type: ignore[call-arg]
+    async with Runtime(settings) as rt:
+        yield rt
+
+
+def _design(runtime: Runtime, name: str = "welcome") -> Source:
+    return image_source((CLI / f"{name}.png").read_bytes(), runtime.settings)
+
+
+async def test_the_page_a_design_was_made_from_passes(runtime: Runtime) -> None:
+    result = await run_check(
+        runtime, _design(runtime), CheckTarget.from_path(CLI / "welcome.html"), threshold=85
+    )
+    assert result.passed, result.to_dict()
+    assert result.score.overall >= 85
+    assert (result.viewport.width, result.viewport.height) == (640, 480)
+    assert result.render_png.startswith(b"\x89PNG")
+
+
+async def test_a_different_page_fails_with_discrepancies(runtime: Runtime) -> None:
+    good = await run_check(
+        runtime, _design(runtime), CheckTarget.from_path(CLI / "welcome.html"), threshold=0
+    )
+    bad = await run_check(runtime, _design(runtime), CheckTarget.from_path(CLI / "broken.html"), threshold=85)
+    assert not bad.passed
+    assert bad.score.overall < good.score.overall - 20
+    body = bad.to_dict()
+    assert body["passed"] is False and body["threshold"] == 85
+    assert set(body["score"]) == {"overall", "block", "text", "position", "color", "visual"}
+    assert body["discrepancies"], "a failing check explains itself"
+    assert {"kind", "message", "weight"} <= set(body["discrepancies"][0])
+
+
+async def test_a_folder_serves_its_own_stylesheet_to_the_renderer(runtime: Runtime) -> None:
+    folder = await run_check(runtime, _design(runtime), CheckTarget.from_path(CLI / "site"), threshold=0)
+    inline = await run_check(
+        runtime, _design(runtime), CheckTarget.from_path(CLI / "welcome.html"), threshold=0
+    )
+    unstyled = await run_check(
+        runtime,
+        _design(runtime),
+        CheckTarget.from_html((CLI / "site" / "index.html").read_text()),  # no base_dir: no CSS
+        threshold=0,
+    )
+    assert folder.score.overall > unstyled.score.overall + 5
+    assert abs(folder.score.overall - inline.score.overall) < 5
+
+
+async def test_screenshot_against_screenshot(runtime: Runtime) -> None:
+    same = await run_check(
+        runtime, _design(runtime), CheckTarget.from_path(CLI / "welcome.png"), threshold=95
+    )
+    other = await run_check(runtime, _design(runtime), CheckTarget.from_path(CLI / "login.png"), threshold=95)
+    assert same.passed and same.score.overall >= 95
+    assert not other.passed and other.score.overall < same.score.overall
+
+
+async def test_a_threshold_outside_0_to_100_is_refused(runtime: Runtime) -> None:
+    with pytest.raises(InputError, match="between 0 and 100"):
+        await run_check(runtime, _design(runtime), CheckTarget.from_path(CLI / "welcome.png"), threshold=120)
+
+
+def test_implementation_paths_that_cannot_be_checked(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"without an index\.html"):
+        CheckTarget.from_path(tmp_path)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("just words")
+    with pytest.raises(InputError, match="neither an HTML file"):
+        CheckTarget.from_path(notes)
+    with pytest.raises(InputError, match="does not exist"):
+        CheckTarget.from_path(tmp_path / "missing.html")
+
+
+def test_html_file_gets_its_folder_for_assets_and_screenshot_is_detected_by_content(tmp_path: Path) -> None:
+    page = CheckTarget.from_path(CLI / "site" / "index.html")
+    assert page.kind == "html" and page.base_dir == (CLI / "site").resolve()
+    disguised = tmp_path / "shot.bin"
+    disguised.write_bytes((CLI / "login.png").read_bytes())
+    assert CheckTarget.from_path(disguised).kind == "screenshot"

@@ -1,0 +1,200 @@
+"""``replicator check``: verdicts and exit codes, JSON, JUnit XML, heatmaps, manifests, a real
+subprocess, and the same check through a running service (``--server``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from replicator.cli import app
+from replicator.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CLI = ROOT / "fixtures" / "cli"
+BIN = Path(sys.executable).parent / "replicator"
+DESIGN = str(CLI / "welcome.png")
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("REPLICATOR_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY", "REPLICATOR_API_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPLICATOR_DATA_DIR", str(tmp_path / "data"))
+
+
+def _check(*args: str):
+    return CliRunner().invoke(app, ["check", *args], catch_exceptions=False)
+
+
+def test_matching_page_passes_and_prints_the_breakdown() -> None:
+    result = _check(DESIGN, str(CLI / "welcome.html"), "--min-score", "80")
+    assert result.exit_code == 0, result.output
+    assert "PASS" in result.output
+    for word in ("Block", "Text", "Position", "Color", "Visual"):
+        assert word in result.output
+
+
+def test_failing_page_exits_1_with_json_junit_and_heatmap(tmp_path: Path) -> None:
+    junit, heatmap = tmp_path / "reports" / "check.xml", tmp_path / "diff.png"
+
+    result = _check(
+        DESIGN,
+        str(CLI / "broken.html"),
+        "--min-score",
+        "80",
+        "--json",
+        "--junit",
+        str(junit),
+        "--diff",
+        str(heatmap),
+    )
+
+    assert result.exit_code == 1, result.output
+    body = json.loads(result.stdout)
+    assert body["passed"] is False and body["threshold"] == 80
+    assert body["score"]["overall"] < 80
+    assert body["discrepancies"] and body["implementation"].endswith("broken.html")
+    assert heatmap.read_bytes().startswith(b"\x89PNG")
+
+    root = ET.parse(junit).getroot()
+    assert root.tag == "testsuites" and root.get("tests") == "1" and root.get("failures") == "1"
+    (suite,) = root.findall("testsuite")
+    (case,) = suite.findall("testcase")
+    assert case.get("name") == "welcome.png vs broken.html" and float(case.get("time", "-1")) > 0
+    failure = case.find("failure")
+    assert failure is not None and "below 80" in failure.get("message", "")
+    assert body["discrepancies"][0]["message"] in (failure.text or "")
+
+
+def test_manifest_checks_every_pair_and_reports_errors_per_pair(tmp_path: Path) -> None:
+    manifest = tmp_path / "pairs.csv"
+    manifest.write_text(
+        "name,design,implementation,min_score\n"
+        f"home,{DESIGN},{CLI / 'site'},80\n"
+        f"home-broken,{DESIGN},{CLI / 'broken.html'},80\n"
+        f"missing,{tmp_path / 'nope.png'},{CLI / 'welcome.html'},80\n"
+        f"shots,{CLI / 'login.png'},{CLI / 'login.png'},95\n"
+    )
+    junit, diffs = tmp_path / "junit.xml", tmp_path / "diffs"
+
+    result = _check("--manifest", str(manifest), "--json", "--junit", str(junit), "--diff", str(diffs))
+
+    assert result.exit_code == 1, result.output
+    body = json.loads(result.stdout)
+    verdicts = {r["name"]: r["passed"] for r in body["results"]}
+    assert verdicts == {"home": True, "home-broken": False, "missing": False, "shots": True}
+    assert body["results"][2]["error"]["code"] in ("bad_input", "corrupt_input")
+    root = ET.parse(junit).getroot()
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "1", "1")
+    cases = {c.get("name"): c for c in root.iter("testcase")}
+    assert cases["missing"].find("error") is not None
+    assert cases["home"].find("failure") is None and cases["home"].find("error") is None
+    assert sorted(p.name for p in diffs.iterdir()) == [
+        "home-broken.diff.png",
+        "home.diff.png",
+        "shots.diff.png",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "DESIGN"),
+        ([DESIGN, "{tmp}/missing.html"], "does not exist"),
+        ([DESIGN, str(CLI / "welcome.html"), "--manifest", "{tmp}/m.csv"], "not both"),
+        ([DESIGN, str(CLI / "welcome.html"), "--min-score", "120"], "120"),
+        ([DESIGN, str(CLI / "welcome.html"), "--server", "ftp://example"], "http://"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(app, ["check", *(a.format(tmp=tmp_path) for a in args)])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_real_subprocess_checks_a_folder_with_local_assets(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [str(BIN), "check", DESIGN, str(CLI / "site"), "--min-score", "80", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "REPLICATOR_DATA_DIR": str(tmp_path / "data")},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["passed"] is True
+    assert "Traceback" not in proc.stderr
+
+
+# --- --server ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[str]:
+    """The real app under uvicorn on 127.0.0.1, an ephemeral port, a bearer token; stopped after."""
+    from replicator.service.app import create_app
+
+    settings = Settings(_env_file=None, data_dir=tmp_path / "svc", api_token="s3cret")  # type: ignore[call-arg]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
+    )
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    for _ in range(600):
+        if server.started:
+            break
+        if not thread.is_alive():
+            raise RuntimeError("the service did not start")
+        threading.Event().wait(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
+
+def test_server_mode_gives_the_same_verdict_and_exit_codes(service: str, tmp_path: Path) -> None:
+    local = json.loads(_check(DESIGN, str(CLI / "broken.html"), "--min-score", "80", "--json").stdout)
+    heatmap = tmp_path / "remote-diff.png"
+
+    remote = _check(
+        DESIGN,
+        str(CLI / "broken.html"),
+        "--min-score",
+        "80",
+        "--json",
+        "--server",
+        service,
+        "--token",
+        "s3cret",
+        "--diff",
+        str(heatmap),
+    )
+
+    assert remote.exit_code == 1, remote.output
+    body = json.loads(remote.stdout)
+    assert body["passed"] is False and body["score"] == local["score"]
+    assert body["heatmap_url"].startswith(service)
+    assert heatmap.read_bytes().startswith(b"\x89PNG")
+
+    passing = _check(
+        DESIGN, str(CLI / "welcome.html"), "--min-score", "80", "--server", service, "--token", "s3cret"
+    )
+    assert passing.exit_code == 0, passing.output
+    assert "PASS" in passing.output
+
+    refused = CliRunner().invoke(app, ["check", DESIGN, str(CLI / "welcome.html"), "--server", service])
+    assert refused.exit_code == 2
+    assert "--token" in refused.output
