@@ -1,0 +1,174 @@
+"""Batch throughput: ``replicator convert`` over the development set at concurrency 1 and 2.
+
+Runs the real CLI as a subprocess with the local backend (offline, no key), samples the resident
+memory of the process and all its children (Chromium included) with psutil, and prints pages per
+minute, the speed-up of concurrency 2 over 1 (target: at least 1.6x on 2 cores) and peak memory,
+plus how much memory grew between the first and the last quarter of the batch (target: flat).
+
+    .venv/bin/python bench/batch.py [--quick] [--json] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent / "replicator"
+
+
+def dev_set(quick: bool, repeat: int) -> list[Path]:
+    """The development set (fixtures/references, else the CLI fixtures), repeated ``repeat`` times."""
+    shots = sorted((ROOT / "fixtures" / "references").glob("*.png")) or sorted(
+        (ROOT / "fixtures" / "cli").glob("*.png")
+    )
+    if quick:
+        shots = shots[:4]
+    return shots * repeat
+
+
+class RssSampler:
+    """Samples the RSS of a process tree every ``interval`` seconds in a background thread."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        start = time.monotonic()
+        while not self._stop.is_set():
+            total = 0
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                return
+            for proc in procs:
+                try:
+                    total += proc.memory_info().rss
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    continue
+            self.samples.append((time.monotonic() - start, total))
+            self._stop.wait(self.interval)
+
+
+def run_batch(inputs: list[Path], concurrency: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory(prefix="replicator-bench-") as tmp:
+        src = Path(tmp) / "in"
+        src.mkdir()
+        for n, path in enumerate(inputs):
+            shutil.copy(path, src / f"{n:03d}-{path.name}")
+        out = Path(tmp) / "out"
+        env = {
+            **os.environ,
+            "REPLICATOR_BACKEND": "local",
+            "REPLICATOR_REFINE_ROUNDS": "0",
+            "REPLICATOR_DATA_DIR": str(Path(tmp) / "data"),
+        }
+        argv = [str(BIN), "convert", str(src), "-o", str(out), "--concurrency", str(concurrency)]
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        with RssSampler(proc.pid) as sampler:
+            stdout, stderr = proc.communicate()
+        seconds = time.perf_counter() - started
+        report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+        if proc.returncode not in (0, 1) or not report:
+            raise SystemExit(f"convert failed (exit {proc.returncode}):\n{stdout[-1500:]}\n{stderr[-1500:]}")
+    summary = report["summary"]
+    rss = [value for _, value in sampler.samples] or [0]
+    quarter = max(1, len(rss) // 4)
+    return {
+        "items": len(inputs),
+        "succeeded": summary["succeeded"],
+        "seconds": round(seconds, 2),
+        "pages_per_min": round(summary["succeeded"] / seconds * 60, 2),
+        "peak_rss_mb": round(max(rss) / 2**20, 1),
+        # Memory growth across the batch: median of the last quarter minus median of the second.
+        "rss_growth_mb": round(
+            (statistics.median(rss[-quarter:]) - statistics.median(rss[quarter : 2 * quarter] or rss))
+            / 2**20,
+            1,
+        ),
+        "mean_score": summary["mean_score"] or 0.0,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="4 pages once instead of the whole set twice")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="times the set is repeated (default 2, quick 1)"
+    )
+    args = parser.parse_args()
+    repeat = args.repeat or (1 if args.quick else 2)
+    inputs = dev_set(args.quick, repeat)
+
+    runs = {c: run_batch(inputs, c) for c in (1, 2)}
+    speedup = runs[2]["pages_per_min"] / runs[1]["pages_per_min"] if runs[1]["pages_per_min"] else 0.0
+    summary = {
+        "pages": len(inputs),
+        "c1_pages_per_min": runs[1]["pages_per_min"],
+        "c2_pages_per_min": runs[2]["pages_per_min"],
+        "speedup_c2_over_c1": round(speedup, 2),
+        "c1_peak_rss_mb": runs[1]["peak_rss_mb"],
+        "c2_peak_rss_mb": runs[2]["peak_rss_mb"],
+        "c2_rss_growth_mb": runs[2]["rss_growth_mb"],
+    }
+    if args.json:
+        print(json.dumps({"name": "batch", "summary": summary, "runs": {str(k): v for k, v in runs.items()}}))
+        return 0
+    table = Table(title=f"replicator convert, local backend, {len(inputs)} pages, {psutil.cpu_count()} CPUs")
+    for column in (
+        "concurrency",
+        "pages/min",
+        "seconds",
+        "ok",
+        "peak RSS MiB",
+        "RSS growth MiB",
+        "mean score",
+    ):
+        table.add_column(column, justify="right")
+    for c, run in runs.items():
+        table.add_row(
+            str(c),
+            f"{run['pages_per_min']:.1f}",
+            f"{run['seconds']:.1f}",
+            f"{run['succeeded']}/{run['items']}",
+            f"{run['peak_rss_mb']:.0f}",
+            f"{run['rss_growth_mb']:+.0f}",
+            f"{run['mean_score']:.1f}",
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"speed-up of concurrency 2 over 1: {speedup:.2f}x (target >= 1.6x)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
