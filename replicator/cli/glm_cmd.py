@@ -1,5 +1,67 @@
-"""replicator fake-glm (issue 4)."""
+"""``replicator fake-glm``: serve the fake GLM-4.5V API on loopback, for demos and manual tests."""
 
 from __future__ import annotations
 
-from . import app  # noqa: F401
+import threading
+
+import typer
+
+from ..fake_glm import FakeGlm, FakeGlmServer, is_known_scenario, scenario_names
+from . import app
+from ._common import stdout_console
+
+
+@app.command("fake-glm")
+def fake_glm_command(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (keep it on loopback)."),
+    port: int = typer.Option(8765, min=0, max=65535, help="Port to listen on (0: any free port)."),
+    scenario: str = typer.Option(
+        "normal",
+        help="Scenario(s), comma-separated: played in order for the first requests; the last repeats. "
+        f"One of: {', '.join(scenario_names())}.",
+    ),
+    api_key: str = typer.Option(
+        "fake-key", help="The key clients must send as 'Authorization: Bearer <key>'."
+    ),
+    model: str = typer.Option("glm-4.5v", help="The model name clients must ask for."),
+    image_encoding: str = typer.Option("base64", help="Expected image encoding: base64 or data_url."),
+    thinking_style: str = typer.Option(
+        "thinking", help="Expected thinking switch: thinking or chat_template_kwargs."
+    ),
+    stall_s: float = typer.Option(30.0, min=0, help="How long the stall scenarios say nothing."),
+) -> None:
+    """Serve a fake GLM-4.5V chat-completions API that checks requests and plays scripted scenarios."""
+    names = [s.strip() for s in scenario.split(",") if s.strip()] or ["normal"]
+    unknown = [s for s in names if not is_known_scenario(s)]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown scenario(s) {unknown}; choose from {scenario_names()}", param_hint="--scenario"
+        )
+    if image_encoding not in ("base64", "data_url"):
+        raise typer.BadParameter("choose base64 or data_url", param_hint="--image-encoding")
+    if thinking_style not in ("thinking", "chat_template_kwargs"):
+        raise typer.BadParameter("choose thinking or chat_template_kwargs", param_hint="--thinking-style")
+    fake = FakeGlm(
+        api_key=api_key or None,
+        model=model,
+        image_encoding=image_encoding,  # type: ignore[arg-type]
+        thinking_style=thinking_style,  # type: ignore[arg-type]
+        default_scenario=names[-1],
+        stall_s=stall_s,
+    )
+    fake.queue(*names[:-1])
+    server = FakeGlmServer(fake, host=host, port=port).start()
+    console = stdout_console()
+    console.print(f"Fake GLM-4.5V listening on {server.base_url}", highlight=False, soft_wrap=True)
+    console.print(
+        f"Point replicator at it: REPLICATOR_BACKEND=glm REPLICATOR_GLM_BASE_URL={server.base_url} "
+        f"REPLICATOR_API_KEY={api_key}   (Ctrl-C stops it)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
