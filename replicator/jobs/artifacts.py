@@ -1,0 +1,185 @@
+"""A job's artifact folder: the pipeline's StageStore and the delivered files of a finished job.
+
+Layout of ``<data_dir>/jobs/<id>/``: ``upload`` (the original bytes, never named after the user's
+file), ``source.png``, ``thumb.png``, the pipeline's stage outputs (``reference.bin``,
+``answer-N.json``, ``page-N.html``, ``render-N.png``, ``diff-N.png``), and once the job succeeds
+``page.html`` (the best candidate), ``render.png``, ``diff.png``, ``result.json`` and, for
+recordings, ``state-source-N.png`` (key frames) and ``state-render-N.png`` (states reached).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ..models import Candidate, Result, Source
+
+# Artifact names are ours, never a user's: one flat folder, a fixed alphabet, no separators.
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)?$")
+UPLOAD_NAME = "upload"
+THUMB_WIDTH = 360
+
+
+class ArtifactStore:
+    """Files of one job. Implements the pipeline's ``StageStore`` (``load``/``save``)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, name: str) -> Path:
+        if not _NAME.match(name):
+            raise ValueError(f"not an artifact name: {name!r}")
+        return self.root / name
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    def load(self, name: str) -> bytes | None:
+        try:
+            return self.path(name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def save(self, name: str, data: bytes) -> None:
+        """Write atomically: a reader (or a restart after a crash) sees the old file or the new one.
+
+        No fsync: what we guard against is the process dying, not the machine losing power, and the
+        pipeline calls this on the event loop, where an fsync could stall every request.
+        """
+        target = self.path(name)
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def save_json(self, name: str, data: Any) -> None:
+        self.save(name, json.dumps(data, indent=2, sort_keys=True).encode())
+
+    def load_json(self, name: str) -> Any:
+        raw = self.load(name)
+        return None if raw is None else json.loads(raw)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def write_source_artifacts(store: ArtifactStore, source: Source) -> None:
+    """source.png, its thumbnail and, for recordings, each key frame. Blocking (image work)."""
+    if not store.exists("source.png"):
+        store.save("source.png", source.png)
+    if not store.exists("thumb.png"):
+        store.save("thumb.png", thumbnail(source.png))
+    for state in source.states:
+        name = f"state-source-{state.index}.png"
+        if not store.exists(name):
+            store.save(name, state.png)
+
+
+def thumbnail(png: bytes, width: int = THUMB_WIDTH) -> bytes:
+    """A small PNG of the top of a screenshot, for the history list."""
+    with Image.open(io.BytesIO(png)) as image:
+        image = image.convert("RGB")
+        scale = width / image.width
+        crop_height = min(image.height, int(width * 0.75 / scale))  # a 4:3 window from the top
+        image = image.crop((0, 0, image.width, crop_height))
+        image = image.resize((width, max(1, round(crop_height * scale))), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=True)
+        return out.getvalue()
+
+
+def write_result_artifacts(store: ArtifactStore, result: Result) -> dict[str, Any]:
+    """Store the best candidate and result.json; return the result document. Blocking."""
+    best = result.best
+    store.save("page.html", best.page.html.encode())
+    store.save("render.png", best.render.png)
+    store.save("diff.png", best.score.heatmap_png)
+    states = []
+    if best.interactions:
+        for state in best.interactions.states:
+            reached_png = ""
+            if state.png:
+                reached_png = f"state-render-{state.index}.png"
+                store.save(reached_png, state.png)
+            states.append(
+                {
+                    "index": state.index,
+                    "timestamp_s": state.timestamp_s,
+                    "reached": state.reached,
+                    "score": state.score.breakdown() if state.score else None,
+                    "source_png": f"state-source-{state.index}.png",
+                    "render_png": reached_png or None,
+                }
+            )
+    document = result_document(result, states)
+    store.save_json("result.json", document)
+    return document
+
+
+def result_document(result: Result, states: list[dict[str, Any]]) -> dict[str, Any]:
+    """The JSON that describes a finished replication (also served inside the job resource)."""
+    best = result.best
+    source = result.source
+    return {
+        "backend": result.backend,
+        "source": {
+            "kind": source.kind,
+            "media_type": source.media_type,
+            "width": source.width,
+            "height": source.height,
+            "sha256": source.sha256,
+            "duration_s": source.duration_s,
+            "key_states": len(source.states),
+        },
+        "best_round": best.round,
+        "score": best.score.breakdown(),
+        "discrepancies": [
+            {
+                "kind": d.kind,
+                "message": d.message,
+                "weight": round(d.weight, 3),
+                "box": None if d.box is None else [d.box.x, d.box.y, d.box.width, d.box.height],
+            }
+            for d in best.score.discrepancies[:20]
+        ],
+        "rounds": [_round(c) for c in result.candidates],
+        "page": {"mode": best.page.mode, "csp": best.page.csp, "removed": list(best.page.removed)},
+        "render": {
+            "width": best.render.width,
+            "height": best.render.height,
+            "full_height": best.render.full_height,
+            "clamped": best.render.clamped,
+        },
+        "timings_ms": dict(result.timings_ms),
+        "usage": {
+            "prompt_tokens": result.usage.prompt_tokens,
+            "completion_tokens": result.usage.completion_tokens,
+            "total_tokens": result.usage.total_tokens,
+            "cost_usd": round(result.usage.cost_usd, 6),
+        },
+        "interactions": best.interactions.to_dict() if best.interactions else None,
+        "states": states,
+    }
+
+
+def _round(candidate: Candidate) -> dict[str, Any]:
+    return {
+        "round": candidate.round,
+        "score": candidate.score.breakdown(),
+        "truncated": candidate.extraction.truncated,
+        "notes": list(candidate.extraction.notes),
+        "interactions": candidate.interactions.to_dict() if candidate.interactions else None,
+    }

@@ -1,0 +1,425 @@
+"""The job manager: queues jobs, runs them on an in-process pool of asyncio workers, cancels them,
+resumes what a previous process left behind and prunes old jobs.
+
+Each job drives the one pipeline with its artifact folder as the StageStore, so every stage's
+output is on disk before the next starts, and the raw model answer is reused on a rerun: a job
+interrupted by a restart finishes without a second model call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..config import Settings
+from ..errors import ReplicatorError
+from ..intake import load_source
+from ..models import Source
+from ..pipeline import PipelineEvent
+from ..runtime import Runtime
+from .artifacts import UPLOAD_NAME, ArtifactStore, write_result_artifacts, write_source_artifacts
+from .events import EventChannel
+from .records import Job, JobOptions, JobState, StoredEvent
+from .store import JobStore
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A job that was running when the process died this many times is failed rather than resumed
+# again: it may be what kills the process.
+MAX_ATTEMPTS = 3
+_PRUNE_EVERY_S = 3600.0
+_STALE_UPLOAD_S = 6 * 3600.0
+
+
+class JobManager:
+    """Owns the job store, the queue and the workers. ``await start()`` / ``await close()``."""
+
+    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+        self.settings = settings
+        self.runtime = runtime
+        self.jobs_dir = settings.data_dir / "jobs"
+        self.upload_dir = settings.data_dir / "uploads"
+        self.checks_dir = settings.data_dir / "checks"  # design checks' heatmaps (pruned like jobs)
+        self.store: JobStore | None = None
+        self._queue: asyncio.Queue[str] = asyncio.Queue()
+        self._workers: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
+        self._channels: dict[str, EventChannel] = {}
+        self._sources: dict[str, Source] = {}  # intake already done at submission
+        self._cancelling: set[str] = set()
+        self._pruner: asyncio.Task[None] | None = None
+
+    # --- life cycle ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.upload_dir.mkdir(parents=True, exist_ok=True)
+        self.checks_dir.mkdir(parents=True, exist_ok=True)
+        self.store = await asyncio.to_thread(JobStore, self.settings.data_dir / "replicator.db")
+        await self.recover()
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"replicator-worker-{n}")
+            for n in range(self.settings.workers)
+        ]
+        self._pruner = asyncio.create_task(self._prune_periodically(), name="replicator-pruner")
+
+    async def close(self) -> None:
+        """Stop the workers. Running jobs stay ``running`` in the store: the next start resumes them."""
+        tasks = [*self._workers, *self._tasks.values()]
+        if self._pruner:
+            tasks.append(self._pruner)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for channel in list(self._channels.values()):
+            await channel.flush()
+        self._workers.clear()
+        self._tasks.clear()
+        if self.store is not None:
+            await asyncio.to_thread(self.store.close)
+            self.store = None
+
+    async def recover(self) -> list[str]:
+        """Re-queue the jobs a previous process left queued or running; fail those that cannot go on."""
+        resumed = []
+        for job in await self._db(self._store.unfinished):
+            artifacts = self.artifacts(job.id)
+            if job.attempts >= MAX_ATTEMPTS:
+                await self._finish(
+                    job.id,
+                    "failed",
+                    code="interrupted",
+                    message=f"The service stopped {job.attempts} times while running this job; "
+                    "it was not retried again. Submit it again to start over.",
+                )
+            elif not artifacts.exists(UPLOAD_NAME):
+                await self._finish(
+                    job.id,
+                    "failed",
+                    code="interrupted",
+                    message="The service stopped while this job was running and its upload is gone. "
+                    "Submit it again.",
+                )
+            else:
+                channel = await self._channel(job.id)
+                if job.state == "running":
+                    await channel.emit("note", {"message": "The service restarted; resuming this job."})
+                await self._db(self._store.update, job.id, state="queued")
+                await channel.emit("state", {"state": "queued"})
+                self._queue.put_nowait(job.id)
+                resumed.append(job.id)
+        if resumed:
+            log.info("resuming %d interrupted job(s)", len(resumed))
+        return resumed
+
+    # --- the public surface ----------------------------------------------------------------------
+
+    def artifacts(self, job_id: str) -> ArtifactStore:
+        return ArtifactStore(self.jobs_dir / job_id)
+
+    async def submit(
+        self,
+        upload: Path,
+        *,
+        options: JobOptions,
+        filename: str = "",
+        media_type: str | None = None,
+        source: Source | None = None,
+    ) -> Job:
+        """Take ownership of the uploaded file at ``upload`` and queue a job for it."""
+        job_id = uuid.uuid4().hex
+        now = time.time()
+        job = Job(
+            id=job_id,
+            state="queued",
+            created_at=now,
+            updated_at=now,
+            options=options,
+            kind=source.kind if source else None,
+            media_type=media_type,
+            filename=filename,
+        )
+        artifacts = self.artifacts(job_id)
+
+        def prepare() -> Job:
+            artifacts.root.mkdir(parents=True, exist_ok=False)
+            os.replace(upload, artifacts.path(UPLOAD_NAME))
+            if source is not None:
+                write_source_artifacts(artifacts, source)
+            return self._store.create(job)
+
+        job = await asyncio.to_thread(prepare)
+        if source is not None:
+            self._sources[job_id] = source
+        channel = await self._channel(job_id)
+        await channel.emit("state", {"state": "queued"})
+        self._queue.put_nowait(job_id)
+        return job
+
+    async def get(self, job_id: str) -> Job:
+        return await self._db(self._store.get, job_id)
+
+    async def list(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
+        return await self._db(self._store.list, limit=limit, offset=offset, state=state)
+
+    async def count(self, *, state: str | None = None) -> int:
+        return await self._db(self._store.count, state=state)
+
+    async def wait(self, job_id: str, timeout: float) -> Job:
+        """The job once it has finished, or as it is after ``timeout`` seconds."""
+        channel = self._channels.get(job_id)
+        if channel is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(channel.done.wait(), timeout)
+        return await self.get(job_id)
+
+    async def cancel(self, job_id: str) -> Job:
+        """Cancel a queued or running job; a finished job is returned unchanged."""
+        job = await self.get(job_id)
+        if job.finished or job_id in self._cancelling:
+            return job
+        self._cancelling.add(job_id)
+        task = self._tasks.get(job_id)
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task})
+            channel = self._channels.get(job_id)
+            if channel is not None:
+                await channel.done.wait()
+        else:
+            await self._finish(job_id, "cancelled", code="cancelled", message="Cancelled before it started.")
+        return await self.get(job_id)
+
+    async def delete(self, job_id: str) -> None:
+        """Cancel the job if it is still going, then remove its record, events and artifacts."""
+        await self.cancel(job_id)
+        await asyncio.to_thread(self._remove, [job_id])
+
+    async def events(
+        self, job_id: str, *, after: int = 0, heartbeat_s: float | None = None
+    ) -> AsyncIterator[StoredEvent | None]:
+        """Past events, then live ones until the job ends. ``None`` is a heartbeat (nothing new)."""
+        await self.get(job_id)  # raises JobNotFound
+        channel = self._channels.get(job_id)
+        if channel is None:
+            for event in await self._db(self._store.events, job_id, after=after):
+                yield event
+            return
+        snapshot, queue = channel.subscribe()
+        try:
+            last = after
+            for event in await self._db(self._store.events, job_id, after=after, before=channel.first_seq):
+                yield event
+                last = event.seq
+            for event in snapshot:
+                if event.seq > last:
+                    yield event
+                    last = event.seq
+            while True:
+                try:
+                    item = await asyncio.wait_for(queue.get(), heartbeat_s)
+                except TimeoutError:
+                    yield None
+                    continue
+                if item is None:
+                    return
+                if item.seq > last:
+                    yield item
+                    last = item.seq
+        finally:
+            channel.unsubscribe(queue)
+
+    async def prune(self, *, now: float | None = None) -> int:
+        """Remove finished jobs older than the retention period, and stale partial uploads."""
+        now = time.time() if now is None else now
+        removed = 0
+        if self.settings.retention_days > 0:
+            cutoff = now - self.settings.retention_days * 86400
+            ids = await self._db(self._store.finished_before, cutoff)
+            removed = await asyncio.to_thread(self._remove, ids)
+            if removed:
+                log.info("pruned %d job(s) older than %g days", removed, self.settings.retention_days)
+        await asyncio.to_thread(self._remove_stale_files, now)
+        return removed
+
+    @property
+    def queued(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def running(self) -> int:
+        return len(self._tasks)
+
+    # --- workers ---------------------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while True:
+            job_id = await self._queue.get()
+            # A job that ended while queued (cancelled) has no channel any more.
+            if job_id not in self._channels or job_id in self._tasks or job_id in self._cancelling:
+                continue
+            task = asyncio.create_task(self._run(job_id), name=f"replicator-job-{job_id}")
+            self._tasks[job_id] = task
+            try:
+                # wait() rather than await: a cancelled job must not look like a cancelled worker.
+                await asyncio.wait({task})
+            finally:
+                self._tasks.pop(job_id, None)
+            await self._settle(job_id, task)
+
+    async def _settle(self, job_id: str, task: asyncio.Task[dict[str, Any]]) -> None:
+        """Record how a job's task ended."""
+        if task.cancelled():
+            if job_id in self._cancelling:
+                await self._finish(job_id, "cancelled", code="cancelled", message="Cancelled by a user.")
+            return
+        exc = task.exception()
+        if exc is None:
+            document = task.result()
+            await self._finish(
+                job_id, "succeeded", score=document["score"]["overall"], summary=_summary(document)
+            )
+        elif isinstance(exc, ReplicatorError):
+            log.info("job %s failed: %s [%s]", job_id, exc.message, exc.code)
+            await self._finish(job_id, "failed", code=exc.code, message=exc.message)
+        else:
+            log.error("job %s crashed", job_id, exc_info=exc)
+            await self._finish(
+                job_id,
+                "failed",
+                code="internal_error",
+                message="Replicator hit an unexpected error while processing this job; it has been "
+                "logged. Try again, or try another backend.",
+            )
+
+    async def _run(self, job_id: str) -> dict[str, Any]:
+        job = await self.get(job_id)
+        channel = await self._channel(job_id)
+        job = await self._db(
+            self._store.update,
+            job_id,
+            state="running",
+            started_at=job.started_at or time.time(),
+            attempts=job.attempts + 1,
+        )
+        await channel.emit("state", {"state": "running", "attempt": job.attempts})
+        artifacts = self.artifacts(job_id)
+
+        source = self._sources.pop(job_id, None)
+        if source is None:
+            await self._stage(job_id, channel, "intake")
+            source = await asyncio.to_thread(load_source, artifacts.path(UPLOAD_NAME), self.settings)
+            await asyncio.to_thread(write_source_artifacts, artifacts, source)
+            await self._db(self._store.update, job_id, kind=source.kind, media_type=source.media_type)
+
+        async def sink(event: PipelineEvent) -> None:
+            if event.kind == "stage":
+                await self._db(self._store.update, job_id, stage=str(event.data.get("stage")))
+            await channel.emit(event.kind, dict(event.data))
+
+        pipeline = await self.runtime.pipeline(job.options.backend)
+        result = await pipeline.run(source, job.options.run_options(), events=sink, store=artifacts)
+        return await asyncio.to_thread(write_result_artifacts, artifacts, result)
+
+    async def _stage(self, job_id: str, channel: EventChannel, stage: str) -> None:
+        await self._db(self._store.update, job_id, stage=stage)
+        await channel.emit("stage", {"stage": stage})
+
+    async def _finish(
+        self,
+        job_id: str,
+        state: JobState,
+        *,
+        code: str | None = None,
+        message: str | None = None,
+        score: float | None = None,
+        summary: dict[str, Any] | None = None,
+    ) -> None:
+        fields: dict[str, Any] = {"state": state, "finished_at": time.time(), "error_code": code}
+        fields["error_message"] = message
+        if score is not None:
+            fields["score"] = score
+        if summary is not None:
+            fields["summary"] = summary
+        await self._db(self._store.update, job_id, **fields)
+        channel = await self._channel(job_id)
+        data: dict[str, Any] = {"state": state}
+        if code:
+            data["error"] = {"code": code, "message": message}
+        if score is not None:
+            data["score"] = score
+        await channel.emit("state", data)
+        await channel.close()
+        self._channels.pop(job_id, None)
+        self._sources.pop(job_id, None)
+        self._cancelling.discard(job_id)
+
+    async def _channel(self, job_id: str) -> EventChannel:
+        channel = self._channels.get(job_id)
+        if channel is None:
+            first = await self._db(self._store.last_seq, job_id) + 1
+            channel = self._channels.setdefault(job_id, EventChannel(job_id, first, self._persist(job_id)))
+        return channel
+
+    def _persist(self, job_id: str) -> Callable[[list[StoredEvent]], Any]:
+        async def write(batch: list[StoredEvent]) -> None:
+            await self._db(self._store.add_events, job_id, batch)
+
+        return write
+
+    async def _prune_periodically(self) -> None:
+        while True:
+            try:
+                await self.prune()
+            except (OSError, ReplicatorError) as exc:  # pruning must never take the service down
+                log.warning("pruning old jobs failed: %s", exc)
+            await asyncio.sleep(_PRUNE_EVERY_S)
+
+    # --- blocking helpers (run in threads) -------------------------------------------------------
+
+    @property
+    def _store(self) -> JobStore:
+        if self.store is None:
+            raise RuntimeError("JobManager.start() has not been awaited")
+        return self.store
+
+    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def _remove(self, job_ids: list[str]) -> int:
+        for job_id in job_ids:
+            self.artifacts(job_id).remove()
+        return self._store.delete(job_ids)
+
+    def _remove_stale_files(self, now: float) -> None:
+        for path in self.upload_dir.glob("*"):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > _STALE_UPLOAD_S:
+                    path.unlink()
+        if self.settings.retention_days > 0:
+            for folder in self.checks_dir.glob("*"):
+                with contextlib.suppress(OSError):
+                    if now - folder.stat().st_mtime > self.settings.retention_days * 86400:
+                        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _summary(document: dict[str, Any]) -> dict[str, Any]:
+    """What the job list shows without opening result.json."""
+    return {
+        "score": document["score"],
+        "rounds": [{"round": r["round"], "overall": r["score"]["overall"]} for r in document["rounds"]],
+        "best_round": document["best_round"],
+        "usage": document["usage"],
+        "timings_ms": document["timings_ms"],
+        "backend": document["backend"],
+        "interactions": (document.get("interactions") or {}).get("score"),
+    }

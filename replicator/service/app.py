@@ -1,0 +1,79 @@
+"""The service: ``create_app(settings)`` builds the FastAPI app (REST API, web UI, offline docs).
+
+The app's lifespan owns the Runtime (browser pool, OCR, backends) unless a test injects one, and the
+JobManager (SQLite store, workers), which resumes interrupted jobs at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from .. import __version__
+from ..config import Settings
+from ..jobs import JobManager
+from ..runtime import Runtime
+from .errors import install_error_handlers
+from .routes_api import build_api_router
+from .routes_web import build_web_router, mount_static
+from .security import SecurityHeaders, TokenGuard
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+Turn screenshots and screen recordings of web UIs into faithful, self-contained HTML, scored
+against the source.
+
+* `POST /api/v1/replications` uploads a screenshot or recording and starts a job (`?wait=N` waits
+  for the result); follow it with `GET /api/v1/replications/{id}/events` (Server-Sent Events).
+* `POST /api/v1/checks` is a synchronous design check for CI.
+* Errors are JSON: `{"error": {"code": "...", "message": "..."}}`.
+* When the server sets `REPLICATOR_API_TOKEN`, send `Authorization: Bearer <token>` on every API
+  call but `/api/v1/healthz`.
+"""
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
+    """The ASGI app. ``runtime``: an already built Runtime to use (tests); else the lifespan owns one."""
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    guard = TokenGuard(token or None)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own = runtime is None
+        rt = runtime or Runtime(settings)
+        if own:
+            await rt.start()
+        jobs = JobManager(settings, rt)
+        try:
+            await jobs.start()
+            app.state.runtime = rt
+            app.state.jobs = jobs
+            log.info("replicator service ready (data in %s, %d workers)", settings.data_dir, settings.workers)
+            yield
+        finally:
+            await jobs.close()
+            if own:
+                await rt.close()
+
+    app = FastAPI(
+        title="replicator",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        # FastAPI's own docs pages load their JavaScript from a CDN; ours are served offline.
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.guard = guard
+    install_error_handlers(app)
+    app.include_router(build_api_router(guard))
+    app.include_router(build_web_router(settings))
+    mount_static(app, settings)
+    app.add_middleware(SecurityHeaders)
+    return app

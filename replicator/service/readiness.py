@@ -1,0 +1,62 @@
+"""``/readyz``: can this process do its work now? Browser, OCR and the configured backend."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from ..errors import ReplicatorError
+from ..jobs import JobManager
+from ..models import Viewport
+from ..runtime import Runtime
+from .schemas import Readiness, ReadinessCheck
+
+log = logging.getLogger(__name__)
+
+_TIMEOUT_S = 20.0
+_PROBE_PAGE = "<!doctype html><html><body><p>ready</p></body></html>"
+
+
+async def readiness(runtime: Runtime, jobs: JobManager) -> Readiness:
+    browser, ocr, backend = await asyncio.gather(
+        _probe("browser", _browser(runtime)),
+        _probe("ocr", _ocr(runtime)),
+        _probe("backend", _backend(runtime)),
+    )
+    checks = {"browser": browser, "ocr": ocr, "backend": backend}
+    return Readiness(
+        ready=all(c.ok for c in checks.values()),
+        checks=checks,
+        jobs={"queued": jobs.queued, "running": jobs.running},
+    )
+
+
+async def _browser(runtime: Runtime) -> str:
+    started = time.perf_counter()
+    result = await runtime.renderer.render(_PROBE_PAGE, Viewport(320, 200))
+    return f"rendered a probe page ({result.width}x{result.height}) in {(time.perf_counter() - started) * 1000:.0f} ms"
+
+
+async def _ocr(runtime: Runtime) -> str:
+    await asyncio.to_thread(lambda: runtime.ocr)  # loads the model on first use
+    return "RapidOCR model loaded"
+
+
+async def _backend(runtime: Runtime) -> str:
+    backend = await runtime.backend()
+    status = await backend.check()
+    return f"{backend.name}: {status}"
+
+
+async def _probe(name: str, work: object) -> ReadinessCheck:
+    try:
+        detail = await asyncio.wait_for(work, _TIMEOUT_S)  # type: ignore[arg-type]
+        return ReadinessCheck(ok=True, detail=str(detail))
+    except ReplicatorError as exc:
+        return ReadinessCheck(ok=False, detail=f"{exc.message} [{exc.code}]")
+    except TimeoutError:
+        return ReadinessCheck(ok=False, detail=f"no answer within {_TIMEOUT_S:g} s")
+    except Exception as exc:  # a probe reports any failure as not-ready rather than a 500
+        log.warning("readiness probe %s failed", name, exc_info=exc)
+        return ReadinessCheck(ok=False, detail=f"{type(exc).__name__}: {exc}")

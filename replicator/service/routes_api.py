@@ -1,0 +1,494 @@
+"""The REST API under ``/api/v1``: replications (jobs), their events and artifacts, design checks,
+health and readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from .. import __version__
+from ..check import CheckTarget, run_check
+from ..errors import InputError, JobNotFound, ReplicatorError, UnsupportedMedia
+from ..intake import ACCEPTED, IMAGE_TYPES, VIDEO_TYPES, image_source, load_source
+from ..jobs import ArtifactStore, Job, JobManager
+from ..models import Viewport
+from ..runtime import Runtime
+from .errors import ERROR_RESPONSES, error_response, status_for_code
+from .readiness import readiness
+from .schemas import CheckResponse, Health, Readiness, Replication, ReplicationList, ReplicationOptions
+from .security import PREVIEW_CSP, PREVIEW_HEADERS, TokenGuard
+from .uploads import UploadedForm, read_multipart
+
+log = logging.getLogger(__name__)
+
+_JOB_ID = re.compile(r"^[0-9a-f]{32}$")
+_HEARTBEAT_S = 15.0
+_MAX_WAIT_S = 600.0
+
+_MULTIPART_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": f"Screenshot or recording ({ACCEPTED}).",
+                        },
+                        **{
+                            name: {**schema, "nullable": True}
+                            for name, schema in ReplicationOptions.model_json_schema()["properties"].items()
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+_CHECK_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["design", "implementation"],
+                    "properties": {
+                        "design": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The design screenshot.",
+                        },
+                        "implementation": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "The implementation: an HTML file, or a screenshot of the built page.",
+                        },
+                        "threshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 80},
+                        "viewport_width": {"type": "integer", "minimum": 200, "maximum": 4096},
+                        "viewport_height": {"type": "integer", "minimum": 200, "maximum": 4096},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def build_api_router(guard: TokenGuard) -> APIRouter:
+    """All ``/api/v1`` routes; every one but ``/healthz`` behind the token guard."""
+    router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+    protected = APIRouter(dependencies=[Depends(guard)])
+
+    @router.get("/healthz", response_model=Health, tags=["service"], summary="The process is up")
+    async def healthz() -> Health:
+        return Health(version=__version__)
+
+    @protected.get(
+        "/readyz",
+        response_model=Readiness,
+        tags=["service"],
+        summary="Browser, OCR and backend usable",
+        responses={503: {"model": Readiness, "description": "Not ready"}},
+    )
+    async def readyz(request: Request) -> JSONResponse:
+        report = await readiness(request.app.state.runtime, _jobs(request))
+        return JSONResponse(report.model_dump(), status_code=200 if report.ready else 503)
+
+    # --- replications ------------------------------------------------------------------------
+
+    @protected.post(
+        "/replications",
+        status_code=202,
+        response_model=Replication,
+        tags=["replications"],
+        summary="Upload a screenshot or recording to replicate",
+        openapi_extra=_MULTIPART_DOC,
+        responses={200: {"model": Replication, "description": "Finished within `wait` seconds"}},
+    )
+    async def create_replication(
+        request: Request,
+        wait: Annotated[
+            float, Query(ge=0, le=_MAX_WAIT_S, description="Seconds to wait for the result.")
+        ] = 0,
+    ) -> JSONResponse:
+        settings = request.app.state.settings
+        jobs = _jobs(request)
+        form = await read_multipart(
+            request,
+            directory=jobs.upload_dir,
+            file_fields=frozenset({"file"}),
+            max_file_bytes=int(settings.max_upload_mb * 1048576),
+        )
+        try:
+            upload = _required_file(form, "file")
+            options = _validated(ReplicationOptions, form.fields).job_options(settings)
+            media_type = upload.media_type
+            source = None
+            if media_type in IMAGE_TYPES:
+                # Images are checked (and normalized) now, so bad input is a 4xx, not a failed job.
+                source = await asyncio.to_thread(load_source, upload.path, settings)
+            elif media_type not in VIDEO_TYPES:
+                raise UnsupportedMedia(
+                    f"Unsupported file type. Upload a screenshot or a screen recording ({ACCEPTED})."
+                )
+            await request.app.state.runtime.backend(options.backend)  # an unusable backend fails now
+            job = await jobs.submit(
+                upload.path, options=options, filename=upload.filename, media_type=media_type, source=source
+            )
+        finally:
+            form.discard()
+        if wait > 0:
+            job = await jobs.wait(job.id, wait)
+        view = await _view(request, job, with_result=job.finished)
+        if job.state in ("failed", "cancelled") and wait > 0:
+            return error_response(
+                status_for_code(job.error_code or "error"),
+                job.error_code or "error",
+                job.error_message or "The job did not succeed.",
+                details={"replication": view.model_dump()},
+            )
+        status = 200 if job.finished else 202
+        return JSONResponse(view.model_dump(), status_code=status, headers={"Location": view.urls["self"]})
+
+    @protected.get("/replications", response_model=ReplicationList, tags=["replications"], summary="History")
+    async def list_replications(
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        state: Annotated[str | None, Query(pattern="^(queued|running|succeeded|failed|cancelled)$")] = None,
+    ) -> ReplicationList:
+        jobs = _jobs(request)
+        items, total = await asyncio.gather(
+            jobs.list(limit=limit, offset=offset, state=state), jobs.count(state=state)
+        )
+        views = [await _view(request, job, with_result=False) for job in items]
+        return ReplicationList(items=views, total=total, limit=limit, offset=offset)
+
+    @protected.get("/replications/{job_id}", response_model=Replication, tags=["replications"])
+    async def get_replication(request: Request, job_id: str) -> Replication:
+        job = await _jobs(request).get(_checked_id(job_id))
+        return await _view(request, job, with_result=True)
+
+    @protected.post("/replications/{job_id}/cancel", response_model=Replication, tags=["replications"])
+    async def cancel_replication(request: Request, job_id: str) -> Replication:
+        job = await _jobs(request).cancel(_checked_id(job_id))
+        return await _view(request, job, with_result=True)
+
+    @protected.delete(
+        "/replications/{job_id}", status_code=204, tags=["replications"], summary="Cancel and delete"
+    )
+    async def delete_replication(request: Request, job_id: str) -> Response:
+        await _jobs(request).delete(_checked_id(job_id))
+        return Response(status_code=204)
+
+    @protected.get(
+        "/replications/{job_id}/events",
+        tags=["replications"],
+        summary="Progress as Server-Sent Events (past events replayed first)",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}, "description": "An event stream"}},
+    )
+    async def replication_events(
+        request: Request,
+        job_id: str,
+        last_event_id: Annotated[str | None, Header()] = None,
+        after: Annotated[int, Query(ge=0, description="Only events after this sequence number.")] = 0,
+    ) -> StreamingResponse:
+        jobs = _jobs(request)
+        await jobs.get(_checked_id(job_id))
+        if last_event_id and last_event_id.isdigit():
+            after = max(after, int(last_event_id))
+        return StreamingResponse(
+            _sse(jobs, job_id, after),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    # --- artifacts -----------------------------------------------------------------------------
+
+    def artifact(name: str, media_type: str, summary: str, **headers: str) -> None:
+        async def serve(request: Request, job_id: str) -> FileResponse:
+            path = _artifact_path(_jobs(request), job_id, name)
+            return FileResponse(path, media_type=media_type, headers=headers or None)
+
+        path = {"source.png": "source", "page.html": "html"}.get(name, name)
+        protected.add_api_route(
+            f"/replications/{{job_id}}/{path}",
+            serve,
+            methods=["GET"],
+            tags=["artifacts"],
+            summary=summary,
+            response_class=FileResponse,
+            responses={200: {"content": {media_type: {}}}},
+            name=f"artifact_{name}",
+        )
+
+    artifact("source.png", "image/png", "The source screenshot (normalized PNG)")
+    artifact("thumb.png", "image/png", "A thumbnail of the source")
+    artifact("render.png", "image/png", "The best candidate as rendered")
+    artifact("diff.png", "image/png", "The diff heatmap of the best candidate")
+    artifact("result.json", "application/json", "Score per round, discrepancies, timings, usage")
+    artifact(
+        "page.html",
+        "text/html; charset=utf-8",
+        "The best generated page (sanitized), as a download",
+        **{**PREVIEW_HEADERS, "Content-Security-Policy": PREVIEW_CSP},
+    )
+
+    @protected.get(
+        "/replications/{job_id}/preview",
+        tags=["artifacts"],
+        summary="The generated page for a sandboxed live preview",
+        response_class=Response,
+        responses={200: {"content": {"text/html": {}}}},
+    )
+    async def preview(request: Request, job_id: str) -> Response:
+        jobs = _jobs(request)
+        path = _artifact_path(jobs, job_id, "page.html")
+        store = jobs.artifacts(job_id)
+        html, result = await asyncio.gather(
+            asyncio.to_thread(path.read_bytes), asyncio.to_thread(store.load_json, "result.json")
+        )
+        response = Response(html, media_type="text/html; charset=utf-8", headers=PREVIEW_HEADERS)
+        response.headers["Content-Security-Policy"] = PREVIEW_CSP
+        page_csp = ((result or {}).get("page") or {}).get("csp")
+        if page_csp:
+            # Two policies are both enforced: the page's own can only narrow ours further.
+            response.headers.append("Content-Security-Policy", page_csp)
+        return response
+
+    @protected.get(
+        "/replications/{job_id}/states/{index}/{side}.png",
+        tags=["artifacts"],
+        summary="A recording's key frame (`source`) or the state reached on the page (`render`)",
+        response_class=FileResponse,
+        responses={200: {"content": {"image/png": {}}}},
+    )
+    async def state_png(request: Request, job_id: str, index: int, side: str) -> FileResponse:
+        if side not in ("source", "render") or not 0 <= index < 1000:
+            raise JobNotFound("No such state image.")
+        return FileResponse(
+            _artifact_path(_jobs(request), job_id, f"state-{side}-{index}.png"), media_type="image/png"
+        )
+
+    # --- design checks -------------------------------------------------------------------------
+
+    @protected.post(
+        "/checks",
+        response_model=CheckResponse,
+        tags=["checks"],
+        summary="Design check for CI: does the implementation match the design?",
+        openapi_extra=_CHECK_DOC,
+    )
+    async def create_check(request: Request) -> CheckResponse:
+        settings = request.app.state.settings
+        jobs = _jobs(request)
+        form = await read_multipart(
+            request,
+            directory=jobs.upload_dir,
+            file_fields=frozenset({"design", "implementation"}),
+            max_file_bytes=int(settings.max_upload_mb * 1048576),
+        )
+        try:
+            design_file = _required_file(form, "design")
+            impl_file = _required_file(form, "implementation")
+            threshold = _number(form.fields.get("threshold"), "threshold", default=80.0, low=0, high=100)
+            width = form.fields.get("viewport_width")
+            height = form.fields.get("viewport_height")
+            if design_file.media_type not in IMAGE_TYPES:
+                raise UnsupportedMedia("The design must be a PNG, JPEG or WebP screenshot.")
+            design = await asyncio.to_thread(image_source, design_file.path.read_bytes(), settings)
+            target = await asyncio.to_thread(
+                _check_target, impl_file.path, impl_file.media_type, impl_file.filename
+            )
+        finally:
+            form.discard()
+        viewport = None
+        if width or height:
+            viewport = Viewport(
+                int(_number(width, "viewport_width", default=design.width, low=200, high=4096)),
+                int(_number(height, "viewport_height", default=min(design.height, 1080), low=200, high=4096)),
+            )
+        runtime: Runtime = request.app.state.runtime
+        result = await run_check(runtime, design, target, threshold=threshold, viewport=viewport)
+        check_id = uuid.uuid4().hex
+        folder = ArtifactStore(jobs.checks_dir / check_id)
+        await asyncio.to_thread(folder.save, "heatmap.png", result.score.heatmap_png)
+        await asyncio.to_thread(folder.save, "render.png", result.render_png)
+        guard: TokenGuard = request.app.state.guard
+        base = str(request.base_url).rstrip("/")
+        body = result.to_dict()
+        return CheckResponse(
+            id=check_id,
+            heatmap_url=base + guard.sign(f"/api/v1/checks/{check_id}/heatmap.png"),
+            render_url=base + guard.sign(f"/api/v1/checks/{check_id}/render.png"),
+            viewport={"width": result.viewport.width, "height": result.viewport.height},
+            elapsed_ms=result.elapsed_ms,
+            **body,
+        )
+
+    @protected.get(
+        "/checks/{check_id}/{name}.png",
+        tags=["checks"],
+        summary="A design check's heatmap (`heatmap`) or the implementation's render (`render`)",
+        response_class=FileResponse,
+        responses={200: {"content": {"image/png": {}}}},
+    )
+    async def check_png(request: Request, check_id: str, name: str) -> FileResponse:
+        if not _JOB_ID.match(check_id) or name not in ("heatmap", "render"):
+            raise JobNotFound("No such design check.")
+        path = _jobs(request).checks_dir / check_id / f"{name}.png"
+        if not path.is_file():
+            raise JobNotFound("No such design check (it may have been pruned).")
+        return FileResponse(path, media_type="image/png")
+
+    router.include_router(protected)
+    return router
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _jobs(request: Request) -> JobManager:
+    return request.app.state.jobs  # type: ignore[no-any-return]
+
+
+def _checked_id(job_id: str) -> str:
+    if not _JOB_ID.match(job_id):
+        raise JobNotFound(f"No replication with id {job_id[:64]!r}.")
+    return job_id
+
+
+def _artifact_path(jobs: JobManager, job_id: str, name: str) -> Path:
+    path = jobs.artifacts(_checked_id(job_id)).path(name)
+    if not path.is_file():
+        raise JobNotFound(f"This replication has no {name} (yet): see its state.")
+    return path
+
+
+def _required_file(form: UploadedForm, name: str) -> Any:
+    upload = form.files.get(name)
+    if upload is None or upload.size == 0:
+        raise InputError(f"The form field {name!r} must carry a non-empty file.")
+    return upload
+
+
+def _validated(model: type[ReplicationOptions], fields: dict[str, str]) -> ReplicationOptions:
+    values = {k: v for k, v in fields.items() if v != ""}
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InputError(f"Invalid options: {problems}.") from exc
+
+
+def _number(raw: str | None, name: str, *, default: float, low: float, high: float) -> float:
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"{name} must be a number, not {raw[:40]!r}.") from None
+    if not low <= value <= high:
+        raise InputError(f"{name} must be between {low:g} and {high:g}.")
+    return value
+
+
+def _check_target(path: Path, media_type: str | None, label: str) -> CheckTarget:
+    data = path.read_bytes()
+    if media_type in IMAGE_TYPES:
+        return CheckTarget.from_screenshot(data, label=label)
+    if media_type is not None:
+        raise UnsupportedMedia("The implementation must be an HTML file or a PNG/JPEG/WebP screenshot.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    if "<" not in text[:4096]:
+        raise UnsupportedMedia("The implementation must be an HTML file or a PNG/JPEG/WebP screenshot.")
+    return CheckTarget.from_html(text, label=label)
+
+
+async def _view(request: Request, job: Job, *, with_result: bool) -> Replication:
+    guard: TokenGuard = request.app.state.guard
+    base = str(request.base_url).rstrip("/")
+    root = f"/api/v1/replications/{job.id}"
+
+    def link(path: str) -> str:
+        return base + guard.sign(path)
+
+    urls = {
+        "self": link(root),
+        "events": link(f"{root}/events"),
+        "cancel": base + f"{root}/cancel",
+        "source": link(f"{root}/source"),
+        "thumbnail": link(f"{root}/thumb.png"),
+        "page": f"{base}/jobs/{job.id}",
+    }
+    result = None
+    if job.state == "succeeded":
+        urls.update(
+            html=link(f"{root}/html"),
+            preview=link(f"{root}/preview"),
+            render=link(f"{root}/render.png"),
+            diff=link(f"{root}/diff.png"),
+            result=link(f"{root}/result.json"),
+        )
+        if with_result:
+            result = await asyncio.to_thread(_jobs(request).artifacts(job.id).load_json, "result.json")
+            for state in (result or {}).get("states", []):
+                state["source_url"] = link(f"{root}/states/{state['index']}/source.png")
+                state["render_url"] = (
+                    link(f"{root}/states/{state['index']}/render.png") if state.get("render_png") else None
+                )
+    error = None
+    if job.error_code:
+        error = {"code": job.error_code, "message": job.error_message or ""}
+    return Replication(
+        id=job.id,
+        state=job.state,
+        stage=job.stage,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        duration_s=job.duration_s,
+        kind=job.kind,
+        media_type=job.media_type,
+        filename=job.filename,
+        options=json.loads(job.options.to_json()),
+        attempts=job.attempts,
+        score=job.score,
+        summary=job.summary,
+        error=error,  # type: ignore[arg-type]
+        urls=urls,
+        result=result,
+    )
+
+
+async def _sse(jobs: JobManager, job_id: str, after: int) -> AsyncIterator[str]:
+    yield "retry: 3000\n\n"
+    try:
+        async for event in jobs.events(job_id, after=after, heartbeat_s=_HEARTBEAT_S):
+            if event is None:
+                yield ": keep-alive\n\n"
+                continue
+            yield f"id: {event.seq}\nevent: {event.kind}\ndata: {json.dumps(event.to_dict())}\n\n"
+    except ReplicatorError as exc:  # e.g. the job was deleted while streaming
+        yield f"event: error\ndata: {json.dumps({'error': exc.to_dict()})}\n\n"
+    yield "event: end\ndata: {}\n\n"

@@ -1,0 +1,121 @@
+"""The API's request options and response shapes (they document themselves in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from ..config import BackendName, OutputMode, Settings
+from ..jobs import JobOptions
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. `unsupported_media`.")
+    message: str = Field(description="What went wrong, written for a person.")
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class ScoreBreakdown(BaseModel):
+    overall: float
+    block: float
+    text: float
+    position: float
+    color: float
+    visual: float
+
+
+class Discrepancy(BaseModel):
+    kind: str
+    message: str
+    weight: float
+
+
+class ReplicationOptions(BaseModel):
+    """The form fields that go with the uploaded ``file``; unset fields take the server's settings."""
+
+    model_config = {"extra": "ignore"}
+
+    backend: BackendName | None = None
+    refine_rounds: int | None = Field(None, ge=0, le=10)
+    target_score: float | None = Field(None, ge=0, le=100)
+    mode: OutputMode | None = None
+    viewport_width: int | None = Field(None, ge=200, le=4096)
+    viewport_height: int | None = Field(None, ge=200, le=4096)
+
+    def job_options(self, settings: Settings) -> JobOptions:
+        return JobOptions(
+            backend=self.backend or settings.backend,
+            refine_rounds=settings.refine_rounds if self.refine_rounds is None else self.refine_rounds,
+            target_score=settings.target_score if self.target_score is None else self.target_score,
+            mode=self.mode or settings.output_mode,
+            viewport_width=self.viewport_width,
+            viewport_height=self.viewport_height,
+        )
+
+
+class Replication(BaseModel):
+    """A replication job. ``result`` is filled in once it has succeeded."""
+
+    id: str
+    state: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    stage: str | None = Field(None, description="The stage running now (or the last one reached).")
+    created_at: float
+    updated_at: float
+    started_at: float | None = None
+    finished_at: float | None = None
+    duration_s: float | None = None
+    kind: str | None = Field(None, description="`image` or `recording`, once intake has run.")
+    media_type: str | None = None
+    filename: str = ""
+    options: dict[str, Any]
+    attempts: int = 0
+    score: float | None = Field(None, description="Overall score (0-100) of the best candidate.")
+    summary: dict[str, Any] = Field(default_factory=dict)
+    error: ErrorBody | None = Field(None, description="Why the job failed or was cancelled.")
+    urls: dict[str, str] = Field(
+        description="Links: self, events, cancel, source, thumbnail, and when done html, preview, render, diff, result."
+    )
+    result: dict[str, Any] | None = Field(
+        None,
+        description="Score breakdown per round, discrepancies, timings, usage and cost, per-state scores.",
+    )
+
+
+class ReplicationList(BaseModel):
+    items: list[Replication]
+    total: int
+    limit: int
+    offset: int
+
+
+class CheckResponse(BaseModel):
+    id: str
+    passed: bool
+    threshold: float
+    score: ScoreBreakdown
+    discrepancies: list[Discrepancy]
+    heatmap_url: str
+    render_url: str
+    viewport: dict[str, int]
+    elapsed_ms: float
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class ReadinessCheck(BaseModel):
+    ok: bool
+    detail: str
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, ReadinessCheck]
+    jobs: dict[str, int]
