@@ -155,13 +155,17 @@ def test_ctrl_c_keeps_finished_items_and_resume_finishes_the_rest(
     out = tmp_path / "out"
     argv = [str(BIN), "convert", str(shots), "-o", str(out), "--concurrency", "1"]
 
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its own session, so that Ctrl-C can be sent the way a terminal sends it: to the whole process
+    # group (Playwright's driver included), not only to the CLI process.
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 120
         while not any(out.glob("page*.json")) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, "the batch ended before it could be interrupted"
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
@@ -174,7 +178,8 @@ def test_ctrl_c_keeps_finished_items_and_resume_finishes_the_rest(
     assert first["interrupted"] is True and first["finished"] is False
     done = {i["name"] for i in first["items"] if i["status"] == "ok"}
     assert done and len(done) < len(names)
-    assert all(i["status"] in ("ok", "pending", "cancelled") for i in first["items"])
+    # The item running at Ctrl-C was finished, not failed: nothing was lost to the interruption.
+    assert all(i["status"] in ("ok", "pending") for i in first["items"]), first["items"]
     assert "interrupted" in (out / "report.html").read_text()
     stamps = {name: (out / f"{name}.json").stat().st_mtime_ns for name in done}
 
