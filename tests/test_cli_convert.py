@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import shutil
 import signal
 import subprocess
@@ -193,3 +195,33 @@ def test_ctrl_c_keeps_finished_items_and_resume_finishes_the_rest(
     for name in done:
         assert (out / f"{name}.json").stat().st_mtime_ns == stamps[name], f"{name} was converted again"
     assert f"Converting {len(names) - len(done)} of {len(names)}" in resumed.stdout
+
+
+def test_a_terminal_gets_a_live_progress_bar_instead_of_log_lines(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    shots = _shots(tmp_path / "shots", ("welcome",))
+    out = tmp_path / "out"
+    primary, secondary = pty.openpty()
+    proc = subprocess.Popen(
+        [str(BIN), "convert", str(shots), "-o", str(out)],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env={**env, "TERM": "xterm-256color", "COLUMNS": "200"},
+    )
+    os.close(secondary)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # EIO: the terminal's other side closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    assert proc.wait(timeout=120) == 0
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
+    assert "1/1" in screen and "Converting" in screen
+    assert "[1/1] ok" not in screen  # the plain log lines are for pipes and CI logs

@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ReplicatorError
+from ..errors import ConfigurationError, ProviderAccountError, ProviderAuthError, ReplicatorError
 from ..intake import load_source
 from ..pipeline import PipelineEvent, RunOptions
 from .inputs import BatchItem
@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 ITEM_VERSION = 1
 WORK_DIR = ".work"
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+# Errors that every later item would hit too (a bad key, a locked account, a broken set-up): the
+# batch stops taking items instead of failing each one the same way.
+BATCH_FATAL = (ConfigurationError, ProviderAuthError, ProviderAccountError)
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class BatchRunner:
             fail_under=options.fail_under,
         )
         self._stop_requested = 0
+        self.fatal: ReplicatorError | None = None
         self._running: dict[str, asyncio.Task[None]] = {}
         self._report_lock = asyncio.Lock()
 
@@ -135,6 +139,8 @@ class BatchRunner:
     async def run(self) -> BatchReport:
         out_dir = self.options.out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
+        # A backend that cannot be built (unknown name, missing key) fails the run before any item.
+        await self.runtime.backend(self.options.backend)
         todo: list[BatchItem] = []
         for item in self.items:
             done = await asyncio.to_thread(self._completed_record, item) if self.options.resume else None
@@ -158,7 +164,7 @@ class BatchRunner:
         finally:
             for worker in workers:
                 worker.cancel()
-            self.report.interrupted = self.stopping or any(
+            self.report.interrupted = (self.stopping and self.fatal is None) or any(
                 r.status in ("pending", "running", "cancelled") for r in self.records.values()
             )
             self.report.finished = not self.report.interrupted
@@ -218,6 +224,9 @@ class BatchRunner:
         except ReplicatorError as exc:
             record.status, record.error = "failed", {"code": exc.code, "message": exc.message}
             log.info("%s failed during %s: %s", item.path, record.stage, exc.message)
+            if isinstance(exc, BATCH_FATAL) and self.fatal is None:
+                self.fatal = exc
+                self._stop_requested += 1
         except OSError as exc:
             record.status = "failed"
             record.error = {

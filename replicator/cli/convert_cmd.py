@@ -141,6 +141,9 @@ async def _convert(
     if fail_under is not None and summary["below_fail_under"]:
         parts.append(f"{summary['below_fail_under']} under --fail-under {fail_under:g}")
     console.print(", ".join(parts) + f". Report: {out_dir / 'report.html'}", highlight=False, soft_wrap=True)
+    if runner.fatal is not None:
+        console.print("Stopped early: every remaining item would fail the same way.", highlight=False)
+        raise runner.fatal  # the CLI's error boundary prints it with its exit code
     if report.interrupted:
         console.print("Interrupted: run the same command with --resume to finish.", highlight=False)
         return EXIT_INTERRUPTED
