@@ -1,0 +1,408 @@
+"""Local copies of the CDN assets models like to use, from the npm packages installed at set-up.
+
+``AssetLibrary(node_modules)`` recognises a CDN URL (``kind_of``) and produces the inline CSS or JS
+that replaces it, so a page written for Tailwind, Font Awesome, Bootstrap or Google Fonts renders
+the same with the network off: Tailwind CSS compiled for the classes the page uses (the Play CDN is
+a script, and static pages have none), Font Awesome and Google Fonts with their woff2 files as
+``data:`` URIs, Bootstrap's CSS (and JS bundle) inline. Every piece is cached per process, and
+Tailwind builds also on disk by content hash. Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import tinycss2
+from tinycss2 import ast
+
+log = logging.getLogger(__name__)
+
+AssetKind = Literal[
+    "tailwind", "fontawesome", "bootstrap-css", "bootstrap-js", "google-fonts", "highlightjs-css"
+]
+
+_BOOTSTRAP_FILE = re.compile(r"/bootstrap(\.bundle)?(\.min)?\.(css|js)$")
+_HLJS_STYLE = re.compile(r"highlight(?:\.js|js)?/.*styles/([\w.-]+?)(?:\.min)?\.css$")
+# Only these keys of an inline `tailwind.config = {...}` are used: data that shapes the CSS.
+_TAILWIND_CONFIG_KEYS = ("theme", "darkMode", "important", "prefix", "separator", "corePlugins")
+_TAILWIND_PLUGINS = {"forms": "@tailwindcss/forms", "typography": "@tailwindcss/typography"}
+_FONT_SUBSETS = ("latin-ext", "latin")  # Google Fonts' default subsets for Latin pages
+
+# Compiles Tailwind through its PostCSS plugin: request JSON on stdin, CSS on stdout. The page's
+# classes arrive as `raw` content, so no file of ours is scanned and nothing is written.
+_TAILWIND_RUNNER = r"""
+const path = require('path');
+const dir = process.env.REPLICATOR_NODE_MODULES;
+const postcss = require(path.join(dir, 'postcss'));
+const tailwind = require(path.join(dir, 'tailwindcss'));
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', async () => {
+  try {
+    const req = JSON.parse(input);
+    const plugins = req.plugins.map((name) => require(path.join(dir, name)));
+    const config = Object.assign({}, req.config, {plugins, content: [{raw: req.content, extension: 'html'}]});
+    const result = await postcss([tailwind(config)]).process(req.css, {from: undefined});
+    process.stdout.write(result.css);
+  } catch (err) {
+    process.stderr.write(String((err && err.message) || err));
+    process.exit(1);
+  }
+});
+"""
+
+
+class AssetLibrary:
+    """Inline replacements for well-known CDN assets, built from ``node_modules``."""
+
+    def __init__(
+        self,
+        node_modules: Path,
+        *,
+        cache_dir: Path | None = None,
+        node: str | None = None,
+        tailwind_timeout_s: float = 30.0,
+    ) -> None:
+        self.node_modules = Path(node_modules)
+        self.cache_dir = cache_dir
+        self.node = node if node is not None else (shutil.which("node") or shutil.which("nodejs"))
+        self.tailwind_timeout_s = tailwind_timeout_s
+        self._tailwind_cache: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+        self._fa_rules: list[ast.Node] | None = None
+
+    # --- recognising CDN URLs ---------------------------------------------------------------------
+
+    @staticmethod
+    def kind_of(url: str) -> AssetKind | None:
+        """Which well-known asset a URL points at, judged by host and file name."""
+        parts = urlsplit(url.strip() if "//" in url else "")
+        host, path = (parts.hostname or "").lower(), parts.path.lower()
+        if not host:
+            return None
+        if host == "cdn.tailwindcss.com" or "tailwindcss" in path or "/tailwind.min.css" in path:
+            return "tailwind"
+        if host in ("use.fontawesome.com", "kit.fontawesome.com") or re.search(
+            r"font-?awesome|fortawesome", path
+        ):
+            return "fontawesome"
+        if host in ("fonts.googleapis.com", "fonts.bunny.net") and path.startswith("/css"):
+            return "google-fonts"
+        bootstrap = _BOOTSTRAP_FILE.search(path)
+        if bootstrap and "bootstrap" in path.rsplit("/", 1)[0] + host:
+            return "bootstrap-css" if bootstrap.group(3) == "css" else "bootstrap-js"
+        if _HLJS_STYLE.search(path):
+            return "highlightjs-css"
+        return None
+
+    # --- Tailwind ---------------------------------------------------------------------------------
+
+    @property
+    def tailwind_available(self) -> bool:
+        return self.node is not None and (self.node_modules / "tailwindcss" / "package.json").is_file()
+
+    def tailwind_css(
+        self,
+        content: str,
+        *,
+        config: dict[str, Any] | None = None,
+        custom_css: str = "",
+        plugins: tuple[str, ...] = (),
+    ) -> str:
+        """Tailwind CSS for the classes in ``content``; raises AssetUnavailable when it cannot build."""
+        if not self.tailwind_available:
+            raise AssetUnavailable("Node.js or the tailwindcss package is not installed")
+        request = {
+            "css": "@tailwind base;\n@tailwind components;\n@tailwind utilities;\n" + custom_css,
+            "config": {k: v for k, v in (config or {}).items() if k in _TAILWIND_CONFIG_KEYS},
+            "content": content,
+            "plugins": [
+                _TAILWIND_PLUGINS[p]
+                for p in plugins
+                if p in _TAILWIND_PLUGINS and (self.node_modules / _TAILWIND_PLUGINS[p]).is_dir()
+            ],
+        }
+        payload = json.dumps(request, sort_keys=True)
+        key = hashlib.sha256((self._tailwind_version() + payload).encode()).hexdigest()
+        with self._lock:
+            if key in self._tailwind_cache:
+                self._tailwind_cache.move_to_end(key)
+                return self._tailwind_cache[key]
+        css = self._read_disk_cache(key)
+        if css is None:
+            css = self._run_tailwind(payload)
+            self._write_disk_cache(key, css)
+        with self._lock:
+            self._tailwind_cache[key] = css
+            while len(self._tailwind_cache) > 64:
+                self._tailwind_cache.popitem(last=False)
+        return css
+
+    def _run_tailwind(self, payload: str) -> str:
+        assert self.node is not None
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "REPLICATOR_NODE_MODULES": str(self.node_modules.resolve()),
+            "BROWSERSLIST_IGNORE_OLD_DATA": "1",
+            "NODE_ENV": "production",
+        }
+        try:
+            done = subprocess.run(
+                [self.node, "-e", _TAILWIND_RUNNER],
+                input=payload,
+                capture_output=True,
+                text=True,
+                timeout=self.tailwind_timeout_s,
+                env=env,
+                cwd=self.node_modules,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise AssetUnavailable(
+                f"the Tailwind build took longer than {self.tailwind_timeout_s:g} s"
+            ) from exc
+        except OSError as exc:
+            raise AssetUnavailable(f"Node.js could not be started ({exc})") from exc
+        if done.returncode != 0:
+            raise AssetUnavailable(f"the Tailwind build failed: {done.stderr.strip()[:300]}")
+        return done.stdout
+
+    @functools.cache  # noqa: B019 - one library per process; the version never changes under it
+    def _tailwind_version(self) -> str:
+        try:
+            return str(
+                json.loads((self.node_modules / "tailwindcss" / "package.json").read_text())["version"]
+            )
+        except (OSError, ValueError, KeyError):
+            return "unknown"
+
+    def _read_disk_cache(self, key: str) -> str | None:
+        if self.cache_dir is None:
+            return None
+        try:
+            return (self.cache_dir / f"tailwind-{key}.css").read_text(encoding="utf-8")
+        except OSError:
+            return None
+
+    def _write_disk_cache(self, key: str, css: str) -> None:
+        if self.cache_dir is None:
+            return
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_dir / f".tailwind-{key}.{os.getpid()}.{threading.get_ident()}.tmp"
+            tmp.write_text(css, encoding="utf-8")
+            tmp.replace(self.cache_dir / f"tailwind-{key}.css")
+        except OSError as exc:
+            log.warning("could not cache a Tailwind build in %s: %s", self.cache_dir, exc)
+
+    # --- Font Awesome -----------------------------------------------------------------------------
+
+    def fontawesome_css(self, used_classes: set[str], *, legacy: bool = False) -> str:
+        """Font Awesome Free CSS for the icons in use, its woff2 fonts inlined as data: URIs.
+
+        Rules that only style unused ``fa-*`` classes are left out; Pro-only styles (light, thin,
+        duotone, sharp) fall back to solid. ``legacy`` (a 4.x link) adds the v4 name shims.
+        """
+        base = self.node_modules / "@fortawesome" / "fontawesome-free"
+        if self._fa_rules is None:
+            self._fa_rules = _parse_css(base / "css" / "all.min.css")
+        rules = list(self._fa_rules)
+        if legacy:
+            rules += _parse_css(base / "css" / "v4-shims.min.css")
+        brands = bool(used_classes & {"fab", "fa-brands"})
+        regular = bool(used_classes & {"far", "fa-regular"})
+        families = {"Font Awesome 6 Free", "Font Awesome 6 Brands"} | ({"FontAwesome"} if legacy else set())
+        out: list[str] = []
+        for rule in rules:
+            if isinstance(rule, ast.AtRule) and rule.lower_at_keyword == "font-face":
+                text = tinycss2.serialize(rule.content or [])
+                family = re.search(r'font-family:\s*"([^"]+)"', text)
+                font = re.search(r"webfonts/(fa-[\w-]+)\.woff2", text)
+                if not family or not font or family.group(1) not in families:
+                    continue
+                name = font.group(1)
+                if not legacy and (
+                    (name.startswith("fa-brands") and not brands)
+                    or (name.startswith("fa-regular") and not regular)
+                ):
+                    continue
+                data = _data_uri(base / "webfonts" / f"{name}.woff2", "font/woff2")
+                text = re.sub(r"src:[^;}]+", f'src:url({data}) format("woff2")', text)
+                out.append(f"@font-face{{{text}}}")
+            elif (isinstance(rule, ast.QualifiedRule) and not _only_unused_icon_classes(rule, used_classes)) or isinstance(rule, ast.AtRule):
+                out.append(tinycss2.serialize([rule]))
+        # Pro-only styles have no free font; solid is the closest free look.
+        out.append(
+            ".fa-light,.fa-thin,.fa-duotone,.fa-sharp,.fal,.fat,.fad,.fass{"
+            'font-family:"Font Awesome 6 Free";font-weight:900}'
+        )
+        return "\n".join(out)
+
+    # --- Bootstrap, highlight.js ------------------------------------------------------------------
+
+    def bootstrap_css(self) -> str:
+        return _read_asset(self.node_modules / "bootstrap" / "dist" / "css" / "bootstrap.min.css")
+
+    def bootstrap_js(self) -> str:
+        return _read_asset(self.node_modules / "bootstrap" / "dist" / "js" / "bootstrap.bundle.min.js")
+
+    def highlightjs_css(self, url: str) -> str:
+        match = _HLJS_STYLE.search(urlsplit(url).path.lower())
+        name = match.group(1) if match else "default"
+        return _read_asset(self.node_modules / "highlight.js" / "styles" / f"{name}.css")
+
+    # --- Google Fonts -----------------------------------------------------------------------------
+
+    def google_fonts_css(self, url: str) -> tuple[str, list[str]]:
+        """@font-face rules for the families a Google Fonts URL asks for, from @fontsource packages.
+
+        Returns the CSS and the families that are not available offline (the page falls back to
+        its next font-family, typically a system font).
+        """
+        faces: list[str] = []
+        missing: list[str] = []
+        for family, variants in parse_google_fonts_url(url):
+            package = self.node_modules / "@fontsource" / re.sub(r"\s+", "-", family.strip().lower())
+            meta = _fontsource_meta(package)
+            if meta is None:
+                missing.append(family)
+                continue
+            weights = sorted({w for w, _ in variants})
+            available = set(meta["weights"])
+            for weight in weights:
+                for italic in sorted({i for w, i in variants if w == weight}):
+                    if weight not in available:
+                        continue
+                    faces.extend(_fontsource_faces(package, meta, weight, italic))
+        return "\n".join(faces), missing
+
+
+class AssetUnavailable(Exception):
+    """A local asset could not be produced (no Node.js, a failed build); sanitize falls back."""
+
+
+def parse_google_fonts_url(url: str) -> list[tuple[str, set[tuple[int, bool]]]]:
+    """Families and (weight, italic) variants of a Google Fonts css or css2 URL."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    out: list[tuple[str, set[tuple[int, bool]]]] = []
+    specs = query.get("family", [])
+    if parts.path.rstrip("/").endswith("/css"):  # css v1: family=Roboto:400,700i|Open+Sans
+        specs = [s for spec in specs for s in spec.split("|")]
+        for spec in specs:
+            name, _, variants = spec.partition(":")
+            out.append((name, _v1_variants(variants)))
+        return out
+    for spec in specs:  # css2: family=Roboto:ital,wght@0,400;1,700
+        name, _, axes = spec.partition(":")
+        out.append((name, _css2_variants(axes)))
+    return out
+
+
+def _v1_variants(spec: str) -> set[tuple[int, bool]]:
+    variants: set[tuple[int, bool]] = set()
+    for item in filter(None, spec.split(",")):
+        item = item.strip().lower()
+        italic = item.endswith(("italic", "i"))
+        digits = re.match(r"\d+", item)
+        weight = int(digits.group()) if digits else (700 if item.startswith("bold") else 400)
+        variants.add((weight, italic))
+    return variants or {(400, False)}
+
+
+def _css2_variants(axes: str) -> set[tuple[int, bool]]:
+    if "@" not in axes:
+        return {(400, False)}
+    names, _, tuples = axes.partition("@")
+    keys = names.split(",")
+    variants: set[tuple[int, bool]] = set()
+    for item in tuples.split(";"):
+        values = dict(zip(keys, item.split(","), strict=False))
+        italic = values.get("ital", "0") == "1"
+        weight = values.get("wght", "400")
+        if ".." in weight:  # a variable range: every static weight inside it
+            low, high = (int(float(x)) for x in weight.split(".."))
+            variants.update((w, italic) for w in range(100, 1000, 100) if low <= w <= high)
+        elif weight.replace(".", "").isdigit():
+            variants.add((int(float(weight)), italic))
+    return variants or {(400, False)}
+
+
+@functools.lru_cache(maxsize=32)
+def _fontsource_meta(package: Path) -> dict[str, Any] | None:
+    try:
+        meta = json.loads((package / "metadata.json").read_text())
+        meta["unicode"] = json.loads((package / "unicode.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return dict(meta)
+
+
+def _fontsource_faces(package: Path, meta: dict[str, Any], weight: int, italic: bool) -> list[str]:
+    style = "italic" if italic else "normal"
+    faces = []
+    for subset in _FONT_SUBSETS:
+        font = package / "files" / f"{meta['id']}-{subset}-{weight}-{style}.woff2"
+        if not font.is_file():
+            continue
+        unicode_range = meta["unicode"].get(subset)
+        faces.append(
+            f"@font-face{{font-family:'{meta['family']}';font-style:{style};font-display:swap;"
+            f"font-weight:{weight};src:url({_data_uri(font, 'font/woff2')}) format('woff2')"
+            + (f";unicode-range:{unicode_range}" if unicode_range else "")
+            + "}"
+        )
+    return faces
+
+
+@functools.lru_cache(maxsize=64)
+def _data_uri(path: Path, media_type: str) -> str:
+    return f"data:{media_type};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+@functools.lru_cache(maxsize=16)
+def _read_asset(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    # Source-map comments make devtools fetch the map; a self-contained file has none.
+    return re.sub(r"/[*/]#\s*sourceMappingURL=[^\n*]*(\*/)?", "", text)
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_css_cached(path: Path) -> tuple[ast.Node, ...]:
+    return tuple(
+        tinycss2.parse_stylesheet(path.read_text(encoding="utf-8"), skip_comments=True, skip_whitespace=True)
+    )
+
+
+def _parse_css(path: Path) -> list[ast.Node]:
+    return list(_parse_css_cached(path))
+
+
+_ICON_SELECTOR = re.compile(r"^\.(fa-[\w-]+)(?:::?(?:before|after))?$")
+_SHIM_SELECTOR = re.compile(r"^\.fa\.(fa-[\w-]+)(?:::?(?:before|after))?$")
+
+
+def _only_unused_icon_classes(rule: ast.QualifiedRule, used: set[str]) -> bool:
+    """Whether every selector of a rule is one ``fa-*`` class (or v4 shim) the page does not use."""
+    selectors = [s.strip() for s in tinycss2.serialize(rule.prelude).split(",")]
+    classes = []
+    for selector in selectors:
+        match = _ICON_SELECTOR.match(selector) or _SHIM_SELECTOR.match(selector)
+        if not match:
+            return False
+        classes.append(match.group(1))
+    return not any(c in used for c in classes)
