@@ -1,0 +1,86 @@
+"""Helpers shared by the job, API and UI tests: wrappers that count or hold real backends and renderers."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from replicator.backends.base import Backend, BackendEvent, GenerateOptions, RefineRequest
+from replicator.models import RenderResult, Source, Viewport
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+SCREENSHOT = FIXTURES / "cli" / "welcome.png"
+PAGE = FIXTURES / "cli" / "welcome.html"
+
+
+def upload_copy(tmp_path: Path, source: Path = SCREENSHOT, name: str = "upload.png") -> Path:
+    """A copy of a fixture to hand to the job manager (which takes ownership of the file)."""
+    target = tmp_path / name
+    shutil.copyfile(source, target)
+    return target
+
+
+class CountingBackend(Backend):
+    """A real backend, counted: how many model calls (generate + refine) went through it."""
+
+    def __init__(self, inner: Backend, *, gate: asyncio.Event | None = None) -> None:
+        self.inner = inner
+        self.name = inner.name  # type: ignore[misc]
+        self.can_refine = inner.can_refine  # type: ignore[misc]
+        self.calls = 0
+        self.gate = gate  # when set, every call waits for it before reaching the real backend
+
+    def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
+        self.calls += 1
+        return self._held(self.inner.generate(source, options))
+
+    def refine(self, request: RefineRequest, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
+        self.calls += 1
+        return self._held(self.inner.refine(request, options))
+
+    async def _held(self, stream: AsyncIterator[BackendEvent]) -> AsyncIterator[BackendEvent]:
+        if self.gate is not None:
+            await self.gate.wait()
+        async for event in stream:
+            yield event
+
+    async def check(self) -> str:
+        return await self.inner.check()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class GatedRenderer:
+    """The real browser pool, but each render first waits for ``gate`` (to stop a job mid-way)."""
+
+    def __init__(self, inner: Any, gate: asyncio.Event) -> None:
+        self.inner = inner
+        self.gate = gate
+        self.entered = asyncio.Event()
+
+    async def render(self, html: str, viewport: Viewport, **kwargs: Any) -> RenderResult:
+        self.entered.set()
+        await self.gate.wait()
+        result: RenderResult = await self.inner.render(html, viewport, **kwargs)
+        return result
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        return self.inner.open(*args, **kwargs)
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+async def wait_for_file(path: Path, timeout: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not path.exists():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{path} did not appear within {timeout} s")
+        await asyncio.sleep(0.05)
