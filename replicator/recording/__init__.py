@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import UnsupportedMedia
+from ..intake import sniff_media_type
 from ..models import Source
 from ._process import Deadline
 from .keystates import extract_key_states
@@ -32,9 +33,16 @@ def load_recording(path: Path, settings: Settings, *, media_type: str) -> Source
     Raises an InputError subclass (UnsupportedMedia, CorruptInput, InputTooLarge, VideoRejected)
     with a message for the user when the file cannot be used.
     """
-    if media_type not in VIDEO_TYPES:
-        raise UnsupportedMedia(f"{media_type} is not a recording we take; use MP4, MOV or WebM.")
     check_size(path, settings)
+    with path.open("rb") as fh:
+        sniffed = sniff_media_type(fh.read(64))
+    if sniffed is not None and sniffed.startswith("image/"):
+        raise UnsupportedMedia(
+            f"This file is an image ({sniffed}), not a recording; upload it as a screenshot instead."
+        )
+    if sniffed not in VIDEO_TYPES or media_type not in VIDEO_TYPES:
+        raise UnsupportedMedia("This file is not a recording we take; use MP4, MOV or WebM.")
+    media_type = sniffed  # the content decides, whatever the caller was told
     started = time.perf_counter()
     deadline = Deadline(settings.video_decode_timeout_s)
     info = probe_video(path, settings, deadline)
