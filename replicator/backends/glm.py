@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 import httpx
 from httpx_sse import EventSource
 
-from .. import prompts
 from ..config import Settings
 from ..errors import (
     ContentFiltered,
@@ -30,7 +29,7 @@ from ..errors import (
     ProviderUnavailable,
 )
 from ..models import Source
-from . import glm_media, glm_wire
+from . import glm_request, glm_wire
 from .base import (
     AnswerDelta,
     Backend,
@@ -45,7 +44,6 @@ log = logging.getLogger(__name__)
 
 # Hosts that always need a key: fail before sending anything when none is set.
 _HOSTED = ("open.bigmodel.cn", "api.z.ai")
-_MAX_DISCREPANCIES = 12
 _BACKOFF_CAP_S = 30.0
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -113,12 +111,12 @@ class GlmBackend(Backend):
     # --- Backend interface -----------------------------------------------------------------------
 
     async def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
-        content = await asyncio.to_thread(self._generate_content, source, options)
+        content = await asyncio.to_thread(glm_request.generate_content, self.settings, source, options)
         async for event in self._complete(content, options):
             yield event
 
     async def refine(self, request: RefineRequest, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
-        content = await asyncio.to_thread(self._refine_content, request, options)
+        content = await asyncio.to_thread(glm_request.refine_content, self.settings, request, options)
         async for event in self._complete(content, options):
             yield event
 
@@ -145,104 +143,6 @@ class GlmBackend(Backend):
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-
-    # --- request content -------------------------------------------------------------------------
-
-    def _generate_content(self, source: Source, options: GenerateOptions) -> list[dict[str, Any]]:
-        encoding = self.settings.glm_image_encoding
-        if source.kind == "recording":
-            return self._recording_content(source, options)
-        prepared = glm_media.prepare_image(source.png)
-        text = prompts.render_prompt(
-            prompts.GENERATE_FROM_SCREENSHOT,
-            width=source.width,
-            height=source.height,
-            tiles=len(prepared.tiles),
-            scale=prepared.scale,
-            stack=options.stack,
-            mode=options.mode,
-        )
-        return [tile.part(encoding) for tile in prepared.tiles] + [{"type": "text", "text": text}]
-
-    def _recording_content(self, source: Source, options: GenerateOptions) -> list[dict[str, Any]]:
-        """The video itself when it can be sent, else its key states as images (never both)."""
-        video = glm_media.sendable_video(source.video_path)
-        states = list(source.states)
-        if video is None and not states:
-            return self._generate_content(
-                Source("image", source.png, source.width, source.height, "image/png", source.sha256), options
-            )
-        parts: list[dict[str, Any]]
-        if video is not None:
-            parts = [glm_media.video_part(video)]
-        else:
-            states = glm_media.pick_evenly(states, glm_media.MAX_IMAGES)
-            encoding = self.settings.glm_image_encoding
-            # One image per state: a state is one screen, so it never needs tiling.
-            parts = [glm_media.prepare_image(state.png).tiles[0].part(encoding) for state in states]
-        text = prompts.render_prompt(
-            prompts.GENERATE_FROM_RECORDING,
-            video=video is not None,
-            duration_s=source.duration_s,
-            width=source.width,
-            height=source.height,
-            states=[_state_context(number, state) for number, state in enumerate(states, start=1)],
-            stack=options.stack,
-            mode=options.mode,
-        )
-        return [*parts, {"type": "text", "text": text}]
-
-    def _refine_content(self, request: RefineRequest, options: GenerateOptions) -> list[dict[str, Any]]:
-        """Source, current render and heatmap as images; discrepancies and current HTML as text.
-
-        Earlier thinking is never sent back: only the current HTML.
-        """
-        encoding = self.settings.glm_image_encoding
-        images: list[glm_media.EncodedImage] = []
-        described: list[str] = []
-
-        def add(png: bytes, what: str) -> None:
-            prepared = glm_media.prepare_image(png)
-            for number, tile in enumerate(prepared.tiles, start=1):
-                images.append(tile)
-                part = f" (part {number} of {len(prepared.tiles)}, top to bottom)" if prepared.tiled else ""
-                described.append(what + part)
-
-        add(request.source.png, "The source: the screenshot the page must match")
-        add(request.render.png, "The current page as rendered in a browser")
-        if request.score.heatmap_png:
-            add(
-                request.score.heatmap_png,
-                "A heatmap of where the current page differs from the source (red: differs)",
-            )
-        focus = None
-        if request.focus_state is not None:
-            state = next((s for s in request.source.states if s.index == request.focus_state), None)
-            if state is not None:
-                add(state.png, f"The recording's state at {state.timestamp_s:.1f} s, reached by interaction")
-                focus = f"the state at {state.timestamp_s:.1f} s (the last image), which the page reproduces worst"
-        text = prompts.render_prompt(
-            prompts.REFINE,
-            round=request.round,
-            images=described,
-            score=request.score.breakdown(),
-            discrepancies=[
-                {
-                    "kind": d.kind,
-                    "message": d.message,
-                    "box": (d.box.x, d.box.y, d.box.width, d.box.height) if d.box else None,
-                }
-                for d in request.score.discrepancies[:_MAX_DISCREPANCIES]
-            ],
-            focus=focus,
-            current_html=request.current_html,
-            width=request.source.width,
-            stack=options.stack,
-            mode=options.mode,
-        )
-        return [image.part(encoding) for image in images[: glm_media.MAX_IMAGES]] + [
-            {"type": "text", "text": text}
-        ]
 
     # --- the call ----------------------------------------------------------------------------------
 
@@ -460,13 +360,3 @@ def _transport_error(exc: httpx.HTTPError) -> ProviderError:
     if isinstance(exc, httpx.ConnectError):
         return ProviderUnavailable(f"Could not connect to the provider (REPLICATOR_GLM_BASE_URL): {exc}")
     return ProviderUnavailable(f"The connection to the provider failed ({type(exc).__name__}: {exc}).")
-
-
-def _state_context(number: int, state: Any) -> dict[str, Any]:
-    changed = state.changed_region
-    return {
-        "number": number,
-        "timestamp_s": state.timestamp_s,
-        "click": state.click_point,
-        "changed": (changed.x, changed.y, changed.width, changed.height) if changed else None,
-    }

@@ -164,7 +164,7 @@ class ThinkTagSplitter:
     OPEN, CLOSE = "<think>", "</think>"
 
     def __init__(self) -> None:
-        self._state = "start"  # start -> thinking -> answer
+        self._state = "start"  # start -> thinking -> after_think -> answer
         self._held = ""
 
     def feed(self, text: str) -> list[BackendEvent]:
@@ -194,8 +194,13 @@ class ThinkTagSplitter:
                 return events
             if end:
                 events.append(ThinkingDelta(self._held[:end]))
-            self._held = self._held[end + len(self.CLOSE) :].lstrip("\n")
-            self._state = "answer"
+            self._held = self._held[end + len(self.CLOSE) :]
+            self._state = "after_think"
+        if self._state == "after_think":
+            # The blank lines between </think> and the answer may arrive in later chunks.
+            self._held = self._held.lstrip()
+            if self._held:
+                self._state = "answer"
         if self._state == "answer" and self._held:
             events.append(AnswerDelta(self._held))
             self._held = ""
