@@ -4,15 +4,23 @@ One implementation shared by ``replicator check`` and ``POST /api/v1/checks``. H
 (static mode: a check never runs the implementation's scripts), rendered at the design's viewport by
 the runtime's sealed browser pool and scored against the design with the pipeline's own scorer; a
 screenshot is scored against the design directly.
+
+An implementation folder's own assets (stylesheets, images, fonts) are inlined into the document
+before sanitizing, since the output policy lets a page load nothing; files outside the folder and
+hidden files are never read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import mimetypes
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urljoin
 
 from .errors import InputError
 from .intake import image_source, sniff_media_type
@@ -23,6 +31,8 @@ if TYPE_CHECKING:
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 TOP_DISCREPANCIES = 10
+MAX_INLINED_BYTES = 8 * 1024 * 1024  # per asset: larger files are left out rather than inlined
+_CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+?)\1\s*\)""", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -113,7 +123,10 @@ async def run_check(
         score = await asyncio.to_thread(score_screenshots, design.png, candidate.png, ocr=runtime.ocr)
         render_png = candidate.png
     else:
-        page = await asyncio.to_thread(runtime.sanitizer.sanitize, implementation.html, "static")
+        html = implementation.html
+        if implementation.base_dir is not None:
+            html = await asyncio.to_thread(inline_local_assets, html, implementation.base_dir)
+        page = await asyncio.to_thread(runtime.sanitizer.sanitize, html, "static")
         # Analysis (OCR of the design) and the render are independent: run them side by side.
         reference, render = await asyncio.gather(
             asyncio.to_thread(analyze_reference, design.png, ocr=runtime.ocr),
@@ -131,8 +144,57 @@ async def run_check(
     )
 
 
+def inline_local_assets(html: str, base_dir: Path) -> str:
+    """``html`` with its folder's stylesheets as ``<style>`` and its images, fonts as data: URLs."""
+    from bs4 import BeautifulSoup
+
+    from .render import PAGE_URL
+    from .render._routing import resolve_local_asset  # the renderer's own rule for what is local
+
+    def local(url: str, relative_to: str) -> Path | None:
+        if not url or url.strip().lower().startswith(("data:", "blob:", "#")):
+            return None
+        path = resolve_local_asset(base_dir, urljoin(relative_to, url.strip()))
+        return path if path is not None and path.stat().st_size <= MAX_INLINED_BYTES else None
+
+    def data_url(path: Path) -> str:
+        media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return f"data:{media_type};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+    def inline_css(css: str, relative_to: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            path = local(match[2], relative_to)
+            return f'url("{data_url(path)}")' if path else match[0]
+
+        return _CSS_URL.sub(replace, css)
+
+    soup = BeautifulSoup(html, "html5lib")
+    for link in soup.find_all("link", href=True):
+        rels = [str(r).lower() for r in (link.get("rel") or [])]
+        path = local(str(link["href"]), PAGE_URL) if "stylesheet" in rels else None
+        if path is not None:
+            style = soup.new_tag("style")
+            css_url = urljoin(PAGE_URL, path.relative_to(base_dir.resolve()).as_posix())
+            style.string = inline_css(_decode(path.read_bytes()), css_url)
+            link.replace_with(style)
+    for style in soup.find_all("style"):
+        if style.string:
+            style.string = inline_css(style.string, PAGE_URL)
+    for tag in soup.find_all(style=True):
+        tag["style"] = inline_css(str(tag["style"]), PAGE_URL)
+    for tag in soup.find_all(["img", "source", "input", "video", "image"]):
+        for attr in ("src", "poster", "href"):
+            path = local(str(tag.get(attr, "")), PAGE_URL)
+            if path is not None:
+                tag[attr] = data_url(path)
+    return str(soup)
+
+
 def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+    return _decode(path.read_bytes())
+
+
+def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
-from replicator.check import CheckTarget, run_check
+from replicator.check import CheckTarget, inline_local_assets, run_check
 from replicator.config import Settings
 from replicator.errors import InputError
 from replicator.intake import image_source
 from replicator.models import Source
+from replicator.render import SealedBrowserPool
 from replicator.runtime import Runtime
 
 CLI = Path(__file__).resolve().parent.parent / "fixtures" / "cli"
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def runtime(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Runtime]:
+async def runtime(
+    tmp_path_factory: pytest.TempPathFactory, browser_pool: SealedBrowserPool
+) -> AsyncIterator[Runtime]:
+    """A Runtime on the session's warm browser pool."""
     settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("data"), backend="local")  # type: ignore[call-arg]
-    async with Runtime(settings) as rt:
+    async with Runtime(settings, renderer=browser_pool) as rt:
         yield rt
 
 
@@ -99,3 +104,27 @@ def test_html_file_gets_its_folder_for_assets_and_screenshot_is_detected_by_cont
     disguised = tmp_path / "shot.bin"
     disguised.write_bytes((CLI / "login.png").read_bytes())
     assert CheckTarget.from_path(disguised).kind == "screenshot"
+
+
+def test_local_assets_are_inlined_and_nothing_outside_the_folder_is_read(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "img").mkdir(parents=True)
+    (site / "css").mkdir()
+    dot = (CLI / "login.png").read_bytes()
+    (site / "img" / "dot.png").write_bytes(dot)
+    (site / "css" / "main.css").write_text("header { background: url('../img/dot.png') }")
+    (site / ".secret.css").write_text("body { color: red }")
+    (tmp_path / "outside.png").write_bytes(dot)
+    html = (
+        '<link rel="stylesheet" href="css/main.css"><link rel="stylesheet" href=".secret.css">'
+        '<img src="img/dot.png"><img src="../outside.png"><img src="/etc/hostname">'
+        '<div style="background:url(img/dot.png)"></div>'
+    )
+
+    out = inline_local_assets(html, site)
+
+    encoded = base64.b64encode(dot).decode()
+    assert out.count(f"data:image/png;base64,{encoded}") == 3  # CSS url(), <img>, style attribute
+    assert "header { background: url(" in out and "css/main.css" not in out
+    assert ".secret.css" in out and "color: red" not in out  # hidden files are never read
+    assert 'src="../outside.png"' in out and 'src="/etc/hostname"' in out
