@@ -113,7 +113,7 @@ class AssetLibrary:
 
     @property
     def tailwind_available(self) -> bool:
-        return self.node is not None and (self.node_modules / "tailwindcss" / "package.json").is_file()
+        return bool(self.node) and (self.node_modules / "tailwindcss" / "package.json").is_file()
 
     def tailwind_css(
         self,
@@ -153,7 +153,7 @@ class AssetLibrary:
         return css
 
     def _run_tailwind(self, payload: str) -> str:
-        assert self.node is not None
+        assert self.node
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "REPLICATOR_NODE_MODULES": str(self.node_modules.resolve()),
@@ -243,7 +243,9 @@ class AssetLibrary:
                 data = _data_uri(base / "webfonts" / f"{name}.woff2", "font/woff2")
                 text = re.sub(r"src:[^;}]+", f'src:url({data}) format("woff2")', text)
                 out.append(f"@font-face{{{text}}}")
-            elif (isinstance(rule, ast.QualifiedRule) and not _only_unused_icon_classes(rule, used_classes)) or isinstance(rule, ast.AtRule):
+            elif (
+                isinstance(rule, ast.QualifiedRule) and not _only_unused_icon_classes(rule, used_classes)
+            ) or isinstance(rule, ast.AtRule):
                 out.append(tinycss2.serialize([rule]))
         # Pro-only styles have no free font; solid is the closest free look.
         out.append(

@@ -30,7 +30,8 @@ def placeholder_image(width: int = 0, height: int = 0) -> str:
         f"<svg xmlns='http://www.w3.org/2000/svg'{size}>"
         f"<rect width='100%' height='100%' fill='{PLACEHOLDER_FILL}'/></svg>"
     )
-    return "data:image/svg+xml," + quote(svg, safe="/:=' ")
+    # Fully percent-encoded (no quotes, spaces or parentheses) so it is valid unquoted in url().
+    return "data:image/svg+xml," + quote(svg, safe="/:=")
 
 
 def is_local_url(url: str) -> bool:
@@ -128,7 +129,7 @@ def _replacement_url(token: ast.Node, url: str, removed: Removed, in_font_face: 
     else:
         removed.append(("remote CSS url() (grey placeholder)", describe(url)))
         value = placeholder_image()
-    return ast.URLToken(token.source_line, token.source_column, value, f"url({value})")
+    return ast.URLToken(token.source_line, token.source_column, value, f'url("{value}")')
 
 
 def _replacement_string(token: ast.StringToken, removed: Removed) -> ast.StringToken:

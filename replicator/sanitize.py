@@ -86,6 +86,12 @@ _META_DROPPED = {
     "link",
 }
 _SIZE_IN_URL = re.compile(r"(?<!\d)(\d{2,4})[x\u00d7/](\d{2,4})(?!\d)")
+_ASSET_NAMES = {
+    "fontawesome": "Font Awesome CDN link",
+    "bootstrap-css": "Bootstrap CSS CDN link",
+    "bootstrap-js": "Bootstrap JS CDN script",
+    "highlightjs-css": "highlight.js stylesheet CDN link",
+}
 _PLACEHOLDER_CSS = (
     "[data-replicator-placeholder]{display:inline-block;width:300px;height:150px;"
     "max-width:100%;background:#e5e7eb}"
@@ -125,7 +131,7 @@ class Sanitizer:
     def sanitize(self, html: str, mode: Mode) -> Page:
         """The page with the output policy applied, self-contained, with its CSP embedded."""
         started = time.perf_counter()
-        doc = html5lib.parse(html, treebuilder="etree", namespaceHTMLElements=False)
+        doc = parse_like_chromium(html)
         state = _Pass(mode)
         head = _head_and_body(doc)
         config = read_tailwind_config(doc, state.removed)
@@ -305,33 +311,41 @@ class Sanitizer:
         return css
 
     def _fill_assets(self, doc: ET.Element, state: _Pass, config: dict[str, object] | None) -> None:
-        for el in list(doc.iter()):
-            kind = el.get("data-replicator-asset")
-            if kind is None:
-                continue
-            urls = state.asset_urls.get(kind, [])  # type: ignore[call-overload]
-            if kind == "tailwind":
-                el.text = self._tailwind(doc, state, config)
-                continue
-            if kind == "fontawesome":
-                legacy = any(re.search(r"/4\.\d|@4\b|font-awesome\.(min\.)?css", u) for u in urls)
-                el.text = self.assets.fontawesome_css(_fa_classes(doc, state), legacy=legacy)
-                state.removed.append(("Font Awesome CDN link (inlined from the local copy)", ""))
-            elif kind == "bootstrap-css":
-                el.text = self.assets.bootstrap_css()
-                state.removed.append(("Bootstrap CSS CDN link (inlined from the local copy)", ""))
-            elif kind == "bootstrap-js":
-                el.text = self.assets.bootstrap_js()
-                state.removed.append(("Bootstrap JS CDN script (inlined from the local copy)", ""))
-            elif kind == "highlightjs-css":
-                el.text = self.assets.highlightjs_css(urls[0])
-                state.removed.append(("highlight.js stylesheet CDN link (inlined from the local copy)", ""))
-            elif kind == "google-fonts":
-                url = el.attrib.pop("data-replicator-url", "")
-                css, missing = self.assets.google_fonts_css(url)
-                el.text = css
-                _note_fonts(url, missing, state)
-            del el.attrib["data-replicator-asset"]
+        for parent in list(doc.iter()):
+            for el in list(parent):
+                kind = el.get("data-replicator-asset")
+                if kind is None:
+                    continue
+                del el.attrib["data-replicator-asset"]
+                try:
+                    el.text = self._asset_text(kind, el, doc, state, config)
+                except OSError as exc:  # node_modules incomplete: drop the slot, keep the page
+                    log.warning("local copy of %s is missing: %s", kind, exc)
+                    state.removed.append((f"{kind} CDN asset (local copy missing; run `make setup`)", ""))
+                    _remove(parent, el)
+
+    def _asset_text(
+        self, kind: str, el: ET.Element, doc: ET.Element, state: _Pass, config: dict[str, object] | None
+    ) -> str:
+        urls = state.asset_urls.get(kind, [])  # type: ignore[call-overload]
+        if kind == "tailwind":
+            return self._tailwind(doc, state, config)
+        if kind == "google-fonts":
+            url = el.attrib.pop("data-replicator-url", "")
+            css, missing = self.assets.google_fonts_css(url)
+            _note_fonts(url, missing, state)
+            return css
+        if kind == "fontawesome":
+            legacy = any(re.search(r"/4\.\d|@4\b|font-awesome\.(min\.)?css", u) for u in urls)
+            text = self.assets.fontawesome_css(_fa_classes(doc, state), legacy=legacy)
+        elif kind == "bootstrap-css":
+            text = self.assets.bootstrap_css()
+        elif kind == "bootstrap-js":
+            text = self.assets.bootstrap_js()
+        else:
+            text = self.assets.highlightjs_css(urls[0])
+        state.removed.append((f"{_ASSET_NAMES[kind]} (inlined from the local copy)", ""))
+        return text
 
     def _tailwind(self, doc: ET.Element, state: _Pass, config: dict[str, object] | None) -> str:
         content = " ".join(sorted({el.get("class", "") for el in doc.iter() if isinstance(el.tag, str)}))
@@ -375,14 +389,28 @@ class Sanitizer:
 # --- helpers --------------------------------------------------------------------------------------
 
 
+def parse_like_chromium(html: str) -> ET.Element:
+    """The document tree as Chromium builds it (WHATWG parsing with scripting on, as in our renders:
+    ``<noscript>`` content is raw text, exactly as the browser will see it)."""
+    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"), namespaceHTMLElements=False)
+    return parser.parse(html, scripting=True)  # type: ignore[no-any-return]
+
+
 def _head_and_body(doc: ET.Element) -> ET.Element:
     """The document's <head>, after making sure it has a head and a body."""
     head = doc.find("head")
     if head is None:
         head = ET.Element("head")
         doc.insert(0, head)
-    if doc.find("body") is None:  # a <frameset> document has no body
-        ET.SubElement(doc, "body")
+    body = doc.find("body")
+    if body is None:  # a <frameset> document has no body
+        body = ET.SubElement(doc, "body")
+    # Whitespace after </body> is parsed into the body: end the body with exactly one newline so
+    # that sanitizing the output again gives the same output.
+    if len(body):
+        body[-1].tail = (body[-1].tail or "").rstrip() + "\n"
+    else:
+        body.text = (body.text or "").rstrip() + "\n"
     return head
 
 
