@@ -15,6 +15,7 @@ from typing import Any
 import json5
 
 _ASSIGNMENT = re.compile(r"\btailwind\.config\s*=\s*")
+_COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 
 
 def read_tailwind_config(doc: ET.Element, removed: list[tuple[str, str]]) -> dict[str, Any] | None:
@@ -33,7 +34,8 @@ def read_tailwind_config(doc: ET.Element, removed: list[tuple[str, str]]) -> dic
             else:
                 config = {**(config or {}), **parsed}
             rest = text.replace(literal or "", "", 1) if literal else text
-            if not _ASSIGNMENT.sub("", rest).strip(" \t\r\n;"):
+            rest = _COMMENTS.sub("", _ASSIGNMENT.sub("", rest))
+            if not rest.strip(" \t\r\n;"):
                 _drop(parent, script)  # without the CDN script it would only throw
     return config
 
