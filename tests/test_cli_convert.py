@@ -32,6 +32,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key in ("REPLICATOR_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY", "REPLICATOR_BACKEND"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
+    monkeypatch.setenv("COLUMNS", "400")  # usage errors are drawn in a box: keep messages on one line
     values = {"REPLICATOR_DATA_DIR": str(tmp_path / "data"), "REPLICATOR_REFINE_ROUNDS": "0"}
     for key, value in values.items():
         monkeypatch.setenv(key, value)
