@@ -90,15 +90,16 @@ def write_source_artifacts(store: ArtifactStore, source: Source) -> None:
 
 def thumbnail(png: bytes, width: int = THUMB_WIDTH) -> bytes:
     """A small PNG of the top of a screenshot, for the history list."""
-    with Image.open(io.BytesIO(png)) as image:
-        image = image.convert("RGB")
-        scale = width / image.width
-        crop_height = min(image.height, int(width * 0.75 / scale))  # a 4:3 window from the top
-        image = image.crop((0, 0, image.width, crop_height))
-        image = image.resize((width, max(1, round(crop_height * scale))), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
-        return out.getvalue()
+    with Image.open(io.BytesIO(png)) as opened:
+        rgb = opened.convert("RGB")
+    scale = width / rgb.width
+    crop_height = min(rgb.height, int(width * 0.75 / scale))  # a 4:3 window from the top
+    small = rgb.crop((0, 0, rgb.width, crop_height)).resize(
+        (width, max(1, round(crop_height * scale))), Image.Resampling.LANCZOS
+    )
+    out = io.BytesIO()
+    small.save(out, format="PNG", optimize=True)
+    return out.getvalue()
 
 
 def write_result_artifacts(store: ArtifactStore, result: Result) -> dict[str, Any]:

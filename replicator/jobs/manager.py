@@ -168,8 +168,8 @@ class JobManager:
     async def get(self, job_id: str) -> Job:
         return await self._db(self._store.get, job_id)
 
-    async def list(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
-        return await self._db(self._store.list, limit=limit, offset=offset, state=state)
+    async def list_jobs(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
+        return await self._db(self._store.list_jobs, limit=limit, offset=offset, state=state)
 
     async def count(self, *, state: str | None = None) -> int:
         return await self._db(self._store.count, state=state)

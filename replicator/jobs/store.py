@@ -127,7 +127,7 @@ class JobStore:
             raise JobNotFound(f"No replication with id {job_id!r}.")
         return _job_from_row(row)
 
-    def list(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
+    def list_jobs(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
         query = "SELECT * FROM jobs"
         params: list[Any] = []
         if state:

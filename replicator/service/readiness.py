@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 
 from ..errors import ReplicatorError
 from ..jobs import JobManager
@@ -49,10 +50,10 @@ async def _backend(runtime: Runtime) -> str:
     return f"{backend.name}: {status}"
 
 
-async def _probe(name: str, work: object) -> ReadinessCheck:
+async def _probe(name: str, work: Awaitable[str]) -> ReadinessCheck:
     try:
-        detail = await asyncio.wait_for(work, _TIMEOUT_S)  # type: ignore[arg-type]
-        return ReadinessCheck(ok=True, detail=str(detail))
+        detail = await asyncio.wait_for(work, _TIMEOUT_S)
+        return ReadinessCheck(ok=True, detail=detail)
     except ReplicatorError as exc:
         return ReadinessCheck(ok=False, detail=f"{exc.message} [{exc.code}]")
     except TimeoutError:

@@ -174,7 +174,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     ) -> ReplicationList:
         jobs = _jobs(request)
         items, total = await asyncio.gather(
-            jobs.list(limit=limit, offset=offset, state=state), jobs.count(state=state)
+            jobs.list_jobs(limit=limit, offset=offset, state=state), jobs.count(state=state)
         )
         views = [await _view(request, job, with_result=False) for job in items]
         return ReplicationList(items=views, total=total, limit=limit, offset=offset)
@@ -221,9 +221,18 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
 
     # --- artifacts -----------------------------------------------------------------------------
 
-    def artifact(name: str, media_type: str, summary: str, **headers: str) -> None:
+    def artifact(name: str, media_type: str, summary: str, *, download: bool = False, **headers: str) -> None:
         async def serve(request: Request, job_id: str) -> FileResponse:
             path = _artifact_path(_jobs(request), job_id, name)
+            if download:
+                # The name is ours (the job id), never the user's upload name.
+                return FileResponse(
+                    path,
+                    media_type=media_type,
+                    headers=headers or None,
+                    filename=f"replication-{job_id[:8]}.html",
+                    content_disposition_type="attachment",
+                )
             return FileResponse(path, media_type=media_type, headers=headers or None)
 
         path = {"source.png": "source", "page.html": "html"}.get(name, name)
@@ -247,6 +256,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         "page.html",
         "text/html; charset=utf-8",
         "The best generated page (sanitized), as a download",
+        download=True,
         **{**PREVIEW_HEADERS, "Content-Security-Policy": PREVIEW_CSP},
     )
 

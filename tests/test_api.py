@@ -1,0 +1,548 @@
+"""The REST API through the ASGI app (httpx, in process): every route, bad input, auth, cancel,
+retention, and restart recovery counted on the fake GLM server. Rendering is real Chromium."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest_asyncio
+from fastapi import FastAPI
+from PIL import Image
+from pydantic import SecretStr
+
+from replicator.backends import create_backend
+from replicator.config import Settings
+from replicator.jobs import JobManager
+from replicator.runtime import Runtime
+from replicator.service import create_app
+from tests.service_helpers import PAGE, SCREENSHOT, CountingBackend, GatedRenderer, wait_for_file
+
+TOKEN = "t0ken-for-tests-3b9d"
+PNG = SCREENSHOT.read_bytes()
+
+
+@dataclass
+class Service:
+    app: FastAPI
+    client: httpx.AsyncClient
+    stack: AsyncExitStack
+
+    @property
+    def jobs(self) -> JobManager:
+        return self.app.state.jobs  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        await self.stack.aclose()
+
+
+MakeService = Callable[..., Awaitable[Service]]
+
+
+@pytest_asyncio.fixture
+async def make_service(browser_pool: Any) -> AsyncIterator[MakeService]:
+    services: list[Service] = []
+
+    async def make(settings: Settings, *, renderer: Any = None, backend: Any = None) -> Service:
+        runtime = Runtime(
+            settings, renderer=renderer or browser_pool, backends={"glm": backend} if backend else None
+        )
+        app = create_app(settings, runtime=runtime)
+        stack = AsyncExitStack()
+        stack.push_async_callback(runtime.close)
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        transport = httpx.ASGITransport(app=app)
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        )
+        service = Service(app, client, stack)
+        services.append(service)
+        return service
+
+    yield make
+    for service in services:
+        await service.aclose()
+
+
+@pytest_asyncio.fixture
+async def api(make_service: MakeService, glm_settings: Settings) -> Service:
+    return await make_service(glm_settings)
+
+
+def upload(data: bytes = PNG, name: str = "welcome.png", **fields: Any) -> dict[str, Any]:
+    return {"files": {"file": (name, data, "image/png")}, "data": {"refine_rounds": "0", **fields}}
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["message"] and "Traceback" not in body["error"]["message"]
+    return body["error"]  # type: ignore[no-any-return]
+
+
+def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
+    events = []
+    for block in text.split("\n\n"):
+        fields = dict(
+            line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":")
+        )
+        if "event" in fields:
+            events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+# --- service routes ----------------------------------------------------------------------------------
+
+
+async def test_healthz_and_readyz_report_browser_ocr_and_backend(api: Service) -> None:
+    health = await api.client.get("/api/v1/healthz")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    ready = await api.client.get("/api/v1/readyz")
+    assert ready.status_code == 200, ready.text
+    body = ready.json()
+    assert body["ready"] is True
+    assert set(body["checks"]) == {"browser", "ocr", "backend"}
+    assert all(check["ok"] for check in body["checks"].values())
+
+
+async def test_readyz_is_503_when_the_backend_cannot_work(
+    make_service: MakeService, glm_settings: Settings
+) -> None:
+    service = await make_service(glm_settings.model_copy(update={"api_key": None}))
+    ready = await service.client.get("/api/v1/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["backend"]["ok"] is False
+
+
+# --- replications ------------------------------------------------------------------------------------
+
+
+async def test_upload_with_wait_returns_the_finished_result_and_every_artifact(
+    api: Service, fake_glm: Any
+) -> None:
+    response = await api.client.post("/api/v1/replications?wait=90", **upload())
+    assert response.status_code == 200, response.text
+    job = response.json()
+    assert job["state"] == "succeeded" and job["filename"] == "welcome.png"
+    result = job["result"]
+    assert result["score"]["overall"] == job["score"]
+    assert set(result["score"]) == {"overall", "block", "text", "position", "color", "visual"}
+    assert result["rounds"][0]["round"] == 0 and result["usage"]["total_tokens"] > 0
+    assert {"generate", "render"} <= set(result["timings_ms"])
+    urls = job["urls"]
+    for key, media_type in [
+        ("source", "image/png"),
+        ("thumbnail", "image/png"),
+        ("render", "image/png"),
+        ("diff", "image/png"),
+        ("result", "application/json"),
+        ("html", "text/html"),
+        ("preview", "text/html"),
+    ]:
+        artifact = await api.client.get(urls[key])
+        assert artifact.status_code == 200, key
+        assert artifact.headers["content-type"].startswith(media_type), key
+    page = await api.client.get(urls["html"])
+    assert "<html" in page.text.lower()
+    assert page.headers["content-disposition"].startswith("attachment")
+    assert "sandbox allow-scripts" in page.headers["content-security-policy"]
+    listing = (await api.client.get("/api/v1/replications")).json()
+    assert listing["total"] == 1 and listing["items"][0]["id"] == job["id"]
+    assert listing["items"][0]["summary"]["score"]["overall"] == job["score"]
+    assert len(fake_glm.fake.requests) == 1
+
+
+async def test_preview_is_served_sandboxed_with_a_strict_csp_and_no_referrer(api: Service) -> None:
+    job = (await api.client.post("/api/v1/replications?wait=90", **upload())).json()
+    preview = await api.client.get(job["urls"]["preview"])
+    policies = preview.headers.get_list("content-security-policy")
+    ours = policies[0]
+    assert ours.startswith("sandbox allow-scripts;")
+    assert "allow-same-origin" not in ours
+    for directive in ("connect-src 'none'", "default-src 'none'", "form-action 'none'", "base-uri 'none'"):
+        assert directive in ours
+    page_csp = job["result"]["page"]["csp"]
+    assert page_csp and page_csp in policies  # the page's own policy is enforced as well
+    assert preview.headers["referrer-policy"] == "no-referrer"
+    assert preview.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_upload_without_wait_is_202_and_the_event_stream_replays_then_ends(api: Service) -> None:
+    response = await api.client.post("/api/v1/replications", **upload())
+    assert response.status_code == 202
+    job = response.json()
+    assert job["state"] in ("queued", "running")
+    assert response.headers["location"] == job["urls"]["self"]
+    async with api.client.stream("GET", job["urls"]["events"]) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        text = "".join([chunk async for chunk in stream.aiter_text()])
+    events = sse_events(text)
+    assert events[-1] == ("end", {})
+    states = [data["data"]["state"] for kind, data in events if kind == "state"]
+    assert states == ["queued", "running", "succeeded"]
+    assert any(kind == "answer" for kind, _ in events) and any(kind == "candidate" for kind, _ in events)
+    seqs = [data["seq"] for kind, data in events if kind != "end"]
+    assert seqs == list(range(1, len(seqs) + 1))
+    # A late subscriber resuming after event 3 gets the rest only.
+    again = await api.client.get(job["urls"]["events"], headers={"Last-Event-ID": "3"})
+    assert next(d["seq"] for k, d in sse_events(again.text) if k != "end") == 4
+
+
+async def test_options_are_validated_and_applied(api: Service) -> None:
+    bad = await api.client.post("/api/v1/replications", **upload(refine_rounds="99"))
+    assert bad.status_code == 400 and "refine_rounds" in error_of(bad)["message"]
+    unknown = await api.client.post("/api/v1/replications", **upload(backend="gpt"))
+    assert unknown.status_code == 400
+    ok = await api.client.post(
+        "/api/v1/replications",
+        **upload(mode="static", target_score="75", viewport_width="800", viewport_height="600"),
+    )
+    assert ok.status_code == 202
+    options = ok.json()["options"]
+    assert options == {
+        "backend": "glm",
+        "refine_rounds": 0,
+        "target_score": 75.0,
+        "mode": "static",
+        "viewport_width": 800,
+        "viewport_height": 600,
+    }
+
+
+# --- bad uploads ---------------------------------------------------------------------------------------
+
+
+async def test_upload_over_the_cap_is_refused_by_content_length(
+    make_service: MakeService, glm_settings: Settings
+) -> None:
+    service = await make_service(glm_settings.model_copy(update={"max_upload_mb": 0.05}))
+    big = PNG + b"\0" * 80_000
+    response = await service.client.post("/api/v1/replications", **upload(big))
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "input_too_large"
+    assert list((glm_settings.data_dir / "uploads").iterdir()) == []
+
+
+async def test_chunked_upload_without_content_length_is_cut_off_at_the_cap(
+    make_service: MakeService, glm_settings: Settings
+) -> None:
+    service = await make_service(glm_settings.model_copy(update={"max_upload_mb": 0.05}))
+    boundary = "xYzBoundary"
+    sent = 0
+
+    async def endless() -> AsyncIterator[bytes]:
+        nonlocal sent
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        sent += len(head) + len(PNG)
+        yield head + PNG
+        for _ in range(10_000):  # ~640 MB if nobody stops reading
+            sent += 65536
+            yield b"\0" * 65536
+
+    response = await service.client.post(
+        "/api/v1/replications",
+        content=endless(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert response.status_code == 413
+    assert error_of(response)["code"] == "input_too_large"
+    assert sent < 2 * 1048576  # reading stopped right after the cap, not at the end of the body
+    assert list((glm_settings.data_dir / "uploads").iterdir()) == []
+
+
+async def test_type_is_decided_by_content_not_by_name(api: Service) -> None:
+    text = await api.client.post(
+        "/api/v1/replications", **upload(b"hello, I am not a picture\n" * 20, "shot.png")
+    )
+    assert text.status_code == 415 and error_of(text)["code"] == "unsupported_media"
+    html = await api.client.post("/api/v1/replications", **upload(b"<!doctype html><p>x</p>", "shot.png"))
+    assert html.status_code == 415
+    corrupt = await api.client.post("/api/v1/replications", **upload(PNG[:200], "cut.png"))
+    assert corrupt.status_code == 422 and error_of(corrupt)["code"] == "corrupt_input"
+    # A real PNG named like a text file is still a PNG.
+    fine = await api.client.post("/api/v1/replications", **upload(PNG, "readme.txt"))
+    assert fine.status_code == 202 and fine.json()["media_type"] == "image/png"
+
+
+async def test_decompression_bomb_is_refused_before_decoding(api: Service) -> None:
+    buffer = io.BytesIO()
+    Image.new("1", (20_000, 20_000)).save(buffer, format="PNG")  # 400 MP in a few dozen KB
+    assert len(buffer.getvalue()) < 200_000
+    response = await api.client.post("/api/v1/replications", **upload(buffer.getvalue(), "bomb.png"))
+    assert response.status_code == 413
+    assert "pixels" in error_of(response)["message"]
+
+
+async def test_filenames_are_labels_never_paths(api: Service, glm_settings: Settings) -> None:
+    response = await api.client.post("/api/v1/replications", **upload(name="../../..\\evil\u202ename.png"))
+    assert response.status_code == 202
+    assert response.json()["filename"] == "evilname.png"
+    tree = [p.name for p in glm_settings.data_dir.parent.rglob("*")]
+    assert not any("evil" in name for name in tree)
+
+
+async def test_requests_without_a_usable_form_get_4xx(api: Service) -> None:
+    no_file = await api.client.post(
+        "/api/v1/replications", data={"refine_rounds": "0"}, files={"other": ("a", b"x")}
+    )
+    assert no_file.status_code == 400 and "'file'" in error_of(no_file)["message"]
+    json_body = await api.client.post("/api/v1/replications", json={"file": "x"})
+    assert json_body.status_code == 415
+    truncated = await api.client.post(
+        "/api/v1/replications",
+        content=b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\nabc',
+        headers={"Content-Type": "multipart/form-data; boundary=b"},
+    )
+    assert truncated.status_code == 400
+    bad_wait = await api.client.post("/api/v1/replications?wait=-1", **upload())
+    assert bad_wait.status_code == 422 and error_of(bad_wait)["code"] == "invalid_request"
+
+
+async def test_unknown_jobs_and_missing_artifacts_are_json_404s(api: Service) -> None:
+    for path in (
+        "/api/v1/replications/" + "0" * 32,
+        "/api/v1/replications/not-an-id",
+        "/api/v1/replications/..%2F..%2Fetc/render.png",
+        "/api/v1/replications/" + "0" * 32 + "/render.png",
+        "/api/v1/nothing-here",
+    ):
+        response = await api.client.get(path)
+        assert response.status_code == 404, path
+        assert error_of(response)["code"] == "not_found"
+    queued = (await api.client.post("/api/v1/replications", **upload())).json()
+    early = await api.client.get(f"/api/v1/replications/{queued['id']}/states/0/source.png")
+    assert early.status_code == 404
+    wrong_method = await api.client.put("/api/v1/replications")
+    assert wrong_method.status_code == 405 and error_of(wrong_method)["code"] == "method_not_allowed"
+
+
+# --- cancel, delete, retention -----------------------------------------------------------------------
+
+
+async def test_cancel_and_delete_a_job(
+    make_service: MakeService, glm_settings: Settings, fake_glm: Any
+) -> None:
+    gate = asyncio.Event()
+    backend = CountingBackend(create_backend("glm", glm_settings), gate=gate)
+    service = await make_service(glm_settings, backend=backend)
+    job = (await service.client.post("/api/v1/replications", **upload())).json()
+    while (await service.client.get(job["urls"]["self"])).json()["stage"] != "generate":
+        await asyncio.sleep(0.05)
+    cancelled = await service.client.post(job["urls"]["cancel"])
+    assert cancelled.status_code == 200
+    body = cancelled.json()
+    assert body["state"] == "cancelled" and body["error"]["code"] == "cancelled"
+    events = sse_events((await service.client.get(job["urls"]["events"])).text)
+    assert [d["data"]["state"] for k, d in events if k == "state"][-1] == "cancelled"
+    deleted = await service.client.delete(job["urls"]["self"])
+    assert deleted.status_code == 204
+    assert (await service.client.get(job["urls"]["self"])).status_code == 404
+    assert not (glm_settings.data_dir / "jobs" / job["id"]).exists()
+    assert len(fake_glm.fake.requests) == 0
+
+
+async def test_wait_on_a_failing_job_answers_with_its_error(api: Service, fake_glm: Any) -> None:
+    fake_glm.fake.queue("error-1301")
+    response = await api.client.post("/api/v1/replications?wait=60", **upload())
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "content_filtered"
+    assert error["details"]["replication"]["state"] == "failed"
+
+
+async def test_retention_prunes_old_jobs_from_the_api(api: Service) -> None:
+    job = (await api.client.post("/api/v1/replications?wait=90", **upload())).json()
+    assert api.jobs.store is not None
+    await asyncio.to_thread(api.jobs.store.update, job["id"], finished_at=time.time() - 31 * 86400)
+    assert await api.jobs.prune() == 1
+    assert (await api.client.get(job["urls"]["self"])).status_code == 404
+    assert (await api.client.get(job["urls"]["render"])).status_code == 404
+    assert (await api.client.get("/api/v1/replications")).json()["total"] == 0
+
+
+# --- restart recovery ---------------------------------------------------------------------------------
+
+
+async def test_restart_finishes_an_interrupted_job_without_a_second_model_call(
+    make_service: MakeService, glm_settings: Settings, fake_glm: Any, browser_pool: Any
+) -> None:
+    held = GatedRenderer(browser_pool, asyncio.Event())
+    first = await make_service(glm_settings, renderer=held)
+    job = (await first.client.post("/api/v1/replications", **upload())).json()
+    await wait_for_file(glm_settings.data_dir / "jobs" / job["id"] / "answer-0.json")
+    await asyncio.wait_for(held.entered.wait(), 30)
+    await first.aclose()  # the service goes down while the job renders
+    assert len(fake_glm.fake.requests) == 1
+
+    second = await make_service(glm_settings)
+    waited = await second.client.get(job["urls"]["self"])
+    assert waited.json()["state"] in ("queued", "running", "succeeded")
+    for _ in range(600):
+        current = (await second.client.get(job["urls"]["self"])).json()
+        if current["state"] not in ("queued", "running"):
+            break
+        await asyncio.sleep(0.1)
+    assert current["state"] == "succeeded", current["error"]
+    assert current["attempts"] == 2
+    assert len(fake_glm.fake.requests) == 1
+
+
+# --- design checks ----------------------------------------------------------------------------------------
+
+
+async def test_design_check_against_html_and_against_a_screenshot(api: Service) -> None:
+    files = {
+        "design": ("design.png", PNG, "image/png"),
+        "implementation": ("index.html", PAGE.read_bytes(), "text/html"),
+    }
+    response = await api.client.post("/api/v1/checks", files=files, data={"threshold": "50"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["passed"] is True and body["threshold"] == 50
+    assert set(body["score"]) == {"overall", "block", "text", "position", "color", "visual"}
+    assert body["score"]["overall"] >= 50
+    heatmap = await api.client.get(body["heatmap_url"])
+    assert heatmap.status_code == 200 and heatmap.content.startswith(b"\x89PNG")
+
+    blank = io.BytesIO()
+    Image.new("RGB", (640, 480), (20, 20, 20)).save(blank, format="PNG")
+    files = {
+        "design": ("design.png", PNG, "image/png"),
+        "implementation": ("shot.png", blank.getvalue(), "image/png"),
+    }
+    failing = (await api.client.post("/api/v1/checks", files=files, data={"threshold": "90"})).json()
+    assert failing["passed"] is False and failing["score"]["overall"] < 90
+    assert failing["discrepancies"] and {"kind", "message", "weight"} <= set(failing["discrepancies"][0])
+
+
+async def test_design_check_rejects_bad_input_with_4xx(api: Service) -> None:
+    missing = await api.client.post("/api/v1/checks", files={"design": ("d.png", PNG, "image/png")})
+    assert missing.status_code == 400 and "implementation" in error_of(missing)["message"]
+    files = {"design": ("d.png", PNG, "image/png"), "implementation": ("i.html", b"<p>x</p>", "text/html")}
+    threshold = await api.client.post("/api/v1/checks", files=files, data={"threshold": "150"})
+    assert threshold.status_code == 400
+    files = {
+        "design": ("d.html", b"<p>x</p>", "text/html"),
+        "implementation": ("i.html", b"<p>x</p>", "text/html"),
+    }
+    not_image = await api.client.post("/api/v1/checks", files=files)
+    assert not_image.status_code == 415
+
+
+# --- auth ----------------------------------------------------------------------------------------------------
+
+
+async def test_bearer_token_guards_every_api_route_but_healthz(
+    make_service: MakeService, glm_settings: Settings
+) -> None:
+    service = await make_service(glm_settings.model_copy(update={"api_token": SecretStr(TOKEN)}))
+    client = service.client
+    assert (await client.get("/api/v1/healthz")).status_code == 200
+    for method, path in [
+        ("GET", "/api/v1/readyz"),
+        ("GET", "/api/v1/replications"),
+        ("POST", "/api/v1/replications"),
+        ("GET", "/api/v1/replications/" + "0" * 32),
+        ("GET", "/api/v1/replications/" + "0" * 32 + "/events"),
+        ("GET", "/api/v1/replications/" + "0" * 32 + "/render.png"),
+        ("POST", "/api/v1/replications/" + "0" * 32 + "/cancel"),
+        ("DELETE", "/api/v1/replications/" + "0" * 32),
+        ("POST", "/api/v1/checks"),
+    ]:
+        response = await client.request(method, path)
+        assert response.status_code == 401, path
+        assert error_of(response)["code"] == "unauthorized"
+        assert response.headers["www-authenticate"] == "Bearer"
+    wrong = await client.get("/api/v1/replications", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    job = (await client.post("/api/v1/replications?wait=90", headers=auth, **upload())).json()
+    assert job["state"] == "succeeded"
+    # Artifact links carry a signature so <img>, <iframe> and EventSource can load them...
+    signed = job["urls"]["render"]
+    assert "sig=" in signed
+    assert (await client.get(signed)).status_code == 200
+    assert (await client.get(job["urls"]["events"])).status_code == 200
+    # ...for that one path only, and not if tampered with.
+    query = signed.split("?", 1)[1]
+    assert (await client.get(f"/api/v1/replications/{job['id']}/source?{query}")).status_code == 401
+    assert (await client.get(f"/api/v1/replications?{query}")).status_code == 401
+    assert (await client.get(signed.replace("sig=", "sig=0"))).status_code == 401
+    assert (await client.get(signed.split("?")[0])).status_code == 401
+    # The UI's pages carry no data and load without the token.
+    assert (await client.get("/")).status_code == 200
+
+
+async def test_without_a_token_setting_the_api_is_open(api: Service) -> None:
+    assert (await api.client.get("/api/v1/replications")).status_code == 200
+
+
+# --- UI pages, docs, headers --------------------------------------------------------------------------------
+
+
+async def test_pages_send_a_strict_csp_and_contain_no_inline_script(api: Service) -> None:
+    job = (await api.client.post("/api/v1/replications", **upload())).json()
+    for path in ("/", f"/jobs/{job['id']}", "/check", "/docs"):
+        page = await api.client.get(path)
+        assert page.status_code == 200, path
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert page.headers["x-frame-options"] == "DENY"
+        html = page.text
+        assert "<script>" not in html and '<script type="module">' not in html
+        assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+    job_page = (await api.client.get(f"/jobs/{job['id']}")).text
+    assert 'sandbox="allow-scripts"' in job_page and "allow-same-origin" not in job_page
+
+
+async def test_static_files_and_highlight_js_are_served_locally(api: Service) -> None:
+    for path in ("/static/app.js", "/static/job.js", "/static/index.js", "/static/app.css"):
+        assert (await api.client.get(path)).status_code == 200, path
+    core = await api.client.get("/vendor/hljs/core.js")
+    assert core.status_code == 200 and core.headers["content-type"].startswith("text/javascript")
+    assert core.text.rstrip().endswith("export default module.exports;")
+    assert (await api.client.get("/vendor/hljs/languages/xml.js")).status_code == 200
+    assert (await api.client.get("/vendor/hljs/styles/github.min.css")).status_code == 200
+    assert (await api.client.get("/vendor/hljs/languages/..%2F..%2Fpackage.json")).status_code == 404
+
+
+async def test_openapi_documents_every_route_and_docs_work_offline(api: Service) -> None:
+    schema = (await api.client.get("/openapi.json")).json()
+    paths = schema["paths"]
+    for path in (
+        "/api/v1/healthz",
+        "/api/v1/readyz",
+        "/api/v1/replications",
+        "/api/v1/replications/{job_id}",
+        "/api/v1/replications/{job_id}/events",
+        "/api/v1/replications/{job_id}/cancel",
+        "/api/v1/replications/{job_id}/source",
+        "/api/v1/replications/{job_id}/html",
+        "/api/v1/replications/{job_id}/preview",
+        "/api/v1/replications/{job_id}/render.png",
+        "/api/v1/replications/{job_id}/diff.png",
+        "/api/v1/checks",
+    ):
+        assert path in paths, path
+    form = paths["/api/v1/replications"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert {"file", "backend", "refine_rounds", "target_score", "mode", "viewport_width"} <= set(
+        form["properties"]
+    )
+    assert (
+        "design"
+        in paths["/api/v1/checks"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"][
+            "properties"
+        ]
+    )
+    docs = await api.client.get("/docs")
+    assert docs.status_code == 200 and "/api/v1/checks" in docs.text and "cdn" not in docs.text.lower()
