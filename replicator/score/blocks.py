@@ -1,0 +1,233 @@
+"""Text blocks on both sides, merged into lines and matched one-to-one (Design2Code's block terms).
+
+Reference blocks come from OCR of the source screenshot, candidate blocks from the DOM's text boxes
+(or OCR, when both sides are screenshots). The two sides cut text differently: the DOM gives one
+box per line fragment of a text node (a bold word splits a line in three), OCR gives one box per
+run of ink (a nav bar with small gaps may come back as one line). So, as Design2Code does, blocks
+are merged before matching: first fragments into lines by the same rule on both sides, then, where
+several lines of one side sit inside one line of the other and read better together, they are
+joined. Matching is an optimal assignment (Hungarian) on text similarity, ties going to the nearer
+block, so repeated labels ("Learn more" three times) pair up by position instead of first-come.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from rapidfuzz import fuzz
+from rapidfuzz.process import cdist
+from scipy.optimize import linear_sum_assignment
+
+from ..models import RGB, Box
+
+# A pair whose texts are less alike than this is not a match (Design2Code uses the same cut-off).
+MATCH_THRESHOLD = 0.5
+# Fragments on one row join into a line when the gap between them is under this many line heights;
+# wider gaps (nav items, table cells) keep them apart, on both sides alike.
+LINE_GAP = 0.9
+# How alike OCR's reading of a text is to the text itself on a clean screenshot (see text_similarity).
+OCR_AGREEMENT = 0.95
+_SPACE = re.compile(r"\s+")
+
+
+# Characters OCR reads as one another on clean screenshots, folded to one before comparing (a
+# missing copyright sign is not worth a point, and OCR cannot tell these apart reliably anyway).
+_CONFUSABLE = str.maketrans(
+    {
+        "©": "@",
+        "®": "@",
+        "•": "·",
+        "・": "·",
+        "∙": "·",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "«": '"',
+        "»": '"',
+        "‘": "'",
+        "’": "'",
+        "`": "'",
+        "–": "-",
+        "—": "-",
+        "−": "-",
+        "|": "l",
+        "I": "l",
+    }
+)
+
+
+def normalize_text(text: str) -> str:
+    """What text comparison sees: NFKC, OCR-confusable characters folded, case-folded, and no
+    whitespace (OCR drops and adds spaces, and CJK text has none to begin with)."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text).translate(_CONFUSABLE)).casefold()
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """A line (or joined lines) of text with its box, ink color and where it came from."""
+
+    text: str
+    box: Box
+    color: RGB | None  # ink color as measured on the screenshot; None when no ink shows
+    css_color: RGB | None = None  # the DOM's own color, when the DOM said so (shown in messages)
+    background: RGB | None = None  # what the text sits on, as measured
+    origin: str = "ocr"  # "ocr" or "dom"
+    key: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", normalize_text(self.text))
+
+    @property
+    def length(self) -> int:
+        return max(len(self.key), 1)
+
+
+def join_blocks(parts: Sequence[TextBlock]) -> TextBlock:
+    """One block from several, reading left to right then top to bottom; the longest part's colors."""
+    ordered = sorted(parts, key=lambda b: (round(b.box.y / max(b.box.height, 1.0)), b.box.x))
+    box = ordered[0].box
+    for part in ordered[1:]:
+        box = box.union(part.box)
+    main = max(ordered, key=lambda b: (b.length, -b.box.y, -b.box.x))
+    return TextBlock(
+        text=" ".join(p.text for p in ordered),
+        box=box,
+        color=main.color,
+        css_color=main.css_color,
+        background=main.background,
+        origin=main.origin,
+    )
+
+
+def merge_into_lines(blocks: Iterable[TextBlock]) -> list[TextBlock]:
+    """Join fragments that share a row and sit closer than ``LINE_GAP`` line heights."""
+    pending = sorted(blocks, key=lambda b: (b.box.y + b.box.height / 2, b.box.x))
+    rows: list[list[TextBlock]] = []
+    for block in pending:
+        for row in rows:
+            if any(
+                _same_row(member.box, block.box)
+                and _gap(member.box, block.box) <= LINE_GAP * min(member.box.height, block.box.height)
+                for member in row
+            ):
+                row.append(block)
+                break
+        else:
+            rows.append([block])
+    lines = [join_blocks(row) if len(row) > 1 else row[0] for row in rows]
+    return sorted(lines, key=lambda b: (round(b.box.y), b.box.x))
+
+
+def _same_row(a: Box, b: Box) -> bool:
+    overlap = min(a.bottom, b.bottom) - max(a.y, b.y)
+    return overlap >= 0.5 * min(a.height, b.height)
+
+
+def _gap(a: Box, b: Box) -> float:
+    return max(b.x - a.right, a.x - b.right, 0.0)
+
+
+def consolidate(outer: list[TextBlock], inner: list[TextBlock]) -> list[TextBlock]:
+    """Join lines of ``inner`` that lie inside one line of ``outer`` when together they read better.
+
+    This is the one-to-many case: one OCR line read across a row the DOM splits in several boxes,
+    or one DOM line that OCR split at a wide gap. Returns the new ``inner`` list.
+    """
+    taken: set[int] = set()
+    joined: list[TextBlock] = []
+    for line in outer:
+        pad = 0.5 * line.box.height
+        inside = [
+            i
+            for i, block in enumerate(inner)
+            if i not in taken
+            and _same_row(line.box, block.box)
+            and block.box.x >= line.box.x - pad
+            and block.box.right <= line.box.right + pad
+        ]
+        if len(inside) < 2:
+            continue
+        together = join_blocks([inner[i] for i in inside])
+        best_alone = max(fuzz.ratio(line.key, inner[i].key) for i in inside)
+        if fuzz.ratio(line.key, together.key) > best_alone + 5:
+            taken.update(inside)
+            joined.append(together)
+    if not joined:
+        return inner
+    kept = [block for i, block in enumerate(inner) if i not in taken]
+    return sorted(kept + joined, key=lambda b: (round(b.box.y), b.box.x))
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A matched reference and candidate block with their similarities (0-1)."""
+
+    ref: TextBlock
+    cand: TextBlock
+    text: float
+    position: float
+    color: float | None  # None when either side shows no measurable ink
+    delta_e: float | None
+    dx: float
+    dy: float
+
+
+@dataclass(frozen=True)
+class Matching:
+    pairs: tuple[Pair, ...]
+    missing: tuple[TextBlock, ...]  # reference blocks with no counterpart
+    extra: tuple[TextBlock, ...]  # candidate blocks with no counterpart
+
+
+def match_blocks(
+    ref: Sequence[TextBlock], cand: Sequence[TextBlock], *, width: float, height: float
+) -> list[tuple[int, int, float]]:
+    """Optimal one-to-one assignment on text similarity: (ref index, cand index, similarity 0-1)."""
+    if not ref or not cand:
+        return []
+    # rapidfuzz computes the whole similarity matrix in C++; single-threaded for determinism.
+    similarity = cdist([b.key for b in ref], [b.key for b in cand], scorer=fuzz.ratio, workers=1) / 100.0
+    rc = np.array([b.box.center for b in ref])
+    cc = np.array([b.box.center for b in cand])
+    distance = np.hypot(rc[:, None, 0] - cc[None, :, 0], rc[:, None, 1] - cc[None, :, 1])
+    nearness = 1.0 - np.minimum(distance / max(width, height, 1.0), 1.0)
+    # Nearness only breaks ties between equally good texts: it can never outweigh one character.
+    cost = -(similarity + 0.01 * nearness)
+    rows, cols = linear_sum_assignment(cost)
+    return [
+        (int(r), int(c), float(similarity[r, c]))
+        for r, c in zip(rows, cols, strict=True)
+        if similarity[r, c] >= MATCH_THRESHOLD
+    ]
+
+
+def position_similarity(ref: Box, cand: Box, page_width: float) -> tuple[float, float, float]:
+    """1 for the same place, falling linearly to 0 at a tenth of the page width away; and dx, dy.
+
+    Horizontally, the offset is the smallest of the left-edge, center and right-edge offsets: text
+    aligned on one edge stays put there even when its width differs (another font, or OCR leaving
+    out the blank side of a full-width quote mark). Vertically, centers within half a line height
+    (at least 4 px) count as the same place: OCR boxes hug the ink while DOM boxes span the font's
+    ascent and descent.
+    """
+    dx = min((cand.x - ref.x, cand.center[0] - ref.center[0], cand.right - ref.right), key=abs)
+    dy = cand.center[1] - ref.center[1]
+    slack = max(4.0, 0.5 * min(ref.height, cand.height))
+    distance = max(0.0, float(np.hypot(dx, dy)) - slack)
+    return max(0.0, 1.0 - distance / (0.1 * max(page_width, 1.0))), dx, dy
+
+
+def color_similarity(delta_e: float) -> float:
+    """1 up to a CIEDE2000 difference of 3 (barely noticeable; ink is measured on anti-aliased
+    pixels), falling linearly to 0 at 43 (#333333 vs #777777 is about 27)."""
+    return max(0.0, 1.0 - max(0.0, delta_e - 3.0) / 40.0)
+
+
+def text_similarity(raw: float) -> float:
+    """Similarity as scored: OCR misreads about one character in twenty on clean screenshots
+    ('©' as '@', '·' as '-'), so 95% alike counts as the same text."""
+    return min(1.0, raw / OCR_AGREEMENT)

@@ -1,0 +1,156 @@
+"""What is computed once per source screenshot and reused for every candidate scored against it."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..errors import CorruptInput, InputTooLarge
+from ..models import Box
+from ..ocr import OcrEngine
+from .blocks import TextBlock
+from .color import dominant_color, ink_color
+
+log = logging.getLogger(__name__)
+
+# The whole-image terms work on screenshots shrunk by this factor: a 1280 px page becomes 320 px,
+# where a 32 px grid cell is 8x8 pixels. Fine enough for layout and color, and ~16x cheaper.
+SCALE = 4
+_FORMAT = 1
+_MAX_PIXELS = 60_000_000
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    """An RGB uint8 array from PNG/JPEG/WebP bytes; a clear error for anything else."""
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+    except (UnidentifiedImageError, OSError) as exc:
+        raise CorruptInput("The screenshot could not be read as an image.") from exc
+    if width * height > _MAX_PIXELS:
+        raise InputTooLarge(f"The screenshot is too large to score ({width}x{height} pixels).")
+    bgr = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise CorruptInput("The screenshot could not be decoded.")
+    return np.ascontiguousarray(bgr[:, :, ::-1])
+
+
+def shrink(rgb: np.ndarray) -> np.ndarray:
+    """The screenshot at 1/SCALE size (area averaging), for the whole-image terms."""
+    h, w = rgb.shape[:2]
+    size = (max(w // SCALE, 1), max(h // SCALE, 1))
+    return np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
+
+
+def ocr_blocks(rgb: np.ndarray, ocr: OcrEngine) -> tuple[TextBlock, ...]:
+    """Every text line OCR reads in the screenshot, with its measured ink and background colors."""
+    blocks = []
+    for line in ocr.read(rgb):
+        measured = ink_color(rgb, line.box)
+        color, background = measured if measured else (None, None)
+        blocks.append(TextBlock(text=line.text, box=line.box, color=color, background=background))
+    return tuple(blocks)
+
+
+@dataclass(frozen=True)
+class ReferenceAnalysis:
+    """A source screenshot's OCR lines, page background and shrunken image (for the grid terms).
+
+    Serialises to an .npz archive (arrays plus a JSON header, no pickle) with ``to_bytes``.
+    """
+
+    width: int
+    height: int
+    background: tuple[int, int, int]
+    lines: tuple[TextBlock, ...]
+    small: np.ndarray = field(repr=False, compare=False)
+    png: bytes = field(repr=False, compare=False)
+    _rgb: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The full-size source pixels, decoded on first use and kept."""
+        if not self._rgb:
+            self._rgb.append(decode_png(self.png))
+        return self._rgb[0]
+
+    def to_bytes(self) -> bytes:
+        header: dict[str, Any] = {
+            "format": _FORMAT,
+            "width": self.width,
+            "height": self.height,
+            "background": list(self.background),
+            "lines": [
+                {
+                    "text": b.text,
+                    "box": [b.box.x, b.box.y, b.box.width, b.box.height],
+                    "color": list(b.color) if b.color else None,
+                    "background": list(b.background) if b.background else None,
+                }
+                for b in self.lines
+            ],
+        }
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer,
+            header=np.frombuffer(json.dumps(header).encode(), dtype=np.uint8),
+            small=self.small,
+            png=np.frombuffer(self.png, dtype=np.uint8),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ReferenceAnalysis:
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+                header = json.loads(archive["header"].tobytes())
+                small = archive["small"]
+                png = archive["png"].tobytes()
+            if header.get("format") != _FORMAT:
+                raise ValueError(f"format {header.get('format')}")
+            lines = tuple(
+                TextBlock(
+                    text=item["text"],
+                    box=Box(*item["box"]),
+                    color=tuple(item["color"]) if item["color"] else None,  # type: ignore[arg-type]
+                    background=tuple(item["background"]) if item["background"] else None,  # type: ignore[arg-type]
+                )
+                for item in header["lines"]
+            )
+            return cls(
+                width=int(header["width"]),
+                height=int(header["height"]),
+                background=tuple(header["background"]),  # type: ignore[arg-type]
+                lines=lines,
+                small=small,
+                png=png,
+            )
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise CorruptInput(
+                "The stored reference analysis is unreadable; analyse the source again."
+            ) from exc
+
+
+def analyze_reference(png: bytes, *, ocr: OcrEngine) -> ReferenceAnalysis:
+    """OCR, background color and shrunken grid image of a source screenshot (blocking; OCR-bound)."""
+    rgb = decode_png(png)
+    height, width = rgb.shape[:2]
+    lines = ocr_blocks(rgb, ocr)
+    small = shrink(rgb)
+    log.debug("reference %dx%d: %d OCR lines", width, height, len(lines))
+    return ReferenceAnalysis(
+        width=width,
+        height=height,
+        background=dominant_color(small),
+        lines=lines,
+        small=small,
+        png=png,
+        _rgb=[rgb],
+    )

@@ -1,0 +1,295 @@
+"""The score itself: block terms from matched text, the visual term, the overall, the explanations."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..models import Box, RenderResult, Score, TextBox
+from ..ocr import OcrEngine
+from . import discrepancies
+from .blocks import (
+    Matching,
+    Pair,
+    TextBlock,
+    color_similarity,
+    consolidate,
+    match_blocks,
+    merge_into_lines,
+    position_similarity,
+    text_similarity,
+)
+from .color import ciede2000, dominant_color, ink_color
+from .heatmap import render_heatmap
+from .reference import SCALE, ReferenceAnalysis, analyze_reference, decode_png, ocr_blocks, shrink
+from .visual import compare, fit_to_canvas
+
+log = logging.getLogger(__name__)
+
+# Design2Code weighs its five terms equally; so do we (documented in docs/scoring.md).
+WEIGHTS = {"block": 0.2, "text": 0.2, "position": 0.2, "color": 0.2, "visual": 0.2}
+# Text-in-image check: OCR at most this many candidate regions per score, to keep it cheap.
+_MAX_OCR_CHECKS = 4
+_DOM_MIN_CONTRAST = 32.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """The render side, in source coordinates: pixels, text blocks, its own page size."""
+
+    rgb: np.ndarray
+    blocks: tuple[TextBlock, ...]
+    width: int
+    height: int
+
+
+def score_against_source(
+    reference: ReferenceAnalysis, render: RenderResult, *, ocr: OcrEngine | None = None
+) -> Score:
+    """Score a rendered page against an analysed source screenshot (blocking).
+
+    Candidate text comes from the DOM (exact text and box); OCR of the render only checks regions
+    where the source has text the DOM lacks but the render shows ink (text in images or canvas).
+    """
+    rgb = decode_png(render.png)
+    blocks = _dom_blocks(rgb, render.text_boxes)
+    height = max(render.full_height, rgb.shape[0]) if render.clamped else rgb.shape[0]
+    candidate = Candidate(rgb=rgb, blocks=blocks, width=rgb.shape[1], height=height)
+    return _score(reference, candidate, ocr=ocr)
+
+
+def score_screenshots(source_png: bytes, candidate_png: bytes, *, ocr: OcrEngine) -> Score:
+    """Score one screenshot against another: both sides' text comes from OCR (blocking)."""
+    reference = analyze_reference(source_png, ocr=ocr)
+    rgb = decode_png(candidate_png)
+    candidate = Candidate(rgb=rgb, blocks=ocr_blocks(rgb, ocr), width=rgb.shape[1], height=rgb.shape[0])
+    return _score(reference, candidate, ocr=None)
+
+
+def _dom_blocks(rgb: np.ndarray, boxes: Sequence[TextBox]) -> tuple[TextBlock, ...]:
+    """DOM text boxes as blocks, with ink measured on the screenshot; text that shows no ink (hidden,
+    transparent, same color as its background) is dropped, as the source could not show it either."""
+    height = rgb.shape[0]
+    blocks = []
+    for tb in boxes:
+        if not tb.text.strip() or tb.box.width <= 0 or tb.box.height <= 0:
+            continue
+        if tb.box.y >= height:  # below a clamped screenshot: trust the DOM
+            blocks.append(TextBlock(tb.text, tb.box, tb.color, css_color=tb.color, origin="dom"))
+            continue
+        measured = ink_color(rgb, tb.box, min_contrast=_DOM_MIN_CONTRAST)
+        if measured is None:
+            continue
+        blocks.append(
+            TextBlock(tb.text, tb.box, measured[0], css_color=tb.color, background=measured[1], origin="dom")
+        )
+    return tuple(blocks)
+
+
+def _match(ref_lines: list[TextBlock], cand_blocks: Sequence[TextBlock], width: int, height: int) -> Matching:
+    cand_lines = merge_into_lines(cand_blocks)
+    cand_lines = consolidate(ref_lines, cand_lines)
+    ref_lines = consolidate(cand_lines, ref_lines)
+    assignment = match_blocks(ref_lines, cand_lines, width=width, height=height)
+    pairs = []
+    for r, c, similarity in assignment:
+        ref, cand = ref_lines[r], cand_lines[c]
+        position, dx, dy = position_similarity(ref.box, cand.box, width)
+        delta_e = ciede2000(ref.color, cand.color) if ref.color and cand.color else None
+        pairs.append(
+            Pair(
+                ref=ref,
+                cand=cand,
+                text=text_similarity(similarity),
+                position=position,
+                color=color_similarity(delta_e) if delta_e is not None else None,
+                delta_e=delta_e,
+                dx=dx,
+                dy=dy,
+            )
+        )
+    matched_ref = {r for r, _, _ in assignment}
+    matched_cand = {c for _, c, _ in assignment}
+    return Matching(
+        pairs=tuple(pairs),
+        missing=tuple(b for i, b in enumerate(ref_lines) if i not in matched_ref),
+        extra=tuple(b for i, b in enumerate(cand_lines) if i not in matched_cand),
+    )
+
+
+def _text_in_images(matching: Matching, candidate: Candidate, ocr: OcrEngine | None) -> tuple[TextBlock, ...]:
+    """OCR lines read from the render where source text is missing and the render shows ink that
+    no DOM box explains. Bounded to a few small regions, largest missing blocks first."""
+    if ocr is None or not matching.missing:
+        return ()
+    rgb = candidate.rgb
+    h, w = rgb.shape[:2]
+    covered = np.zeros((h, w), dtype=bool)
+    for block in candidate.blocks:
+        b = block.box
+        covered[
+            max(int(b.y), 0) : max(int(np.ceil(b.bottom)), 0),
+            max(int(b.x), 0) : max(int(np.ceil(b.right)), 0),
+        ] = True
+    found: list[TextBlock] = []
+    checked: list[Box] = []
+    for block in sorted(matching.missing, key=lambda b: (-b.box.area, b.box.y, b.box.x)):
+        if len(checked) >= _MAX_OCR_CHECKS:
+            break
+        pad = block.box.height
+        region = Box(
+            block.box.x - pad, block.box.y - pad, block.box.width + 2 * pad, block.box.height + 2 * pad
+        )
+        if any(region.intersection(done) > 0.5 * region.area for done in checked):
+            continue
+        x0, y0 = max(int(region.x), 0), max(int(region.y), 0)
+        x1, y1 = min(int(region.right), w), min(int(region.bottom), h)
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            continue
+        crop = rgb[y0:y1, x0:x1]
+        free = ~covered[y0:y1, x0:x1]
+        if free.mean() < 0.5:
+            continue
+        background = np.array(dominant_color(crop))
+        ink = np.abs(crop.astype(np.int16) - background).sum(axis=2) > 96
+        if (ink & free).mean() < 0.01:
+            continue
+        checked.append(region)
+        for line in ocr.read(np.ascontiguousarray(crop)):
+            box = Box(line.box.x + x0, line.box.y + y0, line.box.width, line.box.height)
+            if covered[int(box.center[1]) if box.center[1] < h else h - 1, min(int(box.center[0]), w - 1)]:
+                continue
+            measured = ink_color(rgb, box)
+            found.append(
+                TextBlock(
+                    line.text,
+                    box,
+                    measured[0] if measured else None,
+                    background=measured[1] if measured else None,
+                    origin="ocr",
+                )
+            )
+    if found:
+        log.debug("text-in-image check read %d lines in %d regions", len(found), len(checked))
+    return tuple(found)
+
+
+def _score(reference: ReferenceAnalysis, candidate: Candidate, *, ocr: OcrEngine | None) -> Score:
+    width, height = reference.width, reference.height
+    ref_lines = merge_into_lines(reference.lines)
+    matching = _match(ref_lines, candidate.blocks, width, height)
+    extra_blocks = _text_in_images(matching, candidate, ocr)
+    if extra_blocks:
+        matching = _match(ref_lines, (*candidate.blocks, *extra_blocks), width, height)
+
+    block, text, position, color, costs = _block_terms(matching)
+
+    cand_small = shrink(candidate.rgb)
+    cand_background = dominant_color(cand_small)
+    small_h, small_w = reference.small.shape[:2]
+    canvas = fit_to_canvas(cand_small, small_h, small_w, cand_background)
+    boxes = [b.box for b in ref_lines] + [b.box for b in candidate.blocks] + [b.box for b in extra_blocks]
+    visual = compare(reference.small, canvas, boxes, reference.background, cand_background)
+    size_factor = _size_factor((width, height), (candidate.width, candidate.height))
+    visual_score = visual.score * size_factor
+
+    subs = {
+        "block": block,
+        "text": text,
+        "position": position,
+        "color": color,
+        "visual": visual_score,
+    }
+    overall = sum(WEIGHTS[k] * v for k, v in subs.items())
+    costs = discrepancies.Costs(
+        block_per_area=costs.block_per_area,
+        text_per_char=costs.text_per_char,
+        position_per_area=costs.position_per_area,
+        color_per_area=costs.color_per_area,
+        visual_points=100.0 * WEIGHTS["visual"],
+        extra_area_scale=costs.extra_area_scale,
+    )
+    found = discrepancies.text_discrepancies(matching, costs, reference.background)
+    explained = [d.box for d in found if d.box is not None]
+    found += discrepancies.page_discrepancies(
+        ref_background=reference.background,
+        cand_background=cand_background,
+        ref_size=(width, height),
+        cand_size=(candidate.width, candidate.height),
+        size_factor=size_factor,
+        visual=visual,
+        explained=explained,
+        costs=costs,
+    )
+    heat = visual.diff
+    if candidate.height < height:  # the part of the source the render does not reach is all missing
+        heat = heat.copy()
+        heat[candidate.height // SCALE :] = np.maximum(heat[candidate.height // SCALE :], 0.5)
+    return Score(
+        overall=_points(overall),
+        block=_points(block),
+        text=_points(text),
+        position=_points(position),
+        color=_points(color),
+        visual=_points(visual_score),
+        heatmap_png=render_heatmap(reference.rgb, heat),
+        discrepancies=discrepancies.rank(found),
+    )
+
+
+def _points(value: float) -> float:
+    """0-1 to 0-100, rounded to hundredths so that float noise never changes a reported score."""
+    return round(min(max(value, 0.0), 1.0) * 100.0, 2)
+
+
+def _size_factor(ref: tuple[int, int], cand: tuple[int, int]) -> float:
+    """1 for the same page size; each dimension's shortfall costs half its relative difference."""
+    factor = 1.0
+    for r, c in zip(ref, cand, strict=True):
+        factor *= 1.0 - 0.5 * (1.0 - min(r, c) / max(r, c, 1))
+    return factor
+
+
+def _block_terms(matching: Matching) -> tuple[float, float, float, float, discrepancies.Costs]:
+    """Design2Code's block, text, position and color terms (0-1) and what each unit costs.
+
+    Areas: OCR boxes are padded around the ink while DOM boxes span the font's line, so candidate
+    areas are rescaled by the median area ratio of matched pairs before the two sides are summed.
+    Unlike Design2Code, unmatched text counts as zero in the text term, so missing text lowers it.
+    """
+    pairs, missing, extra = matching.pairs, matching.missing, matching.extra
+    if not pairs and not missing and not extra:
+        return 1.0, 1.0, 1.0, 1.0, discrepancies.Costs(0.0, 0.0, 0.0, 0.0, 0.0)
+    ratios = [p.ref.box.area / p.cand.box.area for p in pairs if p.cand.box.area > 0]
+    k = float(np.median(ratios)) if ratios else 1.0
+
+    total_area = sum(b.box.area for b in missing) + k * sum(b.box.area for b in extra)
+    total_area += sum(p.ref.box.area + k * p.cand.box.area for p in pairs)
+    matched_area = sum(p.ref.box.area + k * p.cand.box.area for p in pairs)
+    block = matched_area / total_area if total_area > 0 else 0.0
+
+    total_chars = sum(b.length for b in missing) + sum(b.length for b in extra)
+    total_chars += sum(p.ref.length + p.cand.length for p in pairs)
+    text = sum(p.text * (p.ref.length + p.cand.length) for p in pairs) / max(total_chars, 1)
+
+    pair_area = sum(p.ref.box.area for p in pairs)
+    position = sum(p.position * p.ref.box.area for p in pairs) / pair_area if pair_area else 0.0
+    colored = [p for p in pairs if p.color is not None]
+    colored_area = sum(p.ref.box.area for p in colored)
+    color = sum((p.color or 0.0) * p.ref.box.area for p in colored) / colored_area if colored_area else 0.0
+    if pairs and not colored:
+        color = 1.0  # nothing measurable to disagree on
+
+    block_points = 100.0 * WEIGHTS["block"]
+    costs = discrepancies.Costs(
+        block_per_area=block_points / total_area if total_area else 0.0,
+        text_per_char=100.0 * WEIGHTS["text"] / max(total_chars, 1),
+        position_per_area=100.0 * WEIGHTS["position"] / pair_area if pair_area else 0.0,
+        color_per_area=100.0 * WEIGHTS["color"] / colored_area if colored_area else 0.0,
+        visual_points=0.0,
+        extra_area_scale=k,
+    )
+    return block, text, position, color, costs
