@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
@@ -83,7 +84,7 @@ class AssetLibrary:
         self.tailwind_timeout_s = tailwind_timeout_s
         self._tailwind_cache: OrderedDict[str, str] = OrderedDict()
         self._lock = threading.Lock()
-        self._fa_rules: list[ast.Node] | None = None
+        self._fa_index: dict[bool, list[_FaRule]] = {}
 
     # --- recognising CDN URLs ---------------------------------------------------------------------
 
@@ -217,42 +218,55 @@ class AssetLibrary:
         Rules that only style unused ``fa-*`` classes are left out; Pro-only styles (light, thin,
         duotone, sharp) fall back to solid. ``legacy`` (a 4.x link) adds the v4 name shims.
         """
-        base = self.node_modules / "@fortawesome" / "fontawesome-free"
-        if self._fa_rules is None:
-            self._fa_rules = _parse_css(base / "css" / "all.min.css")
-        rules = list(self._fa_rules)
-        if legacy:
-            rules += _parse_css(base / "css" / "v4-shims.min.css")
-        brands = bool(used_classes & {"fab", "fa-brands"})
-        regular = bool(used_classes & {"far", "fa-regular"})
-        families = {"Font Awesome 6 Free", "Font Awesome 6 Brands"} | ({"FontAwesome"} if legacy else set())
+        brands = legacy or bool(used_classes & {"fab", "fa-brands"})
+        regular = legacy or bool(used_classes & {"far", "fa-regular"})
         out: list[str] = []
-        for rule in rules:
-            if isinstance(rule, ast.AtRule) and rule.lower_at_keyword == "font-face":
-                text = tinycss2.serialize(rule.content or [])
-                family = re.search(r'font-family:\s*"([^"]+)"', text)
-                font = re.search(r"webfonts/(fa-[\w-]+)\.woff2", text)
-                if not family or not font or family.group(1) not in families:
-                    continue
-                name = font.group(1)
-                if not legacy and (
-                    (name.startswith("fa-brands") and not brands)
-                    or (name.startswith("fa-regular") and not regular)
+        for rule in self._fontawesome_index(legacy):
+            if rule.font is not None:
+                if (rule.font.startswith("fa-brands") and not brands) or (
+                    rule.font.startswith("fa-regular") and not regular
                 ):
                     continue
-                data = _data_uri(base / "webfonts" / f"{name}.woff2", "font/woff2")
-                text = re.sub(r"src:[^;}]+", f'src:url({data}) format("woff2")', text)
-                out.append(f"@font-face{{{text}}}")
-            elif (
-                isinstance(rule, ast.QualifiedRule) and not _only_unused_icon_classes(rule, used_classes)
-            ) or isinstance(rule, ast.AtRule):
-                out.append(tinycss2.serialize([rule]))
+                out.append(rule.text.replace(_FONT_SLOT, self._fontawesome_font(rule.font)))
+            elif rule.icon_classes is None or not rule.icon_classes.isdisjoint(used_classes):
+                out.append(rule.text)
         # Pro-only styles have no free font; solid is the closest free look.
         out.append(
             ".fa-light,.fa-thin,.fa-duotone,.fa-sharp,.fal,.fat,.fad,.fass{"
             'font-family:"Font Awesome 6 Free";font-weight:900}'
         )
         return "\n".join(out)
+
+    def _fontawesome_font(self, name: str) -> str:
+        path = self.node_modules / "@fortawesome" / "fontawesome-free" / "webfonts" / f"{name}.woff2"
+        return _data_uri(path, "font/woff2")
+
+    def _fontawesome_index(self, legacy: bool) -> list[_FaRule]:
+        """Font Awesome's rules, serialized once per process: the per-page work is a filter."""
+        with self._lock:
+            if legacy in self._fa_index:
+                return self._fa_index[legacy]
+        css_dir = self.node_modules / "@fortawesome" / "fontawesome-free" / "css"
+        rules = _parse_css(css_dir / "all.min.css") + (
+            _parse_css(css_dir / "v4-shims.min.css") if legacy else []
+        )
+        families = {"Font Awesome 6 Free", "Font Awesome 6 Brands"} | ({"FontAwesome"} if legacy else set())
+        index: list[_FaRule] = []
+        for rule in rules:
+            if isinstance(rule, ast.AtRule) and rule.lower_at_keyword == "font-face":
+                text = tinycss2.serialize(rule.content or [])
+                family = re.search(r'font-family:\s*"([^"]+)"', text)
+                font = re.search(r"webfonts/(fa-[\w-]+)\.woff2", text)
+                if family and font and family.group(1) in families:
+                    text = re.sub(r"src:[^;}]+", f'src:url({_FONT_SLOT}) format("woff2")', text)
+                    index.append(_FaRule(f"@font-face{{{text}}}", None, font.group(1)))
+            elif isinstance(rule, ast.QualifiedRule):
+                index.append(_FaRule(tinycss2.serialize([rule]), _icon_classes(rule), None))
+            elif isinstance(rule, ast.AtRule):
+                index.append(_FaRule(tinycss2.serialize([rule]), None, None))
+        with self._lock:
+            self._fa_index[legacy] = index
+        return index
 
     # --- Bootstrap, highlight.js ------------------------------------------------------------------
 
@@ -291,6 +305,16 @@ class AssetLibrary:
                         continue
                     faces.extend(_fontsource_faces(package, meta, weight, italic))
         return "\n".join(faces), missing
+
+
+@dataclass(frozen=True)
+class _FaRule:
+    text: str
+    icon_classes: frozenset[str] | None  # kept only when the page uses one of these; None: always kept
+    font: str | None  # an @font-face of this webfont (its src is _FONT_SLOT until inlined)
+
+
+_FONT_SLOT = "\x00font\x00"
 
 
 class AssetUnavailable(Exception):
@@ -398,13 +422,12 @@ _ICON_SELECTOR = re.compile(r"^\.(fa-[\w-]+)(?:::?(?:before|after))?$")
 _SHIM_SELECTOR = re.compile(r"^\.fa\.(fa-[\w-]+)(?:::?(?:before|after))?$")
 
 
-def _only_unused_icon_classes(rule: ast.QualifiedRule, used: set[str]) -> bool:
-    """Whether every selector of a rule is one ``fa-*`` class (or v4 shim) the page does not use."""
-    selectors = [s.strip() for s in tinycss2.serialize(rule.prelude).split(",")]
+def _icon_classes(rule: ast.QualifiedRule) -> frozenset[str] | None:
+    """The ``fa-*`` classes of a rule whose every selector is one icon class (or v4 shim), else None."""
     classes = []
-    for selector in selectors:
-        match = _ICON_SELECTOR.match(selector) or _SHIM_SELECTOR.match(selector)
+    for selector in tinycss2.serialize(rule.prelude).split(","):
+        match = _ICON_SELECTOR.match(selector.strip()) or _SHIM_SELECTOR.match(selector.strip())
         if not match:
-            return False
+            return None
         classes.append(match.group(1))
-    return not any(c in used for c in classes)
+    return frozenset(classes)

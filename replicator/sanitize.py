@@ -20,13 +20,12 @@ import logging
 import re
 import time
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import html5lib
 
-from .assets import AssetKind, AssetLibrary, AssetUnavailable
+from .assets import AssetLibrary
 from .css_policy import (
     Removed,
     describe,
@@ -36,6 +35,7 @@ from .css_policy import (
     sanitize_stylesheet,
 )
 from .html_writer import SVG_NS, local_name, serialize_document
+from .inline_assets import AssetInliner, PolicyPass, plugins_in, remove_element
 from .models import Page
 from .tailwind_config import read_tailwind_config
 
@@ -86,30 +86,10 @@ _META_DROPPED = {
     "link",
 }
 _SIZE_IN_URL = re.compile(r"(?<!\d)(\d{2,4})[x\u00d7/](\d{2,4})(?!\d)")
-_ASSET_NAMES = {
-    "fontawesome": "Font Awesome CDN link",
-    "bootstrap-css": "Bootstrap CSS CDN link",
-    "bootstrap-js": "Bootstrap JS CDN script",
-    "highlightjs-css": "highlight.js stylesheet CDN link",
-}
 _PLACEHOLDER_CSS = (
     "[data-replicator-placeholder]{display:inline-block;width:300px;height:150px;"
     "max-width:100%;background:#e5e7eb}"
 )
-
-
-@dataclass
-class _Pass:
-    """The state of one sanitize run: what was removed, which assets the page asked for."""
-
-    mode: Mode
-    removed: Removed = field(default_factory=list)
-    assets: dict[AssetKind, ET.Element] = field(default_factory=dict)  # kind -> the <style>/<script> slot
-    asset_urls: dict[AssetKind, list[str]] = field(default_factory=dict)
-    tailwind_css: list[str] = field(default_factory=list)  # <style type="text/tailwindcss">
-    tailwind_plugins: set[str] = field(default_factory=set)
-    scripts: list[str] = field(default_factory=list)
-    placeholders: int = 0
 
 
 class Sanitizer:
@@ -117,6 +97,7 @@ class Sanitizer:
 
     def __init__(self, assets_dir: Path, *, cache_dir: Path | None = None, node: str | None = None) -> None:
         self.assets = AssetLibrary(Path(assets_dir), cache_dir=cache_dir, node=node)
+        self.inliner = AssetInliner(self.assets)
         if not self.assets.tailwind_available:
             log.warning(
                 "Tailwind pages cannot be styled offline: Node.js or %s/tailwindcss is missing "
@@ -132,11 +113,11 @@ class Sanitizer:
         """The page with the output policy applied, self-contained, with its CSP embedded."""
         started = time.perf_counter()
         doc = parse_like_chromium(html)
-        state = _Pass(mode)
+        state = PolicyPass(mode)
         head = _head_and_body(doc)
         config = read_tailwind_config(doc, state.removed)
         self._walk(doc, state, in_svg=False)
-        self._fill_assets(doc, state, config)
+        self.inliner.fill(doc, state, config)
         _finish_head(head, state, csp_for(mode))
         out = serialize_document(doc)
         log.debug("sanitized %d bytes in %.1f ms", len(html), (time.perf_counter() - started) * 1000)
@@ -144,15 +125,15 @@ class Sanitizer:
 
     # --- the tree walk ----------------------------------------------------------------------------
 
-    def _walk(self, parent: ET.Element, state: _Pass, *, in_svg: bool) -> None:
+    def _walk(self, parent: ET.Element, state: PolicyPass, *, in_svg: bool) -> None:
         for child in list(parent):
             if not isinstance(child.tag, str):  # comments, processing instructions
-                _remove(parent, child)
+                remove_element(parent, child)
                 continue
             name = local_name(child.tag)
             replacement = self._element(child, name, state, in_svg or child.tag.startswith(SVG_NS))
             if replacement is None:
-                _remove(parent, child)
+                remove_element(parent, child)
                 continue
             if replacement is not child:
                 _replace(parent, child, replacement)
@@ -160,7 +141,7 @@ class Sanitizer:
             self._attributes(child, name, state)
             self._walk(child, state, in_svg=in_svg or child.tag.startswith(SVG_NS))
 
-    def _element(self, el: ET.Element, name: str, state: _Pass, in_svg: bool) -> ET.Element | None:
+    def _element(self, el: ET.Element, name: str, state: PolicyPass, in_svg: bool) -> ET.Element | None:
         """The element to keep (itself), a replacement, or None to remove it."""
         lname = name.lower()
         if lname in _DROPPED and not (lname == "template" and state.mode == "interactive"):
@@ -180,7 +161,7 @@ class Sanitizer:
                 state.tailwind_css.append(el.text or "")
                 return None
             el.text = sanitize_stylesheet(
-                el.text or "", state.removed, on_import=lambda url: self._css_import(url, state)
+                el.text or "", state.removed, on_import=lambda url: self.inliner.css_import(url, state)
             )
             return el
         if lname == "meta":
@@ -199,7 +180,7 @@ class Sanitizer:
             return None
         return el
 
-    def _attributes(self, el: ET.Element, name: str, state: _Pass) -> None:
+    def _attributes(self, el: ET.Element, name: str, state: PolicyPass) -> None:
         lname = name.lower()
         for attr in list(el.attrib):
             key = local_name(attr).lower()
@@ -234,7 +215,7 @@ class Sanitizer:
             del el.attrib["target"]  # a named target would open a new browsing context
 
     def _url_attribute(
-        self, el: ET.Element, lname: str, attr: str, key: str, value: str, state: _Pass
+        self, el: ET.Element, lname: str, attr: str, key: str, value: str, state: PolicyPass
     ) -> None:
         cleaned = "".join(ch for ch in value if ch > " ").lower()
         if cleaned.startswith(_SCRIPTY_SCHEMES) or cleaned.startswith("data:text/html"):
@@ -263,17 +244,17 @@ class Sanitizer:
 
     # --- scripts, links, CDN assets ---------------------------------------------------------------
 
-    def _script(self, el: ET.Element, state: _Pass, in_svg: bool) -> ET.Element | None:
+    def _script(self, el: ET.Element, state: PolicyPass, in_svg: bool) -> ET.Element | None:
         src = el.get("src") or el.get("href") or el.get("{http://www.w3.org/1999/xlink}href")
         if src:
             kind = AssetLibrary.kind_of(src)
             if kind == "tailwind":
-                state.tailwind_plugins.update(_plugins_in(src))
-                return self._asset_slot("tailwind", src, state, "style")
+                state.tailwind_plugins.update(plugins_in(src))
+                return self.inliner.slot("tailwind", src, state, "style")
             if kind == "fontawesome":  # a kit script: the CSS does the same job without scripts
-                return self._asset_slot("fontawesome", src, state, "style")
+                return self.inliner.slot("fontawesome", src, state, "style")
             if kind == "bootstrap-js" and state.mode == "interactive" and not in_svg:
-                return self._asset_slot("bootstrap-js", src, state, "script")
+                return self.inliner.slot("bootstrap-js", src, state, "script")
             state.removed.append(("external script", describe(src)))
             return None
         if state.mode == "static":
@@ -282,94 +263,17 @@ class Sanitizer:
         state.scripts.append(el.text or "")
         return el
 
-    def _link(self, el: ET.Element, state: _Pass) -> ET.Element | None:
+    def _link(self, el: ET.Element, state: PolicyPass) -> ET.Element | None:
         rel = el.get("rel", "").lower().split()
         href = el.get("href", "")
         kind = AssetLibrary.kind_of(href) if "stylesheet" in rel else None
         if kind is not None and kind != "bootstrap-js":
-            return self._asset_slot(kind, href, state, "style")
+            return self.inliner.slot(kind, href, state, "style")
         what = "stylesheet" if "stylesheet" in rel else f"<link rel={' '.join(rel) or '?'}>"
         state.removed.append((what, describe(href)))
         return None
 
-    def _asset_slot(self, kind: AssetKind, url: str, state: _Pass, tag: str) -> ET.Element | None:
-        """An empty inline element standing where the CDN asset was, filled after the walk."""
-        state.asset_urls.setdefault(kind, []).append(url)
-        if kind in state.assets and kind != "google-fonts":
-            return None  # one copy is enough (all.min.css + brands.min.css, twice the same link)
-        slot = ET.Element(tag, {"data-replicator-asset": kind})
-        state.assets.setdefault(kind, slot)
-        if kind == "google-fonts":
-            slot.set("data-replicator-url", url)
-        return slot
-
-    def _css_import(self, url: str, state: _Pass) -> str | None:
-        if AssetLibrary.kind_of(url) != "google-fonts":
-            return None
-        css, missing = self.assets.google_fonts_css(url)
-        _note_fonts(url, missing, state)
-        return css
-
-    def _fill_assets(self, doc: ET.Element, state: _Pass, config: dict[str, object] | None) -> None:
-        for parent in list(doc.iter()):
-            for el in list(parent):
-                kind = el.get("data-replicator-asset")
-                if kind is None:
-                    continue
-                del el.attrib["data-replicator-asset"]
-                try:
-                    el.text = self._asset_text(kind, el, doc, state, config)
-                except OSError as exc:  # node_modules incomplete: drop the slot, keep the page
-                    log.warning("local copy of %s is missing: %s", kind, exc)
-                    state.removed.append((f"{kind} CDN asset (local copy missing; run `make setup`)", ""))
-                    _remove(parent, el)
-
-    def _asset_text(
-        self, kind: str, el: ET.Element, doc: ET.Element, state: _Pass, config: dict[str, object] | None
-    ) -> str:
-        urls = state.asset_urls.get(kind, [])  # type: ignore[call-overload]
-        if kind == "tailwind":
-            return self._tailwind(doc, state, config)
-        if kind == "google-fonts":
-            url = el.attrib.pop("data-replicator-url", "")
-            css, missing = self.assets.google_fonts_css(url)
-            _note_fonts(url, missing, state)
-            return css
-        if kind == "fontawesome":
-            legacy = any(re.search(r"/4\.\d|@4\b|font-awesome\.(min\.)?css", u) for u in urls)
-            text = self.assets.fontawesome_css(_fa_classes(doc, state), legacy=legacy)
-        elif kind == "bootstrap-css":
-            text = self.assets.bootstrap_css()
-        elif kind == "bootstrap-js":
-            text = self.assets.bootstrap_js()
-        else:
-            text = self.assets.highlightjs_css(urls[0])
-        state.removed.append((f"{_ASSET_NAMES[kind]} (inlined from the local copy)", ""))
-        return text
-
-    def _tailwind(self, doc: ET.Element, state: _Pass, config: dict[str, object] | None) -> str:
-        content = " ".join(sorted({el.get("class", "") for el in doc.iter() if isinstance(el.tag, str)}))
-        if state.mode == "interactive":
-            content += "\n" + "\n".join(state.scripts)  # classes toggled by the page's own scripts
-        custom = "\n".join(state.tailwind_css)
-        plugins = tuple(sorted(state.tailwind_plugins))
-        try:
-            try:
-                css = self.assets.tailwind_css(content, config=config, custom_css=custom, plugins=plugins)
-            except AssetUnavailable:
-                if not custom and config is None:
-                    raise
-                state.removed.append(("Tailwind config or @apply rules the local build could not use", ""))
-                css = self.assets.tailwind_css(content, plugins=plugins)
-        except AssetUnavailable as exc:
-            log.warning("Tailwind page left unstyled: %s", exc)
-            state.removed.append((f"Tailwind CDN script (not replaced: {exc}; the page is unstyled)", ""))
-            return ""
-        state.removed.append(("Tailwind CDN script (replaced by CSS compiled for the page's classes)", ""))
-        # Arbitrary values (`bg-[url(https://...)]`) come from the page: the policy applies.
-        return sanitize_stylesheet(css, state.removed)
-
-    def _placeholder(self, el: ET.Element, lname: str, state: _Pass) -> ET.Element:
+    def _placeholder(self, el: ET.Element, lname: str, state: PolicyPass) -> ET.Element:
         state.placeholders += 1
         box = ET.Element("div", {"data-replicator-placeholder": lname})
         for key in ("id", "class", "title"):
@@ -414,7 +318,7 @@ def _head_and_body(doc: ET.Element) -> ET.Element:
     return head
 
 
-def _finish_head(head: ET.Element, state: _Pass, csp: str) -> None:
+def _finish_head(head: ET.Element, state: PolicyPass, csp: str) -> None:
     """CSP first (it governs everything after it), then the charset, then our placeholder style."""
     first = [ET.Element("meta", {"http-equiv": "Content-Security-Policy", "content": csp})]
     first.append(ET.Element("meta", {"charset": "utf-8"}))
@@ -426,19 +330,6 @@ def _finish_head(head: ET.Element, state: _Pass, csp: str) -> None:
         head.text = None
     for index, el in enumerate(first):
         head.insert(index, el)
-
-
-def _remove(parent: ET.Element, child: ET.Element) -> None:
-    """Remove an element but keep the text that follows it (ElementTree stores it on the child)."""
-    if child.tail:
-        siblings = list(parent)
-        at = siblings.index(child)
-        if at > 0:
-            prev = siblings[at - 1]
-            prev.tail = (prev.tail or "") + child.tail
-        else:
-            parent.text = (parent.text or "") + child.tail
-    parent.remove(child)
 
 
 def _replace(parent: ET.Element, old: ET.Element, new: ET.Element) -> None:
@@ -470,24 +361,6 @@ def _size_hint(el: ET.Element, url: str) -> tuple[int, int]:
     if match:
         return int(match.group(1)), int(match.group(2))
     return 0, 0
-
-
-def _plugins_in(url: str) -> set[str]:
-    match = re.search(r"[?&]plugins=([\w,-]+)", url)
-    return set(match.group(1).split(",")) if match else set()
-
-
-def _fa_classes(doc: ET.Element, state: _Pass) -> set[str]:
-    classes = {c for el in doc.iter() if isinstance(el.tag, str) for c in el.get("class", "").split()}
-    for script in state.scripts:  # icons swapped by the page's scripts (fa-sun <-> fa-moon)
-        classes.update(re.findall(r"\bfa[rsb]?(?:-[\w-]+)?\b", script))
-    return classes
-
-
-def _note_fonts(url: str, missing: list[str], state: _Pass) -> None:
-    state.removed.append(("Google Fonts link (inlined from the local @fontsource copies)", ""))
-    for family in missing:
-        state.removed.append((f"Google Font '{family}' (not available offline; system font fallback)", ""))
 
 
 def summarize(removed: Removed) -> tuple[str, ...]:

@@ -14,6 +14,8 @@ from typing import Any
 
 import json5
 
+from .inline_assets import remove_element
+
 _ASSIGNMENT = re.compile(r"\btailwind\.config\s*=\s*")
 _COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
 
@@ -36,7 +38,7 @@ def read_tailwind_config(doc: ET.Element, removed: list[tuple[str, str]]) -> dic
             rest = text.replace(literal or "", "", 1) if literal else text
             rest = _COMMENTS.sub("", _ASSIGNMENT.sub("", rest))
             if not rest.strip(" \t\r\n;"):
-                _drop(parent, script)  # without the CDN script it would only throw
+                remove_element(parent, script)  # without the CDN script it would only throw
     return config
 
 
@@ -78,14 +80,3 @@ def _parse(literal: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
-
-
-def _drop(parent: ET.Element, child: ET.Element) -> None:
-    siblings = list(parent)
-    at = siblings.index(child)
-    if child.tail:
-        if at > 0:
-            siblings[at - 1].tail = (siblings[at - 1].tail or "") + child.tail
-        else:
-            parent.text = (parent.text or "") + child.tail
-    parent.remove(child)
