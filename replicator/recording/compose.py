@@ -1,0 +1,366 @@
+"""Compose one interactive page from one page per key state of a recording.
+
+Every state becomes a container in one document (state 0 shown, the others ``hidden``), its CSS
+scoped to its container so the states' styles cannot fight, its ids suffixed so they stay unique.
+A small inline script (plain JS: it survives the sanitizer's interactive mode and its CSP, and
+needs no network) wires the recording's transitions: in state k, clicking where the user clicked
+in the recording (the element under that point, or the region that changed) shows state k+1.
+
+Scoping CSS to a container is not something a library does for us; tinycss2 tokenizes and the
+rewriting of selectors is done here.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass, field
+
+import html5lib
+import tinycss2
+from lxml import etree
+from tinycss2 import ast
+
+from ..models import Source
+
+STATE_ATTR = "data-replicator-state"
+GO_ATTR = "data-replicator-go"
+HIT_RADIUS_PX = 14  # a click this close to the recorded click point counts as that click
+
+# Leading `html`/`:root` and `body` compounds of a selector: they become the state's container.
+_ROOT_PREFIX = re.compile(
+    r"^\s*(?:(?:html|:root)(?![\w-])(?P<html>[^\s>+~]*)\s*(?:>\s*)?)?(?:body(?![\w-])(?P<body>[^\s>+~]*))?",
+    re.IGNORECASE,
+)
+_GLOBAL_AT_RULES = {
+    "font-face",
+    "keyframes",
+    "-webkit-keyframes",
+    "property",
+    "counter-style",
+    "page",
+    "import",
+}
+_NESTING_AT_RULES = {"media", "supports", "container", "layer", "scope", "document", "starting-style"}
+_ID_REF_ATTRS = (
+    "for",
+    "list",
+    "form",
+    "headers",
+    "aria-labelledby",
+    "aria-describedby",
+    "aria-controls",
+    "aria-owns",
+)
+
+
+def scope_for(index: int) -> str:
+    return f'[{STATE_ATTR}="{index}"]'
+
+
+def scope_selector(selector: str, scope: str) -> str:
+    """``selector`` restricted to the state container ``scope`` (html/body/:root become the container)."""
+    selector = selector.strip()
+    if not selector:
+        return selector
+    match = _ROOT_PREFIX.match(selector)
+    if match and match.group(0).strip():
+        qualifiers = (match.group("html") or "") + (match.group("body") or "")
+        return f"{scope}{qualifiers}{selector[match.end() :]}"
+    return f"{scope} {selector}"
+
+
+def _rename_ids(tokens: list[ast.Node], ids: dict[str, str]) -> list[ast.Node]:
+    out: list[ast.Node] = []
+    for token in tokens:
+        if isinstance(token, ast.HashToken) and token.is_identifier and token.value in ids:
+            token = ast.HashToken(token.source_line, token.source_column, ids[token.value], True)
+        out.append(token)
+    return out
+
+
+def _split_selectors(prelude: list[ast.Node]) -> list[list[ast.Node]]:
+    groups: list[list[ast.Node]] = [[]]
+    for token in prelude:
+        if isinstance(token, ast.LiteralToken) and token.value == ",":
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    return groups
+
+
+@dataclass
+class _ScopedCss:
+    scoped: list[str] = field(default_factory=list)
+    shared: list[str] = field(default_factory=list)  # @font-face, @keyframes, ...: document-wide
+
+
+def scope_stylesheet(css: str, scope: str, ids: dict[str, str] | None = None) -> _ScopedCss:
+    """Rewrite a stylesheet so it applies inside ``scope`` only."""
+    out = _ScopedCss()
+    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
+    out.scoped.extend(_scope_rules(rules, scope, ids or {}, out.shared))
+    return out
+
+
+def _scope_rules(rules: list[ast.Node], scope: str, ids: dict[str, str], shared: list[str]) -> list[str]:
+    text: list[str] = []
+    for rule in rules:
+        if isinstance(rule, ast.QualifiedRule):
+            selectors = [
+                scope_selector(tinycss2.serialize(_rename_ids(group, ids)), scope)
+                for group in _split_selectors(rule.prelude)
+            ]
+            body = tinycss2.serialize(rule.content)
+            text.append(f"{', '.join(s for s in selectors if s)} {{{body}}}")
+        elif isinstance(rule, ast.AtRule):
+            keyword = rule.lower_at_keyword
+            if keyword in _NESTING_AT_RULES and rule.content is not None:
+                inner = tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True)
+                nested = _scope_rules(inner, scope, ids, shared)
+                text.append(
+                    f"@{rule.at_keyword} {tinycss2.serialize(rule.prelude).strip()} {{\n{chr(10).join(nested)}\n}}"
+                )
+            elif keyword in _GLOBAL_AT_RULES or keyword.endswith("keyframes"):
+                shared.append(tinycss2.serialize([rule]))
+            # Anything else (@charset, @namespace, unknown) has no place inside a composite page.
+    return text
+
+
+@dataclass
+class _StatePage:
+    styles: list[str]
+    links: list[str]
+    scripts: list[str]
+    body_class: str
+    body_style: str
+    body_html: str
+    title: str
+    lang: str
+
+
+def _parse(page: str, index: int) -> _StatePage:
+    doc = html5lib.parse(page, treebuilder="lxml", namespaceHTMLElements=False)
+    root = doc.getroot()
+    head = root.find("head")
+    body = root.find("body")
+    assert head is not None and body is not None  # html5lib always makes both
+    ids: dict[str, str] = {}
+    if index:
+        for el in root.iter():
+            if isinstance(el.tag, str) and el.get("id"):
+                ids[el.get("id", "")] = f"{el.get('id')}--s{index}"
+        _rewrite_id_refs(root, ids)
+    scope = scope_for(index)
+    styles: list[str] = []
+    shared: list[str] = []
+    links: list[str] = []
+    scripts: list[str] = []
+    for el in list(root.iter("style", "link", "script")):
+        if el.tag == "style":
+            scoped = scope_stylesheet(el.text or "", scope, ids)
+            styles.extend(scoped.scoped)
+            shared.extend(scoped.shared)
+        elif el.tag == "link" and "stylesheet" in (el.get("rel") or "").lower():
+            links.append(etree.tostring(el, method="html", encoding="unicode", with_tail=False))
+        elif el.tag == "script" and not el.get("src"):
+            scripts.append(el.text or "")
+        if el.tag in ("style", "link", "script"):
+            _remove(el)
+    title_el = head.find("title")
+    parts = [(body.text and html.escape(body.text)) or ""]
+    parts += [etree.tostring(child, method="html", encoding="unicode") for child in body]
+    return _StatePage(
+        styles=shared + styles,
+        links=links,
+        scripts=scripts,
+        body_class=body.get("class", ""),
+        body_style=body.get("style", ""),
+        body_html="".join(parts),
+        title=(title_el.text or "") if title_el is not None else "",
+        lang=root.get("lang", ""),
+    )
+
+
+def _remove(el: etree._Element) -> None:
+    parent = el.getparent()
+    if parent is None:
+        return
+    # Keep the text that followed the element.
+    previous = el.getprevious()
+    if el.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _rewrite_id_refs(root: etree._Element, ids: dict[str, str]) -> None:
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.get("id") in ids:
+            el.set("id", ids[el.get("id", "")])
+        href = el.get("href") or ""
+        if href.startswith("#") and href[1:] in ids:
+            el.set("href", "#" + ids[href[1:]])
+        for attr in _ID_REF_ATTRS:
+            value = el.get(attr)
+            if value:
+                el.set(attr, " ".join(ids.get(v, v) for v in value.split()))
+
+
+def _transitions(source: Source) -> list[dict[str, object]]:
+    """For each state but the last: where to click to reach the next one (viewport pixels)."""
+    out: list[dict[str, object]] = []
+    for state in source.states[1:]:
+        point = state.click_point
+        region = state.changed_region
+        out.append(
+            {
+                "to": state.index,
+                "point": [round(point[0], 1), round(point[1], 1)] if point else None,
+                "region": [round(v, 1) for v in (region.x, region.y, region.width, region.height)]
+                if region
+                else None,
+            }
+        )
+    return out
+
+
+_BASE_CSS = f"""
+html, body {{ margin: 0; padding: 0; }}
+[{STATE_ATTR}] {{ display: block; margin: 8px; }}
+[{STATE_ATTR}][hidden] {{ display: none !important; }}
+[{GO_ATTR}] {{ cursor: pointer; }}
+"""
+
+# Plain ES5-level JS on purpose: no modules, no network, nothing the CSP or sanitizer refuses.
+_WIRING_JS = """
+(function () {
+  var T = %(transitions)s, R = %(radius)d, ATTR = "%(state)s", GO = "%(go)s";
+  var states = Array.prototype.slice.call(document.querySelectorAll("[" + ATTR + "]"));
+  var current = 0;
+  var CLICKABLE = "a,button,summary,label,input,select,textarea,[role=button],[role=tab],[role=link]," +
+    "[role=menuitem],[role=option],[role=switch],[role=checkbox],[onclick],[tabindex]";
+  function inState(el) { return el && el.closest && el.closest("[" + ATTR + "]") === states[current]; }
+  function clickable(el) {
+    var viewport = window.innerWidth * window.innerHeight;
+    for (var node = el; node && inState(node); node = node.parentElement) {
+      if (node.matches(CLICKABLE) || getComputedStyle(node).cursor === "pointer") { return node; }
+    }
+    for (node = el; node && inState(node); node = node.parentElement) {
+      var box = node.getBoundingClientRect();
+      if (box.width * box.height < viewport / 4) { return node; }
+    }
+    return null;
+  }
+  function bestInRegion(region) {
+    var best = null, bestScore = 0;
+    states[current].querySelectorAll("*").forEach(function (node) {
+      var b = node.getBoundingClientRect();
+      if (!b.width || !b.height) { return; }
+      var w = Math.min(b.right, region[0] + region[2]) - Math.max(b.left, region[0]);
+      var h = Math.min(b.bottom, region[1] + region[3]) - Math.max(b.top, region[1]);
+      if (w <= 0 || h <= 0) { return; }
+      var score = (w * h) / (b.width * b.height) * (node.matches(CLICKABLE) ? 2 : 1);
+      if (score > bestScore || (score === bestScore && best && b.width * b.height < best.area)) {
+        best = { node: node, area: b.width * b.height }; bestScore = score;
+      }
+    });
+    return best && best.node;
+  }
+  function arm() {
+    document.querySelectorAll("[" + GO + "]").forEach(function (el) { el.removeAttribute(GO); });
+    var t = T[current];
+    if (!t) { return; }
+    var el = null;
+    if (t.point) { el = clickable(document.elementFromPoint(t.point[0], t.point[1])); }
+    if (!el && t.region) { el = bestInRegion(t.region); }
+    if (!el) { return; }
+    el.setAttribute(GO, String(t.to));
+    if (!el.matches(CLICKABLE)) { el.setAttribute("tabindex", "0"); el.setAttribute("role", "button"); }
+  }
+  function propagateBackground() {
+    // A page's body background paints the whole window; the state's container stands in for it.
+    var bg = getComputedStyle(states[current]).backgroundColor;
+    document.documentElement.style.backgroundColor = bg === "rgba(0, 0, 0, 0)" ? "" : bg;
+  }
+  function show(index) {
+    states.forEach(function (el, i) { el.hidden = i !== index; });
+    current = index;
+    document.documentElement.setAttribute("data-replicator-current", String(index));
+    window.scrollTo(0, 0);
+    propagateBackground();
+    arm();
+  }
+  function hit(t, event) {
+    var go = event.target && event.target.closest ? event.target.closest("[" + GO + "]") : null;
+    if (go && inState(go)) { return true; }
+    var x = event.clientX, y = event.clientY;
+    if (t.point) { return Math.abs(x - t.point[0]) <= R && Math.abs(y - t.point[1]) <= R; }
+    var r = t.region;
+    return !!r && x >= r[0] && y >= r[1] && x <= r[0] + r[2] && y <= r[1] + r[3];
+  }
+  document.addEventListener("click", function (event) {
+    var t = T[current];
+    if (t && hit(t, event)) { event.preventDefault(); event.stopPropagation(); show(t.to); }
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    var t = T[current];
+    if (!t || (event.key !== "Enter" && event.key !== " ")) { return; }
+    var go = event.target && event.target.closest ? event.target.closest("[" + GO + "]") : null;
+    if (go && inState(go)) { event.preventDefault(); show(t.to); }
+  }, true);
+  show(0);
+})();
+"""
+
+
+def compose_states(source: Source, pages: list[str]) -> str:
+    """One HTML document holding ``pages`` (one per key state of ``source``) with the transitions wired.
+
+    With a single page there is nothing to wire and the page is returned as it is.
+    """
+    if len(pages) != max(len(source.states), 1):
+        raise ValueError(f"{len(pages)} pages for {len(source.states)} key states")
+    if len(pages) == 1:
+        return pages[0]
+    parsed = [_parse(page, i) for i, page in enumerate(pages)]
+    shared_seen: set[str] = set()
+    css: list[str] = [_BASE_CSS]
+    for state in parsed:
+        for rule in state.styles:
+            if rule.startswith("@") and not rule.startswith(("@media", "@supports", "@container", "@layer")):
+                if rule in shared_seen:
+                    continue
+                shared_seen.add(rule)
+            css.append(rule)
+    links = list(dict.fromkeys(link for state in parsed for link in state.links))
+    sections = []
+    for i, state in enumerate(parsed):
+        attrs = [f'{STATE_ATTR}="{i}"']
+        if state.body_class:
+            attrs.append(f'class="{html.escape(state.body_class)}"')
+        if state.body_style:
+            attrs.append(f'style="{html.escape(state.body_style)}"')
+        if i:
+            attrs.append("hidden")
+        sections.append(f"<div {' '.join(attrs)}>{state.body_html}</div>")
+    # The first page's own scripts are kept; the others would redeclare the same globals.
+    page_scripts = "".join(f"<script>{s}</script>" for s in parsed[0].scripts)
+    wiring = _WIRING_JS % {
+        "transitions": json.dumps(_transitions(source)),
+        "radius": HIT_RADIUS_PX,
+        "state": STATE_ATTR,
+        "go": GO_ATTR,
+    }
+    lang = f' lang="{html.escape(parsed[0].lang)}"' if parsed[0].lang else ""
+    style = "\n".join(css).replace("</", "<\\/")
+    return (
+        f'<!DOCTYPE html>\n<html{lang}>\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(parsed[0].title)}</title>\n{''.join(links)}\n<style>\n{style}\n</style>\n</head>\n"
+        f"<body>\n{''.join(sections)}\n{page_scripts}<script>{wiring}</script>\n</body>\n</html>\n"
+    )
