@@ -10,6 +10,7 @@ generation. The report is rewritten after every item.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -172,6 +173,8 @@ class BatchRunner:
                 if record.status == "running":
                     record.status = "cancelled"
             await self._write_report()
+            with contextlib.suppress(OSError):
+                (out_dir / WORK_DIR).rmdir()  # only when no partial item keeps its stage outputs there
         return self.report
 
     async def _worker(self, queue: asyncio.Queue[BatchItem]) -> None:
@@ -235,8 +238,9 @@ class BatchRunner:
             }
         except Exception as exc:
             # The item's error boundary: an unexpected failure in one input must not cost the rest of
-            # a long batch. It is logged with its traceback and named in the report.
-            log.exception("%s failed unexpectedly during %s", item.path, record.stage)
+            # a long batch. It is named in the report; the traceback is logged for -v.
+            log.warning("%s failed unexpectedly during %s (-v shows the traceback)", item.path, record.stage)
+            log.info("traceback of %s", item.path, exc_info=True)
             record.status = "failed"
             record.error = {
                 "code": "internal_error",
