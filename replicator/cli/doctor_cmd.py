@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..backends import create_backend
@@ -112,6 +113,8 @@ def doctor_command(
         table.add_column("detail", overflow="fold")
         table.add_column("ms", justify="right")
         for o in outcomes:
-            table.add_row(o.name, "[green]ok[/]" if o.ok else "[red]FAIL[/]", o.detail, f"{o.elapsed_ms:.0f}")
+            table.add_row(
+                o.name, "[green]ok[/]" if o.ok else "[red]FAIL[/]", escape(o.detail), f"{o.elapsed_ms:.0f}"
+            )
         console.print(table)
     raise typer.Exit(0 if ok else 1)

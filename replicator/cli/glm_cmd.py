@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import typer
@@ -59,6 +60,7 @@ def fake_glm_command(
         highlight=False,
         soft_wrap=True,
     )
+    sys.stdout.flush()  # the URL must reach a pipe or log file now, not when the server stops
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -106,7 +106,11 @@ async def test_each_answer_style_becomes_a_rendered_scored_page(
 
 
 async def test_truncated_answer_still_yields_a_page_flagged_as_cut_off(
-    glm_settings: Settings, browser_pool: SealedBrowserPool, source: Source, reference_bytes: bytes, fake_glm: FakeGlmServer
+    glm_settings: Settings,
+    browser_pool: SealedBrowserPool,
+    source: Source,
+    reference_bytes: bytes,
+    fake_glm: FakeGlmServer,
 ) -> None:
     fake_glm.fake.queue("truncated")
     result, events = await _convert(glm_settings, browser_pool, source, reference_bytes)
@@ -160,7 +164,11 @@ async def test_terminal_failure_ends_in_a_clear_error(
 
 
 async def test_refinement_round_sends_render_heatmap_and_html_and_keeps_the_best(
-    glm_settings: Settings, browser_pool: SealedBrowserPool, source: Source, reference_bytes: bytes, fake_glm: FakeGlmServer
+    glm_settings: Settings,
+    browser_pool: SealedBrowserPool,
+    source: Source,
+    reference_bytes: bytes,
+    fake_glm: FakeGlmServer,
 ) -> None:
     fake_glm.fake.queue("truncated", "box")
     result, _ = await _convert(
@@ -175,7 +183,11 @@ async def test_refinement_round_sends_render_heatmap_and_html_and_keeps_the_best
 
 
 async def test_failed_refinement_round_keeps_the_first_page(
-    glm_settings: Settings, browser_pool: SealedBrowserPool, source: Source, reference_bytes: bytes, fake_glm: FakeGlmServer
+    glm_settings: Settings,
+    browser_pool: SealedBrowserPool,
+    source: Source,
+    reference_bytes: bytes,
+    fake_glm: FakeGlmServer,
 ) -> None:
     fake_glm.fake.queue("box", "error-1113")
     result, events = await _convert(

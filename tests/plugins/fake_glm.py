@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from replicator.config import Settings
 from replicator.fake_glm import FakeGlm, FakeGlmServer
@@ -42,7 +43,7 @@ def glm_settings(fake_glm: FakeGlmServer, tmp_path: Path, monkeypatch: pytest.Mo
         data_dir=tmp_path / "data",
         backend="glm",
         glm_base_url=fake_glm.base_url,
-        api_key=FAKE_KEY,
+        api_key=SecretStr(FAKE_KEY),
         glm_deadline_s=20.0,
         glm_read_timeout_s=10.0,
         glm_max_retries=3,

@@ -1,0 +1,71 @@
+"""Live smoke test against the real GLM-4.5V API: one small conversion, run only with a key.
+
+    REPLICATOR_API_KEY=... python -m pytest -m live tests/test_live_glm.py
+
+Uses REPLICATOR_GLM_BASE_URL (default BigModel) and the other REPLICATOR_GLM_* settings from the
+environment, so it checks the set-up the user will really run.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from replicator.config import Settings
+from replicator.intake import image_source
+from replicator.pipeline import RunOptions
+from replicator.render import SealedBrowserPool
+from replicator.runtime import Runtime
+
+KEY_VARIABLES = ("REPLICATOR_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY")
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        not any(os.environ.get(name) for name in KEY_VARIABLES),
+        reason="no GLM API key in the environment (REPLICATOR_API_KEY, ZAI_API_KEY or ZHIPUAI_API_KEY)",
+    ),
+]
+
+
+def _live_settings(tmp_path: object) -> Settings:
+    return Settings(backend="glm", data_dir=tmp_path, glm_deadline_s=300.0)  # type: ignore[call-arg, arg-type]
+
+
+def _screenshot() -> bytes:
+    """A tiny page: a dark bar with a title, a heading and a button."""
+    image = Image.new("RGB", (640, 360), (248, 250, 252))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 640, 56), fill=(30, 58, 138))
+    draw.text((24, 14), "Replicator", fill="white", font=ImageFont.load_default(size=24))
+    draw.text((24, 110), "Hello from the live test", fill=(17, 24, 39), font=ImageFont.load_default(size=30))
+    draw.rounded_rectangle((24, 190, 200, 240), radius=8, fill=(249, 115, 22))
+    draw.text((48, 202), "Get started", fill="white", font=ImageFont.load_default(size=20))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_live_key_and_model_are_accepted(tmp_path: object) -> None:
+    from replicator.backends.glm import GlmBackend
+
+    backend = GlmBackend(_live_settings(tmp_path))
+    try:
+        status = await backend.check()
+    finally:
+        await backend.aclose()
+    assert "key accepted" in status
+
+
+async def test_live_small_conversion(tmp_path: object, browser_pool: SealedBrowserPool) -> None:
+    settings = _live_settings(tmp_path)
+    source = image_source(_screenshot(), settings)
+    async with Runtime(settings, renderer=browser_pool) as runtime:
+        pipeline = await runtime.pipeline()
+        result = await pipeline.run(source, RunOptions(refine_rounds=0, thinking=False, mode="static"))
+    assert "Hello from the live test" in result.best.page.html
+    assert result.best.render.png and result.best.score.overall > 0
+    assert result.usage.prompt_tokens > 0 and result.usage.cost_usd > 0
