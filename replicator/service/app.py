@@ -12,11 +12,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .. import __version__
 from ..config import Settings
 from ..jobs import JobManager
 from ..runtime import Runtime
 from .errors import install_error_handlers
+from .readiness import VERSION
 from .routes_api import build_api_router
 from .routes_web import build_web_router, mount_static
 from .security import SecurityHeaders, TokenGuard
@@ -61,7 +61,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
 
     app = FastAPI(
         title="replicator",
-        version=__version__,
+        version=VERSION,
         description=DESCRIPTION,
         lifespan=lifespan,
         # FastAPI's own docs pages load their JavaScript from a CDN; ours are served offline.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import time
 from collections.abc import Awaitable
@@ -14,6 +15,11 @@ from ..runtime import Runtime
 from .schemas import Readiness, ReadinessCheck
 
 log = logging.getLogger(__name__)
+
+try:
+    VERSION = importlib.metadata.version("replicator")
+except importlib.metadata.PackageNotFoundError:  # running from a checkout that was never installed
+    VERSION = "0+unknown"
 
 _TIMEOUT_S = 20.0
 _PROBE_PAGE = "<!doctype html><html><body><p>ready</p></body></html>"

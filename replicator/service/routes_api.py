@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from .. import __version__
 from ..check import CheckTarget, run_check
 from ..errors import InputError, JobNotFound, ReplicatorError, UnsupportedMedia
 from ..intake import ACCEPTED, IMAGE_TYPES, VIDEO_TYPES, image_source, load_source
@@ -24,7 +23,7 @@ from ..jobs import ArtifactStore, Job, JobManager
 from ..models import Viewport
 from ..runtime import Runtime
 from .errors import ERROR_RESPONSES, error_response, status_for_code
-from .readiness import readiness
+from .readiness import VERSION, readiness
 from .schemas import CheckResponse, Health, Readiness, Replication, ReplicationList, ReplicationOptions
 from .security import PREVIEW_CSP, PREVIEW_HEADERS, TokenGuard
 from .uploads import UploadedForm, read_multipart
@@ -96,7 +95,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
 
     @router.get("/healthz", response_model=Health, tags=["service"], summary="The process is up")
     async def healthz() -> Health:
-        return Health(version=__version__)
+        return Health(version=VERSION)
 
     @protected.get(
         "/readyz",

@@ -1,0 +1,245 @@
+"""The web UI in real Chromium against `replicator serve` (uvicorn on 127.0.0.1, started here),
+with the fake GLM-4.5V server as the model: upload, live progress, side-by-side result, download;
+and a hostile generated page that must reach neither the app nor the network."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, async_playwright
+
+from replicator.config import Settings
+from tests.plugins.fake_glm import FAKE_KEY
+from tests.service_helpers import SCREENSHOT
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(fake_glm: Any, tmp_path: Path) -> Iterator[str]:
+    """`replicator serve` in a child process, on an ephemeral loopback port, backed by the fake GLM."""
+    port = _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("REPLICATOR_", "ZAI_", "ZHIPUAI_"))},
+        "REPLICATOR_DATA_DIR": str(tmp_path / "data"),
+        "REPLICATOR_BACKEND": "glm",
+        "REPLICATOR_GLM_BASE_URL": fake_glm.base_url,
+        "REPLICATOR_API_KEY": FAKE_KEY,
+        "REPLICATOR_REFINE_ROUNDS": "0",
+    }
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("replicator")),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the service did not start:\n" + (tmp_path / "serve.log").read_text())
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Browser]:
+    chromium = Settings(_env_file=None).resolve_chromium()  # type: ignore[call-arg]
+    args = ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(chromium), args=args)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def upload_through_the_ui(page: Page, base: str) -> None:
+    await page.goto(base + "/")
+    await page.set_input_files("#file-input", str(SCREENSHOT))
+    await page.wait_for_selector("#chosen-preview:not([hidden])")
+    await page.fill("#refine-rounds", "0")
+    await page.click("#submit")
+    await page.wait_for_url("**/jobs/*")
+    await page.wait_for_selector("#result:not([hidden])", timeout=90_000)
+
+
+async def test_upload_watch_progress_compare_and_download(
+    server: str, browser: Browser, tmp_path: Path
+) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 420}, accept_downloads=True)
+    page = await context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+
+    await upload_through_the_ui(page, server)
+
+    # Progress came from the event stream: stages and the model's code as it arrived.
+    stages = await page.locator("#stages li").all_inner_texts()
+    assert any(s.startswith("generate") for s in stages) and any(s.startswith("render") for s in stages)
+    assert "<html" in (await page.locator("#answer").inner_text()).lower()
+    assert await page.locator("#state").inner_text() == "succeeded"
+
+    # Source and render side by side, loaded, at one scale.
+    await page.wait_for_function(
+        "['img-source','img-render'].every(id => document.getElementById(id).naturalWidth > 0)"
+    )
+    scales = await page.evaluate(
+        "['img-source','img-render'].map(id => { const i = document.getElementById(id);"
+        " return i.getBoundingClientRect().width / i.naturalWidth; })"
+    )
+    assert abs(scales[0] - scales[1]) < 0.01
+    # Scrolling one side scrolls the other.
+    await page.evaluate("document.getElementById('scroll-source').scrollTop = 120")
+    await page.wait_for_function("document.getElementById('scroll-render').scrollTop > 100")
+
+    # Score breakdown, highlighted code, the heatmap, the live preview in a sandbox.
+    assert await page.locator("#breakdown tr").count() == 5
+    assert float(await page.locator("#overall").inner_text()) >= 0
+    await page.wait_for_selector("#code .hljs-tag")
+    await page.click("[data-view=heatmap]")
+    assert await page.evaluate("document.getElementById('img-diff').naturalWidth") > 0
+    await page.click("[data-view=live]")
+    assert await page.get_attribute("#live", "sandbox") == "allow-scripts"
+    await page.frame_locator("#live").locator("body").wait_for()
+
+    async with page.expect_download() as download_info:
+        await page.click("#download")
+    download = await download_info.value
+    saved = tmp_path / "download.html"
+    await download.save_as(saved)
+    assert "<html" in saved.read_text().lower()
+    assert download.suggested_filename.startswith("replication-")
+
+    # The history lists the job with its thumbnail and score.
+    await page.goto(server + "/")
+    item = page.locator(".history-item").first
+    await item.wait_for()
+    assert await item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert await item.locator(".badge").inner_text() != "succeeded"  # the score is shown instead
+    assert not [p for p in problems if "Content Security Policy" in p], problems
+    await context.close()
+
+
+HOSTILE_PAGE = """<!DOCTYPE html>
+<html><head><title>Totally normal page</title></head>
+<body><h1>Welcome back</h1><pre id="out">pending</pre>
+<script>
+const out = {};
+const attempt = (name, fn) => { try { out[name] = 'ok:' + String(fn()); } catch (e) { out[name] = 'blocked:' + e.name; } };
+attempt('parent_cookie', () => parent.document.cookie);
+attempt('top_cookie', () => top.document.cookie);
+attempt('parent_storage', () => parent.localStorage.getItem('secret'));
+attempt('own_storage', () => { localStorage.setItem('pwn', '1'); return localStorage.getItem('pwn'); });
+attempt('own_cookie', () => { document.cookie = 'pwn=1'; return document.cookie; });
+const fetches = [
+  ['api', '/api/v1/replications'],
+  ['api_absolute', 'APP/api/v1/replications'],
+  ['canary_fetch', 'CANARY/fetch'],
+];
+Promise.all(fetches.map(([name, url]) => fetch(url, { credentials: 'include' })
+  .then(r => r.text().then(t => { out[name] = 'ok:' + r.status + ':' + t.slice(0, 40); }))
+  .catch(e => { out[name] = 'blocked:' + e.name; })))
+  .then(() => {
+    new Image().src = 'CANARY/img';
+    try { navigator.sendBeacon('CANARY/beacon', 'x'); } catch (e) {}
+    const out_el = document.getElementById('out');
+    out_el.textContent = JSON.stringify(out);
+    out_el.dataset.done = '1';
+  });
+</script></body></html>"""
+
+
+async def test_hostile_generated_page_reaches_neither_the_app_nor_the_network(
+    server: str, browser: Browser, fake_glm: Any, canary_server: Any, tmp_path: Path
+) -> None:
+    fixtures = tmp_path / "glm-fixtures"
+    fixtures.mkdir()
+    page_html = HOSTILE_PAGE.replace("CANARY", canary_server.url).replace("APP", server)
+    answer = {
+        "reasoning_content": "The page shows a greeting.",
+        "content": f"Here you go:\n\n```html\n{page_html}\n```\n",
+        "finish_reason": "stop",
+    }
+    (fixtures / "thinking_fenced.json").write_text(json.dumps(answer))
+    fake_glm.fake.reset(api_key=FAKE_KEY, fixtures_dir=fixtures)
+
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    await context.add_cookies([{"name": "session", "value": "s3cret", "url": server}])
+    page = await context.new_page()
+    await page.goto(server + "/")
+    await page.evaluate("localStorage.setItem('secret', 's3cret')")
+    await upload_through_the_ui(page, server)
+    await page.click("[data-view=live]")
+
+    frame = page.frame_locator("#live")
+    out = frame.locator("#out[data-done='1']")
+    await out.wait_for(timeout=30_000)
+    results = json.loads(await out.inner_text())
+    assert set(results) == {
+        "parent_cookie",
+        "top_cookie",
+        "parent_storage",
+        "own_storage",
+        "own_cookie",
+        "api",
+        "api_absolute",
+        "canary_fetch",
+    }  # the script ran to the end
+    for name, outcome in results.items():
+        if name == "own_cookie":
+            # An opaque origin has no cookie jar: writing throws, or reads back nothing.
+            assert outcome.startswith("blocked:") or "pwn" not in outcome, (name, outcome)
+        else:
+            assert outcome.startswith("blocked:"), (name, outcome)
+    await asyncio.sleep(1.0)  # give any stray request time to land
+    assert canary_server.hits == 0, canary_server.paths()
+    assert await page.evaluate("localStorage.getItem('pwn')") is None
+    cookies = {c["name"]: c["value"] for c in await context.cookies(server)}
+    assert cookies == {"session": "s3cret"}
+    assert page.url.startswith(server + "/jobs/")  # no top-level navigation happened
+    await context.close()
