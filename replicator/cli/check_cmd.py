@@ -236,7 +236,7 @@ def print_outcome(console: Console, outcome: PairOutcome) -> None:
     if outcome.result is None:
         error = outcome.error or {}
         console.print(
-            f"[bold red]ERROR[/] {title}: {escape(error.get('message', ''))} [{error.get('code', '')}]"
+            f"[bold red]ERROR[/] {title}: " + escape(f"{error.get('message', '')} [{error.get('code', '')}]")
         )
         return
     result = outcome.result
@@ -253,7 +253,7 @@ def print_outcome(console: Console, outcome: PairOutcome) -> None:
     if shown:
         console.print("Top discrepancies:")
         for n, item in enumerate(shown, start=1):
-            console.print(f"  {n}. [{escape(item['kind'])}] {escape(item['message'])}", highlight=False)
+            console.print(f"  {n}. " + escape(f"[{item['kind']}] {item['message']}"), highlight=False)
 
 
 def _manifest_json(outcomes: list[PairOutcome]) -> dict[str, Any]:
