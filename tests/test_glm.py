@@ -23,7 +23,7 @@ from replicator.backends.base import (
     ThinkingDelta,
     UsageReport,
 )
-from replicator.backends.glm import GlmBackend
+from replicator.backends.glm import ConcurrencyLimit, GlmBackend
 from replicator.config import Settings
 from replicator.errors import (
     ContentFiltered,
@@ -489,3 +489,34 @@ async def test_concurrency_limit_caps_requests_in_flight(
             await glm.aclose()
         assert all(r[-1] == Finished("stop") for r in results)
         assert fake_glm.fake.max_in_flight == limit
+
+
+async def test_concurrency_limit_lowers_on_1302_and_recovers_on_success() -> None:
+    limit = ConcurrencyLimit(3)
+    limit.lower()
+    limit.lower()
+    limit.lower()
+    assert limit.limit == 1  # never below one
+    async with limit.slot():
+        waiter = asyncio.create_task(_enter(limit))
+        await asyncio.sleep(0.05)
+        assert not waiter.done()  # the second request waits for the first
+    await asyncio.wait_for(waiter, 5)
+    await limit.raise_one()
+    await limit.raise_one()
+    await limit.raise_one()
+    assert limit.limit == 3  # back to the configured number, not beyond
+
+
+async def _enter(limit: ConcurrencyLimit) -> None:
+    async with limit.slot():
+        pass
+
+
+async def test_1302_lowers_the_backends_own_concurrency(
+    backend: GlmBackend, source: Source, fake_glm: FakeGlmServer
+) -> None:
+    fake_glm.fake.default_scenario = "error-1302"
+    with pytest.raises(ProviderRateLimited):
+        await _run(backend, source)
+    assert backend._concurrency().limit == 1  # configured 2, lowered while the provider objects

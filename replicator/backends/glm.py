@@ -162,7 +162,11 @@ class GlmBackend(Backend):
     async def _with_retries(
         self, payload: dict[str, Any], *, max_retries: int | None = None
     ) -> AsyncIterator[BackendEvent]:
-        """One completion; retryable failures before any answer text are retried with backoff."""
+        """One completion; retryable failures before any answer text are retried with backoff.
+
+        Thinking streamed by a failed attempt is streamed again by the retry (consumers show it,
+        never keep it); answer text is never repeated: a failure after it is final.
+        """
         self._require_key()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.glm_deadline_s
