@@ -36,6 +36,19 @@ PREAMBLE_JS = r"""
 })();
 """
 
+# Resolves once the document has finished loading. readyState, not only the load event: a page
+# that starts a navigation (a form submit) before load, which routing then refuses, reaches
+# readyState "complete" but never fires load (measured with Chromium 156).
+LOADED_JS = r"""
+() => new Promise((resolve) => {
+  if (document.readyState === 'complete') return resolve(true);
+  document.addEventListener('readystatechange', () => {
+    if (document.readyState === 'complete') resolve(true);
+  });
+  addEventListener('load', () => resolve(true));
+})
+"""
+
 # Resolves when web fonts are ready or after ``ms``, whichever comes first.
 FONTS_READY_JS = r"""
 (ms) => Promise.race([

@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Coroutine
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -18,7 +18,7 @@ from playwright.async_api import Error as PlaywrightError
 from ..config import Settings
 from ..errors import BrowserNotFound, RenderError, RenderTimeout
 from ..models import RenderResult, Viewport
-from ._dom import FONTS_READY_JS, PREAMBLE_JS, SETTLE_JS, SURVEY_JS, parse_survey
+from ._dom import FONTS_READY_JS, LOADED_JS, PREAMBLE_JS, SETTLE_JS, SURVEY_JS, parse_survey
 from ._launch import launch_args, use_sandbox
 from ._routing import PAGE_URL, PageRouter, refuse_websocket
 
@@ -47,13 +47,17 @@ class _BrowserHandle:
     in_flight: int = 0
     retiring: bool = False
     dead: bool = False
+    gone: asyncio.Event = field(default_factory=asyncio.Event)  # set once the browser is unusable
 
 
 class LivePage:
     """A sealed page kept open for interaction replay; every call has the render deadline."""
 
-    def __init__(self, pool: SealedBrowserPool, page: Page, viewport: Viewport) -> None:
+    def __init__(
+        self, pool: SealedBrowserPool, handle: _BrowserHandle, page: Page, viewport: Viewport
+    ) -> None:
         self._pool = pool
+        self._handle = handle
         self._page = page
         self.viewport = viewport
 
@@ -64,20 +68,22 @@ class LivePage:
 
     async def screenshot(self) -> bytes:
         """A PNG of what the viewport shows now."""
-        return await self._pool._guard(self._page.screenshot(type="png", caret="hide"))
+        return await self._pool._run(self._handle, self._page.screenshot(type="png", caret="hide"))
 
     async def capture(self, *, full_page: bool = True) -> RenderResult:
         """Screenshot (full page, clamped) plus the DOM's text and element boxes, as a render."""
         started = time.perf_counter()
-        return await self._pool._guard(self._pool._capture(self._page, self.viewport, full_page, started))
+        return await self._pool._run(
+            self._handle, self._pool._capture(self._page, self.viewport, full_page, started)
+        )
 
     async def click(self, x: float, y: float) -> None:
         """A left click at viewport coordinates (call ``settle`` to let the page react)."""
-        await self._pool._guard(self._page.mouse.click(x, y))
+        await self._pool._run(self._handle, self._page.mouse.click(x, y))
 
     async def settle(self, *, quiet_ms: int = 100, max_ms: int = 1500) -> None:
         """Wait until the DOM has been quiet for ``quiet_ms`` over two animation frames (or ``max_ms``)."""
-        await self._pool._guard(self._page.evaluate(SETTLE_JS, [quiet_ms, max_ms]))
+        await self._pool._run(self._handle, self._page.evaluate(SETTLE_JS, [quiet_ms, max_ms]))
 
 
 class SealedBrowserPool:
@@ -95,6 +101,7 @@ class SealedBrowserPool:
         self._closed = False
         self.launches = 0  # browsers started so far (recycles and crash recoveries included)
         self.renders = 0  # renders finished, successful or not
+        self.active = 0  # renders and open pages in progress (at most render_concurrency)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -151,6 +158,12 @@ class SealedBrowserPool:
                 args=launch_args(self.settings),
                 chromium_sandbox=use_sandbox(self.settings),
                 timeout=30_000,
+                # Ctrl-C in a terminal reaches the whole process group, Playwright's driver included;
+                # by default it then kills the browser under our feet. Signals are the app's to handle
+                # (the CLI's batch stops cleanly, uvicorn shuts down), and close() ends the browser.
+                handle_sigint=False,
+                handle_sigterm=False,
+                handle_sighup=False,
             )
         except PlaywrightError as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -174,6 +187,7 @@ class SealedBrowserPool:
                 "Chromium (generation %d) disconnected; the next render relaunches it", handle.generation
             )
         handle.dead = True
+        handle.gone.set()
         if self._current is handle:
             self._current = None
 
@@ -182,6 +196,7 @@ class SealedBrowserPool:
         handle.retiring = True
         if force:
             handle.dead = True
+            handle.gone.set()
         if self._current is handle:
             self._current = None
         if force or handle.in_flight == 0:
@@ -190,6 +205,7 @@ class SealedBrowserPool:
     async def _shutdown(self, handle: _BrowserHandle) -> None:
         handle.retiring = True
         handle.dead = True
+        handle.gone.set()
         self._handles.discard(handle)
         try:
             await asyncio.wait_for(handle.browser.close(), 10)
@@ -223,7 +239,7 @@ class SealedBrowserPool:
         ``base_dir``: the page may load files from that folder (and nothing else). Raises
         RenderTimeout when the page does not finish within ``settings.render_timeout_s``.
         """
-        async with self._semaphore:
+        async with self._semaphore, self._counted():
             for attempt in (1, 2):
                 handle = await self._acquire()
                 try:
@@ -241,54 +257,65 @@ class SealedBrowserPool:
         self, handle: _BrowserHandle, html: str, viewport: Viewport, base_dir: Path | None, full_page: bool
     ) -> RenderResult:
         started = time.perf_counter()
-        context: BrowserContext | None = None
-        try:
-            async with asyncio.timeout(self.settings.render_timeout_s):
-                context, page = await self._open_page(handle, html, viewport, base_dir)
+
+        async def steps() -> RenderResult:
+            context, page = await self._open_page(handle, html, viewport, base_dir)
+            try:
                 return await self._capture(page, viewport, full_page, started)
-        except TimeoutError as exc:
-            raise self._timeout_error() from exc
-        except PlaywrightError as exc:
-            raise self._playwright_error(handle, exc) from exc
-        finally:
-            if context is not None:
+            finally:
                 await self._dispose(handle, context)
+
+        return await self._run(handle, steps(), retryable=True)
 
     @contextlib.asynccontextmanager
     async def open(
         self, html: str, viewport: Viewport, *, base_dir: Path | None = None
     ) -> AsyncIterator[LivePage]:
         """A sealed page kept open for interactions: ``async with pool.open(html, vp) as live:``."""
-        async with self._semaphore:
+        async with self._semaphore, self._counted():
             handle = await self._acquire()
-            context: BrowserContext | None = None
             try:
+                context, page = await self._run(handle, self._open_page(handle, html, viewport, base_dir))
                 try:
-                    async with asyncio.timeout(self.settings.render_timeout_s):
-                        context, page = await self._open_page(handle, html, viewport, base_dir)
-                except TimeoutError as exc:
-                    raise self._timeout_error() from exc
-                except PlaywrightError as exc:
-                    error = self._playwright_error(handle, exc)
-                    if isinstance(error, _BrowserGone):
-                        raise RenderError("Chromium stopped while opening the page.") from exc
-                    raise error from exc
-                yield LivePage(self, page, viewport)
-            finally:
-                if context is not None:
+                    yield LivePage(self, handle, page, viewport)
+                finally:
                     await self._dispose(handle, context)
+            finally:
                 self._release(handle)
                 self.renders += 1
 
-    async def _guard(self, work: Awaitable[T]) -> T:
-        """Run one LivePage step under the render deadline, mapping browser errors to ours."""
+    @contextlib.asynccontextmanager
+    async def _counted(self) -> AsyncIterator[None]:
+        self.active += 1
+        try:
+            yield
+        finally:
+            self.active -= 1
+
+    async def _run(
+        self, handle: _BrowserHandle, work: Coroutine[Any, Any, T], *, retryable: bool = False
+    ) -> T:
+        """Run browser work under the render deadline, stopping early if the browser dies.
+
+        Maps failures to ours: RenderTimeout, RenderError, or (``retryable``) _BrowserGone so the
+        caller can retry on a fresh browser.
+        """
         try:
             async with asyncio.timeout(self.settings.render_timeout_s):
-                return await work
+                return await _unless_gone(handle, work)
         except TimeoutError as exc:
             raise self._timeout_error() from exc
         except PlaywrightError as exc:
-            raise RenderError(f"Chromium failed during an interaction: {_first_line(exc)}") from exc
+            error = self._playwright_error(handle, exc)
+            if isinstance(error, _BrowserGone):
+                if retryable:
+                    raise error from exc
+                raise RenderError("Chromium stopped while rendering this page.") from exc
+            raise error from exc
+        except _BrowserGone as exc:
+            if retryable:
+                raise
+            raise RenderError("Chromium stopped while rendering this page.") from exc
 
     async def _open_page(
         self, handle: _BrowserHandle, html: str, viewport: Viewport, base_dir: Path | None
@@ -312,7 +339,8 @@ class SealedBrowserPool:
             page = await context.new_page()
             # The deadline is ours (asyncio); Playwright's own timeouts must not fire first.
             page.set_default_timeout(0)
-            await page.goto(PAGE_URL, wait_until="load")
+            await page.goto(PAGE_URL, wait_until="commit")
+            await _wait_until_loaded(page)
             await page.evaluate(FONTS_READY_JS, FONTS_TIMEOUT_MS)
         except BaseException:
             await self._dispose(handle, context)
@@ -384,6 +412,57 @@ class SealedBrowserPool:
         if "crash" in message.lower():
             return RenderError("The page crashed Chromium's renderer (it may use too much memory).")
         return RenderError(f"Chromium could not render the page: {message}")
+
+
+async def _unless_gone(handle: _BrowserHandle, work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work``, or raise _BrowserGone as soon as the browser dies under it.
+
+    Playwright does not always fail calls that are pending when Chromium is killed (measured: a
+    render in progress during a SIGKILL waited for its deadline), so the death is raced explicitly.
+    Cancelling this cancels ``work`` and waits for its cleanup (closing its context).
+    """
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(handle.gone.wait())
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        await asyncio.wait({task})
+        _forget(task)
+        raise
+    finally:
+        gone.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    await asyncio.wait({task}, timeout=CLOSE_GRACE_S)
+    _forget(task)
+    raise _BrowserGone("the browser disconnected")
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Mark an abandoned task's failure as seen (asyncio would log it as never retrieved)."""
+    if task.done() and not task.cancelled():
+        task.exception()
+    elif not task.done():
+        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
+
+
+async def _wait_until_loaded(page: Page) -> None:
+    """Wait for the document to finish loading (the caller's deadline bounds the wait).
+
+    The page may reload itself or replace its document meanwhile; its JavaScript context is then
+    destroyed under us, and we wait again for the new document.
+    """
+    while True:
+        try:
+            await page.evaluate(LOADED_JS)
+            return
+        except PlaywrightError as exc:
+            message = str(exc)
+            if "context was destroyed" not in message and "navigat" not in message.lower():
+                raise
+        await asyncio.sleep(0.02)
 
 
 def _first_line(exc: BaseException) -> str:

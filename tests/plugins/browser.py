@@ -46,6 +46,7 @@ class Canary:
     port: int
     requests: list[CanaryRequest] = field(default_factory=list)
     connections: int = 0
+    pages: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -66,6 +67,10 @@ class Canary:
         with self._lock:
             return [r.path for r in self.requests]
 
+    def serve(self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8") -> None:
+        """Answer ``path`` with ``body`` (every other path gets a short text answer)."""
+        self.pages[path] = (content_type, body.encode() if isinstance(body, str) else body)
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
@@ -84,9 +89,9 @@ def _canary_handler(canary: Canary) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             if 0 < length <= 1_000_000:
                 self.rfile.read(length)
-            body = b"canary"
+            content_type, body = canary.pages.get(self.path.split("?")[0], ("text/plain", b"canary"))
             self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
             self.send_header("Connection", "close")
             self.end_headers()
