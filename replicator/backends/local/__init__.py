@@ -1,0 +1,127 @@
+"""The embedded default backend: a faithful, editable page from a screenshot, offline, on the CPU.
+
+OCR (RapidOCR's PP-OCR models) reads the text; classical image analysis finds boxes, dividers and
+graphics; a recursive XY-cut turns them into nested flex rows and columns; the result is HTML with
+a readable stylesheet. ``refine`` moves text and boxes by what the browser's own layout got wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+from ...config import Settings
+from ...models import Source, Usage
+from ...ocr import OcrEngine
+from ..base import AnswerDelta, Backend, BackendEvent, Finished, GenerateOptions, RefineRequest, UsageReport
+from .model import Analysis
+from .page import analyze, build_page, render_analysis
+from .refine import Corrections, measure
+
+__all__ = ["LocalBackend", "build_page"]
+
+log = logging.getLogger(__name__)
+
+TOKEN_ATTR = "data-replicator-local"
+
+
+class LocalBackend(Backend):
+    """OCR + computer vision -> flow-layout HTML. No key, no network, no GPU."""
+
+    name: ClassVar[str] = "local"
+    can_refine: ClassVar[bool] = True
+
+    def __init__(self, settings: Settings, *, ocr: OcrEngine | None = None) -> None:
+        self.settings = settings
+        self._ocr = ocr
+        self._lock = threading.Lock()
+        self._analyses: OrderedDict[str, Analysis] = OrderedDict()
+        self._corrections: OrderedDict[str, Corrections] = OrderedDict()
+
+    @property
+    def ocr(self) -> OcrEngine:
+        return self._ocr or OcrEngine.shared()
+
+    async def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
+        html = await asyncio.to_thread(self._generate, source)
+        yield AnswerDelta(html)
+        yield UsageReport(Usage())
+        yield Finished("stop")
+
+    async def refine(self, request: RefineRequest, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
+        html = await asyncio.to_thread(self._refine, request)
+        yield AnswerDelta(html)
+        yield UsageReport(Usage())
+        yield Finished("stop")
+
+    async def check(self) -> str:
+        await asyncio.to_thread(lambda: self.ocr)
+        return "ok: OCR and image analysis run locally"
+
+    # --- blocking work (worker threads) ------------------------------------------------------
+
+    def _analysis(self, png: bytes) -> Analysis:
+        digest = hashlib.sha256(png).hexdigest()
+        with self._lock:
+            cached = self._analyses.get(digest)
+            if cached is not None:
+                self._analyses.move_to_end(digest)
+                return cached
+        result = analyze(png, ocr=self.ocr)
+        with self._lock:
+            self._analyses[digest] = result
+            while len(self._analyses) > 8:
+                self._analyses.popitem(last=False)
+        return result
+
+    def _page(self, png: bytes, corrections: Corrections | None = None) -> str:
+        analysis = self._analysis(png)
+        html = render_analysis(analysis, title="Page", corrections=corrections)
+        if corrections is not None and not corrections.empty:
+            token = secrets.token_hex(8)
+            with self._lock:
+                self._corrections[token] = corrections
+                while len(self._corrections) > 64:
+                    self._corrections.popitem(last=False)
+            html = html.replace('<main class="page', f'<main {TOKEN_ATTR}="{token}" class="page', 1)
+        return html
+
+    def _generate(self, source: Source) -> str:
+        if source.kind == "recording" and source.states:
+            from ...recording.compose import compose_states
+
+            pages = [self._page(state.png) for state in source.states]
+            return compose_states(source, pages)
+        return self._page(source.png)
+
+    def _refine(self, request: RefineRequest) -> str:
+        source = request.source
+        previous = self._previous(request.current_html)
+        if source.kind == "recording" and source.states:
+            from ...recording.compose import compose_states
+
+            # The render shows the first state; the other states' pages stay as generated.
+            first = self._analysis(source.states[0].png)
+            corrections = measure(first, request.render, previous)
+            pages = [self._page(source.states[0].png, corrections)]
+            pages += [self._page(state.png) for state in source.states[1:]]
+            return compose_states(source, pages)
+        analysis = self._analysis(source.png)
+        corrections = measure(analysis, request.render, previous)
+        return self._page(source.png, corrections)
+
+    def _previous(self, html: str) -> Corrections:
+        marker = f'{TOKEN_ATTR}="'
+        start = html.find(marker)
+        if start < 0:
+            return Corrections()
+        token = html[start + len(marker) : start + len(marker) + 16]
+        with self._lock:
+            found = self._corrections.get(token)
+        return found.copy() if found is not None else Corrections()

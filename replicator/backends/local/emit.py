@@ -1,0 +1,524 @@
+"""The node tree -> one HTML document with a <style> block.
+
+Appearance lives in named classes shared by everything that looks the same (``.btn``, ``.card``,
+``.h2``, ``.text-muted``); measured spacing and sizes use small utility classes (``.mt-12``,
+``.w-320``), so the markup stays readable and a person can restyle it. Positions are tracked as
+the browser will lay them out (integers plus the exact line heights), so rounding never drifts.
+Output is deterministic: classes are named in document order.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+from ...models import RGB, Box
+from .fonts import has_cjk
+from .layout import Node, text_box
+from .model import Analysis, Graphic, TextBlock, TextLine
+
+_BASE_CSS = """*{box-sizing:border-box}
+html,body{margin:0;padding:0}
+body{-webkit-font-smoothing:antialiased}
+.page{display:flex;flex-direction:column;align-items:flex-start;width:100%;position:relative}
+.col{display:flex;flex-direction:column;align-items:flex-start}
+.row{display:flex;flex-direction:row;align-items:flex-start;flex-wrap:wrap}
+.stack{position:relative}
+.abs{position:absolute}
+.items-center{align-items:center}
+.self-center{align-self:center}
+.self-end{align-self:flex-end}
+.self-stretch{align-self:stretch}
+.ml-auto{margin-left:auto}
+.nowrap{white-space:nowrap}
+.flex-none{flex:none}
+img{display:block}
+h1,h2,h3,h4,p{margin:0}
+a{text-decoration:none}
+button,input,textarea{margin:0;font:inherit}
+"""
+
+
+def hex_color(color: RGB) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*color)
+
+
+def _px(value: float) -> str:
+    rounded = round(value, 1)
+    return f"{int(rounded)}px" if rounded == int(rounded) else f"{rounded}px"
+
+
+class _Styles:
+    """Named classes, deduplicated by their declarations, named in order of first use."""
+
+    def __init__(self) -> None:
+        self._by_decls: dict[tuple[tuple[str, str], ...], str] = {}
+        self._rules: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+        self._used: dict[str, int] = {}
+        self._extra: list[str] = []
+        self._utilities: dict[str, str] = {}
+
+    def named(self, base: str, decls: dict[str, str]) -> str:
+        key = tuple(decls.items())
+        if key in self._by_decls:
+            return self._by_decls[key]
+        count = self._used.get(base, 0) + 1
+        self._used[base] = count
+        name = base if count == 1 else f"{base}-{count}"
+        self._by_decls[key] = name
+        self._rules.append((name, key))
+        return name
+
+    def util(self, prefix: str, prop: str, value: float) -> str:
+        number = round(value)
+        name = f"{prefix}-{number}" if number >= 0 else f"{prefix}-n{-number}"
+        self._utilities.setdefault(name, f"{prop}:{number}px")
+        return name
+
+    def extra(self, rule: str) -> None:
+        if rule not in self._extra:
+            self._extra.append(rule)
+
+    def css(self) -> str:
+        lines = [_BASE_CSS.strip()]
+        for name, decls in self._rules:
+            lines.append(f".{name}{{{';'.join(f'{k}:{v}' for k, v in decls)}}}")
+        lines.extend(self._extra)
+
+        def order(name: str) -> tuple[str, int]:
+            prefix, _, number = name.rpartition("-")
+            negative = number.startswith("n")
+            value = int(number[1:] if negative else number)
+            return (prefix, -value if negative else value)
+
+        for name in sorted(self._utilities, key=order):
+            lines.append(f".{name}{{{self._utilities[name]}}}")
+        return "\n".join(lines)
+
+
+class Emitter:
+    def __init__(self, analysis: Analysis, title: str) -> None:
+        self.analysis = analysis
+        self.title = title
+        self.styles = _Styles()
+        self.backgrounds: dict[int, list[Graphic]] = {}
+
+    # --- entry --------------------------------------------------------------------------------
+
+    def document(self, root: Node) -> str:
+        self._attach_backgrounds(root)
+        region = root.region
+        assert region is not None
+        body_decls = {"background": self._background(root, region.fill, region.gradient)}
+        body_class = self.styles.named("body", body_decls)
+        inner = self._children(root, root.box, "column", _Cursor(root.box.x, root.box.y))
+        page_class = self.styles.named("page-size", {"min-height": _px(self.analysis.height)})
+        body = f'<main class="page {page_class}">\n{inner}</main>'
+        return (
+            '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width={self.analysis.width}">\n'
+            f"<title>{html.escape(self.title)}</title>\n<style>\n{self.styles.css()}\n</style>\n</head>\n"
+            f'<body class="{body_class}">\n{body}\n</body>\n</html>\n'
+        )
+
+    def _attach_backgrounds(self, root: Node) -> None:
+        behind = [g for g in self.analysis.graphics if g.behind_text]
+        regions = [n for n in _walk(root) if n.kind == "region"]
+        for graphic in behind:
+            holder = root
+            for node in regions:
+                b = node.box
+                g = graphic.box
+                inside = (
+                    g.x >= b.x - 1 and g.y >= b.y - 1 and g.right <= b.right + 1 and g.bottom <= b.bottom + 1
+                )
+                if inside and node.box.area <= holder.box.area:
+                    holder = node
+            self.backgrounds.setdefault(id(holder), []).append(graphic)
+
+    def _background(self, node: Node, fill: RGB, gradient: str | None) -> str:
+        layers = []
+        for graphic in self.backgrounds.get(id(node), []):
+            x, y = graphic.box.x - node.box.x, graphic.box.y - node.box.y
+            layers.append(
+                f"url({graphic.data_uri}) no-repeat {_px(x)} {_px(y)} / {_px(graphic.box.width)} {_px(graphic.box.height)}"
+            )
+        if gradient:
+            layers.append(gradient)
+        else:
+            layers.append(hex_color(fill))
+        return ", ".join(layers)
+
+    # --- containers -------------------------------------------------------------------------------
+
+    def _children(self, node: Node, content: Box, direction: str, cursor: _Cursor) -> str:
+        parts: list[str] = []
+        kids = node.children
+        centered_row = direction == "row" and _vertically_centered(kids)
+        gap_index = _auto_gap(kids, content) if direction == "row" else None
+        for index, child in enumerate(kids):
+            classes: list[str] = []
+            box = _rounded(child.box)
+            if direction == "column":
+                top = box.y - cursor.y
+                if abs(top) >= 0.5:
+                    classes.append(self.styles.util("mt", "margin-top", top))
+                cursor.y += round(top) + box.height
+                classes += self._column_x(child, box, content)
+            elif direction == "row":
+                left = box.x - cursor.x
+                if index == gap_index:
+                    classes.append("ml-auto")
+                elif abs(left) >= 0.5:
+                    classes.append(self.styles.util("ml", "margin-left", left))
+                cursor.x += round(left) + box.width
+                if not centered_row:
+                    dy = box.y - content.y
+                    if abs(dy) >= 0.5:
+                        classes.append(self.styles.util("mt", "margin-top", dy))
+                classes.append("flex-none")
+            else:  # stack
+                classes += [
+                    "abs",
+                    self.styles.util("left", "left", box.x - content.x),
+                    self.styles.util("top", "top", box.y - content.y),
+                ]
+            parts.append(self._node(child, box, classes))
+        return "".join(parts)
+
+    def _column_x(self, child: Node, box: Box, content: Box) -> list[str]:
+        left = box.x - content.x
+        right = content.right - box.right
+        if child.kind in ("row", "rule") and right <= 4 and left <= 4:
+            return ["self-stretch"]
+        classes = []
+        if child.kind != "rule" and abs(left - right) <= 2.5 and left > 8:
+            classes.append("self-center")
+        elif abs(left) >= 0.5:
+            classes.append(self.styles.util("ml", "margin-left", left))
+        if child.kind == "row":
+            # A row keeps its measured width so its children keep their places (and ml-auto works).
+            classes.append(self.styles.util("w", "width", box.width))
+        return classes
+
+    def _node(self, node: Node, box: Box, classes: list[str]) -> str:
+        if node.kind == "text":
+            return self._text(node, box, classes)
+        if node.kind == "image":
+            return self._image(node, box, classes)
+        if node.kind == "rule":
+            return self._rule(node, box, classes)
+        if node.kind == "region":
+            return self._region(node, box, classes)
+        if node.kind == "stack":
+            classes = [
+                "stack",
+                *classes,
+                self.styles.util("w", "width", box.width),
+                self.styles.util("h", "height", box.height),
+            ]
+            inner = self._children(node, box, "stack", _Cursor(box.x, box.y))
+            return f'<div class="{" ".join(classes)}">\n{inner}</div>\n'
+        kind = "row" if node.kind == "row" else "col"
+        extra = ["items-center"] if kind == "row" and _vertically_centered(node.children) else []
+        direction = "row" if kind == "row" else "column"
+        inner = self._children(node, box, direction, _Cursor(box.x, box.y))
+        return f'<div class="{" ".join([kind, *extra, *classes])}">\n{inner}</div>\n'
+
+    def _region(self, node: Node, box: Box, classes: list[str]) -> str:
+        region = node.region
+        assert region is not None
+        role = node.role or "box"
+        if role in ("button", "badge", "input", "textarea"):
+            control = self._control(node, box, classes)
+            if control is not None:
+                return control
+        decls: dict[str, str] = {"background": self._background(node, region.fill, region.gradient)}
+        decls.update(self._border(node))
+        name = self.styles.named(role, decls)
+        bt, br, bb, bl = region.border_width
+        inner_box = Box(box.x + bl, box.y + bt, box.width - bl - br, box.height - bt - bb)
+        content = _content(node, inner_box)
+        sizing = (
+            [self.styles.util("w", "width", box.width)]
+            if box.width < self.analysis.width - 2
+            else ["self-stretch"]
+        )
+        sizing.append(self.styles.util("minh", "min-height", box.height))
+        pads = []
+        for prefix, prop, value in (
+            ("pt", "padding-top", content.y - inner_box.y),
+            ("pl", "padding-left", content.x - inner_box.x),
+            ("pr", "padding-right", inner_box.right - content.right),
+        ):
+            if value >= 0.5:
+                pads.append(self.styles.util(prefix, prop, value))
+        tag = {"navbar": "header", "footer": "footer", "sidebar": "aside", "section": "section"}.get(
+            role, "div"
+        )
+        inner = self._children(node, content, "column", _Cursor(content.x, content.y))
+        all_classes = " ".join(["col", name, *sizing, *pads, *classes])
+        return f'<{tag} class="{all_classes}">\n{inner}</{tag}>\n'
+
+    def _border(self, node: Node) -> dict[str, str]:
+        region = node.region
+        assert region is not None
+        decls: dict[str, str] = {}
+        if region.has_border and region.border_color is not None:
+            color = hex_color(region.border_color)
+            widths = region.border_width
+            if len(set(widths)) == 1:
+                decls["border"] = f"{widths[0]}px solid {color}"
+            else:
+                for side, w in zip(("top", "right", "bottom", "left"), widths, strict=True):
+                    if w:
+                        decls[f"border-{side}"] = f"{w}px solid {color}"
+        if region.radius:
+            decls["border-radius"] = _px(min(region.radius, min(region.box.width, region.box.height) / 2))
+        return decls
+
+    def _control(self, node: Node, box: Box, classes: list[str]) -> str | None:
+        region = node.region
+        assert region is not None
+        texts = [n for n in _walk(node) if n.kind == "text" and n.block is not None]
+        decls: dict[str, str] = {"background": self._background(node, region.fill, region.gradient)}
+        decls.update(self._border(node))
+        if not region.has_border and node.role in ("input", "textarea"):
+            decls["border"] = "0"
+        size_classes = [
+            self.styles.util("w", "width", box.width),
+            self.styles.util("h", "height", box.height),
+        ]
+        if node.role in ("button", "badge"):
+            if not texts:
+                return None
+            block = texts[0].block
+            assert block is not None
+            decls.update(self._font(block))
+            decls.update(
+                {"display": "flex", "align-items": "center", "justify-content": "center", "padding": "0"}
+            )
+            if not region.has_border:
+                decls["border"] = "0"
+            name = self.styles.named("btn" if node.role == "button" else "badge", decls)
+            tag = "button" if node.role == "button" else "span"
+            attrs = ' type="button"' if tag == "button" else ""
+            label = html.escape(block.text)
+            return f'<{tag}{attrs} class="{" ".join([name, "nowrap", *size_classes, *classes])}">{label}</{tag}>\n'
+        # input / textarea
+        pad_left = 8.0
+        placeholder = ""
+        value = ""
+        if texts:
+            block = texts[0].block
+            assert block is not None
+            decls.update(self._font(block))
+            first = block.first
+            pad_left = first.ink.x - box.x - region.border_width[3] - first.fit.measure.ink_left * first.size
+            if _is_placeholder(first.color, region.fill):
+                placeholder = block.text
+            else:
+                value = block.text
+        decls["padding"] = (
+            f"0 0 0 {_px(max(pad_left, 0))}" if node.role == "input" else f"{_px(max(pad_left, 0))}"
+        )
+        decls["outline"] = "none"
+        base = "input" if node.role == "input" else "textarea"
+        name = self.styles.named(base, decls)
+        if placeholder:
+            color = decls.get("color", "#757575")
+            self.styles.extra(f".{name}::placeholder{{color:{color};opacity:1}}")
+        cls = " ".join([name, *size_classes, *classes])
+        ph = f' placeholder="{html.escape(placeholder)}"' if placeholder else ""
+        if node.role == "textarea":
+            return f'<textarea class="{cls}"{ph}>{html.escape(value)}</textarea>\n'
+        val = f' value="{html.escape(value)}"' if value else ""
+        return f'<input type="text" class="{cls}"{ph}{val}>\n'
+
+    # --- leaves -------------------------------------------------------------------------------
+
+    def _font(self, block: TextBlock) -> dict[str, str]:
+        first = block.first
+        fit = first.fit
+        decls = {
+            "font-family": fit.stack,
+            "font-size": _px(fit.size),
+            "color": hex_color(first.color),
+        }
+        decls["font-weight"] = "700" if fit.bold else "400"
+        if fit.letter_spacing:
+            decls["letter-spacing"] = _px(fit.letter_spacing)
+        return decls
+
+    def _text(self, node: Node, box: Box, classes: list[str]) -> str:
+        block = node.block
+        assert block is not None
+        decls = self._font(block)
+        height = text_box(block).height / max(len(block.lines), 1)
+        decls["line-height"] = _px(height)
+        if block.align != "left" and len(block.lines) > 1:
+            decls["text-align"] = block.align
+        if block.first.underline:
+            decls["text-decoration"] = "underline"
+        role = block.role or "text"
+        base = {
+            "h1": "h1",
+            "h2": "h2",
+            "h3": "h3",
+            "h4": "h4",
+            "p": "text",
+            "small": "text-sm",
+            "link": "link",
+            "label": "label",
+        }.get(role, "text")
+        if role in ("p", "text", "small") and _muted(block.first.color, block.first.background):
+            base += "-muted"
+        name = self.styles.named(base, decls)
+        tag = {"h1": "h1", "h2": "h2", "h3": "h3", "h4": "h4", "p": "p", "link": "a", "label": "label"}.get(
+            role, "span"
+        )
+        attrs = ' href="#"' if tag == "a" else ""
+        if len(block.lines) == 1:
+            content = self._line_html(block.lines[0])
+            extra = ["nowrap"]
+        else:
+            width = wrap_width(block)
+            if width is not None:
+                joiner = "" if has_cjk(block.text) else " "
+                content = html.escape(joiner.join(line.text for line in block.lines))
+                extra = [self.styles.util("w", "width", math.ceil(width))]
+            else:
+                content = "<br>".join(html.escape(line.text) for line in block.lines)
+                extra = ["nowrap"]
+        return f'<{tag}{attrs} class="{" ".join([name, *extra, *classes])}">{content}</{tag}>\n'
+
+    def _line_html(self, line: TextLine) -> str:
+        """A line's text; words in another color become inline spans (or links, if colorful)."""
+        if not line.runs:
+            return html.escape(line.text)
+        parts = []
+        for text, color in line.runs:
+            if max(abs(a - b) for a, b in zip(color, line.color, strict=True)) <= 60:
+                parts.append(html.escape(text))
+                continue
+            colorful = _saturated(color)
+            name = self.styles.named(
+                "link-inline" if colorful else "text-inline", {"color": hex_color(color)}
+            )
+            tag = "a" if colorful else "span"
+            attrs = ' href="#"' if colorful else ""
+            parts.append(f'<{tag}{attrs} class="{name}">{html.escape(text)}</{tag}>')
+        return " ".join(parts)
+
+    def _image(self, node: Node, box: Box, classes: list[str]) -> str:
+        graphic = node.graphic
+        assert graphic is not None
+        return (
+            f'<img class="{" ".join(["graphic", *classes])}" src="{graphic.data_uri}" '
+            f'width="{int(box.width)}" height="{int(box.height)}" alt="">\n'
+        )
+
+    def _rule(self, node: Node, box: Box, classes: list[str]) -> str:
+        rule = node.rule
+        assert rule is not None
+        if rule.vertical:
+            name = self.styles.named(
+                "divider-v", {"width": _px(box.width), "background": hex_color(rule.color)}
+            )
+            return f'<div class="{" ".join([name, self.styles.util("h", "height", box.height), *classes])}"></div>\n'
+        name = self.styles.named(
+            "divider",
+            {"height": _px(box.height), "background": hex_color(rule.color), "border": "0", "margin": "0"},
+        )
+        sizing = [] if "self-stretch" in classes else [self.styles.util("w", "width", box.width)]
+        return f'<hr class="{" ".join([name, *sizing, *classes])}">\n'
+
+
+class _Cursor:
+    """Where the next child starts, as the browser will lay it out."""
+
+    def __init__(self, x: float, y: float) -> None:
+        self.x: float = round(x)
+        self.y: float = round(y)
+
+
+def _rounded(box: Box) -> Box:
+    x, y = round(box.x), round(box.y)
+    return Box(x, y, max(round(box.right) - x, 0), max(box.bottom - y, 0))
+
+
+def _content(node: Node, inner: Box) -> Box:
+    """The content box: the children's extent inside the region's inner (padding) box."""
+    if not node.children:
+        return Box(inner.x, inner.y, inner.width, 0)
+    ext = node.children[0].box
+    for child in node.children[1:]:
+        ext = ext.union(child.box)
+    top = max(inner.y, round(ext.y))
+    left = max(inner.x, round(ext.x))
+    right = min(inner.right, round(ext.right))
+    if right - left < 0:
+        right = left
+    return Box(left, top, right - left, max(inner.bottom - top, 0))
+
+
+def _vertically_centered(kids: list[Node]) -> bool:
+    if len(kids) < 2:
+        return False
+    centers = [k.box.center[1] for k in kids]
+    return (
+        max(centers) - min(centers) <= 1.5
+        and max(k.box.height for k in kids) - min(k.box.height for k in kids) > 1
+    )
+
+
+def _auto_gap(kids: list[Node], content: Box) -> int | None:
+    """The child after the widest gap of a row that reaches its container's right edge."""
+    if len(kids) < 2 or content.right - kids[-1].box.right > 4:
+        return None
+    gaps = [(kids[i].box.x - kids[i - 1].box.right, i) for i in range(1, len(kids))]
+    widest, index = max(gaps)
+    return index if widest >= 48 else None
+
+
+def _is_placeholder(text: RGB, fill: RGB) -> bool:
+    def lum(c: RGB) -> float:
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    return abs(lum(text) - lum(fill)) < 0.5 * 255 * 0.9
+
+
+def _saturated(color: RGB) -> bool:
+    high, low = max(color), min(color)
+    return high >= 90 and (high - low) / max(high, 1) >= 0.45
+
+
+def _muted(color: RGB, background: RGB) -> bool:
+    def lum(c: RGB) -> float:
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    return abs(lum(color) - lum(background)) < 140
+
+
+def wrap_width(block: TextBlock) -> float | None:
+    """A width at which the browser re-wraps the joined text exactly at the measured line breaks."""
+    fit = block.first.fit
+    if fit.face is None or any(line.fit.face is None for line in block.lines):
+        return None
+    widths = [fit.advance(line.text) for line in block.lines]
+    space = fit.advance(" ")
+    low = max(widths) + 1.0
+    high = math.inf
+    cjk = has_cjk(block.text)
+    for line, nxt in zip(block.lines, block.lines[1:], strict=False):
+        first_word = nxt.text[:1] if cjk else nxt.text.split(" ")[0]
+        high = min(high, fit.advance(line.text) + (0 if cjk else space) + fit.advance(first_word))
+    if high - low < 6:
+        return None
+    return low + min(4.0, (high - low) / 3)
+
+
+def _walk(node: Node):  # type: ignore[no-untyped-def]
+    yield node
+    for child in node.children:
+        yield from _walk(child)

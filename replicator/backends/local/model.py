@@ -1,0 +1,103 @@
+"""What the local backend finds in a screenshot, before it becomes a layout tree and HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ...models import RGB, Box
+from .fonts import FontFit
+
+
+@dataclass
+class TextLine:
+    """One visual line of text: OCR's string, its tight ink box and the font that draws it."""
+
+    text: str
+    ink: Box
+    color: RGB
+    background: RGB
+    fit: FontFit
+    underline: bool = False
+    mass: float = 0.0  # ink coverage sum, for telling regular from bold
+    runs: list[tuple[str, RGB]] = field(default_factory=list)  # words in other colors (inline links)
+
+    @property
+    def size(self) -> float:
+        return self.fit.size
+
+
+@dataclass
+class TextBlock:
+    """Lines set as one paragraph (one line for labels, buttons and headings)."""
+
+    lines: list[TextLine]
+    align: str = "left"  # left | center | right
+    line_height: float = 0.0  # px between baselines; 0 for single lines
+    role: str = "text"  # set by classify: h1..h4, p, text, link, label, muted
+    wrap_width: float | None = None  # set when the lines re-wrap by themselves at this width
+
+    @property
+    def ink(self) -> Box:
+        box = self.lines[0].ink
+        for line in self.lines[1:]:
+            box = box.union(line.ink)
+        return box
+
+    @property
+    def first(self) -> TextLine:
+        return self.lines[0]
+
+    @property
+    def text(self) -> str:
+        return " ".join(line.text for line in self.lines)
+
+
+@dataclass
+class Region:
+    """A flat (or gradient) rectangle: page background, section, card, bar, button or input box."""
+
+    box: Box
+    fill: RGB
+    gradient: str | None = None
+    border_width: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, right, bottom, left
+    border_color: RGB | None = None
+    radius: float = 0.0
+    visible: bool = True  # False: same color as its parent and no border (a layout hint only)
+    parent: Region | None = field(default=None, repr=False)
+    children: list[Region] = field(default_factory=list, repr=False)
+    background_image: Graphic | None = field(default=None, repr=False)
+
+    @property
+    def has_border(self) -> bool:
+        return any(self.border_width)
+
+
+@dataclass
+class Rule:
+    """A thin horizontal or vertical line (divider)."""
+
+    box: Box
+    color: RGB
+    vertical: bool = False
+
+
+@dataclass
+class Graphic:
+    """A region that is neither text nor a flat box, lifted from the source as an image."""
+
+    box: Box
+    data_uri: str
+    behind_text: bool = False  # text was painted out of it; it is drawn as a background
+
+
+@dataclass
+class Analysis:
+    """Everything found in one screenshot."""
+
+    width: int
+    height: int
+    root: Region
+    regions: list[Region]
+    blocks: list[TextBlock]
+    rules: list[Rule]
+    graphics: list[Graphic]

@@ -1,0 +1,144 @@
+"""One screenshot -> one HTML page: OCR, regions, text, graphics, layout, classes, markup."""
+
+from __future__ import annotations
+
+import copy
+import io
+import logging
+import math
+
+import numpy as np
+from PIL import Image
+
+from ...errors import CorruptInput
+from ...models import Box
+from ...ocr import OcrEngine
+from .classify import classify
+from .emit import Emitter
+from .graphics import find_graphics
+from .layout import Node, build_tree
+from .model import Analysis, TextLine
+from .refine import Corrections
+from .refine import apply as apply_corrections
+from .regions import find_regions, find_rules, segment
+from .text import group_blocks, harmonize, read_lines
+
+log = logging.getLogger(__name__)
+
+
+def decode(png: bytes) -> np.ndarray:
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+    except (OSError, ValueError) as exc:
+        raise CorruptInput("The screenshot could not be decoded as an image.") from exc
+
+
+def analyze(png: bytes, *, ocr: OcrEngine | None = None) -> Analysis:
+    """Find text, boxes, dividers and graphics in a screenshot."""
+    rgb = decode(png)
+    height, width = rgb.shape[:2]
+    engine = ocr or OcrEngine.shared()
+    lines = read_lines(rgb, engine.read(rgb))
+    harmonize(lines)
+    text_mask = np.zeros((height, width), dtype=bool)
+    for line in lines:
+        _paint(text_mask, line.ink, 1)
+    surfaces = segment(rgb)
+    root, regions, by_label = find_regions(rgb, surfaces, text_mask)
+    rules = [r for r in find_rules(rgb, text_mask) if not _is_region_edge(r.box, regions)]
+    text_boxes = [line.ink for line in lines]
+    graphics = find_graphics(rgb, surfaces, root, regions, by_label, text_boxes, rules)
+    # Regions inside a graphic are part of the picture; dividers inside one too.
+    kept = []
+    for region in regions:
+        if any(_within(region.box, g.box) for g in graphics if not g.behind_text):
+            region.visible = False
+        kept.append(region)
+    rules = [r for r in rules if not any(_within(r.box, g.box) for g in graphics)]
+    blocks = group_blocks(lines, _containers(lines, regions))
+    return Analysis(width, height, root, kept, blocks, rules, graphics)
+
+
+def build_page(png: bytes, *, ocr: OcrEngine | None = None, title: str = "Page") -> str:
+    """The HTML document that reproduces the screenshot ``png``."""
+    analysis = analyze(png, ocr=ocr)
+    return render_analysis(analysis, title=title)
+
+
+def render_analysis(
+    analysis: Analysis, *, title: str = "Page", corrections: Corrections | None = None
+) -> str:
+    """HTML for an analysis, with refinement corrections applied when given."""
+    if corrections is not None and not corrections.empty:
+        # Corrections edit fonts; work on a copy so the cached analysis stays as measured.
+        analysis = copy.deepcopy(analysis)
+        tree = layout_tree(analysis)
+        apply_corrections(analysis, tree, corrections)
+    else:
+        tree = layout_tree(analysis)
+    return Emitter(analysis, title).document(tree)
+
+
+def layout_tree(analysis: Analysis) -> Node:
+    tree = build_tree(analysis)
+    classify(tree, analysis.blocks, analysis.width, analysis.height)
+    return tree
+
+
+def _paint(mask: np.ndarray, box: Box, pad: int) -> None:
+    h, w = mask.shape
+    mask[
+        max(int(box.y) - pad, 0) : min(math.ceil(box.bottom) + pad, h),
+        max(int(box.x) - pad, 0) : min(math.ceil(box.right) + pad, w),
+    ] = True
+
+
+def _within(inner: Box, outer: Box) -> bool:
+    return (
+        inner.x >= outer.x - 1
+        and inner.y >= outer.y - 1
+        and inner.right <= outer.right + 1
+        and inner.bottom <= outer.bottom + 1
+    )
+
+
+def _is_region_edge(box: Box, regions: list) -> bool:  # type: ignore[type-arg]
+    """A line that is one side of a region's outline (its border or fill edge), not a divider."""
+    for region in regions:
+        b = region.box
+        if box.height <= box.width:  # horizontal
+            if (
+                (
+                    min(abs(box.y - b.y), abs(box.bottom - b.bottom)) <= 2
+                    and box.x >= b.x - 3
+                    and box.right <= b.right + 3
+                )
+                and box.width >= 0.6 * b.width
+                and region.visible
+            ):
+                return True
+        elif (
+            (
+                min(abs(box.x - b.x), abs(box.right - b.right)) <= 2
+                and box.y >= b.y - 3
+                and box.bottom <= b.bottom + 3
+            )
+            and box.height >= 0.6 * b.height
+            and region.visible
+        ):
+            return True
+    return False
+
+
+def _containers(lines: list[TextLine], regions: list) -> dict[int, int]:  # type: ignore[type-arg]
+    """Line index -> id of the innermost visible region holding it (-1: the page)."""
+    result: dict[int, int] = {}
+    visible = [r for r in regions if r.visible]
+    for index, line in enumerate(lines):
+        best = None
+        for region in visible:
+            if _within(line.ink, region.box) and (best is None or region.box.area < best.box.area):
+                best = region
+        result[index] = id(best) if best is not None else -1
+    return result

@@ -1,0 +1,468 @@
+"""OCR lines -> measured text lines (ink box, color, font) -> paragraphs.
+
+OCR gives a string and a loose box. The ink inside the box gives the rest: where the glyphs really
+are, their color, and (with fonts.fit_font) the font family, weight and size. OCR also merges words
+that sit far apart (a row of nav links) and drops spaces in tight text; both are repaired from the
+gaps in the ink.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+from ...models import RGB, Box
+from ...ocr import OcrLine
+from .fonts import FONTS, FontFit, fit_font, has_cjk
+from .model import TextBlock, TextLine
+
+
+def _mode_color(pixels: np.ndarray) -> np.ndarray:
+    """The most frequent color (quantized to 4 levels per channel step) among ``pixels`` (n, 3)."""
+    q = (pixels // 4).astype(np.int32)
+    keys = q[:, 0] * 4096 + q[:, 1] * 64 + q[:, 2]
+    values, counts = np.unique(keys, return_counts=True)
+    top = values[np.argmax(counts)]
+    return np.median(pixels[keys == top], axis=0)
+
+
+def _rgb(color: np.ndarray) -> RGB:
+    r, g, b = (round(float(v)) for v in color[:3])
+    return (r, g, b)
+
+
+class _Ink:
+    """The ink of one OCR box: contrast map against the local background."""
+
+    def __init__(self, rgb: np.ndarray, box: Box) -> None:
+        height, width = rgb.shape[:2]
+        self.x0 = max(math.floor(box.x) - 2, 0)
+        self.y0 = max(math.floor(box.y) - 2, 0)
+        self.x1 = min(math.ceil(box.right) + 2, width)
+        self.y1 = min(math.ceil(box.bottom) + 2, height)
+        crop = rgb[self.y0 : self.y1, self.x0 : self.x1].astype(np.int16)
+        self.crop = crop
+        ring = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+        self.background = _mode_color(ring)
+        self.distance = np.abs(crop - self.background).max(axis=2).astype(np.float32)
+        peak = float(np.percentile(self.distance, 99.5)) if self.distance.size else 0.0
+        self.contrast = max(peak, 1.0)
+        self.mask = self.distance > max(0.2 * peak, 14.0)
+        self._drop_frame_lines()
+
+    def _drop_frame_lines(self) -> None:
+        """Box outlines that cross the OCR box are not ink: drop full-width rows and full-height columns."""
+        h, w = self.mask.shape
+        if h == 0 or w == 0:
+            return
+        rows = self.mask.mean(axis=1) > 0.92
+        cols = self.mask.mean(axis=0) > 0.92
+        # Keep a long run in the text's middle: that is an underline or strike, not a frame.
+        for y in range(h):
+            if rows[y] and (y < 3 or y >= h - 3):
+                self.mask[y] = False
+        for x in range(w):
+            if cols[x] and (x < 3 or x >= w - 3):
+                self.mask[:, x] = False
+
+    def bounds(self, x_from: int = 0, x_to: int | None = None) -> tuple[int, int, int, int] | None:
+        """Tight ink box (crop coordinates) within the column range, or None."""
+        sub = self.mask[:, x_from:x_to]
+        cols = np.nonzero(sub.any(axis=0))[0]
+        rows = np.nonzero(sub.any(axis=1))[0]
+        if len(cols) == 0:
+            return None
+        return x_from + int(cols[0]), int(rows[0]), x_from + int(cols[-1]) + 1, int(rows[-1]) + 1
+
+    def precise(self, x0: int, y0: int, x1: int, y1: int) -> tuple[float, float, float, float]:
+        """Sub-pixel ink bounds: an antialiased edge row counts by how much ink it holds."""
+        alpha = np.clip(self.distance[y0:y1, x0:x1] / self.contrast, 0.0, 1.0)
+        if alpha.size == 0:
+            return float(x0), float(y0), float(x1), float(y1)
+        top = y0 + 1.0 - float(alpha[0].max())
+        bottom = y1 - 1.0 + float(alpha[-1].max())
+        left = x0 + 1.0 - float(alpha[:, 0].max())
+        right = x1 - 1.0 + float(alpha[:, -1].max())
+        return left, top, right, bottom
+
+    def color(self, x0: int, y0: int, x1: int, y1: int) -> RGB:
+        d = self.distance[y0:y1, x0:x1]
+        if d.size == 0:
+            return _rgb(self.background)
+        strong = d >= 0.8 * float(d.max())
+        return _rgb(np.median(self.crop[y0:y1, x0:x1][strong], axis=0))
+
+    def mass(self, x0: int, y0: int, x1: int, y1: int) -> float:
+        d = self.distance[y0:y1, x0:x1]
+        peak = float(d.max()) if d.size else 0.0
+        if peak <= 0:
+            return 0.0
+        return float(np.clip(d / peak, 0, 1).sum())
+
+    def gaps(self, x0: int, x1: int, min_width: float) -> list[tuple[int, int]]:
+        """Runs of ink-free columns at least ``min_width`` wide between x0 and x1."""
+        cols = self.mask[:, x0:x1].any(axis=0)
+        found: list[tuple[int, int]] = []
+        start = None
+        for i, filled in enumerate(cols):
+            if not filled and start is None:
+                start = i
+            elif filled and start is not None:
+                if i - start >= min_width:
+                    found.append((x0 + start, x0 + i))
+                start = None
+        return found
+
+
+def _char_positions(text: str, width: float) -> list[float]:
+    """Approximate x offset of each character boundary (0..width), from a sans font's advances."""
+    faces = FONTS.faces_for(text) or FONTS.faces
+    if not faces:
+        return [width * i / max(len(text), 1) for i in range(len(text) + 1)]
+    face = faces[0]
+    total = FONTS.measure(text, face, False).advance or 1.0
+    return [width * FONTS.measure(text[:i], face, False).advance / total for i in range(len(text) + 1)]
+
+
+def _split_at(text: str, cuts: list[float], width: float, need_space: bool) -> list[str] | None:
+    """Split ``text`` at the character boundaries nearest to the x offsets ``cuts``."""
+    positions = _char_positions(text, width)
+    pieces: list[str] = []
+    last = 0
+    for cut in cuts:
+        candidates = [
+            i for i in range(last + 1, len(text)) if not need_space or text[i] == " " or text[i - 1] == " "
+        ]
+        if not candidates:
+            return None
+        best = min(candidates, key=lambda i: abs(positions[i] - cut))
+        pieces.append(text[last:best])
+        last = best
+    pieces.append(text[last:])
+    pieces = [p.strip() for p in pieces]
+    return pieces if all(pieces) else None
+
+
+_SYMBOLS = set("√✓✔•·*-–—■□○●>»+|·@©®")
+
+
+def _word_threshold(text: str, gaps: list[tuple[int, int]], left: int, width: float, height: float) -> float:
+    """The smallest ink gap that separates words in this line (calibrated on its known spaces)."""
+    sizes = [g1 - g0 for g0, g1 in gaps]
+    letter = float(np.median(sizes)) if sizes else 1.0
+    known: list[float] = []
+    if " " in text and gaps:
+        positions = _char_positions(text, width)
+        for i, ch in enumerate(text):
+            if ch != " ":
+                continue
+            center = (positions[i] + positions[i + 1]) / 2 + left
+            g0, g1 = min(gaps, key=lambda g: abs((g[0] + g[1]) / 2 - center))
+            if abs((g0 + g1) / 2 - center) <= max(4.0, 0.5 * height):
+                known.append(g1 - g0)
+    if known:
+        return max(0.75 * min(known), 1.5 * letter, 2.0)
+    return max(0.3 * height, 2.5 * letter, 3.0)
+
+
+def _repair_spaces(text: str, word_gaps: list[tuple[int, int]], left: int, width: float) -> str:
+    """Insert the spaces OCR dropped where the ink has a word-sized gap."""
+    if not word_gaps or has_cjk(text) or len(text) < 2:
+        return text
+    positions = _char_positions(text, width)
+    inserts: set[int] = set()
+    for g0, g1 in word_gaps:
+        center = (g0 + g1) / 2 - left
+        best = min(range(1, len(text)), key=lambda i: abs(positions[i] - center))
+        if text[best] == " " or text[best - 1] == " " or (best + 1 < len(text) and text[best + 1] == " "):
+            continue
+        if abs(positions[best] - center) <= max(3.0, (g1 - g0)):
+            inserts.add(best)
+    if not inserts:
+        return text
+    return "".join((" " + ch) if i in inserts else ch for i, ch in enumerate(text))
+
+
+def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, int]]:
+    """Column ranges of ink separated by gaps of at least ``min_gap``."""
+    gaps = ink.gaps(x0, x1, min_gap)
+    edges = [x0]
+    for g0, g1 in gaps:
+        edges += [g0, g1]
+    edges.append(x1)
+    return [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2) if edges[i + 1] > edges[i]]
+
+
+def _strip_icons(ink: _Ink, text: str, x0: int, x1: int, height: float) -> tuple[str, int, int]:
+    """Drop icons OCR boxed with the text: an end cluster of another color, or read as a symbol."""
+    segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
+    if len(segments) < 2:
+        return text, x0, x1
+    main = max(segments, key=lambda s: s[1] - s[0])
+    main_color = ink.color(main[0], 0, main[1], ink.mask.shape[0])
+
+    def foreign(seg: tuple[int, int], symbol: str) -> bool:
+        if seg[1] - seg[0] > 1.6 * height:
+            return False
+        color = ink.color(seg[0], 0, seg[1], ink.mask.shape[0])
+        differs = max(abs(a - b) for a, b in zip(color, main_color, strict=True)) > 90
+        return differs or symbol in _SYMBOLS
+
+    if foreign(segments[0], text[:1]):
+        if text[:1] in _SYMBOLS or not text[:1].isalnum():
+            text = text[1:].lstrip()
+        x0 = segments[1][0]
+    if len(segments) > 1 and foreign(segments[-1], text[-1:]) and segments[-1][0] > x0:
+        if text[-1:] in _SYMBOLS:
+            text = text[:-1].rstrip()
+        x1 = segments[-2][1]
+    return text, x0, x1
+
+
+def _color_runs(ink: _Ink, text: str, x0: int, x1: int, threshold: float) -> list[tuple[str, RGB]]:
+    """Words of clearly different colors in one line (a sentence ending in a link)."""
+    words = text.split(" ")
+    segments = _segments(ink, x0, x1, threshold)
+    if len(words) < 2 or len(segments) != len(words):
+        return []
+    h = ink.mask.shape[0]
+    colors = [ink.color(a, 0, b, h) for a, b in segments]
+    runs: list[tuple[str, RGB]] = []
+    for word, color in zip(words, colors, strict=True):
+        if runs and max(abs(a - b) for a, b in zip(runs[-1][1], color, strict=True)) <= 60:
+            runs[-1] = (runs[-1][0] + " " + word, runs[-1][1])
+        else:
+            runs.append((word, color))
+    return runs if len(runs) > 1 else []
+
+
+def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
+    """Measure every OCR line; split lines OCR merged across wide gaps."""
+    lines: list[TextLine] = []
+    for ocr in ocr_lines:
+        if ocr.box.width < 2 or ocr.box.height < 2:
+            continue
+        ink = _Ink(rgb, ocr.box)
+        bounds = ink.bounds()
+        if bounds is None:
+            continue
+        bx0, by0, bx1, by1 = bounds
+        ink_h = by1 - by0
+        text = ocr.text
+        # Wide gaps: separate items OCR read as one line (nav links, table cells, "label  value").
+        wide = [g for g in ink.gaps(bx0, bx1, max(1.4 * ink_h, 18.0))]
+        pieces = [text]
+        spans = [(bx0, bx1)]
+        if wide:
+            cuts = [(g0 + g1) / 2 - bx0 for g0, g1 in wide]
+            split = _split_at(text, cuts, bx1 - bx0, need_space=not has_cjk(text))
+            if split is not None:
+                pieces = split
+                edges = [bx0, *[(g0 + g1) // 2 for g0, g1 in wide], bx1]
+                spans = list(itertools.pairwise(edges))
+        for piece, (sx0, sx1) in zip(pieces, spans, strict=True):
+            sub = ink.bounds(sx0, sx1)
+            if sub is None:
+                continue
+            x0, y0, x1, y1 = sub
+            h = y1 - y0
+            piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h)
+            sub = ink.bounds(x0, x1)
+            if sub is None or not piece:
+                continue
+            x0, y0, x1, y1 = sub
+            h = y1 - y0
+            underline = _underline(ink.mask, x0, y0, x1, y1)
+            if underline:
+                y1 = underline
+            all_gaps = ink.gaps(x0, x1, 1)
+            threshold = _word_threshold(piece, all_gaps, x0, x1 - x0, h)
+            word_gaps = [g for g in all_gaps if g[1] - g[0] >= threshold]
+            piece = _repair_spaces(piece, word_gaps, x0, x1 - x0)
+            runs = _color_runs(ink, piece, x0, x1, threshold)
+            mass = ink.mass(x0, y0, x1, y1)
+            fx0, fy0, fx1, fy1 = ink.precise(x0, y0, x1, y1)
+            fit = fit_font(piece, fx1 - fx0, fy1 - fy0, mass)
+            box = Box(ink.x0 + fx0, ink.y0 + fy0, fx1 - fx0, fy1 - fy0)
+            lines.append(
+                TextLine(
+                    text=piece,
+                    ink=box,
+                    color=max(runs, key=lambda r: len(r[0]))[1] if runs else ink.color(x0, y0, x1, y1),
+                    background=_rgb(ink.background),
+                    fit=fit,
+                    underline=underline is not None,
+                    mass=mass,
+                    runs=runs,
+                )
+            )
+    lines.sort(key=lambda ln: (round(ln.ink.y / 3), ln.ink.x))
+    return lines
+
+
+def _underline(mask: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> int | None:
+    """The row where an underline starts, if the ink's lowest rows are one long horizontal run."""
+    width = x1 - x0
+    if width < 12 or y1 - y0 < 8:
+        return None
+    for y in range(y1 - 1, max(y1 - 4, y0), -1):
+        if mask[y, x0:x1].mean() > 0.9:
+            above = y
+            while above - 1 > y0 and mask[above - 1, x0:x1].mean() > 0.9:
+                above -= 1
+            # There must be a gap (no-ink-across) row between the glyphs and the line.
+            if above - 1 > y0 and mask[above - 1, x0:x1].mean() < 0.6:
+                return above
+            return None
+    return None
+
+
+def group_blocks(lines: list[TextLine], container_of: dict[int, int]) -> list[TextBlock]:
+    """Stack lines into paragraphs: same container, font and color, close baselines, one alignment.
+
+    ``container_of`` maps a line's index to the id of the box that holds it.
+    """
+    blocks: list[TextBlock] = []
+    open_blocks: list[tuple[TextBlock, int]] = []  # block, container id
+    for index, line in enumerate(lines):
+        container = container_of.get(index, -1)
+        target = None
+        for block, block_container in open_blocks:
+            if block_container == container and _continues(block, line):
+                target = block
+                break
+        if target is None:
+            block = TextBlock([line])
+            blocks.append(block)
+            open_blocks.append((block, container))
+        else:
+            target.lines.append(line)
+            _set_alignment(target)
+    for block in blocks:
+        _set_alignment(block)
+        if len(block.lines) > 1:
+            pitches = [
+                b.ink.bottom - a.ink.bottom for a, b in zip(block.lines, block.lines[1:], strict=False)
+            ]
+            block.line_height = float(np.median(pitches))
+    return blocks
+
+
+def _continues(block: TextBlock, line: TextLine) -> bool:
+    last = block.lines[-1]
+    size = last.size
+    if abs(line.size - size) > 0.12 * size or line.fit.bold != last.fit.bold:
+        return False
+    if max(abs(a - b) for a, b in zip(line.color, last.color, strict=True)) > 40:
+        return False
+    pitch = line.ink.bottom - last.ink.bottom
+    if not (0.95 * size <= pitch <= 1.9 * size):
+        return False
+    if len(block.lines) > 1:
+        current = block.lines[-1].ink.bottom - block.lines[-2].ink.bottom
+        if abs(pitch - current) > 0.15 * size + 1:
+            return False
+    ink = block.ink
+    overlap = min(ink.right, line.ink.right) - max(ink.x, line.ink.x)
+    if overlap < 0.3 * min(ink.width, line.ink.width):
+        return False
+    tol = max(3.0, 0.25 * size)
+    left = abs(line.ink.x - ink.x) <= tol
+    center = abs(line.ink.center[0] - ink.center[0]) <= tol
+    right = abs(line.ink.right - ink.right) <= tol
+    if block.align == "center" and len(block.lines) > 1:
+        return center
+    if block.align == "right" and len(block.lines) > 1:
+        return right
+    if left:
+        # A left-aligned paragraph's lines (but the last) fill most of its width.
+        return last.ink.width >= 0.6 * ink.width or len(block.lines) == 1
+    return center or right
+
+
+def _set_alignment(block: TextBlock) -> None:
+    if len(block.lines) < 2:
+        block.align = "left"
+        return
+    lefts = [ln.ink.x for ln in block.lines]
+    centers = [ln.ink.center[0] for ln in block.lines]
+    rights = [ln.ink.right for ln in block.lines]
+    spread = {
+        "left": max(lefts) - min(lefts),
+        "center": max(centers) - min(centers),
+        "right": max(rights) - min(rights),
+    }
+    block.align = min(("left", "center", "right"), key=lambda k: (spread[k], k != "left"))
+
+
+def harmonize(lines: list[TextLine]) -> None:
+    """Make a page's fonts consistent: one main family unless a line clearly needs another
+    (code in a monospace face), and one size for lines of the same style whose sizes differ by
+    less than measurement noise."""
+    votes: dict[str, float] = {}
+    for line in lines:
+        if line.fit.face is not None and line.fit.face.script == "latin":
+            votes[line.fit.face.family] = votes.get(line.fit.face.family, 0.0) + len(line.text)
+    if votes:
+        main = max(votes, key=lambda k: (votes[k], k))
+        for line in lines:
+            face = line.fit.face
+            if face is None or face.script != "latin" or face.family == main:
+                continue
+            refit = fit_font(line.text, line.ink.width, line.ink.height, line.mass, family=main)
+            # Keep the other face only with strong evidence: a long line that fits it much better.
+            if len(line.text) >= 20 and line.fit.error + 0.1 < refit.error:
+                continue
+            line.fit = refit
+    _snap_colors(lines)
+    # Sizes: cluster lines of one family and weight; sizes within 4% are the same size.
+    groups: dict[tuple[str, bool], list[TextLine]] = {}
+    for line in lines:
+        key = (line.fit.face.family if line.fit.face else "", line.fit.bold)
+        groups.setdefault(key, []).append(line)
+    for members in groups.values():
+        members.sort(key=lambda ln: ln.fit.size)
+        cluster: list[TextLine] = []
+        for member in [*members, None]:
+            if member is not None and (not cluster or member.fit.size <= cluster[0].fit.size * 1.045):
+                cluster.append(member)
+                continue
+            if len(cluster) > 1:
+                weight = sum(len(ln.text) for ln in cluster)
+                size = sum(ln.fit.size * len(ln.text) for ln in cluster) / max(weight, 1)
+                size = float(round(size)) if abs(size - round(size)) <= 0.3 else round(size * 2) / 2
+                for same in cluster:
+                    same.fit = _resize(same.fit, size, same.ink.width, same.text)
+            cluster = [member] if member is not None else []
+
+
+def _resize(fit: FontFit, size: float, ink_width: float, text: str) -> FontFit:
+    from dataclasses import replace
+
+    gaps = max(len(text) - 1, 1)
+    spacing = (ink_width - fit.measure.ink_width * size) / gaps
+    if abs(spacing) < 0.15 or len(text) < 4 or (len(text) < 12 and abs(spacing) < 0.5):
+        spacing = 0.0
+    spacing = max(-0.08 * size, min(0.2 * size, spacing))
+    return replace(fit, size=size, letter_spacing=round(spacing, 2))
+
+
+def _snap_colors(lines: list[TextLine]) -> None:
+    """Text colors within a few levels of each other are one color (the most used of them)."""
+    weights: dict[RGB, int] = {}
+    for line in lines:
+        weights[line.color] = weights.get(line.color, 0) + len(line.text)
+    palette: list[RGB] = []
+    mapping: dict[RGB, RGB] = {}
+    for color in sorted(weights, key=lambda c: (-weights[c], c)):
+        for chosen in palette:
+            if max(abs(a - b) for a, b in zip(color, chosen, strict=True)) <= 12:
+                mapping[color] = chosen
+                break
+        else:
+            palette.append(color)
+            mapping[color] = color
+    for line in lines:
+        line.color = mapping[line.color]
