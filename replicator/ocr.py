@@ -7,9 +7,11 @@ Blocking: call ``read`` from a worker thread (``aread`` does that for you).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +56,9 @@ class OcrEngine:
         # Angle classification is off: screenshots of web pages are upright.
         self._engine = RapidOCR(use_cls=False, print_verbose=False)
         self._lock = threading.Lock()
+        # The scorer and the local backend read the same source screenshot: remember a few results.
+        self._recent: OrderedDict[tuple[object, ...], tuple[OcrLine, ...]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @classmethod
     def shared(cls) -> OcrEngine:
@@ -65,7 +70,20 @@ class OcrEngine:
 
     def read(self, image: bytes | Image.Image | np.ndarray, *, min_confidence: float = 0.5) -> list[OcrLine]:
         """All text lines in ``image`` (RGB), top to bottom, left to right."""
-        rgb = _to_rgb_array(image)
+        rgb = np.ascontiguousarray(_to_rgb_array(image))
+        key = (rgb.shape, hashlib.blake2b(rgb.tobytes(), digest_size=16).digest(), min_confidence)
+        with self._recent_lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return list(self._recent[key])
+        lines = self._read_uncached(rgb, min_confidence)
+        with self._recent_lock:
+            self._recent[key] = tuple(lines)
+            while len(self._recent) > 8:
+                self._recent.popitem(last=False)
+        return lines
+
+    def _read_uncached(self, rgb: np.ndarray, min_confidence: float) -> list[OcrLine]:
         height = rgb.shape[0]
         if height <= _MAX_BAND_HEIGHT:
             lines = self._read_band(rgb, 0, min_confidence)
