@@ -6,6 +6,7 @@ JobManager (SQLite store, workers), which resumes interrupted jobs at start-up.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from ..config import Settings
+from ..errors import ReplicatorError
 from ..jobs import JobManager
 from ..runtime import Runtime
 from .errors import install_error_handlers
@@ -36,6 +38,15 @@ against the source.
 """
 
 
+async def _warm_up(runtime: Runtime) -> None:
+    """Load what the first job would otherwise load on the event loop (OCR model, backend modules)."""
+    await asyncio.to_thread(lambda: runtime.ocr)
+    try:
+        await runtime.backend()
+    except ReplicatorError as exc:  # e.g. no API key: /readyz says so; jobs fail with the reason
+        log.warning("the configured backend is not usable yet: %s", exc.message)
+
+
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI:
     """The ASGI app. ``runtime``: an already built Runtime to use (tests); else the lifespan owns one."""
     token = settings.api_token.get_secret_value() if settings.api_token else None
@@ -49,6 +60,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
             await rt.start()
         jobs = JobManager(settings, rt)
         try:
+            await _warm_up(rt)
             await jobs.start()
             app.state.runtime = rt
             app.state.jobs = jobs
