@@ -280,24 +280,24 @@ class _Tracker:
             self._drop_shortest()
 
     def _drop_shortest(self) -> None:
-        victim = min(range(1, len(self.states)), key=lambda i: self.states[i].frames)
-        del self.states[victim]
+        self.states = cap_states(self.states, self.geom, len(self.states) - 1)
 
 
 def cap_states(states: list[_State], geom: Geometry, max_states: int) -> list[_State]:
-    """At most ``max_states``: the briefest go first (the first state always stays); then states
-    that became neighbours and look alike are merged."""
+    """At most ``max_states``: the briefest state goes first (the first state always stays), and
+    when that leaves two alike states side by side (A B A -> A A) they become one."""
     states = list(states)
     while len(states) > max_states:
         victim = min(range(1, len(states)), key=lambda i: states[i].frames)
         del states[victim]
-    merged: list[_State] = []
-    for state in states:
-        if merged and not is_significant(changes(merged[-1].rep, state.rep, geom), geom):
-            merged[-1].frames += state.frames
-            continue
-        merged.append(state)
-    return merged
+        if victim < len(states) and _alike(states[victim - 1], states[victim], geom):
+            states[victim - 1].frames += states[victim].frames
+            del states[victim]
+    return states
+
+
+def _alike(a: _State, b: _State, geom: Geometry) -> bool:
+    return not is_significant(changes(a.rep, b.rep, geom), geom)
 
 
 def sample_frames(path: Path, geom: Geometry, settings: Settings, deadline: Deadline) -> _Tracker:

@@ -108,7 +108,7 @@ async def verify_interactions(
     finally:
         if not references.done():
             references.cancel()
-    scored = await asyncio.to_thread(_score_all, reached, refs, ocr)
+    scored = await asyncio.to_thread(_score_all, reached, refs)
     worked = sum(1 for s in scored[1:] if s.reached)
     total = len(states) - 1
     score = sum(s.score.overall if s.reached and s.score else 0.0 for s in scored) / len(scored)
@@ -198,21 +198,22 @@ def _analyze_all(states: tuple[KeyState, ...], ocr: OcrEngine) -> list[Reference
     return out
 
 
-def _score_all(reached: list[_Reached], refs: list[ReferenceAnalysis], ocr: OcrEngine) -> list[StateScore]:
+def _score_all(reached: list[_Reached], refs: list[ReferenceAnalysis]) -> list[StateScore]:
+    # DOM text is exact for the candidate, as in the pipeline's own scoring: no OCR of renders.
     scored: list[StateScore] = []
     for item, ref in zip(reached, refs, strict=True):
         state = item.state
         if item.capture is None:
             scored.append(StateScore(state.index, state.timestamp_s, reached=False, score=None))
             continue
-        score: Score = score_against_source(ref, item.capture, ocr=ocr)
+        score: Score = score_against_source(ref, item.capture)
         if state.index == 0:
             ok = True
         elif not item.changed or item.before is None:
             ok = False
         else:
             # Better than staying put: the reached state resembles its key frame more than the last one did.
-            ok = score.overall > score_against_source(ref, item.before, ocr=ocr).overall
+            ok = score.overall > score_against_source(ref, item.before).overall
         scored.append(
             StateScore(state.index, state.timestamp_s, reached=ok, score=score, png=item.capture.png)
         )
