@@ -546,3 +546,31 @@ async def test_openapi_documents_every_route_and_docs_work_offline(api: Service)
     )
     docs = await api.client.get("/docs")
     assert docs.status_code == 200 and "/api/v1/checks" in docs.text and "cdn" not in docs.text.lower()
+
+
+# --- recordings -----------------------------------------------------------------------------------------------
+
+
+async def test_a_recording_yields_key_frames_and_states_reached_with_scores(
+    api: Service, fixtures_dir: Path
+) -> None:
+    video = (fixtures_dir / "recordings" / "accordion.webm").read_bytes()
+    response = await api.client.post(
+        "/api/v1/replications?wait=150",
+        files={"file": ("accordion.webm", video, "video/webm")},
+        data={"refine_rounds": "0"},
+    )
+    assert response.status_code == 200, response.text
+    job = response.json()
+    assert job["kind"] == "recording" and job["media_type"] == "video/webm"
+    result = job["result"]
+    assert result["source"]["key_states"] >= 2
+    states = result["states"]
+    assert len(states) == result["source"]["key_states"]
+    for state in states:
+        frame = await api.client.get(state["source_url"])
+        assert frame.status_code == 200 and frame.content.startswith(b"\x89PNG")
+        if state["render_url"]:
+            reached = await api.client.get(state["render_url"])
+            assert reached.status_code == 200 and reached.content.startswith(b"\x89PNG")
+    assert result["interactions"]["transitions_total"] >= 1
