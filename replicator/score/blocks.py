@@ -88,7 +88,13 @@ class TextBlock:
 
 def join_blocks(parts: Sequence[TextBlock]) -> TextBlock:
     """One block from several, reading left to right then top to bottom; the longest part's colors."""
-    ordered = sorted(parts, key=lambda b: (round(b.box.y / max(b.box.height, 1.0)), b.box.x))
+    rows: list[list[TextBlock]] = []
+    for part in sorted(parts, key=lambda b: (b.box.center[1], b.box.x)):
+        if rows and _same_row(rows[-1][0].box, part.box):
+            rows[-1].append(part)
+        else:
+            rows.append([part])
+    ordered = [part for row in rows for part in sorted(row, key=lambda b: b.box.x)]
     box = ordered[0].box
     for part in ordered[1:]:
         box = box.union(part.box)
@@ -105,30 +111,30 @@ def join_blocks(parts: Sequence[TextBlock]) -> TextBlock:
 
 def merge_into_lines(blocks: Iterable[TextBlock]) -> list[TextBlock]:
     """Join fragments that share a row and sit closer than ``LINE_GAP`` line heights."""
-    pending = sorted(blocks, key=lambda b: (b.box.y + b.box.height / 2, b.box.x))
     rows: list[list[TextBlock]] = []
-    for block in pending:
+    for block in sorted(blocks, key=lambda b: (b.box.center[1], b.box.x)):
         for row in rows:
-            if any(
-                _same_row(member.box, block.box)
-                and _gap(member.box, block.box) <= LINE_GAP * min(member.box.height, block.box.height)
-                for member in row
-            ):
+            if any(_same_row(member.box, block.box) for member in row):
                 row.append(block)
                 break
         else:
             rows.append([block])
-    lines = [join_blocks(row) if len(row) > 1 else row[0] for row in rows]
+    lines: list[TextBlock] = []
+    for row in rows:
+        run: list[TextBlock] = []
+        for block in sorted(row, key=lambda b: (b.box.x, b.box.y)):
+            reach = max((b.box.right for b in run), default=0.0)
+            if run and block.box.x - reach > LINE_GAP * min(run[-1].box.height, block.box.height):
+                lines.append(join_blocks(run) if len(run) > 1 else run[0])
+                run = []
+            run.append(block)
+        lines.append(join_blocks(run) if len(run) > 1 else run[0])
     return sorted(lines, key=lambda b: (round(b.box.y), b.box.x))
 
 
 def _same_row(a: Box, b: Box) -> bool:
     overlap = min(a.bottom, b.bottom) - max(a.y, b.y)
     return overlap >= 0.5 * min(a.height, b.height)
-
-
-def _gap(a: Box, b: Box) -> float:
-    return max(b.x - a.right, a.x - b.right, 0.0)
 
 
 def consolidate(outer: list[TextBlock], inner: list[TextBlock]) -> list[TextBlock]:
@@ -231,3 +237,85 @@ def text_similarity(raw: float) -> float:
     """Similarity as scored: OCR misreads about one character in twenty on clean screenshots
     ('©' as '@', '·' as '-'), so 95% alike counts as the same text."""
     return min(1.0, raw / OCR_AGREEMENT)
+
+
+def paragraphs(lines: Sequence[TextBlock]) -> list[list[int]]:
+    """Indices of lines stacked into paragraphs: each line continues the nearest line above it that
+    overlaps it horizontally, ends less than a line height above it, and has a similar height."""
+    order = sorted(range(len(lines)), key=lambda i: (lines[i].box.y, lines[i].box.x))
+    group_of: dict[int, int] = {}
+    groups: list[list[int]] = []
+    tails: dict[int, int] = {}  # group -> index of its last line
+    for i in order:
+        box = lines[i].box
+        best: tuple[float, int] | None = None
+        for g, last in tails.items():
+            above = lines[last].box
+            gap = box.y - above.bottom
+            heights = min(box.height, above.height)
+            if not (-0.3 * heights <= gap <= 0.8 * heights):
+                continue
+            if min(box.right, above.right) <= max(box.x, above.x):
+                continue
+            if max(box.height, above.height) > 1.5 * heights:
+                continue
+            if best is None or gap < best[0]:
+                best = (gap, g)
+        if best is None:
+            group_of[i] = len(groups)
+            groups.append([i])
+        else:
+            group_of[i] = best[1]
+            groups[best[1]].append(i)
+        tails[group_of[i]] = i
+    return groups
+
+
+def regroup(
+    ref: list[TextBlock], cand: list[TextBlock], assignment: Sequence[tuple[int, int, float]]
+) -> tuple[list[TextBlock], list[TextBlock]] | None:
+    """Join paragraphs whose lines wrap differently on the two sides (Design2Code's merge step).
+
+    A source paragraph and a candidate paragraph whose matched lines pair only with each other are
+    compared whole; when the joined texts agree better than the lines did, both become one block.
+    Returns the new block lists, or None when nothing was joined.
+    """
+    ref_groups, cand_groups = paragraphs(ref), paragraphs(cand)
+    ref_group = {i: g for g, members in enumerate(ref_groups) for i in members}
+    cand_group = {i: g for g, members in enumerate(cand_groups) for i in members}
+    links: dict[int, set[int]] = {}
+    back: dict[int, set[int]] = {}
+    for r, c, _ in assignment:
+        links.setdefault(ref_group[r], set()).add(cand_group[c])
+        back.setdefault(cand_group[c], set()).add(ref_group[r])
+    line_similarity = {(r, c): s for r, c, s in assignment}
+    joined_ref: set[int] = set()
+    joined_cand: set[int] = set()
+    new_ref: list[TextBlock] = []
+    new_cand: list[TextBlock] = []
+    for g, targets in sorted(links.items()):
+        if len(targets) != 1:
+            continue
+        (h,) = targets
+        if back.get(h) != {g}:
+            continue
+        ref_lines, cand_lines = ref_groups[g], cand_groups[h]
+        if len(ref_lines) < 2 and len(cand_lines) < 2:
+            continue
+        chars = sum(ref[i].length for i in ref_lines) + sum(cand[i].length for i in cand_lines)
+        matched = sum(
+            s * (ref[r].length + cand[c].length) for (r, c), s in line_similarity.items() if r in ref_lines
+        )
+        together_ref = join_blocks([ref[i] for i in ref_lines])
+        together_cand = join_blocks([cand[i] for i in cand_lines])
+        if fuzz.ratio(together_ref.key, together_cand.key) / 100.0 > matched / chars + 0.01:
+            joined_ref.update(ref_lines)
+            joined_cand.update(cand_lines)
+            new_ref.append(together_ref)
+            new_cand.append(together_cand)
+    if not new_ref:
+        return None
+    ref_out = [b for i, b in enumerate(ref) if i not in joined_ref] + new_ref
+    cand_out = [b for i, b in enumerate(cand) if i not in joined_cand] + new_cand
+    key = lambda b: (round(b.box.y), b.box.x)  # noqa: E731
+    return sorted(ref_out, key=key), sorted(cand_out, key=key)

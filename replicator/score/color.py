@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
-from skimage.color import deltaE_ciede2000, rgb2lab
+from skimage.color import deltaE_ciede2000
 
 from ..models import RGB, Box
 
@@ -13,8 +14,13 @@ def to_hex(rgb: RGB) -> str:
 
 
 def lab(rgb: np.ndarray) -> np.ndarray:
-    """CIELAB of uint8 sRGB values (any leading shape, last axis 3)."""
-    return np.asarray(rgb2lab(np.asarray(rgb, dtype=np.float64) / 255.0), dtype=np.float64)
+    """CIELAB (D65) of uint8 sRGB values (any leading shape, last axis 3), as float64.
+
+    OpenCV's conversion is the same formula as scikit-image's and an order of magnitude faster.
+    """
+    values = np.asarray(rgb, dtype=np.float32).reshape(-1, 1, 3) / np.float32(255.0)
+    converted = cv2.cvtColor(values, cv2.COLOR_RGB2Lab)
+    return converted.reshape(np.shape(rgb)).astype(np.float64)
 
 
 def ciede2000(a: RGB, b: RGB) -> float:
@@ -41,8 +47,7 @@ def dominant_color(rgb: np.ndarray) -> RGB:
         return (255, 255, 255)
     q = (pixels >> 3).astype(np.int32)
     keys = (q[:, 0] << 10) | (q[:, 1] << 5) | q[:, 2]
-    counts = np.bincount(keys, minlength=1 << 15)
-    best = int(np.argmax(counts))
+    best = int(np.argmax(np.bincount(keys)))
     chosen = pixels[keys == best]
     mean = np.rint(chosen.mean(axis=0)).astype(int)
     return (int(mean[0]), int(mean[1]), int(mean[2]))
@@ -67,6 +72,7 @@ def ink_color(rgb: np.ndarray, box: Box, *, min_contrast: float = 40.0) -> tuple
     peak = float(distance.max())
     if peak < min_contrast:
         return None
-    ink = crop[distance >= max(np.quantile(distance, 0.8), 0.6 * peak)]
+    fifth = np.partition(distance, int(0.8 * (len(distance) - 1)))[int(0.8 * (len(distance) - 1))]
+    ink = crop[distance >= max(float(fifth), 0.6 * peak)]
     median = np.median(ink, axis=0)
     return (int(median[0]), int(median[1]), int(median[2])), background

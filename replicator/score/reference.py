@@ -72,14 +72,23 @@ class ReferenceAnalysis:
     lines: tuple[TextBlock, ...]
     small: np.ndarray = field(repr=False, compare=False)
     png: bytes = field(repr=False, compare=False)
-    _rgb: list[np.ndarray] = field(default_factory=list, repr=False, compare=False)
+    # Derived arrays computed on first use and kept for later candidates (not serialised).
+    _derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def rgb(self) -> np.ndarray:
         """The full-size source pixels, decoded on first use and kept."""
-        if not self._rgb:
-            self._rgb.append(decode_png(self.png))
-        return self._rgb[0]
+        if "rgb" not in self._derived:
+            self._derived["rgb"] = decode_png(self.png)
+        return self._derived["rgb"]
+
+    @property
+    def dimmed(self) -> np.ndarray:
+        """The source washed out to gray (uint8, full size): the heatmap's base layer."""
+        if "dimmed" not in self._derived:
+            gray = cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY)
+            self._derived["dimmed"] = cv2.convertScaleAbs(gray, alpha=0.45, beta=120.0)
+        return self._derived["dimmed"]
 
     def to_bytes(self) -> bytes:
         header: dict[str, Any] = {
@@ -152,5 +161,5 @@ def analyze_reference(png: bytes, *, ocr: OcrEngine) -> ReferenceAnalysis:
         lines=lines,
         small=small,
         png=png,
-        _rgb=[rgb],
+        _derived={"rgb": rgb},
     )

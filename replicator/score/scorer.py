@@ -20,10 +20,11 @@ from .blocks import (
     match_blocks,
     merge_into_lines,
     position_similarity,
+    regroup,
     text_similarity,
 )
 from .color import ciede2000, dominant_color, ink_color
-from .heatmap import render_heatmap
+from .heatmap import paint_boxes, render_heatmap
 from .reference import SCALE, ReferenceAnalysis, analyze_reference, decode_png, ocr_blocks, shrink
 from .visual import compare, fit_to_canvas
 
@@ -94,6 +95,10 @@ def _match(ref_lines: list[TextBlock], cand_blocks: Sequence[TextBlock], width: 
     cand_lines = consolidate(ref_lines, cand_lines)
     ref_lines = consolidate(cand_lines, ref_lines)
     assignment = match_blocks(ref_lines, cand_lines, width=width, height=height)
+    regrouped = regroup(ref_lines, cand_lines, assignment)
+    if regrouped is not None:
+        ref_lines, cand_lines = regrouped
+        assignment = match_blocks(ref_lines, cand_lines, width=width, height=height)
     pairs = []
     for r, c, similarity in assignment:
         ref, cand = ref_lines[r], cand_lines[c]
@@ -122,7 +127,7 @@ def _match(ref_lines: list[TextBlock], cand_blocks: Sequence[TextBlock], width: 
 
 def _text_in_images(matching: Matching, candidate: Candidate, ocr: OcrEngine | None) -> tuple[TextBlock, ...]:
     """OCR lines read from the render where source text is missing and the render shows ink that
-    no DOM box explains. Bounded to a few small regions, largest missing blocks first."""
+    no DOM box explains (text in images or on a canvas). Bounded to a few regions, largest first."""
     if ocr is None or not matching.missing:
         return ()
     rgb = candidate.rgb
@@ -135,32 +140,24 @@ def _text_in_images(matching: Matching, candidate: Candidate, ocr: OcrEngine | N
             max(int(b.x), 0) : max(int(np.ceil(b.right)), 0),
         ] = True
     found: list[TextBlock] = []
-    checked: list[Box] = []
-    for block in sorted(matching.missing, key=lambda b: (-b.box.area, b.box.y, b.box.x)):
-        if len(checked) >= _MAX_OCR_CHECKS:
-            break
-        pad = block.box.height
-        region = Box(
-            block.box.x - pad, block.box.y - pad, block.box.width + 2 * pad, block.box.height + 2 * pad
-        )
-        if any(region.intersection(done) > 0.5 * region.area for done in checked):
-            continue
+    for region in _regions_around(matching.missing)[:_MAX_OCR_CHECKS]:
         x0, y0 = max(int(region.x), 0), max(int(region.y), 0)
-        x1, y1 = min(int(region.right), w), min(int(region.bottom), h)
+        x1, y1 = min(int(np.ceil(region.right)), w), min(int(np.ceil(region.bottom)), h)
         if x1 - x0 < 8 or y1 - y0 < 8:
             continue
         crop = rgb[y0:y1, x0:x1]
         free = ~covered[y0:y1, x0:x1]
-        if free.mean() < 0.5:
-            continue
         background = np.array(dominant_color(crop))
         ink = np.abs(crop.astype(np.int16) - background).sum(axis=2) > 96
-        if (ink & free).mean() < 0.01:
+        if (ink & free).mean() < 0.005:
             continue
-        checked.append(region)
         for line in ocr.read(np.ascontiguousarray(crop)):
             box = Box(line.box.x + x0, line.box.y + y0, line.box.width, line.box.height)
-            if covered[int(box.center[1]) if box.center[1] < h else h - 1, min(int(box.center[0]), w - 1)]:
+            # A line cut by the crop's edge is a fragment of text outside the region: not ours.
+            if (box.y <= y0 + 1 and y0 > 0) or (box.bottom >= y1 - 1 and y1 < h):
+                continue
+            cx, cy = min(int(box.center[0]), w - 1), min(int(box.center[1]), h - 1)
+            if covered[cy, cx]:
                 continue
             measured = ink_color(rgb, box)
             found.append(
@@ -173,8 +170,28 @@ def _text_in_images(matching: Matching, candidate: Candidate, ocr: OcrEngine | N
                 )
             )
     if found:
-        log.debug("text-in-image check read %d lines in %d regions", len(found), len(checked))
+        log.debug("text-in-image check read %d lines", len(found))
     return tuple(found)
+
+
+def _regions_around(blocks: Sequence[TextBlock]) -> list[Box]:
+    """The missing blocks grown by a line height and merged where they overlap, largest first."""
+    regions = [
+        Box(b.box.x - b.box.height, b.box.y - b.box.height, b.box.width + 2 * b.box.height, b.box.height * 3)
+        for b in blocks
+    ]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(regions)):
+            for j in range(i + 1, len(regions)):
+                if regions[i].intersection(regions[j]) > 0:
+                    regions[i] = regions[i].union(regions.pop(j))
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(regions, key=lambda r: (-r.area, r.y, r.x))
 
 
 def _score(reference: ReferenceAnalysis, candidate: Candidate, *, ocr: OcrEngine | None) -> Score:
@@ -224,7 +241,7 @@ def _score(reference: ReferenceAnalysis, candidate: Candidate, *, ocr: OcrEngine
         explained=explained,
         costs=costs,
     )
-    heat = visual.diff
+    heat = paint_boxes(visual.diff, _text_marks(matching), SCALE)
     if candidate.height < height:  # the part of the source the render does not reach is all missing
         heat = heat.copy()
         heat[candidate.height // SCALE :] = np.maximum(heat[candidate.height // SCALE :], 0.5)
@@ -235,9 +252,24 @@ def _score(reference: ReferenceAnalysis, candidate: Candidate, *, ocr: OcrEngine
         position=_points(position),
         color=_points(color),
         visual=_points(visual_score),
-        heatmap_png=render_heatmap(reference.rgb, heat),
+        heatmap_png=render_heatmap(reference.dimmed, heat),
         discrepancies=discrepancies.rank(found),
     )
+
+
+def _text_marks(matching: Matching) -> list[tuple[Box, float]]:
+    """Where the text differs, and how strongly, for the heatmap (source coordinates)."""
+    marks: list[tuple[Box, float]] = [(b.box, 0.8) for b in matching.missing]
+    marks += [(b.box, 0.8) for b in matching.extra]
+    for pair in matching.pairs:
+        strength = max(
+            1.0 - pair.text, 1.0 - pair.position, 1.0 - (pair.color if pair.color is not None else 1.0)
+        )
+        if strength > 0.02:
+            marks.append((pair.ref.box, 0.3 + 0.7 * strength))
+            if pair.position < 1.0:
+                marks.append((pair.cand.box, 0.3 + 0.7 * strength))
+    return marks
 
 
 def _points(value: float) -> float:
