@@ -8,7 +8,8 @@ and a deadline on every render after which a hung page is killed.
 
 from __future__ import annotations
 
-from ._pool import LivePage, SealedBrowserPool
+from ._live import LivePage
+from ._pool import SealedBrowserPool
 from ._routing import PAGE_ORIGIN, PAGE_URL
 
 __all__ = ["PAGE_ORIGIN", "PAGE_URL", "LivePage", "SealedBrowserPool"]

@@ -36,25 +36,21 @@ PREAMBLE_JS = r"""
 })();
 """
 
-# Resolves once the document has finished loading. readyState, not only the load event: a page
-# that starts a navigation (a form submit) before load, which routing then refuses, reaches
-# readyState "complete" but never fires load (measured with Chromium 156).
-LOADED_JS = r"""
-() => new Promise((resolve) => {
+# Resolves once the document has finished loading and its web fonts are ready (or ``fontsMs`` has
+# passed). readyState, not only the load event: a page that starts a navigation (a form submit)
+# before load, which routing then refuses, reaches readyState "complete" but never fires load
+# (measured with Chromium 156).
+READY_JS = r"""
+(fontsMs) => new Promise((resolve) => {
   if (document.readyState === 'complete') return resolve(true);
   document.addEventListener('readystatechange', () => {
     if (document.readyState === 'complete') resolve(true);
   });
   addEventListener('load', () => resolve(true));
-})
-"""
-
-# Resolves when web fonts are ready or after ``ms``, whichever comes first.
-FONTS_READY_JS = r"""
-(ms) => Promise.race([
-  document.fonts ? document.fonts.ready.then(() => true) : Promise.resolve(true),
-  new Promise((resolve) => setTimeout(() => resolve(false), ms)),
-])
+}).then(() => Promise.race([
+  document.fonts ? document.fonts.ready.then(() => true) : true,
+  new Promise((resolve) => setTimeout(() => resolve(false), fontsMs)),
+]))
 """
 
 # Resolves once the DOM has not changed for ``quietMs`` and two animation frames have passed, or
@@ -81,6 +77,8 @@ SETTLE_JS = r"""
   setTimeout(() => { observer.disconnect(); resolve(performance.now() - start); }, maxMs + 50);
 })
 """
+
+VIEWPORT_SCROLL_JS = "() => [window.scrollX, window.scrollY]"
 
 SURVEY_JS = r"""
 (opts) => {
@@ -286,7 +284,7 @@ SURVEY_JS = r"""
   };
   if (de) walk(de);
 
-  return {fullHeight, height, width, texts, elements, truncated};
+  return {fullHeight, height, width, scrollX: window.scrollX, scrollY: window.scrollY, texts, elements, truncated};
 }
 """
 

@@ -50,7 +50,7 @@ def resolve_local_asset(base_dir: Path, url: str) -> Path | None:
 class PageRouter:
     """Answers every request of one browser context: the document, local assets, or a refusal."""
 
-    def __init__(self, html: str, base_dir: Path | None = None) -> None:
+    def __init__(self, html: str = "", base_dir: Path | None = None) -> None:
         self.html = html
         self.base_dir = base_dir
         self.refused: list[str] = []

@@ -1,0 +1,220 @@
+"""One sealed page: its context (a slot made ahead of time), loading, and the capture.
+
+A slot is a fresh browser context with its routing, preamble and an empty page, created before
+the HTML is known: starting the renderer process is the slowest step of a render (about 100 ms
+idle), so the pool keeps one slot warm per browser and makes the next one between renders.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from playwright.async_api import Browser, BrowserContext, CDPSession, Page
+from playwright.async_api import Error as PlaywrightError
+
+from ..models import RenderResult, Viewport
+from ._dom import PREAMBLE_JS, READY_JS, SURVEY_JS, parse_survey
+from ._routing import PAGE_URL, PageRouter, refuse_websocket
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# How long web fonts may take to settle before we screenshot anyway.
+FONTS_TIMEOUT_MS = 1500
+# Boxes beyond these counts are dropped (a page of 100k words would otherwise flood the scorer).
+MAX_TEXT_BOXES = 10_000
+MAX_ELEMENT_BOXES = 10_000
+
+
+class BrowserGone(Exception):
+    """The browser died under a render (crash, kill, forced restart); the render may be retried."""
+
+
+@dataclass(eq=False)
+class BrowserHandle:
+    """One launched Chromium and its bookkeeping in the pool."""
+
+    browser: Browser
+    generation: int
+    renders: int = 0
+    in_flight: int = 0
+    retiring: bool = False
+    dead: bool = False
+    gone: asyncio.Event = field(default_factory=asyncio.Event)  # set once the browser is unusable
+    spare: asyncio.Task[Slot] | None = None  # the next render's context, being made or ready
+
+    def mark_gone(self) -> None:
+        self.dead = True
+        self.gone.set()
+
+
+@dataclass(eq=False)
+class Slot:
+    """A fresh sealed context with one blank page, waiting for a document."""
+
+    context: BrowserContext
+    page: Page
+    router: PageRouter
+    cdp: CDPSession
+
+
+async def new_slot(browser: Browser, viewport: Viewport) -> Slot:
+    """A fresh context: sealed routing, no service workers or downloads, fixed locale and motion."""
+    context = await browser.new_context(
+        viewport={"width": viewport.width, "height": viewport.height},
+        device_scale_factor=1,
+        service_workers="block",
+        accept_downloads=False,
+        java_script_enabled=True,
+        reduced_motion="reduce",
+        color_scheme="light",
+        locale="en-US",
+        timezone_id="UTC",
+    )
+    try:
+        router = PageRouter()
+        await context.route("**/*", router.handle)
+        await context.route_web_socket("**/*", refuse_websocket)
+        await context.add_init_script(PREAMBLE_JS)
+        page = await context.new_page()
+        # The deadline is ours (asyncio); Playwright's own timeouts must not fire first.
+        page.set_default_timeout(0)
+        cdp = await context.new_cdp_session(page)
+    except BaseException:
+        await close_quietly(context)
+        raise
+    return Slot(context, page, router, cdp)
+
+
+async def load(slot: Slot, html: str, viewport: Viewport, base_dir: Path | None) -> None:
+    """Navigate the slot's page to the document and wait for it and its fonts to be ready."""
+    slot.router.html = html
+    slot.router.base_dir = base_dir
+    size = slot.page.viewport_size
+    if size is None or (size["width"], size["height"]) != (viewport.width, viewport.height):
+        await slot.page.set_viewport_size({"width": viewport.width, "height": viewport.height})
+    await slot.page.goto(PAGE_URL, wait_until="commit")
+    await _wait_until_ready(slot.page)
+
+
+async def _wait_until_ready(page: Page) -> None:
+    """Wait for the document to finish loading, then for its fonts (bounded by FONTS_TIMEOUT_MS).
+
+    The page may reload itself or replace its document meanwhile; its JavaScript context is then
+    destroyed under us, and we wait again for the new document. The caller's deadline bounds it all.
+    """
+    while True:
+        try:
+            await page.evaluate(READY_JS, FONTS_TIMEOUT_MS)
+            return
+        except PlaywrightError as exc:
+            message = str(exc)
+            if "context was destroyed" not in message and "navigat" not in message.lower():
+                raise
+        await asyncio.sleep(0.02)
+
+
+async def capture(
+    slot: Slot, viewport: Viewport, *, full_page: bool, max_height: int, started: float
+) -> RenderResult:
+    """The survey (boxes, heights) in one evaluate, then a screenshot of exactly those bounds."""
+    survey: dict[str, Any] = await slot.page.evaluate(
+        SURVEY_JS,
+        {
+            "fullPage": full_page,
+            "maxHeight": max_height,
+            "vw": viewport.width,
+            "vh": viewport.height,
+            "maxText": MAX_TEXT_BOXES,
+            "maxElements": MAX_ELEMENT_BOXES,
+        },
+    )
+    width, height = int(survey["width"]), int(survey["height"])
+    full_height = int(survey["fullHeight"])
+    if survey.get("truncated"):
+        log.info("page has more boxes than kept (%d text, %d elements)", MAX_TEXT_BOXES, MAX_ELEMENT_BOXES)
+    # A full page starts at the document's top; the viewport is wherever the page is scrolled to.
+    x, y = (0.0, 0.0) if full_page else (float(survey["scrollX"]), float(survey["scrollY"]))
+    png = await screenshot(slot, x, y, width, height, beyond_viewport=full_page)
+    texts, elements = parse_survey(survey)
+    return RenderResult(
+        png=png,
+        width=width,
+        height=height,
+        full_height=full_height,
+        clamped=full_page and full_height > height,
+        text_boxes=texts,
+        element_boxes=elements,
+        elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+
+
+async def screenshot(
+    slot: Slot, x: float, y: float, width: int, height: int, *, beyond_viewport: bool
+) -> bytes:
+    """A PNG of a region in document coordinates, straight from CDP.
+
+    Measured on the landing page: Page.captureScreenshot with optimizeForSpeed (faster zlib, larger
+    file) takes about a third of Playwright's page.screenshot, which adds its own waits and style
+    injections we do not need (our preamble already hides carets and stops transitions).
+    """
+    reply = await slot.cdp.send(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "clip": {"x": x, "y": y, "width": width, "height": height, "scale": 1},
+            "captureBeyondViewport": beyond_viewport,
+            "optimizeForSpeed": True,
+        },
+    )
+    return base64.b64decode(reply["data"])
+
+
+async def close_quietly(context: BrowserContext) -> None:
+    try:
+        await context.close()
+    except PlaywrightError as exc:
+        log.debug("context close failed: %s", exc)
+
+
+async def unless_gone(handle: BrowserHandle, work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work``, or raise BrowserGone as soon as the browser dies under it.
+
+    Playwright does not always fail calls that are pending when Chromium is killed (measured: a
+    render in progress during a SIGKILL waited for its deadline), so the death is raced explicitly.
+    Cancelling this cancels ``work`` and waits for its cleanup (closing its context).
+    """
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(handle.gone.wait())
+    try:
+        await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        task.cancel()
+        await asyncio.wait({task})
+        forget(task)
+        raise
+    finally:
+        gone.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    await asyncio.wait({task}, timeout=3.0)
+    forget(task)
+    raise BrowserGone("the browser disconnected")
+
+
+def forget(task: asyncio.Future[Any]) -> None:
+    """Mark an abandoned task's failure as seen (asyncio would log it as never retrieved)."""
+    if task.done():
+        if not task.cancelled():
+            task.exception()
+    else:
+        task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
