@@ -108,6 +108,29 @@ def test_selectors_are_scoped_to_their_state(selector: str, scoped: str) -> None
     assert scope_selector(selector, SCOPE) == scoped
 
 
+def test_selectors_naming_the_body_class_also_match_the_container() -> None:
+    body = frozenset({".body", "#top"})
+    assert scope_selector(".body", SCOPE, body) == f"{SCOPE} .body, {SCOPE}.body"
+    assert scope_selector(".body .navbar", SCOPE, body) == f"{SCOPE} .body .navbar, {SCOPE}.body .navbar"
+    assert scope_selector("#top:hover", SCOPE, body) == f"{SCOPE} #top:hover, {SCOPE}#top:hover"
+    assert scope_selector(".navbar", SCOPE, body) == f"{SCOPE} .navbar"
+    assert scope_selector("div.body", SCOPE, body) == f"{SCOPE} div.body"
+
+
+async def test_body_styles_reach_the_state_container(
+    browser_pool: SealedBrowserPool, sources: dict[str, Source]
+) -> None:
+    pages = [
+        f"<html><head><style>.body {{ background: {color}; margin: 0 }} .body p {{ color: #fff }}</style></head>"
+        f'<body class="body"><p>State {i}</p></body></html>'
+        for i, color in enumerate(["#123456", "#654321", "#0a0b0c", "#abcdef"])
+    ]
+    render = await browser_pool.render(compose_states(sources["tabs"], pages), sources["tabs"].viewport)
+    image = Image.open(io.BytesIO(render.png)).convert("RGB")
+    assert image.getpixel((400, 500)) == (0x12, 0x34, 0x56)  # the body background fills the window
+    assert [t.text for t in render.text_boxes] == ["State 0"]
+
+
 def test_stylesheet_scoping_keeps_media_and_shares_font_faces() -> None:
     css = """
     body { margin: 0 } .a, #b > p { color: red }
@@ -156,7 +179,9 @@ async def test_composed_truth_pages_replay_every_transition(
 ) -> None:
     source = sources[name]
     page = sanitizer.sanitize(compose_states(source, truth_pages(name)), "interactive")
-    report = await verify_interactions(browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared())
+    report = await verify_interactions(
+        browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared()
+    )
     assert report.transitions_total == len(source.states) - 1
     assert report.transitions_worked == report.transitions_total, report.to_dict()
     assert all(s.reached for s in report.states)
@@ -171,7 +196,9 @@ async def test_a_page_that_ignores_clicks_reaches_no_state(
 ) -> None:
     source = sources["tabs"]
     page = sanitizer.sanitize(tab_page("overview"), "interactive")
-    report = await verify_interactions(browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared())
+    report = await verify_interactions(
+        browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared()
+    )
     assert (report.transitions_total, report.transitions_worked) == (3, 0)
     assert [s.reached for s in report.states] == [True, False, False, False]
     good = await verify_interactions(
@@ -191,7 +218,9 @@ async def test_a_click_that_changes_the_page_to_the_wrong_state_does_not_count(
     # Every tab click shows the Overview panel flashing a new heading: the page changes, wrongly.
     wrong = [tab_page("overview")] * 3 + [tab_page("overview").replace("Know your traffic", "Something else")]
     page = sanitizer.sanitize(compose_states(source, wrong), "interactive")
-    report = await verify_interactions(browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared())
+    report = await verify_interactions(
+        browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared()
+    )
     assert report.transitions_worked <= 1  # only Reviews -> Overview may look like progress
     assert not report.states[1].reached and not report.states[2].reached
 

@@ -33,6 +33,9 @@ _ROOT_PREFIX = re.compile(
     r"^\s*(?:(?:html|:root)(?![\w-])(?P<html>[^\s>+~]*)\s*(?:>\s*)?)?(?:body(?![\w-])(?P<body>[^\s>+~]*))?",
     re.IGNORECASE,
 )
+# A first compound without a type selector (`.a#b[c]:hover`), and the class and id names in it.
+_FIRST_COMPOUND = re.compile(r"^(?:[.#\[]|:(?!:))[^\s>+~]*")
+_NAMES = re.compile(r"[.#][\w-]+")
 _GLOBAL_AT_RULES = {
     "font-face",
     "keyframes",
@@ -59,8 +62,12 @@ def scope_for(index: int) -> str:
     return f'[{STATE_ATTR}="{index}"]'
 
 
-def scope_selector(selector: str, scope: str) -> str:
-    """``selector`` restricted to the state container ``scope`` (html/body/:root become the container)."""
+def scope_selector(selector: str, scope: str, body: frozenset[str] = frozenset()) -> str:
+    """``selector`` restricted to the state container ``scope`` (html/body/:root become the container).
+
+    ``body``: the page body's classes (``.x``) and id (``#x``), which the container now carries; a
+    selector whose first compound names one of them also matches the container itself.
+    """
     selector = selector.strip()
     if not selector:
         return selector
@@ -68,7 +75,11 @@ def scope_selector(selector: str, scope: str) -> str:
     if match and match.group(0).strip():
         qualifiers = (match.group("html") or "") + (match.group("body") or "")
         return f"{scope}{qualifiers}{selector[match.end() :]}"
-    return f"{scope} {selector}"
+    scoped = f"{scope} {selector}"
+    first = _FIRST_COMPOUND.match(selector)
+    if first and body and set(_NAMES.findall(first.group(0))) & body:
+        scoped += f", {scope}{selector}"
+    return scoped
 
 
 def _rename_ids(tokens: list[ast.Node], ids: dict[str, str]) -> list[ast.Node]:
@@ -96,29 +107,33 @@ class _ScopedCss:
     shared: list[str] = field(default_factory=list)  # @font-face, @keyframes, ...: document-wide
 
 
-def scope_stylesheet(css: str, scope: str, ids: dict[str, str] | None = None) -> _ScopedCss:
-    """Rewrite a stylesheet so it applies inside ``scope`` only."""
+def scope_stylesheet(
+    css: str, scope: str, ids: dict[str, str] | None = None, body: frozenset[str] = frozenset()
+) -> _ScopedCss:
+    """Rewrite a stylesheet so it applies inside ``scope`` only (``body``: see ``scope_selector``)."""
     out = _ScopedCss()
     rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-    out.scoped.extend(_scope_rules(rules, scope, ids or {}, out.shared))
+    out.scoped.extend(_scope_rules(rules, scope, ids or {}, body, out.shared))
     return out
 
 
-def _scope_rules(rules: list[ast.Node], scope: str, ids: dict[str, str], shared: list[str]) -> list[str]:
+def _scope_rules(
+    rules: list[ast.Node], scope: str, ids: dict[str, str], body: frozenset[str], shared: list[str]
+) -> list[str]:
     text: list[str] = []
     for rule in rules:
         if isinstance(rule, ast.QualifiedRule):
             selectors = [
-                scope_selector(tinycss2.serialize(_rename_ids(group, ids)), scope)
+                scope_selector(tinycss2.serialize(_rename_ids(group, ids)), scope, body)
                 for group in _split_selectors(rule.prelude)
             ]
-            body = tinycss2.serialize(rule.content)
-            text.append(f"{', '.join(s for s in selectors if s)} {{{body}}}")
+            declarations = tinycss2.serialize(rule.content)
+            text.append(f"{', '.join(dict.fromkeys(s for s in selectors if s))} {{{declarations}}}")
         elif isinstance(rule, ast.AtRule):
             keyword = rule.lower_at_keyword
             if keyword in _NESTING_AT_RULES and rule.content is not None:
                 inner = tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True)
-                nested = _scope_rules(inner, scope, ids, shared)
+                nested = _scope_rules(inner, scope, ids, body, shared)
                 text.append(
                     f"@{rule.at_keyword} {tinycss2.serialize(rule.prelude).strip()} {{\n{chr(10).join(nested)}\n}}"
                 )
@@ -134,6 +149,7 @@ class _StatePage:
     links: list[str]
     scripts: list[str]
     body_class: str
+    body_id: str
     body_style: str
     body_html: str
     title: str
@@ -153,13 +169,15 @@ def _parse(page: str, index: int) -> _StatePage:
                 ids[el.get("id", "")] = f"{el.get('id')}--s{index}"
         _rewrite_id_refs(root, ids)
     scope = scope_for(index)
+    body_id = body.get("id", "")
+    names = {f".{c}" for c in body.get("class", "").split()} | ({f"#{body_id}"} if body_id else set())
     styles: list[str] = []
     shared: list[str] = []
     links: list[str] = []
     scripts: list[str] = []
     for el in list(root.iter("style", "link", "script")):
         if el.tag == "style":
-            scoped = scope_stylesheet(el.text or "", scope, ids)
+            scoped = scope_stylesheet(el.text or "", scope, ids, frozenset(names))
             styles.extend(scoped.scoped)
             shared.extend(scoped.shared)
         elif el.tag == "link" and "stylesheet" in (el.get("rel") or "").lower():
@@ -176,6 +194,7 @@ def _parse(page: str, index: int) -> _StatePage:
         links=links,
         scripts=scripts,
         body_class=body.get("class", ""),
+        body_id=body_id,
         body_style=body.get("style", ""),
         body_html="".join(parts),
         title=(title_el.text or "") if title_el is not None else "",
@@ -344,6 +363,8 @@ def compose_states(source: Source, pages: list[str]) -> str:
         attrs = [f'{STATE_ATTR}="{i}"']
         if state.body_class:
             attrs.append(f'class="{html.escape(state.body_class)}"')
+        if state.body_id:
+            attrs.append(f'id="{html.escape(state.body_id)}"')
         if state.body_style:
             attrs.append(f'style="{html.escape(state.body_style)}"')
         if i:

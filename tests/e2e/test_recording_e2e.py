@@ -1,0 +1,53 @@
+"""End to end: a screen recording through intake, the local backend and the real pipeline to one
+interactive page, whose replay reaches every state of the recording."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from replicator.config import Settings
+from replicator.intake import load_source
+from replicator.pipeline import PipelineEvent, RunOptions
+from replicator.render import SealedBrowserPool
+from replicator.runtime import Runtime
+from tests.plugins.recordings import recording
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name", ["tabs", "navigation"])
+async def test_recording_becomes_an_interactive_page_that_replays_every_state(
+    browser_pool: SealedBrowserPool, tmp_path: Path, name: str
+) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path, backend="local")  # type: ignore[call-arg]
+    rec = recording(name, ".webm" if name == "navigation" else ".mp4")
+    source = load_source(rec.path, settings)
+    assert source.kind == "recording" and len(source.states) == len(rec.state_times)
+    events: list[PipelineEvent] = []
+    async with Runtime(settings, renderer=browser_pool) as runtime:
+        pipeline = await runtime.pipeline("local")
+        # A target no page reaches forces one refinement round: the refined page must replay too.
+        result = await pipeline.run(
+            source, RunOptions(refine_rounds=1, target_score=100.0, mode="interactive"), events=events.append
+        )
+    assert [c.round for c in result.candidates] == [0, 1]
+    for candidate in result.candidates:
+        report = candidate.interactions
+        assert report is not None
+        assert report.transitions_total == len(source.states) - 1
+        assert report.transitions_worked == report.transitions_total, report.to_dict()
+        assert all(state.reached for state in report.states)
+        assert report.score >= 70, report.to_dict()
+    best = result.best
+    assert best.page.mode == "interactive" and "script-src 'unsafe-inline'" in best.page.csp
+    assert best.page.html.count("data-replicator-state=") >= len(source.states)
+    # What the UI strip shows: key frames from the source, reached states from the report.
+    for key, reached in zip(source.states, best.interactions.states, strict=True):  # type: ignore[union-attr]
+        assert Image.open(io.BytesIO(key.png)).size == Image.open(io.BytesIO(reached.png)).size == (800, 600)
+    stages = [e.data.get("stage") for e in events if e.kind == "stage"]
+    assert "interactions" in stages
+    assert "interactions" in result.timings_ms
