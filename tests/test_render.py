@@ -196,6 +196,55 @@ async def test_navigating_away_keeps_the_page(browser_pool: SealedBrowserPool) -
     assert texts(result) == ["Still here"]
 
 
+async def test_page_cannot_embed_or_open_copies_of_itself(browser_pool: SealedBrowserPool) -> None:
+    html = """<h1>Only once</h1><iframe src="/"></iframe><iframe src="https://page.invalid/"></iframe>
+      <script>for (let i = 0; i < 5; i++) window.open('/');</script>"""
+    async with browser_pool.open(html, VIEWPORT) as live:
+        await live.settle()
+        await asyncio.sleep(0.3)
+        framed = await live.page.evaluate(
+            "() => [...document.querySelectorAll('iframe')].map(f => f.contentDocument?.body?.innerText ?? null)"
+        )
+        pages = live.page.context.pages
+    assert all(not text for text in framed), framed
+    assert pages == [live.page]
+
+
+async def test_dialogs_do_not_block_the_render(browser_pool: SealedBrowserPool) -> None:
+    html = "<script>alert('a'); confirm('b'); prompt('c'); print();</script><p>after dialogs</p>"
+    assert texts(await browser_pool.render(html, VIEWPORT)) == ["after dialogs"]
+
+
+async def test_page_that_eats_memory_is_stopped_as_a_crash(quick_pool: tuple[SealedBrowserPool, int]) -> None:
+    pool, _ = quick_pool
+    html = "<script>const hoard = []; for (;;) hoard.push(new Array(1e6).fill(Math.random()));</script>"
+    with pytest.raises(RenderError) as caught:
+        await pool.render(html, VIEWPORT)
+    # The renderer's heap cap ends it (a crash), or failing that the deadline does.
+    assert caught.value.code in ("render_failed", "render_timeout")
+    assert texts(await pool.render("<p>next</p>", VIEWPORT)) == ["next"]
+
+
+async def test_strict_csp_page_still_gets_determinism(browser_pool: SealedBrowserPool) -> None:
+    # The sanitizer's pages carry a strict CSP; the preamble (stylesheet, seeded random) must still apply.
+    html = """<html><head><meta http-equiv="Content-Security-Policy"
+      content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'"></head>
+      <body><div id="box" style="width:100px;height:100px;background:rgb(255,0,0);transition:background 30s linear">
+      </div><input id="field" autofocus><p id="r"></p>
+      <script>onload = () => { document.getElementById('box').style.background = 'rgb(0,0,255)';
+        document.getElementById('r').textContent = String(Math.random()); };</script></body></html>"""
+    async with browser_pool.open(html, VIEWPORT) as live:
+        styles = await live.page.evaluate(
+            "() => [getComputedStyle(document.getElementById('box')).transitionDuration,"
+            " getComputedStyle(document.getElementById('field')).caretColor]"
+        )
+        first = await live.capture()
+    second = await browser_pool.render(html, VIEWPORT)
+    assert styles == ["0s", "rgba(0, 0, 0, 0)"]
+    assert tuple(pixels(first.png)[50, 50]) == (0, 0, 255)  # the end of the transition, at once
+    assert [t for t in texts(first) if t.startswith("0.")] == [t for t in texts(second) if t.startswith("0.")]
+
+
 # --- deadlines ------------------------------------------------------------------------------------
 
 HANGS = {

@@ -13,6 +13,8 @@ from ..config import Settings
 # resolution happens, so routing still works.
 HOST_RESOLVER_RULES = "MAP * ~NOTFOUND"
 
+RENDERER_HEAP_MB = 512
+
 # Playwright adds its own defaults (no first run, no default apps, --hide-scrollbars in headless,
 # --force-color-profile=srgb, a --disable-features list that stops startup network queries). Chromium
 # keeps only the last copy of a switch, so we do not pass --disable-features: it would replace
@@ -38,6 +40,9 @@ BASE_ARGS: tuple[str, ...] = (
     "--font-render-hinting=none",
     "--disable-lcd-text",
     f"--host-resolver-rules={HOST_RESOLVER_RULES}",
+    # A page that allocates without end crashes its renderer at this heap size (reported as a
+    # RenderError) instead of taking the machine's memory first.
+    f"--js-flags=--max-old-space-size={RENDERER_HEAP_MB}",
 )
 
 

@@ -85,6 +85,9 @@ async def new_slot(browser: Browser, viewport: Viewport) -> Slot:
         await context.route_web_socket("**/*", refuse_websocket)
         await context.add_init_script(PREAMBLE_JS)
         page = await context.new_page()
+        router.main_frame = page.main_frame
+        # Popups are not part of the render and could multiply (each loading more): close them.
+        context.on("page", _close_popup)
         # The deadline is ours (asyncio); Playwright's own timeouts must not fire first.
         page.set_default_timeout(0)
         cdp = await context.new_cdp_session(page)
@@ -176,6 +179,21 @@ async def screenshot(
         },
     )
     return base64.b64decode(reply["data"])
+
+
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _close_popup(popup: Page) -> None:
+    async def close() -> None:
+        try:
+            await popup.close()
+        except PlaywrightError as exc:
+            log.debug("popup close failed: %s", exc)
+
+    task = asyncio.ensure_future(close())
+    _closing.add(task)  # keep a reference until done (the loop holds tasks only weakly)
+    task.add_done_callback(_closing.discard)
 
 
 async def close_quietly(context: BrowserContext) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Route, WebSocketRoute
+from playwright.async_api import Frame, Request, Route, WebSocketRoute
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +53,26 @@ class PageRouter:
     def __init__(self, html: str = "", base_dir: Path | None = None) -> None:
         self.html = html
         self.base_dir = base_dir
+        # The frame the document is for; iframes and popups asking for it get nothing (a page that
+        # embeds or opens itself would otherwise multiply). None: any top-level frame.
+        self.main_frame: Frame | None = None
         self.refused: list[str] = []
+
+    def _is_main(self, frame: Frame | None) -> bool:
+        if frame is None:
+            return False
+        if self.main_frame is None:
+            return frame.parent_frame is None
+        return frame == self.main_frame
 
     async def handle(self, route: Route) -> None:
         request = route.request
         try:
-            if request.url == PAGE_URL and request.is_navigation_request():
+            if (
+                request.url == PAGE_URL
+                and request.is_navigation_request()
+                and self._is_main(_frame_of(request))
+            ):
                 await route.fulfill(
                     status=200,
                     body=self.html,
@@ -79,6 +93,13 @@ class PageRouter:
         except PlaywrightError as exc:
             # The page or context closed while the request was pending: nothing left to answer.
             log.debug("route for %s not answered: %s", request.url[:100], exc)
+
+
+def _frame_of(request: Request) -> Frame | None:
+    try:
+        return request.frame
+    except PlaywrightError:  # a service worker's request has no frame
+        return None
 
 
 async def refuse_websocket(socket: WebSocketRoute) -> None:
