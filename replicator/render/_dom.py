@@ -260,6 +260,10 @@ SURVEY_JS = r"""
         }
       }
     }
+    if (tag === 'select' && el.selectedOptions && el.selectedOptions.length) {
+      const label = el.selectedOptions[0].text;
+      if (/\S/.test(label)) pushText(label.replace(/\s+/g, ' ').trim(), el.getBoundingClientRect(), style, tag);
+    }
     if (!(hasBg || hasImage || border || replaced)) return;
     const box = clip(el.getBoundingClientRect());
     if (!box) return;

@@ -15,7 +15,7 @@ from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Playwright, async_playwright
 
 from ..config import Settings
-from ..errors import BrowserNotFound, RenderError, RenderTimeout
+from ..errors import BrowserNotFound, InputError, RenderError, RenderTimeout
 from ..models import RenderResult, Viewport
 from ._launch import launch_args, use_sandbox
 from ._live import LivePage
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# No real screen is larger; a bigger window would only make screenshots of hundreds of megabytes.
+MAX_VIEWPORT_SIDE = 8192
 # A context close that takes longer than this means Chromium is stuck: the browser is replaced.
 CLOSE_GRACE_S = 3.0
 
@@ -115,10 +117,16 @@ class SealedBrowserPool:
                 timeout=30_000,
             )
         except PlaywrightError as exc:
+            sandbox_hint = (
+                " If it fails only in containers, its sandbox may be unavailable: set "
+                "REPLICATOR_CHROMIUM_SANDBOX=false."
+                if use_sandbox(self.settings)
+                else ""
+            )
             raise BrowserNotFound(
                 f"Chromium at {executable} did not start ({_first_line(exc)}). Check that it is a working "
                 "Chromium or Chrome (`sudo apt-get install chromium`), or point REPLICATOR_CHROMIUM_PATH "
-                "at one.",
+                f"at one.{sandbox_hint}",
                 path=str(executable),
             ) from exc
         self._generation += 1
@@ -237,6 +245,7 @@ class SealedBrowserPool:
         ``base_dir``: the page may load files from that folder (and nothing else). Raises
         RenderTimeout when the page does not finish within ``settings.render_timeout_s``.
         """
+        _check_viewport(viewport)
         async with self._semaphore, self._counted():
             for attempt in (1, 2):
                 handle = await self._acquire()
@@ -277,6 +286,7 @@ class SealedBrowserPool:
         self, html: str, viewport: Viewport, *, base_dir: Path | None = None
     ) -> AsyncIterator[LivePage]:
         """A sealed page kept open for interactions: ``async with pool.open(html, vp) as live:``."""
+        _check_viewport(viewport)
         async with self._semaphore, self._counted():
             handle = await self._acquire()
             try:
@@ -341,6 +351,14 @@ class SealedBrowserPool:
             f"The page did not finish rendering within {seconds:g} s and was stopped "
             "(a script that never yields, or a page too heavy to lay out).",
             timeout_s=seconds,
+        )
+
+
+def _check_viewport(viewport: Viewport) -> None:
+    if not (1 <= viewport.width <= MAX_VIEWPORT_SIDE and 1 <= viewport.height <= MAX_VIEWPORT_SIDE):
+        raise InputError(
+            f"Cannot render at {viewport.width}x{viewport.height}: each side must be 1 to "
+            f"{MAX_VIEWPORT_SIDE} pixels."
         )
 
 

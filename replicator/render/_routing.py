@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -75,7 +76,7 @@ class PageRouter:
             ):
                 await route.fulfill(
                     status=200,
-                    body=self.html,
+                    body=_utf8(self.html),
                     content_type="text/html; charset=utf-8",
                     headers={"Cache-Control": "no-store"},
                 )
@@ -93,6 +94,14 @@ class PageRouter:
         except PlaywrightError as exc:
             # The page or context closed while the request was pending: nothing left to answer.
             log.debug("route for %s not answered: %s", request.url[:100], exc)
+
+
+def _utf8(text: str) -> bytes:
+    """The document as UTF-8; a lone surrogate (not encodable) becomes U+FFFD, as a browser shows it."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return re.sub("[\ud800-\udfff]", "\ufffd", text).encode("utf-8")
 
 
 def _frame_of(request: Request) -> Frame | None:
