@@ -96,7 +96,8 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
         size = block.first.size
         left_gap, right_gap = ink.x - box.x, box.right - ink.right
         centered = abs(left_gap - right_gap) <= max(6.0, 0.12 * box.width)
-        if box.height <= max(3.6 * size, 24) and box.height <= 80 and box.width <= 0.6 * page_width:
+        narrow = box.width <= 0.6 * page_width or (box.height <= 60 and box.width < page_width - 8)
+        if box.height <= max(3.6 * size, 24) and box.height <= 80 and narrow:
             if centered:
                 if size <= 13.5 and box.height <= 2.4 * size + 8 and region.radius >= box.height / 3:
                     return "badge"

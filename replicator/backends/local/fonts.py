@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -244,10 +245,13 @@ def fit_font(
     *,
     family: str | None = None,
     bold: bool | None = None,
+    alpha: np.ndarray | None = None,
 ) -> FontFit:
     """The face, weight and size whose rendering of ``text`` has this ink box (and ink mass).
 
     ``family``/``bold`` restrict the candidates (used to re-fit a line to the page's main face).
+    ``alpha`` (the ink coverage, 0..1, cropped to the ink box) lets glyph shapes decide between
+    faces of similar widths (serif or sans).
     """
     text = text.strip()
     # Hinting snaps glyph tops and bottoms outward on the pixel grid: screen ink is taller than
@@ -279,19 +283,23 @@ def fit_font(
     best: tuple[float, FontFace, bool, float, Measure] | None = None
     best_error = math.inf
     # Ink mass separates regular from bold (bold is wider too, but letter spacing can hide that).
-    for width_error, face, is_bold, size, m in scored[:4]:
+    for width_error, face, is_bold, size, m in scored[: 6 if alpha is not None else 4]:
         error = width_error
         if ink_mass is not None and ink_mass > 0 and len(text) <= 120:
             predicted = FONTS.ink_mass(text, face, is_bold, size, 0.0)
             if predicted > 0:
                 error += 0.6 * abs(math.log(predicted / ink_mass))
+        if alpha is not None and alpha.size and len(text) <= 120:
+            error += 0.5 * (1.0 - _shape_similarity(alpha, text, face, is_bold, size))
         if error < best_error - 1e-9:
             best_error, best = error, (width_error, face, is_bold, size, m)
     assert best is not None
     _, face, chosen_bold, size, m = best
     # Width holds more pixels of evidence than height: when both agree (no letter spacing), use it.
     by_width = ink_width / m.ink_width
-    if abs(math.log(by_width / size)) <= 0.06:
+    # Capitals are often tracked out; other text rarely is, and its height is the noisier measure.
+    tolerance = 0.05 if text.upper() == text else 0.09
+    if abs(math.log(by_width / size)) <= tolerance:
         size = by_width
     size = _snap(size)
     gaps = max(len(text) - 1, 1)
@@ -300,3 +308,27 @@ def fit_font(
         spacing = 0.0  # short strings: too little evidence to tell spacing from measurement noise
     spacing = max(-0.08 * size, min(0.2 * size, spacing))
     return FontFit(face, chosen_bold, size, round(spacing, 2), m, best_error)
+
+
+def _shape_similarity(alpha: np.ndarray, text: str, face: FontFace, bold: bool, size: float) -> float:
+    """Correlation (-1..1) of the observed ink with ``text`` drawn in this face, both scaled to one box."""
+    font = _font(str(face.bold if bold and face.bold else face.regular), face.index, round(size * 4) / 4)
+    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    width, height = int(right - left) + 2, int(bottom - top) + 2
+    if width < 2 or height < 2:
+        return 0.0
+    image = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(image).text((1 - left, 1 - top), text, font=font, fill=255, anchor="ls")
+    drawn = np.asarray(image, dtype=np.float32) / 255.0
+    ys, xs = np.nonzero(drawn > 0.2)
+    if len(xs) == 0:
+        return 0.0
+    drawn = drawn[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    target_h = 24
+    target_w = int(min(max(8, round(alpha.shape[1] * target_h / max(alpha.shape[0], 1))), 480))
+    a = cv2.resize(alpha.astype(np.float32), (target_w, target_h), interpolation=cv2.INTER_AREA).ravel()
+    b = cv2.resize(drawn, (target_w, target_h), interpolation=cv2.INTER_AREA).ravel()
+    a = a - a.mean()
+    b = b - b.mean()
+    denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / denominator) if denominator > 0 else 0.0

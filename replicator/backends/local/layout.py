@@ -9,6 +9,7 @@ that the glyphs land where the screenshot has their ink.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from ...models import Box
@@ -154,14 +155,31 @@ def _cut(items: list[Node], prefer_rows: bool) -> Node:
     if len(items) == 1:
         return items[0]
     rows = _bands(items, vertical=True)
+    cols = _bands(items, vertical=False)
+    # Both cuts possible (a grid): cut along the wider whitespace first, so two columns of
+    # paragraphs stay two columns; ties go to rows (reading order).
+    if (
+        len(rows) > 1
+        and len(cols) > 1
+        and _widest_gap(cols, vertical=False) > 1.5 * _widest_gap(rows, vertical=True)
+    ):
+        return _group("row", [_cut(g, False) for g in cols])
     if len(rows) > 1:
         return _group("column", [_cut(g, True) for g in rows])
-    cols = _bands(items, vertical=False)
     if len(cols) > 1:
         return _group("row", [_cut(g, False) for g in cols])
     # Nothing separates them: they overlap. Position them absolutely within a stack.
     ordered = sorted(items, key=lambda n: (-n.box.area, n.box.y, n.box.x))
     return _group("stack", ordered)
+
+
+def _widest_gap(groups: list[list[Node]], vertical: bool) -> float:
+    widest = 0.0
+    for before, after in itertools.pairwise(groups):
+        end = max((_cut_box(n).bottom if vertical else _cut_box(n).right) for n in before)
+        start = min((_cut_box(n).y if vertical else _cut_box(n).x) for n in after)
+        widest = max(widest, start - end)
+    return widest
 
 
 def _group(kind: str, children: list[Node]) -> Node:

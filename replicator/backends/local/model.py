@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...models import RGB, Box
 from .fonts import FontFit
@@ -20,6 +21,7 @@ class TextLine:
     underline: bool = False
     mass: float = 0.0  # ink coverage sum, for telling regular from bold
     runs: list[tuple[str, RGB]] = field(default_factory=list)  # words in other colors (inline links)
+    alpha: Any = field(default=None, repr=False, compare=False)  # ink coverage crop (numpy), for refits
 
     @property
     def size(self) -> float:

@@ -74,22 +74,30 @@ def match_lines(lines: list[TextLine], boxes: tuple[TextBox, ...]) -> dict[int, 
 def measure(analysis: Analysis, render: RenderResult, previous: Corrections) -> Corrections:
     """New cumulative corrections from how the page built with ``previous`` rendered."""
     lines = all_lines(analysis)
+    # Form controls draw their text themselves (placeholder boxes are the control's): leave them be.
+    skip = {id(ln) for b in analysis.blocks if b.role in ("input-text", "textarea-text") for ln in b.lines}
     matched = match_lines(lines, render.text_boxes)
     result = previous.copy()
     for index, dom in matched.items():
         line = lines[index]
+        if id(line) in skip:
+            continue
         x, y = expected_origin(line)
         sx, sy = previous.shift.get(index, (0.0, 0.0))
         dx, dy = dom.box.x - x, dom.box.y - y
+        # Sub-pixel differences are rounding, not layout errors: leave them.
+        dx = dx if abs(dx) >= 1.5 else 0.0
+        dy = dy if abs(dy) >= 1.5 else 0.0
         # The render already includes the previous shift; the new total removes what is left.
-        result.shift[index] = (sx - dx, sy - dy)
+        if dx or dy or index in previous.shift:
+            result.shift[index] = (sx - dx, sy - dy)
         if not line.runs and len(line.text) >= 4:
             fit = line.fit
             m = fit.measure
             bearings = (m.advance - m.ink_width) * fit.size
             target = line.ink.width + bearings
             error = target - dom.box.width
-            if abs(error) > max(1.5, 0.012 * target):
+            if abs(error) > max(2.0, 0.02 * target):
                 extra = previous.spacing.get(index, 0.0) + error / max(len(line.text), 1)
                 result.spacing[index] = max(-0.1 * fit.size, min(0.15 * fit.size, extra))
     return result
@@ -136,6 +144,10 @@ def apply(analysis: Analysis, tree: Node, corrections: Corrections) -> None:
     visit(tree, (0.0, 0.0))
     for node in walk(tree):
         dx, dy = shifts.get(id(node), (0.0, 0.0))
+        # Containers move only vertically: their horizontal place comes from the page's columns,
+        # and text that is narrower or wider than the source would drag them sideways.
+        if node.kind != "text":
+            dx = 0.0
         if dx or dy:
             node.box = Box(node.box.x + dx, node.box.y + dy, node.box.width, node.box.height)
             if node.cut_box is not None:

@@ -116,28 +116,54 @@ class _Ink:
         return found
 
 
-def _char_positions(text: str, width: float) -> list[float]:
-    """Approximate x offset of each character boundary (0..width), from a sans font's advances."""
-    faces = FONTS.faces_for(text) or FONTS.faces
-    if not faces:
-        return [width * i / max(len(text), 1) for i in range(len(text) + 1)]
-    face = faces[0]
-    total = FONTS.measure(text, face, False).advance or 1.0
-    return [width * FONTS.measure(text[:i], face, False).advance / total for i in range(len(text) + 1)]
+def _char_positions(text: str, width: float, fit: FontFit | None = None) -> list[float]:
+    """X offset of each character boundary within the ink (0..width), from the font's advances.
+
+    With a fitted font the glyphs' own advances (and the ink's side bearings) place the boundaries
+    within a pixel or two; without one a common sans face approximates them.
+    """
+    if fit is not None and fit.face is not None:
+        face, bold = fit.face, fit.bold
+    else:
+        faces = FONTS.faces_for(text) or FONTS.faces
+        if not faces:
+            return [width * i / max(len(text), 1) for i in range(len(text) + 1)]
+        face, bold = faces[0], False
+    whole = FONTS.measure(text, face, bold)
+    left = whole.ink_left
+    span = (whole.ink_right - left) or 1.0
+    return [
+        width * (FONTS.measure(text[:i], face, bold).advance - left) / span if i else 0.0
+        for i in range(len(text) + 1)
+    ]
 
 
-def _split_at(text: str, cuts: list[float], width: float, need_space: bool) -> list[str] | None:
-    """Split ``text`` at the character boundaries nearest to the x offsets ``cuts``."""
+def _split_at(text: str, cuts: list[float], width: float) -> list[str] | None:
+    """Split ``text`` at the character boundaries nearest to the x offsets ``cuts``.
+
+    A space near the cut is the boundary; failing that (OCR dropped it), a word start nearby.
+    """
     positions = _char_positions(text, width)
+    char = width / max(len(text), 1)
+    cjk = has_cjk(text)
     pieces: list[str] = []
     last = 0
     for cut in cuts:
-        candidates = [
-            i for i in range(last + 1, len(text)) if not need_space or text[i] == " " or text[i - 1] == " "
-        ]
-        if not candidates:
+        near = [i for i in range(last + 1, len(text)) if abs(positions[i] - cut) <= max(1.5 * char, 4.0)]
+        if not near:
             return None
-        best = min(candidates, key=lambda i: abs(positions[i] - cut))
+
+        def rank(i: int, cut: float = cut) -> tuple[int, float]:
+            a, b = text[i - 1], text[i]
+            if a == " " or b == " ":
+                kind = 0
+            elif cjk or (a.islower() and b.isupper()) or (a.isalpha() != b.isalpha()) or a in ",;:.)?!":
+                kind = 1
+            else:
+                kind = 2
+            return kind, abs(positions[i] - cut)
+
+        best = min(near, key=rank)
         pieces.append(text[last:best])
         last = best
     pieces.append(text[last:])
@@ -163,23 +189,36 @@ def _word_threshold(text: str, gaps: list[tuple[int, int]], left: int, width: fl
             if abs((g0 + g1) / 2 - center) <= max(4.0, 0.5 * height):
                 known.append(g1 - g0)
     if known:
-        return max(0.75 * min(known), 1.5 * letter, 2.0)
+        return max(0.6 * float(np.median(known)), 2.0 * letter, 0.2 * height, 2.0)
     return max(0.3 * height, 2.5 * letter, 3.0)
 
 
-def _repair_spaces(text: str, word_gaps: list[tuple[int, int]], left: int, width: float) -> str:
+def _repair_spaces(text: str, word_gaps: list[tuple[int, int]], left: int, width: float, fit: FontFit) -> str:
     """Insert the spaces OCR dropped where the ink has a word-sized gap."""
     if not word_gaps or has_cjk(text) or len(text) < 2:
         return text
-    positions = _char_positions(text, width)
+    positions = _char_positions(text, width, fit)
+    char = width / max(len(text), 1)
     inserts: set[int] = set()
     for g0, g1 in word_gaps:
         center = (g0 + g1) / 2 - left
-        best = min(range(1, len(text)), key=lambda i: abs(positions[i] - center))
-        if text[best] == " " or text[best - 1] == " " or (best + 1 < len(text) and text[best + 1] == " "):
+        near = [i for i in range(1, len(text)) if abs(positions[i] - center) <= max(0.7 * char, 2.0)]
+        if not near or any(text[i] == " " or text[i - 1] == " " for i in near):
             continue
-        if abs(positions[best] - center) <= max(3.0, (g1 - g0)):
-            inserts.add(best)
+
+        def prior(i: int, center: float = center) -> tuple[int, float]:
+            a, b = text[i - 1], text[i]
+            # Word starts: lower->Upper ("aboutSubscribe"), letter<->digit, after , ; : . ) ?
+            likely = (a.islower() and b.isupper()) or (
+                a.isalpha() != b.isalpha() and a.isalnum() and b.isalnum()
+            )
+            likely = likely or a in ",;:.)?!"
+            return (0 if likely else 1, abs(positions[i] - center))
+
+        best = min(near, key=prior)
+        if text[best - 1] in "-/'" or text[best] in "-/'.,;:)":
+            continue
+        inserts.add(best)
     if not inserts:
         return text
     return "".join((" " + ch) if i in inserts else ch for i, ch in enumerate(text))
@@ -257,7 +296,7 @@ def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
         spans = [(bx0, bx1)]
         if wide:
             cuts = [(g0 + g1) / 2 - bx0 for g0, g1 in wide]
-            split = _split_at(text, cuts, bx1 - bx0, need_space=not has_cjk(text))
+            split = _split_at(text, cuts, bx1 - bx0)
             if split is not None:
                 pieces = split
                 edges = [bx0, *[(g0 + g1) // 2 for g0, g1 in wide], bx1]
@@ -274,17 +313,24 @@ def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
                 continue
             x0, y0, x1, y1 = sub
             h = y1 - y0
+            looks_round = set(piece.replace(" ", "")) <= set("0OoQ°.·•●Dd()口")
+            if looks_round and float(ink.mask[y0:y1, x0:x1].mean()) > 0.55:
+                continue  # solid shapes (dots, circles) that OCR read as "0" or "O": not text
             underline = _underline(ink.mask, x0, y0, x1, y1)
             if underline:
                 y1 = underline
             all_gaps = ink.gaps(x0, x1, 1)
             threshold = _word_threshold(piece, all_gaps, x0, x1 - x0, h)
             word_gaps = [g for g in all_gaps if g[1] - g[0] >= threshold]
-            piece = _repair_spaces(piece, word_gaps, x0, x1 - x0)
-            runs = _color_runs(ink, piece, x0, x1, threshold)
             mass = ink.mass(x0, y0, x1, y1)
             fx0, fy0, fx1, fy1 = ink.precise(x0, y0, x1, y1)
-            fit = fit_font(piece, fx1 - fx0, fy1 - fy0, mass)
+            alpha = np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0)
+            fit = fit_font(piece, fx1 - fx0, fy1 - fy0, mass, alpha=alpha)
+            repaired = _repair_spaces(piece, word_gaps, x0, x1 - x0, fit)
+            if repaired != piece:
+                piece = repaired
+                fit = fit_font(piece, fx1 - fx0, fy1 - fy0, mass, alpha=alpha)
+            runs = _color_runs(ink, piece, x0, x1, threshold)
             box = Box(ink.x0 + fx0, ink.y0 + fy0, fx1 - fx0, fy1 - fy0)
             lines.append(
                 TextLine(
@@ -296,6 +342,7 @@ def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
                     underline=underline is not None,
                     mass=mass,
                     runs=runs,
+                    alpha=alpha,
                 )
             )
     lines.sort(key=lambda ln: (round(ln.ink.y / 3), ln.ink.x))
@@ -411,12 +458,15 @@ def harmonize(lines: list[TextLine]) -> None:
             face = line.fit.face
             if face is None or face.script != "latin" or face.family == main:
                 continue
-            refit = fit_font(line.text, line.ink.width, line.ink.height, line.mass, family=main)
-            # Keep the other face only with strong evidence: a long line that fits it much better.
-            if len(line.text) >= 20 and line.fit.error + 0.1 < refit.error:
+            refit = fit_font(
+                line.text, line.ink.width, line.ink.height, line.mass, family=main, alpha=line.alpha
+            )
+            # Keep the other face only with strong evidence: a longer line that fits it clearly better.
+            if len(line.text) >= 6 and line.fit.error + 0.03 < refit.error:
                 continue
             line.fit = refit
     _snap_colors(lines)
+    _unify_rows(lines)
     # Sizes: cluster lines of one family and weight; sizes within 4% are the same size.
     groups: dict[tuple[str, bool], list[TextLine]] = {}
     for line in lines:
@@ -438,9 +488,11 @@ def harmonize(lines: list[TextLine]) -> None:
             cluster = [member] if member is not None else []
 
 
-def _resize(fit: FontFit, size: float, ink_width: float, text: str) -> FontFit:
+def _resize(fit: FontFit, size: float, ink_width: float, text: str, *, keep_spacing: bool = True) -> FontFit:
     from dataclasses import replace
 
+    if not keep_spacing and len(text) < 12:
+        return replace(fit, size=size, letter_spacing=0.0)
     gaps = max(len(text) - 1, 1)
     spacing = (ink_width - fit.measure.ink_width * size) / gaps
     if abs(spacing) < 0.15 or len(text) < 4 or (len(text) < 12 and abs(spacing) < 0.5):
@@ -466,3 +518,47 @@ def _snap_colors(lines: list[TextLine]) -> None:
             mapping[color] = color
     for line in lines:
         line.color = mapping[line.color]
+
+
+def _unify_rows(lines: list[TextLine]) -> None:
+    """Short items on one baseline in one color and weight (nav links, tabs) share one size."""
+
+    def baseline(line: TextLine) -> float:
+        return line.ink.y - line.fit.measure.ink_top * line.fit.size
+
+    ordered = sorted(lines, key=lambda ln: (round(baseline(ln)), ln.ink.x))
+    used: set[int] = set()
+    for line in ordered:
+        if id(line) in used:
+            continue
+        row = [
+            other
+            for other in ordered
+            if id(other) not in used
+            and abs(baseline(other) - baseline(line)) <= 2.0
+            and other.color == line.color
+            and other.fit.bold == line.fit.bold
+            and abs(other.fit.size - line.fit.size) <= 0.15 * line.fit.size
+        ]
+        used.update(id(r) for r in row)
+        if len(row) < 2:
+            continue
+        weight = sum(len(r.text) for r in row)
+        size = sum(r.fit.size * len(r.text) for r in row) / max(weight, 1)
+        size = float(round(size)) if abs(size - round(size)) <= 0.3 else round(size * 2) / 2
+        face = max(
+            (r.fit.face for r in row if r.fit.face is not None),
+            key=lambda f: sum(len(r.text) for r in row if r.fit.face == f),
+            default=None,
+        )
+        for member in row:
+            if face is not None and member.fit.face != face:
+                member.fit = fit_font(
+                    member.text,
+                    member.ink.width,
+                    member.ink.height,
+                    member.mass,
+                    family=face.family,
+                    bold=member.fit.bold,
+                )
+            member.fit = _resize(member.fit, size, member.ink.width, member.text, keep_spacing=False)

@@ -1,0 +1,178 @@
+"""The local backend's analysis on small synthetic screenshots drawn with Pillow."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import html5lib
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from replicator.backends.local.fonts import FONTS, fit_font
+from replicator.backends.local.layout import Node, walk
+from replicator.backends.local.page import analyze, build_page, layout_tree
+
+SANS = next((f for f in FONTS.faces if f.family == "DejaVu Sans"), None)
+pytestmark = pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+
+
+def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
+    assert SANS is not None
+    path: Path = SANS.bold if bold and SANS.bold else SANS.regular
+    return ImageFont.truetype(str(path), size)
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def texts_in(node: Node) -> list[str]:
+    return [n.block.text for n in walk(node) if n.kind == "text" and n.block is not None]
+
+
+def body_text(html: str) -> str:
+    document = html5lib.parse(html, namespaceHTMLElements=False)
+    body = document.find("body")
+    assert body is not None
+    return "".join(body.itertext())
+
+
+def test_two_columns_become_a_row_of_two_columns() -> None:
+    image = Image.new("RGB", (900, 420), "white")
+    draw = ImageDraw.Draw(image)
+    left = ["Fresh bread daily", "Baked before dawn", "Sourdough and rye"]
+    right = ["Coffee all day", "Roasted in town", "Espresso and filter"]
+    for i, (a, b) in enumerate(zip(left, right, strict=True)):
+        draw.text((60, 80 + i * 90), a, font=font(22), fill=(30, 30, 30))
+        draw.text((500, 80 + i * 90), b, font=font(22), fill=(30, 30, 30))
+    tree = layout_tree(analyze(png(image)))
+    rows = [n for n in walk(tree) if n.kind == "row" and len(n.children) == 2]
+    assert rows, "the two columns were not put side by side in a row"
+    row = rows[0]
+    first, second = (texts_in(child) for child in row.children)
+    assert first == left
+    assert second == right
+    assert row.children[0].box.right < row.children[1].box.x
+
+
+def test_filled_rounded_box_with_centered_text_becomes_a_button() -> None:
+    image = Image.new("RGB", (600, 300), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((200, 120, 400, 168), radius=10, fill=(37, 99, 235))
+    label = "Continue"
+    width = draw.textlength(label, font=font(18, bold=True))
+    draw.text((300 - width / 2, 144), label, font=font(18, bold=True), fill="white", anchor="lm")
+    html = build_page(png(image))
+    assert "<button" in html
+    button = html[html.index("<button") : html.index("</button>")]
+    assert "Continue" in button
+    # Its appearance is real CSS: the fill and a rounded corner, not an image.
+    assert "#2563eb" in html.lower() or "#2563ea" in html.lower() or "#2564eb" in html.lower()
+    assert "border-radius" in html
+    assert "<img" not in html
+
+
+def test_outlined_empty_box_becomes_an_input() -> None:
+    image = Image.new("RGB", (600, 300), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((150, 96), "Email", font=font(16, bold=True), fill=(40, 40, 40))
+    draw.rounded_rectangle((150, 124, 450, 166), radius=6, outline=(209, 213, 219), width=1, fill="white")
+    html = build_page(png(image))
+    assert "<input" in html
+    assert "<img" not in html
+
+
+def test_placeholder_text_in_an_outlined_box_becomes_the_placeholder() -> None:
+    image = Image.new("RGB", (600, 240), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((120, 90, 480, 134), radius=6, outline=(203, 213, 225), width=1, fill="white")
+    draw.text((134, 112), "Search customers", font=font(16), fill=(156, 163, 175), anchor="lm")
+    html = build_page(png(image))
+    assert 'placeholder="Search customers"' in html
+
+
+def test_an_image_without_text_gives_a_valid_empty_page() -> None:
+    image = Image.new("RGB", (640, 480), (250, 250, 250))
+    draw = ImageDraw.Draw(image)
+    for i in range(6):
+        draw.ellipse((40 + i * 90, 180, 110 + i * 90, 250), fill=(200 - i * 25, 80 + i * 20, 120))
+    html = build_page(png(image))
+    document = html5lib.parse(html, namespaceHTMLElements=False)
+    assert document.find("body") is not None
+    assert body_text(html).strip() == ""
+
+
+def test_a_blank_image_gives_a_page_of_its_color() -> None:
+    html = build_page(png(Image.new("RGB", (320, 200), (18, 52, 86))))
+    assert "#123456" in html
+    assert body_text(html).strip() == ""
+
+
+def test_headings_are_told_from_body_text_by_size() -> None:
+    image = Image.new("RGB", (900, 400), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((60, 50), "Quarterly report", font=font(40, bold=True), fill=(17, 24, 39))
+    body = [
+        "Revenue grew in every region this quarter",
+        "while costs stayed flat for the third time",
+        "in a row, which leaves room to hire.",
+    ]
+    for i, line in enumerate(body):
+        draw.text((60, 140 + i * 26), line, font=font(16), fill=(75, 85, 99))
+    html = build_page(png(image))
+    assert "<h1" in html and "Quarterly report" in html[html.index("<h1") :]
+    # The three lines are one paragraph, not three.
+    assert html.count("<p ") + html.count("<p>") == 1
+
+
+def test_text_color_and_weight_are_measured() -> None:
+    image = Image.new("RGB", (700, 200), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((40, 60), "Important notice here", font=font(24, bold=True), fill=(190, 18, 60))
+    analysis = analyze(png(image))
+    lines = [line for block in analysis.blocks for line in block.lines]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line.fit.bold
+    assert max(abs(a - b) for a, b in zip(line.color, (190, 18, 60), strict=True)) <= 12
+    assert abs(line.size - 24) <= 1.5
+
+
+def test_font_fit_recovers_family_and_size_from_ink() -> None:
+    candidates = {f.family: f for f in FONTS.faces}
+    for family in ("DejaVu Sans", "Liberation Sans", "Liberation Serif"):
+        face = candidates.get(family)
+        if face is None:
+            continue
+        text = "The quick brown fox jumps over the lazy dog"
+        image = Image.new("L", (900, 80), 0)
+        ImageDraw.Draw(image).text(
+            (10, 50), text, font=ImageFont.truetype(str(face.regular), 22), fill=255, anchor="ls"
+        )
+        box = image.getbbox()
+        assert box is not None
+        ink = np.asarray(image.crop(box), dtype=np.float32) / 255
+        fit = fit_font(text, box[2] - box[0], box[3] - box[1], float(ink.sum()), alpha=ink)
+        assert fit.face is not None and fit.face.family == family
+        assert abs(fit.size - 22) <= 1.0
+
+
+def test_a_graphic_is_cropped_tightly_and_never_holds_the_text() -> None:
+    image = Image.new("RGB", (800, 300), "white")
+    draw = ImageDraw.Draw(image)
+    # A "logo": a few overlapping colored shapes, then a wordmark beside it.
+    draw.ellipse((60, 100, 124, 164), fill=(234, 88, 12))
+    draw.polygon([(70, 150), (92, 108), (116, 150)], fill=(255, 237, 213))
+    draw.text((150, 132), "Copperline Studio", font=font(28, bold=True), fill=(67, 20, 7), anchor="lm")
+    analysis = analyze(png(image))
+    assert len(analysis.graphics) == 1
+    graphic = analysis.graphics[0].box
+    assert 56 <= graphic.x <= 62 and graphic.right <= 128
+    assert 96 <= graphic.y <= 102 and graphic.bottom <= 168
+    text = analysis.blocks[0].ink
+    assert graphic.intersection(text) == 0
+    assert "Copperline Studio" in build_page(png(image))
