@@ -647,6 +647,30 @@ async def test_live_page_click_settle_and_capture(browser_pool: SealedBrowserPoo
     assert browser_pool.active == 0
 
 
+ANIMATED_PAGE = """<style>@keyframes appear { from { opacity: 0; } to { opacity: 1; } }
+  .shown { animation: appear 5s ease-in; }</style><body style="margin:0">
+<button id="b" style="position:absolute;left:0;top:0;width:100px;height:40px">Open</button>
+<div id="panel" style="display:none;position:absolute;left:0;top:100px;width:200px;height:100px;
+  background:rgb(0,128,0)"></div>
+<div id="spin" style="position:absolute;left:300px;top:100px;width:100px;height:100px;background:rgb(0,0,200)"></div>
+<script>document.getElementById('spin').animate([{opacity: 1}, {opacity: 0.1}], {duration: 700, iterations: Infinity});
+document.getElementById('b').onclick = () => {
+  const panel = document.getElementById('panel'); panel.style.display = 'block'; panel.className = 'shown'; };
+</script></body>"""
+
+
+async def test_live_page_screenshots_show_animations_at_rest(browser_pool: SealedBrowserPool) -> None:
+    async with browser_pool.open(ANIMATED_PAGE, VIEWPORT) as live:
+        await live.click(50, 20)
+        await live.settle()
+        first = pixels(await live.screenshot())
+        await asyncio.sleep(0.35)
+        second = pixels(await live.screenshot())
+    assert tuple(first[150, 100]) == (0, 128, 0)  # the 5 s fade-in is already complete
+    assert tuple(first[150, 350]) == (0, 0, 200)  # the endless script animation is at its start
+    assert np.array_equal(first, second)
+
+
 # --- the command line -------------------------------------------------------------------------------------
 
 

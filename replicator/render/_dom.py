@@ -18,8 +18,13 @@ from ..models import Box, ElementBox, TextBox
 # draw random content render the same pixels twice.
 PREAMBLE_JS = r"""
 (() => {
+  // CSS animations end at once (one zero-length iteration: a fill-mode "forwards" animation shows
+  // its last frame, others the element's own style); transitions do not run; no caret is drawn.
   const css = `*, *::before, *::after {
       transition: none !important;
+      animation-duration: 0s !important;
+      animation-delay: 0s !important;
+      animation-iteration-count: 1 !important;
       caret-color: transparent !important;
       scroll-behavior: auto !important;
     }`;
@@ -78,13 +83,24 @@ SETTLE_JS = r"""
 })
 """
 
-VIEWPORT_SCROLL_JS = "() => [window.scrollX, window.scrollY]"
+# Script-made animations (element.animate) are not reached by the preamble's CSS: finite ones jump
+# to their end, infinite ones back to their start. Returns the scroll offset for a viewport shot.
+AT_REST_JS = r"""
+() => {
+  try {
+    for (const a of document.getAnimations()) {
+      const timing = a.effect ? a.effect.getComputedTiming() : null;
+      if (timing && Number.isFinite(timing.endTime)) a.finish(); else a.cancel();
+    }
+  } catch (e) {}
+  return [window.scrollX, window.scrollY];
+}
+"""
 
 SURVEY_JS = r"""
 (opts) => {
   const {fullPage, maxHeight, vw, vh, maxText, maxElements} = opts;
-  // Finite animations jump to their end state, infinite ones back to their start: both are
-  // what a person sees at rest, and both are the same on every run.
+  // As AT_REST_JS: what a person sees at rest, the same on every run.
   try {
     for (const a of document.getAnimations()) {
       const timing = a.effect ? a.effect.getComputedTiming() : null;

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from playwright.async_api import Page
 
 from ..models import RenderResult, Viewport
-from ._dom import SETTLE_JS, VIEWPORT_SCROLL_JS
+from ._dom import AT_REST_JS, SETTLE_JS
 from ._page import BrowserHandle, Slot, capture, screenshot
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class LivePage:
         """A PNG of what the viewport shows now."""
 
         async def shot() -> bytes:
-            x, y = await self._slot.page.evaluate(VIEWPORT_SCROLL_JS)
+            x, y = await self._slot.page.evaluate(AT_REST_JS)
             return await screenshot(
                 self._slot, x, y, self.viewport.width, self.viewport.height, beyond_viewport=False
             )
