@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import BrowserNotFound
@@ -148,6 +148,16 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None, description="When set, every API route but `/healthz` requires `Authorization: Bearer <token>`."
     )
+
+    @field_validator("api_key", "api_token", mode="before")
+    @classmethod
+    def _blank_secret_is_unset(cls, value: object) -> object:
+        # `REPLICATOR_API_KEY=` (empty, as in a template .env) means "no key", not an empty key.
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, SecretStr) and not value.get_secret_value().strip():
+            return None
+        return value
 
     def data_path(self, *parts: str) -> Path:
         """A path inside the data directory, created on first use."""

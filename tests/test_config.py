@@ -75,3 +75,13 @@ def test_browser_is_found_without_configuration() -> None:
 def test_web_dir_resolves_to_the_templates() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.web_dir / "templates").is_dir()
+
+
+@pytest.mark.parametrize("name", ["REPLICATOR_API_KEY", "REPLICATOR_API_TOKEN"])
+def test_an_empty_secret_means_unset(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    for other in ("REPLICATOR_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY"):
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv(name, "  ")
+    settings = make()
+    assert settings.api_key is None
+    assert settings.api_token is None

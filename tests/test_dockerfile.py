@@ -10,8 +10,11 @@ import shlex
 import tomllib
 from pathlib import Path
 
+import httpx
+
 from replicator.cli import app
 from replicator.config import Settings
+from replicator.service.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,3 +104,21 @@ def test_container_runs_the_same_entry_point_as_make_run() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert scripts["replicator"] == "replicator.cli:main"
     assert "serve" in {command.name for command in app.registered_commands}
+
+
+async def test_healthcheck_probes_a_real_unauthenticated_route_on_the_configured_port(tmp_path: Path) -> None:
+    parsed = instructions()
+    health = [rest for word, rest, _ in parsed if word == "HEALTHCHECK"][-1]
+    match = re.search(r"http://127\.0\.0\.1:(\d+)(/[\w/]*)", health)
+    assert match, health
+    port, path = match.groups()
+    env = " ".join(rest for word, rest, _ in parsed if word == "ENV")
+    assert f"REPLICATOR_PORT={port}" in env
+    # Even with a token configured, the health check must not need it.
+    service = create_app(Settings(_env_file=None, data_dir=tmp_path, api_token="secret"))  # type: ignore[call-arg]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=service), base_url="http://test"
+    ) as client:
+        response = await client.get(path)
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"

@@ -10,8 +10,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from ..config import Settings
 from ..errors import ReplicatorError
@@ -84,8 +86,21 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.state.settings = settings
     app.state.guard = guard
     install_error_handlers(app)
-    app.include_router(build_api_router(guard))
+    api_router = build_api_router(guard)
+    app.include_router(api_router)
+    # Load balancers and container health checks probe the root path by convention.
+    app.add_api_route(
+        "/healthz", _health_route(api_router), methods=["GET"], include_in_schema=False, name="root_healthz"
+    )
     app.include_router(build_web_router(settings))
     mount_static(app, settings)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+def _health_route(api_router: APIRouter) -> Any:
+    """The endpoint behind ``/api/v1/healthz``, reused for the root ``/healthz`` alias."""
+    for route in api_router.routes:
+        if isinstance(route, APIRoute) and route.path == "/api/v1/healthz":
+            return route.endpoint
+    raise LookupError("the API router has no /api/v1/healthz route")
