@@ -103,8 +103,8 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
             f"The image is far larger than the limit of {max_pixels:,} pixels (REPLICATOR_MAX_IMAGE_PIXELS); "
             "it was not decoded."
         ) from exc
-    image = ImageOps.exif_transpose(image) or image
-    return flatten_to_rgb(image)
+    upright: Image.Image = ImageOps.exif_transpose(image) or image
+    return flatten_to_rgb(upright)
 
 
 def flatten_to_rgb(image: Image.Image) -> Image.Image:

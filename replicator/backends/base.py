@@ -90,5 +90,5 @@ class Backend(abc.ABC):
         """Raise a ReplicatorError if the backend cannot work now; else a one-line status."""
         return "ok"
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook: most backends hold nothing
         """Release what the backend holds (HTTP clients, model sessions)."""
