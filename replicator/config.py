@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         "interactive",
         description="`interactive` keeps the page's own scripts (sandboxed); `static` removes all scripts.",
     )
+    fallback_backend: Literal["local", "none"] = Field(
+        "local",
+        description="When the model provider is down, times out or refuses (content filter), finish the job "
+        "with this backend instead of failing (`none`: fail). Auth and billing errors always fail.",
+    )
     refine_rounds: int = Field(1, ge=0, le=10, description="Refinement rounds at most, while below target.")
     target_score: float = Field(90.0, ge=0, le=100, description="Stop refining once a candidate scores this.")
     viewport_width: int = Field(1280, ge=200, le=4096, description="Default viewport width in CSS pixels.")

@@ -27,7 +27,15 @@ from .backends.base import (
     ThinkingDelta,
     UsageReport,
 )
-from .errors import ExtractionError, ProviderError, RenderError
+from .errors import (
+    ContentFiltered,
+    ExtractionError,
+    ProviderError,
+    ProviderRateLimited,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RenderError,
+)
 from .extract import extract_html
 from .models import Candidate, Extraction, Page, RenderResult, Result, Score, Source, Usage, Viewport
 from .ocr import OcrEngine
@@ -35,6 +43,10 @@ from .sanitize import Sanitizer
 from .score import ReferenceAnalysis, analyze_reference, score_against_source
 
 log = logging.getLogger(__name__)
+
+# The provider is down, overloaded past our retries, too slow, or refuses the content: a fallback
+# backend can still produce a page. Auth, billing and bad-request errors need the user's attention.
+FALLBACK_ON = (ProviderUnavailable, ProviderRateLimited, ProviderTimeout, ContentFiltered)
 
 
 class Renderer(Protocol):
@@ -93,6 +105,7 @@ class _Answer:
     text: str
     finish_reason: str
     usage: Usage
+    backend: str  # the backend that wrote it (a resumed job continues with that backend)
 
 
 class Pipeline:
@@ -105,8 +118,10 @@ class Pipeline:
         renderer: Renderer,
         sanitizer: Sanitizer,
         ocr: OcrEngine | None = None,
+        fallback: Backend | None = None,
     ) -> None:
         self.backend = backend
+        self.fallback = fallback if fallback is not backend else None
         self.renderer = renderer
         self.sanitizer = sanitizer
         self.ocr = ocr or OcrEngine.shared()
@@ -128,17 +143,45 @@ class Pipeline:
             reference = await self.reference_for(source, store)
 
         await emit("stage", stage="generate", round=0)
+        backend = self.backend
+        backend_label = backend.name
         with timings.measure("generate"):
-            answer = await self._answer(
-                0, self.backend.generate(source, options.generate_options()), store, emit
-            )
+            try:
+                answer = await self._answer(
+                    0, backend, backend.generate(source, options.generate_options()), store, emit
+                )
+            except FALLBACK_ON as exc:
+                if self.fallback is None:
+                    raise
+                log.warning(
+                    "%s backend failed (%s); falling back to %s", backend.name, exc.code, self.fallback.name
+                )
+                await emit(
+                    "note",
+                    message=f"The {backend.name} backend failed ({exc.message}); "
+                    f"using the {self.fallback.name} backend instead.",
+                    round=0,
+                )
+                backend_label = f"{self.fallback.name} (fallback: {backend.name} {exc.code})"
+                backend = self.fallback
+                answer = await self._answer(
+                    0, backend, backend.generate(source, options.generate_options()), store, emit
+                )
+        if (
+            self.fallback is not None
+            and answer.backend == self.fallback.name
+            and backend is not self.fallback
+        ):
+            # Resumed after an earlier run fell back: carry on with the backend that wrote the answer.
+            backend = self.fallback
+            backend_label = f"{backend.name} (fallback)"
         usage = answer.usage
         best = await self._candidate(0, answer, source, reference, viewport, options, store, emit, timings)
         candidates = [best]
 
-        rounds_left = options.refine_rounds if self.backend.can_refine else 0
-        if options.refine_rounds and not self.backend.can_refine:
-            await emit("note", message=f"The {self.backend.name} backend cannot refine; refinement skipped.")
+        rounds_left = options.refine_rounds if backend.can_refine else 0
+        if options.refine_rounds and not backend.can_refine:
+            await emit("note", message=f"The {backend.name} backend cannot refine; refinement skipped.")
         round_no = 0
         while rounds_left > 0 and best.score.overall < options.target_score:
             round_no += 1
@@ -155,7 +198,7 @@ class Pipeline:
             try:
                 with timings.measure("refine"):
                     answer = await self._answer(
-                        round_no, self.backend.refine(request, options.generate_options()), store, emit
+                        round_no, backend, backend.refine(request, options.generate_options()), store, emit
                     )
                 usage = usage + answer.usage
                 candidate = await self._candidate(
@@ -177,7 +220,7 @@ class Pipeline:
             candidates=tuple(candidates),
             timings_ms={k: round(v, 1) for k, v in timings.ms.items()},
             usage=usage,
-            backend=self.backend.name,
+            backend=backend_label,
         )
 
     async def reference_for(self, source: Source, store: StageStore | None = None) -> ReferenceAnalysis:
@@ -193,6 +236,7 @@ class Pipeline:
     async def _answer(
         self,
         round_no: int,
+        backend: Backend,
         stream: AsyncIterator[BackendEvent],
         store: StageStore | None,
         emit: Callable[..., Awaitable[None]],
@@ -204,7 +248,9 @@ class Pipeline:
             data = json.loads(kept)
             await emit("note", message="Reusing the stored model answer (no new model call).", round=round_no)
             await _close_stream(stream)
-            return _Answer(data["text"], data["finish_reason"], Usage(**data["usage"]))
+            return _Answer(
+                data["text"], data["finish_reason"], Usage(**data["usage"]), data.get("backend", backend.name)
+            )
         parts: list[str] = []
         usage = Usage()
         finish_reason = "stop"
@@ -225,7 +271,7 @@ class Pipeline:
                 )
             elif isinstance(event, Finished):
                 finish_reason = event.reason
-        answer = _Answer("".join(parts), finish_reason, usage)
+        answer = _Answer("".join(parts), finish_reason, usage, backend.name)
         if store:
             store.save(
                 name,
@@ -233,6 +279,7 @@ class Pipeline:
                     {
                         "text": answer.text,
                         "finish_reason": answer.finish_reason,
+                        "backend": answer.backend,
                         "usage": {
                             "prompt_tokens": usage.prompt_tokens,
                             "completion_tokens": usage.completion_tokens,

@@ -53,11 +53,17 @@ class Runtime:
             return self._backends[name]
 
     async def pipeline(self, backend_name: str | None = None) -> Pipeline:
+        backend = await self.backend(backend_name)
+        fallback_name = self.settings.fallback_backend
+        fallback = None
+        if fallback_name != "none" and fallback_name != backend.name:
+            fallback = await self.backend(fallback_name)
         return Pipeline(
-            backend=await self.backend(backend_name),
+            backend=backend,
             renderer=self.renderer,
             sanitizer=self.sanitizer,
             ocr=self.ocr,
+            fallback=fallback,
         )
 
     async def start(self) -> None:

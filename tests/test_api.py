@@ -353,11 +353,12 @@ async def test_cancel_and_delete_a_job(
 
 
 async def test_wait_on_a_failing_job_answers_with_its_error(api: Service, fake_glm: Any) -> None:
-    fake_glm.fake.queue("error-1301")
+    # Billing errors never fall back to the local backend: the job fails with the provider's reason.
+    fake_glm.fake.queue("error-1113")
     response = await api.client.post("/api/v1/replications?wait=60", **upload())
-    assert response.status_code == 422
+    assert response.status_code == 502
     error = error_of(response)
-    assert error["code"] == "content_filtered"
+    assert error["code"] == "provider_account"
     assert error["details"]["replication"]["state"] == "failed"
 
 

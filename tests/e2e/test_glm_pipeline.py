@@ -156,7 +156,7 @@ async def test_terminal_failure_ends_in_a_clear_error(
 ) -> None:
     fake_glm.fake.stall_s = 20
     fake_glm.fake.queue(scenario)
-    settings = glm_settings.model_copy(update={"glm_deadline_s": 2.0})
+    settings = glm_settings.model_copy(update={"glm_deadline_s": 2.0, "fallback_backend": "none"})
     with pytest.raises(error) as caught:
         await _convert(settings, browser_pool, source, reference_bytes)
     assert caught.value.message and caught.value.code
@@ -195,3 +195,37 @@ async def test_failed_refinement_round_keeps_the_first_page(
     )
     assert [c.round for c in result.candidates] == [0]
     assert any(e.kind == "note" and "Refinement round 1 failed" in e.data["message"] for e in events)
+
+
+@pytest.mark.parametrize("scenario", ["sensitive", "stall"])
+async def test_provider_down_or_refusing_falls_back_to_the_local_backend(
+    glm_settings: Settings,
+    browser_pool: SealedBrowserPool,
+    source: Source,
+    reference_bytes: bytes,
+    fake_glm: FakeGlmServer,
+    scenario: str,
+) -> None:
+    fake_glm.fake.stall_s = 20
+    fake_glm.fake.queue(scenario)
+    settings = glm_settings.model_copy(update={"glm_deadline_s": 2.0, "fallback_backend": "local"})
+    result, events = await _convert(settings, browser_pool, source, reference_bytes)
+    assert result.backend.startswith("local (fallback: glm")
+    assert len(fake_glm.fake.requests) == 1
+    assert any(e.kind == "note" and "using the local backend instead" in e.data["message"] for e in events)
+    # The local backend read the screenshot itself: its headline is real text in the page.
+    assert HEADLINE.split()[0] in result.best.page.html
+    assert result.best.score.overall > 50
+
+
+async def test_auth_failure_never_falls_back(
+    glm_settings: Settings,
+    browser_pool: SealedBrowserPool,
+    source: Source,
+    reference_bytes: bytes,
+    fake_glm: FakeGlmServer,
+) -> None:
+    fake_glm.fake.queue("error-1001")
+    settings = glm_settings.model_copy(update={"fallback_backend": "local"})
+    with pytest.raises(ProviderAuthError):
+        await _convert(settings, browser_pool, source, reference_bytes)
