@@ -22,6 +22,7 @@ from replicator.ocr import OcrEngine
 from replicator.render import SealedBrowserPool
 from replicator.score import ReferenceAnalysis, analyze_reference, score_against_source, score_screenshots
 from tests.conftest import FIXTURES
+from tests.golden import check_golden_json
 
 VIEWPORT = Viewport(1280, 1080)
 SUBSCORES = ("overall", "block", "text", "position", "color", "visual")
@@ -177,6 +178,26 @@ def test_text_drawn_on_a_canvas_is_found_by_the_ocr_check(page: Fixture) -> None
     assert canvas.block > deleted.block + 2.0
 
 
+def test_the_pipeline_call_form_runs_the_image_check_with_the_shared_engine(page: Fixture) -> None:
+    # pipeline.py calls score_against_source(reference, render) with no OCR engine.
+    assert score_against_source(page.reference, page.renders["canvas"]) == page.scores["canvas"]
+
+
+def test_scores_of_every_edit_match_the_golden_file(english: Fixture, chinese: Fixture) -> None:
+    """Any change to how pages score shows up in review as a diff of this file."""
+    expected = {
+        language: {
+            edit: {
+                "score": {k: round(v, 1) for k, v in score.breakdown().items()},
+                "first": [d.kind for d in score.discrepancies[:2]],
+            }
+            for edit, score in fixture.scores.items()
+        }
+        for language, fixture in (("en", english), ("zh", chinese))
+    }
+    check_golden_json(FIXTURES / "score" / "expected-scores.json", expected)
+
+
 def test_chinese_page_scores_like_the_english_one(english: Fixture, chinese: Fixture) -> None:
     for edit in ("shift", "color", "delete", "background", "blank"):
         en_cost = english.scores["identical"].overall - english.scores[edit].overall
@@ -189,7 +210,8 @@ def test_same_inputs_give_identical_scores(english: Fixture, ocr: OcrEngine) -> 
     render = english.renders["color"]
     again = score_against_source(english.reference, render, ocr=ocr)
     assert again == english.scores["color"]
-    fresh = analyze_reference(english.renders["identical"].png, ocr=ocr)
+    # A second engine: the shared one remembers recent images, this one really reads again.
+    fresh = analyze_reference(english.renders["identical"].png, ocr=OcrEngine())
     assert fresh.lines == english.reference.lines
     assert score_against_source(fresh, render, ocr=ocr) == english.scores["color"]
 

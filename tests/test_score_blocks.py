@@ -74,9 +74,11 @@ def test_unrelated_text_is_not_matched() -> None:
 
 
 def test_text_comparison_ignores_spacing_case_and_ocr_confusions() -> None:
-    assert normalize_text("© 2024  Northwind") == normalize_text("@2024northwind")
+    assert normalize_text("© 2024  Northwind") == normalize_text("@2024northwind") == "2024northwind"
     assert normalize_text("“Quoted” — text") == normalize_text('"quoted"-text')
-    assert normalize_text("北风 日程") == "北风日程"
+    assert normalize_text("Privacy · Terms · Contact") == normalize_text("Privacy - Terms Contact")
+    assert normalize_text("北风 日程。") == "北风日程"
+    assert normalize_text("→ ★") == "→★"  # only symbols: kept
 
 
 def test_differently_wrapped_paragraphs_are_compared_whole() -> None:

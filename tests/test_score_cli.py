@@ -65,7 +65,9 @@ def test_scoring_two_screenshots_prints_a_table(shots: dict[str, Path]) -> None:
     assert result.exit_code == 0, result.output
     assert "Score" in result.output and "position" in result.output and "visual" in result.output
     # Both sides are pixels here: the render's color is measured too (a little lighter than CSS).
-    assert re.search(r"text_color .*text color #[0-9a-f]{6} vs #[0-9a-f]{6} in the source", result.output), result.output
+    assert re.search(r"text_color .*text color #[0-9a-f]{6} vs #[0-9a-f]{6} in the source", result.output), (
+        result.output
+    )
 
 
 def test_identical_screenshots_score_100(shots: dict[str, Path]) -> None:

@@ -12,6 +12,7 @@ block, so repeated labels ("Learn more" three times) pair up by position instead
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -34,36 +35,20 @@ OCR_AGREEMENT = 0.95
 _SPACE = re.compile(r"\s+")
 
 
-# Characters OCR reads as one another on clean screenshots, folded to one before comparing (a
-# missing copyright sign is not worth a point, and OCR cannot tell these apart reliably anyway).
-_CONFUSABLE = str.maketrans(
-    {
-        "©": "@",
-        "®": "@",
-        "•": "·",
-        "・": "·",
-        "∙": "·",
-        "“": '"',
-        "”": '"',
-        "„": '"',
-        "«": '"',
-        "»": '"',
-        "‘": "'",
-        "’": "'",
-        "`": "'",
-        "–": "-",
-        "—": "-",
-        "−": "-",
-        "|": "l",
-        "I": "l",
-    }
-)
+# Letters OCR reads as one another in sans-serif fonts, folded to one before comparing.
+_CONFUSABLE = str.maketrans({"|": "l", "I": "l"})
 
 
 def normalize_text(text: str) -> str:
-    """What text comparison sees: NFKC, OCR-confusable characters folded, case-folded, and no
-    whitespace (OCR drops and adds spaces, and CJK text has none to begin with)."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text).translate(_CONFUSABLE)).casefold()
+    """What text comparison sees: NFKC, case-folded, letters, digits and ideographs only.
+
+    OCR drops and adds spaces (CJK text has none to begin with) and misreads or drops punctuation
+    and symbols ('©' as '@' or nothing, '·' as '-'); those carry little of what a page says, so
+    only the words are compared. Text made only of symbols ('→', '★★★') is compared as it is.
+    """
+    folded = _SPACE.sub("", unicodedata.normalize("NFKC", text).translate(_CONFUSABLE)).casefold()
+    words = "".join(ch for ch in folded if unicodedata.category(ch)[0] not in "PS")
+    return words or folded
 
 
 @dataclass(frozen=True)
@@ -112,13 +97,19 @@ def join_blocks(parts: Sequence[TextBlock]) -> TextBlock:
 def merge_into_lines(blocks: Iterable[TextBlock]) -> list[TextBlock]:
     """Join fragments that share a row and sit closer than ``LINE_GAP`` line heights."""
     rows: list[list[TextBlock]] = []
+    active: list[tuple[float, list[TextBlock]]] = []  # (lowest bottom, row) of rows still reachable
     for block in sorted(blocks, key=lambda b: (b.box.center[1], b.box.x)):
-        for row in rows:
-            if any(_same_row(member.box, block.box) for member in row):
+        for index, (bottom, row) in enumerate(active):
+            if bottom > block.box.y and any(_same_row(member.box, block.box) for member in row):
                 row.append(block)
+                active[index] = (max(bottom, block.box.bottom), row)
                 break
         else:
             rows.append([block])
+            active.append((block.box.bottom, rows[-1]))
+        # Blocks come by their centers: a row ending far above this one can take no later block
+        # (that would need a text line over 1000 px tall). Keeps merging linear on long pages.
+        active = [(bottom, row) for bottom, row in active if bottom > block.box.center[1] - 500]
     lines: list[TextBlock] = []
     for row in rows:
         run: list[TextBlock] = []
@@ -145,15 +136,22 @@ def consolidate(outer: list[TextBlock], inner: list[TextBlock]) -> list[TextBloc
     """
     taken: set[int] = set()
     joined: list[TextBlock] = []
+    # Only blocks whose centers fall within a line's rows (plus half the tallest block) can share
+    # its row: look them up by center instead of scanning every block for every line.
+    by_center = sorted(range(len(inner)), key=lambda i: inner[i].box.center[1])
+    centers = [inner[i].box.center[1] for i in by_center]
+    reach = max((b.box.height for b in inner), default=0.0) / 2
     for line in outer:
         pad = 0.5 * line.box.height
+        lo = bisect.bisect_left(centers, line.box.y - reach)
+        hi = bisect.bisect_right(centers, line.box.bottom + reach)
         inside = [
             i
-            for i, block in enumerate(inner)
+            for i in sorted(by_center[lo:hi])
             if i not in taken
-            and _same_row(line.box, block.box)
-            and block.box.x >= line.box.x - pad
-            and block.box.right <= line.box.right + pad
+            and _same_row(line.box, inner[i].box)
+            and inner[i].box.x >= line.box.x - pad
+            and inner[i].box.right <= line.box.right + pad
         ]
         if len(inside) < 2:
             continue
@@ -246,9 +244,12 @@ def paragraphs(lines: Sequence[TextBlock]) -> list[list[int]]:
     group_of: dict[int, int] = {}
     groups: list[list[int]] = []
     tails: dict[int, int] = {}  # group -> index of its last line
+    tallest = max((b.box.height for b in lines), default=0.0)
     for i in order:
         box = lines[i].box
         best: tuple[float, int] | None = None
+        # Lines come top-down, so a paragraph ending too far above this line is finished.
+        tails = {g: last for g, last in tails.items() if box.y - lines[last].box.bottom <= 0.8 * tallest}
         for g, last in tails.items():
             above = lines[last].box
             gap = box.y - above.bottom

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,13 +53,14 @@ def score_against_source(
     """Score a rendered page against an analysed source screenshot (blocking).
 
     Candidate text comes from the DOM (exact text and box); OCR of the render only checks regions
-    where the source has text the DOM lacks but the render shows ink (text in images or canvas).
+    where the source has text the DOM lacks but the render shows ink (text in images or canvas);
+    ``ocr`` defaults to the process-wide engine, loaded only if such a region turns up.
     """
     rgb = decode_png(render.png)
     blocks = _dom_blocks(rgb, render.text_boxes)
     height = max(render.full_height, rgb.shape[0]) if render.clamped else rgb.shape[0]
     candidate = Candidate(rgb=rgb, blocks=blocks, width=rgb.shape[1], height=height)
-    return _score(reference, candidate, ocr=ocr)
+    return _score(reference, candidate, check_images=ocr or OcrEngine.shared)
 
 
 def score_screenshots(source_png: bytes, candidate_png: bytes, *, ocr: OcrEngine) -> Score:
@@ -67,7 +68,7 @@ def score_screenshots(source_png: bytes, candidate_png: bytes, *, ocr: OcrEngine
     reference = analyze_reference(source_png, ocr=ocr)
     rgb = decode_png(candidate_png)
     candidate = Candidate(rgb=rgb, blocks=ocr_blocks(rgb, ocr), width=rgb.shape[1], height=rgb.shape[0])
-    return _score(reference, candidate, ocr=None)
+    return _score(reference, candidate, check_images=None)
 
 
 def _dom_blocks(rgb: np.ndarray, boxes: Sequence[TextBox]) -> tuple[TextBlock, ...]:
@@ -125,10 +126,12 @@ def _match(ref_lines: list[TextBlock], cand_blocks: Sequence[TextBlock], width: 
     )
 
 
-def _text_in_images(matching: Matching, candidate: Candidate, ocr: OcrEngine | None) -> tuple[TextBlock, ...]:
+def _text_in_images(
+    matching: Matching, candidate: Candidate, engine: OcrEngine | Callable[[], OcrEngine] | None
+) -> tuple[TextBlock, ...]:
     """OCR lines read from the render where source text is missing and the render shows ink that
     no DOM box explains (text in images or on a canvas). Bounded to a few regions, largest first."""
-    if ocr is None or not matching.missing:
+    if engine is None or not matching.missing:
         return ()
     rgb = candidate.rgb
     h, w = rgb.shape[:2]
@@ -151,7 +154,9 @@ def _text_in_images(matching: Matching, candidate: Candidate, ocr: OcrEngine | N
         ink = np.abs(crop.astype(np.int16) - background).sum(axis=2) > 96
         if (ink & free).mean() < 0.005:
             continue
-        for line in ocr.read(np.ascontiguousarray(crop)):
+        if not isinstance(engine, OcrEngine):
+            engine = engine()  # loaded on first need only
+        for line in engine.read(np.ascontiguousarray(crop)):
             box = Box(line.box.x + x0, line.box.y + y0, line.box.width, line.box.height)
             # A line cut by the crop's edge is a fragment of text outside the region: not ours.
             if (box.y <= y0 + 1 and y0 > 0) or (box.bottom >= y1 - 1 and y1 < h):
@@ -194,11 +199,18 @@ def _regions_around(blocks: Sequence[TextBlock]) -> list[Box]:
     return sorted(regions, key=lambda r: (-r.area, r.y, r.x))
 
 
-def _score(reference: ReferenceAnalysis, candidate: Candidate, *, ocr: OcrEngine | None) -> Score:
+def _score(
+    reference: ReferenceAnalysis,
+    candidate: Candidate,
+    *,
+    check_images: OcrEngine | Callable[[], OcrEngine] | None,
+) -> Score:
+    """The score of ``candidate``; ``check_images``: the OCR engine for the text-in-image check
+    (or a way to get one), None to skip it (when the candidate's text already came from OCR)."""
     width, height = reference.width, reference.height
     ref_lines = merge_into_lines(reference.lines)
     matching = _match(ref_lines, candidate.blocks, width, height)
-    extra_blocks = _text_in_images(matching, candidate, ocr)
+    extra_blocks = _text_in_images(matching, candidate, check_images)
     if extra_blocks:
         matching = _match(ref_lines, (*candidate.blocks, *extra_blocks), width, height)
 
