@@ -10,7 +10,7 @@ from ..models import Box
 
 _RED = (220, 38, 38)
 _MAX_ALPHA = 0.85
-_FLOOR = 0.08  # differences below this (anti-aliasing, sub-pixel shifts) are not painted
+_FLOOR = 0.15  # below this (CIE76 4.5 on the shrunken images: anti-aliasing, sub-pixel shifts) no paint
 
 
 def render_heatmap(dimmed: np.ndarray, diff: np.ndarray) -> bytes:
