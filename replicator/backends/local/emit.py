@@ -22,7 +22,7 @@ html,body{margin:0;padding:0}
 body{-webkit-font-smoothing:antialiased}
 .page{display:flex;flex-direction:column;align-items:flex-start;width:100%;position:relative}
 .col{display:flex;flex-direction:column;align-items:flex-start}
-.row{display:flex;flex-direction:row;align-items:flex-start;flex-wrap:wrap}
+.row{display:flex;flex-direction:row;align-items:flex-start}
 .stack{position:relative}
 .abs{position:absolute}
 .items-center{align-items:center}

@@ -57,6 +57,8 @@ def find_graphics(
         color = tuple(round(v) for v in means[label])
         if color_distance(color, owner.fill) <= 8 or owner.gradient is not None:  # type: ignore[arg-type]
             explained[label] = True
+        elif area >= 4000 and color_distance(color, root.fill) <= 8:  # type: ignore[arg-type]
+            explained[label] = True  # open page background that a region's bounding box overlaps
     residual = ~explained[labels]
     residual[surfaces.edge] = True
     for box in text_boxes:
@@ -83,8 +85,17 @@ def find_graphics(
         )
         if tight.width < MIN_SIDE or tight.height < MIN_SIDE:
             continue
+        if tight.area > 10_000 and len(xs) < 0.04 * tight.area:
+            continue  # a sparse web of outline slivers (box edges that met), not a picture
         boxes.append(tight)
     boxes = _merge(boxes)
+    dense = []
+    for box in boxes:
+        y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
+        if box.area > 10_000 and residual[y0:y1, x0:x1].sum() < 0.04 * box.area:
+            continue
+        dense.append(box)
+    boxes = dense
     graphics: list[Graphic] = []
     for box in boxes:
         overlapping = [t for t in text_boxes if t.intersection(box) > 0]

@@ -32,7 +32,7 @@ class Corrections:
 
     @property
     def empty(self) -> bool:
-        return not self.shift and not self.spacing
+        return not self.spacing and all(dx == 0 and dy == 0 for dx, dy in self.shift.values())
 
 
 def all_lines(analysis: Analysis) -> list[TextLine]:
@@ -89,8 +89,8 @@ def measure(analysis: Analysis, render: RenderResult, previous: Corrections) -> 
         dx = dx if abs(dx) >= 1.5 else 0.0
         dy = dy if abs(dy) >= 1.5 else 0.0
         # The render already includes the previous shift; the new total removes what is left.
-        if dx or dy or index in previous.shift:
-            result.shift[index] = (sx - dx, sy - dy)
+        # Lines that landed right are recorded too: they hold their block and container in place.
+        result.shift[index] = (sx - dx, sy - dy)
         if not line.runs and len(line.text) >= 4:
             fit = line.fit
             m = fit.measure
