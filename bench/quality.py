@@ -97,7 +97,7 @@ async def run(names: list[str]) -> dict[str, object]:
             refined: Result = await pipeline.run(
                 source, RunOptions(refine_rounds=1, target_score=100.0, mode="static")
             )
-            cold._recent.clear()
+            cold.forget()
             started = time.perf_counter()
             await asyncio.to_thread(build_page, source.png, ocr=cold)
             cold_s = time.perf_counter() - started
