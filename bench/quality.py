@@ -144,7 +144,7 @@ async def run(names: list[str]) -> dict[str, object]:
 
 
 def print_table(data: dict[str, object]) -> None:
-    console = Console()
+    console = Console(width=max(Console().width, 130))
     table = Table(title="local backend quality (development set)")
     for column in (
         "page",
