@@ -7,6 +7,7 @@ import io
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -732,3 +733,37 @@ def test_cli_as_a_real_subprocess(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert Image.open(out).size == (1024, 1500)
     assert "clamped from" in proc.stdout
+
+
+CTRL_C_SCRIPT = """
+import asyncio, os, signal
+from replicator.config import Settings
+from replicator.models import Viewport
+from replicator.render import SealedBrowserPool
+
+async def main():
+    # Like the CLI after its first Ctrl-C: this process keeps going; it must keep its browser too.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    async with SealedBrowserPool(Settings(_env_file=None)) as pool:
+        await pool.render("<h1>one</h1>", Viewport(400, 300))
+        os.killpg(os.getpgid(0), signal.SIGINT)  # what a terminal's Ctrl-C does
+        await asyncio.sleep(1.0)
+        await pool.render("<h1>two</h1>", Viewport(400, 300))
+        print("launches", pool.launches)
+
+asyncio.run(main())
+"""
+
+
+def test_ctrl_c_to_the_process_group_does_not_kill_the_browser(tmp_path: Path) -> None:
+    script = tmp_path / "ctrl_c.py"
+    script.write_text(CTRL_C_SCRIPT)
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        start_new_session=True,  # its own process group, so the SIGINT stays inside the test
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "launches 1", done.stdout + done.stderr

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 from ..config import Settings
 
@@ -60,3 +66,40 @@ def launch_args(settings: Settings) -> list[str]:
     if not use_sandbox(settings):
         args.insert(0, "--no-sandbox")
     return args
+
+
+@contextlib.contextmanager
+def driver_in_own_session() -> Iterator[None]:
+    """While Playwright starts its Node.js driver, make it start in a session of its own.
+
+    A terminal's Ctrl-C goes to the whole foreground process group. Node.js resets inherited signal
+    dispositions, so the driver (and Chromium under it) would die on it, and a batch could not
+    finish its running items. Playwright takes the Node.js executable from PLAYWRIGHT_NODEJS_PATH;
+    we point it at a two-line wrapper that execs ``setsid`` (no fork: the driver is never a group
+    leader) and the real Node.js. Without ``setsid`` (not Debian) nothing changes.
+    """
+    setsid = shutil.which("setsid")
+    node = os.environ.get("PLAYWRIGHT_NODEJS_PATH") or _bundled_node()
+    if setsid is None or node is None:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="replicator-driver-") as folder:
+        wrapper = Path(folder) / "node"
+        wrapper.write_text(f'#!/bin/sh\nexec "{setsid}" "{node}" "$@"\n')
+        wrapper.chmod(stat.S_IRWXU)
+        previous = os.environ.get("PLAYWRIGHT_NODEJS_PATH")
+        os.environ["PLAYWRIGHT_NODEJS_PATH"] = str(wrapper)
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("PLAYWRIGHT_NODEJS_PATH", None)
+            else:
+                os.environ["PLAYWRIGHT_NODEJS_PATH"] = previous
+
+
+def _bundled_node() -> str | None:
+    import playwright
+
+    node = Path(playwright.__file__).parent / "driver" / "node"
+    return str(node) if node.is_file() else None

@@ -17,7 +17,7 @@ from playwright.async_api import Playwright, async_playwright
 from ..config import Settings
 from ..errors import BrowserNotFound, InputError, RenderError, RenderTimeout
 from ..models import RenderResult, Viewport
-from ._launch import launch_args, use_sandbox
+from ._launch import driver_in_own_session, launch_args, use_sandbox
 from ._live import LivePage
 from ._page import (
     BrowserGone,
@@ -107,7 +107,8 @@ class SealedBrowserPool:
     async def _launch(self) -> BrowserHandle:
         executable = self.settings.resolve_chromium()
         if self._playwright is None:
-            self._playwright = await async_playwright().start()
+            with driver_in_own_session():
+                self._playwright = await async_playwright().start()
         try:
             browser = await self._playwright.chromium.launch(
                 executable_path=str(executable),
