@@ -199,3 +199,12 @@ def test_server_mode_gives_the_same_verdict_and_exit_codes(service: str, tmp_pat
     refused = CliRunner().invoke(app, ["check", DESIGN, str(CLI / "welcome.html"), "--server", service])
     assert refused.exit_code == 2
     assert "--token" in refused.output
+
+
+def test_server_mode_scores_a_folder_with_its_own_assets_like_the_local_check(service: str) -> None:
+    site = str(CLI / "site")
+    local = json.loads(_check(DESIGN, site, "--json").stdout)
+    remote = _check(DESIGN, site, "--json", "--server", service, "--token", "s3cret")
+    assert remote.exit_code == 0, remote.output
+    # The folder's stylesheet reaches the service (inlined before upload): the verdicts agree.
+    assert json.loads(remote.stdout)["score"] == local["score"]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from ..check import HTML_SUFFIXES
+from ..check import CheckTarget, inline_local_assets
 from ..errors import ConfigurationError, InputError, ReplicatorError
 from ..intake import sniff_media_type
 
@@ -132,14 +132,15 @@ def _media_type(path: Path) -> str:
 
 
 def _implementation_part(path: Path) -> tuple[str, bytes, str]:
-    if path.is_dir():
-        index = path / "index.html"
-        if not index.is_file():
-            raise InputError(f"{path} is a folder without an index.html; point at the HTML file itself.")
-        log.warning("--server receives only %s; local assets in %s are not uploaded", index, path)
-        return ("index.html", index.read_bytes(), "text/html")
-    data = _read(path)
-    media_type = sniff_media_type(data[:64])
-    if media_type is None and path.suffix.lower() in HTML_SUFFIXES:
-        media_type = "text/html"
-    return (path.name, data, media_type or "application/octet-stream")
+    """The upload for the implementation, judged exactly as the local check judges it.
+
+    The service takes one file, so an HTML page's own stylesheets, images and fonts (from its
+    folder, by the renderer's rule of what is local) are inlined before it is sent: the remote
+    check then scores what the local check scores.
+    """
+    target = CheckTarget.from_path(path)
+    if target.kind == "screenshot":
+        return (path.name, target.image, _media_type(path))
+    html = inline_local_assets(target.html, target.base_dir) if target.base_dir else target.html
+    name = "index.html" if path.is_dir() else path.name
+    return (name, html.encode("utf-8"), "text/html")
