@@ -42,14 +42,7 @@ def sniff_media_type(head: bytes) -> str | None:
 
 def load_source(path: Path, settings: Settings) -> Source:
     """Validate the file at ``path`` and turn it into a Source, or raise an InputError."""
-    size = path.stat().st_size
-    if size == 0:
-        raise CorruptInput("The file is empty.")
-    if size > settings.max_upload_mb * 1024 * 1024:
-        raise InputTooLarge(
-            f"The file is {size / 1048576:.1f} MiB; the limit is {settings.max_upload_mb:g} MiB "
-            "(REPLICATOR_MAX_UPLOAD_MB)."
-        )
+    check_file_size(path, settings)
     with path.open("rb") as fh:
         head = fh.read(64)
     media_type = sniff_media_type(head)
@@ -60,6 +53,19 @@ def load_source(path: Path, settings: Settings) -> Source:
 
         return load_recording(path, settings, media_type=media_type)
     raise UnsupportedMedia(f"Unsupported file type. Upload a screenshot or a screen recording ({ACCEPTED}).")
+
+
+def check_file_size(path: Path, settings: Settings) -> int:
+    """The file's size in bytes, or CorruptInput (empty) / InputTooLarge (over the upload cap)."""
+    size = path.stat().st_size
+    if size == 0:
+        raise CorruptInput("The file is empty.")
+    if size > settings.max_upload_mb * 1024 * 1024:
+        raise InputTooLarge(
+            f"The file is {size / 1048576:.1f} MiB; the limit is {settings.max_upload_mb:g} MiB "
+            "(REPLICATOR_MAX_UPLOAD_MB)."
+        )
+    return size
 
 
 def image_source(data: bytes, settings: Settings, *, media_type: str | None = None) -> Source:

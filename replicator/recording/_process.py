@@ -57,6 +57,30 @@ def input_args(path: Path) -> list[str]:
     ]
 
 
+def decode_first_video_stream(path: Path, *, seconds: float, max_pixels: int | None = None) -> list[str]:
+    """The start of every FFmpeg command that decodes a recording: quiet, two threads, local file
+    only, at most ``seconds`` long, its first video stream only (no audio, subtitles or data)."""
+    pixel_cap = ["-max_pixels", str(max_pixels)] if max_pixels is not None else []
+    return [
+        tool_path("ffmpeg"),
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-threads",
+        "2",
+        *pixel_cap,
+        *input_args(path),
+        "-t",
+        f"{seconds:.3f}",
+        "-map",
+        "0:v:0",
+        "-an",
+        "-sn",
+        "-dn",
+    ]
+
+
 class Deadline:
     """A point in monotonic time that several steps share."""
 

@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 from ..config import Settings
 from ..errors import CorruptInput, InputTooLarge
 from ..models import Box, KeyState
-from ._process import Deadline, input_args, run_tool, spawn, tool_path
+from ._process import Deadline, decode_first_video_stream, run_tool, spawn
 from .probe import COVERAGE, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -305,23 +305,9 @@ def sample_frames(path: Path, geom: Geometry, settings: Settings, deadline: Dead
     tracker = _Tracker(geom, settings.max_key_states)
     frame_bytes = geom.analysis_width * geom.analysis_height
     args = [
-        tool_path("ffmpeg"),
-        "-nostdin",
-        "-hide_banner",
-        "-v",
-        "error",
-        "-threads",
-        "2",
-        "-max_pixels",
-        str(settings.max_video_pixels),
-        *input_args(path),
-        "-t",
-        f"{settings.max_video_seconds + 1:.3f}",
-        "-map",
-        "0:v:0",
-        "-an",
-        "-sn",
-        "-dn",
+        *decode_first_video_stream(
+            path, seconds=settings.max_video_seconds + 1, max_pixels=settings.max_video_pixels
+        ),
         "-vf",
         f"fps={geom.fps},scale={geom.analysis_width}:{geom.analysis_height}:flags=area",
         "-pix_fmt",
@@ -373,23 +359,9 @@ def extract_frames(
     select = "+".join(f"eq(n\\,{i})" for i in indices)
     with tempfile.TemporaryDirectory(prefix="replicator-states-") as tmp:
         args = [
-            tool_path("ffmpeg"),
-            "-nostdin",
-            "-hide_banner",
-            "-v",
-            "error",
-            "-threads",
-            "2",
-            "-max_pixels",
-            str(settings.max_video_pixels),
-            *input_args(path),
-            "-t",
-            f"{settings.max_video_seconds + 1:.3f}",
-            "-map",
-            "0:v:0",
-            "-an",
-            "-sn",
-            "-dn",
+            *decode_first_video_stream(
+                path, seconds=settings.max_video_seconds + 1, max_pixels=settings.max_video_pixels
+            ),
             "-vf",
             f"fps={geom.fps},select={select}",
             "-fps_mode",

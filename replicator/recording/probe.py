@@ -53,16 +53,10 @@ class VideoInfo:
 
 
 def check_size(path: Path, settings: Settings) -> int:
-    """The file's size in bytes, or CorruptInput/InputTooLarge."""
-    size = path.stat().st_size
-    if size == 0:
-        raise CorruptInput("The file is empty.")
-    if size > settings.max_upload_mb * 1024 * 1024:
-        raise InputTooLarge(
-            f"The file is {size / 1048576:.1f} MiB; the limit is {settings.max_upload_mb:g} MiB "
-            "(REPLICATOR_MAX_UPLOAD_MB)."
-        )
-    return size
+    """The file's size in bytes, or CorruptInput/InputTooLarge (the same rule as every upload)."""
+    from ..intake import check_file_size  # intake imports this package lazily; no cycle at import
+
+    return check_file_size(path, settings)
 
 
 def probe_video(path: Path, settings: Settings, deadline: Deadline) -> VideoInfo:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..errors import ReplicatorError
-from ._process import Deadline, input_args, run_tool, tool_path
+from ._process import Deadline, decode_first_video_stream, run_tool
 from .probe import VideoInfo
 
 log = logging.getLogger(__name__)
@@ -51,21 +51,7 @@ def transcode_to_mp4(path: Path, info: VideoInfo, settings: Settings, sha256: st
         ]
     )
     args = [
-        tool_path("ffmpeg"),
-        "-nostdin",
-        "-hide_banner",
-        "-v",
-        "error",
-        "-threads",
-        "2",
-        *input_args(path),
-        "-t",
-        f"{settings.max_video_seconds:.3f}",
-        "-map",
-        "0:v:0",
-        "-an",
-        "-sn",
-        "-dn",
+        *decode_first_video_stream(path, seconds=settings.max_video_seconds),
         "-map_metadata",
         "-1",
         *codec_args,
