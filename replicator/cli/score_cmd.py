@@ -14,11 +14,11 @@ from rich.table import Table
 
 from ..config import Settings
 from ..errors import InputError
+from ..intake import IMAGE_TYPES, sniff_media_type
 from ..models import RenderResult, Score, Viewport
 from . import app
 from ._common import load_settings, stdout_console
 
-_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
@@ -96,8 +96,8 @@ def score(
 
 def _is_image(path: Path) -> bool:
     with path.open("rb") as handle:
-        head = handle.read(12)
-    return head.startswith(_IMAGE_MAGIC) or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
+        head = handle.read(64)
+    return sniff_media_type(head) in IMAGE_TYPES
 
 
 def _read_image(path: Path) -> bytes:

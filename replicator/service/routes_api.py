@@ -34,58 +34,41 @@ _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _HEARTBEAT_S = 15.0
 _MAX_WAIT_S = 600.0
 
-_MULTIPART_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": f"Screenshot or recording ({ACCEPTED}).",
-                        },
-                        **{
-                            name: {**schema, "nullable": True}
-                            for name, schema in ReplicationOptions.model_json_schema()["properties"].items()
-                        },
-                    },
-                }
-            }
+
+def _multipart_body(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a multipart form (FastAPI cannot infer ours: we parse it)."""
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}
+
+
+_MULTIPART_DOC = _multipart_body(
+    ["file"],
+    {
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": f"Screenshot or recording ({ACCEPTED}).",
         },
-    }
-}
-_CHECK_DOC = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["design", "implementation"],
-                    "properties": {
-                        "design": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "The design screenshot.",
-                        },
-                        "implementation": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "The implementation: an HTML file, or a screenshot of the built page.",
-                        },
-                        "threshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 80},
-                        "viewport_width": {"type": "integer", "minimum": 200, "maximum": 4096},
-                        "viewport_height": {"type": "integer", "minimum": 200, "maximum": 4096},
-                    },
-                }
-            }
+        **{
+            name: {**schema, "nullable": True}
+            for name, schema in ReplicationOptions.model_json_schema()["properties"].items()
         },
-    }
-}
+    },
+)
+_CHECK_DOC = _multipart_body(
+    ["design", "implementation"],
+    {
+        "design": {"type": "string", "format": "binary", "description": "The design screenshot."},
+        "implementation": {
+            "type": "string",
+            "format": "binary",
+            "description": "The implementation: an HTML file, or a screenshot of the built page.",
+        },
+        "threshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 80},
+        "viewport_width": {"type": "integer", "minimum": 200, "maximum": 4096},
+        "viewport_height": {"type": "integer", "minimum": 200, "maximum": 4096},
+    },
+)
 
 
 def build_api_router(guard: TokenGuard) -> APIRouter:
