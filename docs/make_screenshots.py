@@ -113,10 +113,14 @@ async def capture(base: str, source: Path, images: Path, *, refine_rounds: int, 
             state = await page.locator("#state").inner_text()
             if state != "succeeded":
                 raise SystemExit(f"the job ended {state!r}: {await page.locator('#job-error').inner_text()}")
-            await page.wait_for_function(
+            # Polled through page.evaluate: wait_for_function's in-page polling uses eval, which the
+            # app's CSP forbids.
+            loaded = (
                 "['img-source','img-render'].every(id => {"
                 " const i = document.getElementById(id); return i.complete && i.naturalWidth > 0; })"
             )
+            while not await page.evaluate(loaded):
+                await asyncio.sleep(0.05)
             await page.wait_for_selector("#code .hljs-tag")
             images.mkdir(parents=True, exist_ok=True)
             shots = {

@@ -97,6 +97,18 @@ async def browser() -> AsyncIterator[Browser]:
             await launched.close()
 
 
+async def wait_until(page: Page, expression: str, timeout: float = 60.0) -> None:
+    """Poll a JS expression until it is truthy. Not `page.wait_for_function`: its in-page polling
+    compiles the predicate with `eval`, which the app's CSP (rightly) forbids, so it fails whenever
+    the first check is false. `page.evaluate` goes through the DevTools protocol, which CSP does
+    not govern."""
+    deadline = time.monotonic() + timeout
+    while not await page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:.0f} s: {expression}")
+        await asyncio.sleep(0.05)
+
+
 async def upload_through_the_ui(page: Page, base: str) -> None:
     # Generous waits: the machine running the suite may be busy; nothing here is a timing assertion.
     page.set_default_timeout(60_000)
@@ -127,8 +139,8 @@ async def test_upload_watch_progress_compare_and_download(
     assert await page.locator("#state").inner_text() == "succeeded"
 
     # Source and render side by side, loaded, at one scale.
-    await page.wait_for_function(
-        "['img-source','img-render'].every(id => document.getElementById(id).naturalWidth > 0)"
+    await wait_until(
+        page, "['img-source','img-render'].every(id => document.getElementById(id).naturalWidth > 0)"
     )
     scales = await page.evaluate(
         "['img-source','img-render'].map(id => { const i = document.getElementById(id);"
@@ -137,7 +149,7 @@ async def test_upload_watch_progress_compare_and_download(
     assert abs(scales[0] - scales[1]) < 0.01
     # Scrolling one side scrolls the other.
     await page.evaluate("document.getElementById('scroll-source').scrollTop = 120")
-    await page.wait_for_function("document.getElementById('scroll-render').scrollTop > 100")
+    await wait_until(page, "document.getElementById('scroll-render').scrollTop > 100")
 
     # Score breakdown, highlighted code, the heatmap, the live preview in a sandbox.
     assert await page.locator("#breakdown tr").count() == 5
