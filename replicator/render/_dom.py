@@ -58,6 +58,29 @@ READY_JS = r"""
 ]))
 """
 
+# The document replaces the slot's blank one in place (document.open/write/close), then as READY_JS.
+# Measured on the landing page: about 40 ms less than navigating to it (no request through routing,
+# no new document and JavaScript context). The blank document was itself a navigation to the page's
+# origin, so the written document has that origin and URL, and relative URLs go through routing.
+# document.open() erases the window's and document's listeners, so ours are added after close().
+WRITE_JS = r"""
+([html, fontsMs]) => {
+  document.open();
+  document.write(html);
+  document.close();
+  return new Promise((resolve) => {
+    if (document.readyState === 'complete') return resolve(true);
+    document.addEventListener('readystatechange', () => {
+      if (document.readyState === 'complete') resolve(true);
+    });
+    addEventListener('load', () => resolve(true));
+  }).then(() => Promise.race([
+    document.fonts ? document.fonts.ready.then(() => true) : true,
+    new Promise((resolve) => setTimeout(() => resolve(false), fontsMs)),
+  ]));
+}
+"""
+
 # Resolves once the DOM has not changed for ``quietMs`` and two animation frames have passed, or
 # after ``maxMs``.
 SETTLE_JS = r"""
@@ -176,8 +199,26 @@ SURVEY_JS = r"""
   const elements = [];
   let truncated = false;
   const range = document.createRange();
-  const words = typeof Intl !== 'undefined' && Intl.Segmenter
-    ? new Intl.Segmenter(undefined, {granularity: 'word'}) : null;
+  // Words are found by whitespace, except in scripts written without spaces (CJK, Thai, ...), where
+  // ICU's word segmenter is used. It is made only when needed: its first use costs ~20 ms.
+  const NO_SPACES = /[\u0E00-\u0EFF\u1000-\u109F\u1780-\u17FF\u3000-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\uFF00-\uFFEF]/;
+  let segmenter;
+  const wordsOf = (data) => {
+    if (NO_SPACES.test(data)) {
+      if (segmenter === undefined) {
+        segmenter = typeof Intl !== 'undefined' && Intl.Segmenter
+          ? new Intl.Segmenter(undefined, {granularity: 'word'}) : null;
+      }
+      if (segmenter) return Array.from(segmenter.segment(data), (s) => [s.index, s.segment]);
+    }
+    const out = [];
+    let index = 0;
+    for (const piece of data.split(/(\s+)/)) {
+      out.push([index, piece]);
+      index += piece.length;
+    }
+    return out;
+  };
 
   const pushText = (text, rect, style, tag) => {
     const box = clip(rect);
@@ -203,11 +244,7 @@ SURVEY_JS = r"""
         lines.push(cur);
       }
     };
-    const segments = words ? Array.from(words.segment(data), (s) => [s.index, s.segment])
-                           : data.split(/(\s+)/).reduce((acc, s) => {
-                               acc.push([acc.length ? acc[acc.length - 1][0] + acc[acc.length - 1][1].length : 0, s]);
-                               return acc; }, []);
-    for (const [index, segment] of segments) {
+    for (const [index, segment] of wordsOf(data)) {
       if (!segment) continue;
       if (!/\S/.test(segment)) { if (cur) cur.text += ' '; continue; }
       range.setStart(node, index);

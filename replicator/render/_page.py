@@ -20,8 +20,8 @@ from playwright.async_api import Browser, BrowserContext, CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 
 from ..models import RenderResult, Viewport
-from ._dom import PREAMBLE_JS, READY_JS, SURVEY_JS, parse_survey
-from ._routing import PAGE_URL, PageRouter, refuse_websocket
+from ._dom import PREAMBLE_JS, READY_JS, SURVEY_JS, WRITE_JS, parse_survey
+from ._routing import PAGE_URL, PageRouter, refuse_websocket, well_formed
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,9 @@ async def new_slot(browser: Browser, viewport: Viewport) -> Slot:
         # The deadline is ours (asyncio); Playwright's own timeouts must not fire first.
         page.set_default_timeout(0)
         cdp = await context.new_cdp_session(page)
+        # A blank document at the page's origin: the renderer is up and the real document only
+        # replaces this one (see load()).
+        await page.goto(PAGE_URL, wait_until="load")
     except BaseException:
         await close_quietly(context)
         raise
@@ -98,14 +101,24 @@ async def new_slot(browser: Browser, viewport: Viewport) -> Slot:
 
 
 async def load(slot: Slot, html: str, viewport: Viewport, base_dir: Path | None) -> None:
-    """Navigate the slot's page to the document and wait for it and its fonts to be ready."""
+    """Put the document in the slot's page and wait for it and its fonts to be ready.
+
+    The document is written over the slot's blank one at the page origin (WRITE_JS), which is
+    faster than a navigation; a reload by the page itself still gets the same document from routing.
+    """
+    html = well_formed(html)
     slot.router.html = html
     slot.router.base_dir = base_dir
     size = slot.page.viewport_size
     if size is None or (size["width"], size["height"]) != (viewport.width, viewport.height):
         await slot.page.set_viewport_size({"width": viewport.width, "height": viewport.height})
-    await slot.page.goto(PAGE_URL, wait_until="commit")
-    await _wait_until_ready(slot.page)
+    try:
+        await slot.page.evaluate(WRITE_JS, [html, FONTS_TIMEOUT_MS])
+    except PlaywrightError as exc:
+        if not _navigated(exc):
+            raise
+        # The page navigated (a reload, a form submitted at once) before it finished loading.
+        await _wait_until_ready(slot.page)
 
 
 async def _wait_until_ready(page: Page) -> None:
@@ -119,10 +132,15 @@ async def _wait_until_ready(page: Page) -> None:
             await page.evaluate(READY_JS, FONTS_TIMEOUT_MS)
             return
         except PlaywrightError as exc:
-            message = str(exc)
-            if "context was destroyed" not in message and "navigat" not in message.lower():
+            if not _navigated(exc):
                 raise
         await asyncio.sleep(0.02)
+
+
+def _navigated(exc: PlaywrightError) -> bool:
+    """Whether an evaluate failed because the page's document was replaced under it."""
+    message = str(exc)
+    return "context was destroyed" in message or "navigat" in message.lower()
 
 
 async def capture(

@@ -90,6 +90,15 @@ class SealedBrowserPool:
     ) -> None:
         await self.close()
 
+    async def warmed(self) -> None:
+        """Wait until the browser is up and the next render's context is made (for benchmarks)."""
+        async with self._lock:
+            handle = await self._ensure_browser()
+            self._prepare_spare(handle)
+            spare = handle.spare
+        if spare is not None:
+            await asyncio.wait({spare})
+
     async def _ensure_browser(self) -> BrowserHandle:
         """The browser to use now, launching or replacing it as needed (caller holds the lock)."""
         if self._closed:
@@ -187,17 +196,24 @@ class SealedBrowserPool:
         self.renders += 1
         if handle.retiring and handle.in_flight == 0 and handle in self._handles:
             self._spawn(self._shutdown(handle))
+        else:
+            self._prepare_spare(handle)
 
     # --- slots: the next render's context, made ahead of time -----------------------------------
 
     def _prepare_spare(self, handle: BrowserHandle) -> None:
-        if handle.dead or handle.retiring or self._closed or not self.warm_spare:
+        """Start making the next render's context, unless one is ready or being made.
+
+        Called when a render has finished with the browser, not when it starts: making a context
+        starts a renderer process, which on two cores would slow the render in progress.
+        """
+        if handle.dead or handle.retiring or self._closed or not self.warm_spare or handle.spare is not None:
             return
         viewport = Viewport(self.settings.viewport_width, self.settings.viewport_height)
         handle.spare = asyncio.ensure_future(new_slot(handle.browser, viewport))
 
     async def _take_slot(self, handle: BrowserHandle, viewport: Viewport) -> Slot:
-        """The warm spare when there is a healthy one, else a new slot; then start the next spare."""
+        """The warm spare when there is a healthy one, else a new slot."""
         spare, handle.spare = handle.spare, None
         slot: Slot | None = None
         if spare is not None:
@@ -215,7 +231,6 @@ class SealedBrowserPool:
                 slot = spare.result()
         if slot is None:
             slot = await new_slot(handle.browser, viewport)
-        self._prepare_spare(handle)
         return slot
 
     def _close_orphan(self, spare: asyncio.Future[Slot]) -> None:
@@ -302,6 +317,7 @@ class SealedBrowserPool:
                     return slot
 
                 slot = await self._run(handle, opening())
+                self._prepare_spare(handle)  # interactions mostly wait on the page: make it now
                 try:
                     yield LivePage(self, handle, slot, viewport)
                 finally:
