@@ -190,17 +190,59 @@ class FontBook:
 
     def ink_mass(self, text: str, face: FontFace, bold: bool, size: float, letter_spacing: float) -> float:
         """Sum of ink coverage (0..1 per pixel) of ``text`` rendered at ``size``."""
-        font = _font(str(face.bold if bold and face.bold else face.regular), face.index, round(size * 4) / 4)
         if letter_spacing == 0 or len(text) < 2:
-            left, top, right, bottom = font.getbbox(text, anchor="ls")
-            image = Image.new("L", (int(right - left) + 4, int(bottom - top) + 4), 0)
-            ImageDraw.Draw(image).text((2 - left, 2 - top), text, font=font, fill=255, anchor="ls")
-            return float(np.asarray(image, dtype=np.float32).sum() / 255.0)
+            return float(_drawn(text, _path(face, bold), face.index, round(size * 4) / 4).sum())
         # Letter spacing adds no ink: the sum over characters rendered apart is close enough.
         return sum(self.ink_mass(ch, face, bold, size, 0.0) for ch in text if not ch.isspace())
 
+    def advances(self, text: str, face: FontFace, bold: bool) -> list[float]:
+        """Advance width (at size 1) of each prefix ``text[:i]``, i = 0..len(text).
 
-@functools.lru_cache(maxsize=64)
+        Sums of per-character advances, scaled so the whole string's advance (kerning included)
+        comes out exact: linear in the string's length, where measuring every prefix is quadratic.
+        """
+        path = _path(face, bold)
+        widths = [_char_advance(ch, path, face.index) for ch in text]
+        total = sum(widths)
+        whole = _measure(text, path, face.index).advance
+        factor = whole / total if total > 0 else 1.0
+        result = [0.0]
+        for width in widths:
+            result.append(result[-1] + width * factor)
+        return result
+
+
+def _path(face: FontFace, bold: bool) -> str:
+    return str(face.bold if bold and face.bold else face.regular)
+
+
+@functools.lru_cache(maxsize=512)
+def _drawn(text: str, path: str, index: int, size: float) -> np.ndarray:
+    """``text`` rendered at ``size``: ink coverage 0..1, cropped to the ink (read-only, cached).
+
+    The font fit scores a handful of candidates by ink mass and by glyph shape; both come from
+    this one rendering.
+    """
+    font = _font(path, index, size)
+    left, top, right, bottom = font.getbbox(text, anchor="ls")
+    width, height = int(right - left) + 2, int(bottom - top) + 2
+    if width < 2 or height < 2:
+        return np.zeros((0, 0), dtype=np.float32)
+    image = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(image).text((1 - left, 1 - top), text, font=font, fill=255, anchor="ls")
+    drawn = np.asarray(image, dtype=np.float32) / 255.0
+    if not (drawn > 0.2).any():
+        return np.zeros((0, 0), dtype=np.float32)
+    drawn.flags.writeable = False
+    return drawn
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_advance(ch: str, path: str, index: int) -> float:
+    return float(_font(path, index, 100.0).getlength(ch)) / 100.0
+
+
+@functools.lru_cache(maxsize=256)
 def _font(path: str, index: int, size: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size=max(size, 1.0), index=index)
 
@@ -312,17 +354,10 @@ def fit_font(
 
 def _shape_similarity(alpha: np.ndarray, text: str, face: FontFace, bold: bool, size: float) -> float:
     """Correlation (-1..1) of the observed ink with ``text`` drawn in this face, both scaled to one box."""
-    font = _font(str(face.bold if bold and face.bold else face.regular), face.index, round(size * 4) / 4)
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
-    width, height = int(right - left) + 2, int(bottom - top) + 2
-    if width < 2 or height < 2:
+    drawn = _drawn(text, _path(face, bold), face.index, round(size * 4) / 4)
+    if drawn.size == 0:
         return 0.0
-    image = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(image).text((1 - left, 1 - top), text, font=font, fill=255, anchor="ls")
-    drawn = np.asarray(image, dtype=np.float32) / 255.0
     ys, xs = np.nonzero(drawn > 0.2)
-    if len(xs) == 0:
-        return 0.0
     drawn = drawn[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
     target_h = 24
     target_w = int(min(max(8, round(alpha.shape[1] * target_h / max(alpha.shape[0], 1))), 480))

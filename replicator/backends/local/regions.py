@@ -344,12 +344,13 @@ def find_rules(rgb: np.ndarray, text_mask: np.ndarray) -> list[Rule]:
     """Thin lines (1-3 px) of one color, at least 24 px long, outside text."""
     rules: list[Rule] = []
     for vertical in (False, True):
-        img = (rgb.transpose(1, 0, 2) if vertical else rgb).astype(np.int16)
+        img = np.ascontiguousarray(rgb.transpose(1, 0, 2)) if vertical else np.ascontiguousarray(rgb)
         tmask = text_mask.T if vertical else text_mask
         rows = img.shape[0]
         mask = np.zeros(img.shape[:2], dtype=bool)
-        diff = np.abs(img[1:] - img[:-1]).max(axis=2) > 12  # diff[y] compares rows y and y+1
-        same = ~(np.abs(img[1:] - img[:-1]).max(axis=2) > 4)
+        step = _step(img[1:], img[:-1])  # step[y] compares rows y and y+1
+        diff = step > 12
+        same = step <= 4
         for t in (1, 2, 3):
             if rows < t + 2:
                 continue

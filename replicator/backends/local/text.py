@@ -132,10 +132,8 @@ def _char_positions(text: str, width: float, fit: FontFit | None = None) -> list
     whole = FONTS.measure(text, face, bold)
     left = whole.ink_left
     span = (whole.ink_right - left) or 1.0
-    return [
-        width * (FONTS.measure(text[:i], face, bold).advance - left) / span if i else 0.0
-        for i in range(len(text) + 1)
-    ]
+    advances = FONTS.advances(text, face, bold)
+    return [width * (advances[i] - left) / span if i else 0.0 for i in range(len(text) + 1)]
 
 
 def _split_at(text: str, cuts: list[float], width: float) -> list[str] | None:
