@@ -2,10 +2,39 @@
 
 from __future__ import annotations
 
+import socket
+
 import typer
 
+from ..errors import ConfigurationError
 from . import app
 from ._common import load_settings, stderr_console
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on ``host:port`` (port 0: any free port), or a clear error.
+
+    Bound here rather than by uvicorn so that the URL printed is one that is really being served
+    (the actual port when 0 was asked) and a port in use is reported before anything else starts.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        raise ConfigurationError(f"Cannot listen on {host!r}: {exc.strerror}. Check --host.") from exc
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise ConfigurationError(
+            f"Cannot listen on {host}:{port}: {exc.strerror}. Another program may be using the "
+            "port: pass --port (or set REPLICATOR_PORT) to use another one."
+        ) from exc
+    sock.set_inheritable(True)
+    return sock
 
 
 @app.command("serve")
@@ -26,11 +55,14 @@ def serve_command(
     from ..service import create_app
 
     settings = load_settings(host=host, port=port, workers=workers)
+    sock = bind(settings.host, settings.port)
+    bound_port = sock.getsockname()[1]
     application = create_app(settings)
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     console = stderr_console()
-    console.print(f"replicator is serving on [bold]http://{shown_host}:{settings.port}/[/bold]")
-    console.print(f"  API docs: http://{shown_host}:{settings.port}/docs   data: {settings.data_dir}")
+    console.print(f"replicator is serving on [bold]http://{shown_host}:{bound_port}/[/bold]")
+    console.print(f"  API docs: http://{shown_host}:{bound_port}/docs   data: {settings.data_dir}")
     if settings.api_token is not None:
         console.print("  API token required (REPLICATOR_API_TOKEN): the UI asks for it once per tab.")
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    server = uvicorn.Server(uvicorn.Config(application, log_level="info", access_log=False))
+    server.run(sockets=[sock])
