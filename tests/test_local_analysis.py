@@ -176,3 +176,48 @@ def test_a_graphic_is_cropped_tightly_and_never_holds_the_text() -> None:
     text = analysis.blocks[0].ink
     assert graphic.intersection(text) == 0
     assert "Copperline Studio" in build_page(png(image))
+
+
+def gradient_band(
+    width: int, height: int, top: tuple[int, int, int], bottom: tuple[int, int, int]
+) -> Image.Image:
+    t = np.linspace(0.0, 1.0, height)[:, None, None]
+    rows = (1 - t) * np.array(top, dtype=np.float64) + t * np.array(bottom, dtype=np.float64)
+    return Image.fromarray(np.repeat(rows, width, axis=1).round().astype(np.uint8), "RGB")
+
+
+def test_a_gradient_hero_band_is_a_css_gradient_and_its_mountains_are_vector_polygons() -> None:
+    # A hero: a vertical gradient band over most of the page, flat "mountains" along its bottom, a
+    # headline on it and a white section below (the band covers more pixels than the white).
+    image = Image.new("RGB", (900, 600), "white")
+    image.paste(gradient_band(900, 420, (15, 118, 110), (19, 78, 74)), (0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(0, 420), (260, 250), (480, 420)], fill=(120, 170, 165))
+    draw.polygon([(380, 420), (700, 220), (900, 420)], fill=(150, 185, 180))
+    draw.text((60, 80), "A quiet lodge above the clouds", font=font(34, bold=True), fill="white")
+    draw.text((60, 480), "Twelve rooms and one kitchen", font=font(18), fill=(30, 41, 59))
+    analysis = analyze(png(image))
+    hero = [r for r in analysis.regions if r.gradient is not None]
+    assert len(hero) == 1 and hero[0].box.height >= 410 and hero[0].box.width >= 890
+    assert analysis.root.fill == (255, 255, 255)
+    assert len(analysis.shapes) == 2
+    peaks = sorted(analysis.shapes, key=lambda s: s.box.x)
+    assert peaks[0].box.x <= 4 and abs(peaks[0].box.y - 250) <= 3
+    assert abs(peaks[1].box.y - 220) <= 3 and peaks[1].box.right >= 890
+    assert max(len(s.points) for s in analysis.shapes) <= 6
+    html = build_page(png(image))
+    assert "linear-gradient(180deg" in html
+    assert html.count("<polygon") == 2
+    # Nothing of it is raster: no <img>, no data-URI background.
+    assert "<img" not in html and "url(data:" not in html
+    assert "A quiet lodge above the clouds" in body_text(html)
+
+
+def test_a_photo_like_texture_is_not_mistaken_for_a_polygon() -> None:
+    rng = np.random.default_rng(7)
+    image = Image.new("RGB", (600, 400), "white")
+    noise = rng.integers(0, 255, size=(160, 240, 3), dtype=np.uint8)
+    image.paste(Image.fromarray(noise, "RGB"), (180, 120))
+    analysis = analyze(png(image))
+    assert analysis.shapes == []
+    assert len(analysis.graphics) == 1

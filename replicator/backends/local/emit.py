@@ -15,7 +15,7 @@ import math
 from ...models import RGB, Box
 from .fonts import has_cjk
 from .layout import Node, text_box
-from .model import Analysis, Graphic, TextBlock, TextLine
+from .model import Analysis, Graphic, Shape, TextBlock, TextLine
 
 _BASE_CSS = """*{box-sizing:border-box}
 html,body{margin:0;padding:0}
@@ -33,6 +33,8 @@ body{-webkit-font-smoothing:antialiased}
 .nowrap{white-space:nowrap}
 .flex-none{flex:none}
 img{display:block}
+.layered{position:relative;z-index:0}
+.shapes{position:absolute;z-index:-1;pointer-events:none}
 h1,h2,h3,h4,p{margin:0}
 a{text-decoration:none}
 button,input,textarea{margin:0;font:inherit}
@@ -102,6 +104,8 @@ class Emitter:
         self.title = title
         self.styles = _Styles()
         self.backgrounds: dict[int, list[Graphic]] = {}
+        self.shapes: dict[int, list[Shape]] = {}
+        self._gradients = 0
 
     # --- entry --------------------------------------------------------------------------------
 
@@ -113,6 +117,9 @@ class Emitter:
         body_class = self.styles.named("body", body_decls)
         inner = self._children(root, root.box, "column", _Cursor(root.box.x, root.box.y))
         page_class = self.styles.named("page-size", {"min-height": _px(self.analysis.height)})
+        if id(root) in self.shapes:
+            inner = self._svg(root, _rounded(root.box), (0, 0)) + inner
+            page_class += " layered"
         body = f'<main class="page {page_class}">\n{inner}</main>'
         return (
             '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
@@ -122,19 +129,61 @@ class Emitter:
         )
 
     def _attach_backgrounds(self, root: Node) -> None:
-        behind = [g for g in self.analysis.graphics if g.behind_text]
+        """Behind-text graphics and polygon shapes belong to the innermost box around them."""
         regions = [n for n in _walk(root) if n.kind == "region"]
-        for graphic in behind:
-            holder = root
+
+        def holder(g: Box) -> Node:
+            found = root
             for node in regions:
                 b = node.box
-                g = graphic.box
                 inside = (
                     g.x >= b.x - 1 and g.y >= b.y - 1 and g.right <= b.right + 1 and g.bottom <= b.bottom + 1
                 )
-                if inside and node.box.area <= holder.box.area:
-                    holder = node
-            self.backgrounds.setdefault(id(holder), []).append(graphic)
+                if inside and node.box.area <= found.box.area:
+                    found = node
+            return found
+
+        for graphic in self.analysis.graphics:
+            if graphic.behind_text:
+                self.backgrounds.setdefault(id(holder(graphic.box)), []).append(graphic)
+        for shape in self.analysis.shapes:
+            self.shapes.setdefault(id(holder(shape.box)), []).append(shape)
+
+    def _svg(self, node: Node, box: Box, border: tuple[float, float]) -> str:
+        """The node's polygon shapes as one inline SVG, behind its content (``border``: left, top)."""
+        shapes = self.shapes[id(node)]
+        extent = shapes[0].box
+        for shape in shapes[1:]:
+            extent = extent.union(shape.box)
+        x0, y0 = math.floor(extent.x), math.floor(extent.y)
+        width, height = math.ceil(extent.right) - x0, math.ceil(extent.bottom) - y0
+        classes = [
+            "shapes",
+            self.styles.util("left", "left", x0 - box.x - border[0]),
+            self.styles.util("top", "top", y0 - box.y - border[1]),
+        ]
+        defs: list[str] = []
+        polygons: list[str] = []
+        for shape in shapes:
+            points = " ".join(f"{_num(px - x0)},{_num(py - y0)}" for px, py in shape.points)
+            fill = hex_color(shape.fill)
+            if shape.gradient is not None:
+                self._gradients += 1
+                gid = f"shape-fill-{self._gradients}"
+                gx1, gy1, gx2, gy2, start, end = shape.gradient
+                defs.append(
+                    f'<linearGradient id="{gid}" gradientUnits="userSpaceOnUse" x1="{_num(gx1 - x0)}" '
+                    f'y1="{_num(gy1 - y0)}" x2="{_num(gx2 - x0)}" y2="{_num(gy2 - y0)}">'
+                    f'<stop offset="0" stop-color="{hex_color(start)}"/>'
+                    f'<stop offset="1" stop-color="{hex_color(end)}"/></linearGradient>'
+                )
+                fill = f"url(#{gid})"
+            polygons.append(f'<polygon points="{points}" fill="{fill}"/>')
+        inner = (f"<defs>{''.join(defs)}</defs>" if defs else "") + "".join(polygons)
+        return (
+            f'<svg class="{" ".join(classes)}" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" aria-hidden="true">{inner}</svg>\n'
+        )
 
     def _background(self, node: Node, fill: RGB, gradient: str | None) -> str:
         layers = []
@@ -229,7 +278,7 @@ class Emitter:
         region = node.region
         assert region is not None
         role = node.role or "box"
-        if role in ("button", "badge", "input", "textarea"):
+        if role in ("button", "badge", "input", "textarea") and id(node) not in self.shapes:
             control = self._control(node, box, classes)
             if control is not None:
                 return control
@@ -257,6 +306,9 @@ class Emitter:
             role, "div"
         )
         inner = self._children(node, content, "column", _Cursor(content.x, content.y))
+        if id(node) in self.shapes:
+            inner = self._svg(node, box, (bl, bt)) + inner
+            sizing.append("layered")
         all_classes = " ".join(["col", name, *sizing, *pads, *classes])
         return f'<{tag} class="{all_classes}">\n{inner}</{tag}>\n'
 
@@ -440,6 +492,10 @@ class _Cursor:
     def __init__(self, x: float, y: float) -> None:
         self.x: float = round(x)
         self.y: float = round(y)
+
+
+def _num(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
 def _rounded(box: Box) -> Box:

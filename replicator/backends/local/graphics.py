@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 
 import cv2
 import numpy as np
 
 from ...models import Box
-from .model import Graphic, Region, Rule
-from .regions import Surfaces, color_distance
+from .model import Graphic, Region, Rule, Shape
+from .regions import Surfaces, color_distance, fit_gradient
 
 MIN_SIDE = 6
 MIN_PIXELS = 24
+# A polygon shape: at least this many pixels, at most this many corners.
+MIN_SHAPE_AREA = 1500  # smaller flat art (icons, toggles) stays a crop: its curves matter more
+_HEX = re.compile(r"#([0-9a-fA-F]{6})")
+MAX_SHAPE_VERTICES = 16
 
 
 def owner_map(shape: tuple[int, int], root: Region, regions: list[Region]) -> tuple[np.ndarray, list[Region]]:
@@ -39,26 +44,15 @@ def find_graphics(
     region_labels: dict[int, Region],
     text_boxes: list[Box],
     rules: list[Rule],
+    shapes: dict[int, Shape] | None = None,
 ) -> list[Graphic]:
+    """Tight crops of what nothing else explains. ``shapes``: component label -> its polygon."""
+    shapes = shapes or {}
     height, width = rgb.shape[:2]
-    owners, ordered = owner_map((height, width), root, regions)
-    stats, means, labels = surfaces.stats, surfaces.means, surfaces.labels
-    # A flat component is explained when it is a region, or has the color of the region under it.
-    explained = np.zeros(len(stats), dtype=bool)
-    for label in range(1, len(stats)):
-        x, y, w, h, area = (int(v) for v in stats[label])
-        if label in region_labels:
-            explained[label] = True
-            continue
-        if area < 40:
-            continue
-        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
-        owner = ordered[int(owners[y + ys[0], x + xs[0]])]
-        color = tuple(round(v) for v in means[label])
-        if color_distance(color, owner.fill) <= 8 or owner.gradient is not None:  # type: ignore[arg-type]
-            explained[label] = True
-        elif area >= 4000 and color_distance(color, root.fill) <= 8:  # type: ignore[arg-type]
-            explained[label] = True  # open page background that a region's bounding box overlaps
+    labels = surfaces.labels
+    explained = _explained(surfaces, root, regions, region_labels)
+    for label in shapes:
+        explained[label] = True
     residual = ~explained[labels]
     residual[surfaces.edge] = True
     for box in text_boxes:
@@ -67,6 +61,13 @@ def find_graphics(
         _clear(residual, rule.box, 1)
     for region in regions:
         _clear_ring(residual, region)
+    if shapes:
+        # The antialiased rim of a polygon's edges is part of the shape, not a picture.
+        rims = np.zeros((height, width), dtype=np.uint8)
+        for shape in shapes.values():
+            points = np.round(np.array(shape.points) - 0.5).astype(np.int32)
+            cv2.polylines(rims, [points], True, 1, thickness=5)
+        residual &= rims == 0
     # Box edges that survive are thin slivers; graphics are solid enough to survive an opening.
     residual = cv2.morphologyEx(residual.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(
         bool
@@ -110,6 +111,109 @@ def find_graphics(
             crop = _paint_out(crop, box, overlapping)
         graphics.append(Graphic(box, _data_uri(crop), behind_text=behind))
     return graphics
+
+
+def _explained(
+    surfaces: Surfaces, root: Region, regions: list[Region], region_labels: dict[int, Region]
+) -> np.ndarray:
+    """Per flat component: whether it is a region, or has the color of the region under it."""
+    owners, ordered = owner_map(surfaces.labels.shape, root, regions)  # type: ignore[arg-type]
+    stats, means, labels = surfaces.stats, surfaces.means, surfaces.labels
+    explained = np.zeros(len(stats), dtype=bool)
+    for label in range(1, len(stats)):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if label in region_labels:
+            explained[label] = True
+            continue
+        if area < 40:
+            continue
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+        owner = ordered[int(owners[y + ys[0], x + xs[0]])]
+        color = tuple(round(v) for v in means[label])
+        if color_distance(color, owner.fill) <= 8 or _within_gradient(color, owner.gradient):  # type: ignore[arg-type]
+            explained[label] = True
+        elif area >= 4000 and color_distance(color, root.fill) <= 8:  # type: ignore[arg-type]
+            explained[label] = True  # open page background that a region's bounding box overlaps
+    return explained
+
+
+def _within_gradient(color: tuple[int, int, int], gradient: str | None) -> bool:
+    """Whether ``color`` is one the gradient passes through (within its stops' range, per channel)."""
+    if gradient is None:
+        return False
+    stops = [tuple(int(h[i : i + 2], 16) for i in (0, 2, 4)) for h in _HEX.findall(gradient)]
+    if not stops:
+        return True
+    return all(min(s[c] for s in stops) - 8 <= color[c] <= max(s[c] for s in stops) + 8 for c in range(3))
+
+
+def find_shapes(
+    rgb: np.ndarray,
+    surfaces: Surfaces,
+    root: Region,
+    regions: list[Region],
+    region_labels: dict[int, Region],
+    text_mask: np.ndarray,
+) -> dict[int, Shape]:
+    """Unexplained flat or gradient components whose outline is a polygon of a few corners
+    (component label -> shape): drawn as vectors, they need no raster crop."""
+    stats, labels = surfaces.stats, surfaces.labels
+    explained = _explained(surfaces, root, regions, region_labels)
+    found: dict[int, Shape] = {}
+    for label in range(1, len(stats)):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if explained[label] or area < MIN_SHAPE_AREA or max(w, h) < 48 or min(w, h) < MIN_SIDE:
+            continue
+        mask = labels[y : y + h, x : x + w] == label
+        if float(text_mask[y : y + h, x : x + w][mask].mean()) > 0.2:
+            continue  # inside glyphs
+        shape = _polygon_shape(rgb, mask, (x, y, w, h))
+        if shape is not None:
+            found[label] = shape
+    return found
+
+
+def _polygon_shape(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> Shape | None:
+    x, y, w, h = box
+    # The component stops a pixel short of its edge (that pixel is a step); grow it back.
+    padded = cv2.copyMakeBorder(mask.view(np.uint8), 2, 2, 2, 2, cv2.BORDER_CONSTANT, value=0)
+    grown = cv2.dilate(padded, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(grown, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if len(contours) != 1:
+        return None
+    contour = contours[0]
+    perimeter = cv2.arcLength(contour, True)
+    approx = cv2.approxPolyDP(contour, max(1.5, 0.004 * perimeter), True)
+    if not 3 <= len(approx) <= MAX_SHAPE_VERTICES:
+        return None
+    corners = approx.reshape(-1, 2).astype(np.float64)
+    longest = float(np.linalg.norm(corners - np.roll(corners, 1, axis=0), axis=1).max())
+    if longest < 0.5 * max(w, h):
+        return None  # a curve (circle, leaf) drawn with short chords: a polygon would show corners
+    filled = np.zeros_like(grown)
+    cv2.drawContours(filled, [contour], -1, 1, -1)
+    polygon = np.zeros_like(grown)
+    cv2.fillPoly(polygon, [approx], 1)
+    # Straight edges drawn at an angle differ from the polygon by their antialiased staircase:
+    # about one pixel along the outline. Anything more is a curve or texture.
+    if np.count_nonzero(filled != polygon) > 1.0 * perimeter + 0.01 * float(filled.sum()):
+        return None
+    pixels = rgb[y : y + h, x : x + w][mask].astype(np.float32)
+    points = [(float(px) - 2 + x + 0.5, float(py) - 2 + y + 0.5) for px, py in approx.reshape(-1, 2)]
+    fill = tuple(round(float(v)) for v in pixels.mean(axis=0))
+    spread = float(pixels.std(axis=0).max())
+    fit = fit_gradient(rgb, mask, box) if spread > 1.0 else None
+    if fit is None:
+        # Flat, or a gradient no straight line fits: flat only when the colors barely vary.
+        return Shape(points, fill) if spread <= 2.0 else None  # type: ignore[arg-type]
+    angle, start, end = fit
+    a = math.radians(angle)
+    half = (abs(w * math.sin(a)) + abs(h * math.cos(a))) / 2
+    cx, cy = x + w / 2, y + h / 2
+    dx, dy = math.sin(a) * half, -math.cos(a) * half
+    first = tuple(round(float(v)) for v in start)
+    last = tuple(round(float(v)) for v in end)
+    return Shape(points, fill, (cx - dx, cy - dy, cx + dx, cy + dy, first, last))  # type: ignore[arg-type]
 
 
 def _clear(mask: np.ndarray, box: Box, pad: int) -> None:

@@ -93,6 +93,25 @@ class Graphic:
 
 
 @dataclass
+class Shape:
+    """A flat or gradient polygon that is not a rectangle (a mountain, a wave, a slanted band).
+
+    Drawn as inline SVG behind the content of the box that holds it: vector, editable, not raster.
+    """
+
+    points: list[tuple[float, float]]  # page px, clockwise or not
+    fill: RGB
+    # A linear gradient along the line (x1, y1) -> (x2, y2) in page px, from one color to another.
+    gradient: tuple[float, float, float, float, RGB, RGB] | None = None
+
+    @property
+    def box(self) -> Box:
+        xs = [p[0] for p in self.points]
+        ys = [p[1] for p in self.points]
+        return Box(min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+
+
+@dataclass
 class Analysis:
     """Everything found in one screenshot."""
 
@@ -103,3 +122,4 @@ class Analysis:
     blocks: list[TextBlock]
     rules: list[Rule]
     graphics: list[Graphic]
+    shapes: list[Shape] = field(default_factory=list)

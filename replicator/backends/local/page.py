@@ -15,7 +15,7 @@ from ...models import Box
 from ...ocr import OcrEngine
 from .classify import classify
 from .emit import Emitter
-from .graphics import find_graphics
+from .graphics import find_graphics, find_shapes
 from .layout import Node, build_tree
 from .model import Analysis, TextLine
 from .refine import Corrections
@@ -48,7 +48,8 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None) -> Analysis:
     root, regions, by_label = find_regions(rgb, surfaces, text_mask)
     rules = [r for r in find_rules(rgb, text_mask) if not _is_region_edge(r.box, regions)]
     text_boxes = [line.ink for line in lines]
-    graphics = find_graphics(rgb, surfaces, root, regions, by_label, text_boxes, rules)
+    shapes = find_shapes(rgb, surfaces, root, regions, by_label, text_mask)
+    graphics = find_graphics(rgb, surfaces, root, regions, by_label, text_boxes, rules, shapes)
     # Regions inside a graphic are part of the picture; dividers inside one too.
     kept = []
     for region in regions:
@@ -57,7 +58,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None) -> Analysis:
         kept.append(region)
     rules = [r for r in rules if not any(_within(r.box, g.box) for g in graphics)]
     blocks = group_blocks(lines, _containers(lines, regions))
-    return Analysis(width, height, root, kept, blocks, rules, graphics)
+    return Analysis(width, height, root, kept, blocks, rules, graphics, list(shapes.values()))
 
 
 def build_page(png: bytes, *, ocr: OcrEngine | None = None, title: str = "Page") -> str:

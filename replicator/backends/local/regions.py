@@ -116,8 +116,11 @@ def _shape(mask: np.ndarray) -> tuple[bool, float]:
     return True, radius + 0.5 if radius else 0.0
 
 
-def _fit_gradient(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> str | None:
-    """A CSS linear-gradient that reproduces the component's pixels, or None if none fits."""
+def fit_gradient(
+    rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """The linear gradient (CSS angle, start and end color) that reproduces the masked pixels of
+    ``box`` (x, y, w, h), or None if none fits. The gradient line spans the box as CSS's does."""
     x, y, w, h = box
     ys, xs = np.nonzero(mask)
     if len(xs) < 50:
@@ -138,9 +141,16 @@ def _fit_gradient(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, i
     if best is None or best[0] > 3.5:
         return None
     _, angle, start, end = best
-    c0 = _hex(_rgb(np.clip(start, 0, 255)))
-    c1 = _hex(_rgb(np.clip(end, 0, 255)))
-    return f"linear-gradient({angle}deg, {c0}, {c1})"
+    return angle, np.clip(start, 0, 255), np.clip(end, 0, 255)
+
+
+def _fit_gradient(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> str | None:
+    """A CSS linear-gradient that reproduces the component's pixels, or None if none fits."""
+    fit = fit_gradient(rgb, mask, box)
+    if fit is None:
+        return None
+    angle, start, end = fit
+    return f"linear-gradient({angle}deg, {_hex(_rgb(start))}, {_hex(_rgb(end))})"
 
 
 def _hex(color: RGB) -> str:
@@ -156,8 +166,8 @@ def find_regions(
     """
     height, width = rgb.shape[:2]
     stats, means, labels = surfaces.stats, surfaces.means, surfaces.labels
-    root_label, root_fill = _page_background(stats, means)
-    root = Region(Box(0, 0, width, height), root_fill)
+    root_label, root_fill, root_gradient = _page_background(rgb, surfaces)
+    root = Region(Box(0, 0, width, height), root_fill, gradient=root_gradient)
     found: list[tuple[int, Region]] = []
     for label in range(1, len(stats)):
         x, y, w, h, area = (int(v) for v in stats[label])
@@ -218,8 +228,14 @@ def find_regions(
     return root, regions, by_label
 
 
-def _page_background(stats: np.ndarray, means: np.ndarray) -> tuple[int, RGB]:
-    """The page's own color: the one that covers the most pixels (summed over its components)."""
+def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str | None]:
+    """The page's own color: the one that covers the most pixels (summed over its components).
+
+    A gradient is the page's background only when it spans the page; a gradient band (a hero)
+    is a box on the page, however big.
+    """
+    height, width = rgb.shape[:2]
+    stats, means, labels = surfaces.stats, surfaces.means, surfaces.labels
     totals: dict[RGB, int] = {}
     biggest: dict[RGB, tuple[int, int]] = {}
     for label in range(1, len(stats)):
@@ -231,11 +247,29 @@ def _page_background(stats: np.ndarray, means: np.ndarray) -> tuple[int, RGB]:
         totals[key] = totals.get(key, 0) + area  # type: ignore[index]
         if area > biggest.get(key, (0, 0))[0]:  # type: ignore[call-overload]
             biggest[key] = (area, label)  # type: ignore[index]
+    for key in sorted(totals, key=lambda k: (totals[k], k), reverse=True)[:4]:
+        label = biggest[key][1]
+        x, y, w, h, _ = (int(v) for v in stats[label])
+        mask = labels[y : y + h, x : x + w] == label
+        pixels = rgb[y : y + h, x : x + w][mask]
+        fit = None
+        if float(pixels.astype(np.float32).std(axis=0).max()) > 2.0:
+            fit = fit_gradient(rgb, mask, (x, y, w, h))
+        # Soft shadows melt into a flat background and spread its colors; only a fitted gradient
+        # whose ends differ visibly is one.
+        if fit is None or color_distance(_rgb(fit[1]), _rgb(fit[2])) <= 6:
+            return label, _rgb(means[label]), None
+        if w >= width - 2 and h >= height - 2:
+            angle, start, end = fit
+            return (
+                label,
+                _rgb(means[label]),
+                f"linear-gradient({angle}deg, {_hex(_rgb(start))}, {_hex(_rgb(end))})",
+            )
     if not totals:
-        return 0, (255, 255, 255)
+        return 0, (255, 255, 255), None
     key = max(totals, key=lambda k: (totals[k], k))
-    label = biggest[key][1]
-    return label, _rgb(means[label])
+    return biggest[key][1], _rgb(means[biggest[key][1]]), None
 
 
 def _contains(outer: Box, inner: Box, tolerance: float) -> bool:
