@@ -4,8 +4,11 @@ Runs the real CLI as a subprocess with the local backend (offline, no key), samp
 memory of the process and all its children (Chromium included) with psutil, and prints pages per
 minute, the speed-up of concurrency 2 over 1 (target: at least 1.6x on 2 cores) and peak memory,
 plus how much memory grew between the first and the last quarter of the batch (target: flat).
+Memory counts every process of the tree: the CLI, its CPU worker processes and Chromium. CPU time
+(user + system of the whole tree) and the cores it kept busy are printed too, with the load
+average before each run: on a shared machine they say more than the wall time alone.
 
-    .venv/bin/python bench/batch.py [--quick] [--json] [--repeat N]
+    .venv/bin/python bench/batch.py [--quick] [--json] [--repeat N] [--cpu-workers N]
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -75,7 +79,12 @@ class RssSampler:
             self._stop.wait(self.interval)
 
 
-def run_batch(inputs: list[Path], concurrency: int) -> dict[str, float]:
+def _children_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_batch(inputs: list[Path], concurrency: int, cpu_workers: int | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="replicator-bench-") as tmp:
         src = Path(tmp) / "in"
         src.mkdir()
@@ -88,12 +97,18 @@ def run_batch(inputs: list[Path], concurrency: int) -> dict[str, float]:
             "REPLICATOR_REFINE_ROUNDS": "0",
             "REPLICATOR_DATA_DIR": str(Path(tmp) / "data"),
         }
+        if cpu_workers is not None:
+            env["REPLICATOR_CPU_WORKERS"] = str(cpu_workers)
+        load = os.getloadavg()[0]
+        cpu_before = _children_cpu_s()
         argv = [str(BIN), "convert", str(src), "-o", str(out), "--concurrency", str(concurrency)]
         started = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         with RssSampler(proc.pid) as sampler:
             stdout, stderr = proc.communicate()
         seconds = time.perf_counter() - started
+        # Every descendant that was waited for: the CLI, its CPU workers, the browser driver's tree.
+        cpu_s = _children_cpu_s() - cpu_before
         report = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
         if proc.returncode not in (0, 1) or not report:
             raise SystemExit(f"convert failed (exit {proc.returncode}):\n{stdout[-1500:]}\n{stderr[-1500:]}")
@@ -104,6 +119,9 @@ def run_batch(inputs: list[Path], concurrency: int) -> dict[str, float]:
         "items": len(inputs),
         "succeeded": summary["succeeded"],
         "seconds": round(seconds, 2),
+        "cpu_s": round(cpu_s, 1),
+        "cores_busy": round(cpu_s / seconds, 2),
+        "load_before": round(load, 2),
         "pages_per_min": round(summary["succeeded"] / seconds * 60, 2),
         "peak_rss_mb": round(max(rss) / 2**20, 1),
         # Memory growth across the batch: median of the last quarter minus median of the second.
@@ -125,11 +143,17 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=None, help="times the set is repeated (default 2, quick 1)"
     )
+    parser.add_argument(
+        "--cpu-workers",
+        type=int,
+        default=None,
+        help="REPLICATOR_CPU_WORKERS for both runs (default: unset, one per core; 0: threads)",
+    )
     args = parser.parse_args()
     repeat = args.repeat or (1 if args.quick else 2)
     inputs = dev_set(args.quick, repeat)
 
-    runs = {c: run_batch(inputs, c) for c in (1, 2)}
+    runs = {c: run_batch(inputs, c, args.cpu_workers) for c in (1, 2)}
     speedup = runs[2]["pages_per_min"] / runs[1]["pages_per_min"] if runs[1]["pages_per_min"] else 0.0
     summary = {
         "pages": len(inputs),
@@ -139,6 +163,10 @@ def main() -> int:
         "c1_peak_rss_mb": runs[1]["peak_rss_mb"],
         "c2_peak_rss_mb": runs[2]["peak_rss_mb"],
         "c2_rss_growth_mb": runs[2]["rss_growth_mb"],
+        "c1_cpu_s": runs[1]["cpu_s"],
+        "c2_cpu_s": runs[2]["cpu_s"],
+        "c1_cores_busy": runs[1]["cores_busy"],
+        "c2_cores_busy": runs[2]["cores_busy"],
     }
     if args.json:
         print(json.dumps({"name": "batch", "summary": summary, "runs": {str(k): v for k, v in runs.items()}}))
@@ -151,6 +179,9 @@ def main() -> int:
         "ok",
         "peak RSS MiB",
         "RSS growth MiB",
+        "CPU s",
+        "cores busy",
+        "load before",
         "mean score",
     ):
         table.add_column(column, justify="right")
@@ -162,6 +193,9 @@ def main() -> int:
             f"{run['succeeded']}/{run['items']}",
             f"{run['peak_rss_mb']:.0f}",
             f"{run['rss_growth_mb']:+.0f}",
+            f"{run['cpu_s']:.0f}",
+            f"{run['cores_busy']:.2f}",
+            f"{run['load_before']:.1f}",
             f"{run['mean_score']:.1f}",
         )
     console = Console()

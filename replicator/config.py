@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         PROJECT_DIR / "node_modules",
         description="npm-installed copies of well-known CDN assets (Tailwind, Font Awesome, ...).",
     )
+    cpu_workers: int | None = Field(
+        None,
+        ge=0,
+        le=64,
+        description="Processes for the CPU-heavy stages (OCR, layout analysis, scoring), at most one per "
+        "job or batch item in flight; unset: one per core; `0`: threads of the main process.",
+    )
 
     # --- intake --------------------------------------------------------------------------------
     max_upload_mb: float = Field(50.0, gt=0, description="Largest accepted upload, in MiB.")

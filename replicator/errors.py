@@ -23,6 +23,7 @@ ReplicatorError
 │   ├── ProviderUnavailable         retryable: overloaded, 5xx, connection reset (1312, ...)
 │   └── ProviderTimeout             no complete answer within the deadline
 ├── RefinementUnsupported           the backend cannot refine (the pipeline skips refinement)
+├── WorkerCrashed                   a CPU worker process died mid-stage (that item fails; the pool recovers)
 ├── JobNotFound                     no such job
 ├── JobCancelled                    the job was cancelled by a user
 └── AuthenticationRequired          the API's bearer token is missing or wrong
@@ -143,6 +144,11 @@ class ProviderTimeout(ProviderError):
 class RefinementUnsupported(ReplicatorError):
     code = "refinement_unsupported"
     http_status = 400
+
+
+class WorkerCrashed(ReplicatorError):
+    code = "worker_crashed"
+    http_status = 500
 
 
 class JobNotFound(ReplicatorError):

@@ -58,13 +58,15 @@ class OcrEngine:
     _shared: OcrEngine | None = None
     _shared_lock = threading.Lock()
 
-    def __init__(self, *, det_scale: float = DET_SCALE) -> None:
+    def __init__(self, *, det_scale: float = DET_SCALE, threads: int | None = None) -> None:
         from rapidocr_onnxruntime import RapidOCR
 
         # Angle classification is off: screenshots of web pages are upright. One line per
         # recognition batch: batching pads every line to the widest in its batch, which costs more
         # than it saves on a CPU (about 20% of recognition time on a typical page).
-        self._engine = RapidOCR(use_cls=False, print_verbose=False, rec_batch_num=1)
+        # ``threads``: onnxruntime's intra-op threads (None: one per core, its default).
+        extra = {"intra_op_num_threads": threads} if threads else {}
+        self._engine = RapidOCR(use_cls=False, print_verbose=False, rec_batch_num=1, **extra)
         self._det_scale = det_scale
         self._lock = threading.Lock()
         # The scorer and the local backend read the same source screenshot: remember a few results.

@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .backends.base import (
     AnswerDelta,
@@ -38,9 +38,12 @@ from .errors import (
 )
 from .extract import extract_html
 from .models import Candidate, Extraction, Page, RenderResult, Result, Score, Source, Usage, Viewport
-from .ocr import OcrEngine
+from .ocr import OcrEngine, OcrLine
 from .sanitize import Sanitizer
 from .score import ReferenceAnalysis, analyze_reference, score_against_source
+
+if TYPE_CHECKING:
+    from .cpu_pool import CpuPool
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +122,22 @@ class Pipeline:
         sanitizer: Sanitizer,
         ocr: OcrEngine | None = None,
         fallback: Backend | None = None,
+        cpu: CpuPool | None = None,
     ) -> None:
         self.backend = backend
         self.fallback = fallback if fallback is not backend else None
         self.renderer = renderer
         self.sanitizer = sanitizer
-        self.ocr = ocr or OcrEngine.shared()
+        self._ocr = ocr
+        # Worker processes for analysis and scoring; None: threads of this process.
+        self.cpu = cpu
+
+    @property
+    def ocr(self) -> OcrEngine:
+        """The engine for work done in this process (loaded on first use: with a CPU pool, rarely)."""
+        if self._ocr is None:
+            self._ocr = OcrEngine.shared()
+        return self._ocr
 
     async def run(
         self,
@@ -225,12 +238,19 @@ class Pipeline:
 
     async def reference_for(self, source: Source, store: StageStore | None = None) -> ReferenceAnalysis:
         """The source's reference analysis (OCR, background, grid), computed once and stored."""
-        cached = store.load("reference.bin") if store else None
+        cached = await asyncio.to_thread(store.load, "reference.bin") if store else None
         if cached is not None:
-            return ReferenceAnalysis.from_bytes(cached)
-        reference = await asyncio.to_thread(analyze_reference, source.png, ocr=self.ocr)
-        if store:
-            store.save("reference.bin", reference.to_bytes())
+            return await asyncio.to_thread(ReferenceAnalysis.from_bytes, cached)
+        if self.cpu is not None:
+            reference, stored, lines = await self.cpu.run(
+                _reference_task, source.png, self.cpu.known_text(source.png), store is not None
+            )
+            self.cpu.remember_text(source.png, lines)
+        else:
+            reference = await asyncio.to_thread(analyze_reference, source.png, ocr=self.ocr)
+            stored = await asyncio.to_thread(reference.to_bytes) if store else None
+        if store and stored is not None:
+            await asyncio.to_thread(store.save, "reference.bin", stored)
         return reference
 
     async def _answer(
@@ -243,7 +263,7 @@ class Pipeline:
     ) -> _Answer:
         """The model's raw answer for a round: from the store if kept, else streamed and kept."""
         name = f"answer-{round_no}.json"
-        kept = store.load(name) if store else None
+        kept = await asyncio.to_thread(store.load, name) if store else None
         if kept is not None:
             data = json.loads(kept)
             await emit("note", message="Reusing the stored model answer (no new model call).", round=round_no)
@@ -273,7 +293,8 @@ class Pipeline:
                 finish_reason = event.reason
         answer = _Answer("".join(parts), finish_reason, usage, backend.name)
         if store:
-            store.save(
+            await asyncio.to_thread(
+                store.save,
                 name,
                 json.dumps(
                     {
@@ -312,19 +333,23 @@ class Pipeline:
         with timings.measure("sanitize"):
             page: Page = await asyncio.to_thread(self.sanitizer.sanitize, extraction.html, options.mode)
         if store:
-            store.save(f"page-{round_no}.html", page.html.encode())
+            await asyncio.to_thread(store.save, f"page-{round_no}.html", page.html.encode())
 
         await emit("stage", stage="render", round=round_no)
         with timings.measure("render"):
             render = await self.renderer.render(page.html, viewport)
         if store:
-            store.save(f"render-{round_no}.png", render.png)
+            await asyncio.to_thread(store.save, f"render-{round_no}.png", render.png)
 
         await emit("stage", stage="score", round=round_no)
         with timings.measure("score"):
-            score: Score = await asyncio.to_thread(score_against_source, reference, render)
+            score: Score
+            if self.cpu is not None:
+                score = await self.cpu.run(_score_task, reference, render)
+            else:
+                score = await asyncio.to_thread(score_against_source, reference, render)
         if store:
-            store.save(f"diff-{round_no}.png", score.heatmap_png)
+            await asyncio.to_thread(store.save, f"diff-{round_no}.png", score.heatmap_png)
 
         candidate = Candidate(round=round_no, extraction=extraction, page=page, render=render, score=score)
         if source.kind == "recording" and source.states:
@@ -343,6 +368,26 @@ class Pipeline:
             truncated=extraction.truncated,
         )
         return candidate
+
+
+def _reference_task(
+    png: bytes, known: tuple[OcrLine, ...] | None, serialise: bool
+) -> tuple[ReferenceAnalysis, bytes | None, tuple[OcrLine, ...] | None]:
+    """In a CPU worker: the reference analysis, its stored form, and the OCR lines it read."""
+    from .cpu_pool import TextReplay, worker_ocr
+
+    ocr = TextReplay(worker_ocr(), known)
+    reference = analyze_reference(png, ocr=ocr)
+    # The decoded full-size pixels stay behind: the parent does not need them, and pickling them
+    # would copy megabytes for nothing (a scoring worker decodes the PNG again in a few ms).
+    return replace(reference, _derived={}), reference.to_bytes() if serialise else None, ocr.lines
+
+
+def _score_task(reference: ReferenceAnalysis, render: RenderResult) -> Score:
+    """In a CPU worker: the candidate's score (OCR, if images need it, with the worker's engine)."""
+    from .cpu_pool import worker_ocr
+
+    return score_against_source(reference, render, ocr=worker_ocr())
 
 
 def _worst_state(candidate: Candidate) -> int | None:

@@ -1,8 +1,9 @@
 """The central object: settings plus the long-lived resources every entry point shares.
 
 Built once at the edge (the CLI command, the app's lifespan) and handed to everything else:
-the sealed browser pool, the sanitizer with its local asset library, the OCR engine and the model
-backends (created on first use, closed on the way out).
+the sealed browser pool, the sanitizer with its local asset library, the OCR engine, the worker
+processes for CPU-heavy stages (``CpuPool``) and the model backends (created on first use, closed on
+the way out).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from types import TracebackType
 
 from .backends import Backend, create_backend
 from .config import Settings
+from .cpu_pool import CpuPool
 from .ocr import OcrEngine
 from .pipeline import Pipeline
 from .render import SealedBrowserPool
@@ -28,8 +30,12 @@ class Runtime:
         renderer: SealedBrowserPool | None = None,
         backends: dict[str, Backend] | None = None,
         ocr: OcrEngine | None = None,
+        parallelism: int | None = None,
     ) -> None:
+        """``parallelism``: most items the caller runs at once (batch concurrency, service workers);
+        the CPU pool has no more workers than that (``settings.cpu_workers`` caps it)."""
         self.settings = settings
+        self.cpu = CpuPool.from_settings(settings, parallelism=parallelism)
         self._owns_renderer = renderer is None
         self.renderer = renderer or SealedBrowserPool(settings)
         self.sanitizer = Sanitizer.from_settings(settings)
@@ -49,7 +55,13 @@ class Runtime:
         name = name or self.settings.backend
         async with self._lock:
             if name not in self._backends:
-                self._backends[name] = create_backend(name, self.settings)
+                backend = create_backend(name, self.settings)
+                if name == "local":
+                    from .backends.local import LocalBackend
+
+                    if isinstance(backend, LocalBackend):
+                        backend.cpu = self.cpu
+                self._backends[name] = backend
             return self._backends[name]
 
     async def pipeline(self, backend_name: str | None = None) -> Pipeline:
@@ -62,20 +74,33 @@ class Runtime:
             backend=backend,
             renderer=self.renderer,
             sanitizer=self.sanitizer,
-            ocr=self.ocr,
+            ocr=self._ocr,
             fallback=fallback,
+            cpu=self.cpu,
         )
 
     async def start(self) -> None:
         if self._owns_renderer:
             await self.renderer.start()
 
+    async def warm_up(self) -> None:
+        """Start the CPU workers and load their models now rather than on the first item.
+
+        Not part of ``start``: commands that never run the pipeline (``check``) spawn no workers.
+        """
+        if self.cpu is not None:
+            await self.cpu.start()
+
     async def close(self) -> None:
-        for name, backend in list(self._backends.items()):
-            if name not in self._injected:
-                await backend.aclose()
-        if self._owns_renderer:
-            await self.renderer.close()
+        try:
+            for name, backend in list(self._backends.items()):
+                if name not in self._injected:
+                    await backend.aclose()
+            if self._owns_renderer:
+                await self.renderer.close()
+        finally:
+            if self.cpu is not None:
+                await self.cpu.close()
 
     async def __aenter__(self) -> Runtime:
         await self.start()

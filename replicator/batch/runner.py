@@ -142,6 +142,7 @@ class BatchRunner:
         out_dir.mkdir(parents=True, exist_ok=True)
         # A backend that cannot be built (unknown name, missing key) fails the run before any item.
         await self.runtime.backend(self.options.backend)
+        await self.runtime.warm_up()
         todo: list[BatchItem] = []
         for item in self.items:
             done = await asyncio.to_thread(self._completed_record, item) if self.options.resume else None

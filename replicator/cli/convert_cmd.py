@@ -116,7 +116,7 @@ async def _convert(
         fail_under=fail_under,
     )
     display = RichProgress(console) if console.is_terminal else PlainProgress(console)
-    async with Runtime(settings) as runtime:
+    async with Runtime(settings, parallelism=concurrency) as runtime:
         runner = BatchRunner(runtime, items, options, observer=display)
         loop = asyncio.get_running_loop()
         # Ctrl-C: stop taking items, finish running ones; again: cancel them. SIGTERM cancels at once.

@@ -41,8 +41,11 @@ against the source.
 
 
 async def _warm_up(runtime: Runtime) -> None:
-    """Load what the first job would otherwise load on the event loop (OCR model, backend modules)."""
-    await asyncio.to_thread(lambda: runtime.ocr)
+    """Load what the first job would otherwise load on the event loop (OCR models, backend modules)."""
+    if runtime.cpu is not None:
+        await runtime.cpu.start()
+    else:
+        await asyncio.to_thread(lambda: runtime.ocr)
     try:
         await runtime.backend()
     except ReplicatorError as exc:  # e.g. no API key: /readyz says so; jobs fail with the reason
@@ -57,7 +60,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
-        rt = runtime or Runtime(settings)
+        rt = runtime or Runtime(settings, parallelism=settings.workers)
         if own:
             await rt.start()
         jobs = JobManager(settings, rt)

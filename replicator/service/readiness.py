@@ -46,6 +46,9 @@ async def _browser(runtime: Runtime) -> str:
 
 
 async def _ocr(runtime: Runtime) -> str:
+    if runtime.cpu is not None:
+        await runtime.cpu.start()  # the workers load the model (once; later probes return at once)
+        return f"RapidOCR model loaded in {runtime.cpu.workers} worker process(es)"
     await asyncio.to_thread(lambda: runtime.ocr)  # loads the model on first use
     return "RapidOCR model loaded"
 

@@ -14,15 +14,18 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from ...config import Settings
 from ...models import Source, Usage
-from ...ocr import OcrEngine
+from ...ocr import OcrEngine, OcrLine
 from ..base import AnswerDelta, Backend, BackendEvent, Finished, GenerateOptions, RefineRequest, UsageReport
 from .model import Analysis
 from .page import analyze, build_page, render_analysis
 from .refine import Corrections, measure
+
+if TYPE_CHECKING:
+    from ...cpu_pool import CpuPool
 
 __all__ = ["LocalBackend", "build_page"]
 
@@ -37,9 +40,15 @@ class LocalBackend(Backend):
     name: ClassVar[str] = "local"
     can_refine: ClassVar[bool] = True
 
-    def __init__(self, settings: Settings, *, ocr: OcrEngine | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, ocr: OcrEngine | None = None, cpu: CpuPool | None = None
+    ) -> None:
         self.settings = settings
         self._ocr = ocr
+        # Worker processes for the analysis (OCR + image analysis); None: threads of this process.
+        # The analysis comes back here and is cached in this process, so refine rounds (which only
+        # measure the render and re-emit HTML, a few milliseconds) find it whichever worker made it.
+        self.cpu = cpu
         self._lock = threading.Lock()
         self._analyses: OrderedDict[str, Analysis] = OrderedDict()
         self._corrections: OrderedDict[str, Corrections] = OrderedDict()
@@ -49,20 +58,37 @@ class LocalBackend(Backend):
         return self._ocr or OcrEngine.shared()
 
     async def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
+        await self._prepare(source)
         html = await asyncio.to_thread(self._generate, source)
         yield AnswerDelta(html)
         yield UsageReport(Usage())
         yield Finished("stop")
 
     async def refine(self, request: RefineRequest, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
+        await self._prepare(request.source)
         html = await asyncio.to_thread(self._refine, request)
         yield AnswerDelta(html)
         yield UsageReport(Usage())
         yield Finished("stop")
 
     async def check(self) -> str:
-        await asyncio.to_thread(lambda: self.ocr)
+        if self.cpu is None:
+            await asyncio.to_thread(lambda: self.ocr)
         return "ok: OCR and image analysis run locally"
+
+    async def _prepare(self, source: Source) -> None:
+        """With a CPU pool: analyse the source's screenshots there and cache the results here."""
+        if self.cpu is None:
+            return
+        pngs = [state.png for state in source.states] if source.kind == "recording" and source.states else []
+        for png in pngs or [source.png]:
+            digest = hashlib.sha256(png).hexdigest()
+            with self._lock:
+                if digest in self._analyses:
+                    continue
+            analysis, lines = await self.cpu.run(_analysis_task, png, self.cpu.known_text(png))
+            self.cpu.remember_text(png, lines)
+            self._keep(digest, analysis)
 
     # --- blocking work (worker threads) ------------------------------------------------------
 
@@ -74,11 +100,15 @@ class LocalBackend(Backend):
                 self._analyses.move_to_end(digest)
                 return cached
         result = analyze(png, ocr=self.ocr)
-        with self._lock:
-            self._analyses[digest] = result
-            while len(self._analyses) > 8:
-                self._analyses.popitem(last=False)
+        self._keep(digest, result)
         return result
+
+    def _keep(self, digest: str, analysis: Analysis) -> None:
+        with self._lock:
+            self._analyses[digest] = analysis
+            # Room for every state of two recordings in flight, so none is analysed twice.
+            while len(self._analyses) > max(8, 2 * self.settings.max_key_states):
+                self._analyses.popitem(last=False)
 
     def _page(self, png: bytes, corrections: Corrections | None = None) -> str:
         analysis = self._analysis(png)
@@ -125,3 +155,13 @@ class LocalBackend(Backend):
         with self._lock:
             found = self._corrections.get(token)
         return found.copy() if found is not None else Corrections()
+
+
+def _analysis_task(
+    png: bytes, known: tuple[OcrLine, ...] | None
+) -> tuple[Analysis, tuple[OcrLine, ...] | None]:
+    """In a CPU worker: the screenshot's analysis and the OCR lines it read (or was given)."""
+    from ...cpu_pool import TextReplay, worker_ocr
+
+    ocr = TextReplay(worker_ocr(), known)
+    return analyze(png, ocr=ocr), ocr.lines

@@ -1,0 +1,258 @@
+"""Worker processes for the CPU-heavy stages: OCR, the local backend's layout analysis, scoring.
+
+These stages are Python and numpy code that holds the GIL most of the time (RapidOCR's pre- and
+post-processing included), so threads of one process cannot keep two cores busy, and the
+service's event loop waits on the same GIL. ``CpuPool`` runs them in separate processes instead.
+
+Each worker is its own single-process executor (a *lane*): a task waits for a free lane, so no
+more tasks run than there are lanes, and a worker that dies (out of memory, a crash in native code)
+breaks only its own lane. The task that was running there fails with ``WorkerCrashed``; the lane
+is replaced before the next task. Workers start with ``spawn`` (never ``fork``: the parent runs
+Playwright's and asyncio's threads) and load the OCR models once, in their initializer.
+
+The source screenshot is read by both the scorer (``analyze_reference``) and the local backend,
+possibly in different workers: each task returns the OCR lines it read, the pool remembers them by
+the image's digest, and the next task on the same image replays them instead of reading again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import multiprocessing
+import os
+import signal
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+import numpy as np
+from PIL import Image
+
+from .config import Settings
+from .errors import WorkerCrashed
+from .ocr import OcrEngine, OcrLine
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# OCR lines are recorded at OcrEngine.read's default confidence floor; a stricter floor can be
+# answered by filtering them, a looser one needs a real read.
+_RECORDED_CONFIDENCE = 0.5
+_KNOWN_TEXT_ENTRIES = 16
+
+# Set in each worker process by its initializer (never at import, never in the parent).
+_worker_ocr: OcrEngine | None = None
+
+
+def worker_ocr() -> OcrEngine:
+    """This process's OCR engine: the worker's own (its thread count set by the pool), else the shared one."""
+    return _worker_ocr or OcrEngine.shared()
+
+
+def _start_worker(ocr_threads: int | None) -> None:
+    global _worker_ocr
+    # Ctrl-C reaches the whole process group; stopping workers is the parent's job (it cancels the
+    # item and then ends the pool), so a worker must not die of it halfway through a task.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_ocr = OcrEngine(threads=ocr_threads)
+
+
+def _ready() -> int:
+    """A no-op task: the worker is up and its models are loaded. Returns its pid."""
+    return os.getpid()
+
+
+class TextReplay(OcrEngine):
+    """An OcrEngine for one image that answers with lines already read from it, else reads and keeps them.
+
+    Built per task around the worker's engine; ``lines`` afterwards holds what the image's text is.
+    """
+
+    def __init__(self, engine: OcrEngine, lines: tuple[OcrLine, ...] | None = None) -> None:
+        # No super().__init__(): this wrapper loads no model of its own.
+        self._inner = engine
+        self.lines = lines
+
+    def read(
+        self, image: bytes | Image.Image | np.ndarray, *, min_confidence: float = _RECORDED_CONFIDENCE
+    ) -> list[OcrLine]:
+        if self.lines is not None and min_confidence >= _RECORDED_CONFIDENCE:
+            return [line for line in self.lines if line.confidence >= min_confidence]
+        lines = self._inner.read(image, min_confidence=min_confidence)
+        if self.lines is None and min_confidence == _RECORDED_CONFIDENCE:
+            self.lines = tuple(lines)
+        return lines
+
+
+class _Lane:
+    """One worker process behind its own executor; replaced whole when its process dies."""
+
+    def __init__(self, index: int, ocr_threads: int | None) -> None:
+        self.index = index
+        self._ocr_threads = ocr_threads
+        self.executor = self._executor()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(self._ocr_threads,),
+        )
+
+    def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        try:
+            return self.executor.submit(fn, *args)
+        except BrokenProcessPool:
+            # The process died while the lane was idle: nobody's task was lost; start afresh.
+            log.warning("CPU worker %d had died while idle; starting a new one", self.index)
+            self.replace()
+            return self.executor.submit(fn, *args)
+
+    def replace(self) -> None:
+        self.stop()
+        self.executor = self._executor()
+
+    def pids(self) -> list[int]:
+        # ProcessPoolExecutor has no public list of its processes (Python 3.14 adds kill_workers()).
+        processes = getattr(self.executor, "_processes", None) or {}
+        return [p.pid for p in processes.values() if p.pid is not None]
+
+    def stop(self) -> None:
+        """End the worker now, without waiting for a running task (it is cancelled or crashed)."""
+        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError):
+                process.kill()
+        for process in processes:
+            with contextlib.suppress(OSError, ValueError, AssertionError):
+                process.join(timeout=5)
+
+
+class CpuPool:
+    """``workers`` processes for blocking CPU work; ``await run(fn, *args)`` runs ``fn`` in one of them.
+
+    ``fn`` and its arguments must pickle (module-level functions, plain data). Start with
+    ``await start()`` (spawns the workers and loads their models), end with ``await close()``.
+    """
+
+    def __init__(self, workers: int, *, ocr_threads: int | None = None) -> None:
+        if workers < 1:
+            raise ValueError("a CpuPool needs at least one worker")
+        self.workers = workers
+        self.ocr_threads = ocr_threads
+        self._lanes = [_Lane(n, ocr_threads) for n in range(workers)]
+        self._idle: asyncio.Queue[_Lane] | None = None
+        self._known_text: OrderedDict[str, tuple[OcrLine, ...]] = OrderedDict()
+        self._started: asyncio.Future[list[int]] | None = None
+        self._closed = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, parallelism: int | None = None) -> CpuPool | None:
+        """The pool the settings ask for, or None for in-process threads (``cpu_workers = 0``).
+
+        ``parallelism``: most CPU tasks the caller has in flight at once (batch concurrency, service
+        workers): a worker more than that would only sit idle.
+        """
+        cores = os.cpu_count() or 1
+        wanted = cores if settings.cpu_workers is None else settings.cpu_workers
+        workers = min(wanted, parallelism) if parallelism else wanted
+        if workers < 1:
+            return None
+        # onnxruntime gives every session one intra-op thread per core. With N workers busy at once
+        # that is N x cores threads on the cores: they preempt each other and their spin-waits burn
+        # CPU. Measured on the 2-core dev machine (6 dev pages, OCR alone): 1 thread 8.2 s CPU,
+        # 2 threads 11.3 s CPU for the same pages (multi-threaded OCR costs ~40% more CPU, for a
+        # shorter wall time when it has the machine alone). So each worker gets its share of the
+        # cores, and a lone worker (concurrency 1) keeps all of them.
+        return cls(workers, ocr_threads=max(1, cores // workers))
+
+    async def start(self) -> None:
+        """Spawn the workers and load their OCR models, all at once (later calls wait for the first)."""
+        self._ensure_queue()
+        if self._started is None or (self._started.done() and self._started.exception() is not None):
+            self._started = asyncio.ensure_future(
+                asyncio.gather(*(asyncio.wrap_future(lane.submit(_ready)) for lane in self._lanes))
+            )
+        await asyncio.shield(self._started)
+
+    def _ensure_queue(self) -> asyncio.Queue[_Lane]:
+        if self._idle is None:
+            self._idle = asyncio.Queue()
+            for lane in self._lanes:
+                self._idle.put_nowait(lane)
+        return self._idle
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """``fn(*args)`` in a worker process. Cancelling the caller returns at once; the worker
+        finishes that task in the background before it takes another."""
+        if self._closed:
+            raise RuntimeError("the CPU pool is closed")
+        idle = self._ensure_queue()
+        lane = await idle.get()
+        loop = asyncio.get_running_loop()
+        try:
+            future = lane.submit(fn, *args)
+        except BaseException:
+            idle.put_nowait(lane)
+            raise
+
+        def release(_: Future[T]) -> None:
+            # The lane takes work again only once its process is done with this task.
+            if not self._closed:
+                with contextlib.suppress(RuntimeError):  # the loop is gone: so is the pool's user
+                    loop.call_soon_threadsafe(idle.put_nowait, lane)
+
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            log.error("CPU worker %d died while running %s; starting a new one", lane.index, _name(fn))
+            await asyncio.to_thread(lane.replace)
+            raise WorkerCrashed(
+                "A worker process died while processing this item (out of memory, or a crash in image "
+                "or OCR code). The item failed; other items are not affected. Try it again."
+            ) from exc
+        finally:
+            future.add_done_callback(release)
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (those started so far)."""
+        return [pid for lane in self._lanes for pid in lane.pids()]
+
+    async def close(self) -> None:
+        """End every worker, running tasks included (their callers were cancelled or are gone)."""
+        if self._closed:
+            return
+        self._closed = True
+        await asyncio.gather(*(asyncio.to_thread(lane.stop) for lane in self._lanes))
+
+    # --- OCR lines shared between tasks on the same image ------------------------------------------
+
+    def known_text(self, png: bytes) -> tuple[OcrLine, ...] | None:
+        """The OCR lines a task already read from ``png`` (None: not read yet)."""
+        key = _digest(png)
+        lines = self._known_text.get(key)
+        if lines is not None:
+            self._known_text.move_to_end(key)
+        return lines
+
+    def remember_text(self, png: bytes, lines: tuple[OcrLine, ...] | None) -> None:
+        if lines is None:
+            return
+        self._known_text[_digest(png)] = lines
+        while len(self._known_text) > _KNOWN_TEXT_ENTRIES:
+            self._known_text.popitem(last=False)
+
+
+def _digest(png: bytes) -> str:
+    return hashlib.sha256(png).hexdigest()
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return getattr(fn, "__qualname__", repr(fn))

@@ -1,0 +1,199 @@
+"""The CPU pool: stages run in worker processes, crashes fail one task, shutdown leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import re
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
+
+import numpy as np
+import psutil
+import pytest
+import pytest_asyncio
+from PIL import Image
+
+from replicator.backends.local import TOKEN_ATTR, LocalBackend
+from replicator.config import Settings
+from replicator.cpu_pool import CpuPool, TextReplay
+from replicator.errors import WorkerCrashed
+from replicator.models import Box, Source
+from replicator.ocr import OcrEngine, OcrLine
+from replicator.pipeline import Pipeline, RunOptions
+from replicator.render import SealedBrowserPool
+from replicator.runtime import Runtime
+from replicator.sanitize import Sanitizer
+
+
+def image_source(png: bytes) -> Source:
+    with Image.open(io.BytesIO(png)) as image:
+        width, height = image.size
+    return Source(
+        kind="image",
+        png=png,
+        width=width,
+        height=height,
+        media_type="image/png",
+        sha256=hashlib.sha256(png).hexdigest(),
+    )
+
+
+def without_token(html: str) -> str:
+    return re.sub(rf'{TOKEN_ATTR}="[0-9a-f]+"', f'{TOKEN_ATTR}=""', html)
+
+
+@pytest_asyncio.fixture
+async def pool() -> AsyncIterator[CpuPool]:
+    cpu = CpuPool(1)
+    try:
+        yield cpu
+    finally:
+        await cpu.close()
+
+
+async def wait_for_worker(cpu: CpuPool) -> int:
+    await cpu.start()
+    (pid,) = cpu.pids()
+    return pid
+
+
+async def test_a_task_runs_in_another_process(pool: CpuPool) -> None:
+    pid = await pool.run(os.getpid)
+    assert pid != os.getpid()
+    assert pid in pool.pids()
+    assert psutil.Process(pid).ppid() == os.getpid()
+
+
+async def test_a_killed_worker_fails_its_task_clearly_and_the_next_task_runs(pool: CpuPool) -> None:
+    first = await wait_for_worker(pool)
+    task = asyncio.create_task(pool.run(time.sleep, 60))
+    await asyncio.sleep(0.3)  # the sleep is running in the worker
+    os.kill(first, signal.SIGKILL)
+    with pytest.raises(WorkerCrashed) as caught:
+        await asyncio.wait_for(task, 20)
+    assert caught.value.code == "worker_crashed"
+    assert "other items are not affected" in caught.value.message
+    second = await asyncio.wait_for(pool.run(os.getpid), 60)
+    assert second != first and second != os.getpid()
+
+
+async def test_a_worker_that_died_while_idle_is_replaced_without_failing_anyone(pool: CpuPool) -> None:
+    first = await wait_for_worker(pool)
+    os.kill(first, signal.SIGKILL)
+    psutil.Process(first).wait(10) if psutil.pid_exists(first) else None
+    await asyncio.sleep(0.5)  # the executor notices the death
+    assert await asyncio.wait_for(pool.run(os.getpid), 60) not in (first, os.getpid())
+
+
+async def test_cancelling_a_caller_returns_at_once_and_close_does_not_wait_for_the_task() -> None:
+    cpu = CpuPool(1)
+    pid = await wait_for_worker(cpu)
+    task = asyncio.create_task(cpu.run(time.sleep, 60))
+    await asyncio.sleep(0.3)
+    started = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(cpu.close(), 15)
+    assert time.monotonic() - started < 15
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+async def test_closing_the_runtime_leaves_no_worker_processes(settings: Settings) -> None:
+    runtime = Runtime(settings.model_copy(update={"cpu_workers": 2}), renderer=SealedBrowserPool(settings))
+    assert runtime.cpu is not None
+    await runtime.warm_up()
+    pids = runtime.cpu.pids()
+    assert len(pids) == 2 and all(psutil.pid_exists(p) for p in pids)
+    await runtime.close()
+    children = {p.pid for p in psutil.Process().children(recursive=True)}
+    assert not children & set(pids)
+
+
+def test_pool_size_follows_the_settings_and_the_callers_parallelism(settings: Settings) -> None:
+    cores = os.cpu_count() or 1
+    assert CpuPool.from_settings(settings.model_copy(update={"cpu_workers": 0})) is None
+    one = CpuPool.from_settings(settings, parallelism=1)
+    assert one is not None and one.workers == 1
+    assert one.ocr_threads == cores  # a lone worker keeps every core for OCR
+    default = CpuPool.from_settings(settings)
+    assert default is not None and default.workers == cores and default.ocr_threads == 1
+    assert Runtime(settings.model_copy(update={"cpu_workers": 0})).cpu is None
+
+
+def test_text_replay_answers_from_known_lines_without_reading() -> None:
+    class Unreadable(OcrEngine):
+        def __init__(self) -> None:
+            pass
+
+        def read(self, image: object, *, min_confidence: float = 0.5) -> list[OcrLine]:
+            raise AssertionError("OCR ran although the lines were known")
+
+    known = (OcrLine("Sign in", Box(10, 10, 80, 20), 0.99), OcrLine("faint", Box(10, 40, 50, 20), 0.6))
+    replay = TextReplay(Unreadable(), known)
+    image = np.zeros((100, 200, 3), dtype=np.uint8)
+    assert replay.read(image) == list(known)
+    assert replay.read(image, min_confidence=0.9) == [known[0]]
+
+
+def test_text_replay_records_what_it_reads(dev_reference: Callable[[str], bytes]) -> None:
+    png = dev_reference("login")
+    replay = TextReplay(OcrEngine.shared())
+    lines = replay.read(png)
+    assert lines and replay.lines == tuple(lines)
+
+
+@pytest.mark.slow
+async def test_pool_and_threads_give_the_same_page_and_score(
+    settings: Settings, browser_pool: SealedBrowserPool, dev_reference: Callable[[str], bytes]
+) -> None:
+    source = image_source(dev_reference("dashboard"))
+    options = RunOptions(refine_rounds=1, target_score=100.0, mode="static")
+    sanitizer = Sanitizer.from_settings(settings)
+    # Same OCR threading on both sides (onnxruntime's default), so the only difference is where it runs.
+    in_threads = await Pipeline(
+        backend=LocalBackend(settings), renderer=browser_pool, sanitizer=sanitizer
+    ).run(source, options)
+    cpu = CpuPool(1)
+    try:
+        backend = LocalBackend(settings, cpu=cpu)
+        pipeline = Pipeline(backend=backend, renderer=browser_pool, sanitizer=sanitizer, cpu=cpu)
+        in_workers = await pipeline.run(source, options)
+        # The worker read the screenshot's text once; the backend's analysis replayed it.
+        assert cpu.known_text(source.png) is not None
+    finally:
+        await cpu.close()
+    assert [c.round for c in in_workers.candidates] == [c.round for c in in_threads.candidates] == [0, 1]
+    for a, b in zip(in_workers.candidates, in_threads.candidates, strict=True):
+        # Equal but for the random token that keys a refined page's corrections.
+        assert without_token(a.page.html) == without_token(b.page.html)
+        assert a.score.breakdown() == b.score.breakdown()
+
+
+@pytest.mark.slow
+async def test_after_a_worker_crash_the_next_item_converts(
+    settings: Settings, browser_pool: SealedBrowserPool, dev_reference: Callable[[str], bytes]
+) -> None:
+    runtime = Runtime(settings.model_copy(update={"cpu_workers": 1}), renderer=browser_pool)
+    assert runtime.cpu is not None
+    try:
+        await runtime.warm_up()
+        (pid,) = runtime.cpu.pids()
+        doomed = asyncio.create_task(runtime.cpu.run(time.sleep, 60))
+        await asyncio.sleep(0.3)
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(WorkerCrashed):
+            await asyncio.wait_for(doomed, 20)
+        pipeline = await runtime.pipeline("local")
+        result = await asyncio.wait_for(
+            pipeline.run(image_source(dev_reference("login")), RunOptions(refine_rounds=0)), 180
+        )
+        assert result.best.score.overall > 80
+        assert "Sign in" in result.best.page.html
+        assert pid not in runtime.cpu.pids()
+    finally:
+        await runtime.close()
