@@ -18,7 +18,7 @@ from .emit import Emitter
 from .graphics import find_graphics, find_shapes
 from .layout import Node, build_tree
 from .model import Analysis, TextLine
-from .refine import Corrections
+from .refine import Corrections, adjust_text
 from .refine import apply as apply_corrections
 from .regions import find_regions, find_rules, segment
 from .text import group_blocks, harmonize, read_lines
@@ -74,6 +74,7 @@ def render_analysis(
     if corrections is not None and not corrections.empty:
         # Corrections edit fonts; work on a copy so the cached analysis stays as measured.
         analysis = copy.deepcopy(analysis)
+        adjust_text(analysis, corrections)
         tree = layout_tree(analysis)
         apply_corrections(analysis, tree, corrections)
     else:

@@ -388,11 +388,19 @@ def group_blocks(lines: list[TextLine], container_of: dict[int, int]) -> list[Te
     for block in blocks:
         _set_alignment(block)
         if len(block.lines) > 1:
-            pitches = [
-                b.ink.bottom - a.ink.bottom for a, b in zip(block.lines, block.lines[1:], strict=False)
-            ]
+            pitches = [baseline(b) - baseline(a) for a, b in itertools.pairwise(block.lines)]
             block.line_height = float(np.median(pitches))
     return blocks
+
+
+def baseline(line: TextLine) -> float:
+    """The line's baseline y, from its ink and the font's ink box for its text.
+
+    The ink's bottom is no baseline: "production" reaches lower than "code does in" by its
+    descender. Top and bottom both say where the baseline is; their mean halves the noise.
+    """
+    m, size = line.fit.measure, line.fit.size
+    return (line.ink.y - m.ink_top * size + line.ink.bottom - m.ink_bottom * size) / 2
 
 
 def _continues(block: TextBlock, line: TextLine) -> bool:
@@ -402,11 +410,11 @@ def _continues(block: TextBlock, line: TextLine) -> bool:
         return False
     if max(abs(a - b) for a, b in zip(line.color, last.color, strict=True)) > 40:
         return False
-    pitch = line.ink.bottom - last.ink.bottom
+    pitch = baseline(line) - baseline(last)
     if not (0.95 * size <= pitch <= 1.9 * size):
         return False
     if len(block.lines) > 1:
-        current = block.lines[-1].ink.bottom - block.lines[-2].ink.bottom
+        current = baseline(block.lines[-1]) - baseline(block.lines[-2])
         if abs(pitch - current) > 0.15 * size + 1:
             return False
     ink = block.ink
