@@ -221,3 +221,17 @@ def test_a_photo_like_texture_is_not_mistaken_for_a_polygon() -> None:
     analysis = analyze(png(image))
     assert analysis.shapes == []
     assert len(analysis.graphics) == 1
+
+
+def test_paragraph_line_height_comes_from_baselines_not_ink_bottoms() -> None:
+    # The second line has descenders ("p"), the first has none: their ink bottoms are further apart
+    # than their baselines. The paragraph's line height is the baseline pitch.
+    image = Image.new("RGB", (700, 300), "white")
+    draw = ImageDraw.Draw(image)
+    heading = font(50, bold=True)
+    draw.text((40, 100), "code does in", font=heading, fill=(20, 20, 20), anchor="ls")
+    draw.text((40, 155), "production", font=heading, fill=(20, 20, 20), anchor="ls")
+    analysis = analyze(png(image))
+    blocks = [b for b in analysis.blocks if len(b.lines) == 2]
+    assert len(blocks) == 1, [b.text for b in analysis.blocks]
+    assert abs(blocks[0].line_height - 55) <= 1.0

@@ -131,20 +131,34 @@ async def test_dev_page_is_real_text_not_a_picture(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("dashboard", "Recent activity"),
+        # These two lost 1.4 and 0.45 points to refinement when it moved text by DOM boxes (whose
+        # font metrics differ from the source's) and moved two-line headings as one piece.
+        ("dark_theme", "Know what your"),
+        ("data_table", "Harbor Analytics"),
+    ],
+)
 async def test_refinement_does_not_lower_the_score(
-    settings: Settings, browser_pool: SealedBrowserPool, dev_reference: Callable[[str], bytes]
+    name: str,
+    text: str,
+    settings: Settings,
+    browser_pool: SealedBrowserPool,
+    dev_reference: Callable[[str], bytes],
 ) -> None:
     backend = LocalBackend(settings)
     pipeline = Pipeline(backend=backend, renderer=browser_pool, sanitizer=Sanitizer.from_settings(settings))
-    source = image_source(dev_reference("dashboard"))
+    source = image_source(dev_reference(name))
     result = await pipeline.run(source, RunOptions(refine_rounds=1, target_score=100.0, mode="static"))
     assert [c.round for c in result.candidates] == [0, 1]
     first, refined = result.candidates
-    assert refined.score.overall >= first.score.overall - 0.25
+    assert refined.score.overall >= first.score.overall - 0.01
     assert result.best.score.overall >= 85
-    # The refined page is a different page (it moved something), still built from real text.
+    # The refined page is a different page (it corrected something), still built from real text.
     assert refined.page.html != first.page.html
-    assert "Recent activity" in refined.page.html
+    assert text in refined.page.html
 
 
 def test_a_screenshot_that_is_not_an_image_is_a_clear_error() -> None:
