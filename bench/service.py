@@ -5,7 +5,8 @@ Starts the service on 127.0.0.1 (ephemeral port, private data dir), uploads N sc
 50 ms. Prints jobs per minute, p50/p99 job latency, and p50/p99 of ``/healthz`` under that load
 (target: p99 under 100 ms, i.e. OCR, image work and rendering never block the event loop).
 
-    python bench/service.py [--jobs 8] [--workers 2] [--backend local|fake-glm] [--quick] [--json]
+    python bench/service.py [--jobs 8] [--workers 2] [--backend local|fake-glm] [--cpu-workers N]
+                            [--quick] [--json]
 """
 
 from __future__ import annotations
@@ -142,6 +143,12 @@ def main() -> int:
         default="local",
         help="local (default) or the fake GLM server in this process (isolates the service's own cost)",
     )
+    parser.add_argument(
+        "--cpu-workers",
+        type=int,
+        default=None,
+        help="REPLICATOR_CPU_WORKERS of the service (default: unset, one per core; 0: threads)",
+    )
     parser.add_argument("--quick", action="store_true", help="4 uploads")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
@@ -159,6 +166,9 @@ def main() -> int:
             "REPLICATOR_API_KEY": FAKE_KEY,
         }
 
+    if args.cpu_workers is not None:
+        extra["REPLICATOR_CPU_WORKERS"] = str(args.cpu_workers)
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="replicator-bench-") as tmp:
         process, base = start_service(Path(tmp), args.workers, extra)
         try:
@@ -171,7 +181,13 @@ def main() -> int:
                 process.kill()
             if fake is not None:
                 fake.stop()
-    report |= {"backend": args.backend, "workers": args.workers, "cpus": os.cpu_count()}
+    report |= {
+        "backend": args.backend,
+        "workers": args.workers,
+        "cpu_workers": args.cpu_workers,
+        "cpus": os.cpu_count(),
+        "load_before": round(load, 2),
+    }
 
     if args.json:
         print(json.dumps(report))
@@ -184,6 +200,7 @@ def main() -> int:
         for key, value in report["summary"].items():
             table.add_row(key, str(value))
         table.add_row("succeeded", f"{report['succeeded']}/{jobs}")
+        table.add_row("load average before", f"{load:.1f}")
         Console().print(table)
         for failure in report["failures"]:
             Console(stderr=True).print(f"[red]failed:[/] {failure}")

@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -54,8 +55,10 @@ def worker_ocr() -> OcrEngine:
     return _worker_ocr or OcrEngine.shared()
 
 
-def _start_worker(ocr_threads: int | None) -> None:
+def _start_worker(ocr_threads: int | None, nice: int) -> None:
     global _worker_ocr
+    if nice:
+        os.nice(nice)
     # Ctrl-C reaches the whole process group; stopping workers is the parent's job (it cancels the
     # item and then ends the pool), so a worker must not die of it halfway through a task.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -92,9 +95,11 @@ class TextReplay(OcrEngine):
 class _Lane:
     """One worker process behind its own executor; replaced whole when its process dies."""
 
-    def __init__(self, index: int, ocr_threads: int | None) -> None:
+    def __init__(self, index: int, ocr_threads: int | None, nice: int) -> None:
         self.index = index
         self._ocr_threads = ocr_threads
+        self._nice = nice
+        self._lock = threading.Lock()  # submit (event loop) vs replace (a thread, after a crash)
         self.executor = self._executor()
 
     def _executor(self) -> ProcessPoolExecutor:
@@ -102,19 +107,24 @@ class _Lane:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._ocr_threads,),
+            initargs=(self._ocr_threads, self._nice),
         )
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
-        try:
-            return self.executor.submit(fn, *args)
-        except BrokenProcessPool:
-            # The process died while the lane was idle: nobody's task was lost; start afresh.
-            log.warning("CPU worker %d had died while idle; starting a new one", self.index)
-            self.replace()
-            return self.executor.submit(fn, *args)
+        with self._lock:
+            try:
+                return self.executor.submit(fn, *args)
+            except BrokenProcessPool:
+                # The process died while the lane was idle: nobody's task was lost; start afresh.
+                log.warning("CPU worker %d had died while idle; starting a new one", self.index)
+                self._replace()
+                return self.executor.submit(fn, *args)
 
     def replace(self) -> None:
+        with self._lock:
+            self._replace()
+
+    def _replace(self) -> None:
         self.stop()
         self.executor = self._executor()
 
@@ -142,19 +152,23 @@ class CpuPool:
     ``await start()`` (spawns the workers and loads their models), end with ``await close()``.
     """
 
-    def __init__(self, workers: int, *, ocr_threads: int | None = None) -> None:
+    def __init__(self, workers: int, *, ocr_threads: int | None = None, nice: int = 0) -> None:
+        """``nice``: added to the workers' scheduling niceness (a service lowers it so that its event
+        loop, which answers every request, wins the CPU whenever it has something to do)."""
         if workers < 1:
             raise ValueError("a CpuPool needs at least one worker")
         self.workers = workers
         self.ocr_threads = ocr_threads
-        self._lanes = [_Lane(n, ocr_threads) for n in range(workers)]
+        self._lanes = [_Lane(n, ocr_threads, nice) for n in range(workers)]
         self._idle: asyncio.Queue[_Lane] | None = None
         self._known_text: OrderedDict[str, tuple[OcrLine, ...]] = OrderedDict()
         self._started: asyncio.Future[list[int]] | None = None
         self._closed = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, parallelism: int | None = None) -> CpuPool | None:
+    def from_settings(
+        cls, settings: Settings, *, parallelism: int | None = None, nice: int = 0
+    ) -> CpuPool | None:
         """The pool the settings ask for, or None for in-process threads (``cpu_workers = 0``).
 
         ``parallelism``: most CPU tasks the caller has in flight at once (batch concurrency, service
@@ -171,7 +185,7 @@ class CpuPool:
         # 2 threads 11.3 s CPU for the same pages (multi-threaded OCR costs ~40% more CPU, for a
         # shorter wall time when it has the machine alone). So each worker gets its share of the
         # cores, and a lone worker (concurrency 1) keeps all of them.
-        return cls(workers, ocr_threads=max(1, cores // workers))
+        return cls(workers, ocr_threads=max(1, cores // workers), nice=nice)
 
     async def start(self) -> None:
         """Spawn the workers and load their OCR models, all at once (later calls wait for the first)."""

@@ -31,11 +31,13 @@ class Runtime:
         backends: dict[str, Backend] | None = None,
         ocr: OcrEngine | None = None,
         parallelism: int | None = None,
+        cpu_nice: int = 0,
     ) -> None:
         """``parallelism``: most items the caller runs at once (batch concurrency, service workers);
-        the CPU pool has no more workers than that (``settings.cpu_workers`` caps it)."""
+        the CPU pool has no more workers than that (``settings.cpu_workers`` caps it). ``cpu_nice``:
+        niceness added to the CPU workers (the service's, so its event loop always gets a core)."""
         self.settings = settings
-        self.cpu = CpuPool.from_settings(settings, parallelism=parallelism)
+        self.cpu = CpuPool.from_settings(settings, parallelism=parallelism, nice=cpu_nice)
         self._owns_renderer = renderer is None
         self.renderer = renderer or SealedBrowserPool(settings)
         self.sanitizer = Sanitizer.from_settings(settings)

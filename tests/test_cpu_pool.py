@@ -114,6 +114,15 @@ async def test_closing_the_runtime_leaves_no_worker_processes(settings: Settings
     assert not children & set(pids)
 
 
+async def test_workers_run_at_the_requested_lower_priority() -> None:
+    cpu = CpuPool(1, nice=5)
+    try:
+        pid = await wait_for_worker(cpu)
+        assert psutil.Process(pid).nice() == min(19, psutil.Process().nice() + 5)
+    finally:
+        await cpu.close()
+
+
 def test_pool_size_follows_the_settings_and_the_callers_parallelism(settings: Settings) -> None:
     cores = os.cpu_count() or 1
     assert CpuPool.from_settings(settings.model_copy(update={"cpu_workers": 0})) is None

@@ -27,6 +27,10 @@ from .security import SecurityHeaders, TokenGuard
 
 log = logging.getLogger(__name__)
 
+# The jobs' CPU workers run at a lower priority than the process that answers requests: when both
+# want a core, the event loop gets it at once, and the workers still have every idle cycle.
+SERVICE_CPU_NICE = 5
+
 DESCRIPTION = """
 Turn screenshots and screen recordings of web UIs into faithful, self-contained HTML, scored
 against the source.
@@ -60,7 +64,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = runtime is None
-        rt = runtime or Runtime(settings, parallelism=settings.workers)
+        rt = runtime or Runtime(settings, parallelism=settings.workers, cpu_nice=SERVICE_CPU_NICE)
         if own:
             await rt.start()
         jobs = JobManager(settings, rt)
