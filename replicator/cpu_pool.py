@@ -150,6 +150,7 @@ class CpuPool:
 
     ``fn`` and its arguments must pickle (module-level functions, plain data). Start with
     ``await start()`` (spawns the workers and loads their models), end with ``await close()``.
+    Workers are spawned, so a script that builds one needs the usual ``if __name__ == "__main__":``.
     """
 
     def __init__(self, workers: int, *, ocr_threads: int | None = None, nice: int = 0) -> None:
@@ -183,14 +184,21 @@ class CpuPool:
         # that is N x cores threads on the cores: they preempt each other and their spin-waits burn
         # CPU. Measured on the 2-core dev machine (6 dev pages, OCR alone): 1 thread 8.2 s CPU,
         # 2 threads 11.3 s CPU for the same pages (multi-threaded OCR costs ~40% more CPU, for a
-        # shorter wall time when it has the machine alone). So each worker gets its share of the
-        # cores, and a lone worker (concurrency 1) keeps all of them.
+        # shorter wall time when it has the machine alone); over the whole batch bench (40 pages)
+        # concurrency 1 (one worker, 2 threads) spends 3.2 s CPU per page, concurrency 2 (two
+        # workers, 1 thread each) 2.3 s. So each worker gets its share of the cores, and a lone
+        # worker (concurrency 1, its fastest set-up) keeps all of them.
         return cls(workers, ocr_threads=max(1, cores // workers), nice=nice)
 
     async def start(self) -> None:
         """Spawn the workers and load their OCR models, all at once (later calls wait for the first)."""
         self._ensure_queue()
-        if self._started is None or (self._started.done() and self._started.exception() is not None):
+        failed = (
+            self._started is not None
+            and self._started.done()
+            and (self._started.cancelled() or self._started.exception() is not None)
+        )
+        if self._started is None or failed:
             self._started = asyncio.ensure_future(
                 asyncio.gather(*(asyncio.wrap_future(lane.submit(_ready)) for lane in self._lanes))
             )
