@@ -398,6 +398,8 @@ class Emitter:
             "color": hex_color(first.color),
         }
         decls["font-weight"] = "700" if fit.bold else "400"
+        if first.italic:
+            decls["font-style"] = "italic"
         if fit.letter_spacing:
             decls["letter-spacing"] = _px(fit.letter_spacing)
         return decls

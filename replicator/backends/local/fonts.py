@@ -211,6 +211,23 @@ class FontBook:
             result.append(result[-1] + width * factor)
         return result
 
+    def glyph_ink(self, ch: str, face: FontFace, bold: bool) -> tuple[float, float]:
+        """Left and right edge (at size 1, from the pen position) of one character's ink.
+
+        ``measure`` reports the advance box horizontally (that is what Pillow's getbbox gives);
+        word spacing needs the ink itself.
+        """
+        return _glyph_ink(ch, _path(face, bold), face.index)
+
+
+@functools.lru_cache(maxsize=4096)
+def _glyph_ink(ch: str, path: str, index: int) -> tuple[float, float]:
+    mask, (offset_x, _) = _font(path, index, 100.0).getmask2(ch, mode="L", anchor="ls")
+    box = mask.getbbox()
+    if box is None:
+        return 0.0, 0.0
+    return (offset_x + box[0]) / 100.0, (offset_x + box[2]) / 100.0
+
 
 def _path(face: FontFace, bold: bool) -> str:
     return str(face.bold if bold and face.bold else face.regular)
@@ -332,7 +349,7 @@ def fit_font(
             if predicted > 0:
                 error += 0.6 * abs(math.log(predicted / ink_mass))
         if alpha is not None and alpha.size and len(text) <= 120:
-            error += 0.5 * (1.0 - _shape_similarity(alpha, text, face, is_bold, size))
+            error += 0.5 * (1.0 - shape_similarity(alpha, text, face, is_bold, size))
         if error < best_error - 1e-9:
             best_error, best = error, (width_error, face, is_bold, size, m)
     assert best is not None
@@ -352,9 +369,12 @@ def fit_font(
     return FontFit(face, chosen_bold, size, round(spacing, 2), m, best_error)
 
 
-def _shape_similarity(alpha: np.ndarray, text: str, face: FontFace, bold: bool, size: float) -> float:
+def shape_similarity(alpha: np.ndarray, text: str, face: FontFace, bold: bool, size: float) -> float:
     """Correlation (-1..1) of the observed ink with ``text`` drawn in this face, both scaled to one box."""
-    drawn = _drawn(text, _path(face, bold), face.index, round(size * 4) / 4)
+    return _similarity(alpha, _drawn(text, _path(face, bold), face.index, round(size * 4) / 4))
+
+
+def _similarity(alpha: np.ndarray, drawn: np.ndarray) -> float:
     if drawn.size == 0:
         return 0.0
     ys, xs = np.nonzero(drawn > 0.2)
@@ -367,3 +387,37 @@ def _shape_similarity(alpha: np.ndarray, text: str, face: FontFace, bold: bool, 
     b = b - b.mean()
     denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / denominator) if denominator > 0 else 0.0
+
+
+@functools.lru_cache(maxsize=64)
+def _italic_path(path: str) -> str | None:
+    """The italic (or oblique) file that goes with an upright font file, if installed."""
+    upright = Path(path)
+    stem = upright.stem.removesuffix("-Regular")
+    if stem.endswith("-Bold"):
+        names = [f"{stem}Italic", f"{stem}Oblique"]
+    else:
+        names = [f"{stem}-Italic", f"{stem}-Oblique"]
+    for name in names:
+        candidate = upright.with_name(name + upright.suffix)
+        if candidate.exists():
+            return str(candidate)
+    return None
+
+
+def looks_italic(alpha: np.ndarray, text: str, fit: FontFit) -> bool:
+    """Whether the ink of ``text`` matches the fitted face's italic clearly better than its upright.
+
+    Both are rendered and compared by glyph shape, as the font fit compares faces: a slant is
+    what differs, and correlation sees it across the whole line.
+    """
+    if fit.face is None or alpha.size == 0 or len(text.replace(" ", "")) < 3 or fit.face.script != "latin":
+        return False
+    upright_path = _path(fit.face, fit.bold)
+    italic = _italic_path(upright_path)
+    if italic is None:
+        return False
+    size = round(fit.size * 4) / 4
+    upright_score = _similarity(alpha, _drawn(text, upright_path, fit.face.index, size))
+    italic_score = _similarity(alpha, _drawn(text, italic, fit.face.index, size))
+    return italic_score > upright_score + 0.04

@@ -19,6 +19,7 @@ class TextLine:
     background: RGB
     fit: FontFit
     underline: bool = False
+    italic: bool = False
     mass: float = 0.0  # ink coverage sum, for telling regular from bold
     runs: list[tuple[str, RGB]] = field(default_factory=list)  # words in other colors (inline links)
     alpha: Any = field(default=None, repr=False, compare=False)  # ink coverage crop (numpy), for refits

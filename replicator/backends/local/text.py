@@ -15,8 +15,9 @@ import numpy as np
 
 from ...models import RGB, Box
 from ...ocr import OcrLine
-from .fonts import FONTS, FontFit, fit_font, has_cjk
+from .fonts import FONTS, FontFit, fit_font, has_cjk, looks_italic
 from .model import TextBlock, TextLine
+from .spacing import lost_symbol, respace
 
 
 def _mode_color(pixels: np.ndarray) -> np.ndarray:
@@ -51,6 +52,31 @@ class _Ink:
         self.contrast = max(peak, 1.0)
         self.mask = self.distance > max(0.2 * peak, 14.0)
         self._drop_frame_lines()
+        self._drop_neighbour_ink(math.floor(box.y) - self.y0, math.ceil(box.bottom) - self.y0)
+
+    def _drop_neighbour_ink(self, top: int, bottom: int) -> None:
+        """Descenders of the line above (ascenders of the one below) that reach into OCR's box:
+        a cluster of rows at the box's edge, cut off from the text by an empty row."""
+        filled = self.mask.any(axis=1)
+        rows = np.flatnonzero(filled)
+        if len(rows) < 4:
+            return
+        blank = np.flatnonzero(~filled[rows[0] : rows[-1] + 1]) + rows[0]
+        if len(blank) == 0:
+            return
+        first_blank, last_blank = int(blank[0]), int(blank[-1])
+        # Above: the cluster starts at or above the box's top edge and is thin beside the body.
+        if rows[0] <= top and first_blank - rows[0] <= 0.4 * max(rows[-1] - last_blank, 1):
+            self.mask[:first_blank] = False
+        filled = self.mask.any(axis=1)
+        rows = np.flatnonzero(filled)
+        if len(rows) < 4:
+            return
+        blank = np.flatnonzero(~filled[rows[0] : rows[-1] + 1]) + rows[0]
+        if len(blank) and rows[-1] >= bottom - 1:
+            last_blank = int(blank[-1])
+            if rows[-1] - last_blank <= 0.4 * max(last_blank - rows[0], 1):
+                self.mask[last_blank + 1 :] = False
 
     def _drop_frame_lines(self) -> None:
         """Box outlines that cross the OCR box are not ink: drop full-width rows and full-height columns."""
@@ -172,56 +198,6 @@ def _split_at(text: str, cuts: list[float], width: float) -> list[str] | None:
 _SYMBOLS = set("√✓✔•·*-–—■□○●>»+|·@©®")
 
 
-def _word_threshold(text: str, gaps: list[tuple[int, int]], left: int, width: float, height: float) -> float:
-    """The smallest ink gap that separates words in this line (calibrated on its known spaces)."""
-    sizes = [g1 - g0 for g0, g1 in gaps]
-    letter = float(np.median(sizes)) if sizes else 1.0
-    known: list[float] = []
-    if " " in text and gaps:
-        positions = _char_positions(text, width)
-        for i, ch in enumerate(text):
-            if ch != " ":
-                continue
-            center = (positions[i] + positions[i + 1]) / 2 + left
-            g0, g1 = min(gaps, key=lambda g: abs((g[0] + g[1]) / 2 - center))
-            if abs((g0 + g1) / 2 - center) <= max(4.0, 0.5 * height):
-                known.append(g1 - g0)
-    if known:
-        return max(0.6 * float(np.median(known)), 2.0 * letter, 0.2 * height, 2.0)
-    return max(0.3 * height, 2.5 * letter, 3.0)
-
-
-def _repair_spaces(text: str, word_gaps: list[tuple[int, int]], left: int, width: float, fit: FontFit) -> str:
-    """Insert the spaces OCR dropped where the ink has a word-sized gap."""
-    if not word_gaps or has_cjk(text) or len(text) < 2:
-        return text
-    positions = _char_positions(text, width, fit)
-    char = width / max(len(text), 1)
-    inserts: set[int] = set()
-    for g0, g1 in word_gaps:
-        center = (g0 + g1) / 2 - left
-        near = [i for i in range(1, len(text)) if abs(positions[i] - center) <= max(0.7 * char, 2.0)]
-        if not near or any(text[i] == " " or text[i - 1] == " " for i in near):
-            continue
-
-        def prior(i: int, center: float = center) -> tuple[int, float]:
-            a, b = text[i - 1], text[i]
-            # Word starts: lower->Upper ("aboutSubscribe"), letter<->digit, after , ; : . ) ?
-            likely = (a.islower() and b.isupper()) or (
-                a.isalpha() != b.isalpha() and a.isalnum() and b.isalnum()
-            )
-            likely = likely or a in ",;:.)?!"
-            return (0 if likely else 1, abs(positions[i] - center))
-
-        best = min(near, key=prior)
-        if text[best - 1] in "-/'" or text[best] in "-/'.,;:)":
-            continue
-        inserts.add(best)
-    if not inserts:
-        return text
-    return "".join((" " + ch) if i in inserts else ch for i, ch in enumerate(text))
-
-
 def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, int]]:
     """Column ranges of ink separated by gaps of at least ``min_gap``."""
     gaps = ink.gaps(x0, x1, min_gap)
@@ -233,29 +209,79 @@ def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, in
 
 
 def _strip_icons(ink: _Ink, text: str, x0: int, x1: int, height: float) -> tuple[str, int, int]:
-    """Drop icons OCR boxed with the text: an end cluster of another color, or read as a symbol."""
+    """Drop icons OCR boxed with the text: an end cluster read as a symbol, or one the string does
+    not account for (an icon of another color, or a "©" OCR left out: that one is added back)."""
     segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
     if len(segments) < 2:
         return text, x0, x1
     main = max(segments, key=lambda s: s[1] - s[0])
-    main_color = ink.color(main[0], 0, main[1], ink.mask.shape[0])
-
-    def foreign(seg: tuple[int, int], symbol: str) -> bool:
+    rows = ink.mask.shape[0]
+    main_color = ink.color(main[0], 0, main[1], rows)
+    for end in ("start", "end"):
+        if len(segments) < 2:
+            break
+        seg, rest = (segments[0], segments[1:]) if end == "start" else (segments[-1], segments[:-1])
         if seg[1] - seg[0] > 1.6 * height:
-            return False
-        color = ink.color(seg[0], 0, seg[1], ink.mask.shape[0])
+            continue
+        symbol = text[:1] if end == "start" else text[-1:]
+        color = ink.color(seg[0], 0, seg[1], rows)
         differs = max(abs(a - b) for a, b in zip(color, main_color, strict=True)) > 90
-        return differs or symbol in _SYMBOLS
-
-    if foreign(segments[0], text[:1]):
-        if text[:1] in _SYMBOLS or not text[:1].isalnum():
-            text = text[1:].lstrip()
-        x0 = segments[1][0]
-    if len(segments) > 1 and foreign(segments[-1], text[-1:]) and segments[-1][0] > x0:
-        if text[-1:] in _SYMBOLS:
-            text = text[:-1].rstrip()
-        x1 = segments[-2][1]
+        kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
+        if symbol in _SYMBOLS or (end == "start" and differs and not symbol.isalnum()):
+            # OCR read the icon as a character: drop both.
+            text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
+        elif not has_cjk(text) and len(text) >= 3 and _explains_better(ink, text, (x0, x1), kept, seg, end):
+            lost = _lost_symbol(ink, text, seg, kept)
+            if lost is not None:
+                text = f"{lost} {text}" if end == "start" else f"{text} {lost}"
+                continue
+        else:
+            continue
+        x0, x1 = kept
+        segments = rest
     return text, x0, x1
+
+
+def _fit_span(ink: _Ink, text: str, span: tuple[int, int], family: str | None = None) -> FontFit | None:
+    bounds = ink.bounds(*span)
+    if bounds is None:
+        return None
+    x0, y0, x1, y1 = bounds
+    fx0, fy0, fx1, fy1 = ink.precise(*bounds)
+    alpha = np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0)
+    return fit_font(text, fx1 - fx0, fy1 - fy0, ink.mass(*bounds), family=family, alpha=alpha)
+
+
+def _explains_better(
+    ink: _Ink, text: str, whole: tuple[int, int], kept: tuple[int, int], seg: tuple[int, int], end: str
+) -> bool:
+    """Whether ``text`` fits the ink of ``kept`` clearly better than the ink of ``whole``.
+
+    Both in the face the kept ink fits: a monospace face could stretch over any extra ink. An end
+    cluster as wide as the string's first (last) word is that word, read.
+    """
+    trimmed = _fit_span(ink, text, kept)
+    if trimmed is None or trimmed.face is None:
+        return False
+    word = text.split(" ")[0] if end == "start" else text.split(" ")[-1]
+    left = FONTS.glyph_ink(word[0], trimmed.face, trimmed.bold)[0]
+    right = FONTS.advances(word, trimmed.face, trimmed.bold)[-1]
+    right -= FONTS.advances(word[-1], trimmed.face, trimmed.bold)[-1]
+    right += FONTS.glyph_ink(word[-1], trimmed.face, trimmed.bold)[1]
+    word_width = (right - left) * trimmed.size
+    if 0.6 * word_width <= seg[1] - seg[0] <= 1.6 * word_width + 2:
+        return False
+    full = _fit_span(ink, text, whole, trimmed.face.family)
+    return full is not None and trimmed.error + 0.08 < full.error
+
+
+def _lost_symbol(ink: _Ink, text: str, seg: tuple[int, int], kept: tuple[int, int]) -> str | None:
+    fit = _fit_span(ink, text, kept)
+    bounds = ink.bounds(*seg)
+    if fit is None or bounds is None:
+        return None
+    x0, y0, x1, y1 = bounds
+    return lost_symbol(np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0), fit)
 
 
 def _color_runs(ink: _Ink, text: str, x0: int, x1: int, threshold: float) -> list[tuple[str, RGB]]:
@@ -273,6 +299,33 @@ def _color_runs(ink: _Ink, text: str, x0: int, x1: int, threshold: float) -> lis
         else:
             runs.append((word, color))
     return runs if len(runs) > 1 else []
+
+
+def _respace(
+    text: str, filled: np.ndarray, fit: FontFit, ink: tuple[float, float, float, np.ndarray]
+) -> tuple[str, FontFit, list[int]]:
+    """The line's spaces from its ink gaps (spacing.respace), and the font refitted to them.
+
+    A poor first fit may itself come from missing spaces ("Bakedbeforedawn" fits a stretched
+    monospace face best): then each other face gets a chance, and the respaced text whose own fit
+    is clearly best wins.
+    """
+    width, height, mass, alpha = ink
+    best_text, best_gaps = respace(text, filled, fit)
+    best_fit = fit if best_text == text else fit_font(best_text, width, height, mass, alpha=alpha)
+    if best_fit.error <= 0.3 or fit.face is None:
+        return best_text, best_fit, best_gaps
+    for face in FONTS.faces_for(text):
+        if face == fit.face:
+            continue
+        trial = fit_font(text, width, height, mass, family=face.family, alpha=alpha)
+        candidate, gaps = respace(text, filled, trial)
+        if candidate == text:
+            continue
+        refit = fit_font(candidate, width, height, mass, alpha=alpha)
+        if refit.error + 0.05 < best_fit.error:
+            best_text, best_fit, best_gaps = candidate, refit, gaps
+    return best_text, best_fit, best_gaps
 
 
 def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
@@ -317,17 +370,13 @@ def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
             underline = _underline(ink.mask, x0, y0, x1, y1)
             if underline:
                 y1 = underline
-            all_gaps = ink.gaps(x0, x1, 1)
-            threshold = _word_threshold(piece, all_gaps, x0, x1 - x0, h)
-            word_gaps = [g for g in all_gaps if g[1] - g[0] >= threshold]
             mass = ink.mass(x0, y0, x1, y1)
             fx0, fy0, fx1, fy1 = ink.precise(x0, y0, x1, y1)
             alpha = np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0)
             fit = fit_font(piece, fx1 - fx0, fy1 - fy0, mass, alpha=alpha)
-            repaired = _repair_spaces(piece, word_gaps, x0, x1 - x0, fit)
-            if repaired != piece:
-                piece = repaired
-                fit = fit_font(piece, fx1 - fx0, fy1 - fy0, mass, alpha=alpha)
+            filled = ink.mask[y0:y1, x0:x1].any(axis=0)
+            piece, fit, word_gaps = _respace(piece, filled, fit, (fx1 - fx0, fy1 - fy0, mass, alpha))
+            threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
             runs = _color_runs(ink, piece, x0, x1, threshold)
             box = Box(ink.x0 + fx0, ink.y0 + fy0, fx1 - fx0, fy1 - fy0)
             lines.append(
@@ -338,6 +387,7 @@ def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
                     background=_rgb(ink.background),
                     fit=fit,
                     underline=underline is not None,
+                    italic=looks_italic(alpha, piece, fit),
                     mass=mass,
                     runs=runs,
                     alpha=alpha,
@@ -406,7 +456,7 @@ def baseline(line: TextLine) -> float:
 def _continues(block: TextBlock, line: TextLine) -> bool:
     last = block.lines[-1]
     size = last.size
-    if abs(line.size - size) > 0.12 * size or line.fit.bold != last.fit.bold:
+    if abs(line.size - size) > 0.12 * size or line.fit.bold != last.fit.bold or line.italic != last.italic:
         return False
     if max(abs(a - b) for a, b in zip(line.color, last.color, strict=True)) > 40:
         return False
@@ -471,6 +521,15 @@ def harmonize(lines: list[TextLine]) -> None:
             if len(line.text) >= 6 and line.fit.error + 0.03 < refit.error:
                 continue
             line.fit = refit
+            # Spaces OCR dropped show best against the page's own face: look again in it.
+            if line.alpha is not None and " " in line.text:
+                respaced, _ = respace(line.text, (line.alpha > 0.2).any(axis=0), refit)
+                if respaced != line.text:
+                    line.text = respaced
+                    line.runs = []
+                    line.fit = fit_font(
+                        line.text, line.ink.width, line.ink.height, line.mass, family=main, alpha=line.alpha
+                    )
     _snap_colors(lines)
     _unify_rows(lines)
     # Sizes: cluster lines of one family and weight; sizes within 4% are the same size.
