@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, ClassVar
 
 from ...config import Settings
-from ...models import Source, Usage
+from ...models import RenderResult, Source, Usage
 from ...ocr import OcrEngine, OcrLine
 from ..base import AnswerDelta, Backend, BackendEvent, Finished, GenerateOptions, RefineRequest, UsageReport
 from .model import Analysis
@@ -66,7 +66,16 @@ class LocalBackend(Backend):
 
     async def refine(self, request: RefineRequest, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
         await self._prepare(request.source)
-        html = await asyncio.to_thread(self._refine, request)
+        source = request.source
+        if self.cpu is not None and not (source.kind == "recording" and source.states):
+            # Measuring the render (decoding it, finding ink) and re-emitting the page is image work
+            # too: it goes to a worker with the cached analysis; the corrections come back here.
+            analysis = await asyncio.to_thread(self._analysis, source.png)
+            previous = self._previous(request.current_html)
+            corrections, html = await self.cpu.run(_refine_task, analysis, request.render, previous)
+            html = self._with_token(html, corrections)
+        else:
+            html = await asyncio.to_thread(self._refine, request)
         yield AnswerDelta(html)
         yield UsageReport(Usage())
         yield Finished("stop")
@@ -113,6 +122,10 @@ class LocalBackend(Backend):
     def _page(self, png: bytes, corrections: Corrections | None = None) -> str:
         analysis = self._analysis(png)
         html = render_analysis(analysis, title="Page", corrections=corrections)
+        return self._with_token(html, corrections)
+
+    def _with_token(self, html: str, corrections: Corrections | None) -> str:
+        """Keep ``corrections`` here under a token written into the page, for the next round."""
         if corrections is not None and not corrections.empty:
             token = secrets.token_hex(8)
             with self._lock:
@@ -165,3 +178,9 @@ def _analysis_task(
 
     ocr = TextReplay(worker_ocr(), known)
     return analyze(png, ocr=ocr), ocr.lines
+
+
+def _refine_task(analysis: Analysis, render: RenderResult, previous: Corrections) -> tuple[Corrections, str]:
+    """In a CPU worker: this round's corrections and the page they make."""
+    corrections = measure(analysis, render, previous)
+    return corrections, render_analysis(analysis, title="Page", corrections=corrections)
