@@ -200,9 +200,14 @@ class Emitter:
 
     # --- containers -------------------------------------------------------------------------------
 
-    def _children(self, node: Node, content: Box, direction: str, cursor: _Cursor) -> str:
+    def _children(
+        self, node: Node, content: Box, direction: str, cursor: _Cursor, origin: Box | None = None
+    ) -> str:
+        """The node's children: the flow ones laid out along ``direction`` from ``cursor``, then the
+        overlapping ones lifted out of the flow, placed absolutely from ``origin`` (the container's
+        padding box; the content box unless told)."""
         parts: list[str] = []
-        kids = node.children
+        kids = _flow(node)
         centered_row = direction == "row" and _vertically_centered(kids)
         gap_index = _auto_gap(kids, content) if direction == "row" else None
         for index, child in enumerate(kids):
@@ -233,12 +238,24 @@ class Emitter:
                     self.styles.util("top", "top", box.y - content.y),
                 ]
             parts.append(self._node(child, box, classes))
+        place = origin or content
+        for child in node.children:
+            if child.absolute:
+                box = _rounded(child.box)
+                classes = [
+                    "abs",
+                    self.styles.util("left", "left", box.x - round(place.x)),
+                    self.styles.util("top", "top", box.y - round(place.y)),
+                ]
+                parts.append(self._node(child, box, classes))
         return "".join(parts)
 
     def _column_x(self, child: Node, box: Box, content: Box) -> list[str]:
         left = box.x - content.x
         right = content.right - box.right
-        if child.kind in ("row", "rule") and right <= 4 and left <= 4:
+        # A column spanning its container stretches too: a full-width section inside it (one that
+        # holds overlays) must keep the container's width, not shrink to the column's text.
+        if child.kind in ("row", "rule", "column") and right <= 4 and left <= 4:
             return ["self-stretch"]
         classes = []
         if child.kind != "rule" and abs(left - right) <= 2.5 and left > 8:
@@ -269,7 +286,9 @@ class Emitter:
             inner = self._children(node, box, "stack", _Cursor(box.x, box.y))
             return f'<div class="{" ".join(classes)}">\n{inner}</div>\n'
         kind = "row" if node.kind == "row" else "col"
-        extra = ["items-center"] if kind == "row" and _vertically_centered(node.children) else []
+        extra = ["items-center"] if kind == "row" and _vertically_centered(_flow(node)) else []
+        if _has_overlays(node):
+            extra.append("stack")
         direction = "row" if kind == "row" else "column"
         inner = self._children(node, box, direction, _Cursor(box.x, box.y))
         return f'<div class="{" ".join([kind, *extra, *classes])}">\n{inner}</div>\n'
@@ -305,7 +324,9 @@ class Emitter:
         tag = {"navbar": "header", "footer": "footer", "sidebar": "aside", "section": "section"}.get(
             role, "div"
         )
-        inner = self._children(node, content, "column", _Cursor(content.x, content.y))
+        inner = self._children(node, content, "column", _Cursor(content.x, content.y), inner_box)
+        if _has_overlays(node) and id(node) not in self.shapes:
+            sizing.append("stack")  # the containing block of its overlays ("layered" is one too)
         if id(node) in self.shapes:
             inner = self._svg(node, box, (bl, bt)) + inner
             sizing.append("layered")
@@ -507,10 +528,11 @@ def _rounded(box: Box) -> Box:
 
 def _content(node: Node, inner: Box) -> Box:
     """The content box: the children's extent inside the region's inner (padding) box."""
-    if not node.children:
+    kids = _flow(node)
+    if not kids:
         return Box(inner.x, inner.y, inner.width, 0)
-    ext = node.children[0].box
-    for child in node.children[1:]:
+    ext = kids[0].box
+    for child in kids[1:]:
         ext = ext.union(child.box)
     top = max(inner.y, round(ext.y))
     left = max(inner.x, round(ext.x))
@@ -518,6 +540,15 @@ def _content(node: Node, inner: Box) -> Box:
     if right - left < 0:
         right = left
     return Box(left, top, right - left, max(inner.bottom - top, 0))
+
+
+def _flow(node: Node) -> list[Node]:
+    """The children laid out in flow (the rest are placed absolutely)."""
+    return [child for child in node.children if not child.absolute]
+
+
+def _has_overlays(node: Node) -> bool:
+    return any(child.absolute for child in node.children)
 
 
 def _vertically_centered(kids: list[Node]) -> bool:

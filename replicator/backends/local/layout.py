@@ -2,8 +2,9 @@
 
 Each box (region) holds the elements inside it. Inside a container the elements are cut into
 horizontal bands (a column of rows) wherever an empty horizontal gap runs across, then each band into
-vertical strips (a row), recursively. Elements that overlap so that no cut separates them are the only
-ones positioned absolutely. Text is placed by its CSS line box, computed from the font's metrics so
+vertical strips (a row), recursively. Where elements truly overlap so that no cut separates them, the
+fewest and smallest of them are lifted out of the flow and positioned absolutely inside the flow
+container that holds them (an avatar straddling a banner's edge); the rest stay in flow. Text is placed by its CSS line box, computed from the font's metrics so
 that the glyphs land where the screenshot has their ink.
 """
 
@@ -29,6 +30,7 @@ class Node:
     rule: Rule | None = None
     role: str = ""  # set by classify: button, input, card, navbar, ...
     cut_box: Box | None = None  # what the XY-cut sees (ink for text)
+    absolute: bool = False  # lifted out of the flow: placed by its box inside its container
 
 
 def text_box(block: TextBlock) -> Box:
@@ -120,6 +122,7 @@ def _arrange(node: Node) -> None:
     if len(node.children) > 1:
         node.children = [_cut(node.children, prefer_rows=False)]
         # A single column child adds nothing: lift its children.
+        # Its overlays move up with them: the region is then the container they are placed in.
         only = node.children[0]
         if only.kind == "column":
             node.children = only.children
@@ -139,16 +142,34 @@ def _bands(items: list[Node], vertical: bool) -> list[list[Node]]:
     ordered = sorted(items, key=lambda n: (span(n)[0], span(n)[1]))
     groups: list[list[Node]] = []
     end = -1e9
+    end_size = 0.0
     for item in ordered:
         start, stop = span(item)
-        # Boxes that share a border line overlap by a pixel or two; that is not an overlap.
-        if groups and start < end - 2.5:
+        if groups and start < end - _slack(stop - start, end_size):
             groups[-1].append(item)
-            end = max(end, stop)
+            if stop > end:
+                end, end_size = stop, stop - start
         else:
             groups.append([item])
-            end = stop
+            end, end_size = stop, stop - start
     return groups
+
+
+def _slack(size_a: float, size_b: float) -> float:
+    """How far two boxes may overlap along an axis and still count as touching, not overlapping.
+
+    Boxes that share a border line overlap by a pixel or two; big sections measured from
+    anti-aliased or gradient edges (a banner over the page body) by a few more, in proportion.
+    """
+    return max(2.5, min(8.0, 0.03 * min(size_a, size_b)))
+
+
+def _overlaps(a: Node, b: Node) -> bool:
+    """Whether two items overlap along both axes by more than the touching slack."""
+    p, q = _cut_box(a), _cut_box(b)
+    dx = min(p.right, q.right) - max(p.x, q.x)
+    dy = min(p.bottom, q.bottom) - max(p.y, q.y)
+    return dx > _slack(p.width, q.width) and dy > _slack(p.height, q.height)
 
 
 def _cut(items: list[Node], prefer_rows: bool) -> Node:
@@ -168,9 +189,57 @@ def _cut(items: list[Node], prefer_rows: bool) -> Node:
         return _group("column", [_cut(g, True) for g in rows])
     if len(cols) > 1:
         return _group("row", [_cut(g, False) for g in cols])
-    # Nothing separates them: they overlap. Position them absolutely within a stack.
+    lifted = _lift_overlapping(items)
+    if lifted:
+        return _with_overlays([n for n in items if not any(n is m for m in lifted)], lifted, prefer_rows)
+    # Nothing overlaps and still no cut separates them (a pinwheel): position them all in a stack.
     ordered = sorted(items, key=lambda n: (-n.box.area, n.box.y, n.box.x))
     return _group("stack", ordered)
+
+
+def _lift_overlapping(items: list[Node]) -> list[Node]:
+    """The items to take out of the flow so that no two of the rest overlap.
+
+    A greedy minimum-area vertex cover of the overlap graph: repeatedly lift the item that costs
+    least area per overlap it resolves, so an avatar over two sections goes, not the sections.
+    """
+    pairs = {(i, j) for i, j in itertools.combinations(range(len(items)), 2) if _overlaps(items[i], items[j])}
+    lifted: list[int] = []
+    while pairs:
+        degree: dict[int, int] = {}
+        for i, j in pairs:
+            degree[i] = degree.get(i, 0) + 1
+            degree[j] = degree.get(j, 0) + 1
+        costs = {
+            index: (items[index].box.area / count, items[index].box.y, items[index].box.x, index)
+            for index, count in degree.items()
+        }
+        chosen = min(costs, key=costs.__getitem__)
+        lifted.append(chosen)
+        pairs = {(i, j) for i, j in pairs if chosen not in (i, j)}
+    return [items[i] for i in lifted]
+
+
+def _with_overlays(flow_items: list[Node], lifted: list[Node], prefer_rows: bool) -> Node:
+    """The flow layout of ``flow_items`` in a container that also holds ``lifted``, positioned absolutely.
+
+    The container's box is the flow's; its cut box covers the lifted items too, so no outer cut
+    slices through them.
+    """
+    flow = _cut(flow_items, prefer_rows)
+    if flow.kind == "stack":
+        # The rest cannot flow either: one stack for all of them.
+        everything = [*flow.children, *lifted]
+        return _group("stack", sorted(everything, key=lambda n: (-n.box.area, n.box.y, n.box.x)))
+    container = flow if flow.kind in ("column", "row") else _group("column", [flow])
+    cut = _cut_box(container)
+    # Bigger overlays first, so smaller ones (a badge on an avatar) paint above them.
+    for node in sorted(lifted, key=lambda n: (-n.box.area, n.box.y, n.box.x)):
+        node.absolute = True
+        container.children.append(node)
+        cut = cut.union(_cut_box(node))
+    container.cut_box = cut
+    return container
 
 
 def _widest_gap(groups: list[list[Node]], vertical: bool) -> float:

@@ -1,0 +1,126 @@
+"""Layout decisions of the local backend: flow first, absolute positioning only for true overlaps."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import html5lib
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from replicator.backends.local.fonts import FONTS
+from replicator.backends.local.layout import Node, _cut, walk
+from replicator.backends.local.page import analyze, layout_tree, render_analysis
+from replicator.models import Box, Viewport
+from replicator.render import SealedBrowserPool
+
+SANS = next((f for f in FONTS.faces if f.family == "DejaVu Sans"), None)
+BANNER = (37, 99, 235)
+SECTION = (248, 250, 252)
+AVATAR = (245, 158, 11)
+AVATAR_CENTER, AVATAR_RADIUS = (200, 200), 60
+
+
+def font(size: int) -> ImageFont.FreeTypeFont:
+    assert SANS is not None
+    path: Path = SANS.regular
+    return ImageFont.truetype(str(path), size)
+
+
+def profile_png() -> bytes:
+    """A banner, a content section under it, and an avatar circle straddling the edge between them."""
+    image = Image.new("RGB", (1000, 600), SECTION)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 999, 199), fill=BANNER)
+    cx, cy = AVATAR_CENTER
+    r = AVATAR_RADIUS
+    draw.ellipse((cx - r - 5, cy - r - 5, cx + r + 5, cy + r + 5), fill=(255, 255, 255))
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=AVATAR)
+    draw.text((300, 215), "Jonas Whitfield", font=font(28), fill=(20, 20, 20))
+    draw.text((300, 260), "Product designer in Lisbon", font=font(16), fill=(100, 100, 110))
+    draw.text((60, 340), "Designer at Northwind", font=font(16), fill=(30, 30, 30))
+    draw.text((60, 380), "Joined June 2016", font=font(16), fill=(30, 30, 30))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def classes_of_elements_containing(html: str, text: str) -> list[str]:
+    document = html5lib.parse(html, namespaceHTMLElements=False)
+    body = document.find("body")
+    assert body is not None
+    found: list[str] = []
+
+    def visit(element, ancestors: list[str]) -> None:  # type: ignore[no-untyped-def]
+        chain = [*ancestors, element.get("class", "")]
+        if (element.text or "").strip() == text:
+            found.extend(chain)
+        for child in element:
+            visit(child, chain)
+
+    visit(body, [])
+    return found
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+async def test_an_avatar_straddling_a_banner_edge_is_the_only_absolute_element(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    analysis = analyze(profile_png())
+    tree = layout_tree(analysis)
+    lifted = [n for n in walk(tree) if n.absolute]
+    assert len(lifted) == 1, [(n.kind, n.box) for n in lifted]
+    avatar = lifted[0].box
+    cx, cy = AVATAR_CENTER
+    assert abs(avatar.center[0] - cx) <= 4 and abs(avatar.center[1] - cy) <= 4
+    assert not [n for n in walk(tree) if n.kind == "stack"]
+    # The banner and the section stay in flow, one above the other.
+    banner = next(n for n in walk(tree) if n.kind == "region" and n.box.width >= 990 and n.box.bottom < 215)
+    assert not banner.absolute
+    assert "Jonas Whitfield" not in [n.block.text for n in walk(banner) if n.block is not None]
+
+    html = render_analysis(analysis)
+    assert html.count(" abs ") + html.count(' abs"') == 1
+    for text in ("Jonas Whitfield", "Designer at Northwind"):
+        assert "abs" not in " ".join(classes_of_elements_containing(html, text)).split()
+
+    # In Chromium the lifted avatar lands where it was, over both the banner and the section.
+    render = await browser_pool.render(html, Viewport(1000, 600))
+    with Image.open(io.BytesIO(render.png)) as shot:
+        pixels = np.asarray(shot.convert("RGB")).astype(int)
+    for x, y in ((cx, cy - 40), (cx, cy + 40), (cx - 40, cy), (cx + 40, cy)):
+        assert np.abs(pixels[y, x] - AVATAR).max() <= 12, (x, y, pixels[y, x])
+    assert np.abs(pixels[100, 600] - BANNER).max() <= 12
+    assert np.abs(pixels[500, 600] - SECTION).max() <= 12
+
+
+def leaf(x: float, y: float, width: float, height: float) -> Node:
+    return Node("image", Box(x, y, width, height))
+
+
+def test_sections_touching_by_a_few_pixels_stay_a_column() -> None:
+    banner, body = leaf(0, 0, 1280, 225), leaf(0, 220, 1280, 580)
+    tree = _cut([body, banner], prefer_rows=False)
+    assert tree.kind == "column"
+    assert tree.children == [banner, body]
+    assert not banner.absolute and not body.absolute
+
+
+def test_only_the_smallest_overlapping_items_leave_the_flow() -> None:
+    banner, body = leaf(0, 0, 1280, 220), leaf(0, 220, 1280, 580)
+    avatar, button = leaf(207, 118, 121, 122), leaf(893, 198, 80, 35)
+    tree = _cut([banner, body, avatar, button], prefer_rows=False)
+    assert tree.kind == "column"
+    assert [n for n in tree.children if not n.absolute] == [banner, body]
+    assert [n for n in tree.children if n.absolute] == [avatar, button]
+    assert tree.box == Box(0, 0, 1280, 800)
+
+
+def test_items_that_truly_overlap_are_not_taken_for_touching() -> None:
+    # Two cards overlapping by 30 px: one of them must leave the flow, not be cut apart.
+    first, second = leaf(0, 0, 400, 300), leaf(0, 270, 300, 200)
+    tree = _cut([first, second], prefer_rows=False)
+    assert [n.absolute for n in tree.children] == [False, True]
+    assert tree.children[0] is first
