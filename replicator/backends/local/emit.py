@@ -231,6 +231,10 @@ class Emitter:
                     if abs(dy) >= 0.5:
                         classes.append(self.styles.util("mt", "margin-top", dy))
                 classes.append("flex-none")
+                if child.kind == "column":
+                    # Its measured width: a divider or row stretched inside it spans what it spanned,
+                    # not just the widest text.
+                    classes.append(self.styles.util("w", "width", box.width))
             else:  # stack
                 classes += [
                     "abs",
