@@ -124,3 +124,28 @@ def test_items_that_truly_overlap_are_not_taken_for_touching() -> None:
     tree = _cut([first, second], prefer_rows=False)
     assert [n.absolute for n in tree.children] == [False, True]
     assert tree.children[0] is first
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+async def test_a_divider_in_a_column_beside_a_picture_spans_its_measured_width(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    image = Image.new("RGB", (1000, 260), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 40, 109, 109), fill=(120, 80, 200))
+    draw.text((150, 40), "Jonas Whitfield", font=font(24), fill=(20, 20, 20))
+    draw.rectangle((150, 120, 949, 121), fill=(200, 200, 210))
+    draw.text((150, 140), "Followers 1,284", font=font(16), fill=(60, 60, 60))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    tree = layout_tree(analysis)
+    rules = [n for n in walk(tree) if n.kind == "rule"]
+    assert len(rules) == 1 and rules[0].box.right >= 945
+    assert any(n.kind == "row" and any(c.kind == "column" for c in n.children) for n in walk(tree))
+
+    render = await browser_pool.render(render_analysis(analysis), Viewport(1000, 260))
+    with Image.open(io.BytesIO(render.png)) as shot:
+        pixels = np.asarray(shot.convert("RGB")).astype(int)
+    for x in (200, 600, 940):
+        assert np.abs(pixels[120:122, x] - (200, 200, 210)).max() <= 12, (x, pixels[120:122, x])
