@@ -22,7 +22,7 @@ from playwright.async_api import Error as PlaywrightError
 
 from ..errors import RenderError
 from ..models import RenderResult, Viewport
-from ._dom import PREAMBLE_JS, READY_JS, SURVEY_JS, WRITE_JS, parse_survey
+from ._dom import PREAMBLE_JS, READY_JS, SURVEY_JS, parse_survey
 from ._routing import PAGE_URL, PageRouter, refuse_websocket, well_formed
 
 log = logging.getLogger(__name__)
@@ -93,9 +93,6 @@ async def new_slot(browser: Browser, viewport: Viewport) -> Slot:
         # The deadline is ours (asyncio); Playwright's own timeouts must not fire first.
         page.set_default_timeout(0)
         cdp = await context.new_cdp_session(page)
-        # A blank document at the page's origin: the renderer is up and the real document only
-        # replaces this one (see load()).
-        await page.goto(PAGE_URL, wait_until="load")
     except BaseException:
         await close_quietly(context)
         raise
@@ -103,24 +100,20 @@ async def new_slot(browser: Browser, viewport: Viewport) -> Slot:
 
 
 async def load(slot: Slot, html: str, viewport: Viewport, base_dir: Path | None) -> None:
-    """Put the document in the slot's page and wait for it and its fonts to be ready.
+    """Navigate the slot's page to the document and wait for it and its fonts to be ready.
 
-    The document is written over the slot's blank one at the page origin (WRITE_JS), which is
-    faster than a navigation; a reload by the page itself still gets the same document from routing.
+    A navigation, not document.write over a blank page (measured 40 ms faster): after
+    document.close() Chromium reports readyState "complete" while stylesheets are still loading,
+    and fires the load event before a listener can be added, so nothing in the page says reliably
+    when a written document has finished loading.
     """
-    html = well_formed(html)
-    slot.router.html = html
+    slot.router.html = well_formed(html)
     slot.router.base_dir = base_dir
     size = slot.page.viewport_size
     if size is None or (size["width"], size["height"]) != (viewport.width, viewport.height):
         await slot.page.set_viewport_size({"width": viewport.width, "height": viewport.height})
-    try:
-        await call(slot, WRITE_JS, [html, FONTS_TIMEOUT_MS])
-    except PlaywrightError as exc:
-        if not _navigated(exc):
-            raise
-        # The page navigated (a reload, a form submitted at once) before it finished loading.
-        await _wait_until_ready(slot)
+    await slot.page.goto(PAGE_URL, wait_until="commit")
+    await _wait_until_ready(slot)
 
 
 async def _wait_until_ready(slot: Slot) -> None:
