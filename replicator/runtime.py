@@ -35,11 +35,11 @@ class Runtime:
     ) -> None:
         """``parallelism``: most items the caller runs at once (batch concurrency, service workers);
         the CPU pool has no more workers than that (``settings.cpu_workers`` caps it). ``cpu_nice``:
-        niceness added to the CPU workers (the service's, so its event loop always gets a core)."""
+        niceness added to the CPU workers and Chromium (the service's, so its event loop always gets a core)."""
         self.settings = settings
         self.cpu = CpuPool.from_settings(settings, parallelism=parallelism, nice=cpu_nice)
         self._owns_renderer = renderer is None
-        self.renderer = renderer or SealedBrowserPool(settings)
+        self.renderer = renderer or SealedBrowserPool(settings, nice=cpu_nice)
         self.sanitizer = Sanitizer.from_settings(settings)
         self._ocr = ocr
         self._backends: dict[str, Backend] = dict(backends or {})

@@ -594,6 +594,19 @@ async def test_browser_crash_is_survived() -> None:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+async def test_nice_pool_runs_chromium_and_its_renderers_at_lower_priority() -> None:
+    before = chromium_browser_pids()
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    async with SealedBrowserPool(browser_settings(), nice=5) as pool:
+        (pid,) = chromium_browser_pids() - before
+        async with pool.open("<p>niced</p>", VIEWPORT):
+            renderers = renderer_pids(pid)
+            assert renderers
+            assert os.getpriority(os.PRIO_PROCESS, pid) == own + 5
+            assert {os.getpriority(os.PRIO_PROCESS, r) for r in renderers} == {own + 5}
+    assert os.getpriority(os.PRIO_PROCESS, 0) == own  # this process is untouched
+
+
 async def test_concurrency_is_bounded() -> None:
     async with SealedBrowserPool(browser_settings(render_concurrency=2)) as pool:
         peak = 0

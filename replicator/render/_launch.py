@@ -69,7 +69,7 @@ def launch_args(settings: Settings) -> list[str]:
 
 
 @contextlib.contextmanager
-def driver_in_own_session() -> Iterator[None]:
+def driver_in_own_session(nice: int = 0) -> Iterator[None]:
     """While Playwright starts its Node.js driver, make it start in a session of its own.
 
     A terminal's Ctrl-C goes to the whole foreground process group. Node.js resets inherited signal
@@ -77,15 +77,27 @@ def driver_in_own_session() -> Iterator[None]:
     finish its running items. Playwright takes the Node.js executable from PLAYWRIGHT_NODEJS_PATH;
     we point it at a two-line wrapper that execs ``setsid`` (no fork: the driver is never a group
     leader) and the real Node.js. Without ``setsid`` (not Debian) nothing changes.
+
+    ``nice``: niceness added to the driver, which Chromium and every renderer it starts inherit (the
+    service lowers it so that its event loop gets a core at once while pages render).
     """
     setsid = shutil.which("setsid")
+    renice = shutil.which("nice") if nice else None
     node = os.environ.get("PLAYWRIGHT_NODEJS_PATH") or _bundled_node()
-    if setsid is None or node is None:
+    if (setsid is None and renice is None) or node is None:
         yield
         return
+    prefix = f'"{setsid}" ' if setsid else ""
+    if renice:
+        # As root, Chromium raises its browser and GPU processes to -8 and resets others to 0: without
+        # CAP_SYS_NICE it cannot, so the niceness holds for the whole tree.
+        setpriv = shutil.which("setpriv") if os.geteuid() == 0 else None
+        if setpriv:
+            prefix += f'"{setpriv}" --bounding-set -sys_nice --inh-caps -sys_nice '
+        prefix += f'"{renice}" -n {int(nice)} '
     with tempfile.TemporaryDirectory(prefix="replicator-driver-") as folder:
         wrapper = Path(folder) / "node"
-        wrapper.write_text(f'#!/bin/sh\nexec "{setsid}" "{node}" "$@"\n')
+        wrapper.write_text(f'#!/bin/sh\nexec {prefix}"{node}" "$@"\n')
         wrapper.chmod(stat.S_IRWXU)
         previous = os.environ.get("PLAYWRIGHT_NODEJS_PATH")
         os.environ["PLAYWRIGHT_NODEJS_PATH"] = str(wrapper)

@@ -44,8 +44,10 @@ CLOSE_GRACE_S = 3.0
 class SealedBrowserPool:
     """Renders untrusted HTML in a sealed Chromium. Use ``async with`` or ``start``/``close``."""
 
-    def __init__(self, settings: Settings, *, warm_spare: bool = True) -> None:
+    def __init__(self, settings: Settings, *, warm_spare: bool = True, nice: int = 0) -> None:
+        """``nice``: niceness added to Chromium's processes (see ``driver_in_own_session``)."""
         self.settings = settings
+        self.nice = nice
         # Keep the next render's context made ahead of time (off only to observe processes in tests).
         self.warm_spare = warm_spare
         self._semaphore = asyncio.Semaphore(settings.render_concurrency)
@@ -116,7 +118,7 @@ class SealedBrowserPool:
     async def _launch(self) -> BrowserHandle:
         executable = self.settings.resolve_chromium()
         if self._playwright is None:
-            with driver_in_own_session():
+            with driver_in_own_session(self.nice):
                 self._playwright = await async_playwright().start()
         try:
             browser = await self._playwright.chromium.launch(
