@@ -23,7 +23,7 @@ from playwright.async_api import Error as PlaywrightError
 from ..errors import RenderError
 from ..models import RenderResult, Viewport
 from ._dom import PREAMBLE_JS, READY_JS, SURVEY_JS, parse_survey
-from ._routing import PAGE_URL, PageRouter, refuse_websocket, well_formed
+from ._routing import PAGE_URL, PageRouter, refuse_websocket
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ async def load(slot: Slot, html: str, viewport: Viewport, base_dir: Path | None)
     and fires the load event before a listener can be added, so nothing in the page says reliably
     when a written document has finished loading.
     """
-    slot.router.html = well_formed(html)
+    slot.router.html = html
     slot.router.base_dir = base_dir
     size = slot.page.viewport_size
     if size is None or (size["width"], size["height"]) != (viewport.width, viewport.height):

@@ -96,17 +96,12 @@ class PageRouter:
             log.debug("route for %s not answered: %s", request.url[:100], exc)
 
 
-def well_formed(text: str) -> str:
-    """``text`` with each lone surrogate (not encodable) replaced by U+FFFD, as a browser shows it."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return re.sub("[\ud800-\udfff]", "\ufffd", text)
-    return text
-
-
 def _utf8(text: str) -> bytes:
-    return well_formed(text).encode("utf-8")
+    """The document as UTF-8; a lone surrogate (not encodable) becomes U+FFFD, as a browser shows it."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return re.sub("[\ud800-\udfff]", "\ufffd", text).encode("utf-8")
 
 
 def _frame_of(request: Request) -> Frame | None:
