@@ -155,9 +155,8 @@ class LocalBackend(Backend):
             pages = [self._page(source.states[0].png, corrections)]
             pages += [self._page(state.png) for state in source.states[1:]]
             return compose_states(source, pages)
-        analysis = self._analysis(source.png)
-        corrections = measure(analysis, request.render, previous)
-        return self._page(source.png, corrections)
+        corrections, html = _refine_task(self._analysis(source.png), request.render, previous)
+        return self._with_token(html, corrections)
 
     def _previous(self, html: str) -> Corrections:
         marker = f'{TOKEN_ATTR}="'
@@ -181,6 +180,6 @@ def _analysis_task(
 
 
 def _refine_task(analysis: Analysis, render: RenderResult, previous: Corrections) -> tuple[Corrections, str]:
-    """In a CPU worker: this round's corrections and the page they make."""
+    """This round's corrections and the page they make (in a CPU worker, or a thread without one)."""
     corrections = measure(analysis, render, previous)
     return corrections, render_analysis(analysis, title="Page", corrections=corrections)
