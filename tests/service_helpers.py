@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,24 @@ from replicator.models import RenderResult, Source, Viewport
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SCREENSHOT = FIXTURES / "cli" / "welcome.png"
 PAGE = FIXTURES / "cli" / "welcome.html"
+
+
+def serve_argv(port: int) -> list[str]:
+    """The command line of `replicator serve` on loopback at ``port``, from this virtualenv."""
+    return [
+        str(Path(sys.executable).with_name("replicator")),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+
+
+def service_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """This process's environment without any replicator setting or API key, plus ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATOR_", "ZAI_", "ZHIPUAI_"))}
+    return {**env, "REPLICATOR_DATA_DIR": str(data_dir), **settings}
 
 
 def upload_copy(tmp_path: Path, source: Path = SCREENSHOT, name: str = "upload.png") -> Path:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from replicator.cli.serve_cmd import bind
 from replicator.errors import ConfigurationError
+from tests.service_helpers import serve_argv, service_env
 
 
 def test_port_in_use_is_reported_before_anything_starts(tmp_path: Path) -> None:
@@ -19,19 +18,10 @@ def test_port_in_use_is_reported_before_anything_starts(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATOR_")}
-        env["REPLICATOR_DATA_DIR"] = str(tmp_path / "data")
         done = subprocess.run(
-            [
-                str(Path(sys.executable).with_name("replicator")),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            serve_argv(port),
             cwd=tmp_path,
-            env=env,
+            env=service_env(tmp_path / "data"),
             capture_output=True,
             text=True,
             timeout=60,

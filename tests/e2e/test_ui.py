@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from playwright.async_api import Browser, Page, async_playwright
 
 from replicator.config import Settings
 from tests.plugins.fake_glm import FAKE_KEY
-from tests.service_helpers import SCREENSHOT
+from tests.service_helpers import SCREENSHOT, serve_argv, service_env
 
 pytestmark = pytest.mark.slow
 
@@ -37,24 +36,16 @@ def _free_port() -> int:
 def server(fake_glm: Any, tmp_path: Path) -> Iterator[str]:
     """`replicator serve` in a child process, on an ephemeral loopback port, backed by the fake GLM."""
     port = _free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("REPLICATOR_", "ZAI_", "ZHIPUAI_"))},
-        "REPLICATOR_DATA_DIR": str(tmp_path / "data"),
-        "REPLICATOR_BACKEND": "glm",
-        "REPLICATOR_GLM_BASE_URL": fake_glm.base_url,
-        "REPLICATOR_API_KEY": FAKE_KEY,
-        "REPLICATOR_REFINE_ROUNDS": "0",
-    }
+    env = service_env(
+        tmp_path / "data",
+        REPLICATOR_BACKEND="glm",
+        REPLICATOR_GLM_BASE_URL=fake_glm.base_url,
+        REPLICATOR_API_KEY=FAKE_KEY,
+        REPLICATOR_REFINE_ROUNDS="0",
+    )
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen(
-        [
-            str(Path(sys.executable).with_name("replicator")),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        serve_argv(port),
         cwd=tmp_path,
         env=env,
         stdout=log,
