@@ -32,7 +32,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 # nodejs: the sanitizer compiles Tailwind classes to static CSS with the npm tailwindcss package.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      chromium ffmpeg nodejs \
+      chromium-headless-shell ffmpeg nodejs \
       fonts-noto-core fonts-noto-cjk fonts-liberation fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 --shell /usr/sbin/nologin replicator \
@@ -49,7 +49,7 @@ ENV PATH="/opt/venv/bin:$PATH" \
     REPLICATOR_PORT=8000 \
     REPLICATOR_WEB_DIR=/app/web \
     REPLICATOR_ASSETS_DIR=/app/node_modules \
-    REPLICATOR_CHROMIUM_PATH=/usr/bin/chromium \
+    REPLICATOR_CHROMIUM_PATH=/usr/lib/chromium/chromium-headless-shell \
     REPLICATOR_CHROMIUM_SANDBOX=false
 
 USER replicator

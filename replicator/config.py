@@ -23,8 +23,14 @@ PROJECT_DIR = PACKAGE_DIR.parent
 OutputMode = Literal["static", "interactive"]
 BackendName = Literal["local", "glm"]
 
-# Looked up in this order when no browser path is configured.
+# Looked up in this order when no browser path is configured. Debian's headless shell (the
+# headless-only build of Chromium, package chromium-headless-shell) comes first: measured on the
+# landing page with a warm pool, 139 ms and 280 CPU ms per render against 243 ms and 862 CPU ms for
+# the full browser in headless mode, which starts a heavier renderer for every fresh context. Its
+# binary is launched directly: Debian's /usr/bin wrapper is a shell that forks it and stays around.
 CHROMIUM_CANDIDATES = (
+    "/usr/lib/chromium/chromium-headless-shell",
+    "/usr/bin/chromium-headless-shell",
     "/usr/bin/chromium",
     "/usr/bin/chromium-browser",
     "/usr/bin/google-chrome",
@@ -107,7 +113,9 @@ class Settings(BaseSettings):
 
     # --- render --------------------------------------------------------------------------------
     chromium_path: Path | None = Field(
-        None, description="Chromium/Chrome executable; auto-detected (`/usr/bin/chromium` first) when unset."
+        None,
+        description="Chromium/Chrome executable; auto-detected (Debian's chromium-headless-shell, "
+        "then chromium) when unset.",
     )
     chromium_sandbox: bool | None = Field(
         None,
@@ -184,15 +192,17 @@ class Settings(BaseSettings):
                 return self.chromium_path
             raise BrowserNotFound(
                 f"REPLICATOR_CHROMIUM_PATH points at {self.chromium_path}, which is not an executable file. "
-                "Fix the path, or unset it to use /usr/bin/chromium."
+                "Fix the path, or unset it to use Debian's chromium-headless-shell or chromium."
             )
         for candidate in CHROMIUM_CANDIDATES:
             if Path(candidate).is_file() and os.access(candidate, os.X_OK):
                 return Path(candidate)
-        found = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-        if found:
-            return Path(found)
+        for name in ("chromium-headless-shell", "chromium", "chromium-browser", "google-chrome"):
+            found = shutil.which(name)
+            if found:
+                return Path(found)
         raise BrowserNotFound(
-            "No Chromium found. Install it with `sudo apt-get install chromium` (or run `make run`, which "
-            "installs it), or point REPLICATOR_CHROMIUM_PATH at a Chromium or Chrome executable."
+            "No Chromium found. Install it with `sudo apt-get install chromium-headless-shell` (or run "
+            "`make run`, which installs it), or point REPLICATOR_CHROMIUM_PATH at a Chromium or Chrome "
+            "executable."
         )

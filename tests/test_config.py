@@ -72,6 +72,24 @@ def test_browser_is_found_without_configuration() -> None:
     assert path.is_file()
 
 
+def test_headless_shell_is_preferred_and_launched_without_the_debian_wrapper(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # make test installs chromium-headless-shell: it is the default, as the real binary, not the
+    # /usr/bin shell script that forks it.
+    assert Settings(_env_file=None).resolve_chromium() == Path(  # type: ignore[call-arg]
+        "/usr/lib/chromium/chromium-headless-shell"
+    )
+    # Off the candidate list, PATH decides, and the headless shell still comes before chromium.
+    for name in ("chromium", "chromium-headless-shell"):
+        exe = tmp_path / name
+        exe.write_text("#!/bin/sh\n")
+        exe.chmod(0o755)
+    monkeypatch.setattr("replicator.config.CHROMIUM_CANDIDATES", ())
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert Settings(_env_file=None).resolve_chromium() == tmp_path / "chromium-headless-shell"  # type: ignore[call-arg]
+
+
 def test_web_dir_resolves_to_the_templates() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     assert (settings.web_dir / "templates").is_dir()
