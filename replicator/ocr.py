@@ -33,6 +33,12 @@ _BAND_OVERLAP = 120
 # detector would scale the image back up: no gain.
 DET_SCALE = 0.75
 _DET_MIN_SIDE = 736
+# The recognizer's input: 48 px high, padded on the right to at least this width. RapidOCR's default
+# (320, PaddleOCR's training width) pads a four-letter label to a 6.7:1 strip, and the model's cost
+# grows with the width. 144 (3:1) reads the 20 development pages with 14% less CPU, and its only
+# differences from 320 are corrections (measured: 8 of 602 lines, such as "Ceramicmug" -> "Ceramic
+# mug" and "starter" -> "Starter"). Narrower still (96) began to misread "$0" as "$O".
+_REC_MIN_WIDTH = 144
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,14 @@ class OcrEngine:
         # than it saves on a CPU (about 20% of recognition time on a typical page).
         # ``threads``: onnxruntime's intra-op threads (None: one per core, its default).
         extra = {"intra_op_num_threads": threads} if threads else {}
-        self._engine = RapidOCR(use_cls=False, print_verbose=False, rec_batch_num=1, **extra)
+        self._engine = RapidOCR(
+            use_cls=False,
+            print_verbose=False,
+            rec_batch_num=1,
+            rec_img_shape=[3, 48, _REC_MIN_WIDTH],
+            **extra,
+        )
+        _use_memory_arena(self._engine, threads)
         self._det_scale = det_scale
         self._lock = threading.Lock()
         # The scorer and the local backend read the same source screenshot: remember a few results.
@@ -171,6 +184,32 @@ class OcrEngine:
         return [
             (quad.tolist(), str(rec[0]), float(rec[1])) for quad, rec in zip(quads, recognized, strict=False)
         ]
+
+
+def _use_memory_arena(engine: object, threads: int | None) -> None:
+    """Reload the detector's and recognizer's ONNX sessions with onnxruntime's CPU memory arena on.
+
+    RapidOCR turns the arena off and offers no option for it. Every recognition is a differently
+    sized tensor, so without the arena each one allocates and frees its buffers: measured, the arena
+    saves 8% of the CPU of a read (1,249 -> 1,153 ms a page, one thread), with the same results. When
+    a RapidOCR release arranges its sessions differently, this leaves them as they are.
+    """
+    import onnxruntime as ort
+
+    for part in (getattr(engine, "text_det", None), getattr(engine, "text_rec", None)):
+        holder = getattr(part, "infer", None) or getattr(part, "session", None)
+        session = getattr(holder, "session", None)
+        path = getattr(session, "_model_path", None)
+        if not isinstance(session, ort.InferenceSession) or not path:
+            log.debug("RapidOCR's sessions are not where expected; the memory arena stays off")
+            return
+        options = ort.SessionOptions()
+        options.log_severity_level = 4
+        options.enable_cpu_mem_arena = True
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+        holder.session = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])  # type: ignore[union-attr]
 
 
 def _same_line(a: OcrLine, b: OcrLine) -> bool:
