@@ -7,6 +7,7 @@ file in the working directory. The README's settings table is generated from thi
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from pathlib import Path
@@ -36,6 +37,25 @@ CHROMIUM_CANDIDATES = (
     "/usr/bin/google-chrome",
     "/usr/bin/google-chrome-stable",
 )
+
+
+def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The cores this process may run on: its CPU affinity, capped by a cgroup CPU quota if any.
+
+    ``os.cpu_count()`` counts the host's cores, which overstates a container started with
+    ``--cpus`` or ``--cpuset-cpus``; sizing worker pools by it oversubscribes the CPU.
+    """
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
 
 
 def _default_data_dir() -> Path:
@@ -93,7 +113,14 @@ class Settings(BaseSettings):
         ge=0,
         le=64,
         description="Processes for the CPU-heavy stages (OCR, layout analysis, scoring), at most one per "
-        "job or batch item in flight; unset: one per core; `0`: threads of the main process.",
+        "job or batch item in flight; unset: one per usable core; `0`: threads of the main process.",
+    )
+    ocr_threads: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="Threads each OCR engine may use; unset: the usable cores shared out among the CPU "
+        "workers (a lone worker gets them all).",
     )
 
     # --- intake --------------------------------------------------------------------------------

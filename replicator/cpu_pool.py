@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 from PIL import Image
 
-from .config import Settings
+from .config import Settings, usable_cores
 from .errors import WorkerCrashed
 from .ocr import OcrEngine, OcrLine
 
@@ -175,20 +175,19 @@ class CpuPool:
         ``parallelism``: most CPU tasks the caller has in flight at once (batch concurrency, service
         workers): a worker more than that would only sit idle.
         """
-        cores = os.cpu_count() or 1
+        cores = usable_cores()
         wanted = cores if settings.cpu_workers is None else settings.cpu_workers
         workers = min(wanted, parallelism) if parallelism else wanted
         if workers < 1:
             return None
         # onnxruntime gives every session one intra-op thread per core. With N workers busy at once
         # that is N x cores threads on the cores: they preempt each other and their spin-waits burn
-        # CPU. Measured on the 2-core dev machine (6 dev pages, OCR alone): 1 thread 8.2 s CPU,
-        # 2 threads 11.3 s CPU for the same pages (multi-threaded OCR costs ~40% more CPU, for a
-        # shorter wall time when it has the machine alone); over the whole batch bench (40 pages)
-        # concurrency 1 (one worker, 2 threads) spends 3.2 s CPU per page, concurrency 2 (two
-        # workers, 1 thread each) 2.3 s. So each worker gets its share of the cores, and a lone
-        # worker (concurrency 1, its fastest set-up) keeps all of them.
-        return cls(workers, ocr_threads=max(1, cores // workers), nice=nice)
+        # CPU. Measured on the 2-core dev machine (20 dev pages, OCR alone): one thread 990 ms CPU
+        # and wall a page, two threads 1,200 ms CPU for 620 ms wall (multi-threaded OCR costs ~20%
+        # more CPU, for a much shorter wall time when it has the machine alone). So each worker gets
+        # its share of the cores, and a lone worker (concurrency 1, its fastest set-up) keeps all.
+        threads = settings.ocr_threads or max(1, cores // workers)
+        return cls(workers, ocr_threads=threads, nice=nice)
 
     async def start(self) -> None:
         """Spawn the workers and load their OCR models, all at once (later calls wait for the first)."""

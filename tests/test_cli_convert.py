@@ -19,6 +19,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from replicator.cli import app
+from replicator.config import usable_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / "fixtures" / "cli"
@@ -100,6 +101,7 @@ def test_all_good_exits_0_and_fail_under_turns_low_scores_into_exit_1(
     shots = _shots(tmp_path / "shots", ("pricing",))
     out = tmp_path / "out"
     assert _invoke(str(shots / "*.png"), "-o", str(out)).exit_code == 0
+    assert _report(out)["options"]["concurrency"] == usable_cores()  # no -j: one item per usable core
     score = _report(out)["items"][0]["score"]["overall"]
     assert score < 100
 

@@ -10,6 +10,7 @@ import re
 import signal
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import numpy as np
 import psutil
@@ -18,7 +19,7 @@ import pytest_asyncio
 from PIL import Image
 
 from replicator.backends.local import TOKEN_ATTR, LocalBackend
-from replicator.config import Settings
+from replicator.config import Settings, usable_cores
 from replicator.cpu_pool import CpuPool, TextReplay
 from replicator.errors import WorkerCrashed
 from replicator.models import Box, Source
@@ -124,7 +125,7 @@ async def test_workers_run_at_the_requested_lower_priority() -> None:
 
 
 def test_pool_size_follows_the_settings_and_the_callers_parallelism(settings: Settings) -> None:
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     assert CpuPool.from_settings(settings.model_copy(update={"cpu_workers": 0})) is None
     one = CpuPool.from_settings(settings, parallelism=1)
     assert one is not None and one.workers == 1
@@ -132,6 +133,35 @@ def test_pool_size_follows_the_settings_and_the_callers_parallelism(settings: Se
     default = CpuPool.from_settings(settings)
     assert default is not None and default.workers == cores and default.ocr_threads == 1
     assert Runtime(settings.model_copy(update={"cpu_workers": 0})).cpu is None
+
+
+def test_ocr_threads_setting_overrides_the_share_of_cores(settings: Settings) -> None:
+    pinned = CpuPool.from_settings(settings.model_copy(update={"ocr_threads": 1}), parallelism=1)
+    assert pinned is not None and pinned.workers == 1 and pinned.ocr_threads == 1
+    assert Settings(_env_file=None, ocr_threads="3").ocr_threads == 3  # type: ignore[call-arg]
+    with pytest.raises(ValueError):
+        Settings(_env_file=None, ocr_threads="0")  # type: ignore[call-arg]
+
+
+def test_usable_cores_counts_this_process_affinity_not_the_host() -> None:
+    allowed = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {min(allowed)})
+        assert usable_cores() == 1
+    finally:
+        os.sched_setaffinity(0, allowed)
+    assert 1 <= usable_cores() <= len(allowed)
+
+
+def test_usable_cores_honours_a_container_cpu_quota(tmp_path: Path) -> None:
+    allowed = len(os.sched_getaffinity(0))
+    cpu_max = tmp_path / "cpu.max"
+    cpu_max.write_text("50000 100000\n")  # docker run --cpus=0.5
+    assert usable_cores(cpu_max) == 1
+    cpu_max.write_text("max 100000\n")  # no quota
+    assert usable_cores(cpu_max) == allowed
+    cpu_max.write_text("garbage\n")
+    assert usable_cores(cpu_max) == allowed
 
 
 def test_text_replay_answers_from_known_lines_without_reading() -> None:

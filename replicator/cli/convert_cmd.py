@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from ..batch import BatchItem, ItemRecord, discover_inputs, parse_viewport
-from ..config import Settings
+from ..config import Settings, usable_cores
 from ..errors import InputError
 from . import EXIT_FAILED, app
 from ._common import load_settings, stdout_console
@@ -58,7 +58,15 @@ def convert(
     viewport: str | None = typer.Option(
         None, "--viewport", help="Render at WIDTHxHEIGHT instead of each source's own size."
     ),
-    concurrency: int = typer.Option(2, "--concurrency", "-j", min=1, max=32, help="Items converted at once."),
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        "-j",
+        min=1,
+        max=32,
+        help="Items converted at once.  [default: one per usable core]",
+        show_default=False,
+    ),
     resume: bool = typer.Option(
         False,
         "--resume",
@@ -90,7 +98,11 @@ def convert(
         viewport=size,
     )
     console = stdout_console()
-    code = asyncio.run(_convert(settings, items, out_dir, run, concurrency, resume, fail_under, console))
+    # An item keeps about one core busy (OCR, layout analysis and scoring in a worker process,
+    # Chromium beside it), so one item per core keeps the machine busy; the model provider's
+    # own limit (REPLICATOR_GLM_CONCURRENCY) still bounds the requests in flight.
+    jobs = concurrency or usable_cores()
+    code = asyncio.run(_convert(settings, items, out_dir, run, jobs, resume, fail_under, console))
     raise typer.Exit(code)
 
 
