@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from replicator.backends.local.page import build_page  # noqa: E402
 from replicator.config import Settings  # noqa: E402
 from replicator.intake import image_source  # noqa: E402
-from replicator.models import RenderResult, Result  # noqa: E402
+from replicator.models import SUBSCORES, RenderResult, Result  # noqa: E402
 from replicator.ocr import OcrEngine  # noqa: E402
 from replicator.pipeline import RunOptions  # noqa: E402
 from replicator.runtime import Runtime  # noqa: E402
@@ -169,13 +169,13 @@ async def run(names: list[str]) -> dict[str, object]:
         "cpu_s_1280x1600": tall_cpu,
         "load_1min": round(os.getloadavg()[0], 2),
     }
-    for sub in ("block", "text", "position", "color", "visual"):
+    for sub in SUBSCORES:
         summary[f"mean_{sub}_refined"] = mean("refined", sub)
     return {"summary": summary, "pages": rows}
 
 
 def print_table(data: dict[str, object]) -> None:
-    console = Console(width=max(Console().width, 130))
+    console = Console(width=max(Console().width, 150))
     table = Table(title="local backend quality (development set)")
     for column in (
         "page",
@@ -185,6 +185,8 @@ def print_table(data: dict[str, object]) -> None:
         "text",
         "pos",
         "color",
+        "typo",
+        "edges",
         "visual",
         "DOM text",
         "raster",
@@ -202,6 +204,8 @@ def print_table(data: dict[str, object]) -> None:
             f"{refined['text']:.1f}",
             f"{refined['position']:.1f}",
             f"{refined['color']:.1f}",
+            f"{refined['typography']:.1f}",
+            f"{refined['edges']:.1f}",
             f"{refined['visual']:.1f}",
             f"{row['dom_text'] * 100:.1f}%",
             f"{row['raster'] * 100:.1f}%{'' if row['text_heavy'] else ' *'}",

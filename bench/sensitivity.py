@@ -31,7 +31,7 @@ from fixtures.make_references import MAX_HEIGHT, page_viewport  # noqa: E402
 from replicator.check import CheckTarget, run_check  # noqa: E402
 from replicator.config import Settings  # noqa: E402
 from replicator.intake import image_source  # noqa: E402
-from replicator.models import Viewport  # noqa: E402
+from replicator.models import SUBSCORES, Viewport  # noqa: E402
 from replicator.runtime import Runtime  # noqa: E402
 
 PAGES_DIR = ROOT / "fixtures" / "pages"
@@ -136,7 +136,7 @@ def main() -> int:
     table.add_column("change")
     for page in pages:
         table.add_column(page, justify="right")
-    subs = ("block", "text", "position", "color", "visual")
+    subs = SUBSCORES
     for sub in subs:
         table.add_column(f"mean {sub}", justify="right")
     for change in noise + regressions:

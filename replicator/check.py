@@ -17,14 +17,15 @@ import base64
 import mimetypes
 import re
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
 from .errors import InputError
 from .intake import image_source, sniff_media_type
-from .models import Score, Source, Viewport
+from .models import SUBSCORES, Score, Source, Viewport
 
 if TYPE_CHECKING:
     from .runtime import Runtime
@@ -78,9 +79,47 @@ class CheckTarget:
         )
 
 
+def parse_subscore_gates(items: Sequence[str]) -> dict[str, float]:
+    """``["typography=90", "edges=85,position=97"]`` -> {"typography": 90.0, ...}; a clear error else."""
+    gates: dict[str, float] = {}
+    for item in items:
+        for part in filter(None, (p.strip() for p in item.split(","))):
+            name, sep, value = part.partition("=")
+            name = name.strip().lower()
+            if not sep or name not in SUBSCORES:
+                raise InputError(
+                    f"{part!r} is not a sub-score gate: write NAME=SCORE with NAME one of "
+                    f"{', '.join(SUBSCORES)} (for example typography=90)."
+                )
+            try:
+                minimum = float(value)
+            except ValueError:
+                minimum = -1.0
+            if not 0.0 <= minimum <= 100.0:
+                raise InputError(f"The gate {part!r} needs a score between 0 and 100.")
+            gates[name] = minimum
+    return gates
+
+
+def gate_failures(breakdown: Mapping[str, float], threshold: float, gates: Mapping[str, float]) -> list[str]:
+    """Why a score fails its gates, one reason each (empty: it passes). A sub-score the scorer did
+    not report (an older server) fails its gate: a gate nobody checked must not pass silently."""
+    failures = []
+    overall = float(breakdown.get("overall", 0.0))
+    if overall < threshold:
+        failures.append(f"overall {overall:.1f} is below {threshold:g}")
+    for name, minimum in gates.items():
+        value = breakdown.get(name)
+        if value is None:
+            failures.append(f"{name} was not reported by the scorer (gate {minimum:g})")
+        elif float(value) < minimum:
+            failures.append(f"{name} {float(value):.1f} is below {minimum:g}")
+    return failures
+
+
 @dataclass(frozen=True)
 class CheckResult:
-    """The verdict: the score against the design, and whether it reaches the threshold."""
+    """The verdict: the score against the design, and whether it reaches the threshold and gates."""
 
     passed: bool
     threshold: float
@@ -88,11 +127,15 @@ class CheckResult:
     viewport: Viewport
     render_png: bytes = b""  # the implementation as the renderer saw it (or the screenshot given)
     elapsed_ms: float = 0.0
+    min_subscores: Mapping[str, float] = field(default_factory=dict)
+    failures: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "passed": self.passed,
             "threshold": self.threshold,
+            "min_subscores": dict(self.min_subscores),
+            "failures": list(self.failures),
             "score": self.score.breakdown(),
             "discrepancies": [
                 {"kind": d.kind, "message": d.message, "weight": round(d.weight, 3)}
@@ -108,8 +151,10 @@ async def run_check(
     *,
     threshold: float,
     viewport: Viewport | None = None,
+    min_subscores: Mapping[str, float] | None = None,
 ) -> CheckResult:
-    """Score ``implementation`` against ``design``; passed when the overall score >= ``threshold``."""
+    """Score ``implementation`` against ``design``; passed when the overall score >= ``threshold``
+    and every sub-score named in ``min_subscores`` reaches its minimum."""
     from .score import analyze_reference, score_against_source, score_screenshots
 
     if not 0.0 <= threshold <= 100.0:
@@ -134,13 +179,17 @@ async def run_check(
         )
         score = await asyncio.to_thread(score_against_source, reference, render)
         render_png = render.png
+    gates = dict(min_subscores or {})
+    failures = gate_failures(score.breakdown(), threshold, gates)
     return CheckResult(
-        passed=score.overall >= threshold,
+        passed=not failures,
         threshold=threshold,
         score=score,
         viewport=viewport,
         render_png=render_png,
         elapsed_ms=round((time.perf_counter() - started) * 1000, 1),
+        min_subscores=gates,
+        failures=tuple(failures),
     )
 
 

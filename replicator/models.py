@@ -180,19 +180,19 @@ class Score:
     text: float
     position: float
     color: float
+    typography: float
+    edges: float
     visual: float
     heatmap_png: bytes = b""
     discrepancies: tuple[Discrepancy, ...] = ()
 
     def breakdown(self) -> dict[str, float]:
-        return {
-            "overall": round(self.overall, 2),
-            "block": round(self.block, 2),
-            "text": round(self.text, 2),
-            "position": round(self.position, 2),
-            "color": round(self.color, 2),
-            "visual": round(self.visual, 2),
-        }
+        return {name: round(getattr(self, name), 2) for name in SCORE_FIELDS}
+
+
+# The score's parts in the order every report shows them: overall, then the sub-scores.
+SUBSCORES = ("block", "text", "position", "color", "typography", "edges", "visual")
+SCORE_FIELDS = ("overall", *SUBSCORES)
 
 
 # --- model usage --------------------------------------------------------------------------------

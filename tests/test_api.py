@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from replicator.backends import create_backend
 from replicator.config import Settings
 from replicator.jobs import JobManager
+from replicator.models import SCORE_FIELDS
 from replicator.runtime import Runtime
 from replicator.service import create_app
 from tests.service_helpers import PAGE, SCREENSHOT, CountingBackend, GatedRenderer, wait_for_file
@@ -134,7 +135,7 @@ async def test_upload_with_wait_returns_the_finished_result_and_every_artifact(
     assert job["state"] == "succeeded" and job["filename"] == "welcome.png"
     result = job["result"]
     assert result["score"]["overall"] == job["score"]
-    assert set(result["score"]) == {"overall", "block", "text", "position", "color", "visual"}
+    assert set(result["score"]) == set(SCORE_FIELDS)
     assert result["rounds"][0]["round"] == 0 and result["usage"]["total_tokens"] > 0
     assert {"generate", "render"} <= set(result["timings_ms"])
     urls = job["urls"]
@@ -411,7 +412,7 @@ async def test_design_check_against_html_and_against_a_screenshot(api: Service) 
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["passed"] is True and body["threshold"] == 50
-    assert set(body["score"]) == {"overall", "block", "text", "position", "color", "visual"}
+    assert set(body["score"]) == set(SCORE_FIELDS)
     assert body["score"]["overall"] >= 50
     heatmap = await api.client.get(body["heatmap_url"])
     assert heatmap.status_code == 200 and heatmap.content.startswith(b"\x89PNG")
@@ -425,6 +426,27 @@ async def test_design_check_against_html_and_against_a_screenshot(api: Service) 
     failing = (await api.client.post("/api/v1/checks", files=files, data={"threshold": "90"})).json()
     assert failing["passed"] is False and failing["score"]["overall"] < 90
     assert failing["discrepancies"] and {"kind", "message", "weight"} <= set(failing["discrepancies"][0])
+    assert failing["failures"] and failing["failures"][0].startswith("overall")
+
+
+async def test_design_check_sub_score_gates(api: Service) -> None:
+    files = {
+        "design": ("design.png", PNG, "image/png"),
+        "implementation": ("index.html", PAGE.read_bytes(), "text/html"),
+    }
+    loose = (await api.client.post("/api/v1/checks", files=files, data={"threshold": "10"})).json()
+    edges = loose["score"]["edges"]
+    assert loose["passed"] is True and loose["failures"] == [] and loose["min_subscores"] == {}
+    # The same page, gated a little above its own edges sub-score: the overall passes, the gate fails.
+    gate = min(edges + 0.5, 100.0)
+    data = {"threshold": "10", "min_subscores": f"edges={gate:g}, typography=0"}
+    gated = (await api.client.post("/api/v1/checks", files=files, data=data)).json()
+    assert gated["min_subscores"] == {"edges": gate, "typography": 0.0}
+    if edges < 100.0:
+        assert gated["passed"] is False
+        assert gated["failures"] == [f"edges {edges:.1f} is below {gate:g}"]
+    bad = await api.client.post("/api/v1/checks", files=files, data={"min_subscores": "fonts=90"})
+    assert bad.status_code == 400 and "sub-score gate" in error_of(bad)["message"]
 
 
 async def test_design_check_rejects_bad_input_with_4xx(api: Service) -> None:

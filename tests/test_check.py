@@ -13,7 +13,7 @@ from replicator.check import CheckTarget, inline_local_assets, run_check
 from replicator.config import Settings
 from replicator.errors import InputError
 from replicator.intake import image_source
-from replicator.models import Source
+from replicator.models import SCORE_FIELDS, Source
 from replicator.render import SealedBrowserPool
 from replicator.runtime import Runtime
 
@@ -53,7 +53,7 @@ async def test_a_different_page_fails_with_discrepancies(runtime: Runtime) -> No
     assert bad.score.overall < good.score.overall - 20
     body = bad.to_dict()
     assert body["passed"] is False and body["threshold"] == 85
-    assert set(body["score"]) == {"overall", "block", "text", "position", "color", "visual"}
+    assert set(body["score"]) == set(SCORE_FIELDS)
     assert body["discrepancies"], "a failing check explains itself"
     assert {"kind", "message", "weight"} <= set(body["discrepancies"][0])
 

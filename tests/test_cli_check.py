@@ -109,10 +109,37 @@ def test_manifest_checks_every_pair_and_reports_errors_per_pair(tmp_path: Path) 
     ]
 
 
+def test_sub_score_gates_fail_a_page_whose_overall_passes(tmp_path: Path) -> None:
+    # The welcome page in a serif face: every word and box in place, so the overall stays high.
+    serif = tmp_path / "serif.html"
+    serif.write_text((CLI / "welcome.html").read_text().replace("font:20px sans-serif", "font:20px serif"))
+    overall_only = _check(DESIGN, str(serif), "--min-score", "70", "--json")
+    assert overall_only.exit_code == 0, overall_only.output
+    typography = json.loads(overall_only.stdout)["score"]["typography"]
+    assert typography < 80
+
+    junit = tmp_path / "junit.xml"
+    gated = _check(
+        DESIGN, str(serif), "--min-score", "70", "--min-subscore", "typography=90", "--junit", str(junit)
+    )
+    assert gated.exit_code == 1, gated.output
+    assert "FAIL" in gated.output and f"typography {typography:.1f} is below 90" in gated.output
+    failure = ET.parse(junit).getroot().find(".//failure")
+    assert failure is not None and "typography" in failure.get("message", "")
+
+    as_json = json.loads(
+        _check(DESIGN, str(serif), "--min-subscore", "typography=90,edges=50", "--json").stdout
+    )
+    assert as_json["passed"] is False and as_json["min_subscores"] == {"typography": 90.0, "edges": 50.0}
+    assert as_json["failures"] == [f"typography {typography:.1f} is below 90"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         ([], "DESIGN"),
+        ([DESIGN, str(CLI / "welcome.html"), "--min-subscore", "fonts=90"], "sub-score gate"),
+        ([DESIGN, str(CLI / "welcome.html"), "--min-subscore", "typography=120"], "between 0 and 100"),
         ([DESIGN, "{tmp}/missing.html"], "does not exist"),
         ([DESIGN, str(CLI / "welcome.html"), "--manifest", "{tmp}/m.csv"], "not both"),
         ([DESIGN, str(CLI / "welcome.html"), "--min-score", "120"], "--min-score"),
@@ -195,6 +222,17 @@ def test_server_mode_gives_the_same_verdict_and_exit_codes(service: str, tmp_pat
     )
     assert passing.exit_code == 0, passing.output
     assert "PASS" in passing.output
+
+    # Sub-score gates give the same verdict through the service.
+    serif = tmp_path / "serif.html"
+    serif.write_text((CLI / "welcome.html").read_text().replace("font:20px sans-serif", "font:20px serif"))
+    gate = ["--min-score", "70", "--min-subscore", "typography=90", "--json"]
+    local_gated = _check(DESIGN, str(serif), *gate)
+    remote_gated = _check(DESIGN, str(serif), *gate, "--server", service, "--token", "s3cret")
+    assert local_gated.exit_code == remote_gated.exit_code == 1, remote_gated.output
+    remote_body = json.loads(remote_gated.stdout)
+    assert remote_body["failures"] == json.loads(local_gated.stdout)["failures"]
+    assert remote_body["failures"][0].startswith("typography")
 
     refused = CliRunner().invoke(app, ["check", DESIGN, str(CLI / "welcome.html"), "--server", service])
     assert refused.exit_code == 2

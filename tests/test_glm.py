@@ -458,7 +458,7 @@ async def test_refine_sends_source_render_heatmap_discrepancies_and_html_only(
         png=_png(640, 400, (255, 255, 255)), width=640, height=400, full_height=400, clamped=False
     )
     score = Score(
-        overall=62.5, block=70, text=55, position=60, color=58, visual=64,
+        overall=62.5, block=70, text=55, position=60, color=58, typography=81, edges=77, visual=64,
         heatmap_png=_png(640, 400, (255, 0, 0)),
         discrepancies=(Discrepancy("missing_text", "Text 'Pricing' is missing", 3.0, Box(500, 20, 60, 18)),),
     )  # fmt: skip

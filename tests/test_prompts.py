@@ -55,6 +55,8 @@ def _refine(**overrides: Any) -> str:
             "text": 65.5,
             "position": 70.0,
             "color": 75.0,
+            "typography": 90.0,
+            "edges": 85.0,
             "visual": 66.0,
         },
         "discrepancies": [

@@ -17,7 +17,7 @@ import pytest_asyncio
 from PIL import Image
 
 from replicator.errors import CorruptInput
-from replicator.models import RenderResult, Score, Viewport
+from replicator.models import SCORE_FIELDS, RenderResult, Score, Viewport
 from replicator.ocr import OcrEngine
 from replicator.render import SealedBrowserPool
 from replicator.score import ReferenceAnalysis, analyze_reference, score_against_source, score_screenshots
@@ -25,7 +25,7 @@ from tests.conftest import FIXTURES
 from tests.golden import check_golden_json
 
 VIEWPORT = Viewport(1280, 1080)
-SUBSCORES = ("overall", "block", "text", "position", "color", "visual")
+SUBSCORES = SCORE_FIELDS
 
 
 def _style(css: str) -> Callable[[str], str]:
@@ -152,7 +152,7 @@ def test_blank_page_scores_below_20(page: Fixture) -> None:
     blank = page.scores["blank"]
     assert blank.overall < 20
     assert blank.block == blank.text == 0.0
-    assert set(_kinds(blank)) <= {"missing_text", "region", "background", "page_size"}
+    assert set(_kinds(blank)) <= {"missing_text", "region", "background", "page_size", "edges"}
     assert len(blank.discrepancies) == 10  # capped
 
 

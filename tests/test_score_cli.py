@@ -13,7 +13,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from replicator.cli import app
-from replicator.models import Viewport
+from replicator.models import SCORE_FIELDS, Viewport
 from replicator.render import SealedBrowserPool
 from tests.conftest import FIXTURES
 
@@ -46,7 +46,7 @@ def test_scoring_a_page_renders_it_and_prints_json_with_a_heatmap(
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
     assert document["mode"] == "page"
-    assert set(document["score"]) == {"overall", "block", "text", "position", "color", "visual"}
+    assert set(document["score"]) == set(SCORE_FIELDS)
     assert document["score"]["text"] == 100.0 and document["score"]["color"] < 97
     assert abs(sum(document["weights"].values()) - 1.0) < 1e-9
     first = document["discrepancies"][0]

@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 import jinja2
 
+from ..models import SUBSCORES
+
 REPORT_VERSION = 1
 ITEM_OUTPUTS = ("html", "render.png", "diff.png")  # NAME.<suffix>; NAME.json is written last
 ItemStatus = Literal["pending", "running", "ok", "failed", "cancelled"]
@@ -114,7 +116,7 @@ class BatchReport:
         """Rewrite report.json and report.html (each atomically)."""
         data = self.to_dict()
         write_atomic(self.out_dir / "report.json", (json.dumps(data, indent=2) + "\n").encode())
-        html = _template().render(report=data, columns=("block", "text", "position", "color", "visual"))
+        html = _template().render(report=data, columns=SUBSCORES)
         write_atomic(self.out_dir / "report.html", html.encode())
 
 

@@ -21,9 +21,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..batch.inputs import manifest_rows, parse_viewport, safe_name
+from ..check import gate_failures, parse_subscore_gates
 from ..config import Settings
 from ..errors import InputError, ReplicatorError
-from ..models import Viewport
+from ..models import SUBSCORES, Viewport
 from . import EXIT_FAILED, app
 from ._common import load_settings, stdout_console
 from .check_remote import RemoteChecker
@@ -38,6 +39,7 @@ class CheckPair:
     implementation: Path
     threshold: float
     viewport: Viewport | None = None
+    min_subscores: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +81,13 @@ def check(
     min_score: float = typer.Option(
         0.0, "--min-score", min=0, max=100, help="Fail (exit 1) when the score is below this; 0 only reports."
     ),
+    min_subscore: list[str] = typer.Option(
+        [],
+        "--min-subscore",
+        metavar="NAME=SCORE",
+        help="Also fail when this sub-score is below SCORE (repeatable; e.g. typography=90).",
+        show_default=False,
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
     junit: Path | None = typer.Option(None, "--junit", metavar="FILE", help="Write a JUnit XML report."),
     diff: Path | None = typer.Option(
@@ -99,12 +108,16 @@ def check(
 ) -> None:
     """Score an implementation against its design; exit 1 when it falls below --min-score."""
     size = parse_viewport(viewport, where="--viewport") if viewport else None
+    try:
+        gates = parse_subscore_gates(min_subscore)
+    except InputError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--min-subscore") from exc
     if manifest is not None:
         if design is not None or implementation is not None:
             raise typer.BadParameter(
                 "give DESIGN IMPLEMENTATION or --manifest, not both", param_hint="--manifest"
             )
-        pairs = read_check_manifest(manifest, default_threshold=min_score, viewport=size)
+        pairs = read_check_manifest(manifest, default_threshold=min_score, viewport=size, gates=gates)
     elif design is None or implementation is None:
         raise typer.BadParameter("give DESIGN and IMPLEMENTATION (or --manifest FILE)", param_hint="DESIGN")
     else:
@@ -112,7 +125,7 @@ def check(
             if not path.exists():
                 raise InputError(f"{path} does not exist.")
         name = f"{design.name} vs {implementation.name}"
-        pairs = [CheckPair(name, design, implementation, min_score, size)]
+        pairs = [CheckPair(name, design, implementation, min_score, size, gates)]
     settings = load_settings()
     single = manifest is None
     outcomes = asyncio.run(
@@ -139,7 +152,7 @@ def check(
 
 
 def read_check_manifest(
-    path: Path, *, default_threshold: float, viewport: Viewport | None
+    path: Path, *, default_threshold: float, viewport: Viewport | None, gates: dict[str, float] | None = None
 ) -> list[CheckPair]:
     """Pairs from a CSV/JSONL manifest: design, implementation, optional name, min_score, viewport."""
     known = {"design", "implementation", "name", "min_score", "viewport"}
@@ -164,7 +177,7 @@ def read_check_manifest(
             raise InputError(f"{where}: min_score must be between 0 and 100.")
         size = parse_viewport(str(row["viewport"]), where=where) if row.get("viewport") else viewport
         name = str(row.get("name") or f"{design.name} vs {impl.name}")
-        pairs.append(CheckPair(name, design, impl, threshold, size))
+        pairs.append(CheckPair(name, design, impl, threshold, size, dict(gates or {})))
     if not pairs:
         raise InputError(f"The manifest {path} lists no pairs.")
     return pairs
@@ -199,7 +212,14 @@ async def _run_pairs(
         data = await asyncio.to_thread(_read_file, pair.design)
         source = await asyncio.to_thread(image_source, data, settings)
         target = await asyncio.to_thread(CheckTarget.from_path, pair.implementation)
-        result = await run_check(runtime, source, target, threshold=pair.threshold, viewport=pair.viewport)
+        result = await run_check(
+            runtime,
+            source,
+            target,
+            threshold=pair.threshold,
+            viewport=pair.viewport,
+            min_subscores=pair.min_subscores,
+        )
         return result.to_dict(), result.score.heatmap_png
 
     async with Runtime(settings) as runtime:
@@ -213,6 +233,10 @@ async def _one(pair: CheckPair, checker: Any, raise_errors: bool) -> PairOutcome
     outcome = PairOutcome(pair)
     try:
         outcome.result, outcome.heatmap = await checker(pair)
+        # The verdict is this run's gates applied to the scores, wherever they were computed (a
+        # service of an older version may not know sub-score gates).
+        failures = gate_failures(outcome.result["score"], pair.threshold, pair.min_subscores)
+        outcome.result.update(passed=not failures, failures=failures, min_subscores=dict(pair.min_subscores))
     except ReplicatorError as exc:
         if raise_errors:
             raise
@@ -244,10 +268,15 @@ def print_outcome(console: Console, outcome: PairOutcome) -> None:
     verdict = "[bold green]PASS[/]" if result["passed"] else "[bold red]FAIL[/]"
     gate = f" (min {result['threshold']:g})" if result["threshold"] else ""
     console.print(f"{verdict} {title}: score [bold]{score['overall']:.1f}[/]{gate}")
+    unmet = [f for f in result.get("failures", []) if not f.startswith("overall ")]
+    if unmet:
+        console.print("Sub-score gates not met: " + escape("; ".join(unmet)), highlight=False)
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
-    for key in ("block", "text", "position", "color", "visual"):
+    # A server of an older version may not report every sub-score: show what it sent.
+    shown_keys = [k for k in SUBSCORES if k in score]
+    for key in shown_keys:
         table.add_column(key.capitalize(), justify="right")
-    table.add_row(*(f"{score[k]:.1f}" for k in ("block", "text", "position", "color", "visual")))
+    table.add_row(*(f"{score[k]:.1f}" for k in shown_keys))
     console.print(table)
     shown = result.get("discrepancies", [])[:SHOWN_DISCREPANCIES]
     if shown:
@@ -308,7 +337,8 @@ def write_junit(path: Path, outcomes: list[PairOutcome]) -> None:
                 case,
                 "failure",
                 {
-                    "message": f"score {score['overall']:.1f} is below {result['threshold']:g}",
+                    "message": "; ".join(result.get("failures") or [])
+                    or f"score {score['overall']:.1f} is below {result['threshold']:g}",
                     "type": "below_threshold",
                 },
             )

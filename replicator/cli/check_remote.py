@@ -69,6 +69,8 @@ class RemoteChecker:
             "implementation": _implementation_part(pair.implementation),
         }
         data = {"threshold": f"{pair.threshold:g}"}
+        if pair.min_subscores:
+            data["min_subscores"] = ",".join(f"{k}={v:g}" for k, v in pair.min_subscores.items())
         if pair.viewport is not None:
             data["viewport_width"] = str(pair.viewport.width)
             data["viewport_height"] = str(pair.viewport.height)

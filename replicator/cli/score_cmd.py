@@ -156,6 +156,8 @@ def breakdown_table(result: Score, weights: dict[str, float]) -> Table:
         "text": "characters of the source's text reproduced",
         "position": "matched blocks in the same place",
         "color": "matched text in the same color (CIEDE2000)",
+        "typography": "matched text drawn alike (family, weight, size, spacing)",
+        "edges": "borders, dividers and outlines where the source has them",
         "visual": "structure, colors and layout with text painted over",
     }
     values = result.breakdown()

@@ -18,7 +18,9 @@ from scipy import ndimage
 from ..models import RGB, Box, Discrepancy
 from .blocks import Matching, Pair, TextBlock
 from .color import ciede2000, to_hex
+from .edges import EdgeResult, unmatched_regions
 from .reference import SCALE
+from .typography import LineTypography
 from .visual import CELL, VisualResult
 
 MAX_ITEMS = 10
@@ -26,6 +28,8 @@ _REPORT_TEXT_BELOW = 0.85  # matched text less alike than this is reported as wr
 _REPORT_DELTA_E = 5.0
 _REPORT_MOVE_PX = 6.0
 _REGION_DIFF = 0.3
+_REPORT_TYPOGRAPHY_BELOW = 0.8  # lines whose glyphs are less alike than this are reported
+_EDGE_REGIONS = 3  # most regions of missing (and of extra) edges reported
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class Costs:
     color_per_area: float
     visual_points: float  # weight of the visual term in overall points (e.g. 20)
     extra_area_scale: float = 1.0  # candidate areas are rescaled to the reference's box style
+    typography_per_area: float = 0.0
+    edges_points: float = 0.0  # weight of the edges term in overall points
 
 
 def quote(text: str, limit: int = 40) -> str:
@@ -250,6 +256,76 @@ def _regions(visual: VisualResult, explained: Sequence[Box], costs: Costs) -> li
             )
         )
     del count
+    return found
+
+
+def typography_discrepancies(lines: Sequence[LineTypography], costs: Costs) -> list[Discrepancy]:
+    """Lines drawn in other type than the source's, grouped by what seems to differ."""
+    groups: dict[str, list[LineTypography]] = defaultdict(list)
+    for line in lines:
+        if line.similarity < _REPORT_TYPOGRAPHY_BELOW:
+            groups[_type_difference(line)].append(line)
+    found = []
+    for difference, group in groups.items():
+        group.sort(key=lambda line: (line.pair.ref.box.y, line.pair.ref.box.x))
+        first = group[0].pair.ref
+        subject = (
+            quote(first.text) if len(group) == 1 else f"{quote(first.text)} and {len(group) - 1} more line"
+        )
+        if len(group) > 2:
+            subject += "s"
+        box = first.box
+        for line in group[1:]:
+            box = box.union(line.pair.ref.box)
+        found.append(
+            Discrepancy(
+                "typography",
+                f"{subject}: {difference} than in the source",
+                sum(costs.typography_per_area * ln.pair.ref.box.area * (1.0 - ln.similarity) for ln in group),
+                box,
+            )
+        )
+    return found
+
+
+def _type_difference(line: LineTypography) -> str:
+    """What a reader would say differs, from the ink measurements (a family change when none fits)."""
+    if line.size_ratio >= 1.12:
+        return f"text is drawn about {round((line.size_ratio - 1) * 100)}% larger"
+    if line.size_ratio <= 0.89:
+        return f"text is drawn about {round((1 - line.size_ratio) * 100)}% smaller"
+    if line.weight_ratio >= 1.15:
+        return "text looks bolder"
+    if line.weight_ratio <= 0.87:
+        return "text looks lighter"
+    if line.width_ratio >= 1.06:
+        return "text runs wider (letter spacing or a wider typeface)"
+    if line.width_ratio <= 0.94:
+        return "text runs narrower (letter spacing or a narrower typeface)"
+    return "glyphs are shaped differently (another typeface, style or case)"
+
+
+def edge_discrepancies(edges: EdgeResult, costs: Costs) -> list[Discrepancy]:
+    """Where borders, dividers or outlines of the source are missing, or the page has extra ones."""
+    lost = 1.0 - edges.score
+    unmatched = int(edges.missing.sum()) + int(edges.extra.sum())
+    if lost <= 0 or unmatched == 0:
+        return []
+    per_pixel = costs.edges_points * lost / unmatched
+    found = []
+    for pixels_map, what in (
+        (edges.missing, "borders, dividers or outlines of the source are missing"),
+        (edges.extra, "the page draws borders, dividers or outlines the source does not have"),
+    ):
+        for box, pixels in unmatched_regions(pixels_map)[:_EDGE_REGIONS]:
+            found.append(
+                Discrepancy(
+                    "edges",
+                    f"{what} in the region {_at(box)} ({round(box.width)}x{round(box.height)} px)",
+                    per_pixel * pixels,
+                    box,
+                )
+            )
     return found
 
 

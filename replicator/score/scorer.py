@@ -24,14 +24,25 @@ from .blocks import (
     text_similarity,
 )
 from .color import ciede2000, dominant_color, ink_color
+from .edges import Shift, compare_edges, edge_map
 from .heatmap import paint_boxes, render_heatmap
 from .reference import SCALE, ReferenceAnalysis, analyze_reference, decode_png, ocr_blocks, shrink
+from .typography import LineTypography, compare_lines, typography_term
 from .visual import compare, fit_to_canvas
 
 log = logging.getLogger(__name__)
 
-# Design2Code weighs its five terms equally; so do we (documented in docs/scoring.md).
-WEIGHTS = {"block": 0.2, "text": 0.2, "position": 0.2, "color": 0.2, "visual": 0.2}
+# Design2Code's five terms plus typography and edges, which its screenshot-only adaptation needs
+# (see typography.py and edges.py); all seven weigh the same (documented in docs/scoring.md).
+WEIGHTS = {
+    "block": 1 / 7,
+    "text": 1 / 7,
+    "position": 1 / 7,
+    "color": 1 / 7,
+    "typography": 1 / 7,
+    "edges": 1 / 7,
+    "visual": 1 / 7,
+}
 # Text-in-image check: OCR at most this many candidate regions per score, to keep it cheap.
 _MAX_OCR_CHECKS = 4
 _DOM_MIN_CONTRAST = 32.0
@@ -215,6 +226,9 @@ def _score(
         matching = _match(ref_lines, (*candidate.blocks, *extra_blocks), width, height)
 
     block, text, position, color, costs = _block_terms(matching)
+    lines = compare_lines(matching.pairs, reference.rgb, candidate.rgb)
+    # Like position and color: no text in common at all scores 0 (unless neither side has text).
+    typography = typography_term(lines) if matching.pairs or not (matching.missing or matching.extra) else 0.0
 
     cand_small = shrink(candidate.rgb)
     cand_background = dominant_color(cand_small)
@@ -224,15 +238,25 @@ def _score(
     visual = compare(reference.small, canvas, boxes, reference.background, cand_background)
     size_factor = _size_factor((width, height), (candidate.width, candidate.height))
     visual_score = visual.score * size_factor
+    edges = compare_edges(
+        _reference_edges(reference),
+        edge_map(fit_to_canvas(candidate.rgb, height, width, cand_background)),
+        [b.box for b in ref_lines],
+        [b.box for b in (*candidate.blocks, *extra_blocks)],
+        [Shift(p.ref.box, p.cand.box, p.dx, p.dy) for p in matching.pairs],
+    )
 
     subs = {
         "block": block,
         "text": text,
         "position": position,
         "color": color,
+        "typography": typography,
+        "edges": edges.score,
         "visual": visual_score,
     }
     overall = sum(WEIGHTS[k] * v for k, v in subs.items())
+    typography_area = sum(line.pair.ref.box.area for line in lines)
     costs = discrepancies.Costs(
         block_per_area=costs.block_per_area,
         text_per_char=costs.text_per_char,
@@ -240,8 +264,11 @@ def _score(
         color_per_area=costs.color_per_area,
         visual_points=100.0 * WEIGHTS["visual"],
         extra_area_scale=costs.extra_area_scale,
+        typography_per_area=100.0 * WEIGHTS["typography"] / typography_area if typography_area else 0.0,
+        edges_points=100.0 * WEIGHTS["edges"],
     )
     found = discrepancies.text_discrepancies(matching, costs, reference.background)
+    found += discrepancies.typography_discrepancies(lines, costs)
     explained = [d.box for d in found if d.box is not None]
     found += discrepancies.page_discrepancies(
         ref_background=reference.background,
@@ -253,7 +280,9 @@ def _score(
         explained=explained,
         costs=costs,
     )
-    heat = paint_boxes(visual.diff, _text_marks(matching), SCALE)
+    found += discrepancies.edge_discrepancies(edges, costs)
+    heat = paint_boxes(visual.diff, _text_marks(matching, lines), SCALE)
+    heat = _paint_edges(heat, edges.missing | edges.extra)
     if candidate.height < height:  # the part of the source the render does not reach is all missing
         heat = heat.copy()
         heat[candidate.height // SCALE :] = np.maximum(heat[candidate.height // SCALE :], 0.5)
@@ -263,13 +292,36 @@ def _score(
         text=_points(text),
         position=_points(position),
         color=_points(color),
+        typography=_points(typography),
+        edges=_points(edges.score),
         visual=_points(visual_score),
         heatmap_png=render_heatmap(reference.dimmed, heat),
         discrepancies=discrepancies.rank(found),
     )
 
 
-def _text_marks(matching: Matching) -> list[tuple[Box, float]]:
+def _reference_edges(reference: ReferenceAnalysis) -> np.ndarray:
+    """The source's edge map, computed on first use and kept for later candidates."""
+    if "edges" not in reference._derived:
+        reference._derived["edges"] = edge_map(reference.rgb)
+    return reference._derived["edges"]
+
+
+def _paint_edges(heat: np.ndarray, unmatched: np.ndarray) -> np.ndarray:
+    """``heat`` raised where edges of one side have no counterpart (borders missing or added)."""
+    if not unmatched.any():
+        return heat
+    h, w = heat.shape[:2]
+    cells = np.zeros((h * SCALE, w * SCALE), dtype=bool)
+    uh, uw = min(unmatched.shape[0], h * SCALE), min(unmatched.shape[1], w * SCALE)
+    cells[:uh, :uw] = unmatched[:uh, :uw]
+    pooled = cells.reshape(h, SCALE, w, SCALE).any(axis=(1, 3))
+    out = heat.copy()
+    out[pooled] = np.maximum(out[pooled], 0.7)
+    return out
+
+
+def _text_marks(matching: Matching, lines: Sequence[LineTypography] = ()) -> list[tuple[Box, float]]:
     """Where the text differs, and how strongly, for the heatmap (source coordinates)."""
     marks: list[tuple[Box, float]] = [(b.box, 0.8) for b in matching.missing]
     marks += [(b.box, 0.8) for b in matching.extra]
@@ -281,6 +333,9 @@ def _text_marks(matching: Matching) -> list[tuple[Box, float]]:
             marks.append((pair.ref.box, 0.3 + 0.7 * strength))
             if pair.position < 1.0:
                 marks.append((pair.cand.box, 0.3 + 0.7 * strength))
+    for line in lines:
+        if line.similarity < 0.98:
+            marks.append((line.pair.ref.box, 0.3 + 0.7 * (1.0 - line.similarity)))
     return marks
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from ..check import CheckTarget, run_check
+from ..check import CheckTarget, parse_subscore_gates, run_check
 from ..errors import InputError, JobNotFound, ReplicatorError, UnsupportedMedia
 from ..intake import ACCEPTED, IMAGE_TYPES, VIDEO_TYPES, image_source, load_source
 from ..jobs import ArtifactStore, Job, JobManager
@@ -65,6 +65,11 @@ _CHECK_DOC = _multipart_body(
             "description": "The implementation: an HTML file, or a screenshot of the built page.",
         },
         "threshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 80},
+        "min_subscores": {
+            "type": "string",
+            "description": "Sub-score gates, comma-separated NAME=SCORE (e.g. `typography=90,edges=85`): "
+            "the check also fails when a named sub-score is below its minimum.",
+        },
         "viewport_width": {"type": "integer", "minimum": 200, "maximum": 4096},
         "viewport_height": {"type": "integer", "minimum": 200, "maximum": 4096},
     },
@@ -300,6 +305,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             design_file = _required_file(form, "design")
             impl_file = _required_file(form, "implementation")
             threshold = _number(form.fields.get("threshold"), "threshold", default=80.0, low=0, high=100)
+            gates = parse_subscore_gates([form.fields.get("min_subscores") or ""])
             width = form.fields.get("viewport_width")
             height = form.fields.get("viewport_height")
             if design_file.media_type not in IMAGE_TYPES:
@@ -317,7 +323,9 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
                 int(_number(height, "viewport_height", default=min(design.height, 1080), low=200, high=4096)),
             )
         runtime: Runtime = request.app.state.runtime
-        result = await run_check(runtime, design, target, threshold=threshold, viewport=viewport)
+        result = await run_check(
+            runtime, design, target, threshold=threshold, viewport=viewport, min_subscores=gates
+        )
         check_id = uuid.uuid4().hex
         folder = ArtifactStore(jobs.checks_dir / check_id)
         await asyncio.to_thread(folder.save, "heatmap.png", result.score.heatmap_png)

@@ -26,6 +26,8 @@ class ScoreBreakdown(BaseModel):
     text: float
     position: float
     color: float
+    typography: float
+    edges: float
     visual: float
 
 
@@ -97,6 +99,12 @@ class CheckResponse(BaseModel):
     id: str
     passed: bool
     threshold: float
+    min_subscores: dict[str, float] = Field(
+        default_factory=dict, description="The sub-score gates the check was asked to apply."
+    )
+    failures: list[str] = Field(
+        default_factory=list, description="Why the check failed, one reason per unmet gate (empty: passed)."
+    )
     score: ScoreBreakdown
     discrepancies: list[Discrepancy]
     heatmap_url: str

@@ -20,6 +20,7 @@ import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 
 from replicator.config import Settings
+from replicator.models import SUBSCORES
 from tests.plugins.fake_glm import FAKE_KEY
 from tests.service_helpers import SCREENSHOT, serve_argv, service_env
 
@@ -143,7 +144,7 @@ async def test_upload_watch_progress_compare_and_download(
     await wait_until(page, "document.getElementById('scroll-render').scrollTop > 100")
 
     # Score breakdown, highlighted code, the heatmap, the live preview in a sandbox.
-    assert await page.locator("#breakdown tr").count() == 5
+    assert await page.locator("#breakdown tr").count() == len(SUBSCORES)
     assert float(await page.locator("#overall").inner_text()) >= 0
     await page.wait_for_selector("#code .hljs-tag")
     await page.click("[data-view=heatmap]")
