@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import os
 import signal
@@ -323,6 +324,30 @@ async def test_same_html_renders_identical_pixels(browser_pool: SealedBrowserPoo
     assert texts(first) == texts(second)
     # The finite fade is shown at its end state, not half transparent.
     assert "Fades in over three seconds" in texts(first)
+
+
+async def test_large_images_are_painted_decoded_in_every_render(browser_pool: SealedBrowserPool) -> None:
+    # Big, noisy images (slow to decode) scaled into small boxes: a screenshot taken after load but
+    # before decoding would show them blank, and two renders of the page would differ.
+    rng = np.random.default_rng(7)
+    tiles = []
+    for color in ((220, 38, 38), (37, 99, 235), (22, 163, 74)):
+        noise = rng.integers(0, 40, (1400, 1400, 3), dtype=np.uint8)
+        image = np.clip(np.array(color, dtype=np.int16) + noise, 0, 255).astype(np.uint8)
+        buffer = io.BytesIO()
+        Image.fromarray(image).save(buffer, format="PNG")
+        tiles.append(base64.b64encode(buffer.getvalue()).decode())
+    html = "<body style='margin:0;background:#fff'>" + "".join(
+        f"<img src='data:image/png;base64,{tile}' style='width:200px;height:200px;display:block'>"
+        for tile in tiles
+    )
+    first = await browser_pool.render(html, Viewport(400, 600))
+    second = await browser_pool.render(html, Viewport(400, 600))
+    shot = pixels(first.png)
+    for index, color in enumerate(((220, 38, 38), (37, 99, 235), (22, 163, 74))):
+        center = shot[index * 200 + 100, 100].astype(int)
+        assert np.abs(center - np.array(color) - 20).max() < 30, (index, center)
+    assert np.array_equal(shot, pixels(second.png))
 
 
 async def test_tall_page_is_clamped(browser_pool: SealedBrowserPool) -> None:
