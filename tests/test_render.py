@@ -59,6 +59,25 @@ def chromium_browser_pids() -> set[int]:
     return found
 
 
+async def new_browser_pid(before: set[int]) -> int:
+    """The one browser this test's pool started. Waits a little: a browser of an earlier test may
+    still be exiting (a recycled or crashed one), and only one new live browser is ours."""
+    new: set[int] = set()
+    for _ in range(50):
+        new = {p for p in chromium_browser_pids() - before if _alive(p)}
+        if len(new) == 1:
+            return new.pop()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"expected one new Chromium browser process, found {sorted(new)}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def renderer_pids(browser_pid: int) -> set[int]:
     try:
         children = psutil.Process(browser_pid).children(recursive=True)
@@ -80,7 +99,7 @@ async def quick_pool() -> AsyncIterator[tuple[SealedBrowserPool, int]]:
     before = chromium_browser_pids()
     pool = SealedBrowserPool(browser_settings(render_timeout_s=DEADLINE_S), warm_spare=False)
     await pool.start()
-    (pid,) = chromium_browser_pids() - before
+    pid = await new_browser_pid(before)
     try:
         yield pool, pid
     finally:
@@ -607,7 +626,7 @@ async def test_browser_is_recycled_without_failing_renders_in_flight() -> None:
 async def test_browser_crash_is_survived() -> None:
     before = chromium_browser_pids()
     async with SealedBrowserPool(browser_settings()) as pool:
-        (pid,) = chromium_browser_pids() - before
+        pid = await new_browser_pid(before)
         slow = "<p>survivor</p><script>const t = Date.now(); while (Date.now() - t < 1500) {}</script>"
         in_flight = asyncio.create_task(pool.render(slow, VIEWPORT))
         await asyncio.sleep(0.6)
@@ -623,7 +642,7 @@ async def test_nice_pool_runs_chromium_and_its_renderers_at_lower_priority() -> 
     before = chromium_browser_pids()
     own = os.getpriority(os.PRIO_PROCESS, 0)
     async with SealedBrowserPool(browser_settings(), nice=5) as pool:
-        (pid,) = chromium_browser_pids() - before
+        pid = await new_browser_pid(before)
         async with pool.open("<p>niced</p>", VIEWPORT):
             renderers = renderer_pids(pid)
             assert renderers
