@@ -208,9 +208,12 @@ def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, in
     return [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2) if edges[i + 1] > edges[i]]
 
 
-def _strip_icons(ink: _Ink, text: str, x0: int, x1: int, height: float) -> tuple[str, int, int]:
+def _strip_icons(
+    ink: _Ink, text: str, x0: int, x1: int, height: float, keep: tuple[str, ...] = ()
+) -> tuple[str, int, int]:
     """Drop icons OCR boxed with the text: an end cluster read as a symbol, or one the string does
-    not account for (an icon of another color, or a "©" OCR left out: that one is added back)."""
+    not account for (an icon of another color, or a "©" OCR left out: that one is added back).
+    ``keep``: ends ("start", "end") cut from a neighbouring piece of the same line, not icons."""
     segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
     if len(segments) < 2:
         return text, x0, x1
@@ -220,6 +223,8 @@ def _strip_icons(ink: _Ink, text: str, x0: int, x1: int, height: float) -> tuple
     for end in ("start", "end"):
         if len(segments) < 2:
             break
+        if end in keep:
+            continue
         seg, rest = (segments[0], segments[1:]) if end == "start" else (segments[-1], segments[:-1])
         if seg[1] - seg[0] > 1.6 * height:
             continue
@@ -301,6 +306,114 @@ def _color_runs(ink: _Ink, text: str, x0: int, x1: int, threshold: float) -> lis
     return runs if len(runs) > 1 else []
 
 
+def _style_split(ink: _Ink, text: str, span: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
+    """A line set in two styles (a bold subject, then a lighter snippet in gray) as two pieces.
+
+    One font fitted to both halves fits neither: a bold face stretched over regular text, or a
+    monospace face, came out. A change of ink color between words marks where to look; the line
+    is split there only when the two halves fit fonts of different weight (a colored link in a
+    sentence keeps its line, and becomes a colored span).
+    """
+    bounds = ink.bounds(*span)
+    if bounds is None or len(text) < 6:
+        return [(text, span)]
+    x0, _y0, x1, _y1 = bounds
+    height = bounds[3] - bounds[1]
+    segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
+    if len(segments) < 2:
+        return [(text, span)]
+    rows = ink.mask.shape[0]
+    colors = [np.array(ink.color(a, 0, b, rows), dtype=np.int32) for a, b in segments]
+    changes = [k for k in range(1, len(segments)) if int(np.abs(colors[k] - colors[k - 1]).max()) > 60]
+    if len(changes) != 1:
+        return [(text, span)]
+    k = changes[0]
+    left_color = np.median(colors[:k], axis=0)
+    right_color = np.median(colors[k:], axis=0)
+    if any(np.abs(c - left_color).max() > 40 for c in colors[:k]) or any(
+        np.abs(c - right_color).max() > 40 for c in colors[k:]
+    ):
+        return [(text, span)]
+    cut = (segments[k - 1][1] + segments[k][0]) // 2
+    # Ink widths without the gaps: OCR drops and adds spaces, so the split is placed on glyphs only.
+    left_ink = sum(b - a for a, b in segments[:k])
+    fraction = left_ink / max(left_ink + sum(b - a for a, b in segments[k:]), 1)
+    best: tuple[float, tuple[str, str]] | None = None
+    for parts in _split_two_styles(text, fraction):
+        left, right = (
+            _fit_respaced(ink, parts[0], (span[0], cut)),
+            _fit_respaced(ink, parts[1], (cut, span[1])),
+        )
+        if left is None or right is None or left[1].bold == right[1].bold:
+            continue
+        error = left[1].error + right[1].error
+        if best is None or error < best[0]:
+            best = (error, (left[0], right[0]))
+    # Only a clearly better explanation of the ink splits the line: two fonts that each fit,
+    # where one font fitted over both halves did not.
+    if best is None:
+        return [(text, span)]
+    whole = _fit_respaced(ink, text, span)
+    if whole is not None and best[0] / 2 + 0.05 >= whole[1].error:
+        return [(text, span)]
+    left_text, right_text = best[1]
+    return [(left_text, (span[0], cut)), (right_text, (cut, span[1]))]
+
+
+def _fit_respaced(ink: _Ink, text: str, span: tuple[int, int]) -> tuple[str, FontFit] | None:
+    """The font of ``text`` over the ink of ``span``, with the spaces its ink gaps show (OCR drops
+    spaces, and text without them fits no font)."""
+    bounds = ink.bounds(*span)
+    if bounds is None:
+        return None
+    x0, y0, x1, y1 = bounds
+    fx0, fy0, fx1, fy1 = ink.precise(*bounds)
+    alpha = np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0)
+    mass = ink.mass(*bounds)
+    fit = fit_font(text, fx1 - fx0, fy1 - fy0, mass, alpha=alpha)
+    filled = ink.mask[y0:y1, x0:x1].any(axis=0)
+    respaced, refit, _gaps = _respace(text, filled, fit, (fx1 - fx0, fy1 - fy0, mass, alpha))
+    return respaced, refit
+
+
+def _split_two_styles(text: str, fraction: float) -> list[tuple[str, str]]:
+    """Ways to cut ``text`` so that its first part, set bold, and the rest, set regular (or the
+    other way round), take ``fraction`` and 1 - ``fraction`` of the glyphs' width (spaces left
+    out): at most two, the closer first, each at a space or a word or punctuation boundary.
+
+    The generic split (``_split_at``) places characters with one face; across a change of weight
+    that drifts by a tenth of the width, too far to find the right word boundary. Which of the
+    close cuts is right (before or after a dash, say) the caller decides by fitting fonts.
+    """
+    faces = FONTS.faces_for(text)
+    if not faces:
+        return []
+    face = faces[0]
+    misses: dict[int, float] = {}
+    for i in range(2, len(text) - 1):
+        a, b = text[i - 1], text[i]
+        if not (a == " " or b == " " or a.isalnum() != b.isalnum() or (a.islower() and b.isupper())):
+            continue
+        for left_bold in (True, False):
+            left = FONTS.measure(text[:i].replace(" ", ""), face, left_bold).advance
+            right = FONTS.measure(text[i:].replace(" ", ""), face, not left_bold).advance
+            if left + right > 0:
+                miss = abs(left / (left + right) - fraction)
+                misses[i] = min(miss, misses.get(i, miss))
+    # The ink was cut at a gap between words: where OCR kept a space there, the cut is at a space.
+    spaced = {i for i in misses if misses[i] <= 0.06 and (text[i - 1] == " " or text[i] == " ")}
+    found: list[tuple[str, str]] = []
+    for i in sorted(misses, key=lambda i: misses[i]):
+        if misses[i] > 0.06 or len(found) == 2:
+            break
+        if spaced and i not in spaced:
+            continue
+        head, tail = text[:i].strip(), text[i:].strip()
+        if len(head) >= 2 and len(tail) >= 2 and (head, tail) not in found:
+            found.append((head, tail))
+    return found
+
+
 def _respace(
     text: str, filled: np.ndarray, fit: FontFit, ink: tuple[float, float, float, np.ndarray]
 ) -> tuple[str, FontFit, list[int]]:
@@ -352,13 +465,19 @@ def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
                 pieces = split
                 edges = [bx0, *[(g0 + g1) // 2 for g0, g1 in wide], bx1]
                 spans = list(itertools.pairwise(edges))
-        for piece, (sx0, sx1) in zip(pieces, spans, strict=True):
+        styled: list[tuple[str, tuple[int, int], tuple[str, ...]]] = []
+        for piece_span in zip(pieces, spans, strict=True):
+            parts = _style_split(ink, *piece_span)
+            for index, (part, part_span) in enumerate(parts):
+                cut_ends = (("start",) if index > 0 else ()) + (("end",) if index < len(parts) - 1 else ())
+                styled.append((part, part_span, cut_ends))
+        for piece, (sx0, sx1), cut_ends in styled:
             sub = ink.bounds(sx0, sx1)
             if sub is None:
                 continue
             x0, y0, x1, y1 = sub
             h = y1 - y0
-            piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h)
+            piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h, keep=cut_ends)
             sub = ink.bounds(x0, x1)
             if sub is None or not piece:
                 continue
