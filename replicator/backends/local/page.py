@@ -18,10 +18,11 @@ from .emit import Emitter
 from .graphics import find_graphics, find_shapes
 from .layout import Node, build_tree
 from .model import Analysis, TextLine
+from .paragraphs import group_blocks, harmonize
 from .refine import Corrections, adjust_text
 from .refine import apply as apply_corrections
 from .regions import find_regions, find_rules, segment
-from .text import group_blocks, harmonize, read_lines
+from .text import read_lines
 
 log = logging.getLogger(__name__)
 
