@@ -155,7 +155,8 @@ async def run_check(
 ) -> CheckResult:
     """Score ``implementation`` against ``design``; passed when the overall score >= ``threshold``
     and every sub-score named in ``min_subscores`` reaches its minimum."""
-    from .score import analyze_reference, score_against_source, score_screenshots
+    from .pipeline import analyze_source, score_render
+    from .score import score_screenshots
 
     if not 0.0 <= threshold <= 100.0:
         raise InputError(f"The threshold must be a score between 0 and 100, not {threshold:g}.")
@@ -165,7 +166,10 @@ async def run_check(
         candidate = await asyncio.to_thread(
             image_source, implementation.image, runtime.settings
         )  # validates and normalizes the upload like any other image
-        score = await asyncio.to_thread(score_screenshots, design.png, candidate.png, ocr=runtime.ocr)
+        if runtime.cpu is not None:
+            score = await runtime.cpu.run(_screenshots_task, design.png, candidate.png)
+        else:
+            score = await asyncio.to_thread(score_screenshots, design.png, candidate.png, ocr=runtime.ocr)
         render_png = candidate.png
     else:
         html = implementation.html
@@ -173,11 +177,11 @@ async def run_check(
             html = await asyncio.to_thread(inline_local_assets, html, implementation.base_dir)
         page = await asyncio.to_thread(runtime.sanitizer.sanitize, html, "static")
         # Analysis (OCR of the design) and the render are independent: run them side by side.
-        reference, render = await asyncio.gather(
-            asyncio.to_thread(analyze_reference, design.png, ocr=runtime.ocr),
+        analysed, render = await asyncio.gather(
+            analyze_source(design.png, cpu=runtime.cpu, ocr=runtime.ocr if runtime.cpu is None else None),
             runtime.renderer.render(page.html, viewport, base_dir=implementation.base_dir),
         )
-        score = await asyncio.to_thread(score_against_source, reference, render)
+        score = await score_render(analysed[0], render, cpu=runtime.cpu)
         render_png = render.png
     gates = dict(min_subscores or {})
     failures = gate_failures(score.breakdown(), threshold, gates)
@@ -191,6 +195,14 @@ async def run_check(
         min_subscores=gates,
         failures=tuple(failures),
     )
+
+
+def _screenshots_task(design_png: bytes, candidate_png: bytes) -> Score:
+    """In a CPU worker: two screenshots scored against each other with the worker's OCR engine."""
+    from .cpu_pool import worker_ocr
+    from .score import score_screenshots
+
+    return score_screenshots(design_png, candidate_png, ocr=worker_ocr())
 
 
 def inline_local_assets(html: str, base_dir: Path) -> str:

@@ -241,14 +241,9 @@ class Pipeline:
         cached = await asyncio.to_thread(store.load, "reference.bin") if store else None
         if cached is not None:
             return await asyncio.to_thread(ReferenceAnalysis.from_bytes, cached)
-        if self.cpu is not None:
-            reference, stored, lines = await self.cpu.run(
-                _reference_task, source.png, self.cpu.known_text(source.png), store is not None
-            )
-            self.cpu.remember_text(source.png, lines)
-        else:
-            reference = await asyncio.to_thread(analyze_reference, source.png, ocr=self.ocr)
-            stored = await asyncio.to_thread(reference.to_bytes) if store else None
+        reference, stored = await analyze_source(
+            source.png, cpu=self.cpu, ocr=self._ocr, serialise=bool(store)
+        )
         if store and stored is not None:
             await asyncio.to_thread(store.save, "reference.bin", stored)
         return reference
@@ -343,11 +338,7 @@ class Pipeline:
 
         await emit("stage", stage="score", round=round_no)
         with timings.measure("score"):
-            score: Score
-            if self.cpu is not None:
-                score = await self.cpu.run(_score_task, reference, render)
-            else:
-                score = await asyncio.to_thread(score_against_source, reference, render)
+            score = await score_render(reference, render, cpu=self.cpu)
         if store:
             await asyncio.to_thread(store.save, f"diff-{round_no}.png", score.heatmap_png)
 
@@ -368,6 +359,28 @@ class Pipeline:
             truncated=extraction.truncated,
         )
         return candidate
+
+
+async def analyze_source(
+    png: bytes, *, cpu: CpuPool | None, ocr: OcrEngine | None = None, serialise: bool = False
+) -> tuple[ReferenceAnalysis, bytes | None]:
+    """A source screenshot's reference analysis (OCR, background, grid), in a CPU worker when there
+    is a pool (else a thread), and its stored form if ``serialise``. Shared by the pipeline and
+    design checks, so that neither runs OCR on the event loop's GIL when workers exist."""
+    if cpu is not None:
+        reference, stored, lines = await cpu.run(_reference_task, png, cpu.known_text(png), serialise)
+        cpu.remember_text(png, lines)
+        return reference, stored
+    reference = await asyncio.to_thread(analyze_reference, png, ocr=ocr or OcrEngine.shared())
+    stored = await asyncio.to_thread(reference.to_bytes) if serialise else None
+    return reference, stored
+
+
+async def score_render(reference: ReferenceAnalysis, render: RenderResult, *, cpu: CpuPool | None) -> Score:
+    """A render's score against an analysed source, in a CPU worker when there is a pool."""
+    if cpu is not None:
+        return await cpu.run(_score_task, reference, render)
+    return await asyncio.to_thread(score_against_source, reference, render)
 
 
 def _reference_task(

@@ -90,12 +90,18 @@ def test_manifest_checks_every_pair_and_reports_errors_per_pair(tmp_path: Path) 
     )
     junit, diffs = tmp_path / "junit.xml", tmp_path / "diffs"
 
-    result = _check("--manifest", str(manifest), "--json", "--junit", str(junit), "--diff", str(diffs))
+    result = _check(
+        "--manifest", str(manifest), "-j", "2", "--json", "--junit", str(junit), "--diff", str(diffs)
+    )
 
     assert result.exit_code == 1, result.output
     body = json.loads(result.stdout)
+    # Two pairs at a time, reported in the manifest's order.
+    assert [r["name"] for r in body["results"]] == ["home", "home-broken", "missing", "shots"]
     verdicts = {r["name"]: r["passed"] for r in body["results"]}
     assert verdicts == {"home": True, "home-broken": False, "missing": False, "shots": True}
+    one_at_a_time = json.loads(_check("--manifest", str(manifest), "-j", "1", "--json").stdout)
+    assert [r.get("score") for r in one_at_a_time["results"]] == [r.get("score") for r in body["results"]]
     assert body["results"][2]["error"]["code"] in ("bad_input", "corrupt_input")
     root = ET.parse(junit).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "1", "1")

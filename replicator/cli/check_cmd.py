@@ -22,7 +22,7 @@ from rich.table import Table
 
 from ..batch.inputs import manifest_rows, parse_viewport, safe_name
 from ..check import gate_failures, parse_subscore_gates
-from ..config import Settings
+from ..config import Settings, usable_cores
 from ..errors import InputError, ReplicatorError
 from ..models import SUBSCORES, Viewport
 from . import EXIT_FAILED, app
@@ -99,6 +99,15 @@ def check(
     viewport: str | None = typer.Option(
         None, "--viewport", help="Render at WIDTHxHEIGHT, not the design's size."
     ),
+    concurrency: int | None = typer.Option(
+        None,
+        "--concurrency",
+        "-j",
+        min=1,
+        max=32,
+        help="Pairs of a manifest checked at once.  [default: one per usable core]",
+        show_default=False,
+    ),
     server: str | None = typer.Option(
         None, "--server", metavar="URL", help="Check through a running service instead of locally."
     ),
@@ -128,9 +137,16 @@ def check(
         pairs = [CheckPair(name, design, implementation, min_score, size, gates)]
     settings = load_settings()
     single = manifest is None
+    jobs = min(concurrency or usable_cores(), len(pairs))
     outcomes = asyncio.run(
         _run_pairs(
-            settings, pairs, server=server, token=token, raise_errors=single, heatmaps=diff is not None
+            settings,
+            pairs,
+            server=server,
+            token=token,
+            raise_errors=single,
+            heatmaps=diff is not None,
+            concurrency=jobs,
         )
     )
 
@@ -196,13 +212,21 @@ async def _run_pairs(
     token: str | None,
     raise_errors: bool,
     heatmaps: bool,
+    concurrency: int = 1,
 ) -> list[PairOutcome]:
-    outcomes = []
+    """Every pair's outcome, in the pairs' order, ``concurrency`` of them in flight at once."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def each(checker: Any) -> list[PairOutcome]:
+        async def bounded(pair: CheckPair) -> PairOutcome:
+            async with gate:
+                return await _one(pair, checker, raise_errors)
+
+        return list(await asyncio.gather(*(bounded(pair) for pair in pairs)))
+
     if server is not None:
         async with RemoteChecker(server, token=token, fetch_heatmaps=heatmaps) as remote:
-            for pair in pairs:
-                outcomes.append(await _one(pair, remote.check, raise_errors))
-        return outcomes
+            return await each(remote.check)
 
     from ..check import CheckTarget, run_check
     from ..intake import image_source
@@ -222,10 +246,12 @@ async def _run_pairs(
         )
         return result.to_dict(), result.score.heatmap_png
 
-    async with Runtime(settings) as runtime:
-        for pair in pairs:
-            outcomes.append(await _one(pair, local, raise_errors))
-    return outcomes
+    if concurrency == 1:
+        # One pair at a time: OCR in a thread of this process costs less than starting workers.
+        settings = settings.model_copy(update={"cpu_workers": 0})
+    async with Runtime(settings, parallelism=concurrency) as runtime:
+        await runtime.warm_up()
+        return await each(local)
 
 
 async def _one(pair: CheckPair, checker: Any, raise_errors: bool) -> PairOutcome:
