@@ -34,6 +34,7 @@ CHANGES = {
     "serif": 'body, .card p { font-family: "DejaVu Serif", serif !important; }',
     "bold": "body * { font-weight: 700 !important; }",
     "larger": ".card p { font-size: 19px !important; }",
+    "italic": "body * { font-style: italic !important; }",
     "recolored": ".card p { color: #b91c1c !important; }",
     "no_borders": ".card, header { border-color: transparent !important; }",
     "pushed_down": "main { padding-top: 90px !important; }",
@@ -55,7 +56,7 @@ def test_the_same_page_scores_100_on_typography_and_edges(scored: dict[str, Scor
     assert scored["same"].typography == 100.0 and scored["same"].edges == 100.0
 
 
-@pytest.mark.parametrize("change", ["serif", "bold", "larger"])
+@pytest.mark.parametrize("change", ["serif", "bold", "larger", "italic"])
 def test_another_font_weight_or_size_lowers_typography_and_says_so(
     scored: dict[str, Score], change: str
 ) -> None:
@@ -66,7 +67,7 @@ def test_another_font_weight_or_size_lowers_typography_and_says_so(
     kinds = [d.kind for d in changed.discrepancies]
     assert "typography" in kinds, changed.discrepancies
     message = next(d.message for d in changed.discrepancies if d.kind == "typography")
-    expected = {"serif": "typeface", "bold": "bolder", "larger": "larger"}[change]
+    expected = {"serif": "typeface", "bold": "bolder", "larger": "larger", "italic": "italics"}[change]
     assert expected in message, message
 
 

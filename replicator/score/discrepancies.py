@@ -280,7 +280,7 @@ def typography_discrepancies(lines: Sequence[LineTypography], costs: Costs) -> l
         found.append(
             Discrepancy(
                 "typography",
-                f"{subject}: {difference} than in the source",
+                f"{subject}: {difference}",
                 sum(costs.typography_per_area * ln.pair.ref.box.area * (1.0 - ln.similarity) for ln in group),
                 box,
             )
@@ -290,19 +290,23 @@ def typography_discrepancies(lines: Sequence[LineTypography], costs: Costs) -> l
 
 def _type_difference(line: LineTypography) -> str:
     """What a reader would say differs, from the ink measurements (a family change when none fits)."""
+    if line.slanted:
+        if line.slant_difference > 0:
+            return "text is set in italics, upright in the source"
+        return "text is upright, italic in the source"
     if line.size_ratio >= 1.12:
-        return f"text is drawn about {round((line.size_ratio - 1) * 100)}% larger"
+        return f"text is drawn about {round((line.size_ratio - 1) * 100)}% larger than in the source"
     if line.size_ratio <= 0.89:
-        return f"text is drawn about {round((1 - line.size_ratio) * 100)}% smaller"
+        return f"text is drawn about {round((1 - line.size_ratio) * 100)}% smaller than in the source"
     if line.weight_ratio >= 1.15:
-        return "text looks bolder"
+        return "text looks bolder than in the source"
     if line.weight_ratio <= 0.87:
-        return "text looks lighter"
+        return "text looks lighter than in the source"
     if line.width_ratio >= 1.06:
-        return "text runs wider (letter spacing or a wider typeface)"
+        return "text runs wider than in the source (letter spacing or a wider typeface)"
     if line.width_ratio <= 0.94:
-        return "text runs narrower (letter spacing or a narrower typeface)"
-    return "glyphs are shaped differently (another typeface, style or case)"
+        return "text runs narrower than in the source (letter spacing or a narrower typeface)"
+    return "glyphs are shaped differently than in the source (another typeface, style or case)"
 
 
 def edge_discrepancies(edges: EdgeResult, costs: Costs) -> list[Discrepancy]:

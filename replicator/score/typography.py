@@ -18,7 +18,9 @@ Lines whose texts differ, or that wrap into a different number of rows, are left
 position terms. Measured on the development pages (bench/sensitivity.py), mean correlation per
 line: the unchanged page, the page 1 px lower and text in another color >= 0.998 on every line; a
 serif font 0.64, monospace 0.57, bold 0.84, italic 0.92, uppercase 0.55, letter spacing +1 px
-0.61; the local backend's own pages 0.93 (0.96 after a refinement round).
+0.61; the local backend's own pages 0.93 (0.96 after a refinement round). Italics still
+correlate well with upright glyphs (0.92: the strokes mostly overlap), so a line's lean is
+measured too: one that leans where the other side's is upright is capped at 0.3.
 """
 
 from __future__ import annotations
@@ -37,12 +39,18 @@ _SAME_TEXT = 0.9
 # Correlation -> similarity: full credit from _FULL (what sub-pixel placement and anti-aliasing
 # leave of the same font), none at _NONE (another family or case). Stricter settings (or less blur)
 # catch italics better but start to charge the local backend for sub-pixel placement of the right
-# font: with these, the term is 0.53 for bold text on average, 0.83 for italics, 0.30 for a serif
-# font, 0.93 for the local backend's pages (0.96 refined).
+# font: with these, the term is 0.53 for bold text on average, 0.30 for a serif font, 0.93 for
+# the local backend's pages (0.96 refined); with the slant cap, 0.49 for italics.
 _FULL = 0.97
 _NONE = 0.6
 _BLUR_SIGMA = 0.7
 _INK = 0.3  # coverage above which a pixel counts as ink when cropping and counting rows
+# Slant: shears tried when measuring how a line leans (x shift per px of height), and the difference
+# that means one side is italic and the other upright (about 0.2 apart; measured, upright lines of
+# the same font agree within 0.05). A slant difference caps the line's similarity.
+_SHEARS = np.linspace(-0.35, 0.35, 29)
+_SLANT_APART = 0.1
+_SLANTED_AT_MOST = 0.3
 _MIN_CONTRAST = 24.0  # ink and background closer than this (RGB distance) are not measured
 
 
@@ -56,6 +64,12 @@ class LineTypography:
     size_ratio: float  # candidate ink height / source ink height (same text: the font size ratio)
     weight_ratio: float  # candidate ink per pixel / source ink per pixel (bolder > 1)
     width_ratio: float  # candidate ink width / source ink width (spacing, a wider face)
+    slant_difference: float = 0.0  # candidate's lean minus the source's (italic over upright > 0)
+
+    @property
+    def slanted(self) -> bool:
+        """One side leans (italic) where the other is upright."""
+        return abs(self.slant_difference) >= _SLANT_APART
 
 
 def compare_lines(
@@ -107,6 +121,12 @@ def _compare(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> LineTypog
     correlation = _correlation(blurred_window, blurred_template, height)
     similarity = float(np.clip((correlation - _NONE) / (_FULL - _NONE), 0.0, 1.0))
     ref_h, ref_w = ref_ink.shape
+    # Italics correlate well with upright glyphs (the strokes mostly overlap): their lean tells.
+    slant_difference = 0.0
+    if width >= 3 * height and ref_w >= 3 * ref_h and min(height, ref_h) >= 6:
+        slant_difference = _slant(template) - _slant(ref_ink)
+        if abs(slant_difference) >= _SLANT_APART:
+            similarity = min(similarity, _SLANTED_AT_MOST)
     return LineTypography(
         pair=pair,
         similarity=similarity,
@@ -114,7 +134,22 @@ def _compare(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> LineTypog
         size_ratio=height / ref_h,
         weight_ratio=_density(template) / max(_density(ref_ink), 1e-6),
         width_ratio=width / ref_w,
+        slant_difference=slant_difference,
     )
+
+
+def _slant(ink: np.ndarray) -> float:
+    """How far a line's strokes lean (x shift per px of height; 0 upright, about 0.2 italic): the
+    shear that makes its ink columns sharpest (upright strokes pile up in few columns)."""
+    height, width = ink.shape
+    best_shear, best_sharpness = 0.0, -1.0
+    for shear in _SHEARS:
+        matrix = np.array([[1.0, shear, -shear * height / 2], [0.0, 1.0, 0.0]], dtype=np.float32)
+        columns = cv2.warpAffine(ink, matrix, (width, height), flags=cv2.INTER_LINEAR).sum(axis=0)
+        sharpness = float(columns @ columns)
+        if sharpness > best_sharpness:
+            best_shear, best_sharpness = float(shear), sharpness
+    return best_shear
 
 
 def _correlation(window: np.ndarray, template: np.ndarray, height: int) -> float:
