@@ -76,6 +76,14 @@ export function fmtScore(value) {
   return value === null || value === undefined ? '–' : Number(value).toFixed(1);
 }
 
+// The score's parts in the order the CLI and the docs show them (stored results may come sorted).
+const SCORE_ORDER = ['overall', 'block', 'text', 'position', 'color', 'typography', 'edges', 'visual'];
+
+export function scoreEntries(score) {
+  const rank = (name) => (SCORE_ORDER.includes(name) ? SCORE_ORDER.indexOf(name) : SCORE_ORDER.length);
+  return Object.entries(score).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
 export function timeAgo(seconds) {
   const delta = Math.max(0, Date.now() / 1000 - seconds);
   if (delta < 60) return 'just now';

@@ -1,5 +1,5 @@
 // Design check page: the same check as POST /api/v1/checks.
-import { api, el, fmtScore, showError } from './app.js';
+import { api, el, fmtScore, scoreEntries, showError } from './app.js';
 
 const form = document.getElementById('check-form');
 const errorBox = document.getElementById('check-error');
@@ -17,7 +17,7 @@ form.addEventListener('submit', async (event) => {
     verdict.className = `badge badge-${result.passed ? 'succeeded' : 'failed'}`;
     document.getElementById('check-score').textContent = `${fmtScore(result.score.overall)} / threshold ${fmtScore(result.threshold)}`;
     document.getElementById('check-breakdown').replaceChildren(
-      ...Object.entries(result.score).map(([k, v]) => el('tr', {}, el('th', { text: k }), el('td', { text: fmtScore(v) }))));
+      ...scoreEntries(result.score).map(([k, v]) => el('tr', {}, el('th', { text: k }), el('td', { text: fmtScore(v) }))));
     document.getElementById('check-discrepancies').replaceChildren(
       ...result.discrepancies.map((d) => el('li', {}, el('span', { class: 'tag', text: d.kind }), ` ${d.message}`)));
     document.getElementById('check-render').src = result.render_url;

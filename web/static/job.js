@@ -1,5 +1,5 @@
 // One job: live progress from the event stream, then the result (compare views, scores, code).
-import { api, el, fmtScore, showError, TERMINAL } from './app.js';
+import { api, el, fmtScore, scoreEntries, showError, TERMINAL } from './app.js';
 
 const root = document.getElementById('job');
 const jobId = root.dataset.jobId;
@@ -98,7 +98,7 @@ function showResult() {
 
 function showScores(result) {
   $('overall').textContent = fmtScore(result.score.overall);
-  $('breakdown').replaceChildren(...Object.entries(result.score).filter(([k]) => k !== 'overall').map(
+  $('breakdown').replaceChildren(...scoreEntries(result.score).filter(([k]) => k !== 'overall').map(
     ([name, value]) => el('tr', {}, el('th', { text: name }), el('td', {}, bar(value), el('span', { text: fmtScore(value) })))));
   $('rounds').replaceChildren(...result.rounds.map((r) => el('li', { class: r.round === result.best_round ? 'best' : '' },
     `Round ${r.round}: ${fmtScore(r.score.overall)}`, r.round === result.best_round ? ' (best)' : '', r.truncated ? ' · answer cut off' : '')));
