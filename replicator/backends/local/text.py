@@ -105,7 +105,7 @@ class _Ink:
 
     def precise(self, x0: int, y0: int, x1: int, y1: int) -> tuple[float, float, float, float]:
         """Sub-pixel ink bounds: an antialiased edge row counts by how much ink it holds."""
-        alpha = np.clip(self.distance[y0:y1, x0:x1] / self.contrast, 0.0, 1.0)
+        alpha = self.coverage(x0, y0, x1, y1)
         if alpha.size == 0:
             return float(x0), float(y0), float(x1), float(y1)
         top = y0 + 1.0 - float(alpha[0].max())
@@ -113,6 +113,23 @@ class _Ink:
         left = x0 + 1.0 - float(alpha[:, 0].max())
         right = x1 - 1.0 + float(alpha[:, -1].max())
         return left, top, right, bottom
+
+    def coverage(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+        """Ink coverage (0..1) of each pixel in the box."""
+        return np.clip(self.distance[y0:y1, x0:x1] / self.contrast, 0.0, 1.0)
+
+    def measure(
+        self, x0: int, y0: int, x1: int, y1: int
+    ) -> tuple[tuple[float, float, float, float], tuple[float, float, float, np.ndarray]]:
+        """The ink in the box: its sub-pixel bounds, and what fit_font and respace read of it
+        (width, height, mass, coverage)."""
+        left, top, right, bottom = self.precise(x0, y0, x1, y1)
+        return (left, top, right, bottom), (
+            right - left,
+            bottom - top,
+            self.mass(x0, y0, x1, y1),
+            self.coverage(x0, y0, x1, y1),
+        )
 
     def color(self, x0: int, y0: int, x1: int, y1: int) -> RGB:
         d = self.distance[y0:y1, x0:x1]
@@ -252,10 +269,8 @@ def _fit_span(ink: _Ink, text: str, span: tuple[int, int], family: str | None = 
     bounds = ink.bounds(*span)
     if bounds is None:
         return None
-    x0, y0, x1, y1 = bounds
-    fx0, fy0, fx1, fy1 = ink.precise(*bounds)
-    alpha = np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0)
-    return fit_font(text, fx1 - fx0, fy1 - fy0, ink.mass(*bounds), family=family, alpha=alpha)
+    _box, (width, height, mass, alpha) = ink.measure(*bounds)
+    return fit_font(text, width, height, mass, family=family, alpha=alpha)
 
 
 def _explains_better(
@@ -287,7 +302,7 @@ def _lost_symbol(ink: _Ink, text: str, seg: tuple[int, int], kept: tuple[int, in
     if fit is None or bounds is None:
         return None
     x0, y0, x1, y1 = bounds
-    return lost_symbol(np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0), fit)
+    return lost_symbol(ink.coverage(x0, y0, x1, y1), fit)
 
 
 def _color_runs(ink: _Ink, text: str, x0: int, x1: int, threshold: float) -> list[tuple[str, RGB]]:
@@ -368,12 +383,10 @@ def _fit_respaced(ink: _Ink, text: str, span: tuple[int, int]) -> tuple[str, Fon
     if bounds is None:
         return None
     x0, y0, x1, y1 = bounds
-    fx0, fy0, fx1, fy1 = ink.precise(*bounds)
-    alpha = np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0)
-    mass = ink.mass(*bounds)
-    fit = fit_font(text, fx1 - fx0, fy1 - fy0, mass, alpha=alpha)
-    filled = ink.mask[y0:y1, x0:x1].any(axis=0)
-    respaced, refit, _gaps = _respace(text, filled, fit, (fx1 - fx0, fy1 - fy0, mass, alpha))
+    _box, measured = ink.measure(*bounds)
+    width, height, mass, alpha = measured
+    fit = fit_font(text, width, height, mass, alpha=alpha)
+    respaced, refit, _gaps = _respace(text, ink.mask[y0:y1, x0:x1].any(axis=0), fit, measured)
     return respaced, refit
 
 
@@ -490,12 +503,11 @@ def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
             underline = _underline(ink.mask, x0, y0, x1, y1)
             if underline:
                 y1 = underline
-            mass = ink.mass(x0, y0, x1, y1)
-            fx0, fy0, fx1, fy1 = ink.precise(x0, y0, x1, y1)
-            alpha = np.clip(ink.distance[y0:y1, x0:x1] / ink.contrast, 0.0, 1.0)
+            (fx0, fy0, fx1, fy1), measured = ink.measure(x0, y0, x1, y1)
+            _width, _height, mass, alpha = measured
             fit = fit_font(piece, fx1 - fx0, fy1 - fy0, mass, alpha=alpha)
             filled = ink.mask[y0:y1, x0:x1].any(axis=0)
-            piece, fit, word_gaps = _respace(piece, filled, fit, (fx1 - fx0, fy1 - fy0, mass, alpha))
+            piece, fit, word_gaps = _respace(piece, filled, fit, measured)
             threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
             runs = _color_runs(ink, piece, x0, x1, threshold)
             box = Box(ink.x0 + fx0, ink.y0 + fy0, fx1 - fx0, fy1 - fy0)
