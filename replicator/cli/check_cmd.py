@@ -26,7 +26,7 @@ from ..config import Settings, usable_cores
 from ..errors import InputError, ReplicatorError
 from ..models import SUBSCORES, Viewport
 from . import EXIT_FAILED, app
-from ._common import load_settings, stdout_console
+from ._common import concurrency_option, load_settings, stdout_console
 from .check_remote import RemoteChecker
 
 SHOWN_DISCREPANCIES = 5
@@ -99,15 +99,7 @@ def check(
     viewport: str | None = typer.Option(
         None, "--viewport", help="Render at WIDTHxHEIGHT, not the design's size."
     ),
-    concurrency: int | None = typer.Option(
-        None,
-        "--concurrency",
-        "-j",
-        min=1,
-        max=32,
-        help="Pairs of a manifest checked at once.  [default: one per usable core]",
-        show_default=False,
-    ),
+    concurrency: int | None = concurrency_option("Pairs of a manifest checked"),
     server: str | None = typer.Option(
         None, "--server", metavar="URL", help="Check through a running service instead of locally."
     ),

@@ -26,7 +26,7 @@ from ..batch import BatchItem, ItemRecord, discover_inputs, parse_viewport
 from ..config import Settings, usable_cores
 from ..errors import InputError
 from . import EXIT_FAILED, app
-from ._common import load_settings, stdout_console
+from ._common import concurrency_option, load_settings, stdout_console
 
 if TYPE_CHECKING:
     from ..pipeline import RunOptions
@@ -58,15 +58,7 @@ def convert(
     viewport: str | None = typer.Option(
         None, "--viewport", help="Render at WIDTHxHEIGHT instead of each source's own size."
     ),
-    concurrency: int | None = typer.Option(
-        None,
-        "--concurrency",
-        "-j",
-        min=1,
-        max=32,
-        help="Items converted at once.  [default: one per usable core]",
-        show_default=False,
-    ),
+    concurrency: int | None = concurrency_option("Items converted"),
     resume: bool = typer.Option(
         False,
         "--resume",
