@@ -24,7 +24,7 @@ def concurrency_option(what: str) -> Any:
         "-j",
         min=1,
         max=32,
-        help=f"{what} at once.  [default: one per usable core]",
+        help=f"{what} at once (default: one per usable core).",
         show_default=False,
     )
 
