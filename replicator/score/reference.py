@@ -17,6 +17,7 @@ from ..models import Box
 from ..ocr import OcrEngine
 from .blocks import TextBlock
 from .color import dominant_color, ink_color
+from .edges import edge_map
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,13 @@ class ReferenceAnalysis:
             gray = cv2.cvtColor(self.rgb, cv2.COLOR_RGB2GRAY)
             self._derived["dimmed"] = cv2.convertScaleAbs(gray, alpha=0.45, beta=120.0)
         return self._derived["dimmed"]
+
+    @property
+    def edges(self) -> np.ndarray:
+        """Where the source has edges (bool, full size): the edges term's source side."""
+        if "edges" not in self._derived:
+            self._derived["edges"] = edge_map(self.rgb)
+        return self._derived["edges"]
 
     def to_bytes(self) -> bytes:
         header: dict[str, Any] = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..models import Box, RenderResult, Score, TextBox
+from ..models import SUBSCORES, Box, RenderResult, Score, TextBox
 from ..ocr import OcrEngine
 from . import discrepancies
 from .blocks import (
@@ -34,15 +34,7 @@ log = logging.getLogger(__name__)
 
 # Design2Code's five terms plus typography and edges, which its screenshot-only adaptation needs
 # (see typography.py and edges.py); all seven weigh the same (documented in docs/scoring.md).
-WEIGHTS = {
-    "block": 1 / 7,
-    "text": 1 / 7,
-    "position": 1 / 7,
-    "color": 1 / 7,
-    "typography": 1 / 7,
-    "edges": 1 / 7,
-    "visual": 1 / 7,
-}
+WEIGHTS = dict.fromkeys(SUBSCORES, 1 / len(SUBSCORES))
 # Text-in-image check: OCR at most this many candidate regions per score, to keep it cheap.
 _MAX_OCR_CHECKS = 4
 _DOM_MIN_CONTRAST = 32.0
@@ -239,7 +231,7 @@ def _score(
     size_factor = _size_factor((width, height), (candidate.width, candidate.height))
     visual_score = visual.score * size_factor
     edges = compare_edges(
-        _reference_edges(reference),
+        reference.edges,
         edge_map(fit_to_canvas(candidate.rgb, height, width, cand_background)),
         [b.box for b in ref_lines],
         [b.box for b in (*candidate.blocks, *extra_blocks)],
@@ -298,13 +290,6 @@ def _score(
         heatmap_png=render_heatmap(reference.dimmed, heat),
         discrepancies=discrepancies.rank(found),
     )
-
-
-def _reference_edges(reference: ReferenceAnalysis) -> np.ndarray:
-    """The source's edge map, computed on first use and kept for later candidates."""
-    if "edges" not in reference._derived:
-        reference._derived["edges"] = edge_map(reference.rgb)
-    return reference._derived["edges"]
 
 
 def _paint_edges(heat: np.ndarray, unmatched: np.ndarray) -> np.ndarray:
