@@ -16,93 +16,14 @@ from ...models import RGB, Box
 from .fonts import has_cjk
 from .layout import Node, text_box
 from .model import Analysis, Graphic, Shape, TextBlock, TextLine
-
-_BASE_CSS = """*{box-sizing:border-box}
-html,body{margin:0;padding:0}
-body{-webkit-font-smoothing:antialiased}
-.page{display:flex;flex-direction:column;align-items:flex-start;width:100%;position:relative}
-.col{display:flex;flex-direction:column;align-items:flex-start}
-.row{display:flex;flex-direction:row;align-items:flex-start}
-.stack{position:relative}
-.abs{position:absolute}
-.items-center{align-items:center}
-.self-center{align-self:center}
-.self-end{align-self:flex-end}
-.self-stretch{align-self:stretch}
-.ml-auto{margin-left:auto}
-.nowrap{white-space:nowrap}
-.flex-none{flex:none}
-img{display:block}
-.layered{position:relative;z-index:0}
-.shapes{position:absolute;z-index:-1;pointer-events:none}
-h1,h2,h3,h4,p{margin:0}
-a{text-decoration:none}
-button,input,textarea{margin:0;font:inherit}
-"""
-
-
-def hex_color(color: RGB) -> str:
-    return "#{:02x}{:02x}{:02x}".format(*color)
-
-
-def _px(value: float) -> str:
-    rounded = round(value, 1)
-    return f"{int(rounded)}px" if rounded == int(rounded) else f"{rounded}px"
-
-
-class _Styles:
-    """Named classes, deduplicated by their declarations, named in order of first use."""
-
-    def __init__(self) -> None:
-        self._by_decls: dict[tuple[tuple[str, str], ...], str] = {}
-        self._rules: list[tuple[str, tuple[tuple[str, str], ...]]] = []
-        self._used: dict[str, int] = {}
-        self._extra: list[str] = []
-        self._utilities: dict[str, str] = {}
-
-    def named(self, base: str, decls: dict[str, str]) -> str:
-        key = tuple(decls.items())
-        if key in self._by_decls:
-            return self._by_decls[key]
-        count = self._used.get(base, 0) + 1
-        self._used[base] = count
-        name = base if count == 1 else f"{base}-{count}"
-        self._by_decls[key] = name
-        self._rules.append((name, key))
-        return name
-
-    def util(self, prefix: str, prop: str, value: float) -> str:
-        number = round(value)
-        name = f"{prefix}-{number}" if number >= 0 else f"{prefix}-n{-number}"
-        self._utilities.setdefault(name, f"{prop}:{number}px")
-        return name
-
-    def extra(self, rule: str) -> None:
-        if rule not in self._extra:
-            self._extra.append(rule)
-
-    def css(self) -> str:
-        lines = [_BASE_CSS.strip()]
-        for name, decls in self._rules:
-            lines.append(f".{name}{{{';'.join(f'{k}:{v}' for k, v in decls)}}}")
-        lines.extend(self._extra)
-
-        def order(name: str) -> tuple[str, int]:
-            prefix, _, number = name.rpartition("-")
-            negative = number.startswith("n")
-            value = int(number[1:] if negative else number)
-            return (prefix, -value if negative else value)
-
-        for name in sorted(self._utilities, key=order):
-            lines.append(f".{name}{{{self._utilities[name]}}}")
-        return "\n".join(lines)
+from .styles import StyleSheet, hex_color, px
 
 
 class Emitter:
     def __init__(self, analysis: Analysis, title: str) -> None:
         self.analysis = analysis
         self.title = title
-        self.styles = _Styles()
+        self.styles = StyleSheet()
         self.backgrounds: dict[int, list[Graphic]] = {}
         self.shapes: dict[int, list[Shape]] = {}
         self._gradients = 0
@@ -116,7 +37,7 @@ class Emitter:
         body_decls = {"background": self._background(root, region.fill, region.gradient)}
         body_class = self.styles.named("body", body_decls)
         inner = self._children(root, root.box, "column", _Cursor(root.box.x, root.box.y))
-        page_class = self.styles.named("page-size", {"min-height": _px(self.analysis.height)})
+        page_class = self.styles.named("page-size", {"min-height": px(self.analysis.height)})
         if id(root) in self.shapes:
             inner = self._svg(root, _rounded(root.box), (0, 0)) + inner
             page_class += " layered"
@@ -190,7 +111,7 @@ class Emitter:
         for graphic in self.backgrounds.get(id(node), []):
             x, y = graphic.box.x - node.box.x, graphic.box.y - node.box.y
             layers.append(
-                f"url({graphic.data_uri}) no-repeat {_px(x)} {_px(y)} / {_px(graphic.box.width)} {_px(graphic.box.height)}"
+                f"url({graphic.data_uri}) no-repeat {px(x)} {px(y)} / {px(graphic.box.width)} {px(graphic.box.height)}"
             )
         if gradient:
             layers.append(gradient)
@@ -351,7 +272,7 @@ class Emitter:
                     if w:
                         decls[f"border-{side}"] = f"{w}px solid {color}"
         if region.radius:
-            decls["border-radius"] = _px(min(region.radius, min(region.box.width, region.box.height) / 2))
+            decls["border-radius"] = px(min(region.radius, min(region.box.width, region.box.height) / 2))
         return decls
 
     def _control(self, node: Node, box: Box, classes: list[str]) -> str | None:
@@ -397,7 +318,7 @@ class Emitter:
             else:
                 value = block.text
         decls["padding"] = (
-            f"0 0 0 {_px(max(pad_left, 0))}" if node.role == "input" else f"{_px(max(pad_left, 0))}"
+            f"0 0 0 {px(max(pad_left, 0))}" if node.role == "input" else f"{px(max(pad_left, 0))}"
         )
         decls["outline"] = "none"
         base = "input" if node.role == "input" else "textarea"
@@ -419,14 +340,14 @@ class Emitter:
         fit = first.fit
         decls = {
             "font-family": fit.stack,
-            "font-size": _px(fit.size),
+            "font-size": px(fit.size),
             "color": hex_color(first.color),
         }
         decls["font-weight"] = "700" if fit.bold else "400"
         if first.italic:
             decls["font-style"] = "italic"
         if fit.letter_spacing:
-            decls["letter-spacing"] = _px(fit.letter_spacing)
+            decls["letter-spacing"] = px(fit.letter_spacing)
         return decls
 
     def _text(self, node: Node, box: Box, classes: list[str]) -> str:
@@ -434,7 +355,7 @@ class Emitter:
         assert block is not None
         decls = self._font(block)
         height = text_box(block).height / max(len(block.lines), 1)
-        decls["line-height"] = _px(height)
+        decls["line-height"] = px(height)
         if block.align != "left" and len(block.lines) > 1:
             decls["text-align"] = block.align
         if block.first.underline:
@@ -502,12 +423,12 @@ class Emitter:
         assert rule is not None
         if rule.vertical:
             name = self.styles.named(
-                "divider-v", {"width": _px(box.width), "background": hex_color(rule.color)}
+                "divider-v", {"width": px(box.width), "background": hex_color(rule.color)}
             )
             return f'<div class="{" ".join([name, self.styles.util("h", "height", box.height), *classes])}"></div>\n'
         name = self.styles.named(
             "divider",
-            {"height": _px(box.height), "background": hex_color(rule.color), "border": "0", "margin": "0"},
+            {"height": px(box.height), "background": hex_color(rule.color), "border": "0", "margin": "0"},
         )
         sizing = [] if "self-stretch" in classes else [self.styles.util("w", "width", box.width)]
         return f'<hr class="{" ".join([name, *sizing, *classes])}">\n'
