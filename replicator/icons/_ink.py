@@ -1,0 +1,119 @@
+"""Ink of a crop: coverage against its background, tight and sub-pixel bounds, and two vetoes
+(a plain box or disc, a photograph's colours) that no icon should be matched to."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+# Coverage above which a pixel counts as ink when boxing it.
+INK_LEVEL = 0.2
+
+
+def ink_alpha(crop: np.ndarray, background: tuple[int, int, int] | None = None) -> np.ndarray:
+    """Ink coverage (float32, 0..1) of an RGB crop against its background (the border's most common
+    colour unless given): colour-blind, so an icon on a button and on white read the same."""
+    pixels = crop.astype(np.int16)
+    if background is None:
+        ring = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+        keys = (ring[:, 0] // 4) * 4096 + (ring[:, 1] // 4) * 64 + ring[:, 2] // 4
+        values, counts = np.unique(keys, return_counts=True)
+        bg = np.median(ring[keys == values[np.argmax(counts)]], axis=0)
+    else:
+        bg = np.array(background, dtype=np.float64)
+    distance = np.abs(pixels - bg).max(axis=2).astype(np.float32)
+    strong = distance[distance >= 0.5 * float(distance.max())] if distance.size else distance
+    # A flat icon's own colour is the common strong distance (antialiased edges are weaker); a logo
+    # of several colours saturates at all but its faintest.
+    peak = float(np.percentile(strong, 75)) if strong.size else 0.0
+    if peak < 12:
+        return np.zeros(distance.shape, dtype=np.float32)
+    return np.clip(distance / peak, 0.0, 1.0)
+
+
+def tight(alpha: np.ndarray, level: float = INK_LEVEL) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """The crop of ``alpha`` to its ink (coverage above ``level``) and that box (x0, y0, x1, y1)."""
+    ys, xs = np.nonzero(alpha > level)
+    if len(xs) == 0:
+        return None
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    return alpha[y0:y1, x0:x1], (x0, y0, x1, y1)
+
+
+def subpixel_bounds(alpha: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
+    """The ink's edges to a fraction of a pixel: an edge row or column counts by the most ink it
+    holds (a stem covering 30% of the last column ends 0.3 px into it). Pixels just outside
+    ``box`` (below the ink level) add their coverage too."""
+    x0, y0, x1, y1 = box
+    h, w = alpha.shape
+
+    def edge(values: np.ndarray) -> float:
+        return float(values.max()) if values.size else 0.0
+
+    left = x0 + 1.0 - edge(alpha[y0:y1, x0]) - (edge(alpha[y0:y1, x0 - 1]) if x0 > 0 else 0.0)
+    right = x1 - 1.0 + edge(alpha[y0:y1, x1 - 1]) + (edge(alpha[y0:y1, x1]) if x1 < w else 0.0)
+    top = y0 + 1.0 - edge(alpha[y0, x0:x1]) - (edge(alpha[y0 - 1, x0:x1]) if y0 > 0 else 0.0)
+    bottom = y1 - 1.0 + edge(alpha[y1 - 1, x0:x1]) + (edge(alpha[y1, x0:x1]) if y1 < h else 0.0)
+    return left, top, max(right, left + 1.0), max(bottom, top + 1.0)
+
+
+def is_plain(mask: np.ndarray) -> bool:
+    """A plain shape: a filled rectangle (a bar), rounded rectangle, pill, circle or ellipse, or the
+    outline of one, with nothing else drawn. ``mask``: coverage 0..1 (or bool)."""
+    ink = np.asarray(mask) > 0.5
+    if not ink.any():
+        return True
+    flood = np.pad((~ink).astype(np.uint8), 1, constant_values=1)
+    cv2.floodFill(flood, None, (0, 0), 2)
+    filled = ink | (flood[1:-1, 1:-1] == 1)  # the ink with its holes filled
+    if not plain_solid(filled):
+        return False
+    hole = filled & ~ink
+    if hole.sum() <= 0.01 * filled.sum():
+        return True
+    if hole.sum() < 0.4 * filled.sum():
+        return False  # a small hole (a die's pip, a keyhole) is a drawing, not an outline's inside
+    count, _labels = cv2.connectedComponents(hole.astype(np.uint8))
+    if count != 2:
+        return False
+    ys, xs = np.nonzero(hole)
+    fy, fx = np.nonzero(filled)
+    margins = np.array(
+        [ys.min() - fy.min(), fy.max() - ys.max(), xs.min() - fx.min(), fx.max() - xs.max()], dtype=np.float64
+    )
+    # An outline: the same stroke all round (a calendar's thick header bar is not one).
+    even = margins.max() - margins.min() <= max(1.5, 0.06 * max(filled.shape))
+    return bool(even) and plain_solid(hole[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+
+
+def plain_solid(solid: np.ndarray) -> bool:
+    """Whether a blob is a solid rectangle with any corner radius (up to a pill) or an ellipse."""
+    ys, xs = np.nonzero(solid)
+    if len(xs) == 0:
+        return True
+    box = solid[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    h, w = box.shape
+    if float(box.mean()) >= 0.975:
+        return True
+    yy, xx = np.mgrid[0:h, 0:w] + 0.5
+    ellipse = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2 <= 1.0
+    if float((box ^ ellipse).mean()) < 0.04:
+        return True
+    for radius in np.linspace(0.1, 0.5, 5) * min(w, h):
+        dx = np.maximum(np.abs(xx - w / 2) - (w / 2 - radius), 0.0)
+        dy = np.maximum(np.abs(yy - h / 2) - (h / 2 - radius), 0.0)
+        if float((box ^ (dx * dx + dy * dy <= radius * radius)).mean()) < 0.04:
+            return True
+    return False
+
+
+def flat_colours(crop: np.ndarray, alpha: np.ndarray, most: int = 4) -> bool:
+    """Whether the crop's solid ink is a few flat colours (an icon, a logo), not a photograph's."""
+    core = alpha > 0.9
+    if core.sum() < 4:
+        return True
+    pixels = crop[core].astype(np.int32) // 24
+    keys = pixels[:, 0] * 4096 + pixels[:, 1] * 64 + pixels[:, 2]
+    _values, counts = np.unique(keys, return_counts=True)
+    top = np.sort(counts)[::-1][: most * 2]  # a flat colour may straddle two quantisation bins
+    return float(top.sum()) >= 0.9 * float(core.sum())
