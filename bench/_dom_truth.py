@@ -12,8 +12,8 @@ Rules (the same on both sides):
   a block is the nearest ancestor whose display is not inline-level (so links, ``<b>`` and badges
   inside a sentence stay in its line; buttons and flex/grid items are their own blocks). A new line
   starts where a character leaves the current line's band or after a horizontal gap over 3 em; a
-  space is written where the DOM has a rendered (non-zero-width) space or where the gap between two
-  characters exceeds 0.3 em. Text is as rendered: ``text-transform`` applied, text clipped away by
+  space is written where the DOM has a rendered (non-zero-width) space or where two characters of
+  different text nodes are more than 0.2 em apart (a margin reads as a space; a drop cap does not). Text is as rendered: ``text-transform`` applied, text clipped away by
   an ``overflow`` ancestor dropped, pseudo-element content (``::before``) and list markers not
   included. Form controls' own text (value, placeholder, the selected option) is a line with
   ``control: true``. The style is that of the element holding most of the line's characters;
@@ -198,7 +198,7 @@ SURVEY_JS = r"""
       if (!sameBand || gap > 3 * size || gap < -size) cur = null;
       // a gap between two elements reads as a space; inside one text node only a real space does
       // (a floated drop cap is no word break)
-      else if (pendingSpace || cur.pendingSpace || (node !== cur.lastNode && gap > 0.3 * size)) {
+      else if (pendingSpace || cur.pendingSpace || (node !== cur.lastNode && gap > 0.2 * size)) {
         if (!cur.text.endsWith(' ')) cur.text += ' ';
       }
     }

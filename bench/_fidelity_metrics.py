@@ -11,7 +11,8 @@ Rules:
   in the replica's text near the same place: the replica lines that meet the truth line's box grown
   by max(16 px, one line height) up and down and max(48 px, two line heights) sideways, read either
   block by block (so a paragraph that wraps elsewhere still reads through) or row by row across
-  blocks (so a line the replica split into pieces reads whole). Small caps compare without case.
+  blocks (so a line the replica split into pieces reads whole; pieces more than 0.2 em apart are
+  read with a space between them). Small caps compare without case.
   The share is weighted by the line's characters (spaces not counted).
 - **font match**: for each found line, the replica line that carries it (same text, largest
   overlap); same family class (sans/serif/mono), weight within 100 and size within 10%.
@@ -121,7 +122,7 @@ def _row_text(row: Sequence[Line]) -> str:
     for prev, line in zip([None, *row[:-1]], row, strict=True):
         if prev is not None:
             gap = line.box[0] - (prev.box[0] + prev.box[2])
-            out += " " if gap > 0.3 * max(line.size, prev.size, 1.0) else ""
+            out += " " if gap > 0.2 * max(line.size, prev.size, 1.0) else ""
         out += line.text
     return out
 
