@@ -548,6 +548,7 @@ _SERIF = {
     "noto serif cjk sc",
     "times new roman",
     "georgia",
+    "tinos",
 }
 _MONO = {
     "jetbrains mono",
@@ -556,6 +557,7 @@ _MONO = {
     "liberation mono",
     "noto sans mono",
     "courier new",
+    "cousine",
     "sfmono-regular",
     "menlo",
     "consolas",
