@@ -23,7 +23,9 @@ Rules (the same on both sides):
   computed stack that is loaded or installed.
 - **graphics**: icon-font icons (``fa-solid fa-bell``, ``bi-bell``), ``img``, top-level ``svg``,
   ``canvas`` and ``url()`` background images (not the ones form controls paint for their own
-  arrows and ticks). ``group`` is ``icon`` (icon fonts, svg up to 48 px), ``chart`` (canvas) or
+  arrows and ticks), and what ``::before``/``::after`` draw: a background image, or a triangle or
+  chevron made of borders (``css-caret``: Bootstrap's dropdown caret; ``css-chevron``), boxed by
+  CDP. ``group`` is ``icon`` (icon fonts, CSS carets, svg up to 48 px), ``chart`` (canvas) or
   ``image``.
 - **controls**: inputs by type, ``switch`` for a checkbox drawn as a toggle, ``select``,
   ``textarea``, ``button``/``submit``, and ``link-button``: an ``<a>`` that paints a background or a
@@ -42,6 +44,8 @@ import subprocess
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
 
 Box = tuple[float, float, float, float]
 
@@ -355,6 +359,27 @@ SURVEY_JS = r"""
     return u.split(/[?#]/)[0].split('/').pop() || u;
   };
 
+  // Graphics drawn by ::before/::after: a background image, or a CSS triangle or chevron made of
+  // borders (Bootstrap's dropdown caret, Bulma's select arrow). Their boxes come from CDP.
+  const pseudos = [];
+  const pseudoGraphic = (ps) => {
+    if (!ps || ps.content === 'none' || ps.content === 'normal' || ps.display === 'none') return null;
+    if (ps.visibility === 'hidden' || parseFloat(ps.opacity) < 0.05) return null;
+    if (ps.backgroundImage && ps.backgroundImage.includes('url(')) {
+      const m = /url\(["']?([^"')]*)/.exec(ps.backgroundImage);
+      return ['background', urlName(m ? m[1] : '')];
+    }
+    const sides = ['Top', 'Right', 'Bottom', 'Left'].map((sd) => {
+      if (!(parseFloat(ps[`border${sd}Width`]) > 0) || ['none', 'hidden'].includes(ps[`border${sd}Style`])) return '0';
+      return rgba(ps[`border${sd}Color`])[3] > 0.05 ? 'c' : 't';
+    });
+    const colored = sides.filter((x) => x === 'c').length, clear = sides.filter((x) => x === 't').length;
+    if (colored >= 1 && clear >= 1 && colored + clear >= 3) return ['icon', 'css-caret'];
+    const adjacent = [0, 1, 2, 3].some((i) => sides[i] === 'c' && sides[(i + 1) % 4] === 'c');
+    if (colored === 2 && clear === 0 && adjacent && ps.transform !== 'none') return ['icon', 'css-chevron'];
+    return null;
+  };
+
   for (let el = elWalker.nextNode(); el; el = elWalker.nextNode()) {
     const tag = el.localName;
     if (el.ownerSVGElement) continue;
@@ -370,6 +395,16 @@ SURVEY_JS = r"""
     else if (tag === 'img' && el.complete && el.naturalWidth > 0) addGraphic(el, 'img', urlName(el.currentSrc || el.src || '') || el.alt || 'img');
     else if (tag === 'svg') addGraphic(el, 'svg', (el.getAttribute('aria-label') || el.getAttribute('class') || el.id || 'svg').trim());
     else if (tag === 'canvas') addGraphic(el, 'canvas', el.id || 'canvas');
+    if (shown && !['input', 'select', 'textarea', 'img', 'svg', 'canvas'].includes(tag)) {
+      for (const which of ['before', 'after']) {
+        const found = pseudoGraphic(getComputedStyle(el, '::' + which));
+        if (found) {
+          const mark = pseudos.length;
+          el.setAttribute('data-truth-pseudo-' + which, String(mark));
+          pseudos.push({mark, which, kind: found[0], name: found[1], clip: clipOf(el)});
+        }
+      }
+    }
     if (shown && s.backgroundImage && s.backgroundImage.includes('url(') && !['input', 'select', 'textarea'].includes(tag)) {
       const m = /url\(["']?([^"')]*)/.exec(s.backgroundImage);
       addGraphic(el, 'background', urlName(m ? m[1] : ''));
@@ -440,7 +475,7 @@ SURVEY_JS = r"""
   }
 
   return {width: W, height: H, full_height: fullHeight, viewport: [vw, vh], lines: outLines, graphics,
-          controls, tables, anchors, font_elements: fontEls.length};
+          controls, tables, anchors, pseudos, font_elements: fontEls.length};
 }
 """
 
@@ -627,16 +662,16 @@ def system_fonts() -> tuple[tuple[str, ...], dict[str, str]]:
     return tuple(families), generics
 
 
-async def _platform_families(page: Any, count: int) -> dict[int, str]:
-    """For each marked element, the family of the platform font that drew most of its glyphs."""
-    if count == 0:
-        return {}
+async def _from_cdp(page: Any, raw: dict[str, Any]) -> tuple[dict[int, str], list[Graphic]]:
+    """What only the browser knows: for each marked element, the family of the platform font that
+    drew most of its glyphs; for each marked pseudo-element graphic, its box."""
     cdp = await page.context.new_cdp_session(page)
     try:
         await cdp.send("DOM.enable")
         await cdp.send("CSS.enable")
         doc = await cdp.send("DOM.getDocument", {"depth": -1})
         ids: dict[int, int] = {}
+        pseudo_ids: dict[int, int] = {}
         stack = [doc["root"]]
         while stack:
             node = stack.pop()
@@ -644,6 +679,11 @@ async def _platform_families(page: Any, count: int) -> dict[int, str]:
             for i in range(0, len(attrs) - 1, 2):
                 if attrs[i] == "data-truth-font":
                     ids[int(attrs[i + 1])] = node["nodeId"]
+                elif attrs[i].startswith("data-truth-pseudo-"):
+                    which = attrs[i].removeprefix("data-truth-pseudo-")
+                    for pseudo in node.get("pseudoElements") or []:
+                        if pseudo.get("pseudoType") == which:
+                            pseudo_ids[int(attrs[i + 1])] = pseudo["nodeId"]
             stack.extend(node.get("children") or [])
 
         async def family(node_id: int) -> str:
@@ -654,7 +694,25 @@ async def _platform_families(page: Any, count: int) -> dict[int, str]:
             return str(max(fonts, key=lambda f: f.get("glyphCount", 0)).get("familyName", ""))
 
         names = await asyncio.gather(*(family(node_id) for node_id in ids.values()))
-        return dict(zip(ids, names, strict=True))
+        graphics = []
+        for item in raw.get("pseudos", []):
+            node_id = pseudo_ids.get(item["mark"])
+            if node_id is None:
+                continue
+            try:
+                quad = (await cdp.send("DOM.getBoxModel", {"nodeId": node_id}))["model"]["border"]
+            except PlaywrightError:  # not laid out
+                continue
+            clip = item["clip"]
+            x0, y0 = max(min(quad[0::2]), clip[0]), max(min(quad[1::2]), clip[1])
+            x1, y1 = min(max(quad[0::2]), clip[2]), min(max(quad[1::2]), clip[3])
+            if x1 - x0 >= 2 and y1 - y0 >= 2:
+                box = (round(x0, 1), round(y0, 1), round(x1 - x0, 1), round(y1 - y0, 1))
+                # a small picture drawn by a pseudo-element is an icon (an accordion's chevron)
+                small = max(box[2], box[3]) <= 32
+                group = "icon" if item["kind"] == "icon" or small else "image"
+                graphics.append(Graphic(item["kind"], item["name"], group, box))
+        return dict(zip(ids, names, strict=True)), graphics
     finally:
         await cdp.detach()
 
@@ -665,7 +723,7 @@ async def survey_page(page: Any, *, max_height: int = 1600) -> Survey:
     raw: dict[str, Any] = await page.evaluate(
         SURVEY_JS, {"maxHeight": max_height, "installed": list(installed), "generics": generics}
     )
-    families = await _platform_families(page, int(raw.get("font_elements", 0)))
+    families, pseudo_graphics = await _from_cdp(page, raw)
     lines = []
     for ln in raw["lines"]:
         family = family_name(families.get(ln["font"]) or ln["stack_family"])
@@ -693,7 +751,8 @@ async def survey_page(page: Any, *, max_height: int = 1600) -> Survey:
         full_height=int(raw["full_height"]),
         viewport=(int(raw["viewport"][0]), int(raw["viewport"][1])),
         lines=tuple(lines),
-        graphics=tuple(Graphic(g["kind"], g["name"], g["group"], tuple(g["box"])) for g in raw["graphics"]),
+        graphics=tuple(Graphic(g["kind"], g["name"], g["group"], tuple(g["box"])) for g in raw["graphics"])
+        + tuple(pseudo_graphics),
         controls=tuple(Control(c["kind"], tuple(c["box"]), c["name"]) for c in raw["controls"]),
         tables=tuple(Table(tuple(t["box"]), t["rows"], t["cols"]) for t in raw["tables"]),
         anchors=tuple(tuple(a) for a in raw["anchors"]),  # type: ignore[misc]

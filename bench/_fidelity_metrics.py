@@ -357,7 +357,7 @@ def semantic_recall(truth: Survey, replica: Survey) -> SemanticResult:
 class RasterResult:
     rasters: int
     oversized: tuple[Graphic, ...]  # replica rasters larger than the truth graphics they show
-    unfounded: int  # of those, how many show no truth graphic at all
+    unfounded: tuple[Graphic, ...]  # of those, the ones over no truth graphic at all
     section_backgrounds: tuple[Graphic, ...]
     raster_share: float  # replica raster area / page
     truth_share: float  # truth graphics' area / page
@@ -380,8 +380,7 @@ def _union_share(boxes: Iterable[Box], width: int, height: int, scale: int = 4) 
 def raster_honesty(truth: Survey, replica: Survey) -> RasterResult:
     rasters = [g for g in replica.graphics if g.kind in RASTER_KINDS]
     page = float(truth.width * truth.height)
-    oversized, sections = [], []
-    unfounded = 0
+    oversized, sections, unfounded = [], [], []
     for r in rasters:
         shown = [g.box for g in truth.graphics if intersection(g.box, r.box) >= 0.5 * area(g.box)]
         if shown:
@@ -393,7 +392,8 @@ def raster_honesty(truth: Survey, replica: Survey) -> RasterResult:
             allowed = 0.0
         if area(r.box) > 1.2 * allowed:
             oversized.append(r)
-            unfounded += not shown
+            if not shown:
+                unfounded.append(r)
             big = area(r.box) >= 0.25 * page or (
                 r.box[2] >= 0.6 * truth.width and r.box[3] >= 0.25 * truth.height
             )
@@ -404,7 +404,7 @@ def raster_honesty(truth: Survey, replica: Survey) -> RasterResult:
     return RasterResult(
         rasters=len(rasters),
         oversized=tuple(oversized),
-        unfounded=unfounded,
+        unfounded=tuple(unfounded),
         section_backgrounds=tuple(sections),
         raster_share=raster,
         truth_share=graphics,

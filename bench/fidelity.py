@@ -15,7 +15,8 @@ the source (bench/_dom_truth.py), and compared (rules in bench/_fidelity_metrics
              raster area beyond the truth's graphics (> 5% of the page is flagged)
     score    the pipeline's overall score; backend seconds per page (<= 3 s at 1280x1600)
 
-Replicas (HTML, render, and source|replica side by side) go to --out (default bench/out/fidelity).
+Replicas (HTML, render, its survey, and source|replica side by side) go to --out (default
+bench/out/fidelity); ``-v`` lists what each page missed.
 Timings are wall-clock on whatever else the machine is doing.
 
     .venv/bin/python bench/fidelity.py [--quick] [--json] [--refine] [--pages a b ...] [--out DIR] [-v]
@@ -99,7 +100,7 @@ def measure(truth: Survey, replica: Survey, source_png: bytes, replica_png: byte
         "controls_by_kind": semantic.by_kind,
         "raster_honest": raster.honest,
         "raster_oversized": len(raster.oversized),
-        "raster_unfounded": raster.unfounded,
+        "raster_unfounded": len(raster.unfounded),
         "raster_section_backgrounds": len(raster.section_backgrounds),
         "raster_share": round(raster.raster_share, 4),
         "raster_excess": round(raster.excess, 4),
@@ -117,7 +118,18 @@ def measure(truth: Survey, replica: Survey, source_png: bytes, replica_png: byte
         ],
         "missing_graphics": [[g.kind, g.name, list(g.box)] for g in graphics.missing],
         "missing_controls": [[c.kind, list(c.box)] for c in semantic.missing_controls],
+        "oversized_rasters": [
+            [g.kind, g.name, list(g.box), _raster_flag(g, raster)] for g in raster.oversized
+        ],
     }
+
+
+def _raster_flag(graphic: Any, raster: Any) -> str:
+    if graphic in raster.section_backgrounds:
+        return "section background"
+    if graphic in raster.unfounded:
+        return "raster over no graphic"
+    return "raster larger than its graphic"
 
 
 def _style(line: Any) -> str:
@@ -145,6 +157,7 @@ async def run(names: list[str], *, refine: bool, out: Path) -> dict[str, Any]:
                 render = await live.capture()
             (out / f"{name}.html").write_text(html, encoding="utf-8")
             (out / f"{name}.png").write_bytes(render.png)
+            (out / f"{name}.survey.json").write_text(replica.to_json(), encoding="utf-8")
             side_by_side(source_png, render.png).save(out / f"{name}.compare.png")
             row = {
                 "page": name,
@@ -267,6 +280,8 @@ def print_report(data: dict[str, Any], *, verbose: bool) -> None:
                 console.print(f"  [magenta]graphic[/] {kind} {name} at {box}", highlight=False)
             for kind, box in r["missing_controls"][:12]:
                 console.print(f"  [cyan]control[/] {kind} at {box}", highlight=False)
+            for kind, name, box, what in r["oversized_rasters"][:8]:
+                console.print(f"  [blue]{what}[/] {kind} {name} at {box}", highlight=False)
 
 
 def main() -> int:

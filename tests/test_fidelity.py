@@ -272,7 +272,7 @@ def test_a_crop_of_text_with_no_graphic_under_it_is_flagged() -> None:
     result = raster_honesty(
         truth, survey(graphics=(Graphic("img", "data:image/png", "image", (100, 40, 200, 40)),))
     )
-    assert result.unfounded == 1
+    assert len(result.unfounded) == 1
     assert not result.honest
 
 

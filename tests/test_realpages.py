@@ -171,11 +171,13 @@ SURVEY_PAGE = """<!doctype html><html><head><meta charset="utf-8">
   .serif { font-family: "Liberation Serif", serif; font-size: 18px; }
   .caps { text-transform: uppercase; letter-spacing: 2px; font-size: 12px; }
   .clip { width: 60px; overflow: hidden; white-space: nowrap; }
+  .caret::after { content: ""; display: inline-block; margin-left: 4px; border-top: 5px solid;
+                  border-right: 5px solid transparent; border-left: 5px solid transparent; }
 </style></head><body>
 <h1>Quarterly report</h1>
 <p class="serif">Revenue grew <b>twelve</b> percent.</p>
 <p class="caps">Key figures</p>
-<p><i class="fa-solid fa-bell"></i> <i class="bi bi-gear"></i></p>
+<p><i class="fa-solid fa-bell"></i> <i class="bi bi-gear"></i> <span class="caret">Menu</span></p>
 <form><input type="email" placeholder="Email"> <input type="checkbox">
 <select><option>Show 10 entries</option></select> <button>Send</button></form>
 <table><tr><th>Name</th><th>Qty</th></tr><tr><td>Apples</td><td>3</td></tr>
@@ -201,6 +203,7 @@ async def test_the_survey_finds_exactly_what_the_page_holds(browser_pool: Sealed
         "Pears",
         "5",
         "Cut off",
+        "Menu",
     }
     assert {ln.text for ln in survey.lines if ln.control} == {"Email", "Show 10 entries"}
     heading = text["Quarterly report"]
@@ -220,7 +223,11 @@ async def test_the_survey_finds_exactly_what_the_page_holds(browser_pool: Sealed
     assert [(g.kind, g.name, g.group) for g in survey.graphics] == [
         ("icon", "fa-solid fa-bell", "icon"),
         ("icon", "bi-gear", "icon"),
+        ("icon", "css-caret", "icon"),
     ]
-    assert all(14 <= g.box[3] <= 17 for g in survey.graphics)  # one em tall
+    assert all(14 <= g.box[3] <= 17 for g in survey.graphics[:2])  # one em tall
+    menu, caret = text["Menu"], survey.graphics[2]
+    assert caret.box[2:] == (10, 5)
+    assert 3 <= caret.box[0] - (menu.box[0] + menu.box[2]) <= 5  # after the text, by its margin
     assert [c.kind for c in survey.controls] == ["email", "checkbox", "select", "submit"]
     assert [(t.rows, t.cols) for t in survey.tables] == [(3, 2)]
