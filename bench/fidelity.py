@@ -125,6 +125,22 @@ def measure(truth: Survey, replica: Survey, source_png: bytes, replica_png: byte
     }
 
 
+def _raster_cell(row: dict[str, Any]) -> str:
+    """ "ok", or what is wrong: N rasters over no graphic, N larger than theirs, N section
+    backgrounds, the raster area beyond the truth's graphics."""
+    if row["raster_honest"]:
+        return "ok"
+    unfounded = row["raster_unfounded"]
+    larger = row["raster_oversized"] - unfounded
+    parts = [
+        f"{unfounded}n" if unfounded else "",
+        f"{larger}L" if larger else "",
+        f"{row['raster_section_backgrounds']}S" if row["raster_section_backgrounds"] else "",
+        f"+{row['raster_excess'] * 100:.0f}%" if row["raster_excess"] > 0.05 else "",
+    ]
+    return " ".join(p for p in parts if p)
+
+
 def _raster_flag(graphic: Any, raster: Any) -> str:
     if graphic in raster.section_backgrounds:
         return "section background"
@@ -185,6 +201,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         value = mean(r["graphic_by_group"].get(group) for r in rows)
         summary[f"mean_graphic_{group}"] = round(value, 4) if value is not None else None
     summary["raster_honest_pages"] = sum(1 for r in rows if r["raster_honest"])
+    summary["rasters_over_no_graphic"] = sum(r["raster_unfounded"] for r in rows)
+    summary["rasters_larger_than_graphic"] = sum(r["raster_oversized"] - r["raster_unfounded"] for r in rows)
+    summary["section_backgrounds"] = sum(r["raster_section_backgrounds"] for r in rows)
+    summary["pages_raster_excess_over_5pct"] = sum(1 for r in rows if r["raster_excess"] > 0.05)
     summary["mean_raster_excess"] = avg("raster_excess")
     summary["mean_score"] = avg("score")
     summary["mean_generate_s"] = avg("generate_s")
@@ -227,14 +247,7 @@ def print_report(data: dict[str, Any], *, verbose: bool) -> None:
         table.add_column(column, justify="left" if column == "page" else "right")
     for r in data["pages"]:
         g = r["graphic_by_group"]
-        raster = (
-            "ok"
-            if r["raster_honest"]
-            else (
-                f"{r['raster_oversized']} big"
-                + (f", {r['raster_excess'] * 100:.0f}% extra" if r["raster_excess"] > 0.05 else "")
-            )
-        )
+        raster = _raster_cell(r)
         table.add_row(
             r["page"],
             _pct(r["text"]),
@@ -271,6 +284,8 @@ def print_report(data: dict[str, Any], *, verbose: bool) -> None:
     )
     console.print(table)
     console.print(
+        "raster: n = rasters over no truth graphic, L = larger than the graphic they show, S = section-sized "
+        "backgrounds, +N% = raster area beyond the truth's graphics\n"
         "targets: text >= 97%, font >= 90%, graphic >= 90%, semantic >= 90%, honest rasters, <= 3 s per "
         f"1280x1600 page (load average {s['load_1min']} while measuring; tables: truth rows/replica rows)"
     )
