@@ -12,12 +12,24 @@ from pathlib import Path
 
 from ..config import Settings
 from ._index import CONFIDENT, IconIndex, IconMatch
-from ._ink import ink_alpha, tight
+from ._ink import ink_alpha, is_plain, subpixel_bounds, tight
 from ._sets import Icon
 
-__all__ = ["CONFIDENT", "Icon", "IconIndex", "IconMatch", "icon_index", "ink_alpha", "tight"]
+__all__ = [
+    "CONFIDENT",
+    "Icon",
+    "IconIndex",
+    "IconMatch",
+    "icon_index",
+    "ink_alpha",
+    "is_plain",
+    "subpixel_bounds",
+    "tight",
+]
 
 
-def icon_index(settings: Settings) -> IconIndex:
-    """The index of the sets under ``settings.assets_dir``, cached under the data directory."""
+def icon_index(settings: Settings | None = None) -> IconIndex:
+    """The index of the sets under ``settings.assets_dir``, cached under the data directory (default
+    settings, from the environment, when none are given)."""
+    settings = settings or Settings(_env_file=None)  # type: ignore[call-arg]
     return IconIndex.load(Path(settings.assets_dir), settings.data_dir / "cache" / "icons")

@@ -26,7 +26,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from ._ink import flat_colours, ink_alpha, is_plain, subpixel_bounds, tight
+from ._ink import flat_colours, ink_alpha, is_plain, subpixel_bounds, tight, without_neighbours
 from ._sets import Icon, load_icons, versions
 from ._svg import rasterize
 
@@ -219,16 +219,22 @@ class IconIndex:
         """
         alphas: list[np.ndarray] = []
         for k, crop in enumerate(crops):
-            alpha = ink_alpha(crop, backgrounds[k] if backgrounds else None)
+            alpha = without_neighbours(ink_alpha(crop, backgrounds[k] if backgrounds else None))
             if is_plain(alpha) or not flat_colours(crop, alpha):
                 alpha = np.zeros_like(alpha)
             alphas.append(alpha)
         return self.match_many(alphas)
 
-    def match_many(self, alphas: list[np.ndarray]) -> list[IconMatch | None]:
-        """``match`` for many crops: one matrix product ranks the whole index for all of them."""
+    def match_many(
+        self, alphas: list[np.ndarray], hidden: list[np.ndarray | None] | None = None
+    ) -> list[IconMatch | None]:
+        """``match`` for many crops: one matrix product ranks the whole index for all of them.
+
+        ``hidden``: per crop, pixels something else covers (a badge over a bell), or None; they
+        take no part in the verification.
+        """
         results: list[IconMatch | None] = [None] * len(alphas)
-        inks: list[tuple[np.ndarray, np.ndarray, tuple[float, float, float, float]]] = []
+        inks: list[tuple[np.ndarray, np.ndarray, tuple[float, float, float, float], np.ndarray | None]] = []
         where: list[int] = []
         for k, alpha in enumerate(alphas):
             found = tight(alpha)
@@ -241,19 +247,27 @@ class IconIndex:
             left, top, right, bottom = subpixel_bounds(alpha, box)
             # The window verified: the ink and a pixel of background all round.
             window = np.pad(alpha, 1)[y0 : y1 + 2, x0 : x1 + 2]
-            inks.append((ink, window, (left - x0 + 1, top - y0 + 1, right - x0 + 1, bottom - y0 + 1)))
+            covered = hidden[k] if hidden is not None else None
+            if covered is not None:
+                covered = np.pad(covered, 1)[y0 : y1 + 2, x0 : x1 + 2]
+            bounds = (left - x0 + 1, top - y0 + 1, right - x0 + 1, bottom - y0 + 1)
+            inks.append((ink, window, bounds, covered))
             where.append(k)
         if not inks or not len(self):
             return results
-        queries = np.stack([descriptor(ink) for ink, _w, _b in inks])
+        queries = np.stack([descriptor(ink) for ink, _w, _b, _h in inks])
         coarse = queries @ self.descriptors.T  # (queries, icons): correlation of the descriptors
-        aspects = np.log(np.array([(b[2] - b[0]) / (b[3] - b[1]) for _i, _w, b in inks], dtype=np.float32))
+        aspects = np.log(
+            np.array([(b[2] - b[0]) / (b[3] - b[1]) for _i, _w, b, _h in inks], dtype=np.float32)
+        )
         # A stretched icon is another icon: beyond a tenth, aspect mismatch costs correlation.
         coarse -= 1.5 * np.maximum(np.abs(aspects[:, None] - self.log_aspects[None, :]) - 0.1, 0.0)
         k_best = min(CANDIDATES, len(self))
         tops = np.argpartition(-coarse, k_best - 1, axis=1)[:, :k_best]
-        for row, ((_ink, window, bounds), k) in enumerate(zip(inks, where, strict=True)):
-            scored = sorted(((self._verify(window, bounds, int(i)), int(i)) for i in tops[row]), reverse=True)
+        for row, ((_ink, window, bounds, covered), k) in enumerate(zip(inks, where, strict=True)):
+            scored = sorted(
+                ((self._verify(window, bounds, int(i), covered), int(i)) for i in tops[row]), reverse=True
+            )
             best, position = scored[0]
             name = self.icons[position].name
             runner_up = next((score for score, i in scored[1:] if self.icons[i].name != name), 0.0)
@@ -280,13 +294,25 @@ class IconIndex:
         big = cv2.warpAffine(mask, matrix, (w * scale, h * scale), flags=cv2.INTER_LINEAR)
         return cv2.resize(big, (w, h), interpolation=cv2.INTER_AREA)
 
-    def _verify(self, window: np.ndarray, bounds: tuple[float, float, float, float], position: int) -> float:
-        """Correlation of the ink in ``window`` with the icon drawn on its sub-pixel bounds; a light
-        blur of both forgives the half pixel by which browsers snap small glyphs' stems (hinting)."""
+    def _verify(
+        self,
+        window: np.ndarray,
+        bounds: tuple[float, float, float, float],
+        position: int,
+        covered: np.ndarray | None = None,
+    ) -> float:
+        """Correlation of the ink in ``window`` with the icon drawn on its sub-pixel bounds (over
+        the pixels not ``covered``); a light blur of both forgives the half pixel by which browsers
+        snap small glyphs' stems (hinting)."""
         h, w = window.shape
         drawn = self.draw(position, bounds, (w, h))
         a = cv2.GaussianBlur(window, (0, 0), VERIFY_BLUR).ravel()
         b = cv2.GaussianBlur(drawn, (0, 0), VERIFY_BLUR).ravel()
+        if covered is not None:
+            seen = ~cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool).ravel()
+            if seen.sum() < 0.5 * seen.size:
+                return 0.0  # mostly hidden: too little to tell
+            a, b = a[seen], b[seen]
         a = a - a.mean()
         b = b - b.mean()
         denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))

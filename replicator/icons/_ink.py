@@ -57,6 +57,26 @@ def subpixel_bounds(alpha: np.ndarray, box: tuple[int, int, int, int]) -> tuple[
     return left, top, max(right, left + 1.0), max(bottom, top + 1.0)
 
 
+def without_neighbours(alpha: np.ndarray) -> np.ndarray:
+    """``alpha`` without the ink that touches the crop's edge (a neighbour's rim caught in the
+    margin), when there is ink that does not."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (alpha > INK_LEVEL).astype(np.uint8), connectivity=8
+    )
+    if count <= 2:
+        return alpha
+    h, w = alpha.shape
+    x, y, cw, ch = stats[1:, 0], stats[1:, 1], stats[1:, 2], stats[1:, 3]
+    edge = (x == 0) | (y == 0) | (x + cw == w) | (y + ch == h)
+    if edge.all() or not edge.any():
+        return alpha
+    # Faint antialiased pixels next to a dropped component go with it.
+    dropped = np.isin(labels, np.flatnonzero(edge) + 1)
+    dropped = cv2.dilate(dropped.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    kept = np.isin(labels, np.flatnonzero(~edge) + 1)
+    return np.where(dropped & ~kept, 0.0, alpha).astype(np.float32)
+
+
 def is_plain(mask: np.ndarray) -> bool:
     """A plain shape: a filled rectangle (a bar), rounded rectangle, pill, circle or ellipse, or the
     outline of one, with nothing else drawn. ``mask``: coverage 0..1 (or bool)."""

@@ -303,7 +303,8 @@ def rasterize(
             points = (polygon - (x0, y0)) * (sx, sy)
             # Outlines are designed on a nonzero rule: a hole runs the other way round, so it
             # counts -1 where the shape around it counts +1.
-            area = float(np.cross(points, np.roll(points, -1, axis=0)).sum())
+            nxt = np.roll(points, -1, axis=0)
+            area = float((points[:, 0] * nxt[:, 1] - points[:, 1] * nxt[:, 0]).sum())
             layer = np.zeros(total.shape, dtype=np.uint8)
             cv2.fillPoly(layer, [np.round(points * (1 << shift)).astype(np.int32)], 1, cv2.LINE_8, shift)
             if outline.evenodd:

@@ -413,9 +413,15 @@ class Emitter:
     def _image(self, node: Node, box: Box, classes: list[str]) -> str:
         graphic = node.graphic
         assert graphic is not None
+        if graphic.icon is not None and graphic.color is not None:
+            # The real icon, from the set's own vector data, in its measured color and size.
+            color = self.styles.named("icon-color", {"color": hex_color(graphic.color)})
+            return graphic.icon.svg(box.width, box.height, " ".join([color, *classes])) + "\n"
+        # A logo of several colors keeps its pixels; its name is still worth saying.
+        alt = html.escape(graphic.icon.name) if graphic.icon is not None else ""
         return (
             f'<img class="{" ".join(["graphic", *classes])}" src="{graphic.data_uri}" '
-            f'width="{int(box.width)}" height="{int(box.height)}" alt="">\n'
+            f'width="{int(box.width)}" height="{int(box.height)}" alt="{alt}">\n'
         )
 
     def _rule(self, node: Node, box: Box, classes: list[str]) -> str:

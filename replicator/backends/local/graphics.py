@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from ...models import Box
-from .model import Graphic, Region, Rule, Shape
+from .model import Graphic, Region, Rule, Shape, TextLine
 from .regions import Surfaces, color_distance, fit_gradient
 
 MIN_SIDE = 6
@@ -109,7 +109,7 @@ def find_graphics(
         crop = rgb[int(box.y) : int(box.bottom), int(box.x) : int(box.right)].copy()
         if behind:
             crop = _paint_out(crop, box, overlapping)
-        graphics.append(Graphic(box, _data_uri(crop), behind_text=behind))
+        graphics.append(Graphic(box, data_uri(crop), behind_text=behind))
     return graphics
 
 
@@ -292,7 +292,7 @@ def _paint_out(crop: np.ndarray, box: Box, texts: list[Box]) -> np.ndarray:
     return cv2.inpaint(crop, mask, 3, cv2.INPAINT_TELEA)
 
 
-def _data_uri(crop: np.ndarray) -> str:
+def data_uri(crop: np.ndarray) -> str:
     """PNG for flat art; JPEG for photographs (many colors), where PNG would be huge."""
     bgr = np.ascontiguousarray(crop[:, :, ::-1])
     colors = len(np.unique(crop.reshape(-1, 3)[:: max(1, crop.shape[0] * crop.shape[1] // 20000)], axis=0))
@@ -305,3 +305,166 @@ def _data_uri(crop: np.ndarray) -> str:
     if not ok:
         return ""
     return f"data:{mime};base64,{base64.b64encode(buf.tobytes()).decode('ascii')}"
+
+
+# --- figures (charts) ---------------------------------------------------------------------------
+
+# Items closer than this (px) belong to one figure: a chart's bars, grid lines and marks touch.
+_FIGURE_GAP = 6
+# Labels (axis ticks, legend entries) this close (px) to a figure are part of it.
+_LABEL_REACH = 30
+_LABEL_CHARS = 10
+
+
+def find_figures(
+    rgb: np.ndarray,
+    root: Region,
+    regions: list[Region],
+    rules: list[Rule],
+    graphics: list[Graphic],
+    lines: list[TextLine],
+) -> tuple[list[Graphic], list[Rule], list[TextLine]]:
+    """Charts drawn as many small boxes, grid lines and marks (a bar chart's bars are boxes, its
+    grid lines dividers, its ticks short text) become one picture: a crop of the whole figure with
+    its labels, in the flow where it sits. Without this a chart falls apart into boxes and rules.
+
+    Returns the graphics (figures added, their parts removed), the rules and the text lines left;
+    the boxes inside a figure are hidden."""
+    text_boxes = [line.ink for line in lines]
+
+    def empty(box: Box) -> bool:
+        return not any(t.intersection(box) > 0.3 * t.area for t in text_boxes)
+
+    items: list[tuple[Box, str, object]] = []
+    for region in regions:
+        if region.visible and not region.children and empty(region.box):
+            items.append((region.box, "region", region))
+    items += [(rule.box, "rule", rule) for rule in rules]
+    items += [(g.box, "graphic", g) for g in graphics if not g.behind_text]
+    clusters = _clusters([box for box, _k, _o in items], _FIGURE_GAP)
+    figures: list[tuple[Box, set[int], set[int]]] = []  # box, item indices, line indices
+    for members in clusters:
+        if len(members) < 8:
+            continue
+        box = _union([items[i][0] for i in members])
+        if box.width < 80 or box.height < 60:
+            continue
+        holder = _holder(box, root, regions)
+        marks = [
+            i
+            for i in members
+            if (items[i][1] == "region" and color_distance(items[i][2].fill, holder.fill) > 40)  # type: ignore[attr-defined]
+            or (items[i][1] == "graphic" and items[i][0].area >= 100)
+        ]
+        rule_count = sum(1 for i in members if items[i][1] == "rule")
+        if len(marks) < 3 or rule_count < 2:
+            continue  # a grid without marks is a table or a calendar, not a chart
+        inside = [k for k, t in enumerate(text_boxes) if t.intersection(box) > 0.5 * t.area]
+        if any(len(lines[k].text) > _LABEL_CHARS for k in inside):
+            continue  # prose inside: a layout, not a figure
+        box, labels = _with_labels(box, holder, lines, set(inside))
+        figures.append((box, set(members), labels))
+    if not figures:
+        return graphics, rules, lines
+    dropped_items: set[int] = set()
+    dropped_lines: set[int] = set()
+    added: list[Graphic] = []
+    for box, parts, labels in figures:
+        dropped_items |= parts
+        dropped_lines |= labels
+        for k, (item_box, kind, obj) in enumerate(items):
+            if kind == "region" and _inside(item_box, box):
+                obj.visible = False  # type: ignore[attr-defined]
+                dropped_items.add(k)
+        x0, y0 = int(box.x), int(box.y)
+        crop = rgb[y0 : math.ceil(box.bottom), x0 : math.ceil(box.right)]
+        added.append(Graphic(box, data_uri(crop)))
+    gone = {id(items[i][2]) for i in dropped_items}
+    kept_graphics = [
+        g for g in graphics if id(g) not in gone and not any(_inside(g.box, f[0]) for f in figures)
+    ]
+    kept_rules = [r for r in rules if id(r) not in gone and not any(_inside(r.box, f[0]) for f in figures)]
+    kept_lines = [line for k, line in enumerate(lines) if k not in dropped_lines]
+    return kept_graphics + added, kept_rules, kept_lines
+
+
+def _clusters(boxes: list[Box], gap: float) -> list[list[int]]:
+    """Groups of boxes chained by gaps of at most ``gap`` px (single linkage)."""
+    parent = list(range(len(boxes)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i].x)
+    for a_pos, a in enumerate(order):
+        grown = Box(boxes[a].x - gap, boxes[a].y - gap, boxes[a].width + 2 * gap, boxes[a].height + 2 * gap)
+        for b in order[a_pos + 1 :]:
+            if boxes[b].x > grown.right:
+                break
+            if grown.intersection(boxes[b]) > 0 or (
+                boxes[b].width * boxes[b].height == 0 and _touches(grown, boxes[b])
+            ):
+                parent[find(a)] = find(b)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(boxes)):
+        groups.setdefault(find(i), []).append(i)
+    return list(groups.values())
+
+
+def _touches(a: Box, b: Box) -> bool:
+    return a.x <= b.right and b.x <= a.right and a.y <= b.bottom and b.y <= a.bottom
+
+
+def _union(boxes: list[Box]) -> Box:
+    box = boxes[0]
+    for other in boxes[1:]:
+        box = box.union(other)
+    return box
+
+
+def _inside(inner: Box, outer: Box, tolerance: float = 1.0) -> bool:
+    return (
+        inner.x >= outer.x - tolerance
+        and inner.y >= outer.y - tolerance
+        and inner.right <= outer.right + tolerance
+        and inner.bottom <= outer.bottom + tolerance
+    )
+
+
+def _holder(box: Box, root: Region, regions: list[Region]) -> Region:
+    found = root
+    for region in regions:
+        if region.visible and _inside(box, region.box, 2) and region.box.area < found.box.area:
+            found = region
+    return found
+
+
+def _with_labels(box: Box, holder: Region, lines: list[TextLine], taken: set[int]) -> tuple[Box, set[int]]:
+    """The figure grown by the short labels around it (ticks, then the legend beyond them),
+    within the box that holds it."""
+    labels = set(taken)
+    for k in taken:
+        box = box.union(lines[k].ink)
+    grew = True
+    while grew:
+        grew = False
+        reach = Box(
+            box.x - _LABEL_REACH,
+            box.y - _LABEL_REACH,
+            box.width + 2 * _LABEL_REACH,
+            box.height + 2 * _LABEL_REACH,
+        )
+        for k, line in enumerate(lines):
+            if k in labels or len(line.text) > _LABEL_CHARS or line.ink.intersection(reach) <= 0:
+                continue
+            grown = box.union(line.ink)
+            if not _inside(grown, holder.box, 2):
+                continue
+            labels.add(k)
+            box = grown
+            grew = True
+    # A pixel of margin: antialiased edges of the outermost marks stay in the picture.
+    return Box(box.x - 1, box.y - 1, box.width + 2, box.height + 2), labels

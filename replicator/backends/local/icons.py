@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ...icons import CONFIDENT, IconMatch, tight
-from .fonts import FONTS
+from ...icons import CONFIDENT, IconIndex, IconMatch, ink_alpha, is_plain, subpixel_bounds, tight
+from ...models import RGB, Box
+from .fonts import FONTS, has_cjk
+from .graphics import data_uri
+from .model import Graphic, Region, TextLine
 
 # An icon must out-correlate the best rendering of OCR's characters by this much to replace them:
 # letter-shaped logos (Facebook's "f", Google's "G") clear it, a real "f" or "G" does not.
@@ -80,3 +84,321 @@ def text_or_icon(alpha: np.ndarray, text: str, match: IconMatch | None) -> IconM
     if found is None:
         return None
     return match if match.score >= text_likeness(found[0], text) + TEXT_MARGIN else None
+
+
+# --- the page's icons ---------------------------------------------------------------------------
+
+# Graphics up to this size (px, longest side) may be icons; bigger ones are pictures.
+MAX_ICON = 96
+# A small box this close to a graphic may be part of the same icon (a cart's flat basket).
+_TOUCH = 6
+# One color: this share of an icon's solid ink lies within _SAME of its median color.
+_ONE_COLOR = 0.85
+_SAME = 48
+
+
+def _crop(rgb: np.ndarray, box: Box, pad: int = 2) -> tuple[np.ndarray, int, int]:
+    """The pixels of ``box`` with ``pad`` px of its surroundings, and the crop's page offset."""
+    height, width = rgb.shape[:2]
+    x0, y0 = max(int(box.x) - pad, 0), max(int(box.y) - pad, 0)
+    x1, y1 = min(math.ceil(box.right) + pad, width), min(math.ceil(box.bottom) + pad, height)
+    return rgb[y0:y1, x0:x1], x0, y0
+
+
+def _ink_box(alpha: np.ndarray, x0: int, y0: int) -> Box | None:
+    found = tight(alpha)
+    if found is None:
+        return None
+    left, top, right, bottom = subpixel_bounds(alpha, found[1])
+    return Box(x0 + left, y0 + top, right - left, bottom - top)
+
+
+def _one_color(crop: np.ndarray, alpha: np.ndarray) -> RGB | None:
+    """The ink's color when it has one (an icon in ``color``), else None (a logo of several)."""
+    core = alpha > 0.8
+    if core.sum() < 3:
+        core = alpha > 0.5
+    if not core.any():
+        return None
+    pixels = crop[core].astype(np.int32)
+    median = np.median(pixels, axis=0)
+    near = np.abs(pixels - median).max(axis=1) <= _SAME
+    if float(near.mean()) < _ONE_COLOR:
+        return None
+    r, g, b = (round(float(v)) for v in median)
+    return (r, g, b)
+
+
+def _as_icon(rgb: np.ndarray, box: Box, match: IconMatch, background: RGB | None = None) -> Graphic | None:
+    """A graphic drawn as ``match``'s icon on its measured ink box (None: no ink there)."""
+    crop, x0, y0 = _crop(rgb, box)
+    alpha = ink_alpha(crop, background)
+    ink = _ink_box(alpha, x0, y0)
+    if ink is None:
+        return None
+    tight_crop, _x, _y = _crop(rgb, ink, 0)
+    return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=_one_color(crop, alpha))
+
+
+def icon_lines(
+    rgb: np.ndarray, lines: list[TextLine], index: IconIndex
+) -> tuple[list[TextLine], list[Graphic]]:
+    """OCR lines of one or two characters that are really icons (a caret read as "→", a logo as
+    "G"): those lines leave the text and come back as icon graphics."""
+    short = [
+        k
+        for k, line in enumerate(lines)
+        if 0 < len(line.text.replace(" ", "")) <= 2
+        and not has_cjk(line.text)
+        and max(line.ink.width, line.ink.height) <= MAX_ICON
+    ]
+    if not short:
+        return lines, []
+    crops = [_crop(rgb, lines[k].ink)[0] for k in short]
+    matches = index.match_crops(crops, [lines[k].background for k in short])
+    icons: list[Graphic] = []
+    dropped: set[int] = set()
+    for k, crop, match in zip(short, crops, matches, strict=True):
+        line = lines[k]
+        decided = text_or_icon(ink_alpha(crop, line.background), line.text, match)
+        if decided is None:
+            continue
+        graphic = _as_icon(rgb, line.ink, decided, line.background)
+        if graphic is not None:
+            icons.append(graphic)
+            dropped.add(k)
+    for k, line in enumerate(lines):
+        if k in dropped or k in short or any(ch.isalnum() for ch in line.text):
+            continue
+        # A row of symbols ("★★★★☆"): each one an icon, or the line stays text.
+        row = _icon_row(rgb, line.ink, index, line.background)
+        if row:
+            icons.extend(row)
+            dropped.add(k)
+    return [line for k, line in enumerate(lines) if k not in dropped], icons
+
+
+def _icon_row(rgb: np.ndarray, box: Box, index: IconIndex, background: RGB | None = None) -> list[Graphic]:
+    """The icons of a row of symbols (a line of stars), one per cluster of ink; empty unless every
+    one is an icon."""
+    crop, x0, y0 = _crop(rgb, box)
+    alpha = ink_alpha(crop, background)
+    filled = (alpha > 0.2).any(axis=0)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], filled.astype(np.int8), [0]])))
+    runs = list(zip(edges[::2], edges[1::2], strict=True))
+    if len(runs) < 2:
+        return []
+    boxes = []
+    for a, b in runs:
+        rows = np.flatnonzero((alpha[:, a:b] > 0.2).any(axis=1))
+        boxes.append(Box(x0 + a, y0 + rows[0], b - a, rows[-1] - rows[0] + 1))
+    matches = index.match_crops([_crop(rgb, b)[0] for b in boxes], [background] * len(boxes))
+    if any(m is None or m.score < CONFIDENT for m in matches):
+        return []
+    found = [_as_icon(rgb, b, m, background) for b, m in zip(boxes, matches, strict=True) if m]
+    return [g for g in found if g is not None]
+
+
+def _layers(crop: np.ndarray, background: np.ndarray) -> list[tuple[RGB, np.ndarray]]:
+    """The crop's ink split by color (a grey bell under a red badge): each dominant ink color with
+    its own coverage; a pixel belongs to the color whose blend with the background explains it."""
+    pixels = crop.astype(np.float32)
+    offset = pixels - background
+    distance = np.abs(offset).max(axis=2)
+    strong = distance > 40
+    if strong.sum() < 12:
+        return []
+    quantized = (crop[strong] // 32).astype(np.int32)
+    keys = quantized[:, 0] * 64 + quantized[:, 1] * 8 + quantized[:, 2]
+    values, counts = np.unique(keys, return_counts=True)
+    colors: list[np.ndarray] = []
+    for key in values[np.argsort(-counts)]:
+        members = crop[strong][keys == key].astype(np.float32)
+        if len(members) < 0.12 * strong.sum():
+            break
+        color = np.median(members, axis=0)
+        if all(np.abs(color - c).max() > _SAME for c in colors):
+            colors.append(color)
+    if len(colors) < 2:
+        return []
+    # Each pixel on the line from the background to each color: how far along, how far off it.
+    fits = []
+    for color in colors:
+        direction = color - background
+        t = np.clip((offset @ direction) / max(float(direction @ direction), 1.0), 0.0, 1.0)
+        off = np.linalg.norm(offset - t[..., None] * direction, axis=2)
+        fits.append((t, off))
+    nearest = np.argmin(np.stack([off for _t, off in fits]), axis=0)
+    layers = []
+    for k, color in enumerate(colors):
+        alpha = np.where(nearest == k, fits[k][0], 0.0).astype(np.float32)
+        r, g, b = (round(float(v)) for v in color)
+        layers.append(((r, g, b), alpha))
+    return layers
+
+
+def name_icons(
+    rgb: np.ndarray,
+    graphics: list[Graphic],
+    root: Region,
+    regions: list[Region],
+    text_boxes: list[Box],
+    index: IconIndex,
+) -> list[Graphic]:
+    """Graphics that an icon of the index draws become that icon.
+
+    A small flat box touching a graphic may be part of it (a cart's basket found as a box, its
+    wheels as a graphic): they are matched together. A graphic of two colors that matches as a
+    whole (a bell under a red badge) is matched color by color: the icon layer becomes the icon,
+    and a plain badge left over becomes a box (added to ``regions``) that holds the badge's text.
+    """
+    small = [
+        r
+        for r in regions
+        if r.visible
+        and max(r.box.width, r.box.height) <= MAX_ICON
+        and not r.children
+        and not any(t.intersection(r.box) > 0.5 * t.area for t in text_boxes)
+    ]
+    candidates: list[tuple[Box, Graphic, list[Region]]] = []
+    for graphic in graphics:
+        if graphic.icon is not None or max(graphic.box.width, graphic.box.height) > MAX_ICON:
+            continue
+        box = graphic.box
+        joined = []
+        for region in small:
+            grown = Box(box.x - _TOUCH, box.y - _TOUCH, box.width + 2 * _TOUCH, box.height + 2 * _TOUCH)
+            if grown.intersection(region.box) > 0:
+                joined.append(region)
+                box = box.union(region.box)
+        box = _whole_ink(rgb, box, text_boxes)
+        if max(box.width, box.height) <= MAX_ICON:
+            candidates.append((box, graphic, joined))
+    if not candidates:
+        return graphics
+    crops = [_crop(rgb, box)[0] for box, _g, _r in candidates]
+    matches = index.match_crops(crops)
+    replaced: dict[int, list[Graphic]] = {}
+    for (box, graphic, joined), crop, match in zip(candidates, crops, matches, strict=True):
+        if match is not None and match.score >= CONFIDENT:
+            icon = _as_icon(rgb, box, match)
+            if icon is not None:
+                replaced[id(graphic)] = [icon]
+                for region in joined:
+                    region.visible = False
+            continue
+        found = _split_by_color(rgb, box, crop, root, regions, text_boxes, index)
+        row = [found] if found is not None else [] if joined else _icon_row(rgb, box, index)
+        if row:
+            replaced[id(graphic)] = row
+            for region in joined:
+                region.visible = False
+    result: list[Graphic] = []
+    for graphic in graphics:
+        result.extend(replaced.get(id(graphic), [graphic]))
+    return result
+
+
+def _split_by_color(
+    rgb: np.ndarray,
+    box: Box,
+    crop: np.ndarray,
+    root: Region,
+    regions: list[Region],
+    text_boxes: list[Box],
+    index: IconIndex,
+) -> Graphic | None:
+    """The icon in one color layer of a two-color graphic, when the rest is a plain badge (which
+    becomes a box, added to ``regions``); None otherwise."""
+    ring = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]]).astype(np.float32)
+    background = np.median(ring, axis=0)
+    layers = _layers(crop, background)
+    if len(layers) != 2:
+        return None
+    _crop_pixels, x0, y0 = _crop(rgb, box)
+    # Text on a layer (a badge's count) is part of that layer's plain shape, not a hole in it.
+    on_text = np.zeros(crop.shape[:2], dtype=bool)
+    for t in text_boxes:
+        tx0, ty0 = max(int(t.x) - x0, 0), max(int(t.y) - y0, 0)
+        tx1, ty1 = max(math.ceil(t.right) - x0, 0), max(math.ceil(t.bottom) - y0, 0)
+        on_text[ty0:ty1, tx0:tx1] = True
+    alphas = [alpha for _c, alpha in layers]
+    matches = index.match_many(alphas, hidden=[alphas[1] > 0.2, alphas[0] > 0.2])
+    for k, match in enumerate(matches):
+        if match is None or match.score < CONFIDENT:
+            continue
+        color, alpha = layers[k]
+        rest_color, rest = layers[1 - k]
+        if is_plain(alpha):
+            continue  # a disc in a ring (a colour swatch): no icon
+        if not is_plain((rest > 0.5) | (on_text & (alpha < 0.5))):
+            continue
+        ink = _ink_box(alpha, x0, y0)
+        badge = _ink_box(rest, x0, y0)
+        if ink is None or badge is None:
+            continue
+        _add_region(
+            Box(round(badge.x), round(badge.y), round(badge.width), round(badge.height)),
+            rest_color,
+            root,
+            regions,
+        )
+        tight_crop, _x, _y = _crop(rgb, ink, 0)
+        return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=color)
+    return None
+
+
+def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box], margin: int = 6) -> Box:
+    """``seed`` grown to all the ink connected to it (an icon's thin handle that box outlines
+    cleared away, a bell's top above its found base), up to MAX_ICON; ``seed`` itself when that
+    ink runs on further (a border, a picture)."""
+    near, _x, _y = _crop(rgb, seed, margin)
+    ring = np.concatenate([near[0], near[-1], near[:, 0], near[:, -1]]).astype(np.int16)
+    background = np.median(ring, axis=0)
+    crop, x0, y0 = _crop(rgb, seed, MAX_ICON // 2)
+    ink = np.abs(crop.astype(np.int16) - background).max(axis=2) > 40
+    for t in text_boxes:
+        if t.intersection(seed) <= 0:
+            ink[
+                max(int(t.y) - y0, 0) : max(math.ceil(t.bottom) - y0, 0),
+                max(int(t.x) - x0, 0) : max(math.ceil(t.right) - x0, 0),
+            ] = False
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    sx0, sy0 = int(seed.x) - x0, int(seed.y) - y0
+    sx1, sy1 = math.ceil(seed.right) - x0, math.ceil(seed.bottom) - y0
+    h, w = ink.shape
+    grown = seed
+    for label in np.unique(labels[sy0:sy1, sx0:sx1]):
+        if label == 0:
+            continue
+        x, y, cw, ch, _area = (int(v) for v in stats[label])
+        if x == 0 or y == 0 or x + cw == w or y + ch == h:
+            return seed  # it runs on: not one small drawing
+        grown = grown.union(Box(x0 + x, y0 + y, cw, ch))
+    return grown if max(grown.width, grown.height) <= MAX_ICON else seed
+
+
+def _add_region(box: Box, fill: RGB, root: Region, regions: list[Region]) -> None:
+    """A box found here (a badge), nested in the innermost visible region around it."""
+    parent = root
+    for region in regions:
+        b = region.box
+        inside = (
+            box.x >= b.x - 1 and box.y >= b.y - 1 and box.right <= b.right + 1 and box.bottom <= b.bottom + 1
+        )
+        if inside and region.visible and region.box.area < parent.box.area:
+            parent = region
+    badge = Region(box, fill, radius=min(box.width, box.height) / 2, parent=parent)
+    parent.children.append(badge)
+    regions.append(badge)
+
+
+def icon_check(index: IconIndex) -> Callable[[np.ndarray, RGB, str], bool]:
+    """For text.read_lines: whether an end cluster of a line that OCR read as ``word`` is an icon
+    (Facebook's logo read as "f" before "Continue with Facebook")."""
+
+    def check(crop: np.ndarray, background: RGB, word: str) -> bool:
+        match = index.match_crops([crop], [background])[0]
+        return text_or_icon(ink_alpha(crop, background), word, match) is not None
+
+    return check

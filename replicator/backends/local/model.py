@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...icons import Icon
 from ...models import RGB, Box
 from .fonts import FontFit
 
@@ -91,6 +92,8 @@ class Graphic:
     box: Box
     data_uri: str
     behind_text: bool = False  # text was painted out of it; it is drawn as a background
+    icon: Icon | None = None  # an icon of the sets we ship draws it: emitted as that icon
+    color: RGB | None = None  # the icon's one color (None: several, the crop is kept)
 
 
 @dataclass

@@ -11,11 +11,13 @@ import numpy as np
 from PIL import Image
 
 from ...errors import CorruptInput
+from ...icons import IconIndex, icon_index
 from ...models import Box
 from ...ocr import OcrEngine
 from .classify import classify
 from .emit import Emitter
-from .graphics import find_graphics, find_shapes
+from .graphics import find_figures, find_graphics, find_shapes
+from .icons import icon_check, icon_lines, name_icons
 from .layout import Node, build_tree
 from .model import Analysis, TextLine
 from .paragraphs import group_blocks, harmonize
@@ -35,22 +37,30 @@ def decode(png: bytes) -> np.ndarray:
         raise CorruptInput("The screenshot could not be decoded as an image.") from exc
 
 
-def analyze(png: bytes, *, ocr: OcrEngine | None = None) -> Analysis:
-    """Find text, boxes, dividers and graphics in a screenshot."""
+def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None = None) -> Analysis:
+    """Find text, boxes, dividers, graphics and icons in a screenshot."""
     rgb = decode(png)
     height, width = rgb.shape[:2]
     engine = ocr or OcrEngine.shared()
-    lines = read_lines(rgb, engine.read(rgb))
+    index = icons or icon_index()
+    # OCR reads icons as characters too (a caret as "→"): those lines become icons.
+    lines = read_lines(rgb, engine.read(rgb), icon_check=icon_check(index))
+    lines, icon_marks = icon_lines(rgb, lines, index)
     harmonize(lines)
     text_mask = np.zeros((height, width), dtype=bool)
-    for line in lines:
-        _paint(text_mask, line.ink, 1)
+    for box in [line.ink for line in lines] + [g.box for g in icon_marks]:
+        _paint(text_mask, box, 1)
     surfaces = segment(rgb)
     root, regions, by_label = find_regions(rgb, surfaces, text_mask)
     rules = [r for r in find_rules(rgb, text_mask) if not _is_region_edge(r.box, regions)]
     text_boxes = [line.ink for line in lines]
     shapes = find_shapes(rgb, surfaces, root, regions, by_label, text_mask)
-    graphics = find_graphics(rgb, surfaces, root, regions, by_label, text_boxes, rules, shapes)
+    graphics = find_graphics(
+        rgb, surfaces, root, regions, by_label, text_boxes + [g.box for g in icon_marks], rules, shapes
+    )
+    graphics = name_icons(rgb, icon_marks + graphics, root, regions, text_boxes, index)
+    # A chart drawn as boxes, grid lines and tick labels is one picture, not a pile of boxes.
+    graphics, rules, lines = find_figures(rgb, root, regions, rules, graphics, lines)
     # Regions inside a graphic are part of the picture; dividers inside one too.
     kept = []
     for region in regions:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from ...ocr import OcrLine
 from .fonts import FONTS, FontFit, fit_font, has_cjk, looks_italic
 from .model import TextLine
 from .spacing import lost_symbol, respace
+
+# Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
+IconCheck = Callable[[np.ndarray, RGB, str], bool]
 
 
 def _mode_color(pixels: np.ndarray) -> np.ndarray:
@@ -145,6 +149,10 @@ class _Ink:
             return 0.0
         return float(np.clip(d / peak, 0, 1).sum())
 
+    def pixels(self, x0: int, x1: int, pad: int = 2) -> np.ndarray:
+        """The RGB pixels of columns x0..x1 (and ``pad`` more each side), all rows."""
+        return self.crop[:, max(x0 - pad, 0) : x1 + pad].astype(np.uint8)
+
     def gaps(self, x0: int, x1: int, min_width: float) -> list[tuple[int, int]]:
         """Runs of ink-free columns at least ``min_width`` wide between x0 and x1."""
         cols = self.mask[:, x0:x1].any(axis=0)
@@ -227,12 +235,21 @@ def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, in
 
 
 def _strip_icons(
-    ink: _Ink, text: str, x0: int, x1: int, height: float, keep: tuple[str, ...] = ()
+    ink: _Ink,
+    text: str,
+    x0: int,
+    x1: int,
+    height: float,
+    keep: tuple[str, ...] = (),
+    icon_check: IconCheck | None = None,
 ) -> tuple[str, int, int]:
     """Drop icons OCR boxed with the text: an end cluster read as a symbol, or one the string does
     not account for (an icon of another color, or a "©" OCR left out: that one is added back).
-    ``keep``: ends ("start", "end") cut from a neighbouring piece of the same line, not icons."""
+    ``keep``: ends ("start", "end") cut from a neighbouring piece of the same line, not icons.
+    ``icon_check(crop, background, word)``: whether an end cluster OCR read as ``word`` is an icon."""
     segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
+    if icon_check is not None:
+        text, x0, x1, segments = _strip_icon_ends(ink, text, (x0, x1), height, keep, segments, icon_check)
     if len(segments) < 2:
         return text, x0, x1
     main = max(segments, key=lambda s: s[1] - s[0])
@@ -263,6 +280,49 @@ def _strip_icons(
         x0, x1 = kept
         segments = rest
     return text, x0, x1
+
+
+def _strip_icon_ends(
+    ink: _Ink,
+    text: str,
+    span: tuple[int, int],
+    height: float,
+    keep: tuple[str, ...],
+    segments: list[tuple[int, int]],
+    icon_check: IconCheck,
+) -> tuple[str, int, int, list[tuple[int, int]]]:
+    """End clusters that are icons of the sets we ship (a row of stars, a warning sign), with the
+    characters OCR read for them: a short word ("f" for Facebook's logo), a symbol ("★"), or a
+    letter the rest of the word reads better without ("AAlways" for a warning sign)."""
+    x0, x1 = span
+    for end in ("start", "end"):
+        while len(segments) >= 2 and end not in keep:
+            seg, rest = (segments[0], segments[1:]) if end == "start" else (segments[-1], segments[:-1])
+            if seg[1] - seg[0] > 1.6 * height:
+                break
+            words = text.split(" ")
+            word = words[0] if end == "start" else words[-1]
+            guess = word if len(word) <= 2 else (word[:1] if end == "start" else word[-1:])
+            if not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), guess):
+                break
+            kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
+            trimmed = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
+            if len(words) > 1 and len(word) <= 2:
+                text = " ".join(words[1:] if end == "start" else words[:-1])
+            elif not guess.isalnum() or _reads_better(ink, trimmed, text, kept):
+                text = trimmed
+            # else OCR did not read the icon: the text stays, the icon's ink goes.
+            x0, x1 = kept
+            segments = rest
+    return text, x0, x1, segments
+
+
+def _reads_better(ink: _Ink, trimmed: str, text: str, span: tuple[int, int]) -> bool:
+    """Whether ``trimmed`` explains the ink of ``span`` clearly better than ``text`` does."""
+    if not trimmed:
+        return False
+    a, b = _fit_span(ink, trimmed, span), _fit_span(ink, text, span)
+    return a is not None and b is not None and a.error + 0.02 < b.error
 
 
 def _fit_span(ink: _Ink, text: str, span: tuple[int, int], family: str | None = None) -> FontFit | None:
@@ -455,8 +515,11 @@ def _respace(
     return best_text, best_fit, best_gaps
 
 
-def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
-    """Measure every OCR line; split lines OCR merged across wide gaps."""
+def read_lines(
+    rgb: np.ndarray, ocr_lines: list[OcrLine], icon_check: IconCheck | None = None
+) -> list[TextLine]:
+    """Measure every OCR line; split lines OCR merged across wide gaps. ``icon_check``: see
+    ``_strip_icons``."""
     lines: list[TextLine] = []
     for ocr in ocr_lines:
         if ocr.box.width < 2 or ocr.box.height < 2:
@@ -491,7 +554,7 @@ def read_lines(rgb: np.ndarray, ocr_lines: list[OcrLine]) -> list[TextLine]:
                 continue
             x0, y0, x1, y1 = sub
             h = y1 - y0
-            piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h, keep=cut_ends)
+            piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h, keep=cut_ends, icon_check=icon_check)
             sub = ink.bounds(x0, x1)
             if sub is None or not piece:
                 continue

@@ -1,0 +1,111 @@
+"""Pictures in the local backend's pages: charts are their own elements, never page backgrounds."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from skimage.metrics import structural_similarity
+
+from replicator.backends.local.fonts import FONTS
+from replicator.backends.local.page import analyze, render_analysis
+from replicator.config import PROJECT_DIR
+from replicator.models import Box, Viewport
+from replicator.render import SealedBrowserPool
+
+NODE_MODULES = PROJECT_DIR / "node_modules"
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "graphics"
+SANS = next((f for f in FONTS.faces if f.family == "DejaVu Sans"), None)
+_BACKGROUND = re.compile(
+    r"url\(data:[^)]*\)\s*no-repeat\s*[-\d.]+px\s+[-\d.]+px\s*/\s*([\d.]+)px\s+([\d.]+)px"
+)
+
+
+def gray(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
+
+
+def best_ssim(source: np.ndarray, replica: np.ndarray, box: Box, shift: int = 6) -> float:
+    """Grayscale SSIM of ``box`` in the replica against the source, at the best shift within
+    ``shift`` px (bench/fidelity.py's graphic test)."""
+    x0, y0, x1, y1 = int(box.x), int(box.y), math.ceil(box.right), math.ceil(box.bottom)
+    want = source[y0:y1, x0:x1]
+    best = -1.0
+    for dy in range(-shift, shift + 1, 2):
+        for dx in range(-shift, shift + 1, 2):
+            if y0 + dy < 0 or x0 + dx < 0 or y1 + dy > replica.shape[0] or x1 + dx > replica.shape[1]:
+                continue
+            got = replica[y0 + dy : y1 + dy, x0 + dx : x1 + dx]
+            best = max(best, structural_similarity(want, got, data_range=255.0))
+    return best
+
+
+@pytest.mark.skipif(not (NODE_MODULES / "chart.js").is_dir(), reason="node_modules from `make setup`")
+async def test_chart_cards_keep_their_charts_as_elements_of_their_size(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    viewport = Viewport(1140, 310)
+    source = await browser_pool.render(
+        (FIXTURES / "chart_card.html").read_text(encoding="utf-8"), viewport, base_dir=NODE_MODULES
+    )
+    canvases = [e.box for e in source.element_boxes if e.tag.lower() == "canvas"]
+    assert len(canvases) == 3
+    analysis = analyze(source.png)
+    # The bar chart's bars and grid are not boxes and dividers of the page.
+    bars = canvases[0]
+    assert not [r for r in analysis.regions if r.visible and bars.intersection(r.box) >= 0.9 * r.box.area]
+    pictures = [g for g in analysis.graphics if g.icon is None]
+    for canvas in canvases:
+        covering = [g for g in pictures if g.box.intersection(canvas) > 0]
+        # A donut leaves the corners (and its legend, which is text) to the page.
+        assert sum(g.box.intersection(canvas) for g in covering) >= 0.3 * canvas.area, canvas
+        # Its own element, about its own size: not a card-, section- or page-sized picture.
+        assert max(g.box.area for g in covering) <= 1.3 * canvas.area
+
+    html = render_analysis(analysis)
+    for width, height in _BACKGROUND.findall(html):
+        assert float(width) * float(height) <= 1.3 * max(c.area for c in canvases)
+    replica = await browser_pool.render(html, viewport)
+    src, rep = gray(source.png), gray(replica.png)
+    for canvas in canvases:
+        assert best_ssim(src, rep, canvas) >= 0.6, canvas
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+def test_a_bar_chart_of_boxes_and_grid_lines_is_one_picture() -> None:
+    """Drawn with Pillow: bars are flat boxes, grid lines dividers, ticks short text."""
+    assert SANS is not None
+    font = ImageFont.truetype(str(SANS.regular), 12)
+    image = Image.new("RGB", (560, 340), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text(
+        (30, 20),
+        "Orders handled per month",
+        font=ImageFont.truetype(str(SANS.regular), 18),
+        fill=(20, 20, 20),
+    )
+    left, top, bottom, right = 70, 70, 270, 520
+    for k in range(6):
+        y = bottom - k * 40
+        draw.line((left, y, right, y), fill=(225, 225, 225))
+        draw.text((40, y - 7), str(k * 20), font=font, fill=(110, 110, 110))
+    values = [30, 55, 80, 45, 95, 70, 60, 85]
+    for k, value in enumerate(values):
+        x = left + 12 + k * 55
+        draw.rectangle((x, bottom - value * 2, x + 30, bottom), fill=(13, 110, 253))
+        draw.text((x + 4, bottom + 8), f"M{k + 1}", font=font, fill=(110, 110, 110))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    plot = Box(left, top, right - left, bottom - top)
+    figures = [g for g in analysis.graphics if g.box.intersection(plot) >= 0.9 * plot.area]
+    assert len(figures) == 1
+    assert figures[0].box.area <= 1.6 * plot.area
+    assert not [r for r in analysis.regions if r.visible and plot.intersection(r.box) > 0]
+    texts = [line.text for block in analysis.blocks for line in block.lines]
+    assert texts == ["Orders handled per month"]  # the ticks are part of the picture
