@@ -109,3 +109,60 @@ def test_a_bar_chart_of_boxes_and_grid_lines_is_one_picture() -> None:
     assert not [r for r in analysis.regions if r.visible and plot.intersection(r.box) > 0]
     texts = [line.text for block in analysis.blocks for line in block.lines]
     assert texts == ["Orders handled per month"]  # the ticks are part of the picture
+
+
+def _photo(width: int, height: int, seed: int = 5) -> Image.Image:
+    """A smooth random colour field with grain: a stand-in for a photograph."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(40, 200, (4, 6, 3)).astype(np.float64)
+    field = np.asarray(
+        Image.fromarray(small.astype(np.uint8)).resize((width, height), Image.BICUBIC), np.float64
+    )
+    return Image.fromarray(np.clip(field + rng.normal(0, 8, field.shape), 0, 255).astype(np.uint8))
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+def test_text_over_a_photo_makes_the_photo_the_background_of_its_own_box_only() -> None:
+    assert SANS is not None
+    image = Image.new("RGB", (900, 520), "white")
+    image.paste(_photo(640, 300), (130, 40))
+    draw = ImageDraw.Draw(image)
+    draw.text((180, 150), "Explore the coast", font=ImageFont.truetype(str(SANS.bold), 40), fill="white")
+    draw.text(
+        (130, 380),
+        "Tours leave every morning at nine.",
+        font=ImageFont.truetype(str(SANS.regular), 18),
+        fill=(40, 40, 40),
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    html = render_analysis(analysis)
+    sizes = [(float(w), float(h)) for w, h in _BACKGROUND.findall(html)]
+    assert len(sizes) == 1
+    w, h = sizes[0]
+    assert 600 <= w <= 650 and 280 <= h <= 305  # the photo's own size, not the page's
+    body_rule = next(line for line in html.splitlines() if line.startswith(".body{"))
+    assert "url(" not in body_rule
+    texts = [line.text for block in analysis.blocks for line in block.lines]
+    assert "Explore the coast" in texts  # the heading stays real text, over the picture
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+def test_a_flat_badge_under_its_text_is_a_box_not_a_picture() -> None:
+    assert SANS is not None
+    image = Image.new("RGB", (400, 120), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text(
+        (30, 50), "Renew customs bond", font=ImageFont.truetype(str(SANS.regular), 15), fill=(33, 37, 41)
+    )
+    draw.rounded_rectangle((260, 46, 330, 68), radius=11, fill=(255, 193, 7))
+    draw.text((272, 50), "1 day", font=ImageFont.truetype(str(SANS.bold), 12), fill=(0, 0, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    html = render_analysis(analysis)
+    assert "<img " not in html and "url(data:image" not in html
+    assert "#ffc107" in html.lower()
+    texts = [line.text for block in analysis.blocks for line in block.lines]
+    assert sorted(texts) == ["1 day", "Renew customs bond"]

@@ -14,7 +14,8 @@ import re
 import cv2
 import numpy as np
 
-from ...models import Box
+from ...icons import is_plain
+from ...models import RGB, Box
 from .model import Graphic, Region, Rule, Shape, TextLine
 from .regions import Surfaces, color_distance, fit_gradient
 
@@ -96,7 +97,7 @@ def find_graphics(
         if box.area > 10_000 and residual[y0:y1, x0:x1].sum() < 0.04 * box.area:
             continue
         dense.append(box)
-    boxes = dense
+    boxes = [part for box in dense for part in _unchain(box, residual, text_boxes)]
     graphics: list[Graphic] = []
     for box in boxes:
         overlapping = [t for t in text_boxes if t.intersection(box) > 0]
@@ -106,11 +107,116 @@ def find_graphics(
             if box.width < MIN_SIDE or box.height < MIN_SIDE:
                 continue
             behind = any(t.intersection(box) > 0 for t in overlapping)
+        marks = _flat_box(rgb, box, overlapping, root, regions) if behind else None
+        if marks is not None:
+            # A flat pill under its text (a badge) is a box now; what else it shows (a clock
+            # icon) stays a graphic of its own.
+            for mark in marks:
+                x0, y0, x1, y1 = int(mark.x), int(mark.y), math.ceil(mark.right), math.ceil(mark.bottom)
+                graphics.append(Graphic(mark, data_uri(rgb[y0:y1, x0:x1].copy())))
+            continue
         crop = rgb[int(box.y) : int(box.bottom), int(box.x) : int(box.right)].copy()
         if behind:
             crop = _paint_out(crop, box, overlapping)
-        graphics.append(Graphic(box, data_uri(crop), behind_text=behind))
+        graphic = Graphic(box, data_uri(crop), behind_text=behind)
+        if behind:
+            _own_container(graphic, root, regions)
+        graphics.append(graphic)
     return graphics
+
+
+def _unchain(box: Box, residual: np.ndarray, text_boxes: list[Box]) -> list[Box]:
+    """A sparse graphic spread under text (checkboxes, clocks and a card's unfound outline that
+    chained them together) split back into its solid pieces; a picture stays whole."""
+    y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
+    inside = residual[y0:y1, x0:x1]
+    texts = [t for t in text_boxes if t.intersection(box) > 0]
+    if box.area < 20_000 or not texts or float(inside.mean()) >= 0.25:
+        return [box]
+    # Thin runs (outlines, dividers) are what chained the pieces: without them, what stands alone.
+    solid = cv2.morphologyEx(inside.view(np.uint8), cv2.MORPH_OPEN, np.ones((4, 4), np.uint8))
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(
+        cv2.dilate(solid, np.ones((3, 3), np.uint8)), connectivity=8
+    )
+    parts = []
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if w >= MIN_SIDE and h >= MIN_SIDE and area >= MIN_PIXELS:
+            parts.append(Box(x0 + x, y0 + y, w, h))
+    return _merge(parts)
+
+
+def _flat_box(
+    rgb: np.ndarray, box: Box, texts: list[Box], root: Region, regions: list[Region]
+) -> list[Box] | None:
+    """A graphic that is one flat color in a plain shape (a pill, a rounded box) once the text on
+    it is set aside becomes a box in ``regions``, which then holds that text. Returns the boxes of
+    the other marks on it (an icon beside the text), or None when it is not such a box."""
+    if box.area > 40_000:
+        return None
+    y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
+    crop = rgb[y0:y1, x0:x1].astype(np.int16)
+    on_text = np.zeros(crop.shape[:2], dtype=bool)
+    for t in texts:
+        on_text[
+            max(int(t.y) - y0 - 1, 0) : max(math.ceil(t.bottom) - y0 + 1, 0),
+            max(int(t.x) - x0 - 1, 0) : max(math.ceil(t.right) - x0 + 1, 0),
+        ] = True
+    ring = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+    outside = np.median(ring, axis=0)
+    body = (np.abs(crop - outside).max(axis=2) > 24) & ~on_text
+    if body.sum() < 0.3 * body.size:
+        return None
+    pixels = crop[body]
+    fill = np.median(pixels, axis=0)
+    same = np.abs(crop - fill).max(axis=2) <= 6
+    if float(np.mean(same[body])) < 0.8:
+        return None  # shaded or textured: a picture
+    if not is_plain(body | on_text):
+        return None
+    marks = (body & ~same).astype(np.uint8)
+    count, _labels, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(marks, np.ones((3, 3), np.uint8)))
+    found = []
+    for label in range(1, count):
+        x, y, w, h, _area = (int(v) for v in stats[label])
+        if w >= MIN_SIDE and h >= MIN_SIDE and int(marks[y : y + h, x : x + w].sum()) >= MIN_PIXELS:
+            found.append(Box(x0 + x, y0 + y, w, h))
+    r, g, b = (round(float(v)) for v in fill)
+    add_region(box, (r, g, b), root, regions, radius=min(box.width, box.height) / 2 if _pill(body) else 4.0)
+    return found
+
+
+def _pill(body: np.ndarray) -> bool:
+    """Whether a box's corners are cut round (a pill or a disc), not square."""
+    h, w = body.shape
+    corner = max(1, min(h, w) // 5)
+    return not body[:corner, :corner].any()
+
+
+def add_region(box: Box, fill: RGB, root: Region, regions: list[Region], radius: float = 0.0) -> Region:
+    """A box found after the others (a badge), nested in the innermost visible region around it."""
+    parent = root
+    for region in regions:
+        if region.visible and _inside(box, region.box) and region.box.area < parent.box.area:
+            parent = region
+    found = Region(box, fill, radius=radius, parent=parent)
+    parent.children.append(found)
+    regions.append(found)
+    return found
+
+
+def _own_container(graphic: Graphic, root: Region, regions: list[Region]) -> None:
+    """A picture with text on it is the background of a box of its own size (a hero), never of
+    a bigger section or the page: when no region is about its size, one is added for it."""
+    box = graphic.box
+    holder = root
+    for region in regions:
+        if region.visible and _inside(box, region.box, 2) and region.box.area < holder.box.area:
+            holder = region
+    if holder.box.area <= 1.25 * box.area:
+        return
+    container = add_region(box, holder.fill, root, regions)
+    container.background_image = graphic
 
 
 def _explained(

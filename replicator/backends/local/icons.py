@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from ...icons import CONFIDENT, IconIndex, IconMatch, ink_alpha, is_plain, subpixel_bounds, tight
 from ...models import RGB, Box
 from .fonts import FONTS, has_cjk
-from .graphics import data_uri
+from .graphics import add_region, data_uri
 from .model import Graphic, Region, TextLine
 
 # An icon must out-correlate the best rendering of OCR's characters by this much to replace them:
@@ -337,22 +337,18 @@ def _split_by_color(
         badge = _ink_box(rest, x0, y0)
         if ink is None or badge is None:
             continue
-        _add_region(
-            Box(round(badge.x), round(badge.y), round(badge.width), round(badge.height)),
-            rest_color,
-            root,
-            regions,
-        )
+        square = Box(round(badge.x), round(badge.y), round(badge.width), round(badge.height))
+        add_region(square, rest_color, root, regions, radius=min(square.width, square.height) / 2)
         tight_crop, _x, _y = _crop(rgb, ink, 0)
         return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=color)
     return None
 
 
-def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box], margin: int = 6) -> Box:
+def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box]) -> Box:
     """``seed`` grown to all the ink connected to it (an icon's thin handle that box outlines
     cleared away, a bell's top above its found base), up to MAX_ICON; ``seed`` itself when that
     ink runs on further (a border, a picture)."""
-    near, _x, _y = _crop(rgb, seed, margin)
+    near, _x, _y = _crop(rgb, seed, 2)
     ring = np.concatenate([near[0], near[-1], near[:, 0], near[:, -1]]).astype(np.int16)
     background = np.median(ring, axis=0)
     crop, x0, y0 = _crop(rgb, seed, MAX_ICON // 2)
@@ -376,21 +372,6 @@ def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box], margin: int = 
             return seed  # it runs on: not one small drawing
         grown = grown.union(Box(x0 + x, y0 + y, cw, ch))
     return grown if max(grown.width, grown.height) <= MAX_ICON else seed
-
-
-def _add_region(box: Box, fill: RGB, root: Region, regions: list[Region]) -> None:
-    """A box found here (a badge), nested in the innermost visible region around it."""
-    parent = root
-    for region in regions:
-        b = region.box
-        inside = (
-            box.x >= b.x - 1 and box.y >= b.y - 1 and box.right <= b.right + 1 and box.bottom <= b.bottom + 1
-        )
-        if inside and region.visible and region.box.area < parent.box.area:
-            parent = region
-    badge = Region(box, fill, radius=min(box.width, box.height) / 2, parent=parent)
-    parent.children.append(badge)
-    regions.append(badge)
 
 
 def icon_check(index: IconIndex) -> Callable[[np.ndarray, RGB, str], bool]:

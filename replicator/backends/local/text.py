@@ -247,9 +247,11 @@ def _strip_icons(
     not account for (an icon of another color, or a "©" OCR left out: that one is added back).
     ``keep``: ends ("start", "end") cut from a neighbouring piece of the same line, not icons.
     ``icon_check(crop, background, word)``: whether an end cluster OCR read as ``word`` is an icon."""
-    segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
     if icon_check is not None:
-        text, x0, x1, segments = _strip_icon_ends(ink, text, (x0, x1), height, keep, segments, icon_check)
+        # An icon sits closer to its label than words to each other: look at 2 px gaps.
+        fine = _segments(ink, x0, x1, 2.0)
+        text, x0, x1, _rest = _strip_icon_ends(ink, text, (x0, x1), height, keep, fine, icon_check)
+    segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
     if len(segments) < 2:
         return text, x0, x1
     main = max(segments, key=lambda s: s[1] - s[0])
