@@ -13,7 +13,7 @@ import html
 import math
 
 from ...models import RGB, Box
-from .fonts import has_cjk
+from .fonts import FontUses, has_cjk
 from .layout import Node, text_box
 from .model import Analysis, Graphic, Shape, TextBlock, TextLine
 from .styles import StyleSheet, hex_color, px
@@ -27,6 +27,7 @@ class Emitter:
         self.backgrounds: dict[int, list[Graphic]] = {}
         self.shapes: dict[int, list[Shape]] = {}
         self._gradients = 0
+        self.fonts = FontUses()  # web fonts the markup uses, embedded (subset) in the head
 
     # --- entry --------------------------------------------------------------------------------
 
@@ -45,7 +46,8 @@ class Emitter:
         return (
             '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width={self.analysis.width}">\n'
-            f"<title>{html.escape(self.title)}</title>\n<style>\n{self.styles.css()}\n</style>\n</head>\n"
+            f"<title>{html.escape(self.title)}</title>\n<style>\n{_fonts_first(self.fonts.css())}{self.styles.css()}\n</style>\n"
+            "</head>\n"
             f'<body class="{body_class}">\n{body}\n</body>\n</html>\n'
         )
 
@@ -343,9 +345,10 @@ class Emitter:
             "font-size": px(fit.size),
             "color": hex_color(first.color),
         }
-        decls["font-weight"] = "700" if fit.bold else "400"
+        decls["font-weight"] = str(fit.weight)
         if first.italic:
             decls["font-style"] = "italic"
+        self.fonts.add(fit, block.text, first.italic)
         if fit.letter_spacing:
             decls["letter-spacing"] = px(fit.letter_spacing)
         return decls
@@ -542,3 +545,7 @@ def _walk(node: Node):  # type: ignore[no-untyped-def]
     yield node
     for child in node.children:
         yield from _walk(child)
+
+
+def _fonts_first(rules: str) -> str:
+    return rules + "\n" if rules else ""

@@ -1,15 +1,15 @@
-"""Font metrics from the font files the browser itself uses, to read text size, family and weight.
+"""The font faces the local backend can read text in, and measurements of text set in them.
 
 A screenshot shows only ink. To turn a line of ink back into CSS we measure the OCR'd string with
-candidate fonts (via Pillow/FreeType, the same rasterizer family Chromium uses on Linux) and keep the
-font, weight and size whose ink box and ink mass match the screenshot best. No library infers CSS
-font properties from pixels, hence this small module.
+candidate fonts (via Pillow/FreeType, the rasterizer family Chromium uses on Linux) and keep the
+face, weight and size whose ink matches the screenshot best (fontfit.py). The candidates are the
+system fonts we install (Liberation, DejaVu, Noto) and the popular web fonts we ship
+(webfonts.py: Inter, Roboto, Poppins, Merriweather, JetBrains Mono, ...) in all their weights.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +18,13 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .webfonts import WebFontLibrary
+
 _FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 
-# Candidate faces: CSS family, fallback stack, regular and bold file names, ttc index, script.
+# System faces: CSS family, fallback stack, regular and bold file names, ttc index, script, kind.
 # The stacks name metric-compatible commercial fonts so the page looks right elsewhere too.
-_CANDIDATES: tuple[tuple[str, str, str, str, int, str], ...] = (
+_CANDIDATES: tuple[tuple[str, str, str, str, int, str, str], ...] = (
     (
         "Liberation Sans",
         '"Liberation Sans", Arial, Helvetica, sans-serif',
@@ -30,6 +32,7 @@ _CANDIDATES: tuple[tuple[str, str, str, str, int, str], ...] = (
         "LiberationSans-Bold.ttf",
         0,
         "latin",
+        "sans",
     ),
     (
         "DejaVu Sans",
@@ -38,6 +41,7 @@ _CANDIDATES: tuple[tuple[str, str, str, str, int, str], ...] = (
         "DejaVuSans-Bold.ttf",
         0,
         "latin",
+        "sans",
     ),
     (
         "Noto Sans",
@@ -46,6 +50,7 @@ _CANDIDATES: tuple[tuple[str, str, str, str, int, str], ...] = (
         "NotoSans-Bold.ttf",
         0,
         "latin",
+        "sans",
     ),
     (
         "Liberation Serif",
@@ -54,8 +59,17 @@ _CANDIDATES: tuple[tuple[str, str, str, str, int, str], ...] = (
         "LiberationSerif-Bold.ttf",
         0,
         "latin",
+        "serif",
     ),
-    ("DejaVu Serif", '"DejaVu Serif", Georgia, serif', "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", 0, "latin"),
+    (
+        "DejaVu Serif",
+        '"DejaVu Serif", Georgia, serif',
+        "DejaVuSerif.ttf",
+        "DejaVuSerif-Bold.ttf",
+        0,
+        "latin",
+        "serif",
+    ),
     (
         "DejaVu Sans Mono",
         '"DejaVu Sans Mono", Menlo, Consolas, monospace',
@@ -63,6 +77,7 @@ _CANDIDATES: tuple[tuple[str, str, str, str, int, str], ...] = (
         "DejaVuSansMono-Bold.ttf",
         0,
         "latin",
+        "mono",
     ),
     (
         "Liberation Mono",
@@ -71,14 +86,18 @@ _CANDIDATES: tuple[tuple[str, str, str, str, int, str], ...] = (
         "LiberationMono-Bold.ttf",
         0,
         "latin",
+        "mono",
     ),
     (
         "Noto Sans CJK SC",
-        '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif',
+        # Pages made with @fontsource's Noto Sans SC name it first: the same design, and the system
+        # copy draws it without embedding megabytes of glyphs.
+        '"Noto Sans SC", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif',
         "NotoSansCJK-Regular.ttc",
         "NotoSansCJK-Bold.ttc",
         2,
         "cjk",
+        "sans",
     ),
     (
         "Noto Serif CJK SC",
@@ -87,6 +106,7 @@ _CANDIDATES: tuple[tuple[str, str, str, str, int, str], ...] = (
         "NotoSerifCJK-Bold.ttc",
         2,
         "cjk",
+        "serif",
     ),
 )
 
@@ -95,12 +115,46 @@ FALLBACK_STACK = "Arial, Helvetica, sans-serif"
 
 @dataclass(frozen=True)
 class FontFace:
+    """One family: its CSS stack and a file per weight (upright, and italic where there is one).
+
+    Web faces (``web``) name WOFF2 files: they are converted for reading and embedded, subset, in
+    the page; system faces name TrueType files the browser finds by itself.
+    """
+
     family: str
     stack: str  # the CSS font-family value
-    regular: Path
-    bold: Path | None
+    upright: tuple[tuple[int, Path], ...]  # (weight, file), ascending weight
+    italic: tuple[tuple[int, Path], ...]
     index: int
     script: str  # "latin" or "cjk"
+    kind: str = "sans"  # sans | serif | mono
+    web: bool = False
+
+    @property
+    def weights(self) -> tuple[int, ...]:
+        return tuple(w for w, _ in self.upright)
+
+    def nearest_weight(self, weight: int) -> int:
+        # Ties go to the heavier weight above 400 and the lighter below, as CSS font matching does.
+        return min(self.weights, key=lambda w: (abs(w - weight), -w if weight > 400 else w))
+
+    def source(self, weight: int, italic: bool = False) -> Path | None:
+        """The file of the nearest weight (None: no italic file)."""
+        files = dict(self.italic if italic else self.upright)
+        if not files:
+            return None
+        return files[min(files, key=lambda w: (abs(w - weight), -w if weight > 400 else w))]
+
+    @property
+    def regular(self) -> Path:
+        """A TrueType file of the regular (or nearest) weight, for drawing test images."""
+        return Path(_readable(self, 400, False) or "")
+
+    @property
+    def bold(self) -> Path | None:
+        if max(self.weights) < 600:
+            return None
+        return Path(_readable(self, 700, False) or "")
 
 
 @dataclass(frozen=True)
@@ -127,28 +181,29 @@ class Measure:
 
 @dataclass(frozen=True)
 class FontFit:
-    """The font that reproduces a line of ink: face, weight, size and letter spacing (px)."""
+    """The font that reproduces a line of ink: face, weight (100-900), size and letter spacing (px)."""
 
     face: FontFace | None
-    bold: bool
+    weight: int
     size: float
     letter_spacing: float
     measure: Measure  # at size 1, for this face and weight, without letter spacing
     error: float
+    italic: bool = False  # the face's italic drew it
 
     @property
     def stack(self) -> str:
         return self.face.stack if self.face else FALLBACK_STACK
 
     @property
-    def weight(self) -> int:
-        return 700 if self.bold else 400
+    def bold(self) -> bool:
+        return self.weight >= 600
 
     def advance(self, text: str) -> float:
         """Advance width of ``text`` in px at this size and spacing (for wrap decisions)."""
         if self.face is None:
             return len(text) * self.size * 0.52
-        m = FONTS.measure(text, self.face, self.bold)
+        m = FONTS.measure(text, self.face, self.weight, self.italic)
         return m.advance * self.size + self.letter_spacing * len(text)
 
 
@@ -161,23 +216,55 @@ def _find(name: str) -> Path | None:
     return None
 
 
-class FontBook:
-    """The candidate faces installed on this machine, with cached measurements."""
+def _weight(weight: int | bool) -> int:
+    """Callers may still say bold=True/False; a weight is 100..900."""
+    if isinstance(weight, bool):
+        return 700 if weight else 400
+    return int(weight)
 
-    def __init__(self) -> None:
+
+class FontBook:
+    """The candidate faces (system and web), with cached measurements."""
+
+    def __init__(self, library: WebFontLibrary | None = None) -> None:
+        self._library = library
         self._faces: list[FontFace] | None = None
         self._lock = threading.Lock()
+
+    @property
+    def library(self) -> WebFontLibrary:
+        if self._library is None:
+            self._library = WebFontLibrary.shared()
+        return self._library
 
     @property
     def faces(self) -> list[FontFace]:
         with self._lock:
             if self._faces is None:
                 found: list[FontFace] = []
-                for family, stack, regular, bold, index, script in _CANDIDATES:
+                for family in self.library.families:
+                    found.append(
+                        FontFace(
+                            family.family,
+                            family.stack,
+                            family.upright,
+                            family.italic,
+                            0,
+                            "latin",
+                            family.kind,
+                            web=True,
+                        )
+                    )
+                for name, stack, regular, bold, index, script, kind in _CANDIDATES:
                     reg = _find(regular)
                     if reg is None:
                         continue
-                    found.append(FontFace(family, stack, reg, _find(bold), index, script))
+                    upright = [(400, reg)]
+                    bold_path = _find(bold)
+                    if bold_path is not None:
+                        upright.append((700, bold_path))
+                    italic = [(w, p) for w, path in upright if (p := _italic_file(path)) is not None]
+                    found.append(FontFace(name, stack, tuple(upright), tuple(italic), index, script, kind))
                 self._faces = found
             return self._faces
 
@@ -185,23 +272,24 @@ class FontBook:
         script = "cjk" if has_cjk(text) else "latin"
         return [f for f in self.faces if f.script == script]
 
-    def measure(self, text: str, face: FontFace, bold: bool) -> Measure:
-        return _measure(text, str(face.bold if bold and face.bold else face.regular), face.index)
+    def path(self, face: FontFace, weight: int | bool, italic: bool = False) -> str | None:
+        """A file FreeType reads for this face at the nearest weight (None: no such italic)."""
+        return _readable(face, _weight(weight), italic)
 
-    def ink_mass(self, text: str, face: FontFace, bold: bool, size: float, letter_spacing: float) -> float:
+    def measure(self, text: str, face: FontFace, weight: int | bool, italic: bool = False) -> Measure:
+        return _measure(text, _path(face, weight, italic), face.index)
+
+    def ink_mass(self, text: str, face: FontFace, weight: int | bool, size: float) -> float:
         """Sum of ink coverage (0..1 per pixel) of ``text`` rendered at ``size``."""
-        if letter_spacing == 0 or len(text) < 2:
-            return float(_drawn(text, _path(face, bold), face.index, round(size * 4) / 4).sum())
-        # Letter spacing adds no ink: the sum over characters rendered apart is close enough.
-        return sum(self.ink_mass(ch, face, bold, size, 0.0) for ch in text if not ch.isspace())
+        return float(draw_text(text, _path(face, weight), face.index, size).sum())
 
-    def advances(self, text: str, face: FontFace, bold: bool) -> list[float]:
+    def advances(self, text: str, face: FontFace, weight: int | bool, italic: bool = False) -> list[float]:
         """Advance width (at size 1) of each prefix ``text[:i]``, i = 0..len(text).
 
         Sums of per-character advances, scaled so the whole string's advance (kerning included)
         comes out exact: linear in the string's length, where measuring every prefix is quadratic.
         """
-        path = _path(face, bold)
+        path = _path(face, weight, italic)
         widths = [_char_advance(ch, path, face.index) for ch in text]
         total = sum(widths)
         whole = _measure(text, path, face.index).advance
@@ -211,16 +299,56 @@ class FontBook:
             result.append(result[-1] + width * factor)
         return result
 
-    def glyph_ink(self, ch: str, face: FontFace, bold: bool) -> tuple[float, float]:
+    def glyph_ink(
+        self, ch: str, face: FontFace, weight: int | bool, italic: bool = False
+    ) -> tuple[float, float]:
         """Left and right edge (at size 1, from the pen position) of one character's ink.
 
         ``measure`` reports the advance box horizontally (that is what Pillow's getbbox gives);
         word spacing needs the ink itself.
         """
-        return _glyph_ink(ch, _path(face, bold), face.index)
+        return _glyph_ink(ch, _path(face, weight, italic), face.index)
+
+    def monospace(self, face: FontFace) -> bool:
+        return face.kind == "mono"
 
 
-@functools.lru_cache(maxsize=4096)
+FONTS = FontBook()
+
+
+@functools.lru_cache(maxsize=1024)
+def _readable(face: FontFace, weight: int, italic: bool) -> str | None:
+    source = face.source(weight, italic)
+    if source is None:
+        return None
+    if face.web:
+        return str(FONTS.library.truetype(source))
+    return str(source)
+
+
+def _path(face: FontFace, weight: int | bool, italic: bool = False) -> str:
+    """The upright file when there is no italic one (callers ask only where there is)."""
+    path = _readable(face, _weight(weight), italic) or _readable(face, _weight(weight), False)
+    assert path is not None
+    return path
+
+
+def _italic_file(upright: Path) -> Path | None:
+    """The italic (or oblique) file that goes with an upright system font file, if installed."""
+    stem = upright.stem.removesuffix("-Regular")
+    names = (
+        [f"{stem}Italic", f"{stem}Oblique"]
+        if stem.endswith("-Bold")
+        else [f"{stem}-Italic", f"{stem}-Oblique"]
+    )
+    for name in names:
+        candidate = upright.with_name(name + upright.suffix)
+        if candidate.exists():
+            return candidate
+    return None
+
+
+@functools.lru_cache(maxsize=8192)
 def _glyph_ink(ch: str, path: str, index: int) -> tuple[float, float]:
     mask, (offset_x, _) = _font(path, index, 100.0).getmask2(ch, mode="L", anchor="ls")
     box = mask.getbbox()
@@ -229,59 +357,103 @@ def _glyph_ink(ch: str, path: str, index: int) -> tuple[float, float]:
     return (offset_x + box[0]) / 100.0, (offset_x + box[2]) / 100.0
 
 
-def _path(face: FontFace, bold: bool) -> str:
-    return str(face.bold if bold and face.bold else face.regular)
+# Glyphs are drawn once at this size and text is composed from them, then scaled to the size
+# wanted: unhinted, antialiased ink at any fractional size, position and letter spacing (what
+# Chromium's subpixel-positioned text looks like), for a few numpy additions per letter instead
+# of a FreeType rendering per trial.
+_REFERENCE_SIZE = 48.0
 
 
-@functools.lru_cache(maxsize=512)
-def _drawn(text: str, path: str, index: int, size: float) -> np.ndarray:
-    """``text`` rendered at ``size``: ink coverage 0..1, cropped to the ink (read-only, cached).
+@functools.lru_cache(maxsize=16384)
+def _glyph(ch: str, path: str, index: int) -> tuple[np.ndarray, int, int]:
+    """One character at the reference size: coverage (uint8), and its top-left corner relative
+    to the pen position on the baseline."""
+    font = _font(path, index, _REFERENCE_SIZE)
+    left, top, right, bottom = font.getbbox(ch, anchor="ls")
+    if right <= left or bottom <= top:
+        return np.zeros((0, 0), dtype=np.uint8), 0, 0
+    image = Image.new("L", (int(right - left), int(bottom - top)), 0)
+    ImageDraw.Draw(image).text((-left, -top), ch, font=font, fill=255, anchor="ls")
+    return np.asarray(image, dtype=np.uint8), int(left), int(top)
 
-    The font fit scores a handful of candidates by ink mass and by glyph shape; both come from
-    this one rendering.
-    """
-    font = _font(path, index, size)
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
-    width, height = int(right - left) + 2, int(bottom - top) + 2
-    if width < 2 or height < 2:
-        return np.zeros((0, 0), dtype=np.float32)
-    image = Image.new("L", (width, height), 0)
-    ImageDraw.Draw(image).text((1 - left, 1 - top), text, font=font, fill=255, anchor="ls")
-    drawn = np.asarray(image, dtype=np.float32) / 255.0
-    if not (drawn > 0.2).any():
-        return np.zeros((0, 0), dtype=np.float32)
+
+@functools.lru_cache(maxsize=4096)
+def draw_text(text: str, path: str, index: int, size: float, spacing: float = 0.0) -> np.ndarray:
+    """``text`` drawn at ``size`` px with ``spacing`` px between letters: ink coverage 0..1,
+    cropped to the ink (read-only, cached)."""
+    if size <= 0 or not text:
+        return _EMPTY
+    scale = size / _REFERENCE_SIZE
+    # Pen positions from the letters' advances, scaled so the whole string's advance (kerning
+    # included) comes out as FreeType lays it out.
+    widths = [_char_advance(ch, path, index) for ch in text]
+    total = sum(widths)
+    whole = _measure(text, path, index).advance
+    factor = whole / total if total > 0 else 1.0
+    placed: list[tuple[np.ndarray, int, int]] = []
+    pen = 0.0
+    for ch, width in zip(text, widths, strict=True):
+        if not ch.isspace():
+            glyph, dx, dy = _glyph(ch, path, index)
+            if glyph.size:
+                placed.append((glyph, round(pen + dx), dy))
+        pen += width * factor * _REFERENCE_SIZE + spacing / scale
+    if not placed:
+        return _EMPTY
+    x0 = min(x for _, x, _ in placed)
+    y0 = min(y for _, _, y in placed)
+    x1 = max(x + g.shape[1] for g, x, _ in placed)
+    y1 = max(y + g.shape[0] for g, _, y in placed)
+    canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
+    for glyph, x, y in placed:
+        canvas[y - y0 : y - y0 + glyph.shape[0], x - x0 : x - x0 + glyph.shape[1]] += glyph
+    np.minimum(canvas, 255.0, out=canvas)
+    target = (max(round(canvas.shape[1] * scale), 1), max(round(canvas.shape[0] * scale), 1))
+    resized = cv2.resize(canvas, target, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    drawn: np.ndarray = np.asarray(resized, dtype=np.float32) * np.float32(1.0 / 255.0)
     drawn.flags.writeable = False
     return drawn
 
 
-@functools.lru_cache(maxsize=4096)
+_EMPTY = np.zeros((0, 0), dtype=np.float32)
+_EMPTY.flags.writeable = False
+
+
+@functools.lru_cache(maxsize=8192)
 def _char_advance(ch: str, path: str, index: int) -> float:
     return float(_font(path, index, 100.0).getlength(ch)) / 100.0
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=512)
 def _font(path: str, index: int, size: float) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size=max(size, 1.0), index=index)
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=16384)
 def _measure(text: str, path: str, index: int) -> Measure:
     size = 100.0
     font = _font(path, index, size)
     left, top, right, bottom = font.getbbox(text, anchor="ls")
     ascent, descent = font.getmetrics()
+    advance = font.getlength(text) / size
+    # getbbox spans the advances horizontally; the ink starts and ends at the first and last
+    # glyphs' own ink (side bearings: a tenth of an em on "S...y"), placed by their advances.
+    inked = [i for i, ch in enumerate(text) if not ch.isspace()]
+    if inked:
+        widths = [_char_advance(ch, path, index) for ch in text]
+        factor = advance / sum(widths) if sum(widths) > 0 else 1.0
+        first, last = inked[0], inked[-1]
+        left = (sum(widths[:first]) * factor + _glyph_ink(text[first], path, index)[0]) * size
+        right = (sum(widths[:last]) * factor + _glyph_ink(text[last], path, index)[1]) * size
     return Measure(
         ink_left=left / size,
         ink_top=top / size,
         ink_right=right / size,
         ink_bottom=bottom / size,
-        advance=font.getlength(text) / size,
+        advance=advance,
         ascent=ascent / size,
         descent=descent / size,
     )
-
-
-FONTS = FontBook()
 
 
 def has_cjk(text: str) -> bool:
@@ -290,134 +462,85 @@ def has_cjk(text: str) -> bool:
     )
 
 
-def _snap(size: float) -> float:
-    # Pages use whole pixel sizes far more often than not; snap when the evidence allows it.
-    nearest = round(size)
-    return float(nearest) if abs(size - nearest) <= 0.3 else round(size * 2) / 2
+def shape_similarity(
+    alpha: np.ndarray, text: str, face: FontFace, weight: int | bool, size: float, spacing: float = 0.0
+) -> float:
+    """Correlation (-1..1) of the observed ink with ``text`` drawn in this face, both in one box."""
+    return similarity(alpha, draw_text(text, _path(face, weight), face.index, size, spacing))
 
 
-def fit_font(
-    text: str,
-    ink_width: float,
-    ink_height: float,
-    ink_mass: float | None,
-    *,
-    family: str | None = None,
-    bold: bool | None = None,
-    alpha: np.ndarray | None = None,
-) -> FontFit:
-    """The face, weight and size whose rendering of ``text`` has this ink box (and ink mass).
+def similarity(alpha: np.ndarray, drawn: np.ndarray) -> float:
+    """Correlation of two ink crops after the drawn one is scaled onto the observed one's box.
 
-    ``family``/``bold`` restrict the candidates (used to re-fit a line to the page's main face).
-    ``alpha`` (the ink coverage, 0..1, cropped to the ink box) lets glyph shapes decide between
-    faces of similar widths (serif or sans).
+    A light blur first: Chromium and FreeType place glyph edges a fraction of a pixel apart, and
+    that should not count against a face; stroke shapes, serifs and proportions still do.
     """
-    text = text.strip()
-    # Hinting snaps glyph tops and bottoms outward on the pixel grid: screen ink is taller than
-    # the outlines say by about half a pixel at text sizes.
-    ink_height = max(ink_height - 0.45, 1.0)
-    faces = FONTS.faces_for(text)
-    if family is not None:
-        faces = [f for f in faces if f.family == family] or faces
-    if not text or not faces or ink_height < 2 or ink_width < 2:
-        size = max(ink_height / 0.72, 8.0)
-        m = Measure(0, -0.72, 0.5 * max(len(text), 1), 0.2, 0.55 * max(len(text), 1), 0.9, 0.22)
-        return FontFit(None, False, _snap(size), 0.0, m, 1.0)
-    scored: list[tuple[float, FontFace, bool, float, Measure]] = []
-    for face in faces:
-        for is_bold in (False, True) if bold is None else (bold,):
-            if is_bold and face.bold is None:
-                continue
-            m = FONTS.measure(text, face, is_bold)
-            if m.ink_height <= 0 or m.ink_width <= 0:
-                continue
-            size = ink_height / m.ink_height
-            width_error = abs(math.log(max(m.ink_width * size, 1e-3) / ink_width))
-            scored.append((width_error, face, is_bold, size, m))
-    if not scored:
-        return FontFit(
-            None, False, _snap(ink_height / 0.72), 0.0, Measure(0, -0.72, 0.5, 0.2, 0.55, 0.9, 0.22), 1.0
-        )
-    scored.sort(key=lambda s: (s[0], s[1].family, s[2]))
-    best: tuple[float, FontFace, bool, float, Measure] | None = None
-    best_error = math.inf
-    # Ink mass separates regular from bold (bold is wider too, but letter spacing can hide that).
-    for width_error, face, is_bold, size, m in scored[: 6 if alpha is not None else 4]:
-        error = width_error
-        if ink_mass is not None and ink_mass > 0 and len(text) <= 120:
-            predicted = FONTS.ink_mass(text, face, is_bold, size, 0.0)
-            if predicted > 0:
-                error += 0.6 * abs(math.log(predicted / ink_mass))
-        if alpha is not None and alpha.size and len(text) <= 120:
-            error += 0.5 * (1.0 - shape_similarity(alpha, text, face, is_bold, size))
-        if error < best_error - 1e-9:
-            best_error, best = error, (width_error, face, is_bold, size, m)
-    assert best is not None
-    _, face, chosen_bold, size, m = best
-    # Width holds more pixels of evidence than height: when both agree (no letter spacing), use it.
-    by_width = ink_width / m.ink_width
-    # Capitals are often tracked out; other text rarely is, and its height is the noisier measure.
-    tolerance = 0.05 if text.upper() == text else 0.09
-    if abs(math.log(by_width / size)) <= tolerance:
-        size = by_width
-    size = _snap(size)
-    gaps = max(len(text) - 1, 1)
-    spacing = (ink_width - m.ink_width * size) / gaps
-    if abs(spacing) < 0.15 or len(text) < 4 or (len(text) < 12 and abs(spacing) < 0.5):
-        spacing = 0.0  # short strings: too little evidence to tell spacing from measurement noise
-    spacing = max(-0.08 * size, min(0.2 * size, spacing))
-    return FontFit(face, chosen_bold, size, round(spacing, 2), m, best_error)
-
-
-def shape_similarity(alpha: np.ndarray, text: str, face: FontFace, bold: bool, size: float) -> float:
-    """Correlation (-1..1) of the observed ink with ``text`` drawn in this face, both scaled to one box."""
-    return _similarity(alpha, _drawn(text, _path(face, bold), face.index, round(size * 4) / 4))
-
-
-def _similarity(alpha: np.ndarray, drawn: np.ndarray) -> float:
-    if drawn.size == 0:
+    if drawn.size == 0 or alpha.size == 0:
         return 0.0
-    ys, xs = np.nonzero(drawn > 0.2)
-    drawn = drawn[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    target_h = 24
-    target_w = int(min(max(8, round(alpha.shape[1] * target_h / max(alpha.shape[0], 1))), 480))
-    a = cv2.resize(alpha.astype(np.float32), (target_w, target_h), interpolation=cv2.INTER_AREA).ravel()
-    b = cv2.resize(drawn, (target_w, target_h), interpolation=cv2.INTER_AREA).ravel()
+    height, width = alpha.shape
+    if height < 2 or width < 2:
+        return 0.0
+    scale = min(1.0, 32.0 / height)  # large headings: compare at 32 px, plenty to tell faces apart
+    target = (max(round(width * scale), 2), max(round(height * scale), 2))
+    a: np.ndarray = alpha.astype(np.float32)
+    if scale < 1.0:
+        a = np.asarray(cv2.resize(a, target, interpolation=cv2.INTER_AREA))
+    shrink = drawn.shape[0] > target[1]
+    b = np.asarray(cv2.resize(drawn, target, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR))
+    a = np.asarray(cv2.GaussianBlur(a, (0, 0), 0.7))
+    b = np.asarray(cv2.GaussianBlur(b, (0, 0), 0.7))
     a = a - a.mean()
     b = b - b.mean()
     denominator = float(np.sqrt((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / denominator) if denominator > 0 else 0.0
 
 
-@functools.lru_cache(maxsize=64)
-def _italic_path(path: str) -> str | None:
-    """The italic (or oblique) file that goes with an upright font file, if installed."""
-    upright = Path(path)
-    stem = upright.stem.removesuffix("-Regular")
-    if stem.endswith("-Bold"):
-        names = [f"{stem}Italic", f"{stem}Oblique"]
-    else:
-        names = [f"{stem}-Italic", f"{stem}-Oblique"]
-    for name in names:
-        candidate = upright.with_name(name + upright.suffix)
-        if candidate.exists():
-            return str(candidate)
-    return None
-
-
 def looks_italic(alpha: np.ndarray, text: str, fit: FontFit) -> bool:
     """Whether the ink of ``text`` matches the fitted face's italic clearly better than its upright.
 
-    Both are rendered and compared by glyph shape, as the font fit compares faces: a slant is
-    what differs, and correlation sees it across the whole line.
+    Both are drawn and compared by glyph shape, as the font fit compares faces: a slant is what
+    differs, and correlation sees it across the whole line. "Clearly": an upright line must never
+    come out slanted, so the margin is wide.
     """
     if fit.face is None or alpha.size == 0 or len(text.replace(" ", "")) < 3 or fit.face.script != "latin":
         return False
-    upright_path = _path(fit.face, fit.bold)
-    italic = _italic_path(upright_path)
+    italic = FONTS.path(fit.face, fit.weight, italic=True)
     if italic is None:
         return False
-    size = round(fit.size * 4) / 4
-    upright_score = _similarity(alpha, _drawn(text, upright_path, fit.face.index, size))
-    italic_score = _similarity(alpha, _drawn(text, italic, fit.face.index, size))
-    return italic_score > upright_score + 0.04
+    upright = similarity(alpha, draw_text(text, _path(fit.face, fit.weight), fit.face.index, fit.size))
+    slanted = similarity(alpha, draw_text(text, italic, fit.face.index, fit.size))
+    return slanted > upright + 0.06
+
+
+class FontUses:
+    """The web faces a page sets text in, with the characters each draws: what it must embed."""
+
+    def __init__(self) -> None:
+        self._chars: dict[tuple[FontFace, int, bool], set[str]] = {}
+
+    def add(self, fit: FontFit, text: str, italic: bool = False) -> None:
+        if fit.face is not None and fit.face.web:
+            self._chars.setdefault((fit.face, fit.weight, italic), set()).update(text)
+
+    def css(self) -> str:
+        """``@font-face`` rules carrying each face, cut to its characters, as a WOFF2 data: URI.
+
+        System faces need none: the browser that renders the page has them (and their stacks
+        name the common equivalents elsewhere).
+        """
+        from .webfonts import subset_data_uri
+
+        rules = []
+        for (face, weight, italic), chars in sorted(
+            self._chars.items(), key=lambda item: (item[0][0].family, item[0][1], item[0][2])
+        ):
+            source = face.source(weight, italic) or face.source(weight)
+            if source is None:
+                continue
+            uri = subset_data_uri(source, "".join(sorted(chars)))
+            style = "italic" if italic and face.source(weight, True) is not None else "normal"
+            rules.append(
+                f'@font-face{{font-family:"{face.family}";font-style:{style};font-weight:{weight};'
+                f'font-display:block;src:url({uri}) format("woff2")}}'
+            )
+        return "\n".join(rules)

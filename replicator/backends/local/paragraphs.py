@@ -13,7 +13,8 @@ import itertools
 import numpy as np
 
 from ...models import RGB
-from .fonts import FontFit, fit_font
+from .fontfit import fit_font
+from .fonts import FontFit
 from .model import TextBlock, TextLine
 from .spacing import respace
 
@@ -60,7 +61,9 @@ def baseline(line: TextLine) -> float:
 def _continues(block: TextBlock, line: TextLine) -> bool:
     last = block.lines[-1]
     size = last.size
-    if abs(line.size - size) > 0.12 * size or line.fit.bold != last.fit.bold or line.italic != last.italic:
+    if abs(line.size - size) > 0.12 * size or abs(line.fit.weight - last.fit.weight) >= 200:
+        return False
+    if line.italic != last.italic:
         return False
     if max(abs(a - b) for a, b in zip(line.color, last.color, strict=True)) > 40:
         return False
@@ -119,7 +122,13 @@ def harmonize(lines: list[TextLine]) -> None:
             if face is None or face.script != "latin" or face.family == main:
                 continue
             refit = fit_font(
-                line.text, line.ink.width, line.ink.height, line.mass, family=main, alpha=line.alpha
+                line.text,
+                line.ink.width,
+                line.ink.height,
+                line.mass,
+                family=main,
+                alpha=line.alpha,
+                slanted=line.italic,
             )
             # Keep the other face only with strong evidence: a longer line that fits it clearly better.
             if len(line.text) >= 6 and line.fit.error + 0.03 < refit.error:
@@ -132,14 +141,20 @@ def harmonize(lines: list[TextLine]) -> None:
                     line.text = respaced
                     line.runs = []
                     line.fit = fit_font(
-                        line.text, line.ink.width, line.ink.height, line.mass, family=main, alpha=line.alpha
+                        line.text,
+                        line.ink.width,
+                        line.ink.height,
+                        line.mass,
+                        family=main,
+                        alpha=line.alpha,
+                        slanted=line.italic,
                     )
     _snap_colors(lines)
     _unify_rows(lines)
     # Sizes: cluster lines of one family and weight; sizes within 4% are the same size.
-    groups: dict[tuple[str, bool], list[TextLine]] = {}
+    groups: dict[tuple[str, int], list[TextLine]] = {}
     for line in lines:
-        key = (line.fit.face.family if line.fit.face else "", line.fit.bold)
+        key = (line.fit.face.family if line.fit.face else "", line.fit.weight)
         groups.setdefault(key, []).append(line)
     for members in groups.values():
         members.sort(key=lambda ln: ln.fit.size)
@@ -166,7 +181,7 @@ def _resize(fit: FontFit, size: float, ink_width: float, text: str, *, keep_spac
     spacing = (ink_width - fit.measure.ink_width * size) / gaps
     if abs(spacing) < 0.15 or len(text) < 4 or (len(text) < 12 and abs(spacing) < 0.5):
         spacing = 0.0
-    spacing = max(-0.08 * size, min(0.2 * size, spacing))
+    spacing = max(-0.08 * size, min(0.3 * size, spacing))
     return replace(fit, size=size, letter_spacing=round(spacing, 2))
 
 
@@ -206,7 +221,7 @@ def _unify_rows(lines: list[TextLine]) -> None:
             if id(other) not in used
             and abs(baseline(other) - baseline(line)) <= 2.0
             and other.color == line.color
-            and other.fit.bold == line.fit.bold
+            and other.fit.weight == line.fit.weight
             and abs(other.fit.size - line.fit.size) <= 0.15 * line.fit.size
         ]
         used.update(id(r) for r in row)
@@ -228,6 +243,9 @@ def _unify_rows(lines: list[TextLine]) -> None:
                     member.ink.height,
                     member.mass,
                     family=face.family,
-                    bold=member.fit.bold,
+                    weight=member.fit.weight,
+                    slanted=member.italic,
                 )
-            member.fit = _resize(member.fit, size, member.ink.width, member.text, keep_spacing=False)
+            # Short labels' spacing is noise, except on capitals, which are tracked out on purpose.
+            capitals = not any(ch.islower() for ch in member.text)
+            member.fit = _resize(member.fit, size, member.ink.width, member.text, keep_spacing=capitals)

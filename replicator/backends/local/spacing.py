@@ -28,12 +28,12 @@ def empty_runs(filled: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _monospace(face: FontFace) -> bool:
-    return FONTS.advances("i", face, False)[1] == FONTS.advances("m", face, False)[1]
+    return FONTS.advances("i", face, 400)[1] == FONTS.advances("m", face, 400)[1]
 
 
-def space_width(face: FontFace, bold: bool, size: float) -> float:
+def space_width(face: FontFace, weight: int, size: float) -> float:
     """The font's space advance in px (a monospace face: one cell)."""
-    return FONTS.advances(" ", face, bold)[1] * size
+    return FONTS.advances(" ", face, weight)[1] * size
 
 
 def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]]:
@@ -54,15 +54,15 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
             letters.append(ch)
             spaced.append(previous == " ")
         previous = ch
-    face, bold, size = fit.face, fit.bold, fit.size
-    origins = FONTS.advances("".join(letters), face, bold)
+    face, weight, size, italic = fit.face, fit.weight, fit.size, fit.italic
+    origins = FONTS.advances("".join(letters), face, weight, italic)
     tracking = max(fit.letter_spacing, 0.0)
     lefts, rights = [], []
     for j, ch in enumerate(letters):
-        ink_left, ink_right = FONTS.glyph_ink(ch, face, bold)
+        ink_left, ink_right = FONTS.glyph_ink(ch, face, weight, italic)
         lefts.append((origins[j] + ink_left) * size + j * tracking)
         rights.append((origins[j] + ink_right) * size + j * tracking)
-    space = space_width(face, bold, size)
+    space = space_width(face, weight, size)
     n = len(letters)
     forward = _walk(lefts, rights, empty_runs(filled), spaced, space, size)
     # The same walk on the mirrored line, mapped back to the boundaries' forward order.
@@ -157,9 +157,54 @@ def lost_symbol(alpha: np.ndarray, fit: FontFit) -> str | None:
 
     if fit.face is None or alpha.size == 0:
         return None
-    best, best_score = None, 0.0
-    for symbol in _LOST_SYMBOLS:
-        score = shape_similarity(alpha, symbol, fit.face, fit.bold, fit.size)
-        if score > best_score:
-            best, best_score = symbol, score
-    return best if best_score >= 0.8 else None
+    scores = sorted(
+        (
+            (shape_similarity(alpha, symbol, fit.face, fit.weight, fit.size), symbol)
+            for symbol in _LOST_SYMBOLS
+        ),
+        reverse=True,
+    )
+    # A small glyph drawn by another rasterizer correlates imperfectly even with itself; what
+    # tells is a clear lead over every other symbol.
+    (best_score, best), (second, _) = scores[0], scores[1]
+    return best if best_score >= 0.6 and best_score - second >= 0.25 else None
+
+
+def slant(alpha: np.ndarray) -> float:
+    """The shear of the ink (0 upright; about 0.2 for italics: x moves right 0.2 px per px up).
+
+    Each shear from -0.1 to 0.35 is undone by shifting whole rows (no resampling, which would
+    blur every shear but zero), and the one whose column profile is most concentrated wins:
+    stems stand in columns only when the slant is undone. Measured on the development pages and
+    19 families, upright text comes out at or below 0 and italics at 0.15-0.25.
+    """
+    height, width = alpha.shape
+    if height < 6 or width < 2 * height:
+        return 0.0
+    pad = int(0.4 * height) + 2
+    rows = np.arange(height)
+    best, best_shear = -1.0, 0.0
+    for shear in np.arange(-0.1, 0.351, 0.025):
+        shifts = np.round(shear * (height - 1 - rows)).astype(int)
+        columns = np.zeros(width + 2 * pad, dtype=np.float32)
+        for y in range(height):
+            start = pad - int(shifts[y])
+            columns[start : start + width] += alpha[y]
+        energy = float((columns * columns).sum())
+        if energy > best * 1.0001:
+            best, best_shear = energy, float(shear)
+    return round(best_shear, 3)
+
+
+def upright_columns(mask: np.ndarray, shear: float) -> np.ndarray:
+    """The column profile (any ink) of ``mask`` with its slant undone, cropped to the ink."""
+    if abs(shear) < 0.05:
+        return np.asarray(mask.any(axis=0))
+    height, width = mask.shape
+    pad = int(abs(shear) * height) + 2
+    columns = np.zeros(width + 2 * pad, dtype=bool)
+    for y in range(height):
+        start = pad - round(shear * (height - 1 - y))
+        columns[start : start + width] |= mask[y]
+    inked = np.flatnonzero(columns)
+    return np.asarray(columns[inked[0] : inked[-1] + 1] if len(inked) else columns[:0])

@@ -12,14 +12,16 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ...models import RGB, Box
 from ...ocr import OcrLine
-from .fonts import FONTS, FontFit, fit_font, has_cjk, looks_italic
+from .fontfit import Sample, choose_palette, fit_font
+from .fonts import FONTS, FontFace, FontFit, has_cjk
 from .model import TextLine
-from .spacing import lost_symbol, respace
+from .spacing import lost_symbol, respace, slant, upright_columns
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
 IconCheck = Callable[[np.ndarray, RGB, str], bool]
@@ -40,9 +42,11 @@ def _rgb(color: np.ndarray) -> RGB:
 
 
 class _Ink:
-    """The ink of one OCR box: contrast map against the local background."""
+    """The ink of one OCR box: contrast map against the local background, and the faces (the
+    page's palette; None: all) its text may be set in."""
 
-    def __init__(self, rgb: np.ndarray, box: Box) -> None:
+    def __init__(self, rgb: np.ndarray, box: Box, faces: tuple[FontFace, ...] | None = None) -> None:
+        self.faces = faces
         height, width = rgb.shape[:2]
         self.x0 = max(math.floor(box.x) - 2, 0)
         self.y0 = max(math.floor(box.y) - 2, 0)
@@ -174,17 +178,18 @@ def _char_positions(text: str, width: float, fit: FontFit | None = None) -> list
     With a fitted font the glyphs' own advances (and the ink's side bearings) place the boundaries
     within a pixel or two; without one a common sans face approximates them.
     """
+    italic = False
     if fit is not None and fit.face is not None:
-        face, bold = fit.face, fit.bold
+        face, weight, italic = fit.face, fit.weight, fit.italic
     else:
         faces = FONTS.faces_for(text) or FONTS.faces
         if not faces:
             return [width * i / max(len(text), 1) for i in range(len(text) + 1)]
-        face, bold = faces[0], False
-    whole = FONTS.measure(text, face, bold)
+        face, weight = faces[0], 400
+    whole = FONTS.measure(text, face, weight, italic)
     left = whole.ink_left
     span = (whole.ink_right - left) or 1.0
-    advances = FONTS.advances(text, face, bold)
+    advances = FONTS.advances(text, face, weight, italic)
     return [width * (advances[i] - left) / span if i else 0.0 for i in range(len(text) + 1)]
 
 
@@ -332,7 +337,7 @@ def _fit_span(ink: _Ink, text: str, span: tuple[int, int], family: str | None = 
     if bounds is None:
         return None
     _box, (width, height, mass, alpha) = ink.measure(*bounds)
-    return fit_font(text, width, height, mass, family=family, alpha=alpha)
+    return fit_font(text, width, height, mass, family=family, alpha=alpha, faces=ink.faces)
 
 
 def _explains_better(
@@ -347,10 +352,11 @@ def _explains_better(
     if trimmed is None or trimmed.face is None:
         return False
     word = text.split(" ")[0] if end == "start" else text.split(" ")[-1]
-    left = FONTS.glyph_ink(word[0], trimmed.face, trimmed.bold)[0]
-    right = FONTS.advances(word, trimmed.face, trimmed.bold)[-1]
-    right -= FONTS.advances(word[-1], trimmed.face, trimmed.bold)[-1]
-    right += FONTS.glyph_ink(word[-1], trimmed.face, trimmed.bold)[1]
+    weight = trimmed.weight
+    left = FONTS.glyph_ink(word[0], trimmed.face, weight)[0]
+    right = FONTS.advances(word, trimmed.face, weight)[-1]
+    right -= FONTS.advances(word[-1], trimmed.face, weight)[-1]
+    right += FONTS.glyph_ink(word[-1], trimmed.face, weight)[1]
     word_width = (right - left) * trimmed.size
     if 0.6 * word_width <= seg[1] - seg[0] <= 1.6 * word_width + 2:
         return False
@@ -422,7 +428,7 @@ def _style_split(ink: _Ink, text: str, span: tuple[int, int]) -> list[tuple[str,
             _fit_respaced(ink, parts[0], (span[0], cut)),
             _fit_respaced(ink, parts[1], (cut, span[1])),
         )
-        if left is None or right is None or left[1].bold == right[1].bold:
+        if left is None or right is None or abs(left[1].weight - right[1].weight) < 200:
             continue
         error = left[1].error + right[1].error
         if best is None or error < best[0]:
@@ -447,8 +453,8 @@ def _fit_respaced(ink: _Ink, text: str, span: tuple[int, int]) -> tuple[str, Fon
     x0, y0, x1, y1 = bounds
     _box, measured = ink.measure(*bounds)
     width, height, mass, alpha = measured
-    fit = fit_font(text, width, height, mass, alpha=alpha)
-    respaced, refit, _gaps = _respace(text, ink.mask[y0:y1, x0:x1].any(axis=0), fit, measured)
+    fit = fit_font(text, width, height, mass, alpha=alpha, faces=ink.faces)
+    respaced, refit, _gaps = _respace(text, ink.mask[y0:y1, x0:x1].any(axis=0), fit, measured, ink.faces)
     return respaced, refit
 
 
@@ -471,8 +477,8 @@ def _split_two_styles(text: str, fraction: float) -> list[tuple[str, str]]:
         if not (a == " " or b == " " or a.isalnum() != b.isalnum() or (a.islower() and b.isupper())):
             continue
         for left_bold in (True, False):
-            left = FONTS.measure(text[:i].replace(" ", ""), face, left_bold).advance
-            right = FONTS.measure(text[i:].replace(" ", ""), face, not left_bold).advance
+            left = FONTS.measure(text[:i].replace(" ", ""), face, 700 if left_bold else 400).advance
+            right = FONTS.measure(text[i:].replace(" ", ""), face, 400 if left_bold else 700).advance
             if left + right > 0:
                 miss = abs(left / (left + right) - fraction)
                 misses[i] = min(miss, misses.get(i, miss))
@@ -491,7 +497,12 @@ def _split_two_styles(text: str, fraction: float) -> list[tuple[str, str]]:
 
 
 def _respace(
-    text: str, filled: np.ndarray, fit: FontFit, ink: tuple[float, float, float, np.ndarray]
+    text: str,
+    filled: np.ndarray,
+    fit: FontFit,
+    ink: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool = False,
 ) -> tuple[str, FontFit, list[int]]:
     """The line's spaces from its ink gaps (spacing.respace), and the font refitted to them.
 
@@ -500,98 +511,201 @@ def _respace(
     is clearly best wins.
     """
     width, height, mass, alpha = ink
-    best_text, best_gaps = respace(text, filled, fit)
-    best_fit = fit if best_text == text else fit_font(best_text, width, height, mass, alpha=alpha)
+    best_text, best_fit, best_gaps = _respace_refit(text, filled, fit, ink, faces, slanted)
     if best_fit.error <= 0.3 or fit.face is None:
         return best_text, best_fit, best_gaps
-    for face in FONTS.faces_for(text):
+    for face in faces or FONTS.faces_for(text):
         if face == fit.face:
             continue
-        trial = fit_font(text, width, height, mass, family=face.family, alpha=alpha)
+        trial = fit_font(
+            text, width, height, mass, family=face.family, alpha=alpha, faces=faces, slanted=slanted
+        )
         candidate, gaps = respace(text, filled, trial)
         if candidate == text:
             continue
-        refit = fit_font(candidate, width, height, mass, alpha=alpha)
+        refit = fit_font(candidate, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+        candidate, refit, gaps = _respace_refit(candidate, filled, refit, ink, faces, slanted)
         if refit.error + 0.05 < best_fit.error:
             best_text, best_fit, best_gaps = candidate, refit, gaps
     return best_text, best_fit, best_gaps
+
+
+def _respace_refit(
+    text: str,
+    filled: np.ndarray,
+    fit: FontFit,
+    ink: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool,
+) -> tuple[str, FontFit, list[int]]:
+    """Spaces from the ink, the font refitted to them, and again while that finds more: text
+    that lost all its spaces fits its face only roughly, and each space found sharpens the fit
+    that finds the next."""
+    width, height, mass, alpha = ink
+    gaps: list[int] = []
+    for _round in range(3):
+        spaced, gaps = respace(text, filled, fit)
+        if spaced == text:
+            break
+        text, fit = spaced, fit_font(spaced, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+    return text, fit, gaps
+
+
+# Ink sheared at least this much is italic (spacing.slant): upright text measures <= 0.0,
+# italics 0.15-0.25 on 19 families.
+_ITALIC_SHEAR = 0.1
+
+
+@dataclass
+class _Piece:
+    """A piece of a line, cut and measured, waiting for the page's fonts."""
+
+    ink: _Ink
+    ocr_text: str  # as OCR read it (icons stripped)
+    text: str  # with the spaces its ink gaps show in a common face
+    bounds: tuple[int, int, int, int]  # ink crop coordinates
+    box: tuple[float, float, float, float]  # sub-pixel ink bounds
+    measured: tuple[float, float, float, np.ndarray]  # width, height, mass, coverage
+    underline: bool
+    shear: float  # the ink's slant (spacing.slant)
 
 
 def read_lines(
     rgb: np.ndarray, ocr_lines: list[OcrLine], icon_check: IconCheck | None = None
 ) -> list[TextLine]:
     """Measure every OCR line; split lines OCR merged across wide gaps. ``icon_check``: see
-    ``_strip_icons``."""
-    lines: list[TextLine] = []
+    ``_strip_icons``.
+
+    Lines are cut (wide gaps, two styles, icons) with the system faces, which tell word gaps
+    and weights apart well enough; the page's own families are then chosen from all its pieces
+    (fontfit.choose_palette) and every piece is fitted among them.
+    """
+    system = tuple(f for f in FONTS.faces if not f.web)
+    pieces: list[_Piece] = []
     for ocr in ocr_lines:
-        if ocr.box.width < 2 or ocr.box.height < 2:
-            continue
-        ink = _Ink(rgb, ocr.box)
-        bounds = ink.bounds()
-        if bounds is None:
-            continue
-        bx0, by0, bx1, by1 = bounds
-        ink_h = by1 - by0
-        text = ocr.text
-        # Wide gaps: separate items OCR read as one line (nav links, table cells, "label  value").
-        wide = [g for g in ink.gaps(bx0, bx1, max(1.4 * ink_h, 18.0))]
-        pieces = [text]
-        spans = [(bx0, bx1)]
-        if wide:
-            cuts = [(g0 + g1) / 2 - bx0 for g0, g1 in wide]
-            split = _split_at(text, cuts, bx1 - bx0)
-            if split is not None:
-                pieces = split
-                edges = [bx0, *[(g0 + g1) // 2 for g0, g1 in wide], bx1]
-                spans = list(itertools.pairwise(edges))
-        styled: list[tuple[str, tuple[int, int], tuple[str, ...]]] = []
-        for piece_span in zip(pieces, spans, strict=True):
-            parts = _style_split(ink, *piece_span)
-            for index, (part, part_span) in enumerate(parts):
-                cut_ends = (("start",) if index > 0 else ()) + (("end",) if index < len(parts) - 1 else ())
-                styled.append((part, part_span, cut_ends))
-        for piece, (sx0, sx1), cut_ends in styled:
-            sub = ink.bounds(sx0, sx1)
-            if sub is None:
-                continue
-            x0, y0, x1, y1 = sub
-            h = y1 - y0
-            piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h, keep=cut_ends, icon_check=icon_check)
-            sub = ink.bounds(x0, x1)
-            if sub is None or not piece:
-                continue
-            x0, y0, x1, y1 = sub
-            h = y1 - y0
-            looks_round = set(piece.replace(" ", "")) <= set("0OoQ°.·•●Dd()口")
-            if looks_round and float(ink.mask[y0:y1, x0:x1].mean()) > 0.55:
-                continue  # solid shapes (dots, circles) that OCR read as "0" or "O": not text
-            underline = _underline(ink.mask, x0, y0, x1, y1)
-            if underline:
-                y1 = underline
-            (fx0, fy0, fx1, fy1), measured = ink.measure(x0, y0, x1, y1)
-            _width, _height, mass, alpha = measured
-            fit = fit_font(piece, fx1 - fx0, fy1 - fy0, mass, alpha=alpha)
-            filled = ink.mask[y0:y1, x0:x1].any(axis=0)
-            piece, fit, word_gaps = _respace(piece, filled, fit, measured)
-            threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
-            runs = _color_runs(ink, piece, x0, x1, threshold)
-            box = Box(ink.x0 + fx0, ink.y0 + fy0, fx1 - fx0, fy1 - fy0)
-            lines.append(
-                TextLine(
-                    text=piece,
-                    ink=box,
-                    color=max(runs, key=lambda r: len(r[0]))[1] if runs else ink.color(x0, y0, x1, y1),
-                    background=_rgb(ink.background),
-                    fit=fit,
-                    underline=underline is not None,
-                    italic=looks_italic(alpha, piece, fit),
-                    mass=mass,
-                    runs=runs,
-                    alpha=alpha,
-                )
-            )
+        if ocr.box.width >= 2 and ocr.box.height >= 2:
+            pieces.extend(_cut(_Ink(rgb, ocr.box, system), ocr.text, icon_check))
+    palette = choose_palette(_samples(pieces))
+    faces = palette.faces if palette is not None else None
+    lines = [_line(piece, faces) for piece in pieces]
     lines.sort(key=lambda ln: (round(ln.ink.y / 3), ln.ink.x))
     return lines
+
+
+def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Piece]:
+    """The pieces of one OCR line: split at wide gaps and changes of style, icons stripped."""
+    bounds = ink.bounds()
+    if bounds is None:
+        return []
+    bx0, by0, bx1, by1 = bounds
+    ink_h = by1 - by0
+    # Wide gaps: separate items OCR read as one line (nav links, table cells, "label  value").
+    wide = [g for g in ink.gaps(bx0, bx1, max(1.4 * ink_h, 18.0))]
+    pieces = [text]
+    spans = [(bx0, bx1)]
+    if wide:
+        cuts = [(g0 + g1) / 2 - bx0 for g0, g1 in wide]
+        split = _split_at(text, cuts, bx1 - bx0)
+        if split is not None:
+            pieces = split
+            edges = [bx0, *[(g0 + g1) // 2 for g0, g1 in wide], bx1]
+            spans = list(itertools.pairwise(edges))
+    styled: list[tuple[str, tuple[int, int], tuple[str, ...]]] = []
+    for piece_span in zip(pieces, spans, strict=True):
+        parts = _style_split(ink, *piece_span)
+        for index, (part, part_span) in enumerate(parts):
+            cut_ends = (("start",) if index > 0 else ()) + (("end",) if index < len(parts) - 1 else ())
+            styled.append((part, part_span, cut_ends))
+    found: list[_Piece] = []
+    for piece, (sx0, sx1), cut_ends in styled:
+        sub = ink.bounds(sx0, sx1)
+        if sub is None:
+            continue
+        x0, y0, x1, y1 = sub
+        h = y1 - y0
+        piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h, keep=cut_ends, icon_check=icon_check)
+        sub = ink.bounds(x0, x1)
+        if sub is None or not piece:
+            continue
+        x0, y0, x1, y1 = sub
+        looks_round = set(piece.replace(" ", "")) <= set("0OoQ°.·•●Dd()口")
+        if looks_round and float(ink.mask[y0:y1, x0:x1].mean()) > 0.55:
+            continue  # solid shapes (dots, circles) that OCR read as "0" or "O": not text
+        underline = _underline(ink.mask, x0, y0, x1, y1)
+        if underline:
+            y1 = underline
+        box, measured = ink.measure(x0, y0, x1, y1)
+        width, height, mass, alpha = measured
+        shear = slant(alpha) if len(piece) >= 4 else 0.0
+        slanted = shear >= _ITALIC_SHEAR
+        fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+        filled = upright_columns(ink.mask[y0:y1, x0:x1], shear)
+        spaced, _fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
+        found.append(
+            _Piece(ink, piece, spaced, (x0, y0, x1, y1), box, measured, underline is not None, shear)
+        )
+    return found
+
+
+def _samples(pieces: list[_Piece], limit: int = 18) -> list[Sample]:
+    """The pieces that say most about the page's fonts: the longest few of each height.
+
+    CJK text says little about a Latin face, and a long run in which no word gap was found
+    (spaces lost in a way that misleads the fit) is left out.
+    """
+    by_height: dict[int, list[_Piece]] = {}
+    for piece in pieces:
+        text = piece.text
+        height = piece.measured[1]
+        if len(text) < 5 or has_cjk(text) or height < 6 or (len(text) >= 12 and " " not in text):
+            continue
+        if piece.shear >= _ITALIC_SHEAR:  # italics: the page's upright faces are what is chosen
+            continue
+        by_height.setdefault(round(math.log(height) / math.log(1.12)), []).append(piece)
+    queues = [sorted(group, key=lambda p: -len(p.text)) for _, group in sorted(by_height.items())]
+    samples: list[Sample] = []
+    for rank in range(3):
+        for queue in queues:
+            if rank < len(queue) and len(samples) < limit:
+                piece = queue[rank]
+                width, height, mass, alpha = piece.measured
+                other = (piece.ocr_text,) if piece.ocr_text != piece.text else ()
+                samples.append(Sample(piece.text, width, height, mass, alpha, other))
+    return samples
+
+
+def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
+    """The piece as a text line, its font fitted among the page's faces."""
+    ink = piece.ink
+    ink.faces = faces
+    x0, y0, x1, y1 = piece.bounds
+    fx0, fy0, fx1, fy1 = piece.box
+    width, height, mass, alpha = piece.measured
+    slanted = piece.shear >= _ITALIC_SHEAR
+    filled = upright_columns(ink.mask[y0:y1, x0:x1], piece.shear)
+    # The spaces again, now in the page's own face, from OCR's reading and from the one the
+    # system faces found (italics and tight text lose spaces that only a close face finds):
+    # whichever explains the ink better.
+    readings = []
+    for start in dict.fromkeys((piece.ocr_text, piece.text)):
+        fit = fit_font(start, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+        readings.append(_respace(start, filled, fit, piece.measured, faces, slanted))
+    text, fit, word_gaps = min(readings, key=lambda r: r[1].error)
+    h = y1 - y0
+    threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
+    runs = _color_runs(ink, text, x0, x1, threshold)
+    return TextLine(
+        text=text,
+        ink=Box(ink.x0 + fx0, ink.y0 + fy0, fx1 - fx0, fy1 - fy0),
+        color=max(runs, key=lambda r: len(r[0]))[1] if runs else ink.color(x0, y0, x1, y1),
+        background=_rgb(ink.background),
+        fit=fit,
+        underline=piece.underline,
+        italic=fit.italic,
+        mass=mass,
+        runs=runs,
+        alpha=alpha,
+    )
 
 
 def _underline(mask: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> int | None:

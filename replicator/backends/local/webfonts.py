@@ -75,7 +75,7 @@ class WebFontLibrary:
                 from ...config import PROJECT_DIR, Settings
 
                 try:
-                    settings = Settings()
+                    settings = Settings()  # type: ignore[call-arg]
                     node_modules, data_dir = settings.assets_dir, settings.data_dir
                 except ValueError:  # a malformed environment: the defaults still serve
                     node_modules, data_dir = PROJECT_DIR / "node_modules", _fallback_dir()
@@ -119,7 +119,8 @@ def _discover(root: Path) -> list[WebFamily]:
         except (OSError, ValueError):
             continue
         kind = _KINDS.get(str(meta.get("category", "")), "sans")
-        upright, italic = [], []
+        upright: list[tuple[int, Path]] = []
+        italic: list[tuple[int, Path]] = []
         for weight in sorted(int(w) for w in meta.get("weights", [])):
             for style, into in (("normal", upright), ("italic", italic)):
                 path = package / "files" / f"{meta['id']}-latin-{weight}-{style}.woff2"
