@@ -91,6 +91,9 @@ class TextReplay(OcrEngine):
             self.lines = tuple(lines)
         return lines
 
+    def recognize(self, crops: list[np.ndarray], *, batch: bool = False) -> list[tuple[str, float]]:
+        return self._inner.recognize(crops, batch=batch)
+
 
 class _Lane:
     """One worker process behind its own executor; replaced whole when its process dies."""

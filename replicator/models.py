@@ -183,6 +183,7 @@ class Score:
     typography: float
     edges: float
     visual: float
+    graphics: float = 100.0
     heatmap_png: bytes = b""
     discrepancies: tuple[Discrepancy, ...] = ()
 
@@ -191,7 +192,7 @@ class Score:
 
 
 # The score's parts in the order every report shows them: overall, then the sub-scores.
-SUBSCORES = ("block", "text", "position", "color", "typography", "edges", "visual")
+SUBSCORES = ("block", "text", "position", "color", "typography", "edges", "graphics", "visual")
 SCORE_FIELDS = ("overall", *SUBSCORES)
 
 

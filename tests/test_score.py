@@ -152,7 +152,7 @@ def test_blank_page_scores_below_20(page: Fixture) -> None:
     blank = page.scores["blank"]
     assert blank.overall < 20
     assert blank.block == blank.text == 0.0
-    assert set(_kinds(blank)) <= {"missing_text", "region", "background", "page_size", "edges"}
+    assert set(_kinds(blank)) <= {"missing_text", "region", "background", "page_size", "edges", "graphics"}
     assert len(blank.discrepancies) == 10  # capped
 
 

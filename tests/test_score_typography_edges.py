@@ -133,9 +133,9 @@ async def test_the_source_edge_map_is_kept_for_later_candidates(browser_pool: Se
     source = await browser_pool.render(PAGE, VIEWPORT)
     candidate = await browser_pool.render(_with(CHANGES["no_borders"]), VIEWPORT)
     reference = analyze_reference(source.png, ocr=OcrEngine.shared())
-    assert "edges" not in reference._derived
+    edges = reference._derived["edges"]  # found with the graphics, and kept
     first = score_against_source(reference, candidate)
-    assert "edges" in reference._derived  # kept: the next round's candidate reuses it
+    assert reference._derived["edges"] is edges  # the next round's candidate reuses it
     # A reference read back from its stored bytes recomputes it, to the same score.
     stored = ReferenceAnalysis.from_bytes(reference.to_bytes())
     assert score_against_source(stored, candidate) == first

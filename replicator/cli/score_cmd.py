@@ -58,7 +58,7 @@ def score(
 ) -> None:
     """Score a page or screenshot against a source screenshot (Design2Code-style, 0-100)."""
     from ..ocr import OcrEngine
-    from ..score import WEIGHTS, analyze_reference, score_against_source, score_screenshots
+    from ..score import analyze_reference, score_against_source, score_screenshots
 
     settings = load_settings(render_timeout_s=timeout)
     source_png = _read_image(source)
@@ -85,9 +85,9 @@ def score(
 
     console = stdout_console()
     if as_json:
-        console.print_json(data=score_document(result, WEIGHTS, source, candidate, mode, diff, elapsed_ms))
+        console.print_json(data=score_document(result, source, candidate, mode, diff, elapsed_ms))
         return
-    console.print(breakdown_table(result, WEIGHTS))
+    console.print(breakdown_table(result))
     if result.discrepancies:
         console.print(discrepancy_table(result))
     if diff is not None:
@@ -117,20 +117,19 @@ async def _render(settings: Settings, html: str, viewport: Viewport, base_dir: P
 
 def score_document(
     result: Score,
-    weights: dict[str, float],
     source: Path,
     candidate: Path,
     mode: str,
     diff: Path | None,
     elapsed_ms: float,
 ) -> dict[str, Any]:
-    """The ``--json`` output: breakdown, weights, ranked discrepancies (boxes in source pixels)."""
+    """The ``--json`` output: breakdown and ranked discrepancies with the points each costs (boxes in
+    source pixels)."""
     return {
         "source": str(source),
         "candidate": str(candidate),
         "mode": mode,
         "score": result.breakdown(),
-        "weights": weights,
         "discrepancies": [
             {
                 "kind": d.kind,
@@ -145,11 +144,13 @@ def score_document(
     }
 
 
-def breakdown_table(result: Score, weights: dict[str, float]) -> Table:
-    table = Table(title=f"Score {result.overall:.1f} / 100", title_justify="left")
+def breakdown_table(result: Score) -> Table:
+    table = Table(
+        title=f"Score {result.overall:.1f} / 100 (100 less what the differences below cost)",
+        title_justify="left",
+    )
     table.add_column("sub-score")
     table.add_column("value", justify="right")
-    table.add_column("weight", justify="right")
     table.add_column("what it measures")
     meaning = {
         "block": "text-block area matched, both ways",
@@ -158,11 +159,12 @@ def breakdown_table(result: Score, weights: dict[str, float]) -> Table:
         "color": "matched text in the same color (CIEDE2000)",
         "typography": "matched text drawn alike (family, weight, size, spacing)",
         "edges": "borders, dividers and outlines where the source has them",
+        "graphics": "icons, images, charts and illustrations where the source has them",
         "visual": "structure, colors and layout with text painted over",
     }
     values = result.breakdown()
     for name, what in meaning.items():
-        table.add_row(name, f"{values[name]:.1f}", f"{weights[name]:.2f}", what)
+        table.add_row(name, f"{values[name]:.1f}", what)
     return table
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ._index import CONFIDENT, IconIndex, IconMatch
-from ._ink import ink_alpha, is_plain, subpixel_bounds, tight
+from ._ink import ink_alpha, is_plain, subpixel_bounds, tight, without_neighbours
 from ._sets import Icon
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "is_plain",
     "subpixel_bounds",
     "tight",
+    "without_neighbours",
 ]
 
 

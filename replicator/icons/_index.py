@@ -26,7 +26,7 @@ from typing import ClassVar
 import cv2
 import numpy as np
 
-from ._ink import flat_colours, ink_alpha, is_plain, subpixel_bounds, tight, without_neighbours
+from ._ink import ink_alpha, is_plain, one_ink, ring_background, subpixel_bounds, tight, without_neighbours
 from ._sets import Icon, load_icons, versions
 from ._svg import rasterize
 
@@ -215,12 +215,16 @@ class IconIndex:
         """``match_many`` for RGB crops (each with a margin of its background around the ink).
 
         Two vetoes first: a plain box, pill or disc (filled or outlined) is the page's box, not an
-        icon; ink of many shades (a photograph, an avatar) is a picture.
+        icon; ink of more than one colour (a photograph, an avatar, a logo of several colours) is
+        a picture. (A two-colour drawing, a bell under a badge, is matched colour by colour by the
+        caller.)
         """
         alphas: list[np.ndarray] = []
         for k, crop in enumerate(crops):
-            alpha = without_neighbours(ink_alpha(crop, backgrounds[k] if backgrounds else None))
-            if is_plain(alpha) or not flat_colours(crop, alpha):
+            given = backgrounds[k] if backgrounds else None
+            background = ring_background(crop) if given is None else np.array(given, dtype=np.float64)
+            alpha = without_neighbours(ink_alpha(crop, given))
+            if is_plain(alpha) or not one_ink(crop, alpha, background):
                 alpha = np.zeros_like(alpha)
             alphas.append(alpha)
         return self.match_many(alphas)

@@ -14,13 +14,7 @@ def ink_alpha(crop: np.ndarray, background: tuple[int, int, int] | None = None) 
     """Ink coverage (float32, 0..1) of an RGB crop against its background (the border's most common
     colour unless given): colour-blind, so an icon on a button and on white read the same."""
     pixels = crop.astype(np.int16)
-    if background is None:
-        ring = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
-        keys = (ring[:, 0] // 4) * 4096 + (ring[:, 1] // 4) * 64 + ring[:, 2] // 4
-        values, counts = np.unique(keys, return_counts=True)
-        bg = np.median(ring[keys == values[np.argmax(counts)]], axis=0)
-    else:
-        bg = np.array(background, dtype=np.float64)
+    bg = ring_background(crop) if background is None else np.array(background, dtype=np.float64)
     distance = np.abs(pixels - bg).max(axis=2).astype(np.float32)
     strong = distance[distance >= 0.5 * float(distance.max())] if distance.size else distance
     # A flat icon's own colour is the common strong distance (antialiased edges are weaker); a logo
@@ -29,6 +23,15 @@ def ink_alpha(crop: np.ndarray, background: tuple[int, int, int] | None = None) 
     if peak < 12:
         return np.zeros(distance.shape, dtype=np.float32)
     return np.clip(distance / peak, 0.0, 1.0)
+
+
+def ring_background(crop: np.ndarray) -> np.ndarray:
+    """The most common colour along a crop's border (its background)."""
+    pixels = crop.astype(np.int16)
+    ring = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    keys = (ring[:, 0] // 4) * 4096 + (ring[:, 1] // 4) * 64 + ring[:, 2] // 4
+    values, counts = np.unique(keys, return_counts=True)
+    return np.median(ring[keys == values[np.argmax(counts)]], axis=0)
 
 
 def tight(alpha: np.ndarray, level: float = INK_LEVEL) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
@@ -127,13 +130,17 @@ def plain_solid(solid: np.ndarray) -> bool:
     return False
 
 
-def flat_colours(crop: np.ndarray, alpha: np.ndarray, most: int = 4) -> bool:
-    """Whether the crop's solid ink is a few flat colours (an icon, a logo), not a photograph's."""
-    core = alpha > 0.9
-    if core.sum() < 4:
+def one_ink(crop: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> bool:
+    """Whether every pixel is the background, the ink's one colour, or a blend of the two (an
+    icon's antialiased edge): an avatar's face or a photo is colours of its own."""
+    core = alpha > 0.8
+    if core.sum() < 3:
         return True
-    pixels = crop[core].astype(np.int32) // 24
-    keys = pixels[:, 0] * 4096 + pixels[:, 1] * 64 + pixels[:, 2]
-    _values, counts = np.unique(keys, return_counts=True)
-    top = np.sort(counts)[::-1][: most * 2]  # a flat colour may straddle two quantisation bins
-    return float(top.sum()) >= 0.9 * float(core.sum())
+    pixels = crop.astype(np.float64)
+    ink = np.median(pixels[core], axis=0)
+    direction = ink - background
+    offset = pixels - background
+    t = np.clip((offset @ direction) / max(float(direction @ direction), 1.0), 0.0, 1.0)
+    residual = np.abs(offset - t[..., None] * direction).max(axis=2)
+    inked = alpha > INK_LEVEL
+    return float((residual[inked] > 40).mean()) <= 0.05

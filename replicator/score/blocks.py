@@ -61,6 +61,8 @@ class TextBlock:
     css_color: RGB | None = None  # the DOM's own color, when the DOM said so (shown in messages)
     background: RGB | None = None  # what the text sits on, as measured
     origin: str = "ocr"  # "ocr" or "dom"
+    # Of a block joined from parts: the longest part's box, where its color was measured.
+    main_box: Box | None = field(default=None, compare=False)
     key: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +93,7 @@ def join_blocks(parts: Sequence[TextBlock]) -> TextBlock:
         css_color=main.css_color,
         background=main.background,
         origin=main.origin,
+        main_box=main.main_box or main.box,
     )
 
 
@@ -167,17 +170,29 @@ def consolidate(outer: list[TextBlock], inner: list[TextBlock]) -> list[TextBloc
 
 
 @dataclass(frozen=True)
+class Reading:
+    """A matched line's exact-text verdict (see exact.py): how many characters are wrong, against
+    which reading of the source, and what the candidate says."""
+
+    edits: int
+    source: str
+    candidate: str
+
+
+@dataclass(frozen=True)
 class Pair:
     """A matched reference and candidate block with their similarities (0-1)."""
 
     ref: TextBlock
     cand: TextBlock
-    text: float
+    text: float  # as scored: exact characters once exact.py has judged the pair
     position: float
     color: float | None  # None when either side shows no measurable ink
     delta_e: float | None
     dx: float
     dy: float
+    words: float = 1.0  # forgiving similarity (case, spaces, punctuation folded): the same words?
+    reading: Reading | None = None
 
 
 @dataclass(frozen=True)

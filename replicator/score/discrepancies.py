@@ -1,9 +1,15 @@
-"""The ranked list of differences, in words a person or a model can act on.
+"""The differences a person would point at, in words, each with the points it costs.
 
-Each entry's ``weight`` is roughly the number of overall points it costs, so the list is ranked by
-what fixing it would gain. Blocks that moved by the same offset, or changed to the same color, are
-reported once ("'Pricing' and 5 more blocks are 40 px lower than in the source"): a whole section
-pushed down is one mistake, not twenty.
+This list is what the overall score is made of (see overall.py): every difference a reviewer would
+call a defect — a missing icon, a wrong letter, a line in another font, a lost border, a button in
+another color — costs points by its kind and its salience (how large and prominent it is on the
+page), whatever share of the page it covers. A missing 16 px icon is not free because it is small,
+and a typo in a heading costs more than one in a footnote. What no person sees (anti-aliasing, a
+pixel of shift, OCR reading 'O' for '0') is below every threshold here and costs nothing.
+
+Blocks that moved by the same offset, or changed to the same color, are reported once ("'Pricing'
+and 5 more blocks are 40 px lower than in the source"): a whole section pushed down is one
+mistake, and costs as one (the most salient of its lines, plus a little for each other line).
 """
 
 from __future__ import annotations
@@ -19,31 +25,68 @@ from ..models import RGB, Box, Discrepancy
 from .blocks import Matching, Pair, TextBlock
 from .color import ciede2000, to_hex
 from .edges import EdgeResult, unmatched_regions
+from .graphics import GraphicMatch, GraphicsResult
 from .reference import SCALE
 from .typography import LineTypography
 from .visual import CELL, VisualResult
 
 MAX_ITEMS = 10
-_REPORT_TEXT_BELOW = 0.85  # matched text less alike than this is reported as wrong text
-_REPORT_DELTA_E = 5.0
-_REPORT_MOVE_PX = 6.0
-_REGION_DIFF = 0.3
-_REPORT_TYPOGRAPHY_BELOW = 0.8  # lines whose glyphs are less alike than this are reported
-_EDGE_REGIONS = 3  # most regions of missing (and of extra) edges reported
+
+# --- what each kind of defect costs, in points (calibrated in bench/sensitivity.py) -------------
+# Text: a missing (or extra) line of body text; one wrong character (up to a whole wrong line).
+MISSING_LINE = 3.0
+EXTRA_LINE = 2.0
+PER_EDIT = 3.0
+MAX_PER_LINE = 8.0
+# Typography: a line drawn in another type (similarity 0), and the similarity from which nobody sees.
+RETYPED_LINE = 3.0
+_TYPE_VISIBLE_BELOW = 0.75
+# Color: a line of text in a clearly other color (CIEDE2000 _HUE_NONE and more); from _HUE_VISIBLE on.
+RECOLORED_LINE = 2.5
+_HUE_VISIBLE = 8.0
+_HUE_FULL = 30.0
+# Position: a line out of place by _MOVE_FULL px beyond what OCR's boxes explain, counting relative
+# to where the page's text sits overall (a page that is all 1 px lower has moved nothing).
+MOVED_LINE = 1.2
+_MOVE_VISIBLE = 3.0
+_MOVE_FULL = 12.0
+# Graphics: a missing graphic costs its salience times this, at most _GRAPHIC_MAX (a chart).
+PER_SALIENCE = 0.8
+GRAPHIC_MAX = 16.0
+_GRAPHIC_VISIBLE_BELOW = 0.85
+# Edges: unmatched border, divider and outline pixels, per cluster.
+PER_EDGE_PIXEL = 1.0 / 120.0
+EDGE_REGION_MAX = 8.0
+_EDGE_MIN_PIXELS = 24
+# Regions of the page that look different where nothing above explains it (a fill, a button's
+# color): points per 32 px cell that differs, at most _REGION_MAX per region.
+PER_CELL = 1.2
+REGION_MAX = 20.0
+_REGION_DIFF = 0.25
+_MOVES_TRIED = 4  # text moves tried to explain a region that differs
+_MOVED_SAME = 6.0  # mean gray-level difference (0-255) under which moved content is the same
+# Page: background and size.
+BACKGROUND = 20.0
+PAGE_SIZE = 40.0
+# Later lines of a group (the same move, the same color) cost this share of their own points.
+_GROUP_REST = 0.35
 
 
 @dataclass(frozen=True)
-class Costs:
-    """What one unit of each kind of error costs in overall points (set by the scorer)."""
+class Salience:
+    """How prominent text is on this page: a line's height against the page's typical line."""
 
-    block_per_area: float
-    text_per_char: float
-    position_per_area: float
-    color_per_area: float
-    visual_points: float  # weight of the visual term in overall points (e.g. 20)
-    extra_area_scale: float = 1.0  # candidate areas are rescaled to the reference's box style
-    typography_per_area: float = 0.0
-    edges_points: float = 0.0  # weight of the edges term in overall points
+    typical_height: float
+
+    @classmethod
+    def of(cls, lines: Sequence[TextBlock]) -> Salience:
+        heights = [b.box.height for b in lines if b.box.height > 0]
+        return cls(float(np.median(heights)) if heights else 16.0)
+
+    def text(self, block: TextBlock) -> float:
+        """1 for a typical line; a heading up to 2.5, a footnote down to 0.6; short lines count less."""
+        size = float(np.clip(block.box.height / max(self.typical_height, 1.0), 0.6, 2.5))
+        return size * float(np.sqrt(min(1.0, max(block.length, 1) / 12.0)) * 0.6 + 0.4)
 
 
 def quote(text: str, limit: int = 40) -> str:
@@ -57,9 +100,9 @@ def _at(box: Box) -> str:
 
 def _direction(dx: float, dy: float) -> str:
     parts = []
-    if abs(dy) >= _REPORT_MOVE_PX / 2:
+    if abs(dy) >= 2:
         parts.append(f"{round(abs(dy))} px {'lower' if dy > 0 else 'higher'}")
-    if abs(dx) >= _REPORT_MOVE_PX / 2:
+    if abs(dx) >= 2:
         parts.append(f"{round(abs(dx))} px {'to the right' if dx > 0 else 'to the left'}")
     return " and ".join(parts) or "slightly off"
 
@@ -71,7 +114,13 @@ def _subject(first: TextBlock, count: int) -> tuple[str, str]:
     return f"{quote(first.text)} and {count - 1} more block{'s' if count > 2 else ''}", "are"
 
 
-def text_discrepancies(matching: Matching, costs: Costs, page_background: RGB) -> list[Discrepancy]:
+def _grouped(points: Sequence[float]) -> float:
+    """A group's cost: its costliest member in full, the others in part."""
+    ordered = sorted(points, reverse=True)
+    return ordered[0] + _GROUP_REST * sum(ordered[1:]) if ordered else 0.0
+
+
+def text_discrepancies(matching: Matching, salience: Salience, page_background: RGB) -> list[Discrepancy]:
     found: list[Discrepancy] = []
     for block in matching.missing:
         where = _at(block.box)
@@ -81,7 +130,7 @@ def text_discrepancies(matching: Matching, costs: Costs, page_background: RGB) -
             Discrepancy(
                 "missing_text",
                 f"{quote(block.text)} text missing {where} in the source",
-                costs.block_per_area * block.box.area + costs.text_per_char * block.length,
+                MISSING_LINE * salience.text(block),
                 block.box,
             )
         )
@@ -90,72 +139,90 @@ def text_discrepancies(matching: Matching, costs: Costs, page_background: RGB) -
             Discrepancy(
                 "extra_text",
                 f"extra text {quote(block.text)} {_at(block.box)} is not in the source",
-                costs.block_per_area * costs.extra_area_scale * block.box.area
-                + costs.text_per_char * block.length,
+                EXTRA_LINE * salience.text(block),
                 block.box,
             )
         )
     for pair in matching.pairs:
-        if pair.text < _REPORT_TEXT_BELOW:
-            found.append(
-                Discrepancy(
-                    "wrong_text",
-                    f"text reads {quote(pair.cand.text)} where the source has {quote(pair.ref.text)}",
-                    costs.text_per_char * (1.0 - pair.text) * (pair.ref.length + pair.cand.length),
-                    pair.ref.box,
-                )
+        if pair.text >= 1.0:
+            continue
+        source = pair.reading.source if pair.reading else pair.ref.text
+        candidate = pair.reading.candidate if pair.reading else pair.cand.text
+        edits = pair.reading.edits if pair.reading else round((1.0 - pair.text) * pair.ref.length)
+        size = salience.text(pair.ref)
+        found.append(
+            Discrepancy(
+                "wrong_text",
+                f"{quote(candidate)} where the source has {quote(source)}",
+                min(MAX_PER_LINE, PER_EDIT * max(edits, 1)) * size,
+                pair.ref.box,
             )
-    found += _moved(matching.pairs, costs)
-    found += _recolored(matching.pairs, costs)
+        )
+    found += _moved(matching.pairs, salience)
+    found += _recolored(matching.pairs, salience)
     return found
 
 
-def _moved(pairs: Sequence[Pair], costs: Costs) -> list[Discrepancy]:
-    groups: dict[tuple[int, int], list[Pair]] = defaultdict(list)
+def _moved(pairs: Sequence[Pair], salience: Salience) -> list[Discrepancy]:
+    """Lines out of place relative to where the page's text sits overall, grouped by their move."""
+    if not pairs:
+        return []
+    base_dx = float(np.median([p.dx for p in pairs]))
+    base_dy = float(np.median([p.dy for p in pairs]))
+    groups: dict[tuple[int, int], list[tuple[Pair, float]]] = defaultdict(list)
     for pair in pairs:
-        if pair.position < 1.0 and np.hypot(pair.dx, pair.dy) >= _REPORT_MOVE_PX:
-            groups[(round(pair.dx / 4), round(pair.dy / 4))].append(pair)
+        dx, dy = pair.dx - base_dx, pair.dy - base_dy
+        slack = _MOVE_VISIBLE + 0.25 * min(pair.ref.box.height, pair.cand.box.height)
+        beyond = float(np.hypot(dx, dy)) - slack
+        if beyond <= 0:
+            continue
+        points = MOVED_LINE * salience.text(pair.ref) * min(1.0, beyond / (_MOVE_FULL - _MOVE_VISIBLE))
+        groups[(round(pair.dx / 4), round(pair.dy / 4))].append((pair, points))
     found = []
     for group in groups.values():
-        group.sort(key=lambda p: (p.ref.box.y, p.ref.box.x))
-        first = group[0]
-        dx = float(np.median([p.dx for p in group]))
-        dy = float(np.median([p.dy for p in group]))
+        group.sort(key=lambda item: (item[0].ref.box.y, item[0].ref.box.x))
+        first = group[0][0]
+        dx = float(np.median([p.dx for p, _ in group]))
+        dy = float(np.median([p.dy for p, _ in group]))
         subject, verb = _subject(first.ref, len(group))
         box = first.ref.box
-        for p in group[1:]:
+        for p, _ in group[1:]:
             box = box.union(p.ref.box)
         found.append(
             Discrepancy(
                 "moved_block",
                 f"{subject} {verb} {_direction(dx, dy)} than in the source",
-                sum(costs.position_per_area * p.ref.box.area * (1.0 - p.position) for p in group),
+                _grouped([points for _, points in group]),
                 box,
             )
         )
     return found
 
 
-def _recolored(pairs: Sequence[Pair], costs: Costs) -> list[Discrepancy]:
-    groups: dict[tuple[str, str], list[Pair]] = defaultdict(list)
+def _recolored(pairs: Sequence[Pair], salience: Salience) -> list[Discrepancy]:
+    groups: dict[tuple[str, str], list[tuple[Pair, float]]] = defaultdict(list)
     for pair in pairs:
-        if pair.color is None or pair.delta_e is None or pair.delta_e < _REPORT_DELTA_E:
+        if pair.color is None or pair.delta_e is None or pair.delta_e < _HUE_VISIBLE:
             continue
         assert pair.ref.color is not None and pair.cand.color is not None
         shown = pair.cand.css_color or pair.cand.color
-        groups[(to_hex(_source_color(pair)), to_hex(shown))].append(pair)
+        strength = min(1.0, (pair.delta_e - _HUE_VISIBLE) / (_HUE_FULL - _HUE_VISIBLE))
+        points = RECOLORED_LINE * salience.text(pair.ref) * strength
+        groups[(to_hex(_source_color(pair)), to_hex(shown))].append((pair, points))
     found = []
     for (ref_hex, cand_hex), group in groups.items():
-        group.sort(key=lambda p: (p.ref.box.y, p.ref.box.x))
-        subject, _verb = _subject(group[0].ref, len(group))
-        box = group[0].ref.box
-        for p in group[1:]:
+        group.sort(key=lambda item: (item[0].ref.box.y, item[0].ref.box.x))
+        subject, _verb = _subject(group[0][0].ref, len(group))
+        box = group[0][0].ref.box
+        for p, _ in group[1:]:
             box = box.union(p.ref.box)
         found.append(
             Discrepancy(
                 "text_color",
                 f"{subject}: text color {cand_hex} vs {ref_hex} in the source",
-                sum(costs.color_per_area * p.ref.box.area * (1.0 - (p.color or 0.0)) for p in group),
+                _grouped([points for _, points in group])
+                if len(group) < 4
+                else sum(p for _, p in group) * 0.6,
                 box,
             )
         )
@@ -186,22 +253,27 @@ def page_discrepancies(
     size_factor: float,
     visual: VisualResult,
     explained: Sequence[Box],
-    costs: Costs,
+    images: tuple[np.ndarray, np.ndarray] | None = None,
+    moves: Sequence[tuple[float, float]] = (),
 ) -> list[Discrepancy]:
-    """Background, page size, and regions that differ without a text difference to explain them."""
+    """Background, page size, and regions that differ without a text difference to explain them.
+
+    ``images``: both screenshots shrunk by SCALE, and ``moves``: how matched text moved; a region
+    that is the source's content moved the way nearby text moved is not a difference of its own
+    (a deleted paragraph pushes the cards below it up: the move is reported, not every card)."""
     found = []
     (rw, rh), (cw, ch) = ref_size, cand_size
     delta = ciede2000(ref_background, cand_background)
-    if delta > _REPORT_DELTA_E:
+    if delta > _HUE_VISIBLE:
         found.append(
             Discrepancy(
                 "background",
                 f"page background {to_hex(cand_background)} vs {to_hex(ref_background)} in the source",
-                costs.visual_points * 0.5 * min(delta / 25.0, 1.0),
+                BACKGROUND * min(delta / 25.0, 1.0),
                 Box(0, 0, rw, rh),
             )
         )
-    if size_factor < 1.0:
+    if size_factor < 0.995:
         parts = []
         if abs(ch - rh) > 0:
             parts.append(f"{abs(ch - rh)} px {'taller' if ch > rh else 'shorter'} ({ch} vs {rh} px)")
@@ -211,29 +283,65 @@ def page_discrepancies(
             Discrepancy(
                 "page_size",
                 "the page is " + " and ".join(parts) + " than the source",
-                costs.visual_points * (1.0 - size_factor),
+                PAGE_SIZE * (1.0 - size_factor),
                 Box(0, min(rh, ch), rw, abs(ch - rh)) if ch != rh else None,
             )
         )
-    found += _regions(visual, explained, costs)
+    found += _regions(visual, explained, images, _distinct_moves(moves))
     return found
 
 
-def _regions(visual: VisualResult, explained: Sequence[Box], costs: Costs) -> list[Discrepancy]:
+def _distinct_moves(moves: Sequence[tuple[float, float]]) -> list[tuple[int, int]]:
+    """The text moves of at least a few pixels, on the shrunken grid, most common first."""
+    counts: dict[tuple[int, int], int] = defaultdict(int)
+    for dx, dy in moves:
+        key = (round(dx / SCALE), round(dy / SCALE))
+        if key != (0, 0):
+            counts[key] += 1
+    return [key for key, _ in sorted(counts.items(), key=lambda item: -item[1])][:_MOVES_TRIED]
+
+
+def _moved_there(
+    region: tuple[slice, slice], images: tuple[np.ndarray, np.ndarray], moves: Sequence[tuple[int, int]]
+) -> bool:
+    """Whether the candidate shows the source's content of ``region`` moved by one of ``moves``."""
+    ref, cand = images
+    rows, cols = region
+    cell = CELL
+    h, w = min(ref.shape[0], cand.shape[0]), min(ref.shape[1], cand.shape[1])
+    tried = {(dx, dy + step) for dx, dy in moves for step in (-1, 0, 1)}
+    for dx, dy in sorted(tried):
+        # The region's part that is inside both images once moved.
+        y0, y1 = max(rows.start * cell, -dy, 0), min(rows.stop * cell, h - dy, h)
+        x0, x1 = max(cols.start * cell, -dx, 0), min(cols.stop * cell, w - dx, w)
+        if y1 - y0 < 2 or x1 - x0 < 2:
+            continue
+        before = ref[y0:y1, x0:x1].astype(np.float32)
+        after = cand[y0 + dy : y1 + dy, x0 + dx : x1 + dx].astype(np.float32)
+        if float(np.abs(before - after).mean()) < _MOVED_SAME:
+            return True
+    return False
+
+
+def _regions(
+    visual: VisualResult,
+    explained: Sequence[Box],
+    images: tuple[np.ndarray, np.ndarray] | None = None,
+    moves: Sequence[tuple[int, int]] = (),
+) -> list[Discrepancy]:
     hot = visual.cell_diff > _REGION_DIFF
     cell_px = CELL * SCALE
     for box in explained:  # a missing or moved text block already says what is wrong there
         r0, c0 = int(box.y // cell_px), int(box.x // cell_px)
         r1, c1 = int(np.ceil(box.bottom / cell_px)), int(np.ceil(box.right / cell_px))
         hot[max(r0, 0) : max(r1, 0), max(c0, 0) : max(c1, 0)] = False
-    labels, count = ndimage.label(hot)
+    labels, _count = ndimage.label(hot)
     found = []
-    total = hot.size
     for index, region in enumerate(ndimage.find_objects(labels), start=1):
         if region is None:
             continue
         cells = labels[region] == index
-        if int(cells.sum()) < 3:
+        if images is not None and moves and _moved_there(region, images, moves):
             continue
         rows, cols = region
         box = Box(
@@ -246,45 +354,41 @@ def _regions(visual: VisualResult, explained: Sequence[Box], costs: Costs) -> li
         cand_color = np.median(visual.cand_cells[region][cells], axis=0)
         ref_rgb: RGB = (int(ref_color[0]), int(ref_color[1]), int(ref_color[2]))
         cand_rgb: RGB = (int(cand_color[0]), int(cand_color[1]), int(cand_color[2]))
+        strength = float(visual.cell_diff[region][cells].sum())  # cells, weighted by how different
         found.append(
             Discrepancy(
                 "region",
                 f"region {_at(box)} ({round(box.width)}x{round(box.height)} px) looks different: "
                 f"mostly {to_hex(cand_rgb)} vs {to_hex(ref_rgb)} in the source",
-                costs.visual_points * float(visual.cell_diff[region][cells].sum()) / total,
+                min(REGION_MAX, PER_CELL * strength),
                 box,
             )
         )
-    del count
     return found
 
 
-def typography_discrepancies(lines: Sequence[LineTypography], costs: Costs) -> list[Discrepancy]:
+def typography_discrepancies(lines: Sequence[LineTypography], salience: Salience) -> list[Discrepancy]:
     """Lines drawn in other type than the source's, grouped by what seems to differ."""
-    groups: dict[str, list[LineTypography]] = defaultdict(list)
+    groups: dict[str, list[tuple[LineTypography, float]]] = defaultdict(list)
     for line in lines:
-        if line.similarity < _REPORT_TYPOGRAPHY_BELOW:
-            groups[_type_difference(line)].append(line)
+        # A glyph or two (a badge's digit) is too little ink to tell a typeface by.
+        if line.similarity < _TYPE_VISIBLE_BELOW and line.pair.ref.length >= 3:
+            strength = (_TYPE_VISIBLE_BELOW - line.similarity) / _TYPE_VISIBLE_BELOW
+            points = RETYPED_LINE * salience.text(line.pair.ref) * strength
+            groups[_type_difference(line)].append((line, points))
     found = []
     for difference, group in groups.items():
-        group.sort(key=lambda line: (line.pair.ref.box.y, line.pair.ref.box.x))
-        first = group[0].pair.ref
+        group.sort(key=lambda item: (item[0].pair.ref.box.y, item[0].pair.ref.box.x))
+        first = group[0][0].pair.ref
         subject = (
             quote(first.text) if len(group) == 1 else f"{quote(first.text)} and {len(group) - 1} more line"
         )
         if len(group) > 2:
             subject += "s"
         box = first.box
-        for line in group[1:]:
+        for line, _ in group[1:]:
             box = box.union(line.pair.ref.box)
-        found.append(
-            Discrepancy(
-                "typography",
-                f"{subject}: {difference}",
-                sum(costs.typography_per_area * ln.pair.ref.box.area * (1.0 - ln.similarity) for ln in group),
-                box,
-            )
-        )
+        found.append(Discrepancy("typography", f"{subject}: {difference}", sum(p for _, p in group), box))
     return found
 
 
@@ -309,27 +413,60 @@ def _type_difference(line: LineTypography) -> str:
     return "glyphs are shaped differently than in the source (another typeface, style or case)"
 
 
-def edge_discrepancies(edges: EdgeResult, costs: Costs) -> list[Discrepancy]:
+def edge_discrepancies(edges: EdgeResult) -> list[Discrepancy]:
     """Where borders, dividers or outlines of the source are missing, or the page has extra ones."""
-    lost = 1.0 - edges.score
-    unmatched = int(edges.missing.sum()) + int(edges.extra.sum())
-    if lost <= 0 or unmatched == 0:
-        return []
-    per_pixel = costs.edges_points * lost / unmatched
     found = []
     for pixels_map, what in (
         (edges.missing, "borders, dividers or outlines of the source are missing"),
         (edges.extra, "the page draws borders, dividers or outlines the source does not have"),
     ):
-        for box, pixels in unmatched_regions(pixels_map)[:_EDGE_REGIONS]:
+        for box, pixels in unmatched_regions(pixels_map, min_pixels=_EDGE_MIN_PIXELS):
             found.append(
                 Discrepancy(
                     "edges",
                     f"{what} in the region {_at(box)} ({round(box.width)}x{round(box.height)} px)",
-                    per_pixel * pixels,
+                    min(EDGE_REGION_MAX, PER_EDGE_PIXEL * pixels),
                     box,
                 )
             )
+    return found
+
+
+def graphic_points(match: GraphicMatch) -> float:
+    """What a graphic reproduced this badly costs: nothing when alike, its salience when missing."""
+    if match.similarity >= _GRAPHIC_VISIBLE_BELOW:
+        return 0.0
+    loss = (_GRAPHIC_VISIBLE_BELOW - match.similarity) / _GRAPHIC_VISIBLE_BELOW
+    return min(GRAPHIC_MAX, PER_SALIENCE * match.graphic.salience) * loss
+
+
+def graphics_discrepancies(graphics: GraphicsResult) -> list[Discrepancy]:
+    """Icons, images, charts and illustrations of the source missing, wrong or recolored in the
+    render, and graphics the render adds."""
+    found = []
+    for match in graphics.source:
+        points = graphic_points(match)
+        if points <= 0:
+            continue
+        g = match.graphic
+        what = f"{g.label} {_at(g.box)} ({round(g.box.width)}x{round(g.box.height)})"
+        if match.blank:
+            state = "is missing"
+        elif match.shape < 0.5:
+            state = "differs (another shape is drawn there)"
+        else:
+            state = "has other colors"
+        found.append(Discrepancy("graphics", f"{what} {state}", points, g.box))
+    for match in graphics.extra:
+        g = match.graphic
+        found.append(
+            Discrepancy(
+                "graphics",
+                f"extra {g.label} {_at(g.box)} ({round(g.box.width)}x{round(g.box.height)}) is not in the source",
+                0.5 * graphic_points(match),
+                g.box,
+            )
+        )
     return found
 
 

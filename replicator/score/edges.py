@@ -26,6 +26,7 @@ TOLERANCE = 2.0  # px: an edge this close to one on the other side is the same e
 # Canny's hysteresis thresholds on the gray-level gradient (L2 norm of 3x3 Sobel): the weaker finds
 # a #e5e7eb border on white, the stronger keeps JPEG ringing and gradient banding out.
 _LOW, _HIGH = 20, 50
+_FAINT = 12.0  # the same gradient, a faint edge (a JPEG's flat areas stay under it)
 _TEXT_MARGIN = 2  # px around text boxes that belong to the text, not to edges
 _REGION_CELL = 16  # px: unmatched edges are grouped on this grid into reported regions
 _STILL = 4.0  # px: text boxes moved less than this have not moved (OCR and DOM boxes differ this much)
@@ -41,6 +42,18 @@ class EdgeResult:
     missing: np.ndarray  # bool, full size: source edges with no candidate edge near them
     extra: np.ndarray  # bool, full size: candidate edges with no source edge near them
     total: int  # edge pixels on both sides (what the unmatched counts are shares of)
+
+
+def faint_map(rgb: np.ndarray) -> np.ndarray:
+    """Where ``rgb`` shows at least a faint edge (bool): what an edge of the other side may match.
+
+    A 1 px light-gray border saved as a JPEG (or drawn a shade lighter) can fall under Canny's
+    thresholds on one side while the other side's Canny finds it; it is the same border."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    magnitude = cv2.magnitude(
+        cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    )
+    return np.asarray(magnitude >= _FAINT)
 
 
 def edge_map(rgb: np.ndarray) -> np.ndarray:
@@ -65,6 +78,9 @@ def compare_edges(
     ref_text: Iterable[Box] = (),
     cand_text: Iterable[Box] = (),
     shifts: Sequence[Shift] = (),
+    *,
+    ref_faint: np.ndarray | None = None,
+    cand_faint: np.ndarray | None = None,
 ) -> EdgeResult:
     """F1 of the two edge maps (same size) outside either side's text, with the unmatched pixels.
 
@@ -74,7 +90,8 @@ def compare_edges(
 
     Content that moved (a taller header pushes everything below it down) keeps its borders: an
     edge also counts as matched where the nearest matched text line's move takes it (``shifts``);
-    how far things moved is the position term's business, not this one's.
+    how far things moved is the position term's business, not this one's. ``ref_faint`` and
+    ``cand_faint`` (``faint_map``): an edge of one side is also matched by a faint edge of the other.
     """
     h, w = ref_edges.shape
     ref_glyphs, cand_glyphs = _text_mask((h, w), ref_text), _text_mask((h, w), cand_text)
@@ -86,8 +103,10 @@ def compare_edges(
         empty = np.zeros((h, w), dtype=bool)
         return EdgeResult(1.0, 1.0, 1.0, empty, empty, 0)
     moves = [s for s in shifts if np.hypot(s.dx, s.dy) > _STILL]
-    missing = ref & ~_near(cand_shapes, TOLERANCE)
-    extra = cand & ~_near(ref_shapes, TOLERANCE)
+    cand_any = cand_shapes if cand_faint is None else cand_shapes | (cand_faint & ~cand_glyphs)
+    ref_any = ref_shapes if ref_faint is None else ref_shapes | (ref_faint & ~ref_glyphs)
+    missing = ref & ~_near(cand_any, TOLERANCE)
+    extra = cand & ~_near(ref_any, TOLERANCE)
     if moves:
         slack = TOLERANCE + _MOVE_SLACK
         missing &= ~_matched_when_moved(

@@ -17,14 +17,15 @@ from ..models import Box
 from ..ocr import OcrEngine
 from .blocks import TextBlock
 from .color import dominant_color, ink_color
-from .edges import edge_map
+from .edges import edge_map, faint_map
+from .graphics import Graphic, find_graphics, text_boxes
 
 log = logging.getLogger(__name__)
 
 # The whole-image terms work on screenshots shrunk by this factor: a 1280 px page becomes 320 px,
 # where a 32 px grid cell is 8x8 pixels. Fine enough for layout and color, and ~16x cheaper.
 SCALE = 4
-_FORMAT = 1
+_FORMAT = 2  # 2 added the graphics; archives of format 1 are read, their graphics found anew
 _MAX_PIXELS = 60_000_000
 
 
@@ -73,8 +74,15 @@ class ReferenceAnalysis:
     lines: tuple[TextBlock, ...]
     small: np.ndarray = field(repr=False, compare=False)
     png: bytes = field(repr=False, compare=False)
+    # The icons, images and charts (graphics.py); None when read from an archive that lacks them.
+    found_graphics: tuple[Graphic, ...] | None = field(default=None, repr=False, compare=False)
     # Derived arrays computed on first use and kept for later candidates (not serialised).
     _derived: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    # Second looks at the source by the recognizer (exact.py, readback.py), by box and scale: kept
+    # for later candidates.
+    second_looks: dict[tuple[float, float, float, float, float], str] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def rgb(self) -> np.ndarray:
@@ -98,6 +106,23 @@ class ReferenceAnalysis:
             self._derived["edges"] = edge_map(self.rgb)
         return self._derived["edges"]
 
+    @property
+    def graphics(self) -> tuple[Graphic, ...]:
+        """The source's non-text visual components: the graphics term's source side."""
+        if self.found_graphics is not None:
+            return self.found_graphics
+        if "graphics" not in self._derived:
+            boxes = text_boxes(self.rgb, self.lines, None)
+            self._derived["graphics"] = find_graphics(self.rgb, self.edges, boxes)  # type: ignore[assignment]
+        return self._derived["graphics"]  # type: ignore[return-value]
+
+    @property
+    def faint_edges(self) -> np.ndarray:
+        """Where the source shows at least a faint edge (bool, full size)."""
+        if "faint" not in self._derived:
+            self._derived["faint"] = faint_map(self.rgb)
+        return self._derived["faint"]
+
     def to_bytes(self) -> bytes:
         header: dict[str, Any] = {
             "format": _FORMAT,
@@ -112,6 +137,10 @@ class ReferenceAnalysis:
                     "background": list(b.background) if b.background else None,
                 }
                 for b in self.lines
+            ],
+            "graphics": [
+                {"box": [g.box.x, g.box.y, g.box.width, g.box.height], "kind": g.kind, "salience": g.salience}
+                for g in self.graphics
             ],
         }
         buffer = io.BytesIO()
@@ -130,7 +159,7 @@ class ReferenceAnalysis:
                 header = json.loads(archive["header"].tobytes())
                 small = archive["small"]
                 png = archive["png"].tobytes()
-            if header.get("format") != _FORMAT:
+            if header.get("format") not in (1, _FORMAT):
                 raise ValueError(f"format {header.get('format')}")
             lines = tuple(
                 TextBlock(
@@ -141,6 +170,14 @@ class ReferenceAnalysis:
                 )
                 for item in header["lines"]
             )
+            graphics = (
+                tuple(
+                    Graphic(Box(*item["box"]), str(item["kind"]), float(item["salience"]))
+                    for item in header["graphics"]
+                )
+                if "graphics" in header
+                else None
+            )
             return cls(
                 width=int(header["width"]),
                 height=int(header["height"]),
@@ -148,6 +185,7 @@ class ReferenceAnalysis:
                 lines=lines,
                 small=small,
                 png=png,
+                found_graphics=graphics,
             )
         except (ValueError, KeyError, TypeError, OSError) as exc:
             raise CorruptInput(
@@ -161,7 +199,9 @@ def analyze_reference(png: bytes, *, ocr: OcrEngine) -> ReferenceAnalysis:
     height, width = rgb.shape[:2]
     lines = ocr_blocks(rgb, ocr)
     small = shrink(rgb)
-    log.debug("reference %dx%d: %d OCR lines", width, height, len(lines))
+    edges = edge_map(rgb)
+    graphics = find_graphics(rgb, edges, text_boxes(rgb, lines, ocr))
+    log.debug("reference %dx%d: %d OCR lines, %d graphics", width, height, len(lines), len(graphics))
     return ReferenceAnalysis(
         width=width,
         height=height,
@@ -169,5 +209,6 @@ def analyze_reference(png: bytes, *, ocr: OcrEngine) -> ReferenceAnalysis:
         lines=lines,
         small=small,
         png=png,
-        _derived={"rgb": rgb},
+        found_graphics=graphics,
+        _derived={"rgb": rgb, "edges": edges},
     )

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
+from rapidfuzz import fuzz
 
-from ..models import SUBSCORES, Box, RenderResult, Score, TextBox
+from ..models import RGB, Box, RenderResult, Score, TextBox
 from ..ocr import OcrEngine
 from . import discrepancies
 from .blocks import (
@@ -24,17 +25,18 @@ from .blocks import (
     text_similarity,
 )
 from .color import ciede2000, dominant_color, ink_color
-from .edges import Shift, compare_edges, edge_map
+from .edges import EdgeResult, Shift, compare_edges, edge_map, faint_map
+from .exact import exact_pairs, strict_text
+from .graphics import GraphicsResult, Move, compare_graphics, find_graphics, text_boxes
 from .heatmap import paint_boxes, render_heatmap
+from .overall import combine
+from .readback import second_look, text_in_images
 from .reference import SCALE, ReferenceAnalysis, analyze_reference, decode_png, ocr_blocks, shrink
-from .typography import LineTypography, compare_lines, typography_term
+from .typography import GLYPHS_ALIKE, LineTypography, compare_lines, typography_term
 from .visual import compare, fit_to_canvas
 
 log = logging.getLogger(__name__)
 
-# Design2Code's five terms plus typography and edges, which its screenshot-only adaptation needs
-# (see typography.py and edges.py); all seven weigh the same (documented in docs/scoring.md).
-WEIGHTS = dict.fromkeys(SUBSCORES, 1 / len(SUBSCORES))
 # Text-in-image check: OCR at most this many candidate regions per score, to keep it cheap.
 _MAX_OCR_CHECKS = 4
 _DOM_MIN_CONTRAST = 32.0
@@ -63,7 +65,7 @@ def score_against_source(
     blocks = _dom_blocks(rgb, render.text_boxes)
     height = max(render.full_height, rgb.shape[0]) if render.clamped else rgb.shape[0]
     candidate = Candidate(rgb=rgb, blocks=blocks, width=rgb.shape[1], height=height)
-    return _score(reference, candidate, check_images=ocr or OcrEngine.shared)
+    return _score(reference, candidate, ocr=ocr or OcrEngine.shared, text_from_ocr=False)
 
 
 def score_screenshots(source_png: bytes, candidate_png: bytes, *, ocr: OcrEngine) -> Score:
@@ -71,7 +73,7 @@ def score_screenshots(source_png: bytes, candidate_png: bytes, *, ocr: OcrEngine
     reference = analyze_reference(source_png, ocr=ocr)
     rgb = decode_png(candidate_png)
     candidate = Candidate(rgb=rgb, blocks=ocr_blocks(rgb, ocr), width=rgb.shape[1], height=rgb.shape[0])
-    return _score(reference, candidate, check_images=None)
+    return _score(reference, candidate, ocr=ocr, text_from_ocr=True)
 
 
 def _dom_blocks(rgb: np.ndarray, boxes: Sequence[TextBox]) -> tuple[TextBlock, ...]:
@@ -94,7 +96,9 @@ def _dom_blocks(rgb: np.ndarray, boxes: Sequence[TextBox]) -> tuple[TextBlock, .
     return tuple(blocks)
 
 
-def _match(ref_lines: list[TextBlock], cand_blocks: Sequence[TextBlock], width: int, height: int) -> Matching:
+def _match(
+    ref_lines: list[TextBlock], cand_blocks: Sequence[TextBlock], width: int, height: int, ref_rgb: np.ndarray
+) -> Matching:
     cand_lines = merge_into_lines(cand_blocks)
     cand_lines = consolidate(ref_lines, cand_lines)
     ref_lines = consolidate(cand_lines, ref_lines)
@@ -107,12 +111,15 @@ def _match(ref_lines: list[TextBlock], cand_blocks: Sequence[TextBlock], width: 
     for r, c, similarity in assignment:
         ref, cand = ref_lines[r], cand_lines[c]
         position, dx, dy = position_similarity(ref.box, cand.box, width)
-        delta_e = ciede2000(ref.color, cand.color) if ref.color and cand.color else None
+        delta_e = (
+            ciede2000(_ref_ink(ref, cand, dx, dy, ref_rgb), cand.color) if ref.color and cand.color else None
+        )
         pairs.append(
             Pair(
                 ref=ref,
                 cand=cand,
                 text=text_similarity(similarity),
+                words=similarity,
                 position=position,
                 color=color_similarity(delta_e) if delta_e is not None else None,
                 delta_e=delta_e,
@@ -129,98 +136,98 @@ def _match(ref_lines: list[TextBlock], cand_blocks: Sequence[TextBlock], width: 
     )
 
 
-def _text_in_images(
-    matching: Matching, candidate: Candidate, engine: OcrEngine | Callable[[], OcrEngine] | None
-) -> tuple[TextBlock, ...]:
-    """OCR lines read from the render where source text is missing and the render shows ink that
-    no DOM box explains (text in images or on a canvas). Bounded to a few regions, largest first."""
-    if engine is None or not matching.missing:
-        return ()
-    rgb = candidate.rgb
-    h, w = rgb.shape[:2]
-    covered = np.zeros((h, w), dtype=bool)
-    for block in candidate.blocks:
-        b = block.box
-        covered[
-            max(int(b.y), 0) : max(int(np.ceil(b.bottom)), 0),
-            max(int(b.x), 0) : max(int(np.ceil(b.right)), 0),
-        ] = True
-    found: list[TextBlock] = []
-    for region in _regions_around(matching.missing)[:_MAX_OCR_CHECKS]:
-        x0, y0 = max(int(region.x), 0), max(int(region.y), 0)
-        x1, y1 = min(int(np.ceil(region.right)), w), min(int(np.ceil(region.bottom)), h)
-        if x1 - x0 < 8 or y1 - y0 < 8:
-            continue
-        crop = rgb[y0:y1, x0:x1]
-        free = ~covered[y0:y1, x0:x1]
-        background = np.array(dominant_color(crop))
-        ink = np.abs(crop.astype(np.int16) - background).sum(axis=2) > 96
-        if (ink & free).mean() < 0.005:
-            continue
-        if not isinstance(engine, OcrEngine):
-            engine = engine()  # loaded on first need only
-        for line in engine.read(np.ascontiguousarray(crop)):
-            box = Box(line.box.x + x0, line.box.y + y0, line.box.width, line.box.height)
-            # A line cut by the crop's edge is a fragment of text outside the region: not ours.
-            if (box.y <= y0 + 1 and y0 > 0) or (box.bottom >= y1 - 1 and y1 < h):
-                continue
-            cx, cy = min(int(box.center[0]), w - 1), min(int(box.center[1]), h - 1)
-            if covered[cy, cx]:
-                continue
-            measured = ink_color(rgb, box)
-            found.append(
-                TextBlock(
-                    line.text,
-                    box,
-                    measured[0] if measured else None,
-                    background=measured[1] if measured else None,
-                    origin="ocr",
-                )
+def _reading_order(block: TextBlock) -> tuple[int, float]:
+    return (round(block.box.y), block.box.x)
+
+
+def _with_pairs(matching: Matching, found: Sequence[tuple[TextBlock, TextBlock]], width: int) -> Matching:
+    """``matching`` with unpaired lines that a second look paired (at the same place on both sides)."""
+    paired_ref = {id(r) for r, _ in found}
+    paired_cand = {id(c) for _, c in found}
+    pairs = list(matching.pairs)
+    for ref, cand in found:
+        position, dx, dy = position_similarity(ref.box, cand.box, width)
+        delta_e = ciede2000(ref.color, cand.color) if ref.color and cand.color else None
+        similarity = fuzz.ratio(ref.key, cand.key) / 100.0
+        pairs.append(
+            Pair(
+                ref=ref,
+                cand=cand,
+                text=text_similarity(similarity),
+                words=similarity,
+                position=position,
+                color=color_similarity(delta_e) if delta_e is not None else None,
+                delta_e=delta_e,
+                dx=dx,
+                dy=dy,
             )
-    if found:
-        log.debug("text-in-image check read %d lines", len(found))
-    return tuple(found)
+        )
+    return Matching(
+        pairs=tuple(pairs),
+        missing=tuple(b for b in matching.missing if id(b) not in paired_ref),
+        extra=tuple(b for b in matching.extra if id(b) not in paired_cand),
+    )
 
 
-def _regions_around(blocks: Sequence[TextBlock]) -> list[Box]:
-    """The missing blocks grown by a line height and merged where they overlap, largest first."""
-    regions = [
-        Box(b.box.x - b.box.height, b.box.y - b.box.height, b.box.width + 2 * b.box.height, b.box.height * 3)
-        for b in blocks
-    ]
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(regions)):
-            for j in range(i + 1, len(regions)):
-                if regions[i].intersection(regions[j]) > 0:
-                    regions[i] = regions[i].union(regions.pop(j))
-                    merged = True
-                    break
-            if merged:
-                break
-    return sorted(regions, key=lambda r: (-r.area, r.y, r.x))
+def _ref_ink(ref: TextBlock, cand: TextBlock, dx: float, dy: float, ref_rgb: np.ndarray) -> RGB:
+    """The source's ink color where the candidate measured its own: on the DOM's box (of the longest
+    part of a joined line) moved back to the source line, not on OCR's box, which may hold a
+    colored bullet or icon beside the words."""
+    assert ref.color is not None
+    if cand.origin != "dom":
+        return ref.color
+    box = cand.main_box or cand.box
+    measured = ink_color(ref_rgb, Box(box.x - dx, box.y - dy, box.width, box.height))
+    return measured[0] if measured else ref.color
 
 
 def _score(
     reference: ReferenceAnalysis,
     candidate: Candidate,
     *,
-    check_images: OcrEngine | Callable[[], OcrEngine] | None,
+    ocr: OcrEngine | Callable[[], OcrEngine],
+    text_from_ocr: bool,
 ) -> Score:
-    """The score of ``candidate``; ``check_images``: the OCR engine for the text-in-image check
-    (or a way to get one), None to skip it (when the candidate's text already came from OCR)."""
+    """The score of ``candidate``; ``ocr``: the engine for second looks at text (or a way to get
+    one, loaded only when needed); ``text_from_ocr``: the candidate's text was read by OCR (so the
+    text-in-image check, which reads a DOM page's images, has nothing to add)."""
     width, height = reference.width, reference.height
     ref_lines = merge_into_lines(reference.lines)
-    matching = _match(ref_lines, candidate.blocks, width, height)
-    extra_blocks = _text_in_images(matching, candidate, check_images)
-    if extra_blocks:
-        matching = _match(ref_lines, (*candidate.blocks, *extra_blocks), width, height)
-
-    block, text, position, color, costs = _block_terms(matching)
+    matching = _match(ref_lines, candidate.blocks, width, height, reference.rgb)
+    extra_blocks: tuple[TextBlock, ...] = ()
+    if not text_from_ocr:
+        extra_blocks = text_in_images(matching, candidate.rgb, candidate.blocks, ocr)
+        if extra_blocks:
+            matching = _match(ref_lines, (*candidate.blocks, *extra_blocks), width, height, reference.rgb)
+    if matching.missing or matching.extra:
+        paired = second_look(matching, reference.rgb, candidate.rgb, _engine(ocr), reference.second_looks)
+        if paired:
+            matching = _with_pairs(matching, paired, width)
+            ref_lines = sorted(
+                [*ref_lines, *(r for r, _ in paired if r not in ref_lines)], key=_reading_order
+            )
     lines = compare_lines(matching.pairs, reference.rgb, candidate.rgb)
-    # Like position and color: no text in common at all scores 0 (unless neither side has text).
-    typography = typography_term(lines) if matching.pairs or not (matching.missing or matching.extra) else 0.0
+    drawn_alike = {id(line.pair) for line in lines if line.correlation >= GLYPHS_ALIKE}
+    alike = [i for i, pair in enumerate(matching.pairs) if id(pair) in drawn_alike]
+    engine = _engine(ocr) if _needs_reading(matching) else None
+    matching = Matching(
+        pairs=exact_pairs(
+            matching.pairs,
+            reference.rgb,
+            candidate.rgb,
+            engine,
+            alike=alike,
+            source_readings=reference.second_looks,
+        ),
+        missing=matching.missing,
+        extra=matching.extra,
+    )
+
+    block, text, position, color, coverage = _block_terms(matching)
+    # Like position and color, typography is only as complete as the text it could compare.
+    typography = typography_term(lines) * coverage if matching.pairs or not matching.missing else 0.0
+    if not matching.pairs and not matching.missing and matching.extra:
+        typography = 0.0
 
     cand_small = shrink(candidate.rgb)
     cand_background = dominant_color(cand_small)
@@ -230,38 +237,36 @@ def _score(
     visual = compare(reference.small, canvas, boxes, reference.background, cand_background)
     size_factor = _size_factor((width, height), (candidate.width, candidate.height))
     visual_score = visual.score * size_factor
+    cand_full = fit_to_canvas(candidate.rgb, height, width, cand_background)
+    cand_edges = edge_map(cand_full)
+    if candidate.height < height:  # where the render ends is not a border of its own
+        cand_edges[max(candidate.height - 2, 0) :] = False
+    cand_text = [b.box for b in (*candidate.blocks, *extra_blocks)]
     edges = compare_edges(
         reference.edges,
-        edge_map(fit_to_canvas(candidate.rgb, height, width, cand_background)),
+        cand_edges,
         [b.box for b in ref_lines],
-        [b.box for b in (*candidate.blocks, *extra_blocks)],
+        cand_text,
         [Shift(p.ref.box, p.cand.box, p.dx, p.dy) for p in matching.pairs],
+        ref_faint=reference.faint_edges,
+        cand_faint=faint_map(cand_full),
+    )
+    if text_from_ocr:
+        cand_text = text_boxes(cand_full, candidate.blocks, engine or _engine(ocr))
+    graphics = compare_graphics(
+        reference.graphics,
+        reference.rgb,
+        find_graphics(cand_full, cand_edges, cand_text),
+        cand_full,
+        [Move(p.ref.box, p.dx, p.dy) for p in matching.pairs],
     )
 
-    subs = {
-        "block": block,
-        "text": text,
-        "position": position,
-        "color": color,
-        "typography": typography,
-        "edges": edges.score,
-        "visual": visual_score,
-    }
-    overall = sum(WEIGHTS[k] * v for k, v in subs.items())
-    typography_area = sum(line.pair.ref.box.area for line in lines)
-    costs = discrepancies.Costs(
-        block_per_area=costs.block_per_area,
-        text_per_char=costs.text_per_char,
-        position_per_area=costs.position_per_area,
-        color_per_area=costs.color_per_area,
-        visual_points=100.0 * WEIGHTS["visual"],
-        extra_area_scale=costs.extra_area_scale,
-        typography_per_area=100.0 * WEIGHTS["typography"] / typography_area if typography_area else 0.0,
-        edges_points=100.0 * WEIGHTS["edges"],
-    )
-    found = discrepancies.text_discrepancies(matching, costs, reference.background)
-    found += discrepancies.typography_discrepancies(lines, costs)
+    salience = discrepancies.Salience.of(ref_lines)
+    found = discrepancies.text_discrepancies(matching, salience, reference.background)
+    found += discrepancies.typography_discrepancies(lines, salience)
+    found += discrepancies.graphics_discrepancies(graphics)
     explained = [d.box for d in found if d.box is not None]
+    explained += [m.graphic.box for m in (*graphics.source, *graphics.extra)]
     found += discrepancies.page_discrepancies(
         ref_background=reference.background,
         cand_background=cand_background,
@@ -270,10 +275,12 @@ def _score(
         size_factor=size_factor,
         visual=visual,
         explained=explained,
-        costs=costs,
+        images=(reference.small, canvas),
+        moves=[(p.dx, p.dy) for p in matching.pairs],
     )
-    found += discrepancies.edge_discrepancies(edges, costs)
-    heat = paint_boxes(visual.diff, _text_marks(matching, lines), SCALE)
+    found += discrepancies.edge_discrepancies(_outside_graphics(edges, graphics))
+    overall = combine(found)
+    heat = paint_boxes(visual.diff, _text_marks(matching, lines) + _graphic_marks(graphics), SCALE)
     heat = _paint_edges(heat, edges.missing | edges.extra)
     if candidate.height < height:  # the part of the source the render does not reach is all missing
         heat = heat.copy()
@@ -286,10 +293,41 @@ def _score(
         color=_points(color),
         typography=_points(typography),
         edges=_points(edges.score),
+        graphics=_points(graphics.score),
         visual=_points(visual_score),
         heatmap_png=render_heatmap(reference.dimmed, heat),
         discrepancies=discrepancies.rank(found),
     )
+
+
+def _outside_graphics(edges: EdgeResult, graphics: GraphicsResult) -> EdgeResult:
+    """``edges`` with unmatched pixels inside either side's graphics left to the graphics term."""
+    boxes = [m.graphic.box for m in graphics.source] + [m.graphic.box for m in graphics.extra]
+    if not boxes:
+        return edges
+    missing, extra = edges.missing.copy(), edges.extra.copy()
+    h, w = missing.shape
+    for box in boxes:
+        x0, y0 = max(int(box.x) - 2, 0), max(int(box.y) - 2, 0)
+        x1, y1 = min(int(np.ceil(box.right)) + 2, w), min(int(np.ceil(box.bottom)) + 2, h)
+        missing[y0:y1, x0:x1] = False
+        extra[y0:y1, x0:x1] = False
+    return replace(edges, missing=missing, extra=extra)
+
+
+def _engine(ocr: OcrEngine | Callable[[], OcrEngine]) -> OcrEngine:
+    return ocr if isinstance(ocr, OcrEngine) else ocr()
+
+
+def _needs_reading(matching: Matching) -> bool:
+    """Whether any matched line's strings differ exactly (then the recognizer takes a look)."""
+    return any(strict_text(p.ref.text) != strict_text(p.cand.text) for p in matching.pairs)
+
+
+def _graphic_marks(graphics: GraphicsResult) -> list[tuple[Box, float]]:
+    """Graphics reproduced badly (either side's), for the heatmap."""
+    marks = [(m.graphic.box, 0.3 + 0.7 * (1.0 - m.similarity)) for m in graphics.source if m.similarity < 0.9]
+    return marks + [(m.graphic.box, 0.8) for m in graphics.extra]
 
 
 def _paint_edges(heat: np.ndarray, unmatched: np.ndarray) -> np.ndarray:
@@ -337,16 +375,20 @@ def _size_factor(ref: tuple[int, int], cand: tuple[int, int]) -> float:
     return factor
 
 
-def _block_terms(matching: Matching) -> tuple[float, float, float, float, discrepancies.Costs]:
-    """Design2Code's block, text, position and color terms (0-1) and what each unit costs.
+def _block_terms(matching: Matching) -> tuple[float, float, float, float, float]:
+    """Design2Code's block, text, position and color terms (0-1), the share of the source's text
+    that found a partner (coverage).
 
     Areas: OCR boxes are padded around the ink while DOM boxes span the font's line, so candidate
     areas are rescaled by the median area ratio of matched pairs before the two sides are summed.
-    Unlike Design2Code, unmatched text counts as zero in the text term, so missing text lowers it.
+    Unlike Design2Code, text is weighed by area (a wrong letter in a heading shows more than one
+    in a footnote) and counts exact characters (see exact.py); unmatched text counts as zero in it,
+    so missing text lowers it too. Position and color are averages over the matched pairs scaled
+    by coverage: a page that matches one line of twenty perfectly is not 100 on either.
     """
     pairs, missing, extra = matching.pairs, matching.missing, matching.extra
     if not pairs and not missing and not extra:
-        return 1.0, 1.0, 1.0, 1.0, discrepancies.Costs(0.0, 0.0, 0.0, 0.0, 0.0)
+        return 1.0, 1.0, 1.0, 1.0, 1.0
     ratios = [p.ref.box.area / p.cand.box.area for p in pairs if p.cand.box.area > 0]
     k = float(np.median(ratios)) if ratios else 1.0
 
@@ -354,12 +396,15 @@ def _block_terms(matching: Matching) -> tuple[float, float, float, float, discre
     total_area += sum(p.ref.box.area + k * p.cand.box.area for p in pairs)
     matched_area = sum(p.ref.box.area + k * p.cand.box.area for p in pairs)
     block = matched_area / total_area if total_area > 0 else 0.0
-
-    total_chars = sum(b.length for b in missing) + sum(b.length for b in extra)
-    total_chars += sum(p.ref.length + p.cand.length for p in pairs)
-    text = sum(p.text * (p.ref.length + p.cand.length) for p in pairs) / max(total_chars, 1)
+    text = (
+        sum(p.text * (p.ref.box.area + k * p.cand.box.area) for p in pairs) / total_area
+        if total_area
+        else 0.0
+    )
 
     pair_area = sum(p.ref.box.area for p in pairs)
+    source_area = pair_area + sum(b.box.area for b in missing)
+    coverage = pair_area / source_area if source_area > 0 else 0.0
     position = sum(p.position * p.ref.box.area for p in pairs) / pair_area if pair_area else 0.0
     colored = [p for p in pairs if p.color is not None]
     colored_area = sum(p.ref.box.area for p in colored)
@@ -367,13 +412,4 @@ def _block_terms(matching: Matching) -> tuple[float, float, float, float, discre
     if pairs and not colored:
         color = 1.0  # nothing measurable to disagree on
 
-    block_points = 100.0 * WEIGHTS["block"]
-    costs = discrepancies.Costs(
-        block_per_area=block_points / total_area if total_area else 0.0,
-        text_per_char=100.0 * WEIGHTS["text"] / max(total_chars, 1),
-        position_per_area=100.0 * WEIGHTS["position"] / pair_area if pair_area else 0.0,
-        color_per_area=100.0 * WEIGHTS["color"] / colored_area if colored_area else 0.0,
-        visual_points=0.0,
-        extra_area_scale=k,
-    )
-    return block, text, position, color, costs
+    return block, text, position * coverage, color * coverage, coverage

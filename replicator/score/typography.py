@@ -52,6 +52,9 @@ _SHEARS = np.linspace(-0.35, 0.35, 29)
 _SLANT_APART = 0.1
 _SLANTED_AT_MOST = 0.3
 _MIN_CONTRAST = 24.0  # ink and background closer than this (RGB distance) are not measured
+# Lines whose glyphs correlate at least this well are drawn the same: their strings differ only in
+# how OCR read one side (exact.py). One letter changed anywhere in a line correlates below it.
+GLYPHS_ALIKE = 0.985
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def typography_term(lines: Sequence[LineTypography]) -> float:
 
 def _compare(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> LineTypography | None:
     ref, cand = pair.ref, pair.cand
-    if pair.text < _SAME_TEXT or None in (ref.color, ref.background, cand.color, cand.background):
+    if pair.words < _SAME_TEXT or None in (ref.color, ref.background, cand.color, cand.background):
         return None
     cand_cov = _coverage(cand_rgb, _pad(cand.box, 2), cand.color, cand.background)  # type: ignore[arg-type]
     template = _ink_crop(cand_cov) if cand_cov is not None else None
@@ -209,6 +212,15 @@ def _coverage(
 
 
 def _ink_crop(coverage: np.ndarray) -> np.ndarray | None:
+    inked = coverage > _INK
+    # A row or column inked from end to end is not a glyph: the edge of a badge, a border or a
+    # background of the ink's color that the padding around the box reached.
+    stripes = inked.mean(axis=1) >= 0.9
+    bars = inked.mean(axis=0) >= 0.9
+    if stripes.any() or bars.any():
+        coverage = coverage.copy()
+        coverage[stripes, :] = 0.0
+        coverage[:, bars] = 0.0
     ys, xs = np.nonzero(coverage > _INK)
     if len(xs) == 0:
         return None

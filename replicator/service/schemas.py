@@ -28,6 +28,9 @@ class ScoreBreakdown(BaseModel):
     color: float
     typography: float
     edges: float
+    graphics: float = Field(
+        100.0, description="Icons, images, charts and illustrations of the source reproduced."
+    )
     visual: float
 
 

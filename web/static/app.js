@@ -77,7 +77,7 @@ export function fmtScore(value) {
 }
 
 // The score's parts in the order the CLI and the docs show them (stored results may come sorted).
-const SCORE_ORDER = ['overall', 'block', 'text', 'position', 'color', 'typography', 'edges', 'visual'];
+const SCORE_ORDER = ['overall', 'block', 'text', 'position', 'color', 'typography', 'edges', 'graphics', 'visual'];
 
 export function scoreEntries(score) {
   const rank = (name) => (SCORE_ORDER.includes(name) ? SCORE_ORDER.indexOf(name) : SCORE_ORDER.length);

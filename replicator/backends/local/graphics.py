@@ -418,7 +418,7 @@ def data_uri(crop: np.ndarray) -> str:
 # Items closer than this (px) belong to one figure: a chart's bars, grid lines and marks touch.
 _FIGURE_GAP = 6
 # Labels (axis ticks, legend entries) this close (px) to a figure are part of it.
-_LABEL_REACH = 30
+_LABEL_REACH = 24
 _LABEL_CHARS = 10
 
 
@@ -549,28 +549,25 @@ def _holder(box: Box, root: Region, regions: list[Region]) -> Region:
 
 
 def _with_labels(box: Box, holder: Region, lines: list[TextLine], taken: set[int]) -> tuple[Box, set[int]]:
-    """The figure grown by the short labels around it (ticks, then the legend beyond them),
-    within the box that holds it."""
+    """The figure grown by the short labels right around its plot (ticks, a legend over it),
+    within the box that holds it. A card's title and tabs sit further off and stay text."""
     labels = set(taken)
+    reach = Box(
+        box.x - _LABEL_REACH,
+        box.y - _LABEL_REACH,
+        box.width + 2 * _LABEL_REACH,
+        box.height + 2 * _LABEL_REACH,
+    )
+    grown = box
+    for k, line in enumerate(lines):
+        if k in labels or len(line.text) > _LABEL_CHARS or line.ink.intersection(reach) <= 0:
+            continue
+        if not _inside(grown.union(line.ink), holder.box, 2):
+            continue
+        labels.add(k)
+        grown = grown.union(line.ink)
     for k in taken:
-        box = box.union(lines[k].ink)
-    grew = True
-    while grew:
-        grew = False
-        reach = Box(
-            box.x - _LABEL_REACH,
-            box.y - _LABEL_REACH,
-            box.width + 2 * _LABEL_REACH,
-            box.height + 2 * _LABEL_REACH,
-        )
-        for k, line in enumerate(lines):
-            if k in labels or len(line.text) > _LABEL_CHARS or line.ink.intersection(reach) <= 0:
-                continue
-            grown = box.union(line.ink)
-            if not _inside(grown, holder.box, 2):
-                continue
-            labels.add(k)
-            box = grown
-            grew = True
+        grown = grown.union(lines[k].ink)
+    box = grown
     # A pixel of margin: antialiased edges of the outermost marks stay in the picture.
     return Box(box.x - 1, box.y - 1, box.width + 2, box.height + 2), labels

@@ -16,7 +16,16 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ...icons import CONFIDENT, IconIndex, IconMatch, ink_alpha, is_plain, subpixel_bounds, tight
+from ...icons import (
+    CONFIDENT,
+    IconIndex,
+    IconMatch,
+    ink_alpha,
+    is_plain,
+    subpixel_bounds,
+    tight,
+    without_neighbours,
+)
 from ...models import RGB, Box
 from .fonts import FONTS, has_cjk
 from .graphics import add_region, data_uri
@@ -80,10 +89,14 @@ def text_or_icon(alpha: np.ndarray, text: str, match: IconMatch | None) -> IconM
     """``match`` when the icon explains the ink of ``alpha`` clearly better than OCR's ``text``."""
     if match is None or match.score < CONFIDENT:
         return None
-    found = tight(alpha)
+    found = tight(without_neighbours(alpha))
     if found is None:
         return None
-    return match if match.score >= text_likeness(found[0], text) + TEXT_MARGIN else None
+    # OCR's string (with the spaces respacing put in, or without), or any one of its characters
+    # (the cluster may be one letter of it), set in our faces: the icon must beat the best.
+    readings = {text.strip(), text.replace(" ", ""), *(ch for ch in text if not ch.isspace())}
+    best = max(text_likeness(found[0], reading) for reading in readings)
+    return match if match.score >= best + TEXT_MARGIN else None
 
 
 # --- the page's icons ---------------------------------------------------------------------------
@@ -106,7 +119,7 @@ def _crop(rgb: np.ndarray, box: Box, pad: int = 2) -> tuple[np.ndarray, int, int
 
 
 def _ink_box(alpha: np.ndarray, x0: int, y0: int) -> Box | None:
-    found = tight(alpha)
+    found = tight(without_neighbours(alpha))
     if found is None:
         return None
     left, top, right, bottom = subpixel_bounds(alpha, found[1])
@@ -136,8 +149,11 @@ def _as_icon(rgb: np.ndarray, box: Box, match: IconMatch, background: RGB | None
     ink = _ink_box(alpha, x0, y0)
     if ink is None:
         return None
+    color = _one_color(crop, alpha)
+    if color is None and match.icon.family != "fa-brands":
+        return None  # ink of several colors is a picture (an avatar's face), not this glyph
     tight_crop, _x, _y = _crop(rgb, ink, 0)
-    return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=_one_color(crop, alpha))
+    return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=color)
 
 
 def icon_lines(

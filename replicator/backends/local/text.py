@@ -314,9 +314,10 @@ def _strip_icon_ends(
                 break
             kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
             trimmed = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
-            if len(words) > 1 and len(word) <= 2:
-                text = " ".join(words[1:] if end == "start" else words[:-1])
-            elif not guess.isalnum() or _reads_better(ink, trimmed, text, kept):
+            without = " ".join(words[1:] if end == "start" else words[:-1])
+            if len(words) > 1 and len(word) <= 2 and _reads_better(ink, without, text, kept):
+                text = without  # the short word OCR read for the icon ("f Continue with Facebook")
+            elif not guess.isalnum() or _doubled(word, end) or _reads_better(ink, trimmed, text, kept):
                 text = trimmed
             # else OCR did not read the icon: the text stays, the icon's ink goes.
             x0, x1 = kept
@@ -324,12 +325,19 @@ def _strip_icon_ends(
     return text, x0, x1, segments
 
 
+def _doubled(word: str, end: str) -> bool:
+    """A word whose end letter is doubled ("AAlways"): OCR read an icon as the letter beside it."""
+    pair = word[:2] if end == "start" else word[-2:]
+    return len(word) >= 3 and pair[0].lower() == pair[1].lower()
+
+
 def _reads_better(ink: _Ink, trimmed: str, text: str, span: tuple[int, int]) -> bool:
-    """Whether ``trimmed`` explains the ink of ``span`` clearly better than ``text`` does."""
+    """Whether ``trimmed`` explains the ink of ``span`` clearly better than ``text`` does (a
+    letter too many stretches the fit: the margin keeps a real first letter)."""
     if not trimmed:
         return False
     a, b = _fit_span(ink, trimmed, span), _fit_span(ink, text, span)
-    return a is not None and b is not None and a.error + 0.02 < b.error
+    return a is not None and b is not None and a.error + 0.1 < b.error
 
 
 def _fit_span(ink: _Ink, text: str, span: tuple[int, int], family: str | None = None) -> FontFit | None:
