@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -253,9 +254,12 @@ def _strip_icons(
     ``keep``: ends ("start", "end") cut from a neighbouring piece of the same line, not icons.
     ``icon_check(crop, background, word)``: whether an end cluster OCR read as ``word`` is an icon."""
     if icon_check is not None:
-        # An icon sits closer to its label than words to each other: look at 2 px gaps.
+        coarse = _segments(ink, x0, x1, max(0.25 * height, 2.0))
+        text, x0, x1, _rest = _strip_icon_ends(ink, text, (x0, x1), height, keep, coarse, icon_check)
+        # An icon may sit closer to its label than words to each other ("①2 mins"): at 2 px
+        # gaps only a symbol OCR read for it is looked at, never a letter of the word.
         fine = _segments(ink, x0, x1, 2.0)
-        text, x0, x1, _rest = _strip_icon_ends(ink, text, (x0, x1), height, keep, fine, icon_check)
+        text, x0, x1, _rest = _strip_icon_ends(ink, text, (x0, x1), height, keep, fine, icon_check, True)
     segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
     if len(segments) < 2:
         return text, x0, x1
@@ -297,6 +301,7 @@ def _strip_icon_ends(
     keep: tuple[str, ...],
     segments: list[tuple[int, int]],
     icon_check: IconCheck,
+    symbols_only: bool = False,
 ) -> tuple[str, int, int, list[tuple[int, int]]]:
     """End clusters that are icons of the sets we ship (a row of stars, a warning sign), with the
     characters OCR read for them: a short word ("f" for Facebook's logo), a symbol ("★"), or a
@@ -310,6 +315,8 @@ def _strip_icon_ends(
             words = text.split(" ")
             word = words[0] if end == "start" else words[-1]
             guess = word if len(word) <= 2 else (word[:1] if end == "start" else word[-1:])
+            if symbols_only and any(_wordlike(ch) for ch in guess):
+                break
             if not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), guess):
                 break
             kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
@@ -317,12 +324,22 @@ def _strip_icon_ends(
             without = " ".join(words[1:] if end == "start" else words[:-1])
             if len(words) > 1 and len(word) <= 2 and _reads_better(ink, without, text, kept):
                 text = without  # the short word OCR read for the icon ("f Continue with Facebook")
-            elif not guess.isalnum() or _doubled(word, end) or _reads_better(ink, trimmed, text, kept):
+            elif (
+                not all(_wordlike(ch) for ch in guess)
+                or _doubled(word, end)
+                or _reads_better(ink, trimmed, text, kept)
+            ):
                 text = trimmed
             # else OCR did not read the icon: the text stays, the icon's ink goes.
             x0, x1 = kept
             segments = rest
     return text, x0, x1, segments
+
+
+def _wordlike(ch: str) -> bool:
+    """A letter or a decimal digit (a circled "①" or a "★" is a symbol, as OCR reads icons)."""
+    category = unicodedata.category(ch)
+    return category.startswith("L") or category == "Nd"
 
 
 def _doubled(word: str, end: str) -> bool:
