@@ -374,15 +374,31 @@ def _glyph(ch: str, path: str, index: int) -> tuple[np.ndarray, int, int]:
         return np.zeros((0, 0), dtype=np.uint8), 0, 0
     image = Image.new("L", (int(right - left), int(bottom - top)), 0)
     ImageDraw.Draw(image).text((-left, -top), ch, font=font, fill=255, anchor="ls")
-    return np.asarray(image, dtype=np.uint8), int(left), int(top)
+    bitmap = np.asarray(image, dtype=np.uint8)
+    # Cropped to the ink: getbbox spans the advance, and a drawing's glyph boxes are its ink.
+    ys, xs = np.nonzero(bitmap > 12)
+    if len(xs) == 0:
+        return np.zeros((0, 0), dtype=np.uint8), 0, 0
+    bitmap = np.ascontiguousarray(bitmap[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+    return bitmap, int(left) + int(xs.min()), int(top) + int(ys.min())
 
 
-@functools.lru_cache(maxsize=4096)
+GlyphBox = tuple[float, float, float, float]  # x0, y0, x1, y1 in a drawing's pixels
+
+
 def draw_text(text: str, path: str, index: int, size: float, spacing: float = 0.0) -> np.ndarray:
     """``text`` drawn at ``size`` px with ``spacing`` px between letters: ink coverage 0..1,
     cropped to the ink (read-only, cached)."""
+    return draw_glyphs(text, path, index, size, spacing)[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def draw_glyphs(
+    text: str, path: str, index: int, size: float, spacing: float = 0.0
+) -> tuple[np.ndarray, tuple[GlyphBox | None, ...]]:
+    """``draw_text``, and where each character's ink landed in it (None: no ink, a space)."""
     if size <= 0 or not text:
-        return _EMPTY
+        return _EMPTY, ()
     scale = size / _REFERENCE_SIZE
     # Pen positions from the letters' advances, scaled so the whole string's advance (kerning
     # included) comes out as FreeType lays it out.
@@ -390,31 +406,43 @@ def draw_text(text: str, path: str, index: int, size: float, spacing: float = 0.
     total = sum(widths)
     whole = _measure(text, path, index).advance
     factor = whole / total if total > 0 else 1.0
-    placed: list[tuple[np.ndarray, int, int]] = []
+    placed: list[tuple[np.ndarray, int, int] | None] = []
     pen = 0.0
     for ch, width in zip(text, widths, strict=True):
-        if not ch.isspace():
-            glyph, dx, dy = _glyph(ch, path, index)
-            if glyph.size:
-                placed.append((glyph, round(pen + dx), dy))
+        glyph, dx, dy = _glyph(ch, path, index) if not ch.isspace() else (_EMPTY_GLYPH, 0, 0)
+        placed.append((glyph, round(pen + dx), dy) if glyph.size else None)
         pen += width * factor * _REFERENCE_SIZE + spacing / scale
-    if not placed:
-        return _EMPTY
-    x0 = min(x for _, x, _ in placed)
-    y0 = min(y for _, _, y in placed)
-    x1 = max(x + g.shape[1] for g, x, _ in placed)
-    y1 = max(y + g.shape[0] for g, _, y in placed)
+    inked = [p for p in placed if p is not None]
+    if not inked:
+        return _EMPTY, ()
+    x0 = min(x for _, x, _ in inked)
+    y0 = min(y for _, _, y in inked)
+    x1 = max(x + g.shape[1] for g, x, _ in inked)
+    y1 = max(y + g.shape[0] for g, _, y in inked)
     canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
-    for glyph, x, y in placed:
+    for glyph, x, y in inked:
         canvas[y - y0 : y - y0 + glyph.shape[0], x - x0 : x - x0 + glyph.shape[1]] += glyph
     np.minimum(canvas, 255.0, out=canvas)
     target = (max(round(canvas.shape[1] * scale), 1), max(round(canvas.shape[0] * scale), 1))
     resized = cv2.resize(canvas, target, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     drawn: np.ndarray = np.asarray(resized, dtype=np.float32) * np.float32(1.0 / 255.0)
     drawn.flags.writeable = False
-    return drawn
+    sx, sy = target[0] / canvas.shape[1], target[1] / canvas.shape[0]
+    boxes = tuple(
+        None
+        if p is None
+        else (
+            (p[1] - x0) * sx,
+            (p[2] - y0) * sy,
+            (p[1] - x0 + p[0].shape[1]) * sx,
+            (p[2] - y0 + p[0].shape[0]) * sy,
+        )
+        for p in placed
+    )
+    return drawn, boxes
 
 
+_EMPTY_GLYPH = np.zeros((0, 0), dtype=np.uint8)
 _EMPTY = np.zeros((0, 0), dtype=np.float32)
 _EMPTY.flags.writeable = False
 

@@ -20,8 +20,9 @@ import numpy as np
 from ...models import RGB, Box
 from ...ocr import OcrLine
 from .fontfit import Sample, choose_palette, fit_font
-from .fonts import FONTS, FontFace, FontFit, has_cjk
+from .fonts import FONTS, FontFace, FontFit, has_cjk, shape_similarity
 from .model import TextLine
+from .proofread import proofread
 from .spacing import lost_symbol, respace, slant, upright_columns
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
@@ -278,6 +279,11 @@ def _strip_icons(
         color = ink.color(seg[0], 0, seg[1], rows)
         differs = max(abs(a - b) for a, b in zip(color, main_color, strict=True)) > 90
         kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
+        remainder = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
+        # "©" (which OCR reads as "@") is text, not an icon, when a glyph of the line's font
+        # draws it; the proofreader decides between the look-alikes later.
+        if symbol in "@©®" and remainder and _text_symbol(ink, remainder, seg, kept):
+            continue
         if symbol in _SYMBOLS or (end == "start" and differs and not symbol.isalnum()):
             # OCR read the icon as a character: drop both.
             text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
@@ -396,6 +402,17 @@ def _lost_symbol(ink: _Ink, text: str, seg: tuple[int, int], kept: tuple[int, in
         return None
     x0, y0, x1, y1 = bounds
     return lost_symbol(ink.coverage(x0, y0, x1, y1), fit)
+
+
+def _text_symbol(ink: _Ink, text: str, seg: tuple[int, int], kept: tuple[int, int]) -> bool:
+    """Whether the ink of ``seg`` is drawn by "©", "®" or "@" in the font ``text`` fits."""
+    fit = _fit_span(ink, text, kept)
+    bounds = ink.bounds(*seg)
+    if fit is None or fit.face is None or bounds is None or has_cjk(text):
+        return False
+    x0, y0, x1, y1 = bounds
+    alpha = ink.coverage(x0, y0, x1, y1)
+    return max(shape_similarity(alpha, s, fit.face, fit.weight, fit.size) for s in "©®@") >= 0.5
 
 
 def _color_runs(ink: _Ink, text: str, x0: int, x1: int, threshold: float) -> list[tuple[str, RGB]]:
@@ -715,7 +732,12 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
     for start in dict.fromkeys((piece.ocr_text, piece.text)):
         fit = fit_font(start, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
         readings.append(_respace(start, filled, fit, piece.measured, faces, slanted))
-    text, fit, word_gaps = min(readings, key=lambda r: r[1].error)
+    # OCR's own reading unless the other is clearly better: spaces added between tracked-out
+    # capitals also make a line fit, without being there.
+    text, fit, word_gaps = readings[0]
+    if len(readings) > 1 and readings[1][1].error + 0.02 < fit.error:
+        text, fit, word_gaps = readings[1]
+    text, fit = proofread(text, fit, piece.measured, faces)
     h = y1 - y0
     threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
     runs = _color_runs(ink, text, x0, x1, threshold)

@@ -1,0 +1,238 @@
+"""Exact text: OCR's systematic misreadings, checked letter by letter against the ink.
+
+PP-OCR reads web text well but makes the same few mistakes over and over: "RADI0" and "RAD10"
+for RADIO, "CsS" for CSS, "ship" for a heading's "Ship", "@" or "?" for "©", "HHOME" for tracked-
+out capitals, fullwidth "，" in English text. Each suspect character is judged by measurement,
+never by a dictionary: the line is drawn in its fitted font with the character and with each
+look-alike, and the reading whose glyph matches the ink where that character stands wins, by a
+clear margin. Suspects are found cheaply first (a letter whose ink is taller or shorter than its
+case allows; a digit among letters; a lone symbol; a doubled capital in tracked-out text), so a
+page costs a few drawings, not one per letter.
+"""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+
+import cv2
+import numpy as np
+
+from .fontfit import fit_font
+from .fonts import FONTS, FontFace, FontFit, GlyphBox, draw_glyphs, has_cjk
+
+log = logging.getLogger(__name__)
+
+# Letters whose two cases share a shape and differ in height: only the ink's height tells them.
+_CASED = set("CcOoSsVvWwXxZzKkPpUu")
+# Characters OCR confuses with others of another shape class.
+# Digits and letters OCR confuses, in words that mix the two ("RADI0", "RAD10", "v1.0").
+_DIGIT_FOR = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "Z": "2", "B": "8"}
+_LETTERS_FOR = {"0": "Oo", "1": "Il", "5": "S", "2": "Z", "8": "B"}
+# Symbols that stand alone and that OCR reads for one another.
+_SYMBOLS = {"@": "©®", "©": "@®", "®": "©@", "?": "©"}
+_MARGIN = 0.04  # how much better (correlation) a look-alike's glyph must match the ink
+
+
+def proofread(
+    text: str,
+    fit: FontFit,
+    measured: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None = None,
+) -> tuple[str, FontFit]:
+    """``text`` with the misreadings its ink disproves corrected, and the font refitted if the
+    string's length changed. ``measured``: the ink's width, height, mass and coverage."""
+    if not has_cjk(_latin_punctuation(text)):
+        text = _latin_punctuation(text)
+    alpha = measured[3]
+    if fit.face is None or has_cjk(text) or alpha.size == 0 or not text.strip():
+        return text, fit
+    # Twice when the first pass changed something: a suspect is judged with its neighbours as
+    # read, and "RAD10" has two.
+    corrected = _substitutions(text, fit, alpha)
+    if corrected != text:
+        corrected = _substitutions(corrected, fit, alpha)
+    text = corrected
+    dropped = _doubled_capitals(text, fit, measured, faces)
+    if dropped is not None:
+        text, fit = dropped
+    return text, fit
+
+
+def _latin_punctuation(text: str) -> str:
+    """Fullwidth punctuation and letters (the Chinese model's habit) as what a Latin font draws."""
+    if not any("\uff00" <= ch <= "\uffef" or ch == "\u3000" for ch in text):
+        return text
+    return "".join(
+        unicodedata.normalize("NFKC", ch) if "\uff00" <= ch <= "\uffef" or ch == "\u3000" else ch
+        for ch in text
+    )
+
+
+def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
+    assert fit.face is not None
+    path = FONTS.path(fit.face, fit.weight, fit.italic) or ""
+    index = fit.face.index
+    spacing = fit.letter_spacing
+    drawn, boxes = draw_glyphs(text, path, index, fit.size, spacing)
+    if drawn.size == 0 or len(boxes) != len(text):
+        return text
+    if len(text) > 1 and abs(drawn.shape[1] - alpha.shape[1]) > 1.0:
+        # Tracking the fit left out (short labels): letters stand where the ink says.
+        spacing = round(spacing + (alpha.shape[1] - drawn.shape[1]) / (len(text) - 1), 2)
+        drawn, boxes = draw_glyphs(text, path, index, fit.size, spacing)
+        if drawn.size == 0 or len(boxes) != len(text):
+            return text
+    sx, sy = alpha.shape[1] / drawn.shape[1], alpha.shape[0] / drawn.shape[0]
+    chars = list(text)
+    for i, ch in enumerate(text):
+        box = boxes[i]
+        if box is None or not _in_doubt(text, i, fit):
+            continue
+        # Where this glyph's window lies in the ink: drawn positions drift from the ink's along
+        # a line, so the window is placed where the drawing matches best, a few pixels either way.
+        pad = 0.3 * fit.size
+        left, right = box[0] - pad, box[2] + pad
+        original = _cut(drawn, left, right, sx, sy, alpha.shape[0])
+        shift = _best_shift(alpha, original, round(left * sx), 3)
+        if shift is None:
+            continue
+        start = round(left * sx) + shift
+        options = _suspects(text, i, box, alpha, sx, sy, shift)
+        if not options:
+            continue
+        scores = {ch: _correlation(alpha, original, start)}
+        for option in options:
+            trial = "".join(chars[:i]) + option + "".join(chars[i + 1 :])
+            other, other_boxes = draw_glyphs(trial, path, index, fit.size, spacing)
+            moved = other_boxes[i] if len(other_boxes) == len(trial) else None
+            if other.size == 0 or moved is None:
+                continue
+            # The same stretch of line, from the same pen position: a narrower or wider
+            # look-alike shows as a gap or an overlap with the next letter.
+            origin = left + _pen(other_boxes, i) - _pen(boxes, i)
+            window = _cut(other, origin, origin + (right - left), sx, sy, alpha.shape[0])
+            scores[option] = max(_correlation(alpha, window, start + d) for d in (-1, 0, 1))
+        best = max(scores, key=lambda k: scores[k])
+        log.debug("proofread %r[%d]: %s", text, i, {k: round(v, 3) for k, v in scores.items()})
+        if best != ch and scores[best] > scores[ch] + _MARGIN:
+            chars[i] = best
+    return "".join(chars)
+
+
+def _pen(boxes: tuple[GlyphBox | None, ...], i: int) -> float:
+    """Where the ink before character ``i`` ends (the prefix is the same in every reading)."""
+    previous = [b for b in boxes[:i] if b is not None]
+    return previous[-1][2] if previous else 0.0
+
+
+def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
+    ch = text[i]
+    return ch in _SYMBOLS or ch in _DIGIT_FOR or ch in _LETTERS_FOR or (ch in _CASED and not fit.italic)
+
+
+def _suspects(text: str, i: int, box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> str:
+    """The look-alikes worth drawing for ``text[i]`` (empty: the character is not in doubt)."""
+    ch = text[i]
+    start, end = i, i + 1
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    token = text[start:end]
+    if ch in _SYMBOLS:
+        return _SYMBOLS[ch] if len(token) == 1 else ""
+    options = ""
+    others = [c for j, c in enumerate(token) if j != i - start]
+    letters = [c for c in others if c.isalpha()]
+    capitals = len(letters) >= 2 and all(c.isupper() for c in letters)
+    lower = len(letters) >= 2 and all(c.islower() for c in letters)
+    if ch in _DIGIT_FOR and any(c.isdigit() for c in others):
+        options += _DIGIT_FOR[ch]  # a letter among digits
+    elif ch in _LETTERS_FOR and letters:
+        # A digit among letters: the letter of the word's case ("RAD10", "v1.0" stays if drawn so).
+        options += "".join(
+            c for c in _LETTERS_FOR[ch] if not ((capitals and c.islower()) or (lower and c.isupper()))
+        )
+    elif ch == "l" and capitals:
+        options += "I"  # an "l" among capitals ("PRlCING")
+    elif ch == "I" and lower and i > start:
+        options += "l"  # an "I" inside a lowercase word
+    if ch in _CASED and _height_disagrees(ch, box, alpha, sx, sy, shift):
+        options += ch.swapcase()
+    return options
+
+
+def _height_disagrees(ch: str, box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> bool:
+    """Whether the ink where ``ch`` stands reaches clearly higher (lowercase read for a capital)
+    or stays clearly lower (a capital read for lowercase) than the drawn glyph does."""
+    x0, y0, x1, _y1 = box
+    # The middle of the glyph's columns: its neighbours' ascenders must not count.
+    c0 = round((x0 + 0.3 * (x1 - x0)) * sx) + shift
+    c1 = max(round((x0 + 0.7 * (x1 - x0)) * sx) + shift, c0 + 1)
+    columns = alpha[:, max(c0, 0) : max(c1, 0)]
+    if columns.size == 0:
+        return False
+    rows = np.flatnonzero(columns.max(axis=1) > 0.35)
+    if len(rows) == 0:
+        return False
+    observed, predicted = float(rows[0]), y0 * sy
+    tolerance = max(1.0, 0.08 * alpha.shape[0])
+    return observed < predicted - tolerance if ch.islower() else observed > predicted + tolerance
+
+
+def _cut(drawn: np.ndarray, left: float, right: float, sx: float, sy: float, height: int) -> np.ndarray:
+    """Columns ``left``..``right`` of a drawing (its own pixels), scaled onto the ink's grid."""
+    a, b = max(int(np.floor(left)), 0), min(int(np.ceil(right)), drawn.shape[1])
+    if b - a < 1:
+        return np.zeros((height, 0), dtype=np.float32)
+    piece = np.zeros((drawn.shape[0], int(np.ceil(right)) - int(np.floor(left))), dtype=np.float32)
+    offset = a - int(np.floor(left))
+    piece[:, offset : offset + (b - a)] = drawn[:, a:b]
+    width = max(round(piece.shape[1] * sx), 1)
+    return np.asarray(cv2.resize(piece, (width, height), interpolation=cv2.INTER_LINEAR))
+
+
+def _best_shift(alpha: np.ndarray, window: np.ndarray, start: int, reach: int) -> int | None:
+    scores = {d: _correlation(alpha, window, start + d) for d in range(-reach, reach + 1)}
+    best = max(scores, key=lambda d: scores[d])
+    return best if scores[best] > 0.3 else None
+
+
+def _correlation(alpha: np.ndarray, window: np.ndarray, start: int) -> float:
+    """Correlation of ``window`` with the ink's columns from ``start`` (lightly blurred)."""
+    width = window.shape[1]
+    if width < 2:
+        return -1.0
+    observed = np.zeros_like(window)
+    a, b = max(start, 0), min(start + width, alpha.shape[1])
+    if b <= a:
+        return -1.0
+    observed[:, a - start : b - start] = alpha[:, a:b]
+    x = cv2.GaussianBlur(observed.astype(np.float32), (0, 0), 0.5)
+    y = cv2.GaussianBlur(window.astype(np.float32), (0, 0), 0.5)
+    x = x - x.mean()
+    y = y - y.mean()
+    denominator = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return float((x * y).sum() / denominator) if denominator > 0 else -1.0
+
+
+def _doubled_capitals(
+    text: str,
+    fit: FontFit,
+    measured: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+) -> tuple[str, FontFit] | None:
+    """A capital OCR read twice in tracked-out capitals ("HHOME"), judged on the whole line: the
+    string without it must explain the ink clearly better."""
+    doubled = [i for i in range(1, len(text)) if text[i] == text[i - 1] and text[i].isupper()]
+    if not doubled or any(ch.islower() for ch in text):
+        return None
+    width, height, mass, alpha = measured
+    best: tuple[str, FontFit] | None = None
+    for i in doubled:
+        trial = text[:i] + text[i + 1 :]
+        refit = fit_font(trial, width, height, mass, alpha=alpha, faces=faces, slanted=fit.italic)
+        if refit.error + 0.03 < (best[1].error if best else fit.error):
+            best = (trial, refit)
+    return best
