@@ -133,13 +133,14 @@ def plain_solid(solid: np.ndarray) -> bool:
 def one_ink(crop: np.ndarray, alpha: np.ndarray, background: np.ndarray) -> bool:
     """Whether every pixel is the background, the ink's one colour, or a blend of the two (an
     icon's antialiased edge): an avatar's face or a photo is colours of its own."""
-    core = alpha > 0.8
-    if core.sum() < 3:
-        return True
     pixels = crop.astype(np.float64)
-    ink = np.median(pixels[core], axis=0)
-    direction = ink - background
     offset = pixels - background
+    distance = np.abs(offset).max(axis=2)
+    # The ink's own colour: its strongest pixels (a thin stroke's median pixel is a blend).
+    core = distance >= 0.9 * float(distance.max())
+    if core.sum() < 3 or float(distance.max()) < 12:
+        return True
+    direction = np.median(pixels[core], axis=0) - background
     t = np.clip((offset @ direction) / max(float(direction @ direction), 1.0), 0.0, 1.0)
     residual = np.abs(offset - t[..., None] * direction).max(axis=2)
     inked = alpha > INK_LEVEL
