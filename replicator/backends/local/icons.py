@@ -41,6 +41,7 @@ def _font(path: str, index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(path, size=size, index=index)
 
 
+@functools.lru_cache(maxsize=4096)
 def _drawn(text: str, path: str, index: int, size: int) -> np.ndarray:
     """``text`` at ``size`` px: ink coverage cropped to the ink (empty when nothing is drawn)."""
     font = _font(path, index, size)
@@ -51,7 +52,9 @@ def _drawn(text: str, path: str, index: int, size: int) -> np.ndarray:
     image = Image.new("L", (width, height), 0)
     ImageDraw.Draw(image).text((1 - left, 1 - top), text, font=font, fill=255, anchor="ls")
     found = tight(np.asarray(image, dtype=np.float32) / 255.0)
-    return found[0] if found is not None else np.zeros((0, 0), dtype=np.float32)
+    drawn = found[0] if found is not None else np.zeros((0, 0), dtype=np.float32)
+    drawn.flags.writeable = False  # cached: shared by every caller
+    return drawn
 
 
 def correlation(ink: np.ndarray, drawn: np.ndarray) -> float:
@@ -66,8 +69,9 @@ def correlation(ink: np.ndarray, drawn: np.ndarray) -> float:
     return float(np.nan_to_num(scores).max())
 
 
-def text_likeness(ink: np.ndarray, text: str) -> float:
-    """How well ``text`` set in the best of our faces (regular or bold) explains a tight ink crop."""
+def text_likeness(ink: np.ndarray, text: str, enough: float = 1.0) -> float:
+    """How well ``text`` set in the best of our faces (regular or bold) explains a tight ink crop
+    (the search stops at a face that explains it ``enough``)."""
     text = text.strip()
     if not text or ink.size == 0:
         return 0.0
@@ -82,6 +86,8 @@ def text_likeness(ink: np.ndarray, text: str) -> float:
             if abs(math.log(aspect)) > 0.35:
                 continue  # another width entirely: not this face's rendering of the string
             best = max(best, correlation(ink, drawn))
+            if best >= enough:
+                return best
     return best
 
 
@@ -95,8 +101,10 @@ def text_or_icon(alpha: np.ndarray, text: str, match: IconMatch | None) -> IconM
     # OCR's string (with the spaces respacing put in, or without), or any one of its characters
     # (the cluster may be one letter of it), set in our faces: the icon must beat the best.
     readings = {text.strip(), text.replace(" ", ""), *(ch for ch in text if not ch.isspace())}
-    best = max(text_likeness(found[0], reading) for reading in readings)
-    return match if match.score >= best + TEXT_MARGIN else None
+    enough = match.score - TEXT_MARGIN
+    if any(text_likeness(found[0], reading, enough) > enough for reading in readings):
+        return None
+    return match
 
 
 # --- the page's icons ---------------------------------------------------------------------------
