@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import unicodedata
 from collections.abc import Callable
 
 import cv2
@@ -34,6 +35,7 @@ from .model import Graphic, Region, TextLine
 # An icon must out-correlate the best rendering of OCR's characters by this much to replace them:
 # letter-shaped logos (Facebook's "f", Google's "G") clear it, a real "f" or "G" does not.
 TEXT_MARGIN = 0.06
+SIGN_MARGIN = 0.2
 
 
 @functools.lru_cache(maxsize=256)
@@ -101,7 +103,14 @@ def text_or_icon(alpha: np.ndarray, text: str, match: IconMatch | None) -> IconM
     # OCR's string (with the spaces respacing put in, or without), or any one of its characters
     # (the cluster may be one letter of it), set in our faces: the icon must beat the best.
     readings = {text.strip(), text.replace(" ", ""), *(ch for ch in text if not ch.isspace())}
-    enough = match.score - TEXT_MARGIN
+    # Punctuation and currency signs are text far more often than icons that look like them
+    # ("(", "！", "¥" beside a price): those need a wider margin. Arrows and stars do not.
+    typographic = all(
+        unicodedata.category(ch)[0] == "P" or unicodedata.category(ch) == "Sc"
+        for ch in text
+        if not ch.isspace()
+    )
+    enough = match.score - (SIGN_MARGIN if typographic else TEXT_MARGIN)
     if any(text_likeness(found[0], reading, enough) > enough for reading in readings):
         return None
     return match
@@ -175,6 +184,7 @@ def icon_lines(
         if 0 < len(line.text.replace(" ", "")) <= 2
         and not has_cjk(line.text)
         and max(line.ink.width, line.ink.height) <= MAX_ICON
+        and not _in_a_sentence(line, lines)
     ]
     if not short:
         return lines, []
@@ -200,6 +210,28 @@ def icon_lines(
             icons.extend(row)
             dropped.add(k)
     return [line for k, line in enumerate(lines) if k not in dropped], icons
+
+
+def _in_a_sentence(line: TextLine, lines: list[TextLine]) -> bool:
+    """A short word with letters that continues a line of text beside it, in the same size and
+    colour ("in" before "the clouds"): a word, whatever logo spells it (LinkedIn's "in")."""
+    if not any(unicodedata.category(ch)[0] == "L" for ch in line.text):
+        return False
+    box = line.ink
+    for other in lines:
+        if other is line:
+            continue
+        o = other.ink
+        rows = min(box.bottom, o.bottom) - max(box.y, o.y)
+        gap = max(o.x - box.right, box.x - o.right)
+        if (
+            rows >= 0.6 * min(box.height, o.height)
+            and gap <= 1.5 * box.height
+            and abs(other.size - line.size) <= 0.15 * line.size
+            and max(abs(a - b) for a, b in zip(other.color, line.color, strict=True)) <= 40
+        ):
+            return True
+    return False
 
 
 def _icon_row(rgb: np.ndarray, box: Box, index: IconIndex, background: RGB | None = None) -> list[Graphic]:

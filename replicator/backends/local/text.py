@@ -323,6 +323,11 @@ def _strip_icon_ends(
             guess = word if len(word) <= 2 else (word[:1] if end == "start" else word[-1:])
             if symbols_only and any(_wordlike(ch) for ch in guess):
                 break
+            bounds = ink.bounds(seg[0], seg[1])
+            if bounds is None or bounds[3] - bounds[1] < 0.5 * height:
+                break  # a period, a comma, a dash: punctuation, not an icon
+            if all(_wordlike(ch) for ch in guess) and _like_its_line(ink, seg, rest):
+                break  # a word in the line's own size and colour ("in the clouds"), whatever logo spells it
             if not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), guess):
                 break
             kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
@@ -342,6 +347,25 @@ def _strip_icon_ends(
     return text, x0, x1, segments
 
 
+def _like_its_line(ink: _Ink, seg: tuple[int, int], rest: list[tuple[int, int]]) -> bool:
+    """Whether an end cluster has the height and colour of the rest of the line's ink (a word of
+    it), where an icon OCR read as a letter stands out by one or the other (Facebook's "f" is
+    taller than its label)."""
+    mine = ink.bounds(seg[0], seg[1])
+    theirs = ink.bounds(rest[0][0], rest[-1][1])
+    if mine is None or theirs is None:
+        return False
+    rows = ink.mask.shape[0]
+    same_color = max(
+        abs(a - b)
+        for a, b in zip(
+            ink.color(seg[0], 0, seg[1], rows), ink.color(rest[0][0], 0, rest[-1][1], rows), strict=True
+        )
+    )
+    tall, their_tall = mine[3] - mine[1], theirs[3] - theirs[1]
+    return same_color <= 60 and abs(tall - their_tall) <= 0.12 * their_tall
+
+
 def _wordlike(ch: str) -> bool:
     """A letter or a decimal digit (a circled "①" or a "★" is a symbol, as OCR reads icons)."""
     category = unicodedata.category(ch)
@@ -349,9 +373,9 @@ def _wordlike(ch: str) -> bool:
 
 
 def _doubled(word: str, end: str) -> bool:
-    """A word whose end letter is doubled ("AAlways"): OCR read an icon as the letter beside it."""
-    pair = word[:2] if end == "start" else word[-2:]
-    return len(word) >= 3 and pair[0].lower() == pair[1].lower()
+    """A word that starts with a doubled capital ("AAlways"): OCR read an icon as the letter
+    beside it. (Words end in doubled letters often: "Business", "all".)"""
+    return end == "start" and len(word) >= 3 and word[0] == word[1] and word[0].isupper()
 
 
 def _reads_better(ink: _Ink, trimmed: str, text: str, span: tuple[int, int]) -> bool:
