@@ -98,11 +98,11 @@ def test_a_letter_a_photo_patch_and_a_box_are_not_icons(index: IconIndex) -> Non
     face = next((f for f in FONTS.faces if f.family == "DejaVu Sans"), None)
     assert face is not None
     crops, texts = [], []
-    for ch in "GkR8":
-        image = Image.new("RGB", (60, 60), "white")
-        ImageDraw.Draw(image).text(
-            (10, 5), ch, font=ImageFont.truetype(str(face.regular), 40), fill=(20, 20, 20)
-        )
+    # Letters, a word a logo spells (LinkedIn's "in"), punctuation and a currency sign.
+    for ch in ("G", "k", "R", "8", "in", "(", "¥", "X"):
+        image = Image.new("RGB", (80, 60), "white")
+        path = face.bold if ch == "in" and face.bold else face.regular
+        ImageDraw.Draw(image).text((10, 5), ch, font=ImageFont.truetype(str(path), 40), fill=(20, 20, 20))
         crops.append(np.asarray(image))
         texts.append(ch)
     rng = np.random.default_rng(3)
