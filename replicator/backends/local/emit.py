@@ -351,6 +351,11 @@ class Emitter:
         self.fonts.add(fit, block.text, first.italic)
         if fit.letter_spacing:
             decls["letter-spacing"] = px(fit.letter_spacing)
+            # Tracked-out capitals are a label style: the text stays as seen, and the class says
+            # how it is meant, so an edited label keeps its look.
+            letters = [ch for ch in block.text if ch.isalpha()]
+            if fit.letter_spacing > 0 and len(letters) >= 2 and all(ch.isupper() for ch in letters):
+                decls["text-transform"] = "uppercase"
         return decls
 
     def _text(self, node: Node, box: Box, classes: list[str]) -> str:

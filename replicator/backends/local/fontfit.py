@@ -67,6 +67,9 @@ class Sample:
     # Other readings of the same ink (the text with the spaces its gaps show: OCR drops spaces in
     # tight text, and text without them fits a stretched monospace face best).
     alternatives: tuple[str, ...] = ()
+    # The ink's column profile (any ink per column): a reading that lost its spaces gets them
+    # back in each candidate face before that face is judged.
+    columns: np.ndarray | None = None
 
 
 # --- shortlist tables ------------------------------------------------------------------------
@@ -172,6 +175,8 @@ def _shortlist(
     its height implies, at most ``per_face`` weights of one family."""
     all_variants, rows, data = _TABLES.load()
     picked = [rows[(f.family, w)] for f, w in variants if (f.family, w) in rows]
+    # Faces without tables (the CJK faces, for a CJK page's Latin text) are always tried.
+    untabled = [(f, w) for f, w in variants if (f.family, w) not in rows]
     if len(picked) <= keep:
         return variants
     columns = [(_SPACE if ch == " " else _INDEX.get(ch, _INDEX["o"])) for ch in text]
@@ -188,7 +193,7 @@ def _shortlist(
     em_width = advance - table[:, _ADV, columns[-1]] + table[:, _XMAX, last] - table[:, _XMIN, first]
     # The size as _trial sets it: from the width, within what the height allows.
     low, high = max(height - 1.0, 1.0) / em_height, (height + 0.6) / em_height
-    upper = not any(ch.islower() for ch in text)
+    upper = _capitals(text)
     by_width = width / np.maximum(em_width, 1e-3)
     size = np.clip(np.minimum(by_width, height / em_height) if upper else by_width, low, high)
     width_error = np.log(np.maximum(em_width * size, 1e-3) / max(width, 1e-3))
@@ -209,7 +214,7 @@ def _shortlist(
         chosen.append((face, weight))
         if len(chosen) == keep:
             break
-    return chosen
+    return chosen + untabled
 
 
 # --- the fine fit ----------------------------------------------------------------------------
@@ -245,7 +250,7 @@ def _trial(
     # the width (many more pixels of evidence) decides, and what it cannot explain is spacing.
     # Capitals are often tracked out, which widens them: their size is their height, unless the
     # width says smaller.
-    upper = not any(ch.islower() for ch in text)
+    upper = _capitals(text)
     low, high = max(height - 1.0, 1.0) / m.ink_height, (height + 0.6) / m.ink_height
     by_width = width / m.ink_width
     size = min(max(min(by_width, height / m.ink_height) if upper else by_width, low), high)
@@ -349,7 +354,14 @@ def _fit_cached(
     alpha = boxed.alpha
     height = max(ink_height, 1.0)
     script_faces = FONTS.faces_for(text)
-    pool = [f for f in faces if f in script_faces] if faces is not None else script_faces
+    # A CJK face passed in may set Latin text too (a Chinese page's dates and numbers are in its
+    # CJK font's own Latin glyphs); a Latin face never sets CJK text.
+    latin = not has_cjk(text)
+    pool = (
+        [f for f in faces if f in script_faces or (latin and f.script == "cjk")]
+        if faces is not None
+        else script_faces
+    )
     if not pool:
         pool = script_faces
     if family is not None:
@@ -362,7 +374,7 @@ def _fit_cached(
         variants = list(dict.fromkeys((f, f.nearest_weight(weight)) for f in pool))
     else:
         variants = [(f, w) for f in pool for w in f.weights]
-    if len(variants) > 6 and pool[0].script == "latin":
+    if len(variants) > 6 and latin:
         # Among a page's few families the shortlist only has to find the weights; among all
         # faces it must find the family too, and keeps more.
         wide = len(variants) > 30
@@ -426,6 +438,32 @@ def _finish(text: str, ink_width: float, best: _Trial) -> FontFit:
 # --- the page's families ---------------------------------------------------------------------
 
 
+def _respaced_trials(sample: Sample, height: float, found: dict[FontFace, _Trial]) -> None:
+    """A line that came with few spaces, read again with the spaces each of its best faces finds
+    in the ink (spacing.respace): a face is judged on its own best reading."""
+    from .spacing import respace
+
+    assert sample.columns is not None
+    readings = [t.strip() for t in (sample.text, *sample.alternatives) if t.strip().count(" ") < len(t) / 12]
+    if not readings:
+        return
+    for face in sorted(found, key=lambda f: found[f].error)[:10]:
+        trial = found[face]
+        for text in readings:
+            first = _trial(text, sample.width, height, sample.mass, None, face, trial.weight)
+            if first is None:
+                continue
+            spaced, _gaps = respace(text, sample.columns, _finish(text, sample.width, first))
+            if spaced == text:
+                continue
+            again = _trial(spaced, sample.width, height, sample.mass, sample.alpha, face, trial.weight)
+            if again is not None and again.error < found[face].error:
+                found[face] = again
+
+
+_WORST = _Trial(FontFace("", "", (), (), 0, "latin"), 400, 1.0, 0.0, Measure(0, 0, 0, 0, 0, 0, 0), math.inf)
+
+
 def choose_palette(samples: Sequence[Sample]) -> Palette | None:
     """The families that explain the page's sample lines: the best one overall, plus each other
     family that explains a share of lines clearly better (a serif heading face, a code face)."""
@@ -438,31 +476,38 @@ def choose_palette(samples: Sequence[Sample]) -> Palette | None:
     weights: list[float] = []
     for sample in samples:
         height = max(sample.height, 1.0)
-        found: dict[FontFace, float] = {}
+        found: dict[FontFace, _Trial] = {}
         for text in dict.fromkeys([sample.text.strip(), *sample.alternatives]):
             short = _shortlist(text, sample.width, height, sample.mass, variants, 2 * len(latin), 2)
             for face, weight in short:
                 trial = _trial(text, sample.width, height, sample.mass, sample.alpha, face, weight)
-                if trial is not None and trial.error < found.get(face, math.inf):
-                    found[face] = trial.error
+                if trial is not None and trial.error < found.get(face, _WORST).error:
+                    found[face] = trial
         if not found:
             continue
-        best = min(found.values())
+        if sample.columns is not None:
+            _respaced_trials(sample, height, found)
+        found_errors = {f: t.error for f, t in found.items()}
+        best = min(found_errors.values())
         # A line no face explains well (an icon read as a letter, a misread word) says little,
-        # and no single line may outvote the rest: each family's shortfall on a line is counted
-        # up to a cap, and lines weigh by their length and by how well their best fit fits.
+        # and no single line may outvote the rest on the main family: each family's shortfall
+        # on a line counts up to a cap there (a larger one for adding a second family, which a
+        # single heading may ask for), and lines weigh by their length and their best fit.
         reliability = min(max((0.3 - best) / 0.2, 0.0), 1.0)
         if reliability <= 0:
             continue
         # Monospace is the rarer claim, and stretched over text whose spaces OCR lost it can
         # look right: it needs a clear margin.
         errors.append(
-            {f: min(found.get(f, math.inf) - best, 0.1) + (0.03 if f.kind == "mono" else 0.0) for f in latin}
+            {
+                f: min(found_errors.get(f, math.inf) - best, 0.25) + (0.03 if f.kind == "mono" else 0.0)
+                for f in latin
+            }
         )
         weights.append(float(min(len(sample.text.strip()), 40)) * reliability)
     if not errors:
         return None
-    totals = {f: sum(w * e[f] for w, e in zip(weights, errors, strict=True)) for f in latin}
+    totals = {f: sum(w * min(e[f], 0.1) for w, e in zip(weights, errors, strict=True)) for f in latin}
     chosen = [min(latin, key=lambda f: (totals[f], f.family))]
     while len(chosen) < 3:
         best_gain, best_face = 0.0, None
@@ -472,13 +517,18 @@ def choose_palette(samples: Sequence[Sample]) -> Palette | None:
             gain = 0.0
             for w, e in zip(weights, errors, strict=True):
                 current = min(e[f] for f in chosen)
-                if e[face] + 0.06 < current:
+                if e[face] + 0.05 < current:
                     gain += w * (current - e[face])
             if gain > best_gain:
                 best_gain, best_face = gain, face
-        # A couple of long lines explained clearly better, or several shorter ones.
-        if best_face is None or best_gain < 4.0:
+        # A heading in another face (a long line explained far better), or several lines.
+        if best_face is None or best_gain < 3.0:
             break
         chosen.append(best_face)
     log.debug("page fonts: %s", ", ".join(f.family for f in chosen))
     return Palette(tuple(chosen))
+
+
+def _capitals(text: str) -> bool:
+    """Text in capitals (CJK, digits and symbols have no case: they are not)."""
+    return any(ch.isupper() for ch in text) and not any(ch.islower() for ch in text)

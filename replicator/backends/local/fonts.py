@@ -90,9 +90,9 @@ _CANDIDATES: tuple[tuple[str, str, str, str, int, str, str], ...] = (
     ),
     (
         "Noto Sans CJK SC",
-        # Pages made with @fontsource's Noto Sans SC name it first: the same design, and the system
-        # copy draws it without embedding megabytes of glyphs.
-        '"Noto Sans SC", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif',
+        # @fontsource's Noto Sans SC is the same design; the system copy draws it without
+        # embedding megabytes of glyphs. (Named first, "Noto Sans SC" resolves to another face.)
+        '"Noto Sans CJK SC", "Noto Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
         "NotoSansCJK-Regular.ttc",
         "NotoSansCJK-Bold.ttc",
         2,
@@ -348,13 +348,24 @@ def _italic_file(upright: Path) -> Path | None:
     return None
 
 
-@functools.lru_cache(maxsize=8192)
 def _glyph_ink(ch: str, path: str, index: int) -> tuple[float, float]:
-    mask, (offset_x, _) = _font(path, index, 100.0).getmask2(ch, mode="L", anchor="ls")
+    left, _top, right, _bottom = _glyph_box(ch, path, index)
+    return left, right
+
+
+@functools.lru_cache(maxsize=16384)
+def _glyph_box(ch: str, path: str, index: int) -> tuple[float, float, float, float]:
+    """One character's ink box at size 1 from its pen position on the baseline (y down)."""
+    mask, (offset_x, offset_y) = _font(path, index, 100.0).getmask2(ch, mode="L", anchor="ls")
     box = mask.getbbox()
     if box is None:
-        return 0.0, 0.0
-    return (offset_x + box[0]) / 100.0, (offset_x + box[2]) / 100.0
+        return 0.0, 0.0, 0.0, 0.0
+    return (
+        (offset_x + box[0]) / 100.0,
+        (offset_y + box[1]) / 100.0,
+        (offset_x + box[2]) / 100.0,
+        (offset_y + box[3]) / 100.0,
+    )
 
 
 # Glyphs are drawn once at this size and text is composed from them, then scaled to the size
@@ -389,16 +400,37 @@ GlyphBox = tuple[float, float, float, float]  # x0, y0, x1, y1 in a drawing's pi
 def draw_text(text: str, path: str, index: int, size: float, spacing: float = 0.0) -> np.ndarray:
     """``text`` drawn at ``size`` px with ``spacing`` px between letters: ink coverage 0..1,
     cropped to the ink (read-only, cached)."""
-    return draw_glyphs(text, path, index, size, spacing)[0]
+    return _compose(text, path, index, size, spacing)[0]
 
 
-@functools.lru_cache(maxsize=4096)
 def draw_glyphs(
     text: str, path: str, index: int, size: float, spacing: float = 0.0
 ) -> tuple[np.ndarray, tuple[GlyphBox | None, ...]]:
     """``draw_text``, and where each character's ink landed in it (None: no ink, a space)."""
+    drawn, placed, origin, scale = _compose(text, path, index, size, spacing)
+    if drawn.size == 0:
+        return drawn, ()
+    x0, y0 = origin
+    sx, sy = scale
+    boxes = tuple(
+        None
+        if p is None
+        else ((p[1] - x0) * sx, (p[2] - y0) * sy, (p[1] - x0 + p[3]) * sx, (p[2] - y0 + p[4]) * sy)
+        for p in placed
+    )
+    return drawn, boxes
+
+
+# (glyph, x, y, width, height) at the reference size, per character (None: no ink).
+_Placed = tuple[np.ndarray, int, int, int, int] | None
+
+
+@functools.lru_cache(maxsize=4096)
+def _compose(
+    text: str, path: str, index: int, size: float, spacing: float
+) -> tuple[np.ndarray, tuple[_Placed, ...], tuple[int, int], tuple[float, float]]:
     if size <= 0 or not text:
-        return _EMPTY, ()
+        return _EMPTY, (), (0, 0), (1.0, 1.0)
     scale = size / _REFERENCE_SIZE
     # Pen positions from the letters' advances, scaled so the whole string's advance (kerning
     # included) comes out as FreeType lays it out.
@@ -406,40 +438,30 @@ def draw_glyphs(
     total = sum(widths)
     whole = _measure(text, path, index).advance
     factor = whole / total if total > 0 else 1.0
-    placed: list[tuple[np.ndarray, int, int] | None] = []
+    placed: list[_Placed] = []
     pen = 0.0
+    step = spacing / scale
     for ch, width in zip(text, widths, strict=True):
         glyph, dx, dy = _glyph(ch, path, index) if not ch.isspace() else (_EMPTY_GLYPH, 0, 0)
-        placed.append((glyph, round(pen + dx), dy) if glyph.size else None)
-        pen += width * factor * _REFERENCE_SIZE + spacing / scale
+        placed.append((glyph, round(pen + dx), dy, glyph.shape[1], glyph.shape[0]) if glyph.size else None)
+        pen += width * factor * _REFERENCE_SIZE + step
     inked = [p for p in placed if p is not None]
     if not inked:
-        return _EMPTY, ()
-    x0 = min(x for _, x, _ in inked)
-    y0 = min(y for _, _, y in inked)
-    x1 = max(x + g.shape[1] for g, x, _ in inked)
-    y1 = max(y + g.shape[0] for g, _, y in inked)
+        return _EMPTY, (), (0, 0), (1.0, 1.0)
+    x0 = min(p[1] for p in inked)
+    y0 = min(p[2] for p in inked)
+    x1 = max(p[1] + p[3] for p in inked)
+    y1 = max(p[2] + p[4] for p in inked)
     canvas = np.zeros((y1 - y0, x1 - x0), dtype=np.float32)
-    for glyph, x, y in inked:
-        canvas[y - y0 : y - y0 + glyph.shape[0], x - x0 : x - x0 + glyph.shape[1]] += glyph
+    for glyph, x, y, w, h in inked:
+        canvas[y - y0 : y - y0 + h, x - x0 : x - x0 + w] += glyph
     np.minimum(canvas, 255.0, out=canvas)
     target = (max(round(canvas.shape[1] * scale), 1), max(round(canvas.shape[0] * scale), 1))
     resized = cv2.resize(canvas, target, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     drawn: np.ndarray = np.asarray(resized, dtype=np.float32) * np.float32(1.0 / 255.0)
     drawn.flags.writeable = False
-    sx, sy = target[0] / canvas.shape[1], target[1] / canvas.shape[0]
-    boxes = tuple(
-        None
-        if p is None
-        else (
-            (p[1] - x0) * sx,
-            (p[2] - y0) * sy,
-            (p[1] - x0 + p[0].shape[1]) * sx,
-            (p[2] - y0 + p[0].shape[0]) * sy,
-        )
-        for p in placed
-    )
-    return drawn, boxes
+    ratio = (target[0] / canvas.shape[1], target[1] / canvas.shape[0])
+    return drawn, tuple(placed), (x0, y0), ratio
 
 
 _EMPTY_GLYPH = np.zeros((0, 0), dtype=np.uint8)
@@ -459,29 +481,34 @@ def _font(path: str, index: int, size: float) -> ImageFont.FreeTypeFont:
 
 @functools.lru_cache(maxsize=16384)
 def _measure(text: str, path: str, index: int) -> Measure:
-    size = 100.0
-    font = _font(path, index, size)
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
-    ascent, descent = font.getmetrics()
-    advance = font.getlength(text) / size
-    # getbbox spans the advances horizontally; the ink starts and ends at the first and last
+    # From per-glyph boxes (cached) rather than a layout of the whole string: the advance is the
+    # only thing that needs the layout (kerning); the ink starts and ends at the first and last
     # glyphs' own ink (side bearings: a tenth of an em on "S...y"), placed by their advances.
+    font = _font(path, index, 100.0)
+    ascent, descent = _metrics(path, index)
+    advance = font.getlength(text) / 100.0
     inked = [i for i, ch in enumerate(text) if not ch.isspace()]
-    if inked:
-        widths = [_char_advance(ch, path, index) for ch in text]
-        factor = advance / sum(widths) if sum(widths) > 0 else 1.0
-        first, last = inked[0], inked[-1]
-        left = (sum(widths[:first]) * factor + _glyph_ink(text[first], path, index)[0]) * size
-        right = (sum(widths[:last]) * factor + _glyph_ink(text[last], path, index)[1]) * size
+    if not inked:
+        return Measure(0.0, 0.0, advance, 0.0, advance, ascent, descent)
+    widths = [_char_advance(ch, path, index) for ch in text]
+    factor = advance / sum(widths) if sum(widths) > 0 else 1.0
+    boxes = [_glyph_box(text[i], path, index) for i in inked]
+    first, last = inked[0], inked[-1]
     return Measure(
-        ink_left=left / size,
-        ink_top=top / size,
-        ink_right=right / size,
-        ink_bottom=bottom / size,
+        ink_left=sum(widths[:first]) * factor + boxes[0][0],
+        ink_top=min(b[1] for b in boxes),
+        ink_right=sum(widths[:last]) * factor + boxes[-1][2],
+        ink_bottom=max(b[3] for b in boxes),
         advance=advance,
-        ascent=ascent / size,
-        descent=descent / size,
+        ascent=ascent,
+        descent=descent,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _metrics(path: str, index: int) -> tuple[float, float]:
+    ascent, descent = _font(path, index, 100.0).getmetrics()
+    return ascent / 100.0, descent / 100.0
 
 
 def has_cjk(text: str) -> bool:

@@ -35,15 +35,12 @@ _MARGIN = 0.04  # how much better (correlation) a look-alike's glyph must match 
 
 
 def proofread(
-    text: str,
-    fit: FontFit,
-    measured: tuple[float, float, float, np.ndarray],
-    faces: tuple[FontFace, ...] | None = None,
+    text: str, fit: FontFit, measured: tuple[float, float, float, np.ndarray]
 ) -> tuple[str, FontFit]:
-    """``text`` with the misreadings its ink disproves corrected, and the font refitted if the
-    string's length changed. ``measured``: the ink's width, height, mass and coverage."""
-    if not has_cjk(_latin_punctuation(text)):
-        text = _latin_punctuation(text)
+    """``text`` with the look-alike characters its ink disproves corrected (same length; the
+    fit stands). ``measured``: the ink's width, height, mass and coverage."""
+    if not has_cjk(latin_punctuation(text)):
+        text = latin_punctuation(text)
     alpha = measured[3]
     if fit.face is None or has_cjk(text) or alpha.size == 0 or not text.strip():
         return text, fit
@@ -52,14 +49,10 @@ def proofread(
     corrected = _substitutions(text, fit, alpha)
     if corrected != text:
         corrected = _substitutions(corrected, fit, alpha)
-    text = corrected
-    dropped = _doubled_capitals(text, fit, measured, faces)
-    if dropped is not None:
-        text, fit = dropped
-    return text, fit
+    return corrected, fit
 
 
-def _latin_punctuation(text: str) -> str:
+def latin_punctuation(text: str) -> str:
     """Fullwidth punctuation and letters (the Chinese model's habit) as what a Latin font draws."""
     if not any("\uff00" <= ch <= "\uffef" or ch == "\u3000" for ch in text):
         return text
@@ -134,14 +127,16 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
 def _suspects(text: str, i: int, box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> str:
     """The look-alikes worth drawing for ``text[i]`` (empty: the character is not in doubt)."""
     ch = text[i]
+    if ch in _SYMBOLS:
+        alone = (i == 0 or text[i - 1].isspace()) and (i + 1 == len(text) or text[i + 1].isspace())
+        return _SYMBOLS[ch] if alone else ""
+    # The word around it: letters and digits ("replicas=3" is two words, "RAD10" one).
     start, end = i, i + 1
-    while start > 0 and not text[start - 1].isspace():
+    while start > 0 and text[start - 1].isalnum():
         start -= 1
-    while end < len(text) and not text[end].isspace():
+    while end < len(text) and text[end].isalnum():
         end += 1
     token = text[start:end]
-    if ch in _SYMBOLS:
-        return _SYMBOLS[ch] if len(token) == 1 else ""
     options = ""
     others = [c for j, c in enumerate(token) if j != i - start]
     letters = [c for c in others if c.isalpha()]
@@ -196,7 +191,9 @@ def _cut(drawn: np.ndarray, left: float, right: float, sx: float, sy: float, hei
 def _best_shift(alpha: np.ndarray, window: np.ndarray, start: int, reach: int) -> int | None:
     scores = {d: _correlation(alpha, window, start + d) for d in range(-reach, reach + 1)}
     best = max(scores, key=lambda d: scores[d])
-    return best if scores[best] > 0.3 else None
+    # A misread glyph matches its window poorly by nature: only a window with nothing like the
+    # drawing in it (no ink there at all) is given up.
+    return best if scores[best] > 0.0 else None
 
 
 def _correlation(alpha: np.ndarray, window: np.ndarray, start: int) -> float:
@@ -217,14 +214,14 @@ def _correlation(alpha: np.ndarray, window: np.ndarray, start: int) -> float:
     return float((x * y).sum() / denominator) if denominator > 0 else -1.0
 
 
-def _doubled_capitals(
+def drop_doubled_capital(
     text: str,
     fit: FontFit,
     measured: tuple[float, float, float, np.ndarray],
     faces: tuple[FontFace, ...] | None,
 ) -> tuple[str, FontFit] | None:
-    """A capital OCR read twice in tracked-out capitals ("HHOME"), judged on the whole line: the
-    string without it must explain the ink clearly better."""
+    """``text`` without a capital OCR read twice in tracked-out capitals ("HHOME"), and its fit, if
+    that explains the ink clearly better (judged on the whole line; None: keep the reading)."""
     doubled = [i for i in range(1, len(text)) if text[i] == text[i - 1] and text[i].isupper()]
     if not doubled or any(ch.islower() for ch in text):
         return None

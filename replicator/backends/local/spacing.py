@@ -57,6 +57,10 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
     face, weight, size, italic = fit.face, fit.weight, fit.size, fit.italic
     origins = FONTS.advances("".join(letters), face, weight, italic)
     tracking = max(fit.letter_spacing, 0.0)
+    if any(ch.islower() for ch in text) and text.count(" ") < len(text) / 12:
+        # Text that lost its spaces fits wide tracking (the spaces spread over every letter);
+        # lowercase text is rarely tracked out: its gaps are measured against none.
+        tracking = 0.0
     lefts, rights = [], []
     for j, ch in enumerate(letters):
         ink_left, ink_right = FONTS.glyph_ink(ch, face, weight, italic)
@@ -86,7 +90,7 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
         trusted = agreement >= 0.9 or (agreement >= 0.75 and fit.error <= 0.4)
     # The word gaps OCR itself saw calibrate the smallest gap an added space may have.
     known = [w for j in range(1, n) if spaced[j] for _, since, w in (forward[j - 1], backward[j - 1]) if w]
-    floor = 0.85 * float(np.median(known)) if known else 0.5 * space
+    floor = 0.7 * float(np.median(known)) if known else 0.5 * space
     out = [letters[0]]
     gaps: list[int] = []
     for j in range(1, n):

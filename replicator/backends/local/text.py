@@ -22,7 +22,7 @@ from ...ocr import OcrLine
 from .fontfit import Sample, choose_palette, fit_font
 from .fonts import FONTS, FontFace, FontFit, has_cjk, shape_similarity
 from .model import TextLine
-from .proofread import proofread
+from .proofread import drop_doubled_capital, latin_punctuation, proofread
 from .spacing import lost_symbol, respace, slant, upright_columns
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
@@ -578,7 +578,10 @@ def _respace(
     """
     width, height, mass, alpha = ink
     best_text, best_fit, best_gaps = _respace_refit(text, filled, fit, ink, faces, slanted)
-    if best_fit.error <= 0.3 or fit.face is None:
+    # A line that came with few spaces (OCR runs tight text together) may have fitted the wrong
+    # face for want of them: every candidate face gets its own reading.
+    few_spaces = len(text) >= 12 and best_text.count(" ") < len(text) / 12
+    if (best_fit.error <= 0.3 and not few_spaces) or fit.face is None:
         return best_text, best_fit, best_gaps
     for face in faces or FONTS.faces_for(text):
         if face == fit.face:
@@ -650,9 +653,13 @@ def read_lines(
     pieces: list[_Piece] = []
     for ocr in ocr_lines:
         if ocr.box.width >= 2 and ocr.box.height >= 2:
-            pieces.extend(_cut(_Ink(rgb, ocr.box, system), ocr.text, icon_check))
+            # The Chinese model writes fullwidth punctuation in English text ("Organized， mostly").
+            text = ocr.text if has_cjk(latin_punctuation(ocr.text)) else latin_punctuation(ocr.text)
+            pieces.extend(_cut(_Ink(rgb, ocr.box, system), text, icon_check))
     palette = choose_palette(_samples(pieces))
     faces = palette.faces if palette is not None else None
+    if faces is not None and any(has_cjk(p.text) for p in pieces):
+        faces = faces + tuple(f for f in FONTS.faces if f.script == "cjk")
     lines = [_line(piece, faces) for piece in pieces]
     lines.sort(key=lambda ln: (round(ln.ink.y / 3), ln.ink.x))
     return lines
@@ -713,7 +720,7 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Piece]:
     return found
 
 
-def _samples(pieces: list[_Piece], limit: int = 18) -> list[Sample]:
+def _samples(pieces: list[_Piece], limit: int = 12) -> list[Sample]:
     """The pieces that say most about the page's fonts: the longest few of each height.
 
     CJK text says little about a Latin face, and a long run in which no word gap was found
@@ -723,7 +730,7 @@ def _samples(pieces: list[_Piece], limit: int = 18) -> list[Sample]:
     for piece in pieces:
         text = piece.text
         height = piece.measured[1]
-        if len(text) < 5 or has_cjk(text) or height < 6 or (len(text) >= 12 and " " not in text):
+        if len(text) < 5 or has_cjk(text) or height < 6:
             continue
         if piece.shear >= _ITALIC_SHEAR:  # italics: the page's upright faces are what is chosen
             continue
@@ -736,7 +743,9 @@ def _samples(pieces: list[_Piece], limit: int = 18) -> list[Sample]:
                 piece = queue[rank]
                 width, height, mass, alpha = piece.measured
                 other = (piece.ocr_text,) if piece.ocr_text != piece.text else ()
-                samples.append(Sample(piece.text, width, height, mass, alpha, other))
+                x0, y0, x1, y1 = piece.bounds
+                columns = upright_columns(piece.ink.mask[y0:y1, x0:x1], piece.shear)
+                samples.append(Sample(piece.text, width, height, mass, alpha, other, columns))
     return samples
 
 
@@ -755,13 +764,17 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
     readings = []
     for start in dict.fromkeys((piece.ocr_text, piece.text)):
         fit = fit_font(start, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+        # A capital read twice ("HHOME") first: its extra width would read as word gaps.
+        dropped = drop_doubled_capital(start, fit, piece.measured, faces)
+        if dropped is not None:
+            start, fit = dropped
         readings.append(_respace(start, filled, fit, piece.measured, faces, slanted))
     # OCR's own reading unless the other is clearly better: spaces added between tracked-out
     # capitals also make a line fit, without being there.
     text, fit, word_gaps = readings[0]
     if len(readings) > 1 and readings[1][1].error + 0.02 < fit.error:
         text, fit, word_gaps = readings[1]
-    text, fit = proofread(text, fit, piece.measured, faces)
+    text, fit = proofread(text, fit, piece.measured)
     h = y1 - y0
     threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
     runs = _color_runs(ink, text, x0, x1, threshold)

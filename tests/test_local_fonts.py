@@ -1,0 +1,149 @@
+"""The local backend reads the fonts of web pages: family, weight (100-900), size and style, among
+the bundled web fonts (the @fontsource packages) and the system fonts; a replica embeds only the
+glyphs it uses of the web fonts it needs, and renders in them. Pages are drawn by Chromium, as
+screenshots of web pages are."""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+
+import pytest
+
+from replicator.backends.local.model import TextLine
+from replicator.backends.local.page import analyze, render_analysis
+from replicator.backends.local.webfonts import WebFontLibrary
+from replicator.models import Box, RenderResult, Viewport
+from replicator.render import SealedBrowserPool
+from replicator.sanitize import Sanitizer
+
+FAMILIES = {f.family: f for f in WebFontLibrary.shared().families}
+pytestmark = pytest.mark.skipif(
+    not {"Inter", "Roboto", "Poppins", "Merriweather", "JetBrains Mono"} <= FAMILIES.keys(),
+    reason="the @fontsource packages are installed by `make setup` (npm ci)",
+)
+KIND = {
+    "Inter": "sans",
+    "Roboto": "sans",
+    "Poppins": "sans",
+    "Merriweather": "serif",
+    "JetBrains Mono": "mono",
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+    family: str
+    weight: int
+    size: int
+    italic: bool = False
+
+
+PAGES = {
+    "editorial": [
+        Line("Notes from the field, autumn edition", "Merriweather", 700, 30),
+        Line("Every season we walk the same trails and write down what changed.", "Inter", 400, 16),
+        Line("Subscribe for the next issue", "Inter", 600, 14),
+    ],
+    "product": [
+        Line("Plans that grow with your team", "Poppins", 600, 28),
+        Line("Start free, then pay only for the seats you actually use.", "Roboto", 400, 15),
+        Line("No credit card required to get going", "Roboto", 300, 18),
+    ],
+    "docs": [
+        Line("Install the command line tool", "Inter", 800, 26),
+        Line('client.deploy(region="eu-west", replicas=3)', "JetBrains Mono", 400, 14),
+        Line("The deploy call returns as soon as the first replica is healthy.", "Inter", 400, 15),
+    ],
+}
+
+
+def page_html(lines: list[Line]) -> str:
+    """A page setting each line in its family, with the @fontsource files inlined."""
+    faces = []
+    for family, weight, italic in sorted({(ln.family, ln.weight, ln.italic) for ln in lines}):
+        files = dict(FAMILIES[family].italic if italic else FAMILIES[family].upright)
+        data = base64.b64encode(files[weight].read_bytes()).decode()
+        style = "italic" if italic else "normal"
+        faces.append(
+            f"@font-face{{font-family:'{family}';font-weight:{weight};font-style:{style};"
+            f"src:url(data:font/woff2;base64,{data}) format('woff2')}}"
+        )
+    body = "".join(
+        f"<p style=\"font:{'italic ' if ln.italic else ''}{ln.weight} {ln.size}px '{ln.family}'\">{ln.text}</p>"
+        for ln in lines
+    )
+    return (
+        f"<!doctype html><html><head><style>{''.join(faces)}"
+        f"body{{margin:40px;color:#1f2937;background:#fff}}p{{margin:0 0 22px}}</style></head>"
+        f"<body>{body}</body></html>"
+    )
+
+
+def read_back(render: RenderResult) -> list[TextLine]:
+    analysis = analyze(render.png)
+    return [line for block in analysis.blocks for line in block.lines]
+
+
+def line_at(lines: list[TextLine], box: Box) -> TextLine:
+    found = [ln for ln in lines if ln.ink.intersection(box) > 0.5 * min(ln.ink.area, box.area)]
+    assert len(found) == 1, f"{[ln.text for ln in found]} at {box}"
+    return found[0]
+
+
+def dom_box(render: RenderResult, text: str) -> Box:
+    return next(b.box for b in render.text_boxes if " ".join(b.text.split()) == text)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+async def test_lines_come_back_in_their_family_weight_and_size(
+    name: str, browser_pool: SealedBrowserPool
+) -> None:
+    render = await browser_pool.render(page_html(PAGES[name]), Viewport(900, 300))
+    lines = read_back(render)
+    for truth in PAGES[name]:
+        line = line_at(lines, dom_box(render, truth.text))
+        face = line.fit.face
+        assert face is not None, truth
+        assert (face.family, face.kind) == (truth.family, KIND[truth.family]), truth
+        assert abs(line.fit.weight - truth.weight) <= 100, (truth, line.fit.weight)
+        assert abs(line.fit.size - truth.size) <= 0.1 * truth.size, (truth, line.fit.size)
+        assert not line.italic, truth
+
+
+async def test_an_upright_paragraph_is_not_italic_and_an_italic_line_is(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    paragraph = [
+        Line("Our support team answers every message within a day.", "Inter", 400, 16),
+        Line("Write to us in any language you like; we will find someone.", "Inter", 400, 16),
+        Line("A quiet aside, set in italics for emphasis", "Inter", 400, 16, italic=True),
+        Line("Serif text stands upright as well", "Merriweather", 400, 18),
+    ]
+    render = await browser_pool.render(page_html(paragraph), Viewport(900, 260))
+    lines = read_back(render)
+    assert [line_at(lines, dom_box(render, t.text)).italic for t in paragraph] == [False, False, True, False]
+
+
+async def test_a_replica_embeds_a_subset_of_its_web_fonts_and_renders_in_them(
+    browser_pool: SealedBrowserPool, settings: object
+) -> None:
+    source = await browser_pool.render(page_html(PAGES["editorial"]), Viewport(900, 300))
+    html = render_analysis(analyze(source.png))
+    faces = re.findall(r"@font-face\{[^}]*\}", html)
+    families = {re.search(r'font-family:"([^"]+)"', f).group(1) for f in faces}  # type: ignore[union-attr]
+    assert families == {"Inter", "Merriweather"}
+    # Only the glyphs the page shows: a few kB a face, where a whole Latin file is 20-70 kB.
+    assert all(len(f) < 12_000 for f in faces), [len(f) for f in faces]
+    assert all("src:url(data:font/woff2;base64," in f for f in faces)
+    # The output policy keeps them (font-src data:), and the browser draws the page in them: read
+    # back, the replica's lines are in the source's families again.
+    page = Sanitizer.from_settings(settings).sanitize(html, "static")  # type: ignore[arg-type]
+    assert page.html.count("@font-face") == len(faces)
+    replica = await browser_pool.render(page.html, Viewport(900, 300))
+    lines = read_back(replica)
+    for truth in PAGES["editorial"]:
+        match = [ln for ln in lines if ln.text == truth.text]
+        assert match and match[0].fit.face is not None and match[0].fit.face.family == truth.family, truth

@@ -1,0 +1,119 @@
+"""Exact text from the local backend: OCR's systematic misreadings (a doubled letter in tracked-out
+capitals, O/0 and I/1, the case of short words, "@" for "©", spaces lost in tight text) are
+corrected by glyph evidence in the fitted font. The pages are drawn by Chromium; where a test
+needs a particular misreading, it hands the reader that OCR string for the line's real ink."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from replicator.backends.local.page import analyze, render_analysis
+from replicator.backends.local.paragraphs import harmonize
+from replicator.backends.local.text import read_lines
+from replicator.backends.local.webfonts import WebFontLibrary
+from replicator.models import Box, RenderResult, Viewport
+from replicator.ocr import OcrLine
+from replicator.render import SealedBrowserPool
+
+FAMILIES = {f.family: f for f in WebFontLibrary.shared().families}
+pytestmark = pytest.mark.skipif(
+    not {"Inter", "Roboto"} <= FAMILIES.keys(),
+    reason="the @fontsource packages are installed by `make setup`",
+)
+
+
+def page(family: str, body: str, weights: tuple[int, ...] = (400, 600)) -> str:
+    faces = "".join(
+        f"@font-face{{font-family:'{family}';font-weight:{w};"
+        f"src:url(data:font/woff2;base64,{base64.b64encode(dict(FAMILIES[family].upright)[w].read_bytes()).decode()})}}"
+        for w in weights
+    )
+    return (
+        f"<!doctype html><html><head><style>{faces}body{{margin:40px;font:16px '{family}';color:#111827;"
+        f"background:#fff}}p{{margin:0 0 24px}}.label{{font-size:12px;font-weight:600;letter-spacing:.12em}}"
+        f"nav{{display:flex;gap:40px;margin-bottom:24px}}</style></head><body>{body}</body></html>"
+    )
+
+
+def rgb_of(render: RenderResult) -> np.ndarray:
+    import io
+
+    return np.asarray(Image.open(io.BytesIO(render.png)).convert("RGB"))
+
+
+def box_of(render: RenderResult, text: str) -> Box:
+    box = next(b.box for b in render.text_boxes if " ".join(b.text.split()) == text)
+    return Box(box.x - 3, box.y - 2, box.width + 6, box.height + 4)
+
+
+def read_as(render: RenderResult, readings: dict[str, str]) -> dict[str, str]:
+    """What the backend makes of each line when OCR reads it as given (true text -> OCR's)."""
+    ocr = [OcrLine(misread, box_of(render, true), 0.9) for true, misread in readings.items()]
+    lines = read_lines(rgb_of(render), ocr)
+    harmonize(lines)
+    found = {}
+    for true in readings:
+        box = box_of(render, true)
+        inside = sorted(
+            (ln for ln in lines if ln.ink.intersection(box) > 0.5 * ln.ink.area), key=lambda ln: ln.ink.x
+        )
+        found[true] = " ".join(ln.text for ln in inside)
+    return found
+
+
+LABELS = '<nav><span class="label">HOME</span><span class="label">RADIO</span><span class="label">PRICING</span></nav>'
+
+
+async def test_tracked_out_capitals_come_back_exact_with_their_letter_spacing(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    render = await browser_pool.render(page("Inter", LABELS), Viewport(700, 140))
+    analysis = analyze(render.png)
+    lines = {ln.text: ln for block in analysis.blocks for ln in block.lines}
+    assert set(lines) == {"HOME", "RADIO", "PRICING"}
+    for line in lines.values():
+        assert abs(line.fit.letter_spacing - 0.12 * 12) <= 0.6, (line.text, line.fit.letter_spacing)
+        assert abs(line.fit.size - 12) <= 1.2 and abs(line.fit.weight - 600) <= 100
+    html = render_analysis(analysis)
+    assert "letter-spacing:" in html and "text-transform:uppercase" in html
+
+
+async def test_misread_capitals_digits_case_and_symbols_are_corrected_by_their_glyphs(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    body = LABELS + "<p>Get started with CSS in 2024</p><p>© 2024 Acme Inc. All rights reserved.</p>"
+    render = await browser_pool.render(page("Inter", body), Viewport(800, 260))
+    readings = {
+        "HOME": "HHOME",
+        "RADIO": "RADI0",
+        "PRICING": "PR1CING",
+        "Get started with CSS in 2024": "Get started with CsS in 2O24",
+        "© 2024 Acme Inc. All rights reserved.": "@ 2024 Acme Inc. All rights reserved.",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
+async def test_right_readings_stay_as_they_are(browser_pool: SealedBrowserPool) -> None:
+    # The same glyph checks must leave correct text alone: "Link" (l/I), "2024", "Css" where a
+    # page really wrote it so, lowercase "ship".
+    body = "<p>Link</p><p>Back in 2024 we rewrote it</p><p>The Css class names stay</p><p>ship it today</p>"
+    render = await browser_pool.render(page("Roboto", body), Viewport(700, 300))
+    texts = ("Link", "Back in 2024 we rewrote it", "The Css class names stay", "ship it today")
+    assert read_as(render, {t: t for t in texts}) == {t: t for t in texts}
+
+
+async def test_spaces_ocr_ran_together_come_back_from_the_ink(browser_pool: SealedBrowserPool) -> None:
+    body = (
+        "<p>What do you call someone with a plan and a calendar?</p>"
+        '<p style="font-size:15px">Quarterly planning notes are shared every Monday</p>'
+    )
+    render = await browser_pool.render(page("Roboto", body), Viewport(800, 200))
+    readings = {
+        "What do you call someone with a plan and a calendar?": "Whatdo you callsomeonewith a plan and a calendar?",
+        "Quarterly planning notes are shared every Monday": "Quarterlyplanningnotes are shared every Monday",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
