@@ -225,7 +225,8 @@ class IconIndex:
             given = backgrounds[k] if backgrounds else None
             background = ring_background(crop) if given is None else np.array(given, dtype=np.float64)
             alpha = without_neighbours(ink_alpha(crop, given))
-            if is_plain(alpha) or not one_ink(crop, alpha, background):
+            # (a thin antialiased ring breaks up at half coverage: looked at faint too)
+            if is_plain(alpha) or is_plain(alpha > 0.25) or not one_ink(crop, alpha, background):
                 alpha = np.zeros_like(alpha)
             alphas.append(alpha)
         return self.match_many(alphas)

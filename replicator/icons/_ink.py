@@ -106,7 +106,21 @@ def is_plain(mask: np.ndarray) -> bool:
     )
     # An outline: the same stroke all round (a calendar's thick header bar is not one).
     even = margins.max() - margins.min() <= max(1.5, 0.06 * max(filled.shape))
-    return bool(even) and plain_solid(hole[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
+    if not even:
+        return False
+    inside = hole[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+    if plain_solid(inside):
+        return True
+    # An outline round a centred dot (a checked radio button): the dot fills the outline's hole.
+    outside = np.pad((~inside).astype(np.uint8), 1, constant_values=1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    whole = inside | (outside[1:-1, 1:-1] == 1)  # the outline's inside with the dot in it
+    core = whole & ~inside
+    if not core.any() or not plain_solid(whole) or not plain_solid(core):
+        return False
+    cy, cx = (np.mean(v) for v in np.nonzero(core))
+    h, w = inside.shape
+    return abs(cy - (h - 1) / 2) <= 0.12 * h and abs(cx - (w - 1) / 2) <= 0.12 * w
 
 
 def plain_solid(solid: np.ndarray) -> bool:

@@ -110,10 +110,17 @@ def text_or_icon(alpha: np.ndarray, text: str, match: IconMatch | None) -> IconM
         for ch in text
         if not ch.isspace()
     )
+    if all(_dingbat(ch) for ch in text if not ch.isspace()):
+        return match  # a star, a heart, a check mark: what OCR calls one is the icon drawn there
     enough = match.score - (SIGN_MARGIN if typographic else TEXT_MARGIN)
     if any(text_likeness(found[0], reading, enough) > enough for reading in readings):
         return None
     return match
+
+
+def _dingbat(ch: str) -> bool:
+    """A pictographic symbol (★ ☆ ♥ ✓ ☰), which pages draw as icons; not ©, ® or ™, which are text."""
+    return unicodedata.category(ch) == "So" and ch not in "©®℗™°"
 
 
 # --- the page's icons ---------------------------------------------------------------------------
@@ -177,7 +184,8 @@ def icon_lines(
     rgb: np.ndarray, lines: list[TextLine], index: IconIndex
 ) -> tuple[list[TextLine], list[Graphic]]:
     """OCR lines of one or two characters that are really icons (a caret read as "→", a logo as
-    "G"): those lines leave the text and come back as icon graphics."""
+    "G"), and lines of symbols only (rating stars): those lines leave the text and come back as
+    icon graphics."""
     short = [
         k
         for k, line in enumerate(lines)
@@ -186,10 +194,8 @@ def icon_lines(
         and max(line.ink.width, line.ink.height) <= MAX_ICON
         and not _in_a_sentence(line, lines)
     ]
-    if not short:
-        return lines, []
     crops = [_crop(rgb, lines[k].ink)[0] for k in short]
-    matches = index.match_crops(crops, [lines[k].background for k in short])
+    matches = index.match_crops(crops, [lines[k].background for k in short]) if short else []
     icons: list[Graphic] = []
     dropped: set[int] = set()
     for k, crop, match in zip(short, crops, matches, strict=True):
@@ -205,7 +211,7 @@ def icon_lines(
         if k in dropped or k in short or any(ch.isalnum() for ch in line.text):
             continue
         # A row of symbols ("★★★★☆"): each one an icon, or the line stays text.
-        row = _icon_row(rgb, line.ink, index, line.background)
+        row = _icon_row(rgb, line.ink, index, line.background, len(line.text.replace(" ", "")))
         if row:
             icons.extend(row)
             dropped.add(k)
@@ -234,25 +240,80 @@ def _in_a_sentence(line: TextLine, lines: list[TextLine]) -> bool:
     return False
 
 
-def _icon_row(rgb: np.ndarray, box: Box, index: IconIndex, background: RGB | None = None) -> list[Graphic]:
+def _icon_row(
+    rgb: np.ndarray, box: Box, index: IconIndex, background: RGB | None = None, count: int = 0
+) -> list[Graphic]:
     """The icons of a row of symbols (a line of stars), one per cluster of ink; empty unless every
-    one is an icon."""
+    one is an icon. ``count``: how many OCR read, for icons set so close that their ink touches."""
     crop, x0, y0 = _crop(rgb, box)
-    alpha = ink_alpha(crop, background)
+    alpha = without_neighbours(ink_alpha(crop, background))
     filled = (alpha > 0.2).any(axis=0)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], filled.astype(np.int8), [0]])))
     runs = list(zip(edges[::2], edges[1::2], strict=True))
-    if len(runs) < 2:
+    if not runs:
         return []
-    boxes = []
-    for a, b in runs:
-        rows = np.flatnonzero((alpha[:, a:b] > 0.2).any(axis=1))
-        boxes.append(Box(x0 + a, y0 + rows[0], b - a, rows[-1] - rows[0] + 1))
-    matches = index.match_crops([_crop(rgb, b)[0] for b in boxes], [background] * len(boxes))
-    if any(m is None or m.score < CONFIDENT for m in matches):
+    if len(runs) >= 2 and (count == 0 or len(runs) == count):
+        boxes = []
+        for a, b in runs:
+            rows = np.flatnonzero((alpha[:, a:b] > 0.2).any(axis=1))
+            boxes.append(Box(x0 + a, y0 + rows[0], b - a, rows[-1] - rows[0] + 1))
+        matches = index.match_crops([_crop(rgb, b)[0] for b in boxes], [background] * len(boxes))
+        if all(m is not None and m.score >= CONFIDENT for m in matches):
+            found = [_as_icon(rgb, b, m, background) for b, m in zip(boxes, matches, strict=True) if m]
+            return [g for g in found if g is not None]
+    extent = (int(runs[0][0]), int(runs[-1][1]))
+    return _touching_row(rgb, crop, alpha, (x0, y0), extent, index, count)
+
+
+def _touching_row(
+    rgb: np.ndarray,
+    crop: np.ndarray,
+    alpha: np.ndarray,
+    origin: tuple[int, int],
+    run: tuple[int, int],
+    index: IconIndex,
+    count: int = 0,
+) -> list[Graphic]:
+    """A row of equal icons set so close that their ink touches (rating stars): cut evenly into as
+    many as its width holds, each matched on its own; empty unless every one is the same kind."""
+    a, b = int(run[0]), int(run[1])
+    rows = np.flatnonzero((alpha[:, a:b] > 0.2).any(axis=1))
+    if len(rows) == 0:
         return []
-    found = [_as_icon(rgb, b, m, background) for b, m in zip(boxes, matches, strict=True) if m]
-    return [g for g in found if g is not None]
+    height = rows[-1] - rows[0] + 1
+    guesses = (
+        [count]
+        if count
+        else sorted(
+            {round((b - a) / height) + d for d in (0, -1, 1)}, key=lambda c: abs(c * height - (b - a))
+        )
+    )
+    for count in guesses:
+        if count < 2 or not 0.5 * height <= (b - a) / count <= 2 * height:
+            continue
+        step = (b - a) / count
+        cuts = [(round(a + i * step), round(a + (i + 1) * step)) for i in range(count)]
+        parts = [np.pad(alpha[:, c0:c1], 1) for c0, c1 in cuts]
+        if any(is_plain(part) for part in parts):
+            continue
+        matches = index.match_many(parts)
+        if any(m is None or m.score < CONFIDENT for m in matches):
+            continue
+        names = {m.icon.name.split("-")[0] for m in matches if m is not None}
+        if len(names) > 1:
+            continue  # stars and half stars are one kind; a star and a bell are two drawings
+        found = []
+        for (c0, c1), part, match in zip(cuts, parts, matches, strict=True):
+            assert match is not None
+            box = _ink_box(part, origin[0] + c0 - 1, origin[1] - 1)
+            if box is None:
+                return []
+            pixels = crop[:, c0:c1]
+            color = _one_color(pixels, alpha[:, c0:c1])
+            tight_crop, _x, _y = _crop(rgb, box, 0)
+            found.append(Graphic(box, data_uri(tight_crop), icon=match.icon, color=color))
+        return found
+    return []
 
 
 def _layers(crop: np.ndarray, background: np.ndarray) -> list[tuple[RGB, np.ndarray]]:
@@ -385,8 +446,8 @@ def _split_by_color(
             continue
         color, alpha = layers[k]
         rest_color, rest = layers[1 - k]
-        if is_plain(alpha):
-            continue  # a disc in a ring (a colour swatch): no icon
+        if is_plain(alpha) or is_plain(alpha > 0.25):
+            continue  # a disc in a ring (a colour swatch, a radio button): no icon
         if not is_plain((rest > 0.5) | (on_text & (alpha < 0.5))):
             continue
         ink = _ink_box(alpha, x0, y0)
