@@ -174,7 +174,7 @@ async def test_mobile_page_renders_at_its_width(
 ) -> None:
     png = dev_reference("mobile")
     html = build_page(png)
-    assert 'content="width=390"' in html
+    assert "width=device-width" in html
     render = await browser_pool.render(html, Viewport(390, 844))
     assert render.width == 390
     texts = " ".join(b.text for b in render.text_boxes)

@@ -10,9 +10,9 @@ import colorsys
 import itertools
 import statistics
 
-from ...models import RGB
+from ...models import RGB, Box
 from .layout import Node, walk
-from .model import TextBlock
+from .model import Control, Region, TextBlock
 
 
 def _saturation(color: RGB) -> tuple[float, float]:
@@ -33,7 +33,15 @@ def body_size(blocks: list[TextBlock]) -> float:
     return statistics.median(sizes) if sizes else 16.0
 
 
-def classify(root: Node, blocks: list[TextBlock], page_width: float, page_height: float) -> None:
+def classify(
+    root: Node,
+    blocks: list[TextBlock],
+    page_width: float,
+    page_height: float,
+    controls: list[Control] | None = None,
+) -> None:
+    controls = controls or []
+    field_labels: list[TextBlock] = []
     body = body_size(blocks)
     body_colors = [b.first.color for b in blocks if abs(b.first.size - body) <= 1.5]
     body_color = statistics.mode(body_colors) if body_colors else (0, 0, 0)
@@ -43,11 +51,21 @@ def classify(root: Node, blocks: list[TextBlock], page_width: float, page_height
     for size in heading_sizes:
         if not levels or size < levels[-1] * 0.96:
             levels.append(size)
+    for block in blocks:
+        block.role = "text"  # roles are decided afresh for every layout of the analysis
     for node in walk(root):
+        if node.kind == "table":
+            for child in node.children:
+                if child.kind == "text" and child.block is not None:
+                    child.block.role = "cell-text"
         if node.kind == "region":
             node.role = _region_role(node, page_width, page_height)
+            if node.role in ("input", "select", "textarea"):
+                label = _field_details(node, blocks)
+                if label is not None and node.role != "card":
+                    field_labels.append(label)
     for node in walk(root):
-        if node.kind == "region" and node.role in ("button", "badge", "input", "textarea"):
+        if node.kind == "region" and node.role in ("button", "badge", "input", "select", "textarea"):
             for child in walk(node):
                 if child.kind == "text" and child.block is not None:
                     child.block.role = node.role + "-text"
@@ -66,7 +84,35 @@ def classify(root: Node, blocks: list[TextBlock], page_width: float, page_height
             block.role = "small"
         else:
             block.role = "text"
-    _labels(root)
+    for block in field_labels:
+        if block.role in ("text", "small", "link"):
+            block.role = "label"
+    for control in controls:
+        if control.label is not None:
+            for block in blocks:
+                if len(block.lines) == 1 and block.first is control.label:
+                    block.role = "label"
+    for node in list(walk(root)):
+        if node.kind == "row":
+            _group_pagination(node)
+    for node in walk(root):
+        if node.kind == "row" and _pagination(node):
+            node.role = "pagination"
+            for child in node.children:
+                if child.kind == "region" and child.role in ("button", "card", "box"):
+                    child.role = "page-link"
+                elif child.kind == "text" and child.block is not None:
+                    child.block.role = "link"
+        elif node.kind in ("row", "column") and _menu(node, page_height):
+            node.role = "list"
+            for child in node.children:
+                for leaf in walk(child):
+                    if (
+                        leaf.kind == "text"
+                        and leaf.block is not None
+                        and leaf.block.role in ("text", "small")
+                    ):
+                        leaf.block.role = "link"
 
 
 def _is_heading(block: TextBlock, body: float) -> bool:
@@ -88,36 +134,50 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
     assert region is not None
     box = region.box
     texts = [n for n in walk(node) if n.kind == "text" and n.block is not None]
-    others = [n for n in walk(node) if n is not node and n.kind in ("region", "image")]
-    if len(texts) == 1 and not others and len(texts[0].block.lines) == 1:  # type: ignore[union-attr]
-        block = texts[0].block
-        assert block is not None
+    others = [n for n in walk(node) if n is not node and n.kind in ("region", "image", "control")]
+    block = texts[0].block if len(texts) == 1 else None
+    if block is not None and len(block.lines) == 1:
         ink = block.ink
         size = block.first.size
-        left_gap, right_gap = ink.x - box.x, box.right - ink.right
+        # A button may lead with its icon: the icon and the label are centred together.
+        icon = _leading_icon(others, ink, size)
+        content = ink.union(icon.box) if icon is not None else ink
+        left_gap, right_gap = content.x - box.x, box.right - content.right
         centered = abs(left_gap - right_gap) <= max(6.0, 0.12 * box.width)
         narrow = box.width <= 0.6 * page_width or (box.height <= 60 and box.width < page_width - 8)
-        if box.height <= max(3.6 * size, 24) and box.height <= 80 and narrow:
-            if centered:
-                if size <= 13.5 and box.height <= 2.4 * size + 8 and region.radius >= box.height / 3:
-                    return "badge"
-                return "button"
-            if left_gap <= 28 and box.width >= 3 * box.height and region.has_border:
-                return "input"
-        if (
-            region.has_border
-            and box.height > 60
-            and left_gap <= 28
-            and ink.y - box.y <= 28
-            and box.width >= 2 * box.height
-        ):
-            return "textarea"
+        small = box.height <= max(4.2 * size, 24) and box.height <= 80 and narrow and not _flush(region)
+        if (not others or icon is not None) and small and centered:
+            if (
+                not others
+                and size <= 13.5
+                and box.height <= 2.4 * size + 8
+                and region.radius >= box.height / 3
+            ):
+                return "badge"
+            return "button"
+        if _field_like(region, block, others):
+            return "select" if others else "input"
+    if (
+        block is not None
+        and not others
+        and (region.has_border or region.fill != _parent_fill(region))
+        and box.height > max(60.0, 2.6 * block.first.size)
+        and block.ink.x - box.x <= 28
+        and block.ink.y - box.y <= 28
+        and box.width >= 2 * box.height
+        and not _colorful(block.first.color)
+        and not _flush(region)
+    ):
+        return "textarea"
+    if not texts and _mask_dots(others, box) and not _flush(region):
+        return "input"  # a password field: its value is a row of dots, which no OCR reads
     if (
         not texts
         and not others
         and region.has_border
         and 24 <= box.height <= 64
         and box.width >= 3 * box.height
+        and not _flush(region)
     ):
         return "input"
     full_width = box.width >= page_width - 4
@@ -134,12 +194,237 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
     return "box"
 
 
-def _labels(root: Node) -> None:
-    """Short text right above an input is that input's label."""
-    for node in walk(root):
-        kids = node.children
-        for above, below in itertools.pairwise(kids):
-            if above.kind == "text" and below.kind == "region" and below.role in ("input", "textarea"):
-                block = above.block
-                if block is not None and block.role in ("text", "small") and len(block.lines) == 1:
-                    block.role = "label"
+def _leading_icon(others: list[Node], ink: Box, size: float) -> Node | None:
+    """The one small picture just left of a label (a button's icon), if that is all besides it."""
+    if len(others) != 1 or others[0].kind != "image":
+        return None
+    icon = others[0].box
+    beside = 0 <= ink.x - icon.right <= 2 * size and abs(icon.center[1] - ink.center[1]) <= 0.4 * size
+    return others[0] if beside and icon.height <= 2 * size else None
+
+
+def _mask_dots(others: list[Node], box: Box) -> bool:
+    """Whether the box holds only a password's dots (found as a ``dots`` control) near its left."""
+    if len(others) != 1 or others[0].control is None or others[0].control.kind != "dots":
+        return False
+    return 24 <= box.height <= 72 and box.width >= 3 * box.height and others[0].box.x - box.x <= 28
+
+
+def _colorful(color: RGB) -> bool:
+    """A text color with a hue of its own (a link, a brand title), not a gray or a near-black."""
+    s, v = _saturation(color)
+    return s >= 0.35 and v >= 0.4
+
+
+def _parent_fill(region: Region) -> RGB | None:
+    parent = _visible_parent(region)
+    return parent.fill if parent is not None else None
+
+
+def _visible_parent(region: Region) -> Region | None:
+    parent = region.parent
+    while parent is not None and not parent.visible and parent.parent is not None:
+        parent = parent.parent
+    return parent
+
+
+def _flush(region: Region) -> bool:
+    """Whether the box spans its container wall to wall (a card's header bar, a table row band):
+    a bar, never a field or a button."""
+    parent = _visible_parent(region)
+    if parent is None:
+        return False
+    inset_left = parent.border_width[3] + 2
+    inset_right = parent.border_width[1] + 2
+    return (
+        abs(region.box.x - parent.box.x) <= inset_left
+        and abs(parent.box.right - region.box.right) <= inset_right
+    )
+
+
+def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
+    """A text field (or, with its caret, a select): measured evidence, not the words.
+
+    An outlined or filled box 1.5-6 times as tall as its text (at most 72 px) and at least 2.5
+    times as wide as tall (1.8 with a caret), not spanning its container wall to wall; its one line starts near its
+    left edge, in a neutral color (placeholders are gray, values body-colored; a colored line on a
+    tinted bar is a header). A select also holds its caret: one small
+    picture or mark in the box's last 48 px, right of the text.
+    """
+    box = region.box
+    first = block.first
+    size = first.size
+    if _flush(region) or _colorful(first.color):
+        return False
+    wide = box.width >= (1.8 if others else 2.5) * box.height  # a page-size select is narrow
+    if not (1.5 * size <= box.height <= min(6.0 * size, 72.0) and wide):
+        return False
+    if block.ink.x - box.x > max(28.0, 0.5 * box.height):
+        return False
+    if others:
+        if len(others) != 1 or others[0].kind != "image":
+            return False
+        caret = others[0].box
+        return caret.x >= block.ink.right and box.right - caret.right <= 48 and caret.height <= max(size, 16)
+    return True
+
+
+_PASSWORD_WORDS = ("password", "passwort", "mot de passe", "contraseña", "密码", "口令")
+_EMAIL_WORDS = ("email", "e-mail", "邮箱", "电子邮件")
+_SEARCH_WORDS = ("search", "搜索", "filter")
+_MASK_CHARS = set("•●·*.∙⋅")
+
+
+def _field_details(node: Node, blocks: list[TextBlock]) -> TextBlock | None:
+    """Placeholder or value, the input's type, and whether a box with a value is a field at all.
+
+    A field's line is its placeholder when it is clearly lighter (towards the fill) than the
+    page's ordinary text on that fill. A box holding a value is a field only with more evidence: a label (a short
+    line just above it, starting where it starts, or just left of it on its line) or an ``@``.
+    The type comes from the label and the text: password (its words, or a run of mask dots),
+    email, search; text otherwise.
+    """
+    region = node.region
+    assert region is not None
+    texts = [n.block for n in walk(node) if n.kind == "text" and n.block is not None]
+    block = texts[0] if texts else None
+    label = _field_label(region.box, blocks, texts)
+    if block is not None:
+        contrast = abs(_luminance(block.first.color) - _luminance(region.fill))
+        node.placeholder = contrast < _ink_contrast([b for b in blocks if b is not block], region.fill) - 0.12
+        if (
+            node.role in ("input", "textarea")
+            and not node.placeholder
+            and label is None
+            and "@" not in block.text
+        ):
+            node.role = "card"
+            return None
+    if node.role != "input":
+        return label
+    if block is None and any(n.control is not None and n.control.kind == "dots" for n in walk(node)):
+        node.input_type = "password"
+        return label
+    words = " ".join(t.text for t in [*([label] if label else []), *texts]).lower()
+    value = block.text.replace(" ", "") if block is not None else ""
+    if any(w in words for w in _PASSWORD_WORDS) or (len(value) >= 4 and set(value) <= _MASK_CHARS):
+        node.input_type = "password"
+    elif "@" in value or any(w in words for w in _EMAIL_WORDS):
+        node.input_type = "email"
+    elif any(w in words for w in _SEARCH_WORDS):
+        node.input_type = "search"
+    else:
+        node.input_type = "text"
+    return label
+
+
+def _ink_contrast(blocks: list[TextBlock], fill: RGB) -> float:
+    """The luminance contrast of the page's ordinary text on ``fill``: the 80th percentile over
+    the characters of lines set on that fill (placeholders are few; body text is most); that of
+    near-black on white when no other text is set on it."""
+    target = _luminance(fill)
+    weighted: list[tuple[float, int]] = []
+    for block in blocks:
+        for line in block.lines:
+            if max(abs(a - b) for a, b in zip(line.background, fill, strict=True)) <= 24:
+                weighted.append((abs(_luminance(line.color) - target), len(line.text)))
+    if not weighted:
+        return 0.8
+    weighted.sort()
+    total = sum(n for _, n in weighted)
+    running = 0
+    for contrast, n in weighted:
+        running += n
+        if running >= 0.8 * total:
+            return contrast
+    return weighted[-1][0]
+
+
+def _field_label(box: Box, blocks: list[TextBlock], inside: list[TextBlock]) -> TextBlock | None:
+    """The short line labelling a field: just above it, aligned with its left edge, or just left of it."""
+    for block in blocks:
+        if block in inside or len(block.lines) != 1 or len(block.text) > 40:
+            continue
+        ink = block.ink
+        size = block.first.size
+        above = 0 <= box.y - ink.bottom <= max(16.0, 1.2 * size) and abs(ink.x - box.x) <= max(
+            8.0, 0.5 * size
+        )
+        left = 0 <= box.x - ink.right <= 48 and abs(ink.center[1] - box.center[1]) <= 0.3 * box.height
+        if above or left:
+            return block
+    return None
+
+
+_PAGING = set("0123456789«»‹›…<>") | {"Previous", "Next", "Prev", "First", "Last", "上一页", "下一页"}
+
+
+def _item_text(node: Node) -> str | None:
+    texts = [n.block.text.strip() for n in walk(node) if n.kind == "text" and n.block is not None]
+    return texts[0] if len(texts) == 1 else None
+
+
+def _pagination(row: Node) -> bool:
+    """A row of at least three page links side by side (at most 12 px apart), two of them page
+    numbers, the rest numbers, arrows, an ellipsis or Previous/Next; boxed or not."""
+    kids = [c for c in row.children if not c.absolute]
+    if len(kids) < 3 or any(c.kind not in ("region", "text", "image") for c in kids):
+        return False
+    if any(b.box.x - a.box.right > 12 for a, b in itertools.pairwise(kids)):
+        return False
+    labels = [_item_text(c) for c in kids]
+    numbers = sum(1 for t in labels if t is not None and t.isdigit() and len(t) <= 4)
+    paging = all(t is None or t.isdigit() or t in _PAGING or set(t) <= _PAGING for t in labels)
+    return numbers >= 2 and paging and all(c.box.height <= 56 for c in kids)
+
+
+def _group_pagination(row: Node) -> None:
+    """Page links that share a row with something else ("Showing 1 to 10 of 57" beside them)
+    become a row of their own inside it, so they can be one list."""
+    kids = row.children
+    if len(kids) < 4 or any(c.absolute for c in kids):
+        return
+    for start in range(len(kids)):
+        for stop in range(len(kids), start + 2, -1):
+            if stop - start == len(kids):
+                continue
+            run = kids[start:stop]
+            probe = Node("row", run[0].box, children=run)
+            if _pagination(probe):
+                box = run[0].box
+                cut = run[0].cut_box or run[0].box
+                for item in run[1:]:
+                    box = box.union(item.box)
+                    cut = cut.union(item.cut_box or item.box)
+                row.children = [*kids[:start], Node("row", box, children=run, cut_box=cut), *kids[stop:]]
+                return
+
+
+def _menu(node: Node, page_height: float) -> bool:
+    """A menu or link list: at least three short single-line items (text, or an icon and text) in
+    a row at the top of the page or in a column, one size of text, evenly spaced and aligned."""
+    kids = [c for c in node.children if not c.absolute]
+    if len(kids) < 3:
+        return False
+    blocks = []
+    for child in kids:
+        texts = [n.block for n in walk(child) if n.kind == "text" and n.block is not None]
+        others = [n for n in walk(child) if n is not child and n.kind not in ("text", "image", "row")]
+        if len(texts) != 1 or others or len(texts[0].lines) != 1 or len(texts[0].text) > 28:
+            return False
+        # An item is its text, an icon and its text, or either on a highlight (the current page).
+        if (
+            child.kind not in ("text", "row", "region")
+            or len([n for n in walk(child) if n.kind in ("text", "image")]) > 2
+        ):
+            return False
+        blocks.append(texts[0])
+    sizes = [b.first.size for b in blocks]
+    if max(sizes) - min(sizes) > 1.5:
+        return False
+    if node.kind == "row":
+        gaps = [b.box.x - a.box.right for a, b in itertools.pairwise(kids)]
+        return node.box.y <= 0.15 * page_height and max(gaps) <= 3 * max(min(gaps), 8) and min(gaps) >= 8
+    lefts = [c.box.x for c in kids]
+    pitches = [b.box.y - a.box.y for a, b in itertools.pairwise(kids)]
+    return max(lefts) - min(lefts) <= 3 and max(pitches) - min(pitches) <= 4

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import html
 import math
+import statistics
 
 from ...models import RGB, Box
+from .emit_controls import ControlMarkup, control_ids
+from .emit_table import TableMarkup
 from .fonts import FontUses, has_cjk
 from .layout import Node, text_box
 from .model import Analysis, Graphic, Shape, TextBlock, TextLine
-from .styles import StyleSheet, hex_color, px
+from .styles import StyleSheet, fluid, hex_color, px
 
 
-class Emitter:
+class Emitter(ControlMarkup, TableMarkup):
     def __init__(self, analysis: Analysis, title: str) -> None:
         self.analysis = analysis
         self.title = title
@@ -27,6 +30,7 @@ class Emitter:
         self.backgrounds: dict[int, list[Graphic]] = {}
         self.shapes: dict[int, list[Shape]] = {}
         self._gradients = 0
+        self.label_for = control_ids(analysis.controls)
         self.fonts = FontUses()  # web fonts the markup uses, embedded (subset) in the head
 
     # --- entry --------------------------------------------------------------------------------
@@ -42,10 +46,12 @@ class Emitter:
         if id(root) in self.shapes:
             inner = self._svg(root, _rounded(root.box), (0, 0)) + inner
             page_class += " layered"
+        # Lines kept on one line at the screenshot's width may wrap in a narrower window.
+        self.styles.extra(f"@media (max-width:{self.analysis.width - 1}px){{.nowrap{{white-space:normal}}}}")
         body = f'<main class="page {page_class}">\n{inner}</main>'
         return (
             '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width={self.analysis.width}">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(self.title)}</title>\n<style>\n{_fonts_first(self.fonts.css())}{self.styles.css()}\n</style>\n"
             "</head>\n"
             f'<body class="{body_class}">\n{body}\n</body>\n</html>\n'
@@ -124,7 +130,13 @@ class Emitter:
     # --- containers -------------------------------------------------------------------------------
 
     def _children(
-        self, node: Node, content: Box, direction: str, cursor: _Cursor, origin: Box | None = None
+        self,
+        node: Node,
+        content: Box,
+        direction: str,
+        cursor: _Cursor,
+        origin: Box | None = None,
+        listed: bool = False,
     ) -> str:
         """The node's children: the flow ones laid out along ``direction`` from ``cursor``, then the
         overlapping ones lifted out of the flow, placed absolutely from ``origin`` (the container's
@@ -133,6 +145,7 @@ class Emitter:
         kids = _flow(node)
         centered_row = direction == "row" and _vertically_centered(kids)
         gap_index = _auto_gap(kids, content) if direction == "row" else None
+        gap = _row_gap(kids, gap_index) if direction == "row" else None
         for index, child in enumerate(kids):
             classes: list[str] = []
             box = _rounded(child.box)
@@ -141,11 +154,13 @@ class Emitter:
                 if abs(top) >= 0.5:
                     classes.append(self.styles.util("mt", "margin-top", top))
                 cursor.y += round(top) + box.height
-                classes += self._column_x(child, box, content)
+                classes += self._column_x(child, box, content, kids)
             elif direction == "row":
                 left = box.x - cursor.x
                 if index == gap_index:
                     classes.append("ml-auto")
+                elif gap is not None and index > 0:
+                    left = gap  # the row's gap places it
                 elif abs(left) >= 0.5:
                     classes.append(self.styles.util("ml", "margin-left", left))
                 cursor.x += round(left) + box.width
@@ -153,18 +168,30 @@ class Emitter:
                     dy = box.y - content.y
                     if abs(dy) >= 0.5:
                         classes.append(self.styles.util("mt", "margin-top", dy))
-                classes.append("flex-none")
-                if child.kind == "column":
-                    # Its measured width: a divider or row stretched inside it spans what it spanned,
-                    # not just the widest text.
-                    classes.append(self.styles.util("w", "width", box.width))
+                if (_boxy(child) or _field(child)) and box.width >= max(120.0, 0.2 * content.width):
+                    # A column of the row: its measured width as its basis, shrinking with the
+                    # window (a divider or row stretched inside it spans what it spanned).
+                    classes += ["fluid", self.styles.util("basis", "flex-basis", box.width)]
+                elif child.kind == "text" and box.width >= 160:
+                    classes.append("fluid")  # a long line may give way (and wrap) in a narrow window
+                else:
+                    classes.append("flex-none")
+                    if child.kind == "column":
+                        classes.append(self.styles.util("w", "width", box.width))
             else:  # stack
                 classes += [
                     "abs",
                     self.styles.util("left", "left", box.x - content.x),
                     self.styles.util("top", "top", box.y - content.y),
                 ]
-            parts.append(self._node(child, box, classes))
+            if listed:
+                # The item carries the placement; what it holds keeps its own look.
+                item = self._node(child, box, []).rstrip("\n")
+                parts.append(
+                    f'<li class="{" ".join(classes)}">{item}</li>\n' if classes else f"<li>{item}</li>\n"
+                )
+            else:
+                parts.append(self._node(child, box, classes))
         place = origin or content
         for child in node.children:
             if child.absolute:
@@ -177,16 +204,43 @@ class Emitter:
                 parts.append(self._node(child, box, classes))
         return "".join(parts)
 
-    def _column_x(self, child: Node, box: Box, content: Box) -> list[str]:
+    def _column_x(self, child: Node, box: Box, content: Box, kids: list[Node]) -> list[str]:
         left = box.x - content.x
         right = content.right - box.right
         # A column spanning its container stretches too: a full-width section inside it (one that
         # holds overlays) must keep the container's width, not shrink to the column's text.
         if child.kind in ("row", "rule", "column") and right <= 4 and left <= 4:
             return ["self-stretch"]
+        if _boxy(child) and content.width > 0 and box.width >= 0.5 * content.width:
+            # Wide boxes follow their container, so the page fits narrower windows: a centred one
+            # is as wide as it may be up to its measured width, one that reaches (nearly) the right
+            # edge keeps its margins, another takes its share of the width.
+            if abs(left - right) <= 2.5 and left > 8:
+                return ["w-full", "mx-auto", self.styles.util("max-w", "max-width", box.width)]
+            classes = [self.styles.util("ml", "margin-left", left)] if abs(left) >= 0.5 else []
+            if right <= max(48.0, 0.1 * content.width):
+                classes.insert(0, "self-stretch")
+                if right >= 0.5:
+                    classes.append(self.styles.util("mr", "margin-right", right))
+                return classes
+            return [*classes, self.styles.share(box.width / content.width)]
         classes = []
+        # The right edge of the column's content: where its other items end (bars spanning the
+        # whole width, a navbar, do not count).
+        inner_rights = [round(k.box.right) for k in kids if k.box.width < content.width - 4]
+        edge = max(inner_rights, default=round(content.right))
         if child.kind != "rule" and abs(left - right) <= 2.5 and left > 8:
             classes.append("self-center")
+        elif (
+            child.kind != "rule"
+            and edge - box.right <= 2.5
+            and left > right + 8
+            and box.width < 0.5 * content.width
+        ):
+            # Right-aligned with what stands above and below it: it stays at that edge at any width.
+            classes.append("self-end")
+            if right >= 0.5:
+                classes.append(self.styles.util("mr", "margin-right", right))
         elif abs(left) >= 0.5:
             classes.append(self.styles.util("ml", "margin-left", left))
         if child.kind == "row":
@@ -203,6 +257,10 @@ class Emitter:
             return self._rule(node, box, classes)
         if node.kind == "region":
             return self._region(node, box, classes)
+        if node.kind == "control":
+            return self._toggle(node, box, classes)
+        if node.kind == "table":
+            return self._table(node, box, classes)
         if node.kind == "stack":
             classes = [
                 "stack",
@@ -214,17 +272,34 @@ class Emitter:
             return f'<div class="{" ".join(classes)}">\n{inner}</div>\n'
         kind = "row" if node.kind == "row" else "col"
         extra = ["items-center"] if kind == "row" and _vertically_centered(_flow(node)) else []
+        if kind == "row":
+            kids = _flow(node)
+            gap = _row_gap(kids, _auto_gap(kids, box))
+            if gap is not None:
+                extra.append(self.styles.util("gap", "gap", gap))
         if _has_overlays(node):
             extra.append("stack")
         direction = "row" if kind == "row" else "column"
-        inner = self._children(node, box, direction, _Cursor(box.x, box.y))
+        listed = node.role in ("list", "pagination")
+        inner = self._children(node, box, direction, _Cursor(box.x, box.y), listed=listed)
+        if listed:
+            # A menu, a list of links or a pagination: a list of items, as it is written by hand.
+            reset = {"list-style": "none", "margin-top": "0", "margin-bottom": "0", "padding": "0"}
+            name = self.styles.named("list", reset)
+            extra.append(name)
+            # Items lay out what they hold as flex items: no line box of the item's own font.
+            self.styles.extra(f".{name}>li{{display:flex}}")
+            return f'<ul class="{" ".join([kind, *extra, *classes])}">\n{inner}</ul>\n'
         return f'<div class="{" ".join([kind, *extra, *classes])}">\n{inner}</div>\n'
 
     def _region(self, node: Node, box: Box, classes: list[str]) -> str:
         region = node.region
         assert region is not None
         role = node.role or "box"
-        if role in ("button", "badge", "input", "textarea") and id(node) not in self.shapes:
+        if (
+            role in ("button", "badge", "input", "select", "textarea", "page-link")
+            and id(node) not in self.shapes
+        ):
             control = self._control(node, box, classes)
             if control is not None:
                 return control
@@ -234,11 +309,16 @@ class Emitter:
         bt, br, bb, bl = region.border_width
         inner_box = Box(box.x + bl, box.y + bt, box.width - bl - br, box.height - bt - bb)
         content = _content(node, inner_box)
-        sizing = (
-            [self.styles.util("w", "width", box.width)]
-            if box.width < self.analysis.width - 2
-            else ["self-stretch"]
-        )
+        # No padding wider on the right than on the left just because the content is narrow:
+        # the content box keeps the measured left padding on both sides at most.
+        right_pad = min(inner_box.right - content.right, max(content.x - inner_box.x, 0.0))
+        content = Box(content.x, content.y, max(inner_box.right - right_pad - content.x, 0.0), content.height)
+        if fluid(classes):
+            sizing = []
+        elif box.width >= self.analysis.width - 2 and "abs" not in classes:
+            sizing = ["self-stretch"]
+        else:
+            sizing = [self.styles.util("w", "width", box.width)]
         sizing.append(self.styles.util("minh", "min-height", box.height))
         pads = []
         for prefix, prop, value in (
@@ -251,6 +331,8 @@ class Emitter:
         tag = {"navbar": "header", "footer": "footer", "sidebar": "aside", "section": "section"}.get(
             role, "div"
         )
+        if role in ("navbar", "sidebar") and any(n.role == "list" for n in _walk(node)):
+            tag = "nav"  # a bar or side panel of links is the page's navigation
         inner = self._children(node, content, "column", _Cursor(content.x, content.y), inner_box)
         if _has_overlays(node) and id(node) not in self.shapes:
             sizing.append("stack")  # the containing block of its overlays ("layered" is one too)
@@ -267,73 +349,25 @@ class Emitter:
         if region.has_border and region.border_color is not None:
             color = hex_color(region.border_color)
             widths = region.border_width
-            if len(set(widths)) == 1:
+            # A side keeps its own color only where it clearly differs (a card's colored edge).
+            colors = [
+                hex_color(
+                    c if c is not None and _color_gap(c, region.border_color) > 12 else region.border_color
+                )
+                for c in region.border_colors
+            ]
+            if len(set(widths)) == 1 and len(set(colors)) == 1:
                 decls["border"] = f"{widths[0]}px solid {color}"
             else:
-                for side, w in zip(("top", "right", "bottom", "left"), widths, strict=True):
+                for side, w, c in zip(("top", "right", "bottom", "left"), widths, colors, strict=True):
                     if w:
-                        decls[f"border-{side}"] = f"{w}px solid {color}"
+                        decls[f"border-{side}"] = f"{w}px solid {c}"
         if region.radius:
             decls["border-radius"] = px(min(region.radius, min(region.box.width, region.box.height) / 2))
+        if region.shadow is not None:
+            y, blur, spread, alpha = region.shadow
+            decls["box-shadow"] = f"0 {px(y)} {px(blur)} {px(spread)} rgba(0,0,0,{alpha:g})"
         return decls
-
-    def _control(self, node: Node, box: Box, classes: list[str]) -> str | None:
-        region = node.region
-        assert region is not None
-        texts = [n for n in _walk(node) if n.kind == "text" and n.block is not None]
-        decls: dict[str, str] = {"background": self._background(node, region.fill, region.gradient)}
-        decls.update(self._border(node))
-        if not region.has_border and node.role in ("input", "textarea"):
-            decls["border"] = "0"
-        size_classes = [
-            self.styles.util("w", "width", box.width),
-            self.styles.util("h", "height", box.height),
-        ]
-        if node.role in ("button", "badge"):
-            if not texts:
-                return None
-            block = texts[0].block
-            assert block is not None
-            decls.update(self._font(block))
-            decls.update(
-                {"display": "flex", "align-items": "center", "justify-content": "center", "padding": "0"}
-            )
-            if not region.has_border:
-                decls["border"] = "0"
-            name = self.styles.named("btn" if node.role == "button" else "badge", decls)
-            tag = "button" if node.role == "button" else "span"
-            attrs = ' type="button"' if tag == "button" else ""
-            label = html.escape(block.text)
-            return f'<{tag}{attrs} class="{" ".join([name, "nowrap", *size_classes, *classes])}">{label}</{tag}>\n'
-        # input / textarea
-        pad_left = 8.0
-        placeholder = ""
-        value = ""
-        if texts:
-            block = texts[0].block
-            assert block is not None
-            decls.update(self._font(block))
-            first = block.first
-            pad_left = first.ink.x - box.x - region.border_width[3] - first.fit.measure.ink_left * first.size
-            if _is_placeholder(first.color, region.fill):
-                placeholder = block.text
-            else:
-                value = block.text
-        decls["padding"] = (
-            f"0 0 0 {px(max(pad_left, 0))}" if node.role == "input" else f"{px(max(pad_left, 0))}"
-        )
-        decls["outline"] = "none"
-        base = "input" if node.role == "input" else "textarea"
-        name = self.styles.named(base, decls)
-        if placeholder:
-            color = decls.get("color", "#757575")
-            self.styles.extra(f".{name}::placeholder{{color:{color};opacity:1}}")
-        cls = " ".join([name, *size_classes, *classes])
-        ph = f' placeholder="{html.escape(placeholder)}"' if placeholder else ""
-        if node.role == "textarea":
-            return f'<textarea class="{cls}"{ph}>{html.escape(value)}</textarea>\n'
-        val = f' value="{html.escape(value)}"' if value else ""
-        return f'<input type="text" class="{cls}"{ph}{val}>\n'
 
     # --- leaves -------------------------------------------------------------------------------
 
@@ -361,6 +395,20 @@ class Emitter:
     def _text(self, node: Node, box: Box, classes: list[str]) -> str:
         block = node.block
         assert block is not None
+        name = self._text_class(block)
+        role = block.role or "text"
+        tag = {"h1": "h1", "h2": "h2", "h3": "h3", "h4": "h4", "p": "p", "link": "a", "label": "label"}.get(
+            role, "span"
+        )
+        attrs = ' href="#"' if tag == "a" else ""
+        target = self.label_for.get(id(block.first))
+        if target is not None and len(block.lines) == 1:
+            tag, attrs = "label", f' for="{target}"'
+        content, extra = self._text_content(block)
+        return f'<{tag}{attrs} class="{" ".join([name, *extra, *classes])}">{content}</{tag}>\n'
+
+    def _text_class(self, block: TextBlock) -> str:
+        """The named class of a text block's look (font, color, line height, alignment)."""
         decls = self._font(block)
         height = text_box(block).height / max(len(block.lines), 1)
         decls["line-height"] = px(height)
@@ -381,24 +429,19 @@ class Emitter:
         }.get(role, "text")
         if role in ("p", "text", "small") and _muted(block.first.color, block.first.background):
             base += "-muted"
-        name = self.styles.named(base, decls)
-        tag = {"h1": "h1", "h2": "h2", "h3": "h3", "h4": "h4", "p": "p", "link": "a", "label": "label"}.get(
-            role, "span"
-        )
-        attrs = ' href="#"' if tag == "a" else ""
+        return self.styles.named(base, decls)
+
+    def _text_content(self, block: TextBlock) -> tuple[str, list[str]]:
+        """A text block's markup inside its element, and the classes that keep its line breaks."""
         if len(block.lines) == 1:
-            content = self._line_html(block.lines[0])
-            extra = ["nowrap"]
-        else:
-            width = wrap_width(block)
-            if width is not None:
-                joiner = "" if has_cjk(block.text) else " "
-                content = html.escape(joiner.join(line.text for line in block.lines))
-                extra = [self.styles.util("w", "width", math.ceil(width))]
-            else:
-                content = "<br>".join(html.escape(line.text) for line in block.lines)
-                extra = ["nowrap"]
-        return f'<{tag}{attrs} class="{" ".join([name, *extra, *classes])}">{content}</{tag}>\n'
+            return self._line_html(block.lines[0]), ["nowrap"]
+        width = wrap_width(block)
+        if width is not None:
+            joiner = "" if has_cjk(block.text) else " "
+            content = html.escape(joiner.join(line.text for line in block.lines))
+            # At most that width: in a narrower window the paragraph re-wraps within its box.
+            return content, [self.styles.util("max-w", "max-width", math.ceil(width))]
+        return "<br>".join(html.escape(line.text) for line in block.lines), ["nowrap"]
 
     def _line_html(self, line: TextLine) -> str:
         """A line's text; words in another color become inline spans (or links, if colorful)."""
@@ -442,9 +485,9 @@ class Emitter:
             return f'<div class="{" ".join([name, self.styles.util("h", "height", box.height), *classes])}"></div>\n'
         name = self.styles.named(
             "divider",
-            {"height": px(box.height), "background": hex_color(rule.color), "border": "0", "margin": "0"},
+            {"height": px(box.height), "background": hex_color(rule.color), "border": "0"},
         )
-        sizing = [] if "self-stretch" in classes else [self.styles.util("w", "width", box.width)]
+        sizing = [] if fluid(classes) else [self.styles.util("w", "width", box.width)]
         return f'<hr class="{" ".join([name, *sizing, *classes])}">\n'
 
 
@@ -500,6 +543,28 @@ def _vertically_centered(kids: list[Node]) -> bool:
     )
 
 
+def _field(node: Node) -> bool:
+    return node.kind == "region" and node.role in ("input", "select", "textarea")
+
+
+def _boxy(node: Node) -> bool:
+    """A container (or a drawn box) that may take the width its parent gives it; controls keep
+    their measured size."""
+    if node.kind in ("row", "column", "table", "rule"):
+        return True
+    return node.kind == "region" and node.role not in ("button", "badge", "input", "select", "page-link")
+
+
+def _row_gap(kids: list[Node], auto_index: int | None) -> float | None:
+    """The one gap between a row's children (a CSS ``gap``), when they are evenly spaced."""
+    gaps = [
+        round(kids[i].box.x) - round(kids[i - 1].box.right) for i in range(1, len(kids)) if i != auto_index
+    ]
+    if len(gaps) < 2 or max(gaps) - min(gaps) > 1 or min(gaps) < 1:
+        return None
+    return float(round(statistics.median(gaps)))
+
+
 def _auto_gap(kids: list[Node], content: Box) -> int | None:
     """The child after the widest gap of a row that reaches its container's right edge."""
     if len(kids) < 2 or content.right - kids[-1].box.right > 4:
@@ -509,11 +574,8 @@ def _auto_gap(kids: list[Node], content: Box) -> int | None:
     return index if widest >= 48 else None
 
 
-def _is_placeholder(text: RGB, fill: RGB) -> bool:
-    def lum(c: RGB) -> float:
-        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
-
-    return abs(lum(text) - lum(fill)) < 0.5 * 255 * 0.9
+def _color_gap(a: RGB, b: RGB) -> int:
+    return max(abs(x - y) for x, y in zip(a, b, strict=True))
 
 
 def _saturated(color: RGB) -> bool:

@@ -12,25 +12,30 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any
 
 from ...models import Box
-from .model import Analysis, Graphic, Region, Rule, TextBlock
+from .model import Analysis, Control, Graphic, Region, Rule, TextBlock
 
 
 @dataclass
 class Node:
     """One element of the output: a container (column, row, stack, region) or a leaf."""
 
-    kind: str  # region | column | row | stack | text | image | rule
+    kind: str  # region | column | row | stack | text | image | rule | control | table
     box: Box  # CSS border box, page px
     children: list[Node] = field(default_factory=list)
     region: Region | None = None
     block: TextBlock | None = None
     graphic: Graphic | None = None
     rule: Rule | None = None
-    role: str = ""  # set by classify: button, input, card, navbar, ...
+    control: Control | None = None
+    role: str = ""  # set by classify: button, input, select, card, navbar, ...
+    input_type: str = ""  # set by classify for text fields: text, email, password, search
+    placeholder: bool = False  # set by classify: a field's text is its placeholder, not its value
     cut_box: Box | None = None  # what the XY-cut sees (ink for text)
     absolute: bool = False  # lifted out of the flow: placed by its box inside its container
+    grid: Any = None  # a table's rows and columns (tables.Grid), for kind "table"
 
 
 def text_box(block: TextBlock) -> Box:
@@ -101,6 +106,8 @@ def build_tree(analysis: Analysis) -> Node:
         holder(graphic.box).children.append(Node("image", graphic.box, graphic=graphic))
     for rule in analysis.rules:
         holder(rule.box).children.append(Node("rule", rule.box, rule=rule))
+    for control in analysis.controls:
+        holder(control.box).children.append(Node("control", control.box, control=control))
     _arrange(root)
     return root
 

@@ -65,7 +65,10 @@ class Region:
     gradient: str | None = None
     border_width: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, right, bottom, left
     border_color: RGB | None = None
+    border_colors: tuple[RGB | None, RGB | None, RGB | None, RGB | None] = (None, None, None, None)
     radius: float = 0.0
+    # A drop shadow as CSS draws it: (offset y, blur, spread, opacity of black), px.
+    shadow: tuple[float, float, float, float] | None = None
     visible: bool = True  # False: same color as its parent and no border (a layout hint only)
     parent: Region | None = field(default=None, repr=False)
     children: list[Region] = field(default_factory=list, repr=False)
@@ -116,6 +119,21 @@ class Shape:
 
 
 @dataclass
+class Control:
+    """A small form control drawn in the screenshot: a checkbox, a radio button or a switch."""
+
+    kind: str  # checkbox | radio | switch
+    box: Box
+    checked: bool
+    fill: RGB  # the box's own color (a switch's track)
+    mark: RGB  # the tick, the dot or the knob (the fill's color when there is none)
+    border: RGB | None = None
+    radius: float = 0.0
+    knob: float = 0.0  # a switch's knob diameter in px
+    label: TextLine | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass
 class Analysis:
     """Everything found in one screenshot."""
 
@@ -127,3 +145,4 @@ class Analysis:
     rules: list[Rule]
     graphics: list[Graphic]
     shapes: list[Shape] = field(default_factory=list)
+    controls: list[Control] = field(default_factory=list)

@@ -15,6 +15,14 @@ from ...icons import IconIndex, icon_index
 from ...models import Box
 from ...ocr import OcrEngine
 from .classify import classify
+from .controls import (
+    consumed,
+    find_controls,
+    read_glyphs,
+    remeasure_on_fills,
+    reread_glyphs,
+    split_labels,
+)
 from .emit import Emitter
 from .graphics import find_figures, find_graphics, find_shapes
 from .icons import icon_check, icon_lines, name_icons
@@ -24,6 +32,7 @@ from .paragraphs import group_blocks, harmonize
 from .refine import Corrections, adjust_text
 from .refine import apply as apply_corrections
 from .regions import find_regions, find_rules, segment
+from .tables import find_tables
 from .text import read_lines
 
 log = logging.getLogger(__name__)
@@ -51,7 +60,9 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     for box in [line.ink for line in lines] + [g.box for g in icon_marks]:
         _paint(text_mask, box, 1)
     surfaces = segment(rgb)
-    root, regions, by_label = find_regions(rgb, surfaces, text_mask)
+    root, regions, by_label = find_regions(rgb, surfaces, text_mask, [line.ink for line in lines])
+    # Text measured with a badge's pill as its ink is measured again on the pill.
+    lines = remeasure_on_fills(rgb, lines, regions)
     rules = [r for r in find_rules(rgb, text_mask) if not _is_region_edge(r.box, regions)]
     text_boxes = [line.ink for line in lines]
     shapes = find_shapes(rgb, surfaces, root, regions, by_label, text_mask)
@@ -68,8 +79,21 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
             region.visible = False
         kept.append(region)
     rules = [r for r in rules if not any(_within(r.box, g.box) for g in graphics)]
-    blocks = group_blocks(lines, _containers(lines, regions))
-    return Analysis(width, height, root, kept, blocks, rules, graphics, list(shapes.values()))
+    # Page numbers and counters alone in their boxes, which OCR's detector passed over.
+    glyphs, graphics = read_glyphs(rgb, graphics, kept, engine)
+    lines = reread_glyphs(rgb, lines, kept, engine) + glyphs
+    # Checkboxes, radios and switches: their pictures, boxes and tick "letters" become controls.
+    controls = find_controls(rgb, lines, kept, graphics)
+    for control in controls:
+        graphics = [g for g in graphics if not consumed(control, g.box)]
+        lines = [ln for ln in lines if len(ln.text.strip()) > 2 or not consumed(control, ln.ink)]
+        for region in kept:
+            if consumed(control, region.box):
+                region.visible = False
+    blocks = split_labels(group_blocks(lines, _containers(lines, regions)), controls)
+    return Analysis(
+        width, height, root, kept, blocks, rules, graphics, list(shapes.values()), controls=controls
+    )
 
 
 def build_page(png: bytes, *, ocr: OcrEngine | None = None, title: str = "Page") -> str:
@@ -95,7 +119,8 @@ def render_analysis(
 
 def layout_tree(analysis: Analysis) -> Node:
     tree = build_tree(analysis)
-    classify(tree, analysis.blocks, analysis.width, analysis.height)
+    find_tables(tree)
+    classify(tree, analysis.blocks, analysis.width, analysis.height, analysis.controls)
     return tree
 
 

@@ -123,7 +123,12 @@ def measure(analysis: Analysis, render: RenderResult, previous: Corrections) -> 
     """New cumulative corrections from how the page built with ``previous`` rendered."""
     lines = all_lines(analysis)
     # Form controls draw their text themselves (placeholder boxes are the control's): leave them be.
-    skip = {id(ln) for b in analysis.blocks if b.role in ("input-text", "textarea-text") for ln in b.lines}
+    skip = {
+        id(ln)
+        for b in analysis.blocks
+        if b.role in ("input-text", "select-text", "textarea-text")
+        for ln in b.lines
+    }
     matched = match_lines(lines, render.text_boxes)
     result = previous.copy()
     # A paragraph whose lines drift apart line by line has the wrong line height, not the wrong

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from scipy.special import erfc
 
 from ...models import RGB, Box
 from .model import Region, Rule
@@ -158,7 +159,7 @@ def _hex(color: RGB) -> str:
 
 
 def find_regions(
-    rgb: np.ndarray, surfaces: Surfaces, text_mask: np.ndarray
+    rgb: np.ndarray, surfaces: Surfaces, text_mask: np.ndarray, text_boxes: list[Box] | None = None
 ) -> tuple[Region, list[Region], dict[int, Region]]:
     """The page (root) and every (rounded) rectangle, nested by containment.
 
@@ -175,7 +176,9 @@ def find_regions(
             continue
         if w >= width - 2 and h >= height - 2:
             continue
-        if text_mask[y : y + h, x : x + w].mean() > 0.6:
+        if text_mask[y : y + h, x : x + w].mean() > 0.6 and not _behind_text(
+            rgb, means[label], (x, y, w, h), text_boxes
+        ):
             continue  # the inside of a thick glyph
         mask = labels[y : y + h, x : x + w] == label
         ok, radius = _shape(mask)
@@ -211,6 +214,9 @@ def find_regions(
         _detect_border(rgb, region)
     _share_borders([r for _, r in found])
     for _, region in found:
+        surface = region.parent.fill if region.parent is not None else root.fill
+        _detect_shadow(rgb, region, surface)
+    for _, region in found:
         parent_fill = region.parent.fill if region.parent else root.fill
         region.visible = bool(
             region.gradient
@@ -226,6 +232,28 @@ def find_regions(
     for region in [root, *regions]:
         region.children.sort(key=lambda r: (r.box.y, r.box.x))
     return root, regions, by_label
+
+
+def _behind_text(
+    rgb: np.ndarray, color: np.ndarray, bbox: tuple[int, int, int, int], text_boxes: list[Box] | None
+) -> bool:
+    """Whether a component under text is a filled box holding that text (a badge, a pill), not
+    a glyph's inside: some text line lies within it, and around that line the page has another
+    color (a letter's counter has the color around its word)."""
+    if not text_boxes:
+        return False
+    height, width = rgb.shape[:2]
+    x, y, w, h = bbox
+    for box in text_boxes:
+        inside = box.x >= x - 3 and box.y >= y - 3 and box.right <= x + w + 3 and box.bottom <= y + h + 3
+        if not inside or box.width * box.height < 0.3 * w * h:
+            continue
+        x0, y0 = max(x - 3, 0), max(y - 3, 0)
+        x1, y1 = min(x + w + 3, width - 1), min(y + h + 3, height - 1)
+        ring = np.concatenate([rgb[y0, x0:x1], rgb[y1, x0:x1], rgb[y0:y1, x0], rgb[y0:y1, x1]])
+        around = np.median(ring.astype(np.float64), axis=0)
+        return float(np.abs(around - color).max()) > 24
+    return False
 
 
 def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str | None]:
@@ -247,7 +275,20 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
         totals[key] = totals.get(key, 0) + area  # type: ignore[index]
         if area > biggest.get(key, (0, 0))[0]:  # type: ignore[call-overload]
             biggest[key] = (area, label)  # type: ignore[index]
-    for key in sorted(totals, key=lambda k: (totals[k], k), reverse=True)[:4]:
+    ranked = sorted(totals, key=lambda k: (totals[k], k), reverse=True)[:4]
+    # The page's color reaches the page's edges; a big card's inside (a form on a tinted page)
+    # does not: such a color is passed over for one that does and covers a fair share too.
+    edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    touching: set[tuple[int, int, int]] = set()
+    for edge_label in edge_labels.tolist():
+        if edge_label > 0 and int(stats[edge_label, cv2.CC_STAT_AREA]) >= MIN_BOX_AREA:
+            c = _rgb(means[edge_label])
+            touching.add((c[0] // 3, c[1] // 3, c[2] // 3))
+    if ranked and ranked[0] not in touching:
+        reaching = [k for k in ranked[1:] if k in touching and totals[k] >= 0.25 * totals[ranked[0]]]
+        if reaching:
+            ranked = [reaching[0]] + [k for k in ranked if k != reaching[0]]
+    for key in ranked:
         label = biggest[key][1]
         x, y, w, h, _ = (int(v) for v in stats[label])
         mask = labels[y : y + h, x : x + w] == label
@@ -293,9 +334,17 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
     inset = int(region.radius) + 2
     mx0, mx1 = min(x0 + inset, x1 - 1), max(x1 - inset, x0 + 1)
     my0, my1 = min(y0 + inset, y1 - 1), max(y1 - inset, y0 + 1)
+    # A pill's rounded ends leave no straight run: its middle rows (or columns) meet the edge square on.
+    if my1 - my0 < 4 and y1 - y0 >= 8:
+        middle = (y0 + y1) // 2
+        my0, my1 = middle - 2, middle + 2
+    if mx1 - mx0 < 4 and x1 - x0 >= 8:
+        middle = (x0 + x1) // 2
+        mx0, mx1 = middle - 2, middle + 2
     edges = [float(y0), float(x1), float(y1), float(x0)]  # top, right, bottom, left
     widths = [0, 0, 0, 0]
     colors: list[RGB] = []
+    side_colors: list[RGB | None] = [None, None, None, None]
     for side in range(4):
         if side in (0, 2):
             if mx1 - mx0 < 4:
@@ -332,9 +381,15 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
                 np.all(color >= np.minimum(fill, outside) - 3)
                 and np.all(color <= np.maximum(fill, outside) + 3)
             )
-            if not (between and run == 1):
+            # A border ends in one step; a shadow fades out over many (its first pixels look
+            # like a run of one color, but the next step is a small part of the fade).
+            sharp = float(np.abs(profile[j] - profile[j - 1]).max()) >= 0.6 * float(
+                np.abs(outside - color).max()
+            )
+            if not (between and run == 1) and sharp:
                 widths[side] = run
                 colors.append(_rgb(color))
+                side_colors[side] = _rgb(color)
                 edge_index = j - 1
         edges[side] = float(coords[edge_index] + (1 if step > 0 else 0))
     top, right, bottom, left = edges
@@ -342,7 +397,90 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
         region.box = Box(left, top, right - left, bottom - top)
     if colors:
         region.border_width = (widths[0], widths[1], widths[2], widths[3])
-        region.border_color = colors[0]
+        # The color most sides share; a side of its own color (a card's colored left edge) keeps it.
+        region.border_color = max(
+            colors, key=lambda c: (sum(color_distance(c, o) <= 12 for o in colors), -colors.index(c))
+        )
+        region.border_colors = (side_colors[0], side_colors[1], side_colors[2], side_colors[3])
+
+
+def _detect_shadow(rgb: np.ndarray, region: Region, surface: RGB) -> None:
+    """Fit a CSS drop shadow to how the surface darkens outside the region, if it does.
+
+    On each side, the middle of the edge is sampled outward (corners and neighbours aside); a
+    shadow is a darkening that fades over several pixels to the surface color. The fade of a
+    Gaussian blur (CSS ``blur`` = 2 sigma) of a box offset down by ``y`` and grown by ``spread``
+    is fitted to all sides at once by a small grid search; the opacity is then least squares.
+    """
+    height, width = rgb.shape[:2]
+    b = region.box
+    if b.width < 40 or b.height < 30 or b.width >= width - 2:
+        return
+    reach = 28
+    base = np.asarray(surface, dtype=np.float64)
+    brightness = float(base.mean())
+    if brightness < 60:
+        return  # no visible shadow on a dark surface
+    profiles: list[tuple[int, np.ndarray]] = []  # (side, darkness by distance 0..reach-1)
+    x0, x1 = int(b.x + 0.3 * b.width), int(b.right - 0.3 * b.width)
+    y0, y1 = int(b.y + 0.3 * b.height), int(b.bottom - 0.3 * b.height)
+    for side in range(4):
+        if side == 0:
+            rows = [int(b.y) - 1 - k for k in range(reach)]
+            samples = [rgb[r, x0:x1] if 0 <= r < height else None for r in rows]
+        elif side == 2:
+            rows = [math.ceil(b.bottom) + k for k in range(reach)]
+            samples = [rgb[r, x0:x1] if 0 <= r < height else None for r in rows]
+        elif side == 1:
+            cols = [math.ceil(b.right) + k for k in range(reach)]
+            samples = [rgb[y0:y1, c] if 0 <= c < width else None for c in cols]
+        else:
+            cols = [int(b.x) - 1 - k for k in range(reach)]
+            samples = [rgb[y0:y1, c] if 0 <= c < width else None for c in cols]
+        if any(sample is None or len(sample) < 4 for sample in samples):
+            continue
+        medians = np.stack([np.median(sample, axis=0) for sample in samples])  # type: ignore[arg-type]
+        darkness = np.clip(1.0 - medians.mean(axis=1) / brightness, 0.0, 1.0)
+        # The fade, up to where something else begins (a neighbouring card, its own shadow).
+        rising = np.flatnonzero(np.diff(darkness) > 0.004)
+        length = int(rising[0]) + 1 if len(rising) else reach
+        if darkness[0] < 0.012:
+            continue
+        # A shadow fades over several pixels, to (nearly) the surface: a neighbour's border or
+        # text right beside the edge does not.
+        if length >= 8 and darkness[3] >= 0.3 * darkness[0] and darkness[length - 1] <= 0.7 * darkness[0]:
+            profiles.append((side, darkness[:length]))
+        else:
+            return  # darker beside the edge, but not fading: not a shadow
+    if not profiles or not any(side == 2 for side, _ in profiles):
+        return  # shadows fall down (or all around): the bottom side shows one
+    best: tuple[float, float, float, float, float] | None = None  # error, y, blur, spread, alpha
+    distance = np.arange(reach, dtype=np.float64) + 0.5
+    for blur in (3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 16.0, 20.0, 24.0, 28.0, 32.0):
+        sigma = blur / 2
+        for offset in (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0):
+            for spread in (-4.0, -2.0, 0.0):
+                model, seen = [], []
+                for side, darkness in profiles:
+                    shift = {0: -offset, 2: offset}.get(side, 0.0) + spread
+                    z = (distance[: len(darkness)] - shift) / sigma
+                    model.append(0.5 * erfc(z / math.sqrt(2)))
+                    seen.append(darkness)
+                m, d = np.concatenate(model), np.concatenate(seen)
+                denominator = float(m @ m)
+                if denominator <= 1e-9:
+                    continue
+                alpha = max(float(m @ d) / denominator, 0.0)
+                error = float(np.sqrt(np.mean((alpha * m - d) ** 2)))
+                if best is None or error < best[0]:
+                    best = (error, offset, blur, spread, alpha)
+    if best is None:
+        return
+    error, offset, blur, spread, alpha = best
+    peak = max(float(p.max()) for _, p in profiles)
+    if alpha < 0.02 or alpha > 0.6 or blur < 3 or error > 0.25 * peak:
+        return
+    region.shadow = (offset, blur, spread, round(min(alpha, 1.0), 3))
 
 
 def _share_borders(regions: list[Region]) -> None:
@@ -358,6 +496,7 @@ def _share_borders(regions: list[Region]) -> None:
                     b = lower.box
                     lower.box = Box(b.x, b.y + top, b.width, b.height - top)
                     lower.border_width = (0, *lower.border_width[1:])
+                    lower.border_colors = (None, *lower.border_colors[1:])
                     break
         left = lower.border_width[3]
         if left:
@@ -369,9 +508,11 @@ def _share_borders(regions: list[Region]) -> None:
                     b = lower.box
                     lower.box = Box(b.x + left, b.y, b.width - left, b.height)
                     lower.border_width = (*lower.border_width[:3], 0)
+                    lower.border_colors = (*lower.border_colors[:3], None)
                     break
         if not any(lower.border_width):
             lower.border_color = None
+            lower.border_colors = (None, None, None, None)
 
 
 def find_rules(rgb: np.ndarray, text_mask: np.ndarray) -> list[Rule]:

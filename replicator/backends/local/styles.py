@@ -22,15 +22,23 @@ body{-webkit-font-smoothing:antialiased}
 .self-end{align-self:flex-end}
 .self-stretch{align-self:stretch}
 .ml-auto{margin-left:auto}
+.mx-auto{margin-left:auto;margin-right:auto}
+.w-full{width:100%}
 .nowrap{white-space:nowrap}
 .flex-none{flex:none}
-img{display:block}
+.fluid{flex:0 1 auto;min-width:0}
+img{display:block;max-width:100%;height:auto}
 .layered{position:relative;z-index:0}
 .shapes{position:absolute;z-index:-1;pointer-events:none}
-h1,h2,h3,h4,p{margin:0}
+h1,h2,h3,h4,p,hr{margin:0}
 a{text-decoration:none}
 button,input,textarea{margin:0;font:inherit}
 """
+
+
+def fluid(classes: list[str]) -> bool:
+    """Whether placement classes already size an element by its container (no fixed width)."""
+    return any(c in ("self-stretch", "w-full", "fluid") or c.startswith("wp-") for c in classes)
 
 
 def hex_color(color: RGB) -> str:
@@ -67,6 +75,14 @@ class StyleSheet:
         number = round(value)
         name = f"{prefix}-{number}" if number >= 0 else f"{prefix}-n{-number}"
         self._utilities.setdefault(name, f"{prop}:{number}px")
+        return name
+
+    def share(self, fraction: float) -> str:
+        """A width as a share of the container (``wp-6375``: 63.75%, in hundredths of a percent,
+        fine enough to land on the measured pixel)."""
+        hundredths = round(fraction * 10000)
+        name = f"wp-{hundredths}"
+        self._utilities.setdefault(name, f"width:{hundredths / 100:g}%")
         return name
 
     def extra(self, rule: str) -> None:

@@ -1,0 +1,530 @@
+"""Small form controls in the screenshot: checkboxes, radio buttons and switches (toggles).
+
+Earlier stages see them as a tiny picture, a tiny box or a one-letter "word" (OCR reads a tick as
+"<" or "v"). Each such candidate is measured from its pixels: the silhouette that differs from the
+surface around it, holes filled. The rules, measured on Chromium's native controls and Bootstrap's,
+Tailwind's and daisyUI's drawings of them:
+
+- size: 10-30 px tall, checkboxes and radios at most 24 (a control is about the size of its
+  label's text; a logo beside an app's name is bigger);
+- outline: a square with corners rounded less than a third of its side fills >= 86% of its box
+  (checkbox); a circle fills ~78.5% with empty corners (radio); a pill 1.5-2.6 times as wide as tall
+  with empty corners is a switch;
+- a checkbox or radio needs its label (a text line starting 2-24 px to its right, centred on it)
+  or two more alike in a column (the selection boxes of a list); a switch needs its knob: a disc
+  of another color inside one end of the pill;
+- the outline fits the ideal rounded square or circle within 10% of the box (a gear or a bell
+  icon does not);
+- unchecked: outlined and empty, in a neutral color (a chart legend's color square, a logo, has
+  no outline); checked: filled with an accent color (or one far from the surface), with a tick
+  or dot (4-50% of the inside) that stands out of the fill; a switch is checked when its knob sits in its right half.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from ...models import RGB, Box
+from ...ocr import OcrEngine, OcrLine
+from .fonts import shape_similarity
+from .model import Control, Graphic, Region, TextBlock, TextLine
+from .text import read_lines
+
+MIN_SIDE, MAX_SIDE = 10, 30
+_MARK_STEP = 48  # an inner pixel this far from the fill color belongs to the tick, dot or knob
+
+
+def _rgb(values: np.ndarray) -> RGB:
+    r, g, b = (round(float(v)) for v in values[:3])
+    return (r, g, b)
+
+
+def find_controls(
+    rgb: np.ndarray, lines: list[TextLine], regions: list[Region], graphics: list[Graphic]
+) -> list[Control]:
+    """The checkboxes, radios and switches among the small graphics, empty boxes and one- or
+    two-letter lines; each found control's own pieces are marked consumed (see ``consumed``)."""
+    candidates: list[Box] = [g.box for g in graphics if _small(g.box) and not g.behind_text]
+    candidates += [r.box for r in regions if _small(r.box) and r.visible and not _holds_text(r.box, lines)]
+    candidates += [ln.ink for ln in lines if len(ln.text.strip()) <= 2 and ln.ink.height <= MAX_SIDE]
+    found: list[Control] = []
+    unlabelled: list[Control] = []
+    for box in _merged(candidates):
+        control = _measure(rgb, box)
+        if control is None or any(_overlap(control.box, other.box) for other in [*found, *unlabelled]):
+            continue
+        control.label = _label(control, lines)
+        if control.kind in ("checkbox", "radio") and control.box.height > 24:
+            continue  # a logo or an app icon beside its name, not a box to tick
+        if control.kind in ("checkbox", "radio") and control.label is None:
+            unlabelled.append(control)
+            continue
+        found.append(control)
+    # Without a label, only a column of alike boxes (the selection boxes of a list's rows) counts.
+    for control in unlabelled:
+        alike = [
+            c
+            for c in unlabelled
+            if c.kind == control.kind
+            and abs(c.box.x - control.box.x) <= 2
+            and abs(c.box.width - control.box.width) <= 1
+            and abs(c.box.height - control.box.height) <= 1
+        ]
+        if len(alike) >= 3:
+            found.append(control)
+    for graphic in graphics:
+        dots = _mask_dots(rgb, graphic.box)
+        if dots is not None and not any(_overlap(dots.box, other.box) for other in found):
+            found.append(dots)
+    found.sort(key=lambda c: (c.box.y, c.box.x))
+    return found
+
+
+def _mask_dots(rgb: np.ndarray, box: Box) -> Control | None:
+    """A password's masked value: a strip of three or more equal dots at an even pitch.
+
+    Returned as a ``dots`` control whose ``knob`` is the number of dots.
+    """
+    if not (3 <= box.height <= 14 and box.width >= 3 * box.height):
+        return None
+    x0, y0 = int(box.x), int(box.y)
+    crop = rgb[y0 : math.ceil(box.bottom), x0 : math.ceil(box.right)].astype(np.int16)
+    if crop.size == 0:
+        return None
+    surface = np.median(np.concatenate([crop[:, 0], crop[:, -1]]), axis=0)
+    ink = np.abs(crop - surface).max(axis=2) > 40
+    columns = ink.any(axis=0)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], columns.astype(np.int8), [0]])))
+    starts, stops = edges[::2], edges[1::2]
+    if len(starts) < 3:
+        return None
+    widths = stops - starts
+    pitches = np.diff(starts)
+    if (
+        widths.max() - widths.min() > 2
+        or pitches.max() - pitches.min() > 2
+        or widths.max() > 1.5 * box.height
+    ):
+        return None
+    color = _rgb(np.median(crop[ink], axis=0))
+    return Control("dots", box, True, color, color, knob=float(len(starts)))
+
+
+def consumed(control: Control, box: Box) -> bool:
+    """Whether a graphic, region or text line at ``box`` is part of ``control``'s drawing."""
+    b = control.box
+    return box.x >= b.x - 2 and box.y >= b.y - 2 and box.right <= b.right + 2 and box.bottom <= b.bottom + 2
+
+
+def _small(box: Box) -> bool:
+    return MIN_SIDE - 2 <= box.height <= MAX_SIDE + 2 and 6 <= box.width <= 2.8 * MAX_SIDE
+
+
+def _holds_text(box: Box, lines: list[TextLine]) -> bool:
+    return any(
+        len(ln.text.strip()) > 2
+        and _overlap(box, ln.ink)
+        and ln.ink.x >= box.x - 1
+        and ln.ink.right <= box.right + 1
+        for ln in lines
+    )
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    return min(a.right, b.right) > max(a.x, b.x) and min(a.bottom, b.bottom) > max(a.y, b.y)
+
+
+def _merged(boxes: list[Box]) -> list[Box]:
+    """Candidate boxes, overlapping ones joined (a tick's "letter" inside a box's picture)."""
+    result: list[Box] = []
+    for box in sorted(boxes, key=lambda b: (b.y, b.x)):
+        for index, other in enumerate(result):
+            if _overlap(box, other):
+                result[index] = other.union(box)
+                break
+        else:
+            result.append(box)
+    return result
+
+
+def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | None:
+    height, width = rgb.shape[:2]
+    pad = 8  # the candidate may be only the tick inside the box
+    x0, y0 = max(int(candidate.x) - pad, 0), max(int(candidate.y) - pad, 0)
+    x1, y1 = min(math.ceil(candidate.right) + pad, width), min(math.ceil(candidate.bottom) + pad, height)
+    if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
+        return None
+    window = rgb[y0:y1, x0:x1].astype(np.int16)
+    ring = np.concatenate([window[0], window[-1], window[:, 0], window[:, -1]])
+    surface = np.median(ring, axis=0)
+    if float((np.abs(ring - surface).max(axis=1) > 8).mean()) > 0.3:
+        return None  # not on a flat surface: part of a picture (a label's letters may cross the ring)
+    distance = np.abs(window - surface).max(axis=2)
+    # Light outlines (#dee2e6 on white) are antialiased down to a few levels: a low threshold
+    # keeps a faint ring closed; the box is then cut to the rows and columns of real strength.
+    differs = distance > 8
+    _, labels = cv2.connectedComponents(differs.view(np.uint8), connectivity=8)
+    cx0, cy0 = int(candidate.x) - x0, int(candidate.y) - y0
+    cx1, cy1 = math.ceil(candidate.right) - x0, math.ceil(candidate.bottom) - y0
+    inside = np.unique(labels[max(cy0, 0) : cy1, max(cx0, 0) : cx1])
+    silhouette = np.isin(labels, inside[inside > 0])
+    if not silhouette.any():
+        return None
+    filled = _fill_holes(silhouette)
+    strength = np.where(silhouette, distance, 0)
+    row_peak, col_peak = strength.max(axis=1), strength.max(axis=0)
+    typical = float(np.median(row_peak[row_peak > 0]))
+    ys = np.nonzero(row_peak >= 0.4 * typical)[0]
+    xs = np.nonzero(col_peak >= 0.4 * typical)[0]
+    top, bottom, left, right = int(ys.min()), int(ys.max()) + 1, int(xs.min()), int(xs.max()) + 1
+    filled[:top] = False
+    filled[bottom:] = False
+    filled[:, :left] = False
+    filled[:, right:] = False
+    if top == 0 or left == 0 or bottom == filled.shape[0] or right == filled.shape[1]:
+        # Runs out of the window: the candidate was part of it (a switch's knob); once, look again
+        # around all of it, which a control's size bounds.
+        grow = MAX_SIDE
+        gx0 = x0 + left - (grow if left == 0 else 0)
+        gy0 = y0 + top - (grow if top == 0 else 0)
+        gx1 = x0 + right + (grow if right == filled.shape[1] else 0)
+        gy1 = y0 + bottom + (grow if bottom == filled.shape[0] else 0)
+        if retry and bottom - top <= MAX_SIDE + 8 and right - left <= 2.8 * MAX_SIDE:
+            return _measure(rgb, Box(gx0, gy0, gx1 - gx0, gy1 - gy0), retry=False)
+        return None
+    h, w = bottom - top, right - left
+    if not (MIN_SIDE <= h <= MAX_SIDE):
+        return None
+    shape = np.ascontiguousarray(filled[top:bottom, left:right])
+    fill_ratio = float(shape.mean())
+    corner = max(1, round(0.12 * h))
+    corners_empty = all(
+        not shape[sy, sx].any()
+        for sy, sx in (
+            (slice(0, corner), slice(0, corner)),
+            (slice(0, corner), slice(w - corner, w)),
+            (slice(h - corner, h), slice(0, corner)),
+            (slice(h - corner, h), slice(w - corner, w)),
+        )
+    )
+    aspect = w / h
+    if 0.85 <= aspect <= 1.18:
+        if 0.70 <= fill_ratio < 0.86 and corners_empty:
+            kind = "radio"
+        elif fill_ratio >= 0.86:
+            kind = "checkbox"
+        else:
+            return None
+    elif 1.5 <= aspect <= 2.6 and corners_empty and fill_ratio >= 0.8:
+        kind = "switch"
+    else:
+        return None
+    radius = h / 2 if kind != "checkbox" else math.sqrt(max(1.0 - fill_ratio, 0.0) * w * h / (4 * 0.2146))
+    # (The corner radius read from the fill is rough on small boxes: the best nearby one counts.)
+    if min(_misfit(shape, radius + d) for d in (-2.0, -1.0, 0.0, 1.0, 2.0)) > 0.1:
+        return None  # an icon's outline (a gear, a bell), not a control's clean square or circle
+    crop = window[top:bottom, left:right]
+    eroded = _erode(shape, 3)
+    rim = shape & ~eroded
+    inner = _erode(shape, 5)
+    if not inner.any() or not rim.any():
+        return None
+    # The fill is read in the band just inside the outline: a checked radio's dot may cover most
+    # of the inside.
+    band = eroded & ~_erode(shape, 7)
+    fill = np.median(crop[band if band.any() else inner], axis=0)
+    # The outline's own color is where the antialiased rim is strongest.
+    rim_distance = np.abs(crop - fill).max(axis=2)
+    strong = rim & (rim_distance >= 0.9 * float(rim_distance[rim].max()))
+    border = np.median(crop[strong], axis=0)
+    # A switch's knob may be white on a light gray track: a weaker step finds it.
+    mark_mask = inner & (np.abs(crop - fill).max(axis=2) > (_MARK_STEP if kind != "switch" else 16))
+    mark_share = float(mark_mask.sum()) / float(inner.sum())
+    # Strokes of any strength inside: an icon's drawing; an unchecked control is empty.
+    # Measured in the middle half of the box: an antialiased rounded outline reaches a few pixels in.
+    core = np.zeros_like(shape)
+    core[h // 4 : h - h // 4, w // 4 : w - w // 4] = True
+    empty = float((core & (np.abs(crop - fill).max(axis=2) > 20)).sum()) / float(core.sum()) < 0.03
+    mark = fill
+    if mark_mask.any():
+        mark_distance = np.abs(crop - fill).max(axis=2)
+        mark_mask &= mark_distance >= 0.5 * float(mark_distance[mark_mask].max())
+        mark = np.median(crop[mark_mask], axis=0)
+    # A rim between the fill and the surface is antialiasing, not an outline.
+    between = bool(
+        np.all(border >= np.minimum(fill, surface) - 6) and np.all(border <= np.maximum(fill, surface) + 6)
+    )
+    has_border = float(np.abs(border - fill).max()) > 16 and not between
+    box = Box(x0 + left, y0 + top, w, h)
+    fill_differs = float(np.abs(fill - surface).max()) > 24
+    if kind != "switch":
+        if empty:
+            # Unchecked: an outlined box, empty, in a neutral color (a legend's color square or
+            # a logo has no outline).
+            if not has_border or _saturation(fill) > 0.25:
+                return None
+        elif not (
+            fill_differs
+            and (_saturation(fill) >= 0.35 or _contrast(fill, surface) >= 80)
+            and 0.04 <= mark_share <= (0.6 if kind == "radio" else 0.5)
+            and _contrast(mark, fill) >= 100
+        ) and not (
+            # Or an outline with a mark of the outline's own color inside (a native radio's dot).
+            has_border
+            and _saturation(border) >= 0.35
+            and _contrast(mark, border) <= 40
+            and mark_share >= 0.04
+        ):
+            # Checked: a box filled with an accent color (or one far from the surface), with a
+            # tick or dot that stands out of it (an icon on a dark side bar is neither).
+            return None
+    if kind == "switch":
+        if mark_share < 0.12:
+            return None  # no knob: a pill badge or a progress bar, not a switch
+        # The knob reaches nearer the outline than the inner mask does: measure it inside the rim.
+        knob_mask = eroded & (np.abs(crop - fill).max(axis=2) >= 0.5 * float(np.abs(mark - fill).max()))
+        if not knob_mask.any():
+            return None
+        mxs = np.nonzero(knob_mask)[1]
+        knob_rows = np.nonzero(knob_mask.any(axis=1))[0]
+        checked = float(mxs.mean()) > w / 2
+        knob = min(float(knob_rows.max() - knob_rows.min() + 1), h - 4.0)
+        return Control(
+            "switch",
+            box,
+            checked,
+            _rgb(fill),
+            _rgb(mark),
+            _rgb(border) if has_border else None,
+            radius=h / 2,
+            knob=knob,
+        )
+    return Control(
+        kind,
+        box,
+        not empty,
+        _rgb(fill),
+        _rgb(mark),
+        _rgb(border) if has_border else None,
+        radius=round(radius, 1),
+    )
+
+
+def _erode(mask: np.ndarray, size: int) -> np.ndarray:
+    """``mask`` eroded by a ``size`` square, the outside of the array counting as empty."""
+    padded = np.pad(mask, size).astype(np.uint8)
+    return cv2.erode(padded, np.ones((size, size), np.uint8)).astype(bool)[size:-size, size:-size]
+
+
+def _misfit(shape: np.ndarray, radius: float) -> float:
+    """Share of the box where ``shape`` differs from the ideal rounded rectangle (or circle)."""
+    h, w = shape.shape
+    ideal = np.zeros((h, w), dtype=np.uint8)
+    r = min(round(radius), min(h, w) // 2)
+    if r > 0:
+        cv2.rectangle(ideal, (r, 0), (w - 1 - r, h - 1), 1, -1)
+        cv2.rectangle(ideal, (0, r), (w - 1, h - 1 - r), 1, -1)
+        for cx, cy in ((r, r), (w - 1 - r, r), (r, h - 1 - r), (w - 1 - r, h - 1 - r)):
+            cv2.circle(ideal, (cx, cy), r, 1, -1)
+    else:
+        ideal[:] = 1
+    return float(np.count_nonzero(shape != ideal.astype(bool))) / float(h * w)
+
+
+def _saturation(color: np.ndarray) -> float:
+    high, low = float(color.max()), float(color.min())
+    return (high - low) / high if high > 0 else 0.0
+
+
+def _contrast(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a - b).max())
+
+
+def _fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with every hole (background not reachable from the window's edge) filled in."""
+    padded = np.pad(mask, 1).astype(np.uint8)
+    flood = padded.copy()
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return (flood != 2)[1:-1, 1:-1]
+
+
+def _label(control: Control, lines: list[TextLine]) -> TextLine | None:
+    """The text line right of the control, centred on it: its label."""
+    b = control.box
+    best: TextLine | None = None
+    for line in lines:
+        if len(line.text.strip()) <= 2 and consumed(control, line.ink):
+            continue
+        gap = line.ink.x - b.right
+        centred = abs(line.ink.center[1] - b.center[1]) <= max(4.0, 0.3 * b.height)
+        # OCR's box for the label sometimes takes in part of the control: a small overlap is allowed.
+        if -0.6 * b.width <= gap <= 24 and centred and (best is None or line.ink.x < best.ink.x):
+            best = line
+    return best
+
+
+def split_labels(blocks: list[TextBlock], controls: list[Control]) -> list[TextBlock]:
+    """Blocks with each control's label line as a block of its own (stacked switch labels are no
+    paragraph: each belongs to its control)."""
+    labels = {id(c.label) for c in controls if c.label is not None}
+    result: list[TextBlock] = []
+    for block in blocks:
+        if len(block.lines) == 1 or not any(id(line) in labels for line in block.lines):
+            result.append(block)
+            continue
+        result.extend(TextBlock([line]) for line in block.lines)
+    return result
+
+
+def remeasure_on_fills(rgb: np.ndarray, lines: list[TextLine], regions: list[Region]) -> list[TextLine]:
+    """Lines whose measured ink is in fact the filled box around them (a badge's pill, found
+    once the box is), measured again inside that box, on its fill."""
+    result: list[TextLine] = []
+    for line in lines:
+        holder = next(
+            (
+                r
+                for r in regions
+                if r.box.width * r.box.height > 0
+                and consumed_by(r.box, line.ink)
+                and line.ink.width * line.ink.height >= 0.6 * r.box.width * r.box.height
+            ),
+            None,
+        )
+        if holder is None:
+            result.append(line)
+            continue
+        # The box's inside with everything around it painted in its fill: only the letters differ.
+        b = holder.box
+        inset = max(2, round(holder.radius / 2))
+        x0, y0 = max(int(b.x) - 6, 0), max(int(b.y) - 6, 0)
+        window = rgb[y0 : math.ceil(b.bottom) + 6, x0 : math.ceil(b.right) + 6].copy()
+        keep = np.zeros(window.shape[:2], dtype=bool)
+        keep[
+            int(b.y) - y0 + 2 : math.ceil(b.bottom) - y0 - 2,
+            int(b.x) - x0 + inset : math.ceil(b.right) - x0 - inset,
+        ] = True
+        window[~keep] = holder.fill
+        height, width = window.shape[:2]
+        again = read_lines(window, [OcrLine(line.text, Box(0, 0, width, height), 1.0)])
+        if len(again) != 1:
+            result.append(line)
+            continue
+        ink = again[0].ink
+        result.append(replace(again[0], ink=Box(ink.x + x0, ink.y + y0, ink.width, ink.height)))
+    return result
+
+
+def consumed_by(outer: Box, inner: Box) -> bool:
+    return (
+        inner.x >= outer.x - 3
+        and inner.y >= outer.y - 3
+        and inner.right <= outer.right + 3
+        and inner.bottom <= outer.bottom + 3
+    )
+
+
+_GLYPHS = set("0123456789«»‹›…<>")
+
+
+def read_glyphs(
+    rgb: np.ndarray, graphics: list[Graphic], regions: list[Region], engine: OcrEngine
+) -> tuple[list[TextLine], list[Graphic]]:
+    """Single characters in small boxes (page numbers, counters) that OCR's detector passes over
+    and that became pictures: read once more, alone and enlarged. Returns the lines read and the
+    graphics left."""
+    found: list[TextLine] = []
+    kept: list[Graphic] = []
+    for graphic in graphics:
+        line = _glyph(rgb, graphic, regions, engine)
+        if line is None:
+            kept.append(graphic)
+        else:
+            found.append(line)
+    return found, kept
+
+
+def reread_glyphs(
+    rgb: np.ndarray, lines: list[TextLine], regions: list[Region], engine: OcrEngine
+) -> list[TextLine]:
+    """One- and two-character lines alone in small boxes, read again enlarged (OCR takes a lone
+    "3" for an "m"): the second reading wins when it is a digit or a paging mark."""
+    result = []
+    for line in lines:
+        if len(line.text.strip()) <= 2 and not set(line.text.strip()) <= _GLYPHS:
+            again = _glyph(rgb, Graphic(line.ink, ""), regions, engine, visible_only=True)
+            if again is not None:
+                result.append(again)
+                continue
+        result.append(line)
+    return result
+
+
+def _glyph(
+    rgb: np.ndarray, graphic: Graphic, regions: list[Region], engine: OcrEngine, visible_only: bool = False
+) -> TextLine | None:
+    g = graphic.box
+    if graphic.behind_text or not (6 <= g.height <= 56 and g.width <= 1.5 * g.height):
+        return None
+    # The picture may be the whole box (a filled page button taken for an icon): its box then is
+    # the holder, shown again once its glyph is text.
+    whole = (
+        None
+        if visible_only
+        else next((r for r in regions if consumed_by(r.box, g) and consumed_by(g, r.box)), None)
+    )
+    holder = whole or next(
+        (
+            r
+            for r in regions
+            if r.visible
+            and g.height <= 24
+            and r.box.height <= 56
+            and r.box.width <= 3 * r.box.height
+            and consumed_by(r.box, g)
+            and abs(r.box.center[0] - g.center[0]) <= 4
+            and abs(r.box.center[1] - g.center[1]) <= 4
+        ),
+        None,
+    )
+    if holder is None:
+        return None
+    b = holder.box
+    inset = max(2, round(holder.radius / 2))
+    crop = rgb[int(b.y) + 2 : math.ceil(b.bottom) - 2, int(b.x) + inset : math.ceil(b.right) - inset]
+    if crop.size == 0:
+        return None
+    # Enlarged three times on a wide margin of the box's own fill: a word-sized image for the detector.
+    big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    pad = 3 * round(g.height)
+    canvas = np.empty((big.shape[0] + 2 * pad, big.shape[1] + 6 * pad, 3), dtype=np.uint8)
+    canvas[:] = holder.fill
+    canvas[pad : pad + big.shape[0], 3 * pad : 3 * pad + big.shape[1]] = big
+    read = engine.read(canvas)
+    if len(read) != 1:
+        return None
+    text, confidence = read[0].text.strip(), read[0].confidence
+    if not text or len(text) > 3 or confidence < 0.8 or not set(text) <= _GLYPHS:
+        return None
+    if whole is not None:
+        # Where the glyph is in the box, from where the detector found it in the enlarged crop.
+        r = read[0].box
+        g = Box(b.x + inset + (r.x - 3 * pad) / 3, b.y + 2 + (r.y - pad) / 3, r.width / 3, r.height / 3)
+    lines = read_lines(rgb, [OcrLine(text, Box(g.x - 1, g.y - 1, g.width + 2, g.height + 2), confidence)])
+    if len(lines) != 1:
+        return None
+    # The reading must look like the ink: drawn in the fitted face, the characters match the glyph's
+    # shape (a lightning icon read as "4" does not).
+    line = lines[0]
+    face = line.fit.face
+    if face is None or line.alpha is None or line.alpha.size == 0:
+        return None
+    if shape_similarity(line.alpha, text, face, line.fit.weight, line.fit.size) < 0.75:
+        return None
+    if whole is not None:
+        whole.visible = True
+    return line

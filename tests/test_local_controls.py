@@ -1,0 +1,119 @@
+"""Real controls from screenshots: pages drawn by Chromium, read back by the local backend, and the
+replica's markup inspected (fields, checkboxes, radios, switches, selects, buttons; no header bar
+taken for a field)."""
+
+from __future__ import annotations
+
+import html5lib
+
+from replicator.backends.local.page import build_page
+from replicator.models import Viewport
+from replicator.render import SealedBrowserPool
+
+BASE_CSS = """
+*{box-sizing:border-box}
+body{margin:0;background:#f3f4f6;font:15px 'DejaVu Sans',sans-serif;color:#212529}
+label{display:block;font-size:14px;margin:0 0 6px}
+.field{width:100%;height:40px;border:1px solid #ced4da;border-radius:6px;background:#fff;padding:0 12px;
+  font:15px 'DejaVu Sans',sans-serif;color:#212529;margin:0 0 18px}
+.field::placeholder{color:#8a939b}
+.btn{height:42px;width:100%;border:0;border-radius:6px;background:#2563eb;color:#fff;
+  font:bold 15px 'DejaVu Sans',sans-serif}
+.check{display:flex;align-items:center;gap:8px;margin:0 0 20px;font-size:14px}
+.check input{width:16px;height:16px;margin:0}
+"""
+
+LOGIN = f"""<!doctype html><html><head><style>{BASE_CSS}
+.card{{width:400px;margin:60px auto;background:#fff;border-radius:10px;padding:32px;border:1px solid #e5e7eb}}
+h1{{font-size:24px;margin:0 0 24px}}
+</style></head><body><div class="card"><h1>Sign in</h1>
+<label>Email address</label><input class="field" type="email" placeholder="you@example.com">
+<label>Password</label><input class="field" type="password" value="secret12">
+<div class="check"><input type="checkbox" checked><span>Remember me</span></div>
+<button class="btn">Sign in</button></div></body></html>"""
+
+SETTINGS = f"""<!doctype html><html><head><style>{BASE_CSS}
+.card{{width:520px;margin:40px auto;background:#fff;border-radius:10px;padding:28px;border:1px solid #e5e7eb}}
+.field{{width:300px}}
+select.field{{appearance:none;background:#fff url("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Cpath fill='none' stroke='%23343a40' stroke-width='2' d='m2 5 6 6 6-6'/%3E%3C/svg%3E") no-repeat right 12px center/12px}}
+.radio{{display:flex;gap:24px;margin:0 0 20px}}
+.radio span{{display:flex;align-items:center;gap:8px;font-size:14px}}
+.radio input{{width:16px;height:16px;margin:0}}
+.check .switch{{appearance:none;width:40px;height:22px;border-radius:11px;margin:0;
+  background:radial-gradient(circle at 11px 50%,#fff 0 8px,transparent 8.5px) #d1d5db}}
+.check .switch:checked{{background:radial-gradient(circle at 29px 50%,#fff 0 8px,transparent 8.5px) #2563eb}}
+</style></head><body><div class="card">
+<label>Country</label><select class="field"><option>Portugal</option></select>
+<div class="radio"><span><input type="radio" name="p" checked>Monthly</span><span><input type="radio" name="p">Yearly</span></div>
+<div class="check"><input class="switch" type="checkbox" checked><span>Email alerts</span></div>
+</div></body></html>"""
+
+CARD = f"""<!doctype html><html><head><style>{BASE_CSS}
+body{{background:#f8f9fc}}
+.card{{width:560px;margin:40px;background:#fff;border:1px solid #e3e6f0;border-radius:6px}}
+.head{{background:#f8f9fc;border-bottom:1px solid #e3e6f0;padding:14px 18px;color:#4e73df;font-weight:bold}}
+.body{{padding:18px;line-height:1.6}}
+.stat{{width:280px;margin:0 40px;background:#fff;border:1px solid #e3e6f0;border-left:4px solid #1cc88a;
+  border-radius:6px;padding:18px}}
+.stat b{{display:block;font-size:20px;color:#5a5c69}}
+</style></head><body>
+<div class="card"><div class="head">Development Approach</div>
+<div class="body">Utility classes keep the stylesheet small and the pages quick to load.</div></div>
+<div class="stat"><span>Earnings (annual)</span><b>$215,000</b></div>
+</body></html>"""
+
+
+async def _replica(
+    pool: SealedBrowserPool, page: str, width: int = 900, height: int = 560
+) -> tuple[str, object]:
+    shot = await pool.render(page, Viewport(width, height))
+    replica = build_page(shot.png)
+    return replica, html5lib.parse(replica, namespaceHTMLElements=False)
+
+
+def _inputs(document: object, kind: str) -> list:  # type: ignore[type-arg]
+    return [e for e in document.iter("input") if (e.get("type") or "text") == kind]  # type: ignore[attr-defined]
+
+
+async def test_a_login_form_becomes_fields_a_checkbox_and_a_button(browser_pool: SealedBrowserPool) -> None:
+    _, document = await _replica(browser_pool, LOGIN)
+    email = _inputs(document, "email")
+    assert len(email) == 1 and email[0].get("placeholder") == "you@example.com"
+    password = _inputs(document, "password")
+    assert len(password) == 1 and len(password[0].get("value") or "") == 8
+    (checkbox,) = _inputs(document, "checkbox")
+    assert checkbox.get("checked") is not None
+    label = next(e for e in document.iter("label") if (e.text or "").strip() == "Remember me")  # type: ignore[attr-defined]
+    assert label.get("for") == checkbox.get("id")
+    buttons = [e for e in document.iter("button") if (e.text or "").strip() == "Sign in"]  # type: ignore[attr-defined]
+    assert len(buttons) == 1
+
+
+async def test_a_select_radios_and_a_switch_keep_their_kind_and_state(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    replica, document = await _replica(browser_pool, SETTINGS)
+    (select,) = list(document.iter("select"))  # type: ignore[attr-defined]
+    assert [o.text for o in select.iter("option")] == ["Portugal"]
+    radios = _inputs(document, "radio")
+    assert [r.get("checked") is not None for r in radios] == [True, False]
+    assert radios[0].get("name") == radios[1].get("name")
+    (switch,) = [e for e in _inputs(document, "checkbox") if e.get("role") == "switch"]
+    assert switch.get("checked") is not None
+    # Drawn by CSS for both states, in the measured colors.
+    assert ":checked{" in replica and "#2563eb" in replica.lower()
+
+
+async def test_a_card_header_bar_is_no_field_and_a_colored_left_edge_stays(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    replica, document = await _replica(browser_pool, CARD)
+    assert not list(document.iter("input")) and not list(document.iter("textarea"))  # type: ignore[attr-defined]
+    texts = [" ".join((e.text or "").split()) for e in document.iter()]  # type: ignore[attr-defined]
+    assert "Development Approach" in texts
+    # The stat card's 4 px green left edge (#1cc88a) and its 1 px light outline.
+    css = replica.lower()
+    assert any(
+        f"border-left:4px solid #{g}" in css
+        for g in ("1cc88a", "1cc98a", "1dc88a", "1cc889", "1bc88a", "1cc78a")
+    ), css[:3000]
