@@ -16,8 +16,12 @@ Tailwind's and daisyUI's drawings of them:
 - the outline fits the ideal rounded square or circle within 10% of the box (a gear or a bell
   icon does not);
 - unchecked: outlined and empty, in a neutral color (a chart legend's color square, a logo, has
-  no outline); checked: filled with an accent color (or one far from the surface), with a tick
-  or dot (4-50% of the inside) that stands out of the fill; a switch is checked when its knob sits in its right half.
+  no outline); checked: filled with an accent color (or near-black), with a tick or dot (4-50%
+  of the inside) that stands out of the fill, a checkbox's tick lighter than its fill; a checked
+  radio's mark is a round dot in its middle (a check or a cross in a circle is a feature list's
+  icon); a switch is checked when its knob sits in its right half;
+- radios come in groups of two or more with at most one checked (a column of rings with dots is
+  an issue list's icons).
 """
 
 from __future__ import annotations
@@ -76,12 +80,30 @@ def find_controls(
         ]
         if len(alike) >= 3:
             found.append(control)
+    found = _radio_groups(found)
     for graphic in graphics:
         dots = _mask_dots(rgb, graphic.box)
         if dots is not None and not any(_overlap(dots.box, other.box) for other in found):
             found.append(dots)
     found.sort(key=lambda c: (c.box.y, c.box.x))
     return found
+
+
+def _radio_groups(controls: list[Control]) -> list[Control]:
+    """Radios come in groups with one choice made: a radio alone, or a column of "checked" ones
+    (an issue list's open-issue icons, a ring with a dot), is no radio."""
+    radios = [c for c in controls if c.kind == "radio"]
+    dropped: set[int] = set()
+    for radio in radios:
+        group = [
+            r
+            for r in radios
+            if (abs(r.box.center[1] - radio.box.center[1]) <= 4 and abs(r.box.x - radio.box.x) <= 400)
+            or (abs(r.box.x - radio.box.x) <= 4 and abs(r.box.y - radio.box.y) <= 240)
+        ]
+        if len(group) < 2 or sum(r.checked for r in group) > 1:
+            dropped.add(id(radio))
+    return [c for c in controls if id(c) not in dropped]
 
 
 def _mask_dots(rgb: np.ndarray, box: Box) -> Control | None:
@@ -261,6 +283,8 @@ def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | N
     has_border = float(np.abs(border - fill).max()) > 16 and not between
     box = Box(x0 + left, y0 + top, w, h)
     fill_differs = float(np.abs(fill - surface).max()) > 24
+    if kind == "radio" and not empty and not _dot(mark_mask, w, h):
+        return None  # a tick or a cross in a circle is an icon (a feature list's check), not a radio
     if kind != "switch":
         if empty:
             # Unchecked: an outlined box, empty, in a neutral color (a legend's color square or
@@ -269,7 +293,8 @@ def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | N
                 return None
         elif not (
             fill_differs
-            and (_saturation(fill) >= 0.35 or _contrast(fill, surface) >= 80)
+            and (_saturation(fill) >= 0.35 or float(fill.max()) <= 60)
+            and (kind != "checkbox" or _lightness(mark) >= _lightness(fill) + 0.25)
             and 0.04 <= mark_share <= (0.6 if kind == "radio" else 0.5)
             and _contrast(mark, fill) >= 100
         ) and not (
@@ -312,6 +337,24 @@ def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | N
         _rgb(border) if has_border else None,
         radius=round(radius, 1),
     )
+
+
+def _dot(mark: np.ndarray, w: int, h: int) -> bool:
+    """Whether a mark is a radio's dot: a round blob in the middle of the box."""
+    ys, xs = np.nonzero(mark)
+    if len(xs) == 0:
+        return False
+    bw, bh = int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
+    centred = (
+        abs((xs.min() + xs.max()) / 2 - (w - 1) / 2) <= 0.12 * w + 0.5
+        and abs((ys.min() + ys.max()) / 2 - (h - 1) / 2) <= 0.12 * h + 0.5
+    )
+    return centred and 0.7 <= bw / bh <= 1.4 and len(xs) >= 0.55 * bw * bh
+
+
+def _lightness(color: np.ndarray) -> float:
+    r, g, b = (float(v) / 255 for v in color[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
 def _erode(mask: np.ndarray, size: int) -> np.ndarray:
