@@ -143,10 +143,10 @@ _METRIC_TWIN = "".join(
     f'@font-face{{font-family:"{family}";font-weight:{weight};font-style:{style};src:local("{face}")}}'
     for family in ("Liberation Sans", "Arial", "Helvetica")
     for weight, style, face in (
-        (400, "normal", "Arimo"),
-        (700, "normal", "Arimo Bold"),
-        (400, "italic", "Arimo Italic"),
-        (700, "italic", "Arimo Bold Italic"),
+        ("100 550", "normal", "Arimo"),
+        ("551 900", "normal", "Arimo Bold"),
+        ("100 550", "italic", "Arimo Italic"),
+        ("551 900", "italic", "Arimo Bold Italic"),
     )
 )
 HARMLESS_STYLED = {
@@ -197,32 +197,45 @@ async def _render(
 
 
 async def render_page(pool: SealedBrowserPool, name: str, *, fresh: bool) -> PageRenders:
+    """The page's design and every change's render, each cached by what it is made of."""
     html, base = _source(name)
-    key = hashlib.sha256(
-        (html + _JS_HELPERS + json.dumps([TARGETED, STYLED, HARMLESS_STYLED])).encode()
-    ).hexdigest()[:16]
-    cached = CACHE / f"{name}-{key}.pickle"
+    cached = CACHE / f"{name}.pickle"
+    store: dict[str, RenderResult] = {}
     if cached.is_file() and not fresh:
         with cached.open("rb") as fh:
-            loaded: PageRenders = pickle.load(fh)  # our own cache, written below
-        return loaded
+            store = pickle.load(fh)  # our own cache, written below
     viewport = Viewport(*page_viewport(html))
-    design = await _render(pool, html, viewport, base)
+
+    async def rendered(css: str = "", js: str = "") -> RenderResult | None:
+        key = hashlib.sha256("\0".join((html, css, _JS_HELPERS + js)).encode()).hexdigest()
+        if key not in store:
+            render = await _render(pool, _with_css(html, css), viewport, base, js)
+            if render is None:
+                return None
+            store[key] = render
+        return store[key]
+
+    design = await rendered()
     assert design is not None
     variants: dict[str, RenderResult] = {}
     for change, css in {**HARMLESS_STYLED, **STYLED}.items():
-        render = await _render(pool, _with_css(html, css), viewport, base)
+        render = await rendered(css=css)
         assert render is not None
         variants[change] = render
     for change, js in TARGETED.items():
-        render = await _render(pool, html, viewport, base, js)
+        render = await rendered(js=js)
         if render is not None:
             variants[change] = render
     CACHE.mkdir(parents=True, exist_ok=True)
-    renders = PageRenders(design, variants)
     with cached.open("wb") as fh:
-        pickle.dump(renders, fh)
-    return renders
+        pickle.dump(store, fh)
+    return PageRenders(design, variants)
+
+
+def _same_pixels(a: bytes, b: bytes) -> bool:
+    first = cv2.imdecode(np.frombuffer(a, dtype=np.uint8), cv2.IMREAD_COLOR)
+    second = cv2.imdecode(np.frombuffer(b, dtype=np.uint8), cv2.IMREAD_COLOR)
+    return bool(first.shape == second.shape and np.array_equal(first, second))
 
 
 def _jpeg(png: bytes) -> bytes:
@@ -246,6 +259,8 @@ def score_page(renders: PageRenders, ocr: OcrEngine) -> tuple[dict[str, dict[str
     timings = []
     reference = analyze_reference(renders.design.png, ocr=ocr)
     for change, render in renders.variants.items():
+        if change in REGRESSIONS and _same_pixels(render.png, renders.design.png):
+            continue  # the page has nothing this change touches (no shadows to remove): no regression
         started = time.perf_counter()
         out[change] = score_against_source(reference, render, ocr=ocr).breakdown()
         timings.append(time.perf_counter() - started)

@@ -265,7 +265,9 @@ def test_a_narrower_screenshot_is_compared_in_source_coordinates(english: Fixtur
     buffer = io.BytesIO()
     image.crop((0, 0, 1000, image.height)).save(buffer, format="PNG")
     cropped = score_screenshots(source, buffer.getvalue(), ocr=ocr)
-    assert 40 < cropped.overall < 100 - 3
+    # The 280 px cut off are missing (text, graphics, the right side of every box), yet what is
+    # left matches in place: far from both a match and an unrelated page.
+    assert 25 < cropped.overall < 100 - 10
     assert cropped.visual < 90
     assert any(d.kind == "page_size" and "280 px narrower" in d.message for d in cropped.discrepancies)
 

@@ -24,6 +24,7 @@ from scipy import ndimage
 from ..models import RGB, Box, Discrepancy
 from .blocks import Matching, Pair, TextBlock
 from .color import ciede2000, to_hex
+from .depth import BoxDepth
 from .edges import EdgeResult, unmatched_regions
 from .graphics import GraphicMatch, GraphicsResult
 from .reference import SCALE
@@ -36,10 +37,10 @@ MAX_ITEMS = 10
 # Text: a missing (or extra) line of body text; one wrong character (up to a whole wrong line).
 MISSING_LINE = 3.0
 EXTRA_LINE = 2.0
-PER_EDIT = 3.0
+PER_EDIT = 5.0
 MAX_PER_LINE = 8.0
 # Typography: a line drawn in another type (similarity 0), and the similarity from which nobody sees.
-RETYPED_LINE = 3.0
+RETYPED_LINE = 5.5
 _TYPE_VISIBLE_BELOW = 0.75
 # Color: a line of text in a clearly other color (CIEDE2000 _HUE_NONE and more); from _HUE_VISIBLE on.
 RECOLORED_LINE = 2.5
@@ -58,11 +59,16 @@ _GRAPHIC_VISIBLE_BELOW = 0.85
 PER_EDGE_PIXEL = 1.0 / 120.0
 EDGE_REGION_MAX = 8.0
 _EDGE_MIN_PIXELS = 24
+# Depth: a box whose shadow differs (by _SHADOW_FULL gray levels or more), whose corners all differ.
+SHADOW = 3.0
+_SHADOW_FULL = 6.0
+CORNERS = 2.0
 # Regions of the page that look different where nothing above explains it (a fill, a button's
 # color): points per 32 px cell that differs, at most _REGION_MAX per region.
 PER_CELL = 1.2
 REGION_MAX = 20.0
 _REGION_DIFF = 0.25
+_THIN_REGION = 0.3
 _MOVES_TRIED = 4  # text moves tried to explain a region that differs
 _MOVED_SAME = 6.0  # mean gray-level difference (0-255) under which moved content is the same
 # Page: background and size.
@@ -84,8 +90,11 @@ class Salience:
         return cls(float(np.median(heights)) if heights else 16.0)
 
     def text(self, block: TextBlock) -> float:
-        """1 for a typical line; a heading up to 2.5, a footnote down to 0.6; short lines count less."""
+        """1 for a typical line; a heading up to 2.5, a footnote down to 0.6; short lines count less.
+        A tall block of many words is a paragraph joined from its lines, not large type."""
         size = float(np.clip(block.box.height / max(self.typical_height, 1.0), 0.6, 2.5))
+        if size > 1.8 and block.length > 30:
+            size = 1.0
         return size * float(np.sqrt(min(1.0, max(block.length, 1) / 12.0)) * 0.6 + 0.4)
 
 
@@ -355,6 +364,10 @@ def _regions(
         ref_rgb: RGB = (int(ref_color[0]), int(ref_color[1]), int(ref_color[2]))
         cand_rgb: RGB = (int(cand_color[0]), int(cand_color[1]), int(cand_color[2]))
         strength = float(visual.cell_diff[region][cells].sum())  # cells, weighted by how different
+        if rows.stop - rows.start < 2 or cols.stop - cols.start < 2:
+            # One row (or column) of cells: most often a thin line a pixel's shift moved across a
+            # cell boundary; a fill that changed (a button's color) covers cells both ways.
+            strength *= _THIN_REGION
         found.append(
             Discrepancy(
                 "region",
@@ -429,6 +442,31 @@ def edge_discrepancies(edges: EdgeResult) -> list[Discrepancy]:
                     box,
                 )
             )
+    return found
+
+
+def depth_discrepancies(boxes: Sequence[BoxDepth]) -> list[Discrepancy]:
+    """Boxes (cards, buttons) whose shadow or rounded corners the render draws differently."""
+    found = []
+    for item in boxes:
+        what = []
+        points = 0.0
+        if item.shadow >= 2.0:
+            what.append("its shadow")
+            points += SHADOW * item.salience * min(1.0, item.shadow / _SHADOW_FULL)
+        if item.corners >= 2:
+            what.append("its corners (rounding)")
+            points += CORNERS * item.salience * item.corners / 4
+        b = item.box
+        found.append(
+            Discrepancy(
+                "edges",
+                f"the box {_at(b)} ({round(b.width)}x{round(b.height)} px): {' and '.join(what)} "
+                "differ from the source",
+                points,
+                b,
+            )
+        )
     return found
 
 

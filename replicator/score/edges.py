@@ -26,7 +26,10 @@ TOLERANCE = 2.0  # px: an edge this close to one on the other side is the same e
 # Canny's hysteresis thresholds on the gray-level gradient (L2 norm of 3x3 Sobel): the weaker finds
 # a #e5e7eb border on white, the stronger keeps JPEG ringing and gradient banding out.
 _LOW, _HIGH = 20, 50
-_FAINT = 12.0  # the same gradient, a faint edge (a JPEG's flat areas stay under it)
+# An edge is matched by the other side's gradient within TOLERANCE px when that is at least this
+# share of its own: a border a JPEG softened still matches (about 0.6), a border removed from a card
+# whose fill differs slightly from the page does not (the fill's edge alone is about 0.1-0.3).
+_STRENGTH_RATIO = 0.4
 _TEXT_MARGIN = 2  # px around text boxes that belong to the text, not to edges
 _REGION_CELL = 16  # px: unmatched edges are grouped on this grid into reported regions
 _STILL = 4.0  # px: text boxes moved less than this have not moved (OCR and DOM boxes differ this much)
@@ -44,16 +47,16 @@ class EdgeResult:
     total: int  # edge pixels on both sides (what the unmatched counts are shares of)
 
 
-def faint_map(rgb: np.ndarray) -> np.ndarray:
-    """Where ``rgb`` shows at least a faint edge (bool): what an edge of the other side may match.
+def edge_strength(rgb: np.ndarray) -> np.ndarray:
+    """The gray-level gradient magnitude of ``rgb`` (float32, same size): how strong an edge is.
 
-    A 1 px light-gray border saved as a JPEG (or drawn a shade lighter) can fall under Canny's
-    thresholds on one side while the other side's Canny finds it; it is the same border."""
+    Canny's yes-or-no misleads both ways: a 1 px light-gray border saved as a JPEG can fall under
+    its thresholds on one side only (the same border), and the faint edge of a card's fill passes
+    them where a removed border was (not the same border). Strengths tell the two apart."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    magnitude = cv2.magnitude(
-        cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    )
-    return np.asarray(magnitude >= _FAINT)
+    sobel_x = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    sobel_y = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    return np.asarray(cv2.magnitude(sobel_x, sobel_y))
 
 
 def edge_map(rgb: np.ndarray) -> np.ndarray:
@@ -79,8 +82,8 @@ def compare_edges(
     cand_text: Iterable[Box] = (),
     shifts: Sequence[Shift] = (),
     *,
-    ref_faint: np.ndarray | None = None,
-    cand_faint: np.ndarray | None = None,
+    ref_strength: np.ndarray | None = None,
+    cand_strength: np.ndarray | None = None,
 ) -> EdgeResult:
     """F1 of the two edge maps (same size) outside either side's text, with the unmatched pixels.
 
@@ -90,8 +93,9 @@ def compare_edges(
 
     Content that moved (a taller header pushes everything below it down) keeps its borders: an
     edge also counts as matched where the nearest matched text line's move takes it (``shifts``);
-    how far things moved is the position term's business, not this one's. ``ref_faint`` and
-    ``cand_faint`` (``faint_map``): an edge of one side is also matched by a faint edge of the other.
+    how far things moved is the position term's business, not this one's. With ``ref_strength``
+    and ``cand_strength`` (``edge_strength``), an edge is matched where the other side's gradient
+    nearby is at least _STRENGTH_RATIO of its own, Canny edge or not.
     """
     h, w = ref_edges.shape
     ref_glyphs, cand_glyphs = _text_mask((h, w), ref_text), _text_mask((h, w), cand_text)
@@ -103,10 +107,12 @@ def compare_edges(
         empty = np.zeros((h, w), dtype=bool)
         return EdgeResult(1.0, 1.0, 1.0, empty, empty, 0)
     moves = [s for s in shifts if np.hypot(s.dx, s.dy) > _STILL]
-    cand_any = cand_shapes if cand_faint is None else cand_shapes | (cand_faint & ~cand_glyphs)
-    ref_any = ref_shapes if ref_faint is None else ref_shapes | (ref_faint & ~ref_glyphs)
-    missing = ref & ~_near(cand_any, TOLERANCE)
-    extra = cand & ~_near(ref_any, TOLERANCE)
+    if ref_strength is None or cand_strength is None:
+        missing = ref & ~_near(cand_shapes, TOLERANCE)
+        extra = cand & ~_near(ref_shapes, TOLERANCE)
+    else:
+        missing = ref & ~_as_strong(ref_strength, cand_strength, cand_glyphs)
+        extra = cand & ~_as_strong(cand_strength, ref_strength, ref_glyphs)
     if moves:
         slack = TOLERANCE + _MOVE_SLACK
         missing &= ~_matched_when_moved(
@@ -199,6 +205,15 @@ def _text_mask(shape: tuple[int, int], boxes: Iterable[Box]) -> np.ndarray:
         if x1 > x0 and y1 > y0:
             mask[y0:y1, x0:x1] = True
     return mask
+
+
+def _as_strong(own: np.ndarray, other: np.ndarray, other_glyphs: np.ndarray) -> np.ndarray:
+    """Where the other side has, within TOLERANCE px and outside its own text, a gradient at least
+    _STRENGTH_RATIO of this side's."""
+    r = int(TOLERANCE)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    nearby = cv2.dilate(np.where(other_glyphs, 0.0, other).astype(np.float32), disc)
+    return np.asarray(nearby >= _STRENGTH_RATIO * own)
 
 
 def _near(edges: np.ndarray, radius: float) -> np.ndarray:

@@ -36,7 +36,9 @@ from .blocks import Pair, Reading
 # forgiving similarity). Each check reads two small crops.
 MAX_CHECKS = 32
 _SPACE = re.compile(r"\s+")
-_ENLARGE = 2.0  # the second look at a source line: enlarged this much (small text reads better)
+# The second look at a source line reads the same crop the candidate's line is read from (same
+# place, same padding, same scale): the same eyes, so OCR's quirks fall on both sides alike.
+_ENLARGE = 1.0
 
 
 def strict_text(text: str) -> str:
@@ -113,7 +115,7 @@ def _judged(pair: Pair, cand_read: str, ref_read: str) -> Pair:
     best: tuple[int, str, str] | None = None
     for source in sources:
         for candidate in candidates:
-            edits = Levenshtein.distance(strict_text(source), strict_text(candidate))
+            edits = Levenshtein.distance(*_as_shown(strict_text(source), strict_text(candidate)))
             if best is None or edits < best[0]:
                 best = (edits, source, candidate)
     assert best is not None
@@ -122,6 +124,17 @@ def _judged(pair: Pair, cand_read: str, ref_read: str) -> Pair:
     # Reported with the candidate's own string (what the page says), against the source reading.
     reading = Reading(edits, source, pair.cand.text)
     return replace(pair, text=max(0.0, 1.0 - edits / length), reading=reading)
+
+
+def _as_shown(source: str, candidate: str) -> tuple[str, str]:
+    """The candidate's string cut where the source's ends in an ellipsis and the candidate's goes
+    on: text cut off by ``text-overflow: ellipsis`` is whole in the DOM, cut in the screenshot."""
+    for mark in ("…", "..."):
+        if source.endswith(mark) and len(candidate) > len(source):
+            kept = source[: -len(mark)]
+            if candidate.startswith(kept):
+                return kept, kept
+    return source, candidate
 
 
 def _crop(rgb: np.ndarray, box: Box, scale: float) -> np.ndarray:

@@ -338,6 +338,12 @@ def _contrast(crop: np.ndarray) -> float:
 def _explained_by_boxes(edges: np.ndarray) -> np.ndarray:
     """Pixels that belong to a flat box (a region bounded by edges whose outline is a rectangle,
     rounded or not) or lie on its outline."""
+    return flat_boxes(edges)[0]
+
+
+def flat_boxes(edges: np.ndarray) -> tuple[np.ndarray, list[Box]]:
+    """The flat boxes of a screenshot from its edge map: the pixels they explain (their insides and
+    outlines, as in ``_explained_by_boxes``) and each box's inside as a rectangle."""
     h, w = edges.shape
     separators = cv2.dilate(edges.view(np.uint8), np.ones((3, 3), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
@@ -345,6 +351,7 @@ def _explained_by_boxes(edges: np.ndarray) -> np.ndarray:
     )
     is_box = np.zeros(count, dtype=bool)
     outlines = np.zeros((h, w), dtype=np.uint8)
+    boxes: list[Box] = []
     for index in range(1, count):
         x, y, bw, bh, area = (int(v) for v in stats[index])
         if area < _MIN_BOX_AREA or bw < _MIN_BOX_SIDE or bh < _MIN_BOX_SIDE:
@@ -352,11 +359,12 @@ def _explained_by_boxes(edges: np.ndarray) -> np.ndarray:
         mask = (labels[y : y + bh, x : x + bw] == index).view(np.uint8)
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         outline = max(contours, key=cv2.contourArea)
-        _ox, _oy, ow, oh = cv2.boundingRect(outline)
+        ox, oy, ow, oh = cv2.boundingRect(outline)
         if cv2.contourArea(outline) >= _BOX_FILL * ow * oh:
             is_box[index] = True
             cv2.drawContours(outlines[y : y + bh, x : x + bw], [outline], -1, 1, thickness=_OUTLINE_BAND)
-    return np.asarray(is_box[labels] | (outlines > 0))
+            boxes.append(Box(x + ox, y + oy, ow, oh))
+    return np.asarray(is_box[labels] | (outlines > 0)), boxes
 
 
 def _thin_lines(residual: np.ndarray) -> np.ndarray:

@@ -17,8 +17,8 @@ from ..models import Box
 from ..ocr import OcrEngine
 from .blocks import TextBlock
 from .color import dominant_color, ink_color
-from .edges import edge_map, faint_map
-from .graphics import Graphic, find_graphics, text_boxes
+from .edges import edge_map, edge_strength
+from .graphics import Graphic, find_graphics, flat_boxes, text_boxes
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +117,18 @@ class ReferenceAnalysis:
         return self._derived["graphics"]  # type: ignore[return-value]
 
     @property
-    def faint_edges(self) -> np.ndarray:
-        """Where the source shows at least a faint edge (bool, full size)."""
-        if "faint" not in self._derived:
-            self._derived["faint"] = faint_map(self.rgb)
-        return self._derived["faint"]
+    def boxes(self) -> list[Box]:
+        """The source's flat boxes (cards, buttons, panels): what the depth check looks at."""
+        if "boxes" not in self._derived:
+            self._derived["boxes"] = flat_boxes(self.edges)[1]  # type: ignore[assignment]
+        return self._derived["boxes"]  # type: ignore[return-value]
+
+    @property
+    def edge_strength(self) -> np.ndarray:
+        """How strong the source's edges are (gradient magnitude, full size)."""
+        if "strength" not in self._derived:
+            self._derived["strength"] = edge_strength(self.rgb)
+        return self._derived["strength"]
 
     def to_bytes(self) -> bytes:
         header: dict[str, Any] = {

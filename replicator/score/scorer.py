@@ -25,14 +25,15 @@ from .blocks import (
     text_similarity,
 )
 from .color import ciede2000, dominant_color, ink_color
-from .edges import EdgeResult, Shift, compare_edges, edge_map, faint_map
+from .depth import compare_depth, gray
+from .edges import EdgeResult, Shift, compare_edges, edge_map, edge_strength
 from .exact import exact_pairs, strict_text
 from .graphics import GraphicsResult, Move, compare_graphics, find_graphics, text_boxes
 from .heatmap import paint_boxes, render_heatmap
 from .overall import combine
 from .readback import second_look, text_in_images
 from .reference import SCALE, ReferenceAnalysis, analyze_reference, decode_png, ocr_blocks, shrink
-from .typography import GLYPHS_ALIKE, LineTypography, compare_lines, typography_term
+from .typography import GLYPHS_ALIKE, LineTypography, compare_lines, drawn_identically, typography_term
 from .visual import compare, fit_to_canvas
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,11 @@ def score_against_source(
     """
     rgb = decode_png(render.png)
     blocks = _dom_blocks(rgb, render.text_boxes)
-    height = max(render.full_height, rgb.shape[0]) if render.clamped else rgb.shape[0]
+    height = rgb.shape[0]
+    # A render cut at the height of the source was probably cut where the source was: the page
+    # beyond it is unknown on both sides, not extra on one.
+    if render.clamped and rgb.shape[0] != reference.height:
+        height = max(render.full_height, rgb.shape[0])
     candidate = Candidate(rgb=rgb, blocks=blocks, width=rgb.shape[1], height=height)
     return _score(reference, candidate, ocr=ocr or OcrEngine.shared, text_from_ocr=False)
 
@@ -206,9 +211,26 @@ def _score(
             ref_lines = sorted(
                 [*ref_lines, *(r for r, _ in paired if r not in ref_lines)], key=_reading_order
             )
-    lines = compare_lines(matching.pairs, reference.rgb, candidate.rgb)
+    # Lines drawn with the very pixels of the source's are the same text, type and color.
+    identical = {
+        i for i, pair in enumerate(matching.pairs) if drawn_identically(pair, reference.rgb, candidate.rgb)
+    }
+    if identical:
+        matching = Matching(
+            pairs=tuple(
+                replace(p, color=1.0, delta_e=0.0) if i in identical and p.color is not None else p
+                for i, p in enumerate(matching.pairs)
+            ),
+            missing=matching.missing,
+            extra=matching.extra,
+        )
+    same = {id(p) for i, p in enumerate(matching.pairs) if i in identical}
+    lines = tuple(
+        replace(line, similarity=1.0, correlation=1.0) if id(line.pair) in same else line
+        for line in compare_lines(matching.pairs, reference.rgb, candidate.rgb)
+    )
     drawn_alike = {id(line.pair) for line in lines if line.correlation >= GLYPHS_ALIKE}
-    alike = [i for i, pair in enumerate(matching.pairs) if id(pair) in drawn_alike]
+    alike = [i for i, pair in enumerate(matching.pairs) if id(pair) in drawn_alike or i in identical]
     engine = _engine(ocr) if _needs_reading(matching) else None
     matching = Matching(
         pairs=exact_pairs(
@@ -248,8 +270,8 @@ def _score(
         [b.box for b in ref_lines],
         cand_text,
         [Shift(p.ref.box, p.cand.box, p.dx, p.dy) for p in matching.pairs],
-        ref_faint=reference.faint_edges,
-        cand_faint=faint_map(cand_full),
+        ref_strength=reference.edge_strength,
+        cand_strength=edge_strength(cand_full),
     )
     if text_from_ocr:
         cand_text = text_boxes(cand_full, candidate.blocks, engine or _engine(ocr))
@@ -279,6 +301,14 @@ def _score(
         moves=[(p.dx, p.dy) for p in matching.pairs],
     )
     found += discrepancies.edge_discrepancies(_outside_graphics(edges, graphics))
+    found += discrepancies.depth_discrepancies(
+        compare_depth(
+            reference.boxes,
+            gray(reference.rgb),
+            gray(cand_full),
+            [(p.ref.box, p.dx, p.dy) for p in matching.pairs],
+        )
+    )
     overall = combine(found)
     heat = paint_boxes(visual.diff, _text_marks(matching, lines) + _graphic_marks(graphics), SCALE)
     heat = _paint_edges(heat, edges.missing | edges.extra)

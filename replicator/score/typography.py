@@ -55,6 +55,11 @@ _MIN_CONTRAST = 24.0  # ink and background closer than this (RGB distance) are n
 # Lines whose glyphs correlate at least this well are drawn the same: their strings differ only in
 # how OCR read one side (exact.py). One letter changed anywhere in a line correlates below it.
 GLYPHS_ALIKE = 0.985
+# drawn_identically: the same pixels within this many px, correlating this well, this close in color
+# (mean RGB difference: JPEG and anti-aliasing stay well under it, another color does not).
+_IDENTICAL_SLACK = 3
+_IDENTICAL_NCC = 0.985
+_IDENTICAL_RGB = 10.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,45 @@ def compare_lines(
         if line is not None:
             found.append(line)
     return tuple(found)
+
+
+def drawn_identically(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> bool:
+    """Whether the candidate shows the very pixels of the source's line (where the pair's move takes
+    it, within a few pixels): then it says the same in the same type and color, whatever the two
+    readings of it (OCR's, the DOM's) make of it — a truncated 'wind picking…' the DOM holds in full,
+    a chart label OCR read as '12' on one side and '12月' on the other."""
+    box = pair.ref.box
+    h, w = ref_rgb.shape[:2]
+    x0, y0 = max(int(box.x) - 1, 0), max(int(box.y) - 1, 0)
+    x1, y1 = min(int(np.ceil(box.right)) + 1, w), min(int(np.ceil(box.bottom)) + 1, h)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return False
+    template = ref_rgb[y0:y1, x0:x1]
+    gray = cv2.cvtColor(template, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    if float(gray.std()) < 5.0:
+        return False
+    slack = _IDENTICAL_SLACK
+    ch, cw = cand_rgb.shape[:2]
+    # Around where the line is in the source and where the pair's measured move takes it (boxes of
+    # OCR and of the DOM differ: the move between them is not the move of the pixels).
+    wx0, wy0 = max(round(x0 + min(pair.dx, 0)) - slack, 0), max(round(y0 + min(pair.dy, 0)) - slack, 0)
+    wx1, wy1 = min(round(x1 + max(pair.dx, 0)) + slack, cw), min(round(y1 + max(pair.dy, 0)) + slack, ch)
+    if wx1 - wx0 < x1 - x0 or wy1 - wy0 < y1 - y0:
+        return False
+    window = cv2.cvtColor(cand_rgb[wy0:wy1, wx0:wx1], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    result = np.nan_to_num(cv2.matchTemplate(window, gray, cv2.TM_CCOEFF_NORMED))
+    _low, peak, _lowat, (px, py) = cv2.minMaxLoc(result)
+    if peak < _IDENTICAL_NCC:
+        return False
+    found = cand_rgb[wy0 + py : wy0 + py + (y1 - y0), wx0 + px : wx0 + px + (x1 - x0)].astype(np.int16)
+    own = template.astype(np.int16)
+    # Compared on the ink (either side's), not on the background around it: a recolored line
+    # correlates perfectly in gray levels and differs only where the glyphs are.
+    background = np.median(own.reshape(-1, 3), axis=0)
+    ink = (np.abs(own - background).sum(axis=2) > 60) | (np.abs(found - background).sum(axis=2) > 60)
+    if not ink.any():
+        return False
+    return float(np.abs(found - own)[ink].mean()) < _IDENTICAL_RGB
 
 
 def typography_term(lines: Sequence[LineTypography]) -> float:
