@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
 from replicator.models import Score, Viewport
@@ -56,10 +55,14 @@ h1 { font-size: 40px; margin: 0 0 20px; }
 
 EDITS = {
     "same": lambda html: html,
-    "icon_missing": lambda html: html.replace('"fa-solid fa-bell">', '"fa-solid fa-bell" style="visibility:hidden">'),
+    "icon_missing": lambda html: html.replace(
+        '"fa-solid fa-bell">', '"fa-solid fa-bell" style="visibility:hidden">'
+    ),
     "icon_swapped": lambda html: html.replace("fa-solid fa-star", "fa-solid fa-car"),
     "icons_missing": lambda html: html.replace(".icons {", ".icons { visibility: hidden; "),
-    "chart_missing": lambda html: html.replace('<svg id="chart"', '<svg id="chart" style="visibility:hidden"'),
+    "chart_missing": lambda html: html.replace(
+        '<svg id="chart"', '<svg id="chart" style="visibility:hidden"'
+    ),
     "typo": lambda html: html.replace("<h2>Dashboard</h2>", "<h2>Dashbaord</h2>"),
     "one_px_lower": lambda html: html.replace("<body>", '<body style="position:relative;top:1px">'),
     "unrelated": lambda html: UNRELATED,
@@ -104,7 +107,9 @@ async def test_a_missing_icon_costs_like_a_visible_defect_and_is_named(scored: d
     score = scored["icon_missing"]
     assert score.overall < 95.0, score.discrepancies
     assert score.graphics < 100.0
-    assert any("icon at" in m and m.endswith("is missing") for m in _messages(score, "graphics")), score.discrepancies
+    assert any("icon at" in m and m.endswith("is missing") for m in _messages(score, "graphics")), (
+        score.discrepancies
+    )
     # Nothing else changed: the text terms stay at 100.
     assert score.text == score.block == 100.0
 
