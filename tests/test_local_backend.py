@@ -56,8 +56,13 @@ async def collect(stream) -> list[object]:  # type: ignore[no-untyped-def]
     return [event async for event in stream]
 
 
+# Characters OCR confuses with each other: the test asks whether the page's words are DOM text,
+# and the backend's proofreading may correct the very misreading the source's OCR makes here.
+_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l"})
+
+
 def norm(text: str) -> str:
-    return _SPACE.sub("", text).lower()
+    return _SPACE.sub("", text).lower().translate(_LOOKALIKES)
 
 
 def dom_coverage(ocr_texts: list[str], render: RenderResult) -> float:
@@ -123,7 +128,8 @@ async def test_dev_page_is_real_text_not_a_picture(
     # No single image stands in for the page, and all images together stay small on text pages.
     assert all(b.box.area <= 0.15 * page_area for b in images)
     assert sum(b.box.area for b in images) <= 0.15 * page_area
-    assert "url(data:" not in html or html.count("url(data:") <= 2
+    # Pictures inlined as data URLs stay few (embedded subsets of web fonts are type, not pictures).
+    assert len(re.findall(r"url\(data:(?!font/)", html)) <= 2
     ocr_texts = [line.text for line in OcrEngine.shared().read(png)]
     assert dom_coverage(ocr_texts, render) >= 0.95
     # The page is as tall as the screenshot (give or take a few pixels).

@@ -637,6 +637,7 @@ class _Piece:
     measured: tuple[float, float, float, np.ndarray]  # width, height, mass, coverage
     underline: bool
     shear: float  # the ink's slant (spacing.slant)
+    kind: str | None = None  # "sans" | "serif" | "mono": what the system faces fit it as, when well
 
 
 def read_lines(
@@ -713,9 +714,10 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Piece]:
         slanted = shear >= _ITALIC_SHEAR
         fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
         filled = upright_columns(ink.mask[y0:y1, x0:x1], shear)
-        spaced, _fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
+        spaced, spaced_fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
+        kind = spaced_fit.face.kind if spaced_fit.face is not None and spaced_fit.error <= 0.2 else None
         found.append(
-            _Piece(ink, piece, spaced, (x0, y0, x1, y1), box, measured, underline is not None, shear)
+            _Piece(ink, piece, spaced, (x0, y0, x1, y1), box, measured, underline is not None, shear, kind)
         )
     return found
 
@@ -736,16 +738,27 @@ def _samples(pieces: list[_Piece], limit: int = 12) -> list[Sample]:
             continue
         by_height.setdefault(round(math.log(height) / math.log(1.12)), []).append(piece)
     queues = [sorted(group, key=lambda p: -len(p.text)) for _, group in sorted(by_height.items())]
-    samples: list[Sample] = []
+    chosen: list[_Piece] = []
+    # Lines that fit a rarer kind of face on their own (code in a monospace face, a serif
+    # quote) would be outnumbered by the longest body lines of their height: the longest two
+    # of each such kind are taken first.
+    candidates = [p for queue in queues for p in queue]
+    for kind in ("mono", "serif"):
+        own = sorted(
+            (p for p in candidates if p.kind == kind and len(p.text) >= 8), key=lambda p: -len(p.text)
+        )
+        chosen.extend(own[:2])
     for rank in range(3):
         for queue in queues:
-            if rank < len(queue) and len(samples) < limit:
-                piece = queue[rank]
-                width, height, mass, alpha = piece.measured
-                other = (piece.ocr_text,) if piece.ocr_text != piece.text else ()
-                x0, y0, x1, y1 = piece.bounds
-                columns = upright_columns(piece.ink.mask[y0:y1, x0:x1], piece.shear)
-                samples.append(Sample(piece.text, width, height, mass, alpha, other, columns))
+            if rank < len(queue) and len(chosen) < limit and all(queue[rank] is not c for c in chosen):
+                chosen.append(queue[rank])
+    samples: list[Sample] = []
+    for piece in chosen[:limit]:
+        width, height, mass, alpha = piece.measured
+        other = (piece.ocr_text,) if piece.ocr_text != piece.text else ()
+        x0, y0, x1, y1 = piece.bounds
+        columns = upright_columns(piece.ink.mask[y0:y1, x0:x1], piece.shear)
+        samples.append(Sample(piece.text, width, height, mass, alpha, other, columns))
     return samples
 
 
