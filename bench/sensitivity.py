@@ -50,6 +50,8 @@ from replicator.render import SealedBrowserPool  # noqa: E402
 from replicator.score import analyze_reference, score_against_source  # noqa: E402
 
 DEV_PAGES = ROOT / "fixtures" / "pages"
+# The renderer's DOM survey (text boxes): a render made by another survey is made again.
+_SURVEY = (ROOT / "replicator" / "render" / "_dom.py").read_text(encoding="utf-8")
 REAL_PAGES = ROOT / "fixtures" / "realpages" / "pages"
 CACHE = ROOT / "bench" / "out" / "sensitivity"
 PAGES = (
@@ -207,7 +209,7 @@ async def render_page(pool: SealedBrowserPool, name: str, *, fresh: bool) -> Pag
     viewport = Viewport(*page_viewport(html))
 
     async def rendered(css: str = "", js: str = "") -> RenderResult | None:
-        key = hashlib.sha256("\0".join((html, css, _JS_HELPERS + js)).encode()).hexdigest()
+        key = hashlib.sha256("\0".join((html, css, _JS_HELPERS + js, _SURVEY)).encode()).hexdigest()
         if key not in store:
             render = await _render(pool, _with_css(html, css), viewport, base, js)
             if render is None:

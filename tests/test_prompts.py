@@ -57,6 +57,7 @@ def _refine(**overrides: Any) -> str:
             "color": 75.0,
             "typography": 90.0,
             "edges": 85.0,
+            "graphics": 61.0,
             "visual": 66.0,
         },
         "discrepancies": [
@@ -133,6 +134,7 @@ def test_refine_prompt_carries_scores_discrepancies_and_the_current_html_verbati
     text = _refine()
     assert CURRENT_HTML in text
     assert "refinement round 2" in text
+    assert "graphics (icons, images, charts) 61.0" in text
     assert "71.2 out of 100" in text or "71.3 out of 100" in text
     assert "[missing_text] Text 'Start free trial' is missing (at x=48, y=300, 180x40)" in text
     assert "Header background is #ffffff, should be #1e3a8a" in text

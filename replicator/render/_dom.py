@@ -197,6 +197,29 @@ SURVEY_JS = r"""
     return out;
   };
 
+  // Where a field draws its value or placeholder: its content box, as wide as the text measures in
+  // the text's font, aligned as the field aligns it, one line tall (centered in an input; at the top
+  // of a textarea). The field's whole box would put the text at its border and as wide as the field.
+  let measurer = null;
+  const fieldTextRect = (el, style, textStyle, text, multiline) => {
+    const r = el.getBoundingClientRect();
+    const px = (name) => parseFloat(style[name]) || 0;
+    const left = r.left + px('borderLeftWidth') + px('paddingLeft');
+    const right = r.right - px('borderRightWidth') - px('paddingRight');
+    const top = r.top + px('borderTopWidth') + px('paddingTop');
+    const bottom = r.bottom - px('borderBottomWidth') - px('paddingBottom');
+    if (right - left < 1 || bottom - top < 1) return r;
+    measurer = measurer || document.createElement('canvas').getContext('2d');
+    measurer.font = `${textStyle.fontStyle} ${textStyle.fontWeight} ${textStyle.fontSize} ${textStyle.fontFamily}`;
+    const w = Math.min(measurer.measureText(text).width, right - left);
+    const size = parseFloat(textStyle.fontSize) || 16;
+    const lh = Math.min(parseFloat(textStyle.lineHeight) || size * 1.2, bottom - top);
+    const align = style.textAlign;
+    const x = align === 'center' ? (left + right - w) / 2 : (align === 'right' || align === 'end') ? right - w : left;
+    const y = multiline ? top : (top + bottom - lh) / 2;
+    return {left: x, right: x + w, top: y, bottom: y + lh};
+  };
+
   const pushText = (text, rect, style, tag) => {
     const box = clip(rect);
     if (!box) return;
@@ -286,13 +309,15 @@ SURVEY_JS = r"""
         const value = el.value || el.getAttribute('placeholder') || '';
         if (/\S/.test(value)) {
           const textStyle = el.value ? style : getComputedStyle(el, '::placeholder');
-          pushText(value.replace(/\s+/g, ' ').trim(), el.getBoundingClientRect(), textStyle, tag);
+          const text = value.replace(/\s+/g, ' ').trim();
+          pushText(text, fieldTextRect(el, style, textStyle, text, tag === 'textarea'), textStyle, tag);
         }
       }
     }
     if (tag === 'select' && el.selectedOptions && el.selectedOptions.length) {
       const label = el.selectedOptions[0].text;
-      if (/\S/.test(label)) pushText(label.replace(/\s+/g, ' ').trim(), el.getBoundingClientRect(), style, tag);
+      const text = label.replace(/\s+/g, ' ').trim();
+      if (/\S/.test(label)) pushText(text, fieldTextRect(el, style, style, text, false), style, tag);
     }
     if (!(hasBg || hasImage || border || replaced)) return;
     const box = clip(el.getBoundingClientRect());

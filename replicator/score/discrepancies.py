@@ -172,6 +172,12 @@ def text_discrepancies(matching: Matching, salience: Salience, page_background: 
     return found
 
 
+def _regrouped(a: Box, b: Box) -> bool:
+    return max(a.height, b.height) > 1.5 * min(a.height, b.height) or max(a.width, b.width) > 1.5 * min(
+        a.width, b.width
+    )
+
+
 def _moved(pairs: Sequence[Pair], salience: Salience) -> list[Discrepancy]:
     """Lines out of place relative to where the page's text sits overall, grouped by their move."""
     if not pairs:
@@ -180,6 +186,8 @@ def _moved(pairs: Sequence[Pair], salience: Salience) -> list[Discrepancy]:
     base_dy = float(np.median([p.dy for p in pairs]))
     groups: dict[tuple[int, int], list[tuple[Pair, float]]] = defaultdict(list)
     for pair in pairs:
+        if _regrouped(pair.ref.box, pair.cand.box):
+            continue  # the two sides took in different lines: their boxes say nothing of a move
         dx, dy = pair.dx - base_dx, pair.dy - base_dy
         slack = _MOVE_VISIBLE + 0.25 * min(pair.ref.box.height, pair.cand.box.height)
         beyond = float(np.hypot(dx, dy)) - slack

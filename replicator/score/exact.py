@@ -36,9 +36,12 @@ from .blocks import Pair, Reading
 # forgiving similarity). Each check reads two small crops.
 MAX_CHECKS = 32
 _SPACE = re.compile(r"\s+")
+# Letters whose capital is their small letter drawn larger: OCR guesses their case from size alone.
+_ONE_SHAPE = str.maketrans({c.upper(): c for c in "cosvwxz"})
 # The second look at a source line reads the same crop the candidate's line is read from (same
-# place, same padding, same scale): the same eyes, so OCR's quirks fall on both sides alike.
-_ENLARGE = 1.0
+# place, same padding, same scale): the same eyes, so OCR's quirks fall on both sides alike; lines
+# that still differ are read again, both sides enlarged.
+_SCALES = (1.0, 2.0)
 
 
 def strict_text(text: str) -> str:
@@ -53,12 +56,15 @@ def exact_pairs(
     ocr: OcrEngine | None,
     *,
     alike: Collection[int] = (),
+    shaped_alike: Collection[int] = (),
     source_readings: dict[tuple[float, float, float, float, float], str] | None = None,
 ) -> tuple[Pair, ...]:
     """``pairs`` with their text similarity set from exact comparison (see the module docstring).
 
     ``alike``: indices of pairs whose glyphs the typography term found drawn identically: their
-    strings differ only in how OCR read them. ``source_readings``: second looks at source lines
+    strings differ only in how OCR read them. ``shaped_alike``: pairs whose glyphs are drawn much
+    alike (typography 0.9 or more): a difference only in the case of letters whose two cases have
+    one shape ('csV' and 'CSV') is OCR's guess, not the page's. ``source_readings``: second looks at source lines
     already taken for an earlier candidate (by box), updated in place.
     """
     out = list(pairs)
@@ -73,27 +79,34 @@ def exact_pairs(
     doubtful.sort(key=lambda i: -pairs[i].ref.box.area)
     checked, rest = doubtful[:MAX_CHECKS], doubtful[MAX_CHECKS:]
     known = source_readings if source_readings is not None else {}
-    readings: dict[int, tuple[str, str]] = {}
-    if ocr is not None:
+    readings: dict[int, tuple[list[str], list[str]]] = {i: ([], []) for i in checked}
+    todo = list(checked)
+    # Read both sides from the same crop at the same scale; lines that still differ are read
+    # again enlarged (small text reads better so, and the two readings may then agree).
+    for scale in _SCALES:
+        if ocr is None or not todo:
+            break
         crops, wanted = [], []
-        for i in checked:
-            crops.append(_crop(cand_rgb, pairs[i].cand.box, 1.0))
+        for i in todo:
+            crops.append(_crop(cand_rgb, pairs[i].cand.box, scale))
             wanted.append((i, "cand"))
-            if _key(_aligned(pairs[i])) not in known:
-                crops.append(_crop(ref_rgb, _aligned(pairs[i]), _ENLARGE))
+            if _key(_aligned(pairs[i]), scale) not in known:
+                crops.append(_crop(ref_rgb, _aligned(pairs[i]), scale))
                 wanted.append((i, "ref"))
-        found = ocr.recognize(crops, batch=True)
-        cand_read: dict[int, str] = {}
-        for (i, side), (text, _confidence) in zip(wanted, found, strict=True):
+        for (i, side), (text, _confidence) in zip(wanted, ocr.recognize(crops, batch=True), strict=True):
             if side == "cand":
-                cand_read[i] = text
+                readings[i][0].append(text)
             else:
-                known[_key(_aligned(pairs[i]))] = text
-        readings = {i: (cand_read[i], known[_key(_aligned(pairs[i]))]) for i in checked}
+                known[_key(_aligned(pairs[i]), scale)] = text
+        for i in todo:
+            readings[i][1].append(known[_key(_aligned(pairs[i]), scale)])
+            out[i] = _judged(pairs[i], readings[i][0], readings[i][1], i in shaped_alike)
+        todo = [i for i in todo if out[i].text < 1.0]
     for i in checked:
-        out[i] = _judged(pairs[i], *readings.get(i, ("", "")))
+        if ocr is None:
+            out[i] = _judged(pairs[i], [], [])
     for i in rest:
-        out[i] = _judged(pairs[i], "", "")
+        out[i] = _judged(pairs[i], [], [])
     return tuple(out)
 
 
@@ -104,18 +117,35 @@ def _aligned(pair: Pair) -> Box:
     return Box(box.x - pair.dx, box.y - pair.dy, box.width, box.height)
 
 
-def _key(box: Box) -> tuple[float, float, float, float, float]:
-    return (round(box.x, 1), round(box.y, 1), round(box.width, 1), round(box.height, 1), _ENLARGE)
+def _key(box: Box, scale: float) -> tuple[float, float, float, float, float]:
+    return (round(box.x, 1), round(box.y, 1), round(box.width, 1), round(box.height, 1), scale)
 
 
-def _judged(pair: Pair, cand_read: str, ref_read: str) -> Pair:
-    """The pair charged for the fewest edits between any string of one side and any of the other."""
-    sources = [s for s in (pair.ref.text, ref_read) if strict_text(s)]
-    candidates = [c for c in (pair.cand.text, cand_read) if strict_text(c)]
+def _judged(
+    pair: Pair, cand_reads: Sequence[str], ref_reads: Sequence[str], shaped_alike: bool = False
+) -> Pair:
+    """The pair charged for the fewest edits between any string of one side and any of the other.
+
+    A reading of the candidate is compared with the source's readings with the case of one-shape
+    letters folded whatever the typography says: both are OCR's guesses from the same glyphs.
+    A pair of joined lines (a paragraph, or lines the two sides grouped differently) is judged
+    word by word instead: the recognizer reads one line at a time, and the two groupings may
+    order or include neighbouring lines differently.
+    """
+    if _joined(pair):
+        edits = _missing_word_edits(strict_words(pair.ref.text), strict_words(pair.cand.text))
+        length = max(len(strict_text(pair.ref.text)), 1)
+        reading = Reading(edits, pair.ref.text, pair.cand.text)
+        return replace(pair, text=max(0.0, 1.0 - edits / length), reading=reading)
+    sources = [s for s in (pair.ref.text, *ref_reads) if strict_text(s)]
+    candidates = [(c, k > 0) for k, c in enumerate((pair.cand.text, *cand_reads)) if strict_text(c)]
     best: tuple[int, str, str] | None = None
     for source in sources:
-        for candidate in candidates:
-            edits = Levenshtein.distance(*_as_shown(strict_text(source), strict_text(candidate)))
+        for candidate, read in candidates:
+            shown = _as_shown(strict_text(source), strict_text(candidate))
+            if shaped_alike or read:
+                shown = (shown[0].translate(_ONE_SHAPE), shown[1].translate(_ONE_SHAPE))
+            edits = Levenshtein.distance(*shown)
             if best is None or edits < best[0]:
                 best = (edits, source, candidate)
     assert best is not None
@@ -126,14 +156,44 @@ def _judged(pair: Pair, cand_read: str, ref_read: str) -> Pair:
     return replace(pair, text=max(0.0, 1.0 - edits / length), reading=reading)
 
 
+def strict_words(text: str) -> list[str]:
+    """The words of ``text`` as exactness compares them (NFKC, case and punctuation kept)."""
+    return unicodedata.normalize("NFKC", text).split()
+
+
+def _joined(pair: Pair) -> bool:
+    """Whether either side of the pair is several lines joined (a paragraph or a regrouped row)."""
+    return any(
+        block.main_box is not None and block.main_box.height < 0.7 * block.box.height
+        for block in (pair.ref, pair.cand)
+    )
+
+
+def _missing_word_edits(source: Sequence[str], candidate: Sequence[str]) -> int:
+    """The characters to change so that every source word is one of the candidate's: a word the
+    candidate has (anywhere in the block) costs nothing, another costs its edits to the nearest
+    candidate word. Words the candidate has besides belong to lines the source groups elsewhere."""
+    pool = list(candidate)
+    edits = 0
+    for word in source:
+        if word in pool:
+            pool.remove(word)
+            continue
+        nearest = min((Levenshtein.distance(word, other) for other in pool), default=len(word))
+        edits += min(nearest, len(word))
+    return edits
+
+
 def _as_shown(source: str, candidate: str) -> tuple[str, str]:
     """The candidate's string cut where the source's ends in an ellipsis and the candidate's goes
     on: text cut off by ``text-overflow: ellipsis`` is whole in the DOM, cut in the screenshot."""
-    for mark in ("…", "..."):
-        if source.endswith(mark) and len(candidate) > len(source):
-            kept = source[: -len(mark)]
-            if candidate.startswith(kept):
-                return kept, kept
+    if ("…" in source or "..." in source) and len(candidate) > len(source):
+        # Each ellipsis of the source may hide any text of the candidate's (a joined paragraph
+        # holds several cut lines).
+        parts = re.split(r"…|\.\.\.", source)
+        pattern = "(?:.*?)".join(re.escape(part) for part in parts)
+        if re.fullmatch(pattern, candidate, flags=re.DOTALL):
+            return source, source
     return source, candidate
 
 

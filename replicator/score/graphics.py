@@ -43,11 +43,13 @@ from .color import dominant_color, lab
 _MIN_BOX_AREA = 300
 _MIN_BOX_SIDE = 12
 _BOX_FILL = 0.88
+_CANVAS_FILL = 0.6
 _OUTLINE_BAND = 7  # px: a box's outline drawn this thick (anti-aliasing, 1-2 px borders, shadows)
 _LINE_LENGTH = 24  # px: thinner than _LINE_THICKNESS and at least this long: a divider
 _LINE_THICKNESS = 6
 _MIN_SIDE = 8  # px: narrower components are specks or slivers of outlines
 _MIN_PIXELS = 24
+_MIN_PART = 6  # px: a connected part this large may belong to a graphic it touches
 _MAX_ASPECT = 6.0  # longer than wide by this: a bar, a border or a progress track, not a graphic
 ICON_MAX = 64  # px: graphics no larger than this on both sides are icons
 _TEXT_PAD = 2
@@ -128,24 +130,52 @@ def find_graphics(rgb: np.ndarray, edges: np.ndarray, text_boxes: Iterable[Box])
     opened = cv2.morphologyEx((~explained).view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
     residual = (opened & ~_thin_lines(opened)).view(np.uint8)
     closed = cv2.morphologyEx(residual, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    # Parts that touch are one graphic (a star's tips, cut off its body where the arms narrow,
+    # and the row of stars they belong to); specks of a few pixels on their own are noise.
     boxes = [
         (int(x), int(y), int(x + bw), int(y + bh))
         for x, y, bw, bh, area in stats[1:count]
-        if area >= _MIN_PIXELS and min(bw, bh) >= _MIN_SIDE
+        if area >= _MIN_PART
     ]
     found = []
-    for x0, y0, x1, y1 in _merge_overlapping(boxes):
+    for x0, y0, x1, y1 in _merge_overlapping(boxes, reach=1):
         bw, bh = x1 - x0, y1 - y0
-        if max(bw, bh) > _MAX_ASPECT * min(bw, bh):
+        if min(bw, bh) < _MIN_SIDE or max(bw, bh) > _MAX_ASPECT * min(bw, bh):
+            continue
+        if int(np.count_nonzero(labels[y0:y1, x0:x1])) < _MIN_PIXELS:
             continue
         crop = rgb[y0:y1, x0:x1]
         contrast = _contrast(crop)
         if contrast <= 0.0:
             continue
+        parts = _icon_row(residual[y0:y1, x0:x1])
+        if parts:
+            # A row of icons that touch (rating stars): each is an icon of its own, so one star
+            # less is an icon missing and the whole row gone is every one of them.
+            for a, b in parts:
+                part = rgb[y0:y1, x0 + a : x0 + b]
+                found.append(
+                    Graphic(Box(x0 + a, y0, b - a, bh), "icon", salience((b - a) * bh, _contrast(part)))
+                )
+            continue
         kind = "icon" if max(bw, bh) <= ICON_MAX else "image"
         found.append(Graphic(Box(x0, y0, bw, bh), kind, salience(bw * bh, contrast)))
     return tuple(sorted(found, key=lambda g: (g.box.y, g.box.x)))
+
+
+def _icon_row(residual: np.ndarray) -> list[tuple[int, int]]:
+    """The column spans of the icons in a row of them (each roughly as wide as the row is tall,
+    apart by empty columns), or [] when the crop is not such a row."""
+    height = residual.shape[0]
+    if height > ICON_MAX or residual.shape[1] < 2 * height:
+        return []
+    columns = residual.any(axis=0).view(np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], columns, [0]])))
+    spans = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    if len(spans) < 2 or not all(0.5 * height <= b - a <= 1.6 * height for a, b in spans):
+        return []
+    return spans
 
 
 def salience(area: float, contrast: float) -> float:
@@ -360,10 +390,16 @@ def flat_boxes(edges: np.ndarray) -> tuple[np.ndarray, list[Box]]:
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         outline = max(contours, key=cv2.contourArea)
         ox, oy, ow, oh = cv2.boundingRect(outline)
-        if cv2.contourArea(outline) >= _BOX_FILL * ow * oh:
+        fill = cv2.contourArea(outline) / max(ow * oh, 1)
+        if fill >= _BOX_FILL:
             is_box[index] = True
             cv2.drawContours(outlines[y : y + bh, x : x + bw], [outline], -1, 1, thickness=_OUTLINE_BAND)
             boxes.append(Box(x + ox, y + oy, ow, oh))
+        elif fill >= _CANVAS_FILL and (x <= 1) + (y <= 1) + (x + bw >= w - 1) + (y + bh >= h - 1) >= 2:
+            # The page's own background, around a side bar that stops short of the bottom (an
+            # L-shaped canvas): it reaches two sides of the screenshot, as no chart or icon does.
+            is_box[index] = True
+            cv2.drawContours(outlines[y : y + bh, x : x + bw], [outline], -1, 1, thickness=_OUTLINE_BAND)
     return np.asarray(is_box[labels] | (outlines > 0)), boxes
 
 
@@ -377,8 +413,11 @@ def _thin_lines(residual: np.ndarray) -> np.ndarray:
     return np.asarray(((horizontal > 0) & (thick_h == 0)) | ((vertical > 0) & (thick_v == 0)))
 
 
-def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
-    """Boxes (x0, y0, x1, y1) joined while any two overlap (the parts of a donut, of a picture)."""
+def _merge_overlapping(
+    boxes: list[tuple[int, int, int, int]], reach: int = 0
+) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) joined while any two overlap or come within ``reach`` px (the parts
+    of a donut, of a picture)."""
     boxes = sorted(boxes)
     merged = True
     while merged:
@@ -386,7 +425,12 @@ def _merge_overlapping(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int
         out: list[tuple[int, int, int, int]] = []
         for box in boxes:
             for i, other in enumerate(out):
-                if box[0] < other[2] and other[0] < box[2] and box[1] < other[3] and other[1] < box[3]:
+                if (
+                    box[0] < other[2] + reach
+                    and other[0] < box[2] + reach
+                    and box[1] < other[3] + reach
+                    and other[1] < box[3] + reach
+                ):
                     out[i] = (
                         min(box[0], other[0]),
                         min(box[1], other[1]),
@@ -414,12 +458,12 @@ def text_boxes(rgb: np.ndarray, lines: Sequence[TextBlock], ocr: OcrEngine | Non
     """
     h, w = rgb.shape[:2]
     kept = [line for line in lines if len(line.key) >= 2 or _ideographic(line.key)]
-    boxes = [line.box for line in kept]
+    boxes = [_without_symbols(rgb, line) for line in kept]
     if ocr is None:
         return boxes
     trials: list[tuple[int, str, Box]] = []  # (line index, which end, the cluster's box)
     for index, line in enumerate(kept):
-        for end, cluster in _end_clusters(rgb, line.box):
+        for end, cluster in _end_clusters(rgb, boxes[index]):
             trials.append((index, end, cluster))
         if len(trials) >= _MAX_TRIMS:
             break
@@ -442,6 +486,67 @@ def text_boxes(rgb: np.ndarray, lines: Sequence[TextBlock], ocr: OcrEngine | Non
         else:
             boxes[index] = Box(box.x, box.y, cluster.x - box.x, box.height)
     return boxes
+
+
+def _pictograph(ch: str) -> bool:
+    """A character that is a picture, not a letter: stars, hearts, ticks, arrows, shapes (what OCR
+    writes for rating stars or a bullet icon). Text symbols (currency, math, (c), degrees) are not."""
+    if ch in _TEXT_SYMBOLS:
+        return False
+    return unicodedata.category(ch) == "So" or 0x2190 <= ord(ch) <= 0x21FF
+
+
+_TEXT_SYMBOLS = frozenset("©®℗™°№℮")
+
+
+def _without_symbols(rgb: np.ndarray, line: TextBlock) -> Box:
+    """The line's box without the pictographs OCR read at either end ("★★★★☆ 4.2 · 318 reviews").
+
+    The text terms ignore such characters (they are not in a line's key), so their ink is the
+    graphics term's: the box is cut after the first k runs of ink (k leading symbols), or before
+    the last k. Symbols that touch, so the runs do not count them, leave the box as it is.
+    """
+    text = line.text.strip()
+    lead, trail = _leading_pictographs(text), _leading_pictographs(text[::-1])
+    if not (lead or trail) or not any(ch.isalnum() for ch in text):
+        return line.box
+    runs = _ink_runs(rgb, line.box)
+    box = line.box
+    if lead and len(runs) > lead:
+        cut = box.x + (runs[lead - 1][1] + runs[lead][0]) / 2
+        box = Box(cut, box.y, box.right - cut, box.height)
+    if trail and len(runs) > trail + (lead if box is not line.box else 0):
+        cut = line.box.x + (runs[-trail - 1][1] + runs[-trail][0]) / 2
+        box = Box(box.x, box.y, cut - box.x, box.height)
+    return box
+
+
+def _leading_pictographs(text: str) -> int:
+    count = 0
+    for ch in text:
+        if _pictograph(ch):
+            count += 1
+        elif not ch.isspace():
+            break
+    return count
+
+
+def _ink_runs(rgb: np.ndarray, box: Box) -> list[tuple[int, int]]:
+    """The runs of columns with ink in ``box`` (x offsets from its left, end exclusive)."""
+    h, w = rgb.shape[:2]
+    x0, y0 = max(int(box.x), 0), max(int(box.y), 0)
+    x1, y1 = min(int(np.ceil(box.right)), w), min(int(np.ceil(box.bottom)), h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return []
+    crop = rgb[y0:y1, x0:x1]
+    distance = np.sqrt(((crop.astype(np.int32) - np.array(dominant_color(crop))) ** 2).sum(axis=2))
+    peak = float(distance.max())
+    if peak < 40:
+        return []
+    columns = (distance > max(40.0, 0.35 * peak)).any(axis=0)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], columns.view(np.int8), [0]])))
+    offset = x0 - int(box.x)
+    return [(int(a) + offset, int(b) + offset) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _end_clusters(rgb: np.ndarray, box: Box) -> list[tuple[str, Box]]:
@@ -475,9 +580,21 @@ def _end_clusters(rgb: np.ndarray, box: Box) -> list[tuple[str, Box]]:
         width, tall = int(c1 - c0), int(rows[-1] - rows[0] + 1) if len(rows) else 0
         if not (0.3 * height <= width <= 1.6 * height and tall >= 0.3 * height):
             continue
-        # An icon is one shape (or two); a word at the end of a line is a row of letters.
+        # An icon is one or two shapes side by side (parts of a shape may stack: the heads and
+        # bodies of a "people" icon); a word at the end of a line is a row of letters.
         parts, _labels, stats, _ = cv2.connectedComponentsWithStats(cluster.view(np.uint8), connectivity=8)
-        if int((stats[1:parts, cv2.CC_STAT_AREA] >= 3).sum()) > 2:
+        spans = sorted(
+            (int(stats[k, cv2.CC_STAT_LEFT]), int(stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH]))
+            for k in range(1, parts)
+            if stats[k, cv2.CC_STAT_AREA] >= 3
+        )
+        side_by_side = 0
+        reach = -1
+        for left, right in spans:
+            if left >= reach:
+                side_by_side += 1
+            reach = max(reach, right)
+        if side_by_side > 2:
             continue
         found.append((end, Box(x0 + int(c0), y0, int(c1 - c0), height)))
     return found

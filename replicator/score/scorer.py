@@ -230,6 +230,7 @@ def _score(
         for line in compare_lines(matching.pairs, reference.rgb, candidate.rgb)
     )
     drawn_alike = {id(line.pair) for line in lines if line.correlation >= GLYPHS_ALIKE}
+    shaped = {id(line.pair) for line in lines if line.similarity >= 0.9}
     alike = [i for i, pair in enumerate(matching.pairs) if id(pair) in drawn_alike or i in identical]
     engine = _engine(ocr) if _needs_reading(matching) else None
     matching = Matching(
@@ -239,6 +240,7 @@ def _score(
             candidate.rgb,
             engine,
             alike=alike,
+            shaped_alike=[i for i, p in enumerate(matching.pairs) if id(p) in shaped],
             source_readings=reference.second_looks,
         ),
         missing=matching.missing,
