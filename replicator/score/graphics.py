@@ -462,7 +462,7 @@ def text_boxes(rgb: np.ndarray, lines: Sequence[TextBlock], ocr: OcrEngine | Non
     if ocr is None:
         return boxes
     trials: list[tuple[int, str, Box]] = []  # (line index, which end, the cluster's box)
-    for index, line in enumerate(kept):
+    for index in range(len(kept)):
         for end, cluster in _end_clusters(rgb, boxes[index]):
             trials.append((index, end, cluster))
         if len(trials) >= _MAX_TRIMS:
