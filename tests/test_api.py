@@ -437,6 +437,10 @@ async def test_design_check_sub_score_gates(api: Service) -> None:
     loose = (await api.client.post("/api/v1/checks", files=files, data={"threshold": "10"})).json()
     edges = loose["score"]["edges"]
     assert loose["passed"] is True and loose["failures"] == [] and loose["min_subscores"] == {}
+    # Every sub-score is in the response, graphics included (and gateable: see the CLI's tests).
+    assert {"block", "text", "position", "color", "typography", "edges", "graphics", "visual"} <= set(
+        loose["score"]
+    )
     # The same page, gated a little above its own edges sub-score: the overall passes, the gate fails.
     gate = min(edges + 0.5, 100.0)
     data = {"threshold": "10", "min_subscores": f"edges={gate:g}, typography=0"}

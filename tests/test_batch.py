@@ -250,7 +250,8 @@ def test_report_json_and_html_describe_every_item(tmp_path: Path) -> None:
     assert body[0][0].startswith("home") and "91.5" in body[0]
     # An item scored before typography and edges existed (resumed from an older run) shows them blank.
     columns = reader.headers[6:]
-    assert "typography" in [c.lower() for c in columns]
+    assert "typography" in [c.lower() for c in columns] and "graphics" in [c.lower() for c in columns]
+    assert body[0][6 + [c.lower() for c in columns].index("graphics")] == ""
     assert body[0][6 + [c.lower() for c in columns].index("typography")] == ""
     assert body[0][6 + [c.lower() for c in columns].index("visual")] == "93"
     assert "The image could not be decoded <b>now</b>. [corrupt_input] (during intake)" in body[1]

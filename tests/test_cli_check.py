@@ -252,3 +252,50 @@ def test_server_mode_scores_a_folder_with_its_own_assets_like_the_local_check(se
     assert remote.exit_code == 0, remote.output
     # The folder's stylesheet reaches the service (inlined before upload): the verdicts agree.
     assert json.loads(remote.stdout)["score"] == local["score"]
+
+
+def test_a_missing_icon_fails_a_graphics_gate_and_says_so_in_junit(tmp_path: Path) -> None:
+    # The welcome page with a bell icon beside its heading is the design; the page without the
+    # icon is the implementation: every word and box in place, one icon gone.
+    bell = (
+        '<svg width="32" height="32" viewBox="0 0 32 32" style="vertical-align:middle;margin-left:12px">'
+        '<path d="M16 3c-5 0-8 4-8 9v7l-3 4h22l-3-4v-7c0-5-3-9-8-9z" fill="#b45309"/>'
+        '<circle cx="16" cy="27" r="3" fill="#b45309"/></svg>'
+    )
+    with_icon = tmp_path / "with-icon.html"
+    with_icon.write_text(
+        (CLI / "welcome.html").read_text().replace("Welcome back</h1>", f"Welcome back{bell}</h1>")
+    )
+    design = tmp_path / "design.png"
+    rendered = CliRunner().invoke(
+        app,
+        ["render", str(with_icon), "-o", str(design), "--width", "640", "--height", "480"],
+        catch_exceptions=False,
+    )
+    assert rendered.exit_code == 0, rendered.output
+
+    junit = tmp_path / "junit.xml"
+    result = _check(
+        str(design),
+        str(CLI / "welcome.html"),
+        "--min-subscore",
+        "graphics=95",
+        "--json",
+        "--junit",
+        str(junit),
+    )
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["score"]["graphics"] < 95 and data["score"]["text"] == 100.0
+    assert data["failures"] == [f"graphics {data['score']['graphics']:.1f} is below 95"]
+    missing = [d for d in data["discrepancies"] if d["kind"] == "graphics"]
+    assert (
+        missing
+        and missing[0]["message"].startswith("icon at")
+        and missing[0]["message"].endswith("is missing")
+    )
+    case = ET.parse(junit).getroot().find(".//testcase")
+    assert case is not None
+    failure = case.find("failure")
+    assert failure is not None and "graphics" in failure.get("message", "")
+    assert "graphics" in (failure.text or "") and "is missing" in (failure.text or "")
