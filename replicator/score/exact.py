@@ -14,7 +14,8 @@ the same and OCR misread one. Otherwise both sides are read with the same eyes: 
 the candidate's rendered line too, and takes a second look at the source's line (enlarged, and
 where the candidate's box says the words are; kept for the next candidate). The pair is exact when any reading of one side agrees with a string of
 the other: a '0' that OCR reads in both screenshots where the DOM says 'O' is OCR's, not the page's.
-Otherwise the fewest edits between any of them are charged.
+Otherwise the fewest edits between any of them are charged (optimal string alignment: two letters
+swapped, 'mornnig' for 'morning', are one typo, as a reader counts them).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import replace
 
 import cv2
 import numpy as np
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from ..models import Box
 from ..ocr import OcrEngine
@@ -145,7 +146,7 @@ def _judged(
             shown = _as_shown(strict_text(source), strict_text(candidate))
             if shaped_alike or read:
                 shown = (shown[0].translate(_ONE_SHAPE), shown[1].translate(_ONE_SHAPE))
-            edits = Levenshtein.distance(*shown)
+            edits = OSA.distance(*shown)
             if best is None or edits < best[0]:
                 best = (edits, source, candidate)
     assert best is not None
@@ -179,7 +180,7 @@ def _missing_word_edits(source: Sequence[str], candidate: Sequence[str]) -> int:
         if word in pool:
             pool.remove(word)
             continue
-        nearest = min((Levenshtein.distance(word, other) for other in pool), default=len(word))
+        nearest = min((OSA.distance(word, other) for other in pool), default=len(word))
         edits += min(nearest, len(word))
     return edits
 
