@@ -315,6 +315,38 @@ def summarize(results: dict[str, dict[str, dict[str, float]]], pages: list[str])
     }
 
 
+def markdown(
+    results: dict[str, dict[str, dict[str, float]]], pages: list[str], summary: dict[str, object]
+) -> str:
+    """Per change: on how many pages it applied, how many a gate stops, and the range of scores."""
+    lines = [
+        "| change | pages | below the gate | lowest | median | highest |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for change in (*HARMLESS, *REGRESSIONS):
+        row = results.get(change, {})
+        values = sorted(row[p]["overall"] for p in pages if p in row)
+        if not values:
+            continue
+        limit = HARD_GATE if change in HARD else GATE
+        below = sum(v < limit for v in values)
+        kind = "harmless: " if change in HARMLESS else ""
+        gate = f" (gate {limit:g})" if change in HARD else ""
+        lines.append(
+            f"| {kind}{change}{gate} | {len(values)} | {below} | {values[0]:.1f} | "
+            f"{statistics.median(values):.1f} | {values[-1]:.1f} |"
+        )
+    lines.append("")
+    lines.append(
+        f"A {GATE:g} gate stops {summary['regressions_below_gate']} of {summary['regressions_checked']} "
+        f"regressions and {summary['harmless_below_gate']} of {summary['harmless_checked']} harmless changes "
+        f"(the worst harmless change scores {summary['worst_harmless']:.1f}); a {HARD_GATE:g} gate stops "
+        f"{summary['removals_below_hard_gate']} of {summary['removals_checked']} removals of a chart, an image "
+        "or a row of icons."
+    )
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -325,11 +357,24 @@ def main() -> int:
     parser.add_argument(
         "--pages", nargs="*", help="pages to use (names in fixtures/pages or fixtures/realpages/pages)"
     )
+    parser.add_argument("--markdown", action="store_true", help="print the table for docs/scoring.md")
+    parser.add_argument(
+        "--from", dest="saved", type=Path, metavar="RUN.json", help="summarize a saved --json run instead"
+    )
     args = parser.parse_args()
-    pages = args.pages or list(QUICK_PAGES if args.quick else PAGES)
-    results, warm_ms = asyncio.run(measure(pages, fresh=args.fresh))
+    if args.saved:
+        saved = json.loads(args.saved.read_text(encoding="utf-8"))
+        results = saved["results"]
+        pages = [p for p in (args.pages or PAGES) if any(p in row for row in results.values())]
+        warm_ms = float(saved["summary"].get("warm_score_ms_median", 0.0))
+    else:
+        pages = args.pages or list(QUICK_PAGES if args.quick else PAGES)
+        results, warm_ms = asyncio.run(measure(pages, fresh=args.fresh))
     summary = summarize(results, pages)
     summary["warm_score_ms_median"] = round(warm_ms, 1)
+    if args.markdown:
+        print(markdown(results, pages, summary))
+        return 0
     if args.json:
         print(json.dumps({"name": "sensitivity", "summary": summary, "results": results}))
         return 0

@@ -638,6 +638,23 @@ async def test_browser_crash_is_survived() -> None:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
 
 
+async def test_browser_crash_while_opening_a_live_page_is_survived() -> None:
+    before = chromium_browser_pids()
+    async with SealedBrowserPool(browser_settings()) as pool:
+        pid = await new_browser_pid(before)
+        slow = "<p>opened</p><script>const t = Date.now(); while (Date.now() - t < 1500) {}</script>"
+
+        async def open_and_read() -> list[str]:
+            async with pool.open(slow, VIEWPORT) as live:
+                return texts(await live.capture())
+
+        opening = asyncio.create_task(open_and_read())
+        await asyncio.sleep(0.6)
+        os.kill(pid, signal.SIGKILL)  # Chromium dies while the page loads
+        assert await opening == ["opened"]  # opened again on a fresh browser
+        assert pool.launches == 2
+
+
 async def test_nice_pool_runs_chromium_and_its_renderers_at_lower_priority() -> None:
     before = chromium_browser_pids()
     own = os.getpriority(os.PRIO_PROCESS, 0)

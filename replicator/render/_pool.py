@@ -305,20 +305,34 @@ class SealedBrowserPool:
     ) -> AsyncIterator[LivePage]:
         """A sealed page kept open for interactions: ``async with pool.open(html, vp) as live:``."""
         _check_viewport(viewport)
-        async with self._semaphore, self._counted():
-            handle = await self._acquire()
+
+        async def opening(handle: BrowserHandle) -> Slot:
+            slot = await self._take_slot(handle, viewport)
             try:
+                await load(slot, html, viewport, base_dir)
+            except BaseException:
+                await self._dispose(handle, slot)
+                raise
+            return slot
 
-                async def opening() -> Slot:
-                    slot = await self._take_slot(handle, viewport)
-                    try:
-                        await load(slot, html, viewport, base_dir)
-                    except BaseException:
-                        await self._dispose(handle, slot)
-                        raise
-                    return slot
-
-                slot = await self._run(handle, opening())
+        async with self._semaphore, self._counted():
+            # Opening is retried once on a fresh browser when Chromium goes away meanwhile (another
+            # render's hung context retired it), as a render is; what the caller does is not.
+            for attempt in (1, 2):
+                handle = await self._acquire()
+                try:
+                    slot = await self._run(handle, opening(handle), retryable=True)
+                except BrowserGone as exc:
+                    self._release(handle)
+                    if attempt == 2:
+                        raise RenderError("Chromium stopped twice while opening this page.") from exc
+                    log.warning("Chromium went away while opening a page; retrying on a fresh browser")
+                    continue
+                except BaseException:
+                    self._release(handle)
+                    raise
+                break
+            try:
                 self._prepare_spare(handle)  # interactions mostly wait on the page: make it now
                 try:
                     yield LivePage(self, handle, slot, viewport)
