@@ -60,13 +60,17 @@ def ink_color(rgb: np.ndarray, box: Box, *, min_contrast: float = 40.0) -> tuple
     the local background (the box's dominant color): the median of the top fifth of them. The same
     estimator runs on both screenshots, so its small bias cancels out when the two are compared.
     ``min_contrast`` is a squared-RGB-distance root: below it the box holds no visible text.
+
+    Both sides are measured at JPEG's color resolution (chroma averaged over 2x2 pixels, as 4:2:0
+    subsampling does): a design saved as a JPEG tints thin white text on a blue bar toward the
+    blue, and the render's crisp white must be measured with the same blur to be the same white.
     """
     h, w = rgb.shape[:2]
     x0, y0 = max(int(box.x), 0), max(int(box.y), 0)
     x1, y1 = min(int(np.ceil(box.right)), w), min(int(np.ceil(box.bottom)), h)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return None
-    crop = rgb[y0:y1, x0:x1].reshape(-1, 3)
+    crop = _chroma_halved(np.ascontiguousarray(rgb[y0:y1, x0:x1])).reshape(-1, 3)
     background = dominant_color(crop)
     distance = np.sqrt(((crop.astype(np.int32) - np.array(background)) ** 2).sum(axis=1))
     peak = float(distance.max())
@@ -76,3 +80,14 @@ def ink_color(rgb: np.ndarray, box: Box, *, min_contrast: float = 40.0) -> tuple
     ink = crop[distance >= max(float(fifth), 0.6 * peak)]
     median = np.median(ink, axis=0)
     return (int(median[0]), int(median[1]), int(median[2])), background
+
+
+def _chroma_halved(crop: np.ndarray) -> np.ndarray:
+    """``crop`` (RGB, uint8) with its color (not its lightness) at half resolution."""
+    h, w = crop.shape[:2]
+    ycc = cv2.cvtColor(crop, cv2.COLOR_RGB2YCrCb)
+    small = cv2.resize(
+        ycc[:, :, 1:], (max((w + 1) // 2, 1), max((h + 1) // 2, 1)), interpolation=cv2.INTER_AREA
+    )
+    ycc[:, :, 1:] = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, 2)
+    return cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB)

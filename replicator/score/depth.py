@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ..models import Box
+from .color import ciede2000, dominant_color
 
 _MIN_AREA = 2500  # px: smaller boxes (badges, inputs' insides) are left to the other terms
 _MAX_SHARE = 0.6  # of the page: larger boxes are page backgrounds, not cards
@@ -33,6 +34,9 @@ _CORNER = 10  # px: the square at each corner where rounding shows
 _CORNER_DIFF = 16  # gray levels: a pixel this different is drawn differently (a light border too)
 _CORNER_PIXELS = 5  # pixels that differ in a corner's square for the corner to differ
 _MAX_BOXES = 60
+_MIN_FILL_AREA = 300  # px: a badge or a small button
+_FILL_INSET = 3  # px inside the box's outline: its fill, not its border or anti-aliased edge
+_FILL_VISIBLE = 8.0  # CIEDE2000 between the two fills from which a reviewer sees another color
 _MOVE_REACH = 320.0
 _ALIGN = 3  # px searched around each guess of where the box is in the candidate
 
@@ -87,6 +91,51 @@ def compare_depth(
         if shadow >= _SHADOW_DIFF or corners >= 2:
             salience = float(np.clip(np.sqrt(box.area) / 250.0, 0.5, 1.5))
             found.append(BoxDepth(box, shadow, corners, salience))
+    return found
+
+
+@dataclass(frozen=True)
+class BoxFill:
+    """A source box (a button, a badge, a card) that the candidate fills with another color."""
+
+    box: Box
+    source: tuple[int, int, int]
+    candidate: tuple[int, int, int]
+    delta_e: float
+    salience: float  # 0.5-1.5, by size
+
+
+def compare_fills(
+    boxes: Sequence[Box],
+    ref_rgb: np.ndarray,
+    cand_rgb: np.ndarray,
+    moves: Sequence[tuple[Box, float, float]] = (),
+) -> list[BoxFill]:
+    """The source's boxes whose fill (the dominant color inside, text aside) the candidate draws in
+    a visibly other color, where the box is (in place or moved with its text): a button turned green
+    is a small part of any grid of cells, and of the page, but a reviewer sees it first."""
+    h, w = ref_rgb.shape[:2]
+    page = h * w
+    found = []
+    candidates = [b for b in boxes if _MIN_FILL_AREA <= b.area <= _MAX_SHARE * page]
+    candidates.sort(key=lambda b: -b.area)
+    for box in candidates[:_MAX_BOXES]:
+        x0, y0 = int(box.x) + _FILL_INSET, int(box.y) + _FILL_INSET
+        x1, y1 = int(box.right) - _FILL_INSET, int(box.bottom) - _FILL_INSET
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        own = dominant_color(ref_rgb[y0:y1, x0:x1])
+        best: tuple[float, tuple[int, int, int]] | None = None
+        for dx, dy in {(0, 0), _move(box, moves)}:
+            if x0 + dx < 0 or y0 + dy < 0 or x1 + dx > w or y1 + dy > h:
+                continue
+            other = dominant_color(cand_rgb[y0 + dy : y1 + dy, x0 + dx : x1 + dx])
+            delta = ciede2000(own, other)
+            if best is None or delta < best[0]:
+                best = (delta, other)
+        if best is not None and best[0] >= _FILL_VISIBLE:
+            salience = float(np.clip(np.sqrt(box.area) / 60.0, 0.5, 1.5))
+            found.append(BoxFill(box, own, best[1], best[0], salience))
     return found
 
 

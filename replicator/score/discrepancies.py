@@ -24,7 +24,7 @@ from scipy import ndimage
 from ..models import RGB, Box, Discrepancy
 from .blocks import Matching, Pair, TextBlock
 from .color import ciede2000, to_hex
-from .depth import BoxDepth
+from .depth import BoxDepth, BoxFill
 from .edges import EdgeResult, unmatched_regions
 from .graphics import GraphicMatch, GraphicsResult
 from .reference import SCALE
@@ -41,7 +41,7 @@ PER_EDIT = 6.0  # a heading (salience about 0.9) with one wrong letter fails a 9
 MAX_PER_LINE = 9.0
 # Typography: a line drawn in another type (similarity 0), and the similarity from which nobody sees.
 RETYPED_LINE = 5.5
-_TYPE_VISIBLE_BELOW = 0.75
+_TYPE_VISIBLE_BELOW = 0.9
 # Color: a line of text in a clearly other color (CIEDE2000 _HUE_NONE and more); from _HUE_VISIBLE on.
 RECOLORED_LINE = 2.5
 _HUE_VISIBLE = 8.0
@@ -52,7 +52,7 @@ MOVED_LINE = 1.2
 _MOVE_VISIBLE = 3.0
 _MOVE_FULL = 12.0
 # Graphics: a missing graphic costs its salience times this, at most _GRAPHIC_MAX (a chart).
-PER_SALIENCE = 0.8
+PER_SALIENCE = 1.0
 GRAPHIC_MAX = 16.0
 _GRAPHIC_VISIBLE_BELOW = 0.85
 # Edges: unmatched border, divider and outline pixels, per cluster.
@@ -66,6 +66,11 @@ CORNERS = 2.0
 # Regions of the page that look different where nothing above explains it (a fill, a button's
 # color): points per 32 px cell that differs, at most _REGION_MAX per region.
 PER_CELL = 1.2
+_SAME_COLOR_REGION = 0.15  # of that for a region whose typical color did not change
+# A box (a button, a badge, a card) filled with another color: full cost from _FILL_FULL CIEDE2000.
+FILL = 6.5
+_FILL_VISIBLE = 8.0
+_FILL_FULL = 25.0
 REGION_MAX = 20.0
 _REGION_DIFF = 0.25
 _THIN_REGION = 0.3
@@ -272,6 +277,7 @@ def page_discrepancies(
     explained: Sequence[Box],
     images: tuple[np.ndarray, np.ndarray] | None = None,
     moves: Sequence[tuple[float, float]] = (),
+    paired_text: Sequence[Box] = (),
 ) -> list[Discrepancy]:
     """Background, page size, and regions that differ without a text difference to explain them.
 
@@ -304,7 +310,7 @@ def page_discrepancies(
                 Box(0, min(rh, ch), rw, abs(ch - rh)) if ch != rh else None,
             )
         )
-    found += _regions(visual, explained, images, _distinct_moves(moves))
+    found += _regions(visual, explained, images, _distinct_moves(moves), paired_text)
     return found
 
 
@@ -345,6 +351,7 @@ def _regions(
     explained: Sequence[Box],
     images: tuple[np.ndarray, np.ndarray] | None = None,
     moves: Sequence[tuple[int, int]] = (),
+    paired_text: Sequence[Box] = (),
 ) -> list[Discrepancy]:
     hot = visual.cell_diff > _REGION_DIFF
     cell_px = CELL * SCALE
@@ -372,6 +379,11 @@ def _regions(
         ref_rgb: RGB = (int(ref_color[0]), int(ref_color[1]), int(ref_color[2]))
         cand_rgb: RGB = (int(cand_color[0]), int(cand_color[1]), int(cand_color[2]))
         strength = float(visual.cell_diff[region][cells].sum())  # cells, weighted by how different
+        # Cells around text both sides have (paired) whose typical color is the same on both sides
+        # differ by the details of that text (set a pixel lower in a colored bubble): a changed
+        # fill, what this term is for, changes the color. (Content gone leaves no pair there.)
+        if any(t.intersection(box) > 0 for t in paired_text):
+            strength *= float(np.clip((ciede2000(ref_rgb, cand_rgb) - 2.0) / 6.0, _SAME_COLOR_REGION, 1.0))
         if rows.stop - rows.start < 2 or cols.stop - cols.start < 2:
             # One row (or column) of cells: most often a thin line a pixel's shift moved across a
             # cell boundary; a fill that changed (a button's color) covers cells both ways.
@@ -453,6 +465,24 @@ def edge_discrepancies(edges: EdgeResult) -> list[Discrepancy]:
     return found
 
 
+def fill_discrepancies(fills: Sequence[BoxFill]) -> list[Discrepancy]:
+    """Boxes (buttons, badges, cards) filled with a visibly other color."""
+    found = []
+    for item in fills:
+        b = item.box
+        strength = min(1.0, (item.delta_e - _FILL_VISIBLE) / (_FILL_FULL - _FILL_VISIBLE))
+        found.append(
+            Discrepancy(
+                "region",
+                f"the box {_at(b)} ({round(b.width)}x{round(b.height)} px) is filled with "
+                f"{to_hex(item.candidate)} where the source has {to_hex(item.source)}",
+                FILL * item.salience * max(strength, 0.0),
+                b,
+            )
+        )
+    return found
+
+
 def depth_discrepancies(boxes: Sequence[BoxDepth]) -> list[Discrepancy]:
     """Boxes (cards, buttons) whose shadow or rounded corners the render draws differently."""
     found = []
@@ -470,7 +500,7 @@ def depth_discrepancies(boxes: Sequence[BoxDepth]) -> list[Discrepancy]:
             Discrepancy(
                 "edges",
                 f"the box {_at(b)} ({round(b.width)}x{round(b.height)} px): {' and '.join(what)} "
-                "differ from the source",
+                f"{'differs' if len(what) == 1 else 'differ'} from the source",
                 points,
                 b,
             )

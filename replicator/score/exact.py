@@ -173,16 +173,30 @@ def _joined(pair: Pair) -> bool:
 def _missing_word_edits(source: Sequence[str], candidate: Sequence[str]) -> int:
     """The characters to change so that every source word is one of the candidate's: a word the
     candidate has (anywhere in the block) costs nothing, another costs its edits to the nearest
-    candidate word. Words the candidate has besides belong to lines the source groups elsewhere."""
-    pool = list(candidate)
+    candidate word. Words the candidate has besides belong to lines the source groups elsewhere.
+    Words are compared leniently (``_lenient``): without a reading of each line, only a clearly
+    wrong letter is evidence."""
+    pool = [_lenient(word) for word in candidate]
     edits = 0
-    for word in source:
+    for word in map(_lenient, source):
         if word in pool:
             pool.remove(word)
             continue
         nearest = min((OSA.distance(word, other) for other in pool), default=len(word))
         edits += min(nearest, len(word))
     return edits
+
+
+_LOOKALIKE = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l"})
+_SMALL_MARKS = re.compile(r"[.,:;'’`´\-·_]")
+
+
+def _lenient(word: str) -> str:
+    """A word of a joined block as compared without a second look (the recognizer reads one line at
+    a time): case, accents, small punctuation and look-alike characters folded, as OCR confuses
+    them; a wrong letter still shows."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
+    return _SMALL_MARKS.sub("", plain.lower()).translate(_LOOKALIKE)
 
 
 def _as_shown(source: str, candidate: str) -> tuple[str, str]:

@@ -25,7 +25,7 @@ from .blocks import (
     text_similarity,
 )
 from .color import ciede2000, dominant_color, ink_color
-from .depth import compare_depth, gray
+from .depth import compare_depth, compare_fills, gray
 from .edges import EdgeResult, Shift, compare_edges, edge_map, edge_strength
 from .exact import exact_pairs, strict_text
 from .graphics import GraphicsResult, Move, compare_graphics, find_graphics, text_boxes
@@ -33,7 +33,7 @@ from .heatmap import paint_boxes, render_heatmap
 from .overall import combine
 from .readback import second_look, text_in_images
 from .reference import SCALE, ReferenceAnalysis, analyze_reference, decode_png, ocr_blocks, shrink
-from .typography import GLYPHS_ALIKE, LineTypography, compare_lines, drawn_identically, typography_term
+from .typography import LineTypography, compare_lines, drawn_identically, typography_term
 from .visual import compare, fit_to_canvas
 
 log = logging.getLogger(__name__)
@@ -226,10 +226,10 @@ def _score(
         )
     same = {id(p) for i, p in enumerate(matching.pairs) if i in identical}
     lines = tuple(
-        replace(line, similarity=1.0, correlation=1.0) if id(line.pair) in same else line
+        replace(line, similarity=1.0, correlation=1.0, weakest=1.0) if id(line.pair) in same else line
         for line in compare_lines(matching.pairs, reference.rgb, candidate.rgb)
     )
-    drawn_alike = {id(line.pair) for line in lines if line.correlation >= GLYPHS_ALIKE}
+    drawn_alike = {id(line.pair) for line in lines if line.drawn_alike}
     shaped = {id(line.pair) for line in lines if line.similarity >= 0.9}
     alike = [i for i, pair in enumerate(matching.pairs) if id(pair) in drawn_alike or i in identical]
     engine = _engine(ocr) if _needs_reading(matching) else None
@@ -291,6 +291,12 @@ def _score(
     found += discrepancies.graphics_discrepancies(graphics)
     explained = [d.box for d in found if d.box is not None]
     explained += [m.graphic.box for m in (*graphics.source, *graphics.extra)]
+    # A box filled with another color; the regions term may see the area too (a large section
+    # recolored is both), a small button it does not.
+    text_moves = [(p.ref.box, p.dx, p.dy) for p in matching.pairs]
+    found += discrepancies.fill_discrepancies(
+        compare_fills(reference.boxes, reference.rgb, cand_full, text_moves)
+    )
     found += discrepancies.page_discrepancies(
         ref_background=reference.background,
         cand_background=cand_background,
@@ -301,6 +307,7 @@ def _score(
         explained=explained,
         images=(reference.small, canvas),
         moves=[(p.dx, p.dy) for p in matching.pairs],
+        paired_text=[p.ref.box for p in matching.pairs],
     )
     found += discrepancies.edge_discrepancies(_outside_graphics(edges, graphics))
     found += discrepancies.depth_discrepancies(
@@ -308,7 +315,7 @@ def _score(
             reference.boxes,
             gray(reference.rgb),
             gray(cand_full),
-            [(p.ref.box, p.dx, p.dy) for p in matching.pairs],
+            text_moves,
         )
     )
     overall = combine(found)

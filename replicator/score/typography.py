@@ -55,6 +55,9 @@ _MIN_CONTRAST = 24.0  # ink and background closer than this (RGB distance) are n
 # Lines whose glyphs correlate at least this well are drawn the same: their strings differ only in
 # how OCR read one side (exact.py). One letter changed anywhere in a line correlates below it.
 GLYPHS_ALIKE = 0.985
+# ... and every stretch of about one and a half letters at least this well: one letter changed in a
+# long line (e for a in 'Welcome back', 0.9854 as a whole) shows in its own stretch.
+GLYPHS_ALIKE_EVERYWHERE = 0.95
 # drawn_identically: the same pixels within this many px, correlating this well, this close in color
 # (mean RGB difference: JPEG and anti-aliasing stay well under it, another color does not).
 _IDENTICAL_SLACK = 3
@@ -73,6 +76,12 @@ class LineTypography:
     weight_ratio: float  # candidate ink per pixel / source ink per pixel (bolder > 1)
     width_ratio: float  # candidate ink width / source ink width (spacing, a wider face)
     slant_difference: float = 0.0  # candidate's lean minus the source's (italic over upright > 0)
+    weakest: float = 1.0  # the worst-matching stretch of about one and a half letters
+
+    @property
+    def drawn_alike(self) -> bool:
+        """The same glyphs everywhere in the line: what OCR read differently is OCR's doing."""
+        return self.correlation >= GLYPHS_ALIKE and self.weakest >= GLYPHS_ALIKE_EVERYWHERE
 
     @property
     def slanted(self) -> bool:
@@ -166,6 +175,9 @@ def _compare(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> LineTypog
     if float(blurred_template.std()) < 1e-3 or float(blurred_window.std()) < 1e-3:
         return None
     correlation = _correlation(blurred_window, blurred_template, height)
+    weakest = (
+        _weakest_stretch(blurred_window, blurred_template, height) if correlation >= GLYPHS_ALIKE else 0.0
+    )
     similarity = float(np.clip((correlation - _NONE) / (_FULL - _NONE), 0.0, 1.0))
     ref_h, ref_w = ref_ink.shape
     # Italics correlate well with upright glyphs (the strokes mostly overlap): their lean tells.
@@ -182,6 +194,7 @@ def _compare(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> LineTypog
         weight_ratio=_density(template) / max(_density(ref_ink), 1e-6),
         width_ratio=width / ref_w,
         slant_difference=slant_difference,
+        weakest=weakest,
     )
 
 
@@ -230,6 +243,27 @@ def _correlation(window: np.ndarray, template: np.ndarray, height: int) -> float
         total += mass * found
         weight += mass
     return float(np.clip(total / weight if weight else best, -1.0, 1.0))
+
+
+def _weakest_stretch(window: np.ndarray, template: np.ndarray, height: int) -> float:
+    """The worst correlation of any stretch of about one and a half letter heights of the template,
+    each searched for near its place in the window (the line placed as a whole first)."""
+    whole = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _low, _best, _lowat, (x0, y0) = cv2.minMaxLoc(whole)
+    width = template.shape[1]
+    stretch = max(round(1.5 * height), 12)
+    drift = max(2, height // 6)
+    worst = 1.0
+    for start in range(0, max(width - stretch, 0) + 1, max(stretch // 2, 1)):
+        part = template[:, start : start + stretch]
+        if float(part.std()) < 1e-3 or float(part.sum()) < 0.05 * part.size:
+            continue  # a gap between words
+        top, left = max(y0 - drift, 0), max(x0 + start - drift, 0)
+        area = window[top : y0 + template.shape[0] + drift, left : x0 + start + part.shape[1] + drift]
+        if area.shape[0] < part.shape[0] or area.shape[1] < part.shape[1]:
+            continue
+        worst = min(worst, float(cv2.matchTemplate(area, part, cv2.TM_CCOEFF_NORMED).max()))
+    return worst
 
 
 def _pad(box: Box, by: float) -> Box:
