@@ -51,6 +51,8 @@ _HUE_FULL = 30.0
 MOVED_LINE = 1.2
 _MOVE_VISIBLE = 3.0
 _MOVE_FULL = 12.0
+MOVED_PAGE = 6.0  # all the page's text moved by _PAGE_MOVE_FULL px or more
+_PAGE_MOVE_FULL = 15.0
 # Graphics: a missing graphic costs its salience times this, at most _GRAPHIC_MAX (a chart).
 PER_SALIENCE = 1.0
 GRAPHIC_MAX = 16.0
@@ -189,6 +191,19 @@ def _moved(pairs: Sequence[Pair], salience: Salience) -> list[Discrepancy]:
         return []
     base_dx = float(np.median([p.dx for p in pairs]))
     base_dy = float(np.median([p.dy for p in pairs]))
+    found = []
+    offset = float(np.hypot(base_dx, base_dy))
+    if len(pairs) >= 3 and offset > _MOVE_VISIBLE:
+        # The page's text as a whole sits elsewhere (content 24 px to the right): each line is in
+        # place relative to the rest, the page is not.
+        found.append(
+            Discrepancy(
+                "moved_block",
+                f"the page's content is {_direction(base_dx, base_dy)} than in the source",
+                MOVED_PAGE * min(1.0, (offset - _MOVE_VISIBLE) / (_PAGE_MOVE_FULL - _MOVE_VISIBLE)),
+                None,
+            )
+        )
     groups: dict[tuple[int, int], list[tuple[Pair, float]]] = defaultdict(list)
     for pair in pairs:
         if _regrouped(pair.ref.box, pair.cand.box):
@@ -200,7 +215,6 @@ def _moved(pairs: Sequence[Pair], salience: Salience) -> list[Discrepancy]:
             continue
         points = MOVED_LINE * salience.text(pair.ref) * min(1.0, beyond / (_MOVE_FULL - _MOVE_VISIBLE))
         groups[(round(pair.dx / 4), round(pair.dy / 4))].append((pair, points))
-    found = []
     for group in groups.values():
         group.sort(key=lambda item: (item[0].ref.box.y, item[0].ref.box.x))
         first = group[0][0]

@@ -32,7 +32,7 @@ import cv2
 import numpy as np
 
 from ..models import Box
-from .blocks import Pair
+from .blocks import Pair, TextBlock
 
 # Lines this alike in text are the same words: their glyphs can be compared.
 _SAME_TEXT = 0.9
@@ -55,6 +55,7 @@ _MIN_CONTRAST = 24.0  # ink and background closer than this (RGB distance) are n
 # Lines whose glyphs correlate at least this well are drawn the same: their strings differ only in
 # how OCR read one side (exact.py). One letter changed anywhere in a line correlates below it.
 GLYPHS_ALIKE = 0.985
+_FILLED = 0.5  # ink coverage of a line's box above which it is a fill with text, not a line of text
 # ... and every stretch of about one and a half letters at least this well: one letter changed in a
 # long line (e for a in 'Welcome back', 0.9854 as a whole) shows in its own stretch.
 GLYPHS_ALIKE_EVERYWHERE = 0.95
@@ -167,6 +168,11 @@ def _compare(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> LineTypog
         return None
     if _rows(ref_ink) != _rows(template):
         return None  # wrapped differently: a layout difference, not a typographic one
+    if max(_density(ref_ink), _density(template)) > _FILLED or _polarity(ref) != _polarity(cand):
+        # Mostly "ink" (text on a fill of the ink's color inside the line's box), or dark on light
+        # on one side and light on dark on the other (a joined row whose longest part is the
+        # selected segment of a segmented control): the coverages do not show the same glyphs.
+        return None
     grow_h, grow_w = max(height - window.shape[0], 0), max(width - window.shape[1], 0)
     if grow_h or grow_w:
         window = np.pad(window, ((0, grow_h), (0, grow_w)))
@@ -316,6 +322,12 @@ def _rows(ink: np.ndarray) -> int:
         else:
             gap += 1
     return rows
+
+
+def _polarity(block: TextBlock) -> bool:
+    """Whether the block's ink is darker than what it is drawn on."""
+    assert block.color is not None and block.background is not None
+    return sum(block.color) < sum(block.background)
 
 
 def _density(ink: np.ndarray) -> float:
