@@ -225,10 +225,7 @@ def _score(
             extra=matching.extra,
         )
     same = {id(p) for i, p in enumerate(matching.pairs) if i in identical}
-    lines = tuple(
-        replace(line, similarity=1.0, correlation=1.0, weakest=1.0) if id(line.pair) in same else line
-        for line in compare_lines(matching.pairs, reference.rgb, candidate.rgb)
-    )
+    lines = compare_lines(matching.pairs, reference.rgb, candidate.rgb, identical=same)
     drawn_alike = {id(line.pair) for line in lines if line.drawn_alike}
     shaped = {id(line.pair) for line in lines if line.similarity >= 0.9}
     alike = [i for i, pair in enumerate(matching.pairs) if id(pair) in drawn_alike or i in identical]

@@ -25,7 +25,7 @@ measured too: one that leans where the other side's is upright is capped at 0.3.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -91,11 +91,18 @@ class LineTypography:
 
 
 def compare_lines(
-    pairs: Sequence[Pair], ref_rgb: np.ndarray, cand_rgb: np.ndarray
+    pairs: Sequence[Pair], ref_rgb: np.ndarray, cand_rgb: np.ndarray, identical: Collection[int] = ()
 ) -> tuple[LineTypography, ...]:
-    """Every comparable matched line (same words, same number of rows, ink on both sides)."""
+    """Every comparable matched line (same words, same number of rows, ink on both sides).
+
+    ``identical``: ids of pairs whose line the candidate draws with the source's very pixels
+    (``drawn_identically``): alike in every respect, not measured again.
+    """
     found = []
     for pair in pairs:
+        if id(pair) in identical and _comparable(pair):
+            found.append(LineTypography(pair, 1.0, 1.0, 1.0, 1.0, 1.0))
+            continue
         line = _compare(pair, ref_rgb, cand_rgb)
         if line is not None:
             found.append(line)
@@ -149,9 +156,14 @@ def typography_term(lines: Sequence[LineTypography]) -> float:
     return sum(line.similarity * line.pair.ref.box.area for line in lines) / total
 
 
+def _comparable(pair: Pair) -> bool:
+    ref, cand = pair.ref, pair.cand
+    return pair.words >= _SAME_TEXT and None not in (ref.color, ref.background, cand.color, cand.background)
+
+
 def _compare(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> LineTypography | None:
     ref, cand = pair.ref, pair.cand
-    if pair.words < _SAME_TEXT or None in (ref.color, ref.background, cand.color, cand.background):
+    if not _comparable(pair):
         return None
     cand_cov = _coverage(cand_rgb, _pad(cand.box, 2), cand.color, cand.background)  # type: ignore[arg-type]
     template = _ink_crop(cand_cov) if cand_cov is not None else None
