@@ -339,7 +339,13 @@ async def test_same_html_renders_identical_pixels(browser_pool: SealedBrowserPoo
     first = await browser_pool.render(html, Viewport(1280, 800))
     second = await browser_pool.render(html, Viewport(1280, 800))
     assert first.height > 800 and not first.clamped
-    assert first.png == second.png or np.array_equal(pixels(first.png), pixels(second.png))
+    if first.png != second.png:
+        a, b = pixels(first.png), pixels(second.png)
+        differ = np.argwhere(np.any(a != b, axis=2)) if a.shape == b.shape else np.zeros((0, 2))
+        where = f"rows {differ[:, 0].min()}-{differ[:, 0].max()}, columns {differ[:, 1].min()}-{differ[:, 1].max()}"
+        assert a.shape == b.shape and not len(differ), (
+            f"the two renders differ at {where if len(differ) else a.shape}"
+        )
     assert texts(first) == texts(second)
     # The finite fade is shown at its end state, not half transparent.
     assert "Fades in over three seconds" in texts(first)

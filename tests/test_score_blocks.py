@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from replicator.models import Box, Discrepancy
 from replicator.score.blocks import (
@@ -116,8 +119,26 @@ def test_ink_color_finds_the_text_color_on_its_background() -> None:
     measured = ink_color(image, Box(0, 0, 200, 40))
     assert measured is not None
     color, background = measured
-    assert color == (51, 51, 51) and background == (239, 246, 255)
+    # Measured at JPEG's color resolution: a 1 px stroke beside a bluish page is a shade bluish.
+    assert ciede2000(color, (51, 51, 51)) < 4.0 and background == (239, 246, 255)  # 8 is visible
     assert ink_color(np.full((40, 200, 3), 255, dtype=np.uint8), Box(0, 0, 200, 40)) is None
+
+
+def test_white_text_on_a_blue_bar_is_as_white_in_a_jpeg_of_it() -> None:
+    # A design saved as a JPEG tints thin white text toward the bar's blue (4:2:0 chroma): both
+    # sides are measured at that color resolution, so the PNG and the JPEG agree.
+    image = Image.new("RGB", (240, 40), (13, 110, 253))
+    ImageDraw.Draw(image).text(
+        (10, 8), "More info about it", fill=(255, 255, 255), font=ImageFont.load_default(22)
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    png = np.asarray(image)
+    jpeg = np.asarray(Image.open(io.BytesIO(buffer.getvalue())).convert("RGB"))
+    box = Box(0, 0, 240, 40)
+    crisp, lossy = ink_color(png, box), ink_color(jpeg, box)
+    assert crisp is not None and lossy is not None
+    assert ciede2000(crisp[0], lossy[0]) < 6.0  # text colors differ from 8 on in the score
 
 
 def test_dominant_color_is_exact_for_flat_backgrounds() -> None:
