@@ -150,3 +150,18 @@ def test_strict_text_keeps_case_and_symbols_but_not_spaces() -> None:
     assert strict_text("H O ME") == "HOME"
     assert strict_text("CsS") != strict_text("CSS")
     assert strict_text("© 2024") != strict_text("@ 2024")
+
+
+def test_a_missing_icon_that_ocr_read_as_a_letter_is_one_difference() -> None:
+    from replicator.models import Box, Discrepancy
+    from replicator.score.scorer import _icon_read_as_text
+
+    icon = Box(284, 23, 19, 19)
+    as_letter = Discrepancy(
+        "missing_text", "'Q' text missing at x=283, y=23 in the source", 1.4, Box(283, 23, 14, 18)
+    )
+    a_word = Discrepancy("missing_text", "'Search' text missing", 3.0, Box(283, 23, 60, 18))
+    elsewhere = Discrepancy("missing_text", "'Q' text missing", 1.4, Box(600, 300, 14, 18))
+    assert _icon_read_as_text(as_letter, [icon])
+    assert not _icon_read_as_text(a_word, [icon])  # a word is text, whatever is beside it
+    assert not _icon_read_as_text(elsewhere, [icon])

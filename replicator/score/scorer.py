@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from rapidfuzz import fuzz
 
-from ..models import RGB, Box, RenderResult, Score, TextBox
+from ..models import RGB, Box, Discrepancy, RenderResult, Score, TextBox
 from ..ocr import OcrEngine
 from . import discrepancies
 from .blocks import (
@@ -139,6 +139,13 @@ def _match(
         missing=tuple(b for i, b in enumerate(ref_lines) if i not in matched_ref),
         extra=tuple(b for i, b in enumerate(cand_lines) if i not in matched_cand),
     )
+
+
+def _icon_read_as_text(found: Discrepancy, graphics: Sequence[Box]) -> bool:
+    box = found.box
+    if found.kind not in ("missing_text", "extra_text") or box is None or box.width > 1.5 * box.height:
+        return False
+    return any(box.intersection(g) > 0.5 * box.area for g in graphics)
 
 
 def _reading_order(block: TextBlock) -> tuple[int, float]:
@@ -285,7 +292,12 @@ def _score(
     salience = discrepancies.Salience.of(ref_lines)
     found = discrepancies.text_discrepancies(matching, salience, reference.background)
     found += discrepancies.typography_discrepancies(lines, salience)
-    found += discrepancies.graphics_discrepancies(graphics)
+    graphic_found = discrepancies.graphics_discrepancies(graphics)
+    # An icon OCR read as a letter ('Q' for a magnifier) that is missing is one difference, said
+    # as the graphic: not also as a one-letter line of text.
+    lost = [d.box for d in graphic_found if d.box is not None]
+    found = [d for d in found if not _icon_read_as_text(d, lost)]
+    found += graphic_found
     explained = [d.box for d in found if d.box is not None]
     explained += [m.graphic.box for m in (*graphics.source, *graphics.extra)]
     # A box filled with another color; the regions term may see the area too (a large section
