@@ -65,9 +65,7 @@ def compare_depth(
     ref_soft = cv2.GaussianBlur(ref_gray, (0, 0), 1.0)
     cand_soft = cv2.GaussianBlur(cand_gray, (0, 0), 1.0)
     found = []
-    candidates = [b for b in boxes if _MIN_AREA <= b.area <= _MAX_SHARE * page]
-    candidates.sort(key=lambda b: -b.area)
-    for box in candidates[:_MAX_BOXES]:
+    for box in _largest(boxes, _MIN_AREA, page):
         # Where each side of the box is in the candidate: in place, or moved with its text (the
         # move measured between OCR's and the DOM's boxes is only roughly the move of the pixels),
         # each side found on its own so that a box a pixel taller (text set a hair differently)
@@ -117,9 +115,7 @@ def compare_fills(
     h, w = ref_rgb.shape[:2]
     page = h * w
     found = []
-    candidates = [b for b in boxes if _MIN_FILL_AREA <= b.area <= _MAX_SHARE * page]
-    candidates.sort(key=lambda b: -b.area)
-    for box in candidates[:_MAX_BOXES]:
+    for box in _largest(boxes, _MIN_FILL_AREA, page):
         x0, y0 = int(box.x) + _FILL_INSET, int(box.y) + _FILL_INSET
         x1, y1 = int(box.right) - _FILL_INSET, int(box.bottom) - _FILL_INSET
         if x1 - x0 < 4 or y1 - y0 < 4:
@@ -139,6 +135,13 @@ def compare_fills(
             salience = float(np.clip(np.sqrt(box.area) / 60.0, 0.5, 1.5))
             found.append(BoxFill(box, own, best[1], best[0], salience))
     return found
+
+
+def _largest(boxes: Sequence[Box], min_area: float, page: float) -> list[Box]:
+    """The largest _MAX_BOXES boxes from ``min_area`` up to a card's share of the page."""
+    return sorted((b for b in boxes if min_area <= b.area <= _MAX_SHARE * page), key=lambda b: -b.area)[
+        :_MAX_BOXES
+    ]
 
 
 def _move(box: Box, moves: Sequence[tuple[Box, float, float]]) -> tuple[int, int]:

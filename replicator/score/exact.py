@@ -89,18 +89,18 @@ def exact_pairs(
             break
         crops, wanted = [], []
         for i in todo:
-            crops.append(_crop(cand_rgb, pairs[i].cand.box, scale))
+            crops.append(line_crop(cand_rgb, pairs[i].cand.box, scale))
             wanted.append((i, "cand"))
-            if _key(_aligned(pairs[i]), scale) not in known:
-                crops.append(_crop(ref_rgb, _aligned(pairs[i]), scale))
+            if reading_key(_aligned(pairs[i]), scale) not in known:
+                crops.append(line_crop(ref_rgb, _aligned(pairs[i]), scale))
                 wanted.append((i, "ref"))
         for (i, side), (text, _confidence) in zip(wanted, ocr.recognize(crops, batch=True), strict=True):
             if side == "cand":
                 readings[i][0].append(text)
             else:
-                known[_key(_aligned(pairs[i]), scale)] = text
+                known[reading_key(_aligned(pairs[i]), scale)] = text
         for i in todo:
-            readings[i][1].append(known[_key(_aligned(pairs[i]), scale)])
+            readings[i][1].append(known[reading_key(_aligned(pairs[i]), scale)])
             out[i] = _judged(pairs[i], readings[i][0], readings[i][1], i in shaped_alike)
         todo = [i for i in todo if out[i].text < 1.0]
     for i in checked:
@@ -118,7 +118,8 @@ def _aligned(pair: Pair) -> Box:
     return Box(box.x - pair.dx, box.y - pair.dy, box.width, box.height)
 
 
-def _key(box: Box, scale: float) -> tuple[float, float, float, float, float]:
+def reading_key(box: Box, scale: float = 1.0) -> tuple[float, float, float, float, float]:
+    """Where a second look at a source line is kept (``ReferenceAnalysis.second_looks``)."""
     return (round(box.x, 1), round(box.y, 1), round(box.width, 1), round(box.height, 1), scale)
 
 
@@ -212,9 +213,11 @@ def _as_shown(source: str, candidate: str) -> tuple[str, str]:
     return source, candidate
 
 
-def _crop(rgb: np.ndarray, box: Box, scale: float) -> np.ndarray:
+def line_crop(rgb: np.ndarray, box: Box, scale: float = 1.0, pad_share: float = 0.15) -> np.ndarray:
+    """The crop the recognizer reads a line from: its box padded by ``pad_share`` of its height
+    (at least 2 px), enlarged ``scale`` times."""
     h, w = rgb.shape[:2]
-    pad = max(2, round(0.15 * box.height))
+    pad = max(2, round(pad_share * box.height))
     x0, y0 = max(int(box.x) - pad, 0), max(int(box.y) - pad, 0)
     x1, y1 = min(int(np.ceil(box.right)) + pad, w), min(int(np.ceil(box.bottom)) + pad, h)
     if x1 - x0 < 2 or y1 - y0 < 2:

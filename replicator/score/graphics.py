@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from ..models import Box
 from ..ocr import OcrEngine
@@ -170,9 +171,7 @@ def _icon_row(residual: np.ndarray) -> list[tuple[int, int]]:
     height = residual.shape[0]
     if height > ICON_MAX or residual.shape[1] < 2 * height:
         return []
-    columns = residual.any(axis=0).view(np.int8)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], columns, [0]])))
-    spans = [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    spans = _runs(residual.any(axis=0))
     if len(spans) < 2 or not all(0.5 * height <= b - a <= 1.6 * height for a, b in spans):
         return []
     return spans
@@ -538,15 +537,26 @@ def _ink_runs(rgb: np.ndarray, box: Box) -> list[tuple[int, int]]:
     x1, y1 = min(int(np.ceil(box.right)), w), min(int(np.ceil(box.bottom)), h)
     if x1 - x0 < 2 or y1 - y0 < 2:
         return []
-    crop = rgb[y0:y1, x0:x1]
+    ink = _ink(rgb[y0:y1, x0:x1])
+    if ink is None:
+        return []
+    offset = x0 - int(box.x)
+    return [(a + offset, b + offset) for a, b in _runs(ink.any(axis=0))]
+
+
+def _ink(crop: np.ndarray) -> np.ndarray | None:
+    """The pixels of ``crop`` (RGB) clearly apart from its dominant color, or None when none is."""
     distance = np.sqrt(((crop.astype(np.int32) - np.array(dominant_color(crop))) ** 2).sum(axis=2))
     peak = float(distance.max())
     if peak < 40:
-        return []
-    columns = (distance > max(40.0, 0.35 * peak)).any(axis=0)
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], columns.view(np.int8), [0]])))
-    offset = x0 - int(box.x)
-    return [(int(a) + offset, int(b) + offset) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+        return None
+    return np.asarray(distance > max(40.0, 0.35 * peak))
+
+
+def _runs(flags: npt.ArrayLike) -> list[tuple[int, int]]:
+    """The runs of True in a 1-D bool array: (start, end exclusive)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], np.asarray(flags, dtype=np.int8), [0]])))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _end_clusters(rgb: np.ndarray, box: Box) -> list[tuple[str, Box]]:
@@ -558,12 +568,9 @@ def _end_clusters(rgb: np.ndarray, box: Box) -> list[tuple[str, Box]]:
     height = y1 - y0
     if height < 8 or x1 - x0 < 2 * height:
         return []
-    crop = rgb[y0:y1, x0:x1].astype(np.int32)
-    distance = np.sqrt(((crop - np.array(dominant_color(rgb[y0:y1, x0:x1]))) ** 2).sum(axis=2))
-    peak = float(distance.max())
-    if peak < 40:
+    ink = _ink(rgb[y0:y1, x0:x1])
+    if ink is None:
         return []
-    ink = distance > max(40.0, 0.35 * peak)
     columns = np.flatnonzero(ink.any(axis=0))
     if len(columns) == 0:
         return []

@@ -23,6 +23,7 @@ from ..models import Box
 from ..ocr import OcrEngine
 from .blocks import Matching, TextBlock, normalize_text
 from .color import dominant_color, ink_color
+from .exact import line_crop, reading_key
 from .graphics import same_pixels
 
 log = logging.getLogger(__name__)
@@ -70,16 +71,18 @@ def second_look(
             unlooked.append((side, block))
     todo = unlooked
     known = source_readings if source_readings is not None else {}
-    unread = [(side, block) for side, block in todo if side == "cand" or _key(block.box) not in known]
-    crops = [_crop(cand_rgb if side == "cand" else ref_rgb, block.box) for side, block in unread]
+    unread = [(side, block) for side, block in todo if side == "cand" or reading_key(block.box) not in known]
+    crops = [
+        line_crop(cand_rgb if side == "cand" else ref_rgb, block.box, pad_share=0.2) for side, block in unread
+    ]
     readings: dict[int, str] = {}
     for (side, block), (text, _confidence) in zip(unread, engine.recognize(crops, batch=True), strict=True):
         if side == "ref":
-            known[_key(block.box)] = text
+            known[reading_key(block.box)] = text
         else:
             readings[id(block)] = text
     for side, block in todo:
-        text = readings[id(block)] if side == "cand" else known[_key(block.box)]
+        text = readings[id(block)] if side == "cand" else known[reading_key(block.box)]
         key = normalize_text(text)
         if not key or fuzz.ratio(key, block.key) < _AGREE:
             continue
@@ -92,20 +95,6 @@ def second_look(
     if found:
         log.debug("second look paired %d of %d unpaired lines", len(found), len(todo))
     return found
-
-
-def _key(box: Box) -> tuple[float, float, float, float, float]:
-    return (round(box.x, 1), round(box.y, 1), round(box.width, 1), round(box.height, 1), 1.0)
-
-
-def _crop(rgb: np.ndarray, box: Box) -> np.ndarray:
-    h, w = rgb.shape[:2]
-    pad = max(2, round(0.2 * box.height))
-    x0, y0 = max(int(box.x) - pad, 0), max(int(box.y) - pad, 0)
-    x1, y1 = min(int(np.ceil(box.right)) + pad, w), min(int(np.ceil(box.bottom)) + pad, h)
-    if x1 - x0 < 2 or y1 - y0 < 2:
-        return np.full((8, 8, 3), 255, dtype=np.uint8)
-    return np.ascontiguousarray(rgb[y0:y1, x0:x1])
 
 
 def text_in_images(

@@ -115,29 +115,40 @@ def _match(
     pairs = []
     for r, c, similarity in assignment:
         ref, cand = ref_lines[r], cand_lines[c]
-        position, dx, dy = position_similarity(ref.box, cand.box, width)
-        delta_e = (
-            ciede2000(_ref_ink(ref, cand, dx, dy, ref_rgb), cand.color) if ref.color and cand.color else None
-        )
-        pairs.append(
-            Pair(
-                ref=ref,
-                cand=cand,
-                text=text_similarity(similarity),
-                words=similarity,
-                position=position,
-                color=color_similarity(delta_e) if delta_e is not None else None,
-                delta_e=delta_e,
-                dx=dx,
-                dy=dy,
-            )
-        )
+        pairs.append(_pair(ref, cand, similarity, width, ref_rgb))
     matched_ref = {r for r, _, _ in assignment}
     matched_cand = {c for _, c, _ in assignment}
     return Matching(
         pairs=tuple(pairs),
         missing=tuple(b for i, b in enumerate(ref_lines) if i not in matched_ref),
         extra=tuple(b for i, b in enumerate(cand_lines) if i not in matched_cand),
+    )
+
+
+def _pair(
+    ref: TextBlock,
+    cand: TextBlock,
+    similarity: float,
+    width: int,
+    ref_rgb: np.ndarray | None = None,
+) -> Pair:
+    """A matched pair with its similarities. With ``ref_rgb`` the source's ink is measured where the
+    candidate measured its own (``_ref_ink``); without, the source line's own ink is compared."""
+    position, dx, dy = position_similarity(ref.box, cand.box, width)
+    delta_e = None
+    if ref.color and cand.color:
+        ink = _ref_ink(ref, cand, dx, dy, ref_rgb) if ref_rgb is not None else ref.color
+        delta_e = ciede2000(ink, cand.color)
+    return Pair(
+        ref=ref,
+        cand=cand,
+        text=text_similarity(similarity),
+        words=similarity,
+        position=position,
+        color=color_similarity(delta_e) if delta_e is not None else None,
+        delta_e=delta_e,
+        dx=dx,
+        dy=dy,
     )
 
 
@@ -158,22 +169,8 @@ def _with_pairs(matching: Matching, found: Sequence[tuple[TextBlock, TextBlock]]
     paired_cand = {id(c) for _, c in found}
     pairs = list(matching.pairs)
     for ref, cand in found:
-        position, dx, dy = position_similarity(ref.box, cand.box, width)
-        delta_e = ciede2000(ref.color, cand.color) if ref.color and cand.color else None
         similarity = fuzz.ratio(ref.key, cand.key) / 100.0
-        pairs.append(
-            Pair(
-                ref=ref,
-                cand=cand,
-                text=text_similarity(similarity),
-                words=similarity,
-                position=position,
-                color=color_similarity(delta_e) if delta_e is not None else None,
-                delta_e=delta_e,
-                dx=dx,
-                dy=dy,
-            )
-        )
+        pairs.append(_pair(ref, cand, similarity, width))
     return Matching(
         pairs=tuple(pairs),
         missing=tuple(b for b in matching.missing if id(b) not in paired_ref),

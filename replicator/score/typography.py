@@ -192,9 +192,12 @@ def _compare(pair: Pair, ref_rgb: np.ndarray, cand_rgb: np.ndarray) -> LineTypog
     blurred_template = _blur(template)
     if float(blurred_template.std()) < 1e-3 or float(blurred_window.std()) < 1e-3:
         return None
-    correlation = _correlation(blurred_window, blurred_template, height)
+    placed = _placed(blurred_window, blurred_template)
+    correlation = _correlation(blurred_window, blurred_template, height, placed)
     weakest = (
-        _weakest_stretch(blurred_window, blurred_template, height) if correlation >= GLYPHS_ALIKE else 0.0
+        _weakest_stretch(blurred_window, blurred_template, height, placed)
+        if correlation >= GLYPHS_ALIKE
+        else 0.0
     )
     similarity = float(np.clip((correlation - _NONE) / (_FULL - _NONE), 0.0, 1.0))
     ref_h, ref_w = ref_ink.shape
@@ -230,16 +233,24 @@ def _slant(ink: np.ndarray) -> float:
     return best_shear
 
 
-def _correlation(window: np.ndarray, template: np.ndarray, height: int) -> float:
+def _placed(window: np.ndarray, template: np.ndarray) -> tuple[float, int, int]:
+    """The template placed as a whole in the window: its correlation there, and where (x, y)."""
+    whole = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _low, best, _lowat, (x0, y0) = cv2.minMaxLoc(whole)
+    return float(best), int(x0), int(y0)
+
+
+def _correlation(
+    window: np.ndarray, template: np.ndarray, height: int, placed: tuple[float, int, int]
+) -> float:
     """How well the template's glyphs are found in the window: the line placed as a whole, then
     each stretch of about three letter heights searched for near its place on its own.
 
     Matching the whole line at once would charge spacing that drifts by a fraction of a pixel per
     letter (a 1% wider heading is 6 px off at its end) as if every glyph were shaped differently;
-    stretch by stretch, drift costs little and shapes still count.
+    stretch by stretch, drift costs little and shapes still count. ``placed``: see ``_placed``.
     """
-    whole = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
-    _low, best, _lowat, (x0, y0) = cv2.minMaxLoc(whole)
+    best, x0, y0 = placed
     width = template.shape[1]
     stretch = max(3 * height, 24)
     if width < 2 * stretch:
@@ -263,11 +274,12 @@ def _correlation(window: np.ndarray, template: np.ndarray, height: int) -> float
     return float(np.clip(total / weight if weight else best, -1.0, 1.0))
 
 
-def _weakest_stretch(window: np.ndarray, template: np.ndarray, height: int) -> float:
+def _weakest_stretch(
+    window: np.ndarray, template: np.ndarray, height: int, placed: tuple[float, int, int]
+) -> float:
     """The worst correlation of any stretch of about one and a half letter heights of the template,
-    each searched for near its place in the window (the line placed as a whole first)."""
-    whole = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
-    _low, _best, _lowat, (x0, y0) = cv2.minMaxLoc(whole)
+    each searched for near its place in the window (the line placed as a whole: ``placed``)."""
+    _best, x0, y0 = placed
     width = template.shape[1]
     stretch = max(round(1.5 * height), 12)
     drift = max(2, height // 6)

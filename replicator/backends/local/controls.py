@@ -36,6 +36,7 @@ from ...models import RGB, Box
 from ...ocr import OcrEngine, OcrLine
 from .fonts import shape_similarity
 from .model import Control, Graphic, Region, TextBlock, TextLine
+from .regions import rounded_rect
 from .text import read_lines
 
 MIN_SIDE, MAX_SIDE = 10, 30
@@ -138,8 +139,7 @@ def _mask_dots(rgb: np.ndarray, box: Box) -> Control | None:
 
 def consumed(control: Control, box: Box) -> bool:
     """Whether a graphic, region or text line at ``box`` is part of ``control``'s drawing."""
-    b = control.box
-    return box.x >= b.x - 2 and box.y >= b.y - 2 and box.right <= b.right + 2 and box.bottom <= b.bottom + 2
+    return control.box.contains(box, slack=2)
 
 
 def _small(box: Box) -> bool:
@@ -366,16 +366,8 @@ def _erode(mask: np.ndarray, size: int) -> np.ndarray:
 def _misfit(shape: np.ndarray, radius: float) -> float:
     """Share of the box where ``shape`` differs from the ideal rounded rectangle (or circle)."""
     h, w = shape.shape
-    ideal = np.zeros((h, w), dtype=np.uint8)
-    r = min(round(radius), min(h, w) // 2)
-    if r > 0:
-        cv2.rectangle(ideal, (r, 0), (w - 1 - r, h - 1), 1, -1)
-        cv2.rectangle(ideal, (0, r), (w - 1, h - 1 - r), 1, -1)
-        for cx, cy in ((r, r), (w - 1 - r, r), (r, h - 1 - r), (w - 1 - r, h - 1 - r)):
-            cv2.circle(ideal, (cx, cy), r, 1, -1)
-    else:
-        ideal[:] = 1
-    return float(np.count_nonzero(shape != ideal.astype(bool))) / float(h * w)
+    ideal = rounded_rect(h, w, min(round(radius), min(h, w) // 2))
+    return float(np.count_nonzero(shape != ideal)) / float(h * w)
 
 
 def _saturation(color: np.ndarray) -> float:
@@ -463,12 +455,7 @@ def remeasure_on_fills(rgb: np.ndarray, lines: list[TextLine], regions: list[Reg
 
 
 def consumed_by(outer: Box, inner: Box) -> bool:
-    return (
-        inner.x >= outer.x - 3
-        and inner.y >= outer.y - 3
-        and inner.right <= outer.right + 3
-        and inner.bottom <= outer.bottom + 3
-    )
+    return outer.contains(inner, slack=3)
 
 
 _GLYPHS = set("0123456789«»‹›…<>")

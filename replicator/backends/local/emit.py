@@ -64,11 +64,7 @@ class Emitter(ControlMarkup, TableMarkup):
         def holder(g: Box) -> Node:
             found = root
             for node in regions:
-                b = node.box
-                inside = (
-                    g.x >= b.x - 1 and g.y >= b.y - 1 and g.right <= b.right + 1 and g.bottom <= b.bottom + 1
-                )
-                if inside and node.box.area <= found.box.area:
+                if node.box.contains(g, slack=1) and node.box.area <= found.box.area:
                     found = node
             return found
 

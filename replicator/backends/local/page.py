@@ -133,12 +133,7 @@ def _paint(mask: np.ndarray, box: Box, pad: int) -> None:
 
 
 def _within(inner: Box, outer: Box) -> bool:
-    return (
-        inner.x >= outer.x - 1
-        and inner.y >= outer.y - 1
-        and inner.right <= outer.right + 1
-        and inner.bottom <= outer.bottom + 1
-    )
+    return outer.contains(inner, slack=1)
 
 
 def _is_region_edge(box: Box, regions: list) -> bool:  # type: ignore[type-arg]

@@ -100,16 +100,7 @@ def _shape(mask: np.ndarray) -> tuple[bool, float]:
     radius = min(sum(radii) / 4, min(w, h) / 2)
     if radius < 1.5:
         radius = 0.0
-    ideal = np.zeros((h, w), dtype=np.uint8)
-    r = round(radius)
-    if r > 0:
-        cv2.rectangle(ideal, (r, 0), (w - 1 - r, h - 1), 1, -1)
-        cv2.rectangle(ideal, (0, r), (w - 1, h - 1 - r), 1, -1)
-        for cx, cy in ((r, r), (w - 1 - r, r), (r, h - 1 - r), (w - 1 - r, h - 1 - r)):
-            cv2.circle(ideal, (cx, cy), r, 1, -1)
-    else:
-        ideal[:] = 1
-    mismatch = float(np.count_nonzero(filled != ideal.astype(bool)))
+    mismatch = float(np.count_nonzero(filled != rounded_rect(h, w, round(radius))))
     # Allow the antialiased rim of the curves and a little noise.
     allowed = 0.015 * full + 2.0 + 1.2 * math.pi * radius
     if mismatch > allowed:
@@ -545,3 +536,16 @@ def find_rules(rgb: np.ndarray, text_mask: np.ndarray) -> list[Rule]:
             rules.append(Rule(box, color, vertical))
     rules.sort(key=lambda r: (r.box.y, r.box.x))
     return rules
+
+
+def rounded_rect(h: int, w: int, r: int) -> np.ndarray:
+    """A filled h x w rectangle with corners of radius ``r`` (0: square), as a bool mask."""
+    ideal = np.zeros((h, w), dtype=np.uint8)
+    if r > 0:
+        cv2.rectangle(ideal, (r, 0), (w - 1 - r, h - 1), 1, -1)
+        cv2.rectangle(ideal, (0, r), (w - 1, h - 1 - r), 1, -1)
+        for cx, cy in ((r, r), (w - 1 - r, r), (r, h - 1 - r), (w - 1 - r, h - 1 - r)):
+            cv2.circle(ideal, (cx, cy), r, 1, -1)
+    else:
+        ideal[:] = 1
+    return ideal.astype(bool)
