@@ -257,13 +257,26 @@ async def _play(fake: FakeGlm, record: RecordedRequest, body: dict[str, Any]) ->
 
 def _tracked(fake: FakeGlm, body: AsyncIterator[str], media_type: str) -> StreamingResponse:
     async def counted() -> AsyncIterator[str]:
+        # A request stops counting as in flight once its answer is complete, before its last piece
+        # is sent: the client frees its slot on reading that piece and may start its next request
+        # while this generator is still being closed (a busy machine made that look like two
+        # requests in flight under a limit of one).
         fake.in_flight += 1
         fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+        counted_out = False
         try:
+            last: str | None = None
             async for piece in body:
-                yield piece
-        finally:
+                if last is not None:
+                    yield last
+                last = piece
             fake.in_flight -= 1
+            counted_out = True
+            if last is not None:
+                yield last
+        finally:
+            if not counted_out:
+                fake.in_flight -= 1
 
     headers = {"Cache-Control": "no-cache"} if media_type == "text/event-stream" else None
     return StreamingResponse(counted(), media_type=media_type, headers=headers)
