@@ -7,17 +7,20 @@ Blocking: call ``read`` from a worker thread (``aread`` does that for you).
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import io
 import logging
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image
 
+from .config import usable_cores
 from .models import Box
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,11 @@ _DET_MIN_SIDE = 736
 _REC_MIN_WIDTH = 144
 # Crops recognized together when a caller asks for batches (second looks at many small crops).
 _REC_BATCH = 8
+# Recognition runs in this many lanes at most, each its own single-threaded ONNX session over a
+# share of the lines. A line is a small tensor (48 px high): one session with two intra-op threads
+# keeps the second core mostly idle, two sessions side by side keep both busy. Measured on a
+# 1280x1600 page of 30 lines, 2 cores: 1.0 s -> 0.69 s, the same text read.
+_REC_LANES = 2
 
 
 @dataclass(frozen=True)
@@ -82,7 +90,15 @@ class OcrEngine:
             **extra,
         )
         _use_memory_arena(self._engine, threads)
+        _fast_detector_input(self._engine)
         self._det_scale = det_scale
+        cores = threads or usable_cores()
+        self._recognizers = _recognizer_lanes(self._engine, min(_REC_LANES, cores))
+        self._helpers = (
+            ThreadPoolExecutor(len(self._recognizers) - 1, thread_name_prefix="ocr-rec")
+            if len(self._recognizers) > 1
+            else None
+        )
         self._lock = threading.Lock()
         # The scorer and the local backend read the same source screenshot: remember a few results.
         self._recent: OrderedDict[tuple[object, ...], tuple[OcrLine, ...]] = OrderedDict()
@@ -151,16 +167,44 @@ class OcrEngine:
         if not crops:
             return []
         bgr = [np.ascontiguousarray(crop[:, :, ::-1]) for crop in crops]
-        recognizer = self._engine.text_rec
         with self._lock:
-            one_by_one = recognizer.rec_batch_num
-            if batch:
-                recognizer.rec_batch_num = _REC_BATCH
-            try:
-                recognized, _elapsed = recognizer(bgr, False)
-            finally:
-                recognizer.rec_batch_num = one_by_one
+            recognized = self._recognize(bgr, _REC_BATCH if batch else 1)
         return [(str(text).strip(), float(confidence)) for text, confidence in recognized]
+
+    def _recognize(self, bgr: list[np.ndarray], batch: int) -> list[tuple[str, float]]:
+        """The recognizer's reading of each crop (BGR), shared out between the lanes. Call with the lock held.
+
+        The crops are cut, in order of shape, into the batches one recognizer would make, and
+        whole batches are dealt to the least loaded lane, so every crop is padded exactly as it
+        would be on one lane and the result does not depend on the number of lanes.
+        """
+        lanes = self._recognizers
+        if len(lanes) == 1 or len(bgr) <= batch:
+            return _run_recognizer(lanes[0], bgr, batch)
+        ratios = [crop.shape[1] / max(1, crop.shape[0]) for crop in bgr]
+        order = sorted(range(len(bgr)), key=lambda i: ratios[i])
+        chunks = [order[i : i + batch] for i in range(0, len(order), batch)]
+        # A batch costs about its size times its widest crop, never less than the padded width.
+        floor = _REC_MIN_WIDTH / 48
+        cost = [len(chunk) * max(floor, ratios[chunk[-1]]) for chunk in chunks]
+        shares: list[list[int]] = [[] for _ in lanes]
+        loads = [0.0] * len(lanes)
+        for n in sorted(range(len(chunks)), key=lambda n: -cost[n]):
+            lane = loads.index(min(loads))
+            shares[lane].extend(chunks[n])
+            loads[lane] += cost[n]
+        assert self._helpers is not None
+        pending = [
+            self._helpers.submit(_run_recognizer, lane, [bgr[i] for i in share], batch)
+            for lane, share in zip(lanes[1:], shares[1:], strict=True)
+        ]
+        results = [_run_recognizer(lanes[0], [bgr[i] for i in shares[0]], batch)]
+        results += [future.result() for future in pending]
+        recognized: list[tuple[str, float]] = [("", 0.0)] * len(bgr)
+        for share, result in zip(shares, results, strict=True):
+            for i, reading in zip(share, result, strict=True):
+                recognized[i] = reading
+        return recognized
 
     async def aread(
         self, image: bytes | Image.Image | np.ndarray, *, min_confidence: float = 0.5
@@ -203,10 +247,88 @@ class OcrEngine:
         quads = [
             np.clip(np.asarray(q, dtype=np.float32) * factor, 0, limit) for q in engine.sorted_boxes(boxes)
         ]
-        recognized, _elapsed = engine.text_rec(engine.get_crop_img_list(bgr, quads), False)
+        recognized = self._recognize(engine.get_crop_img_list(bgr, quads), 1)
         return [
             (quad.tolist(), str(rec[0]), float(rec[1])) for quad, rec in zip(quads, recognized, strict=False)
         ]
+
+
+def _run_recognizer(recognizer: object, bgr: list[np.ndarray], batch: int) -> list[tuple[str, float]]:
+    if not bgr:
+        return []
+    recognizer.rec_batch_num = batch  # type: ignore[attr-defined]
+    recognized, _elapsed = recognizer(bgr, False)  # type: ignore[operator]
+    return [(str(text), float(confidence)) for text, confidence in recognized]
+
+
+def _session(path: str, threads: int | None) -> object:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 4
+    options.enable_cpu_mem_arena = True
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = threads
+    return ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def _recognizer_lanes(engine: object, lanes: int) -> list[object]:
+    """``lanes`` recognizers over one model: RapidOCR's own, and copies of it with sessions of their own.
+
+    With more than one lane every session runs on one thread (the lanes are the parallelism). When
+    RapidOCR's recognizer is not arranged as expected, its own is the only lane.
+    """
+    recognizer = engine.text_rec  # type: ignore[attr-defined]
+    holder = getattr(recognizer, "session", None)
+    path = getattr(getattr(holder, "session", None), "_model_path", None)
+    if lanes < 2 or not path:
+        return [recognizer]
+    holder.session = _session(path, 1)  # type: ignore[union-attr]
+    copies = [recognizer]
+    for _ in range(lanes - 1):
+        twin = copy.copy(recognizer)
+        twin.session = copy.copy(holder)
+        twin.session.session = _session(path, 1)
+        copies.append(twin)
+    return copies
+
+
+def _fast_detector_input(engine: object) -> None:
+    """Make the detector's input with float32 arithmetic.
+
+    RapidOCR normalizes the page with float64 mean and std arrays, which turns the whole image into
+    float64 and back: about 200 ms of a 1280x1600 page's detection. The same formula in float32
+    takes a tenth of that, and the network gets the same values to float32 precision (the page's
+    boxes come out the same). Left as it is when RapidOCR's detector is arranged differently.
+    """
+    detector = getattr(engine, "text_det", None)
+    try:
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+    except ImportError:
+        return
+    if detector is None or not hasattr(detector, "get_preprocess"):
+        return
+
+    class _Float32Input(DetPreProcess):  # type: ignore[misc]
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)
+            self._gain = (self.scale / np.asarray(self.std, dtype=np.float64)).astype(np.float32)
+            self._offset = (np.asarray(self.mean, dtype=np.float64) / self.std).astype(np.float32)
+
+        def __call__(self, img: np.ndarray) -> np.ndarray | None:
+            resized = self.resize(img)
+            if resized is None:
+                return None
+            planes = resized.astype(np.float32).transpose(2, 0, 1)
+            out = planes * self._gain[:, None, None] - self._offset[:, None, None]
+            return np.ascontiguousarray(out[None])
+
+    def get_preprocess(max_wh: int) -> DetPreProcess:
+        base = type(detector).get_preprocess(detector, max_wh)
+        return _Float32Input(base.limit_side_len, base.limit_type, base.mean, base.std)
+
+    detector.get_preprocess = get_preprocess
 
 
 def _use_memory_arena(engine: object, threads: int | None) -> None:
@@ -226,13 +348,7 @@ def _use_memory_arena(engine: object, threads: int | None) -> None:
         if not isinstance(session, ort.InferenceSession) or not path:
             log.debug("RapidOCR's sessions are not where expected; the memory arena stays off")
             return
-        options = ort.SessionOptions()
-        options.log_severity_level = 4
-        options.enable_cpu_mem_arena = True
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
-        holder.session = ort.InferenceSession(path, sess_options=options, providers=["CPUExecutionProvider"])  # type: ignore[union-attr]
+        holder.session = _session(path, threads)  # type: ignore[union-attr]
 
 
 def _same_line(a: OcrLine, b: OcrLine) -> bool:

@@ -1,0 +1,63 @@
+"""The OCR engine's speed-ups change nothing it reads: recognition lanes and float32 detector input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from replicator.ocr import OcrEngine
+
+REFERENCES = Path(__file__).resolve().parent.parent / "fixtures" / "references"
+
+
+@pytest.fixture(scope="module")
+def engines() -> tuple[OcrEngine, OcrEngine]:
+    one, two = OcrEngine(threads=1), OcrEngine(threads=2)
+    assert len(one._recognizers) == 1
+    assert len(two._recognizers) == 2
+    return one, two
+
+
+@pytest.mark.parametrize("page", ["dashboard", "chinese"])
+def test_two_recognition_lanes_read_what_one_reads(engines: tuple[OcrEngine, OcrEngine], page: str) -> None:
+    one, two = engines
+    png = (REFERENCES / f"{page}.png").read_bytes()
+    single, shared = one.read(png), two.read(png)
+    assert len(single) >= 10
+    assert [(line.text, line.box) for line in shared] == [(line.text, line.box) for line in single]
+
+
+def test_batched_second_looks_agree_across_lanes(engines: tuple[OcrEngine, OcrEngine]) -> None:
+    one, two = engines
+    rgb = np.asarray(Image.open(REFERENCES / "dashboard.png").convert("RGB"))
+    lines = one.read(rgb)
+    crops = [
+        rgb[int(ln.box.y) : int(ln.box.bottom) + 1, int(ln.box.x) : int(ln.box.right) + 1] for ln in lines
+    ]
+    # Many crops of many shapes: every lane gets whole batches, padded as on one lane.
+    assert len(crops) > 16
+    single = one.recognize(crops, batch=True)
+    shared = two.recognize(crops, batch=True)
+    assert [text for text, _ in shared] == [text for text, _ in single]
+    assert np.allclose([c for _, c in shared], [c for _, c in single], atol=1e-4)
+    assert sum(text == line.text for (text, _), line in zip(shared, lines, strict=True)) >= 0.8 * len(lines)
+
+
+def test_detector_input_matches_rapidocr_own_to_float32_precision(
+    engines: tuple[OcrEngine, OcrEngine],
+) -> None:
+    from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+
+    detector = engines[0]._engine.text_det
+    bgr = np.ascontiguousarray(
+        np.asarray(Image.open(REFERENCES / "dashboard.png").convert("RGB"))[:, :, ::-1]
+    )
+    ours = detector.get_preprocess(max(bgr.shape[:2]))
+    assert type(ours) is not DetPreProcess  # the float32 path is in place
+    theirs = DetPreProcess(ours.limit_side_len, ours.limit_type, ours.mean, ours.std)(bgr)
+    mine = ours(bgr)
+    assert mine.dtype == np.float32 and mine.shape == theirs.shape
+    assert float(np.abs(mine - theirs).max()) < 1e-5
