@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -28,19 +29,23 @@ from .color import ciede2000, dominant_color, ink_color
 from .depth import compare_depth, compare_fills, gray
 from .edges import EdgeResult, Shift, compare_edges, edge_map, edge_strength
 from .exact import exact_pairs, strict_text
-from .graphics import GraphicsResult, Move, compare_graphics, find_graphics, text_boxes
+from .graphics import Graphic, GraphicsResult, Move, compare_graphics, find_graphics, text_boxes
 from .heatmap import paint_boxes, render_heatmap
 from .overall import combine
 from .readback import second_look, text_in_images
 from .reference import SCALE, ReferenceAnalysis, analyze_reference, decode_png, ocr_blocks, shrink
 from .typography import LineTypography, compare_lines, drawn_identically, typography_term
-from .visual import compare, fit_to_canvas
+from .visual import VisualResult, compare, fit_to_canvas
 
 log = logging.getLogger(__name__)
 
 # Text-in-image check: OCR at most this many candidate regions per score, to keep it cheap.
 _MAX_OCR_CHECKS = 4
 _DOM_MIN_CONTRAST = 32.0
+# The candidate's image work (whole-image terms, edges, graphics) runs on this thread while the
+# caller's thread matches text: the two are independent, mostly OpenCV and numpy on one side and
+# Python on the other, so a warm score takes about a quarter less time on two cores.
+_AHEAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="score-images")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,54 @@ class Candidate:
     blocks: tuple[TextBlock, ...]
     width: int
     height: int
+
+
+@dataclass(frozen=True)
+class _CandidateImages:
+    """The candidate's pictures on the source's canvas, and the terms computed from them alone.
+
+    ``visual`` and ``graphics`` were computed with the text boxes beside them; the scorer uses
+    them only when its final text boxes are the same (else it computes them again)."""
+
+    background: RGB
+    canvas: np.ndarray
+    full: np.ndarray
+    edges: np.ndarray
+    strength: np.ndarray
+    visual: VisualResult
+    visual_boxes: tuple[Box, ...]
+    graphics: tuple[Graphic, ...] | None
+    graphic_text: tuple[Box, ...]
+
+
+def _candidate_images(
+    reference: ReferenceAnalysis,
+    candidate: Candidate,
+    visual_boxes: tuple[Box, ...],
+    graphic_text: tuple[Box, ...] | None,
+) -> _CandidateImages:
+    width, height = reference.width, reference.height
+    small = shrink(candidate.rgb)
+    background = dominant_color(small)
+    small_h, small_w = reference.small.shape[:2]
+    canvas = fit_to_canvas(small, small_h, small_w, background)
+    visual = compare(reference.small, canvas, visual_boxes, reference.background, background)
+    full = fit_to_canvas(candidate.rgb, height, width, background)
+    edges = edge_map(full)
+    if candidate.height < height:  # where the render ends is not a border of its own
+        edges[max(candidate.height - 2, 0) :] = False
+    found = find_graphics(full, edges, graphic_text) if graphic_text is not None else None
+    return _CandidateImages(
+        background=background,
+        canvas=canvas,
+        full=full,
+        edges=edges,
+        strength=edge_strength(full),
+        visual=visual,
+        visual_boxes=visual_boxes,
+        graphics=found,
+        graphic_text=graphic_text or (),
+    )
 
 
 def score_against_source(
@@ -202,6 +255,14 @@ def _score(
     text-in-image check, which reads a DOM page's images, has nothing to add)."""
     width, height = reference.width, reference.height
     ref_lines = merge_into_lines(reference.lines)
+    dom_text = tuple(b.box for b in candidate.blocks)
+    ahead = _AHEAD.submit(
+        _candidate_images,
+        reference,
+        candidate,
+        tuple(b.box for b in ref_lines) + dom_text,
+        None if text_from_ocr else dom_text,
+    )
     matching = _match(ref_lines, candidate.blocks, width, height, reference.rgb)
     extra_blocks: tuple[TextBlock, ...] = ()
     if not text_from_ocr:
@@ -254,18 +315,15 @@ def _score(
     if not matching.pairs and not matching.missing and matching.extra:
         typography = 0.0
 
-    cand_small = shrink(candidate.rgb)
-    cand_background = dominant_color(cand_small)
-    small_h, small_w = reference.small.shape[:2]
-    canvas = fit_to_canvas(cand_small, small_h, small_w, cand_background)
-    boxes = [b.box for b in ref_lines] + [b.box for b in candidate.blocks] + [b.box for b in extra_blocks]
-    visual = compare(reference.small, canvas, boxes, reference.background, cand_background)
+    images = ahead.result()
+    cand_background, canvas = images.background, images.canvas
+    cand_full, cand_edges = images.full, images.edges
+    boxes = (*(b.box for b in ref_lines), *dom_text, *(b.box for b in extra_blocks))
+    visual = images.visual
+    if boxes != images.visual_boxes:  # a second look or the render's images added text
+        visual = compare(reference.small, canvas, boxes, reference.background, cand_background)
     size_factor = _size_factor((width, height), (candidate.width, candidate.height))
     visual_score = visual.score * size_factor
-    cand_full = fit_to_canvas(candidate.rgb, height, width, cand_background)
-    cand_edges = edge_map(cand_full)
-    if candidate.height < height:  # where the render ends is not a border of its own
-        cand_edges[max(candidate.height - 2, 0) :] = False
     cand_text = [b.box for b in (*candidate.blocks, *extra_blocks)]
     edges = compare_edges(
         reference.edges,
@@ -274,14 +332,17 @@ def _score(
         cand_text,
         [Shift(p.ref.box, p.cand.box, p.dx, p.dy) for p in matching.pairs],
         ref_strength=reference.edge_strength,
-        cand_strength=edge_strength(cand_full),
+        cand_strength=images.strength,
     )
     if text_from_ocr:
         cand_text = text_boxes(cand_full, candidate.blocks, engine or _engine(ocr))
+    cand_graphics = images.graphics
+    if cand_graphics is None or tuple(cand_text) != images.graphic_text:
+        cand_graphics = find_graphics(cand_full, cand_edges, cand_text)
     graphics = compare_graphics(
         reference.graphics,
         reference.rgb,
-        find_graphics(cand_full, cand_edges, cand_text),
+        cand_graphics,
         cand_full,
         [Move(p.ref.box, p.dx, p.dy) for p in matching.pairs],
     )

@@ -55,6 +55,10 @@ def fit_to_canvas(small: np.ndarray, height: int, width: int, fill: RGB) -> np.n
     A taller render is cut at the source's height (its extra height is charged separately), a
     shorter one is padded with its own background, so missing content shows as a difference.
     """
+    if small.shape[:2] == (height, width):  # already the source's size: no copy, and no writes
+        view = small.view()
+        view.flags.writeable = False
+        return view
     canvas = np.empty((height, width, 3), dtype=np.uint8)
     canvas[:] = fill
     h, w = min(height, small.shape[0]), min(width, small.shape[1])
