@@ -58,7 +58,20 @@ async def collect(stream) -> list[object]:  # type: ignore[no-untyped-def]
 
 # Characters OCR confuses with each other: the test asks whether the page's words are DOM text,
 # and the backend's proofreading may correct the very misreading the source's OCR makes here.
-_LOOKALIKES = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l"})
+# Curly quotes and dashes likewise: OCR writes them straight, the backend sets what the glyphs show.
+_LOOKALIKES = str.maketrans(
+    {
+        "0": "o",
+        "1": "l",
+        "i": "l",
+        "|": "l",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2019": "'",
+        "\u2013": "-",
+        "\u2014": "-",
+    }
+)
 
 
 def norm(text: str) -> str:

@@ -117,3 +117,36 @@ async def test_spaces_ocr_ran_together_come_back_from_the_ink(browser_pool: Seal
         "Quarterly planning notes are shared every Monday": "Quarterlyplanningnotes are shared every Monday",
     }
     assert read_as(render, readings) == {true: true for true in readings}
+
+
+async def test_dashes_and_curly_quotes_ocr_wrote_plain_come_back_from_their_glyphs(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    lines = (
+        "Contract for the Lisbon workshop \u2014 Hi, attached is the signed version",
+        "Ben commented on \u201cCheckout v3\u201d and let\u2019s decide on Friday",
+        "Open 9:00\u201317:00 every weekday",
+    )
+    render = await browser_pool.render(
+        page("Inter", "".join(f"<p>{t}</p>" for t in lines)), Viewport(900, 240)
+    )
+    readings = {
+        lines[0]: "Contract for the Lisbon workshop - Hi, attached is the signed version",
+        lines[1]: 'Ben commented on "Checkout v3" and let\'s decide on Friday',
+        lines[2]: "Open 9:00-17:00 every weekday",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
+async def test_hyphens_straight_quotes_and_code_keep_their_typewriter_forms(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    texts = (
+        "A well-known e-mail client for teams",
+        'Set the "retry" flag to -1 to turn it off',
+    )
+    body = "".join(f"<p>{t}</p>" for t in texts)
+    body += '<p style="font-family:monospace">header = "t=1700000000" - 1</p>'
+    render = await browser_pool.render(page("Roboto", body), Viewport(800, 220))
+    expected = (*texts, 'header = "t=1700000000" - 1')
+    assert read_as(render, {t: t for t in expected}) == {t: t for t in expected}

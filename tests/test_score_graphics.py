@@ -152,6 +152,16 @@ def test_strict_text_keeps_case_and_symbols_but_not_spaces() -> None:
     assert strict_text("© 2024") != strict_text("@ 2024")
 
 
+def test_strict_text_reads_typographic_quotes_and_dashes_as_ocr_writes_them() -> None:
+    # OCR's reading of a source that sets them, and a replica's DOM string that sets them too.
+    assert strict_text('Ben commented on "Checkout v3" - Should') == strict_text(
+        "Ben commented on \u201cCheckout v3\u201d \u2014 Should"
+    )
+    assert strict_text("let's decide") == strict_text("let\u2019s decide")
+    # Only punctuation folds: a wrong letter beside a curly quote still counts.
+    assert strict_text("\u201cHOME\u201d") != strict_text('"HHOME"')
+
+
 def test_a_missing_icon_that_ocr_read_as_a_letter_is_one_difference() -> None:
     from replicator.models import Box, Discrepancy
     from replicator.score.scorer import _icon_read_as_text

@@ -15,7 +15,8 @@ the candidate's rendered line too, and takes a second look at the source's line 
 where the candidate's box says the words are; kept for the next candidate). The pair is exact when any reading of one side agrees with a string of
 the other: a '0' that OCR reads in both screenshots where the DOM says 'O' is OCR's, not the page's.
 Otherwise the fewest edits between any of them are charged (optimal string alignment: two letters
-swapped, 'mornnig' for 'morning', are one typo, as a reader counts them).
+swapped, 'mornnig' for 'morning', are one typo, as a reader counts them). Curly quotes and
+dashes compare as their straight forms and hyphens: OCR writes them so, whatever the page sets.
 """
 
 from __future__ import annotations
@@ -37,6 +38,16 @@ from .blocks import Pair, Reading
 # forgiving similarity). Each check reads two small crops.
 MAX_CHECKS = 32
 _SPACE = re.compile(r"\s+")
+# Typographic quotes and dashes as their typewriter forms: OCR reads a curly quote as a straight one
+# and an em dash as a hyphen (or not), so the source's string cannot tell them apart, and a page
+# that sets the one for the other is not charged on the source's word alone.
+_TYPEWRITER = str.maketrans(
+    {
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+        **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    }
+)
 # Letters whose capital is their small letter drawn larger: OCR guesses their case from size alone.
 _ONE_SHAPE = str.maketrans({c.upper(): c for c in "cosvwxz"})
 # The second look at a source line reads the same crop the candidate's line is read from (same
@@ -46,8 +57,9 @@ _SCALES = (1.0, 2.0)
 
 
 def strict_text(text: str) -> str:
-    """What exactness compares: NFKC, spaces removed, case and punctuation kept."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    """What exactness compares: NFKC, spaces removed, case and punctuation kept (typographic
+    quotes and dashes as their typewriter forms)."""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text).translate(_TYPEWRITER))
 
 
 def exact_pairs(
@@ -160,7 +172,7 @@ def _judged(
 
 def strict_words(text: str) -> list[str]:
     """The words of ``text`` as exactness compares them (NFKC, case and punctuation kept)."""
-    return unicodedata.normalize("NFKC", text).split()
+    return unicodedata.normalize("NFKC", text).translate(_TYPEWRITER).split()
 
 
 def _joined(pair: Pair) -> bool:

@@ -31,6 +31,17 @@ _DIGIT_FOR = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "Z": "
 _LETTERS_FOR = {"0": "Oo", "1": "Il", "5": "S", "2": "Z", "8": "B"}
 # Symbols that stand alone and that OCR reads for one another.
 _SYMBOLS = {"@": "©®", "©": "@®", "®": "©@", "?": "©"}
+# Typographic punctuation OCR writes as its typewriter form: dashes read as a hyphen, curly quotes
+# and apostrophes as straight ones (PP-OCR's dictionary has both; it prefers the plain ones). The
+# drawing decides, as for letters: an em dash is three hyphens wide, a curly quote a tapered comma.
+# Which curly quote is the context's: opening before a word, closing after one.
+_DASHES = "\u2014\u2013"
+_OPENING = {'"': "\u201c", "'": "\u2018"}
+_CLOSING = {'"': "\u201d", "'": "\u2019"}
+_LEAN_APART = 0.05  # see _quote_by_lean
+# A dash's ink at least this long (in ems) is an en dash, an em dash (see _dash_by_length).
+_EN_DASH = 0.42
+_EM_DASH = 0.6
 _MARGIN = 0.04  # how much better (correlation) a look-alike's glyph must match the ink
 
 
@@ -94,6 +105,15 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         options = _suspects(text, i, box, alpha, sx, sy, shift)
         if not options:
             continue
+        font = (path, index, fit.size, spacing)
+        if ch == "-":
+            chars[i] = _dash_by_length(text, i, box, alpha, (sx, sy), shift, fit.size)
+            continue
+        if ch in _OPENING:
+            chars[i] = (
+                _quote_by_lean(text, i, box, alpha, (sx, sy), shift, font, options) if not fit.italic else ch
+            )
+            continue
         scores = {ch: _correlation(alpha, original, start)}
         for option in options:
             trial = "".join(chars[:i]) + option + "".join(chars[i + 1 :])
@@ -113,6 +133,130 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
     return "".join(chars)
 
 
+def _dash_by_length(
+    text: str, i: int, box: GlyphBox, alpha: np.ndarray, scale: tuple[float, float], shift: int, size: float
+) -> str:
+    """The dash at ``text[i]`` that the ink's stroke there is as long as.
+
+    A dash is a bar, and its length in ems tells a hyphen (a quarter to a third of an em), an en
+    dash (about a half) and an em dash (two thirds to a whole em, by face) apart, where correlating
+    a window of a few pixels does not. The stroke is the run of inked columns, in the rows the
+    drawn hyphen spans, that holds the hyphen's middle. The em is the fitted size scaled by the
+    ink's height (a line that lost its spaces was fitted a size too large to fill its width, but
+    its height is the font's own).
+    """
+    sx, sy = scale
+    r0, r1 = max(int(box[1] * sy) - 1, 0), int(np.ceil(box[3] * sy)) + 1
+    band = alpha[r0:r1]
+    if band.size == 0:
+        return text[i]
+    profile = band.max(axis=0)
+    middle = round((box[0] + box[2]) / 2 * sx) + shift
+    em = max(size * sy, 1.0)
+    reach = round(0.4 * em)
+    near = profile[max(middle - reach, 0) : middle + reach + 1]
+    if near.size == 0:
+        return text[i]
+    # Half the bar's own strength: a thin gray dash in a line of darker words has little coverage.
+    peak = float(near.max())
+    inked = profile > max(0.5 * peak, 0.1)
+    # A bar's columns have no ink above or below it (a letter's do).
+    above_below = np.concatenate([alpha[: max(r0 - 1, 0)], alpha[r1 + 1 :]])
+    if above_below.size:
+        inked &= above_below.max(axis=0) < 0.5 * peak
+    runs, start = [], None
+    for x, on in enumerate([*inked, False]):
+        if on and start is None:
+            start = x
+        elif not on and start is not None:
+            runs.append((start, x - 1))
+            start = None
+    close = [(a, b) for a, b in runs if a - reach <= middle <= b + reach]
+    if not close:
+        return text[i]
+    # The longest: a letter's bit of crossbar beside the dash is shorter.
+    left, right = max(close, key=lambda run: run[1] - run[0])
+    ems = (right - left + 1) / max(size * sy, 1.0)
+    return "\u2014" if ems >= _EM_DASH else "\u2013" if ems >= _EN_DASH else "-"
+
+
+def _quote_by_lean(
+    text: str,
+    i: int,
+    box: GlyphBox,
+    alpha: np.ndarray,
+    scale: tuple[float, float],
+    shift: int,
+    font: tuple[str, int, float, float],
+    curly: str,
+) -> str:
+    """The straight quote at ``text[i]``, or ``curly`` when the ink leans as the curly one drawn does.
+
+    A straight quote is an upright bar (or wedge); a curly one is a comma, its tail below and to
+    the left of its head (both the opening and the closing mark lean so). At text sizes a mark is
+    a few pixels, too few to correlate, but its lean shows: where its lower third sits against
+    its upper third, as a share of its height.
+    """
+    sx = scale[0]
+    path, index, size, spacing = font
+    observed = _lean(_mark(alpha, box[0] * sx + shift, box[2] * sx + shift))
+    leans = {}
+    for option in (text[i], curly):
+        drawn, boxes = draw_glyphs(text[:i] + option + text[i + 1 :], path, index, size, spacing)
+        glyph = boxes[i] if len(boxes) == len(text) else None
+        if glyph is not None:
+            leans[option] = _lean(_mark(drawn, glyph[0], glyph[2]))
+    if observed is None or any(lean is None for lean in leans.values()) or len(leans) < 2:
+        return text[i]
+    straight, bent = leans[text[i]], leans[curly]
+    assert straight is not None and bent is not None
+    # The curly mark wins only when the ink is clearly nearer its lean than the straight one's.
+    # A face whose two marks lean alike (within a twentieth of their height) cannot tell.
+    apart = abs(bent - straight)
+    if apart < _LEAN_APART:
+        return text[i]
+    return curly if abs(observed - bent) + 0.25 * apart < abs(observed - straight) else text[i]
+
+
+def _mark(alpha: np.ndarray, left: float, right: float) -> np.ndarray:
+    """The ink of a quote mark between columns ``left`` and ``right`` of a line, alone: the pieces
+    of ink that float in the line's upper half (letters stand on the baseline) and are centred in
+    those columns (a neighbour's ascender is not)."""
+    a, b = max(int(left) - 3, 0), min(int(np.ceil(right)) + 3, alpha.shape[1])
+    if b - a < 1:
+        return np.zeros((0, 0))
+    region = np.ascontiguousarray(alpha[:, a:b])
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(
+        (region > 0.35).astype(np.uint8), connectivity=8
+    )
+    keep = [
+        n
+        for n in range(1, count)
+        if stats[n, cv2.CC_STAT_TOP] + stats[n, cv2.CC_STAT_HEIGHT] <= 0.55 * alpha.shape[0]
+        and left - 1 <= a + centroids[n][0] <= right + 1
+    ]
+    return np.where(np.isin(labels, keep), region, 0.0) if keep else np.zeros((0, 0))
+
+
+def _lean(patch: np.ndarray) -> float | None:
+    """How far a mark's lower third sits left of its upper third, as a share of its height."""
+    rows = np.flatnonzero(patch.max(axis=1) > 0.35) if patch.size else np.array([])
+    if len(rows) < 3:
+        return None
+    mark = patch[rows[0] : rows[-1] + 1].astype(np.float64)
+    third = max(len(mark) // 3, 1)
+    columns = np.arange(mark.shape[1], dtype=np.float64)
+
+    def centre(part: np.ndarray) -> float | None:
+        weight = part.sum(axis=0)
+        return float((weight * columns).sum() / weight.sum()) if weight.sum() > 0 else None
+
+    top, bottom = centre(mark[:third]), centre(mark[-third:])
+    if top is None or bottom is None:
+        return None
+    return (top - bottom) / len(mark)
+
+
 def _pen(boxes: tuple[GlyphBox | None, ...], i: int) -> float:
     """Where the ink before character ``i`` ends (the prefix is the same in every reading)."""
     previous = [b for b in boxes[:i] if b is not None]
@@ -121,12 +265,35 @@ def _pen(boxes: tuple[GlyphBox | None, ...], i: int) -> float:
 
 def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
     ch = text[i]
+    if ch == "-" or ch in _OPENING:
+        # Code keeps its typewriter punctuation: a monospace face is not proofread for it.
+        return fit.face is not None and fit.face.kind != "mono"
     return ch in _SYMBOLS or ch in _DIGIT_FOR or ch in _LETTERS_FOR or (ch in _CASED and not fit.italic)
+
+
+def _typographic(text: str, i: int) -> str:
+    """What a hyphen or a straight quote at ``text[i]`` may stand for (empty: nothing)."""
+    ch = text[i]
+    if ch == "-":
+        # Not a minus sign before a number, not a hyphen inside a word set without spaces ("e-mail").
+        before, after = text[i - 1 : i], text[i + 1 : i + 2]
+        if after.isdigit() and not before.isalnum():
+            return ""
+        return _DASHES
+    before_space = i == 0 or text[i - 1].isspace() or text[i - 1] in "([{"
+    after_word = i + 1 < len(text) and text[i + 1].isalnum()
+    if before_space and after_word:
+        return _OPENING[ch]
+    if not before_space:
+        return _CLOSING[ch]
+    return ""
 
 
 def _suspects(text: str, i: int, box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> str:
     """The look-alikes worth drawing for ``text[i]`` (empty: the character is not in doubt)."""
     ch = text[i]
+    if ch == "-" or ch in _OPENING:
+        return _typographic(text, i)
     if ch in _SYMBOLS:
         alone = (i == 0 or text[i - 1].isspace()) and (i + 1 == len(text) or text[i + 1].isspace())
         return _SYMBOLS[ch] if alone else ""

@@ -787,7 +787,21 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
     text, fit, word_gaps = readings[0]
     if len(readings) > 1 and readings[1][1].error + 0.02 < fit.error:
         text, fit, word_gaps = readings[1]
-    text, fit = proofread(text, fit, piece.measured)
+    proofed, fit = proofread(text, fit, piece.measured)
+    if proofed != text:
+        # A dash or a curly quote is wider than what OCR wrote: the spaces and the font again.
+        before = fit
+        respaced = _respace(
+            proofed,
+            filled,
+            fit_font(proofed, width, height, mass, alpha=alpha, faces=faces, slanted=slanted),
+            piece.measured,
+            faces,
+            slanted,
+        )
+        if respaced[1].error <= before.error + 0.02:
+            proofed, fit, word_gaps = respaced
+    text = proofed
     h = y1 - y0
     threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
     runs = _color_runs(ink, text, x0, x1, threshold)
