@@ -276,15 +276,19 @@ def _session(path: str, threads: int | None) -> object:
 def _recognizer_lanes(engine: object, lanes: int) -> list[object]:
     """``lanes`` recognizers over one model: RapidOCR's own, and copies of it with sessions of their own.
 
-    With more than one lane every session runs on one thread (the lanes are the parallelism). When
+    Every session runs on one thread (the lanes are the parallelism). When
     RapidOCR's recognizer is not arranged as expected, its own is the only lane.
     """
     recognizer = engine.text_rec  # type: ignore[attr-defined]
     holder = getattr(recognizer, "session", None)
     path = getattr(getattr(holder, "session", None), "_model_path", None)
-    if lanes < 2 or not path:
+    if not path:
         return [recognizer]
+    # Every recognizer runs on one thread, however many lanes: the same arithmetic everywhere, so
+    # a line reads the same in a worker process and in the service's own.
     holder.session = _session(path, 1)  # type: ignore[union-attr]
+    if lanes < 2:
+        return [recognizer]
     copies = [recognizer]
     for _ in range(lanes - 1):
         twin = copy.copy(recognizer)
