@@ -254,10 +254,18 @@ class OcrEngine:
 
 
 def _run_recognizer(recognizer: object, bgr: list[np.ndarray], batch: int) -> list[tuple[str, float]]:
+    """``recognizer``'s reading of each crop, ``batch`` crops at a time. Its own batch size is put
+    back afterwards: RapidOCR's whole pipeline (small images) recognizes with it one line at a time,
+    and a batch size left behind would pad those lines to their neighbours' width and read them
+    differently after a batched second look than before one."""
     if not bgr:
         return []
+    own = recognizer.rec_batch_num  # type: ignore[attr-defined]
     recognizer.rec_batch_num = batch  # type: ignore[attr-defined]
-    recognized, _elapsed = recognizer(bgr, False)  # type: ignore[operator]
+    try:
+        recognized, _elapsed = recognizer(bgr, False)  # type: ignore[operator]
+    finally:
+        recognizer.rec_batch_num = own  # type: ignore[attr-defined]
     return [(str(text), float(confidence)) for text, confidence in recognized]
 
 

@@ -61,3 +61,16 @@ def test_detector_input_matches_rapidocr_own_to_float32_precision(
     mine = ours(bgr)
     assert mine.dtype == np.float32 and mine.shape == theirs.shape
     assert float(np.abs(mine - theirs).max()) < 1e-5
+
+
+def test_a_batched_second_look_leaves_later_reads_as_they_were(engines: tuple[OcrEngine, OcrEngine]) -> None:
+    # dashboard (1280x900) is small enough for RapidOCR's own pipeline, which recognizes with the
+    # recognizer's batch size: a batched look in between must not change how the page reads.
+    _one, two = engines
+    png = (REFERENCES / "dashboard.png").read_bytes()
+    two.forget()
+    before = [(line.text, line.box, line.confidence) for line in two.read(png)]
+    rgb = np.asarray(Image.open(REFERENCES / "login.png").convert("RGB"))
+    two.recognize([rgb[20 * i : 20 * i + 30, :400] for i in range(12)], batch=True)
+    two.forget()
+    assert [(line.text, line.box, line.confidence) for line in two.read(png)] == before
