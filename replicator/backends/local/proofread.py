@@ -105,14 +105,13 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         options = _suspects(text, i, box, alpha, sx, sy, shift)
         if not options:
             continue
-        font = (path, index, fit.size, spacing)
         if ch == "-":
             chars[i] = _dash_by_length(text, i, box, alpha, (sx, sy), shift, fit.size)
             continue
         if ch in _OPENING:
-            chars[i] = (
-                _quote_by_lean(text, i, box, alpha, (sx, sy), shift, font, options) if not fit.italic else ch
-            )
+            if not fit.italic:
+                font = (path, index, fit.size, spacing)
+                chars[i] = _quote_by_lean(text, i, (drawn, box), alpha, sx, shift, font, options)
             continue
         scores = {ch: _correlation(alpha, original, start)}
         for option in options:
@@ -176,16 +175,16 @@ def _dash_by_length(
         return text[i]
     # The longest: a letter's bit of crossbar beside the dash is shorter.
     left, right = max(close, key=lambda run: run[1] - run[0])
-    ems = (right - left + 1) / max(size * sy, 1.0)
+    ems = (right - left + 1) / em
     return "\u2014" if ems >= _EM_DASH else "\u2013" if ems >= _EN_DASH else "-"
 
 
 def _quote_by_lean(
     text: str,
     i: int,
-    box: GlyphBox,
+    straight: tuple[np.ndarray, GlyphBox],
     alpha: np.ndarray,
-    scale: tuple[float, float],
+    sx: float,
     shift: int,
     font: tuple[str, int, float, float],
     curly: str,
@@ -195,27 +194,24 @@ def _quote_by_lean(
     A straight quote is an upright bar (or wedge); a curly one is a comma, its tail below and to
     the left of its head (both the opening and the closing mark lean so). At text sizes a mark is
     a few pixels, too few to correlate, but its lean shows: where its lower third sits against
-    its upper third, as a share of its height.
+    its upper third, as a share of its height. ``straight``: the line as drawn, and this mark's
+    box in that drawing.
     """
-    sx = scale[0]
     path, index, size, spacing = font
+    drawn, box = straight
     observed = _lean(_mark(alpha, box[0] * sx + shift, box[2] * sx + shift))
-    leans = {}
-    for option in (text[i], curly):
-        drawn, boxes = draw_glyphs(text[:i] + option + text[i + 1 :], path, index, size, spacing)
-        glyph = boxes[i] if len(boxes) == len(text) else None
-        if glyph is not None:
-            leans[option] = _lean(_mark(drawn, glyph[0], glyph[2]))
-    if observed is None or any(lean is None for lean in leans.values()) or len(leans) < 2:
+    upright = _lean(_mark(drawn, box[0], box[2]))
+    other, boxes = draw_glyphs(text[:i] + curly + text[i + 1 :], path, index, size, spacing)
+    glyph = boxes[i] if len(boxes) == len(text) else None
+    bent = _lean(_mark(other, glyph[0], glyph[2])) if glyph is not None else None
+    if observed is None or upright is None or bent is None:
         return text[i]
-    straight, bent = leans[text[i]], leans[curly]
-    assert straight is not None and bent is not None
     # The curly mark wins only when the ink is clearly nearer its lean than the straight one's.
     # A face whose two marks lean alike (within a twentieth of their height) cannot tell.
-    apart = abs(bent - straight)
+    apart = abs(bent - upright)
     if apart < _LEAN_APART:
         return text[i]
-    return curly if abs(observed - bent) + 0.25 * apart < abs(observed - straight) else text[i]
+    return curly if abs(observed - bent) + 0.25 * apart < abs(observed - upright) else text[i]
 
 
 def _mark(alpha: np.ndarray, left: float, right: float) -> np.ndarray:

@@ -790,7 +790,6 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
     proofed, fit = proofread(text, fit, piece.measured)
     if proofed != text:
         # A dash or a curly quote is wider than what OCR wrote: the spaces and the font again.
-        before = fit
         respaced = _respace(
             proofed,
             filled,
@@ -799,7 +798,7 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
             faces,
             slanted,
         )
-        if respaced[1].error <= before.error + 0.02:
+        if respaced[1].error <= fit.error + 0.02:
             proofed, fit, word_gaps = respaced
     text = proofed
     h = y1 - y0
