@@ -278,7 +278,9 @@ def _typographic(text: str, i: int) -> str:
         return _DASHES
     before_space = i == 0 or text[i - 1].isspace() or text[i - 1] in "([{"
     after_word = i + 1 < len(text) and text[i + 1].isalnum()
-    if before_space and after_word:
+    # A double quote before a word opens it even where OCR ran it into the word before
+    # ('on"Checkout'); a single one between letters is an apostrophe ("let's").
+    if after_word and (before_space or ch == '"'):
         return _OPENING[ch]
     if not before_space:
         return _CLOSING[ch]
