@@ -4,7 +4,9 @@
    temporary data folder), uploads a fixture screenshot through the UI in Debian's Chromium, waits
    for the job to finish, and saves the result card (source and render side by side) and the score
    and code cards below it.
-2. Runs the README's design-check example (``replicator check`` of ``docs/examples/pricing-changed``
+2. Takes every main view (home, job, history, design check with a result) at 390, 768 and 1280 px
+   wide as ``ui-<view>-<width>.png``, and fails when a page scrolls sideways at any of them.
+3. Runs the README's design-check example (``replicator check`` of ``docs/examples/pricing-changed``
    against ``fixtures/cli/pricing.png``) and keeps its heatmap.
 
     .venv/bin/python docs/make_screenshots.py            # writes docs/images/*.png
@@ -26,6 +28,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from playwright.async_api import async_playwright
@@ -38,6 +41,7 @@ IMAGES = ROOT / "docs" / "images"
 CHECK_DESIGN = ROOT / "fixtures" / "cli" / "pricing.png"
 CHECK_IMPLEMENTATION = ROOT / "docs" / "examples" / "pricing-changed"
 JOB_TIMEOUT_S = 300.0
+VIEW_WIDTHS = (390, 768, 1280)
 
 log = logging.getLogger("make_screenshots")
 
@@ -132,8 +136,48 @@ async def capture(base: str, source: Path, images: Path, *, refine_rounds: int, 
                 await element.screenshot(path=str(images / name), animations="disabled", caret="hide")
                 log.info("wrote %s", images / name)
             log.info("the job scored %s", await page.locator("#overall").inner_text())
+            job_url = page.url
+            for view_width in VIEW_WIDTHS:
+                await views(browser, base, job_url, images, view_width)
         finally:
             await browser.close()
+
+
+async def views(browser: Any, base: str, job_url: str, images: Path, width: int) -> None:
+    """Each main view at ``width`` px: a full-page PNG, and a check that nothing scrolls sideways."""
+    context = await browser.new_context(viewport={"width": width, "height": 900})
+    page = await context.new_page()
+    page.set_default_timeout(JOB_TIMEOUT_S * 1000)
+    try:
+        pages = {"home": base + "/", "job": job_url, "history": base + "/history", "check": base + "/check"}
+        for view, url in pages.items():
+            await page.goto(url)
+            if view == "job":
+                await page.wait_for_selector("#result:not([hidden])")
+                await page.wait_for_selector("#code .hljs-tag")
+            elif view in ("home", "history"):
+                await page.wait_for_selector(".history-item img.thumb")
+            elif view == "check":
+                await page.set_input_files("input[name=design]", str(CHECK_DESIGN))
+                await page.set_input_files("input[name=implementation]", str(CHECK_IMPLEMENTATION / "index.html"))
+                await page.click("#check-form button[type=submit]")
+                await page.wait_for_selector("#check-result:not([hidden])")
+            await page.evaluate(IMAGES_LOADED)
+            overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            if overflow > 0:
+                raise SystemExit(f"the {view} page scrolls sideways by {overflow} px at {width} px wide")
+            path = images / f"ui-{view}-{width}.png"
+            await page.screenshot(path=str(path), full_page=True, animations="disabled", caret="hide")
+            log.info("wrote %s", path)
+    finally:
+        await context.close()
+
+
+# Resolves once every image of the page has loaded (or failed): the screenshot shows them all.
+IMAGES_LOADED = (
+    "Promise.all([...document.images].filter(i => i.getAttribute('src'))"
+    ".map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })))"
+)
 
 
 def check_heatmap(images: Path) -> None:

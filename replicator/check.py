@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 TOP_DISCREPANCIES = 10
+# The gate the web form and the API use when none is given: what the README's CI examples use.
+DEFAULT_THRESHOLD = 85.0
 MAX_INLINED_BYTES = 8 * 1024 * 1024  # per asset: larger files are left out rather than inlined
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+?)\1\s*\)""", re.IGNORECASE)
 

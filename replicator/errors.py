@@ -58,6 +58,13 @@ class InputError(ReplicatorError):
     http_status = 400
 
 
+class BackendUnavailable(InputError):
+    """The chosen backend cannot run on this server (e.g. GLM-4.5V with no API key)."""
+
+    code = "backend_unavailable"
+    http_status = 422
+
+
 class UnsupportedMedia(InputError):
     code = "unsupported_media"
     http_status = 415

@@ -283,3 +283,4 @@ class Result:
     timings_ms: dict[str, float] = field(default_factory=dict)
     usage: Usage = Usage()
     backend: str = ""
+    refinement: str = ""  # why refinement ran as it did (not asked, not needed, limit reached, failed)

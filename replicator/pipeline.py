@@ -193,8 +193,18 @@ class Pipeline:
         candidates = [best]
 
         rounds_left = options.refine_rounds if backend.can_refine else 0
-        if options.refine_rounds and not backend.can_refine:
-            await emit("note", message=f"The {backend.name} backend cannot refine; refinement skipped.")
+        refinement = ""
+        if not options.refine_rounds:
+            refinement = "No refinement rounds were asked for."
+        elif not backend.can_refine:
+            refinement = f"The {backend.name} backend cannot refine; refinement skipped."
+            await emit("note", message=refinement)
+        elif best.score.overall >= options.target_score:
+            refinement = (
+                f"Round 0 scored {best.score.overall:.1f}, at or above the target of "
+                f"{options.target_score:g}: no refinement needed."
+            )
+            await emit("note", message=refinement)
         round_no = 0
         while rounds_left > 0 and best.score.overall < options.target_score:
             round_no += 1
@@ -220,11 +230,19 @@ class Pipeline:
             except (ExtractionError, RenderError, ProviderError) as exc:
                 # A failed refinement round never loses the candidate we already have.
                 log.warning("refinement round %d failed: %s", round_no, exc)
-                await emit("note", message=f"Refinement round {round_no} failed: {exc}", round=round_no)
+                refinement = f"Refinement round {round_no} failed: {exc}"
+                await emit("note", message=refinement, round=round_no)
                 break
             candidates.append(candidate)
             if candidate.score.overall > best.score.overall:
                 best = candidate
+            if best.score.overall >= options.target_score:
+                refinement = f"Round {round_no} reached the target of {options.target_score:g}."
+            elif rounds_left == 0:
+                refinement = (
+                    f"All {options.refine_rounds} refinement round(s) used; the best scored "
+                    f"{best.score.overall:.1f}, below the target of {options.target_score:g}."
+                )
 
         await emit("stage", stage="done", best_round=best.round)
         return Result(
@@ -234,6 +252,7 @@ class Pipeline:
             timings_ms={k: round(v, 1) for k, v in timings.ms.items()},
             usage=usage,
             backend=backend_label,
+            refinement=refinement,
         )
 
     async def reference_for(self, source: Source, store: StageStore | None = None) -> ReferenceAnalysis:

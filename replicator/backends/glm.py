@@ -49,6 +49,16 @@ _BACKOFF_CAP_S = 30.0
 Sleep = Callable[[float], Awaitable[None]]
 
 
+def missing_key(settings: Settings) -> str | None:
+    """Why the GLM backend cannot be called as configured (a hosted endpoint and no API key), or None.
+
+    A self-hosted endpoint may need no key, so only the hosted ones are refused up front."""
+    host = urlsplit(settings.glm_base_url).hostname or ""
+    if settings.api_key is None and any(host == h or host.endswith("." + h) for h in _HOSTED):
+        return f"No API key is set for {host}. Set REPLICATOR_API_KEY (or ZAI_API_KEY / ZHIPUAI_API_KEY)."
+    return None
+
+
 class ConcurrencyLimit:
     """Requests in flight at once: at most the configured number, lowered while the provider
     answers 1302 (concurrency too high) and raised back one step per success."""
@@ -329,11 +339,9 @@ class GlmBackend(Backend):
         return self.settings.api_key.get_secret_value() if self.settings.api_key else None
 
     def _require_key(self) -> None:
-        host = urlsplit(self.settings.glm_base_url).hostname or ""
-        if self.settings.api_key is None and any(host == h or host.endswith("." + h) for h in _HOSTED):
-            raise ProviderAuthError(
-                f"No API key is set for {host}. Set REPLICATOR_API_KEY (or ZAI_API_KEY / ZHIPUAI_API_KEY)."
-            )
+        missing = missing_key(self.settings)
+        if missing:
+            raise ProviderAuthError(missing)
 
     def _concurrency(self) -> ConcurrencyLimit:
         if self._limit is None:

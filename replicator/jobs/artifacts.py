@@ -107,6 +107,7 @@ def write_result_artifacts(store: ArtifactStore, result: Result) -> dict[str, An
     best = result.best
     store.save("page.html", best.page.html.encode())
     store.save("render.png", best.render.png)
+    store.save("render-thumb.png", thumbnail(best.render.png))
     store.save("diff.png", best.score.heatmap_png)
     states = []
     if best.interactions:
@@ -157,6 +158,7 @@ def result_document(result: Result, states: list[dict[str, Any]]) -> dict[str, A
             for d in best.score.discrepancies[:20]
         ],
         "rounds": [_round(c) for c in result.candidates],
+        "refinement": result.refinement,
         "page": {"mode": best.page.mode, "csp": best.page.csp, "removed": list(best.page.removed)},
         "render": {
             "width": best.render.width,

@@ -168,11 +168,19 @@ class JobManager:
     async def get(self, job_id: str) -> Job:
         return await self._db(self._store.get, job_id)
 
-    async def list_jobs(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
-        return await self._db(self._store.list_jobs, limit=limit, offset=offset, state=state)
+    async def list_jobs(
+        self, *, limit: int = 50, offset: int = 0, state: str | None = None, name: str | None = None
+    ) -> list[Job]:
+        return await self._db(self._store.list_jobs, limit=limit, offset=offset, state=state, name=name)
 
-    async def count(self, *, state: str | None = None) -> int:
-        return await self._db(self._store.count, state=state)
+    async def count(self, *, state: str | None = None, name: str | None = None) -> int:
+        return await self._db(self._store.count, state=state, name=name)
+
+    async def queue_position(self, job: Job) -> int | None:
+        """1 for the next queued job to start, 2 for the one after...; None once it is not queued."""
+        if job.state != "queued":
+            return None
+        return 1 + await self._db(self._store.queued_ahead, job)
 
     async def wait(self, job_id: str, timeout: float) -> Job:
         """The job once it has finished, or as it is after ``timeout`` seconds."""

@@ -127,24 +127,28 @@ class JobStore:
             raise JobNotFound(f"No replication with id {job_id!r}.")
         return _job_from_row(row)
 
-    def list_jobs(self, *, limit: int = 50, offset: int = 0, state: str | None = None) -> list[Job]:
-        query = "SELECT * FROM jobs"
-        params: list[Any] = []
-        if state:
-            query += " WHERE state = ?"
-            params.append(state)
-        query += " ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
-        params += [limit, offset]
+    def list_jobs(
+        self, *, limit: int = 50, offset: int = 0, state: str | None = None, name: str | None = None
+    ) -> list[Job]:
+        where, params = _filters(state, name)
+        query = f"SELECT * FROM jobs{where} ORDER BY created_at DESC, id LIMIT ? OFFSET ?"
         with self._lock:
-            rows = self._db.execute(query, params).fetchall()
+            rows = self._db.execute(query, [*params, limit, offset]).fetchall()
         return [_job_from_row(r) for r in rows]
 
-    def count(self, *, state: str | None = None) -> int:
+    def count(self, *, state: str | None = None, name: str | None = None) -> int:
+        where, params = _filters(state, name)
         with self._lock:
-            if state:
-                row = self._db.execute("SELECT COUNT(*) FROM jobs WHERE state = ?", (state,)).fetchone()
-            else:
-                row = self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()
+            row = self._db.execute(f"SELECT COUNT(*) FROM jobs{where}", params).fetchone()
+        return int(row[0])
+
+    def queued_ahead(self, job: Job) -> int:
+        """How many queued jobs were submitted before ``job`` (workers take them oldest first)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'queued' AND (created_at < ? OR (created_at = ? AND id < ?))",
+                (job.created_at, job.created_at, job.id),
+            ).fetchone()
         return int(row[0])
 
     def update(self, job_id: str, **fields: Any) -> Job:
@@ -249,3 +253,16 @@ def _job_from_row(row: sqlite3.Row) -> Job:
         attempts=row["attempts"],
     )
     return replace(job, summary=json.loads(row["summary"] or "{}"))
+
+
+def _filters(state: str | None, name: str | None) -> tuple[str, list[Any]]:
+    """The WHERE clause of a job listing: by state, and by a part of the file name (any case)."""
+    clauses, params = [], []
+    if state:
+        clauses.append("state = ?")
+        params.append(state)
+    if name:
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("filename LIKE ? ESCAPE '\\'")
+        params.append(f"%{escaped}%")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), params

@@ -22,7 +22,7 @@ from ..runtime import Runtime
 from .errors import install_error_handlers
 from .readiness import VERSION
 from .routes_api import build_api_router
-from .routes_web import build_web_router, mount_static
+from .routes_web import WebPages, build_web_router, mount_static
 from .security import SecurityHeaders, TokenGuard
 
 log = logging.getLogger(__name__)
@@ -99,7 +99,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.add_api_route(
         "/healthz", _health_route(api_router), methods=["GET"], include_in_schema=False, name="root_healthz"
     )
-    app.include_router(build_web_router(settings))
+    pages = WebPages(settings)
+    app.state.pages = pages
+    app.include_router(build_web_router(settings, pages))
     mount_static(app, settings)
     app.add_middleware(SecurityHeaders)
     return app

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import AuthenticationRequired, ReplicatorError
@@ -62,11 +62,20 @@ def status_for_code(code: str) -> int:
     return 500
 
 
+def _web_error(request: Request, status: int, message: str) -> Response | None:
+    """The web UI's error page when a browser asked for a page (the API always answers JSON)."""
+    pages = getattr(request.app.state, "pages", None)
+    return None if pages is None else pages.error(request, status, message)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ReplicatorError)
-    async def replicator_error(request: Request, exc: ReplicatorError) -> JSONResponse:
+    async def replicator_error(request: Request, exc: ReplicatorError) -> Response:
         if exc.http_status >= 500:
             log.warning("%s %s failed: %s [%s]", request.method, request.url.path, exc.message, exc.code)
+        page = _web_error(request, exc.http_status, exc.message)
+        if page is not None:
+            return page
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthenticationRequired) else None
         return error_response(
             exc.http_status, exc.code, exc.message, details=exc.details or None, headers=headers
@@ -82,9 +91,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(422, "invalid_request", message, details={"problems": problems})
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else "The request failed."
+        if exc.status_code == 404:
+            message = "There is nothing at this address."
+        page = _web_error(request, exc.status_code, message)
+        if page is not None:
+            return page
         return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)

@@ -4,9 +4,12 @@ health and readiness."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
+import shutil
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,10 +19,13 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from ..check import CheckTarget, parse_subscore_gates, run_check
-from ..errors import InputError, JobNotFound, ReplicatorError, UnsupportedMedia
+from ..backends.glm import missing_key as glm_missing_key
+from ..check import DEFAULT_THRESHOLD, CheckTarget, parse_subscore_gates, run_check
+from ..config import BackendName
+from ..errors import BackendUnavailable, InputError, JobNotFound, ReplicatorError, UnsupportedMedia
 from ..intake import ACCEPTED, IMAGE_TYPES, VIDEO_TYPES, image_source, load_source
 from ..jobs import ArtifactStore, Job, JobManager
+from ..jobs.artifacts import UPLOAD_NAME
 from ..models import Viewport
 from ..runtime import Runtime
 from .errors import ERROR_RESPONSES, error_response, status_for_code
@@ -64,7 +70,13 @@ _CHECK_DOC = _multipart_body(
             "format": "binary",
             "description": "The implementation: an HTML file, or a screenshot of the built page.",
         },
-        "threshold": {"type": "number", "minimum": 0, "maximum": 100, "default": 80},
+        "threshold": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "default": DEFAULT_THRESHOLD,
+            "description": "The overall score the implementation must reach to pass.",
+        },
         "min_subscores": {
             "type": "string",
             "description": "Sub-score gates, comma-separated NAME=SCORE (e.g. `typography=90,edges=85`): "
@@ -133,7 +145,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
                 raise UnsupportedMedia(
                     f"Unsupported file type. Upload a screenshot or a screen recording ({ACCEPTED})."
                 )
-            await request.app.state.runtime.backend(options.backend)  # an unusable backend fails now
+            await _usable_backend(request, options.backend)  # an unusable backend fails now, not in the job
             job = await jobs.submit(
                 upload.path, options=options, filename=upload.filename, media_type=media_type, source=source
             )
@@ -152,29 +164,93 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         status = 200 if job.finished else 202
         return JSONResponse(view.model_dump(), status_code=status, headers={"Location": view.urls["self"]})
 
-    @protected.get("/replications", response_model=ReplicationList, tags=["replications"], summary="History")
+    @protected.get(
+        "/replications",
+        response_model=ReplicationList,
+        tags=["replications"],
+        summary="History, newest first",
+    )
     async def list_replications(
         request: Request,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
-        state: Annotated[str | None, Query(pattern="^(queued|running|succeeded|failed|cancelled)$")] = None,
+        state: Annotated[
+            str | None,
+            Query(
+                pattern="^(queued|running|succeeded|failed|cancelled)$",
+                description="Only jobs in this state.",
+            ),
+        ] = None,
+        q: Annotated[
+            str | None,
+            Query(max_length=200, description="Only jobs whose file name contains this (any case)."),
+        ] = None,
     ) -> ReplicationList:
         jobs = _jobs(request)
         items, total = await asyncio.gather(
-            jobs.list_jobs(limit=limit, offset=offset, state=state), jobs.count(state=state)
+            jobs.list_jobs(limit=limit, offset=offset, state=state, name=q or None),
+            jobs.count(state=state, name=q or None),
         )
         views = [await _view(request, job, with_result=False) for job in items]
         return ReplicationList(items=views, total=total, limit=limit, offset=offset)
 
-    @protected.get("/replications/{job_id}", response_model=Replication, tags=["replications"])
+    @protected.get(
+        "/replications/{job_id}",
+        response_model=Replication,
+        tags=["replications"],
+        summary="One replication: state, stage, and its result once done",
+    )
     async def get_replication(request: Request, job_id: str) -> Replication:
         job = await _jobs(request).get(_checked_id(job_id))
         return await _view(request, job, with_result=True)
 
-    @protected.post("/replications/{job_id}/cancel", response_model=Replication, tags=["replications"])
+    @protected.post(
+        "/replications/{job_id}/cancel",
+        response_model=Replication,
+        tags=["replications"],
+        summary="Cancel a queued or running replication",
+    )
     async def cancel_replication(request: Request, job_id: str) -> Replication:
         job = await _jobs(request).cancel(_checked_id(job_id))
         return await _view(request, job, with_result=True)
+
+    @protected.post(
+        "/replications/{job_id}/retry",
+        status_code=202,
+        response_model=Replication,
+        tags=["replications"],
+        summary="Run a replication again from its upload (optionally with another backend)",
+        description="A new job with the same upload and options; `backend` replaces the backend "
+        "(e.g. `local` after GLM-4.5V failed). The original job is left as it is.",
+    )
+    async def retry_replication(
+        request: Request,
+        job_id: str,
+        backend: Annotated[
+            BackendName | None, Query(description="The backend for the new job (default: the same).")
+        ] = None,
+    ) -> JSONResponse:
+        jobs = _jobs(request)
+        old = await jobs.get(_checked_id(job_id))
+        options = dataclasses.replace(old.options, backend=backend or old.options.backend)
+        await _usable_backend(request, options.backend)
+        stored = jobs.artifacts(old.id).path(UPLOAD_NAME)
+        copy = jobs.upload_dir / f"retry-{uuid.uuid4().hex}"
+        try:
+            await asyncio.to_thread(shutil.copyfile, stored, copy)
+        except OSError as exc:
+            raise JobNotFound("The upload of that replication is no longer kept; upload it again.") from exc
+        try:
+            source = None
+            if old.media_type in IMAGE_TYPES:
+                source = await asyncio.to_thread(load_source, copy, request.app.state.settings)
+            job = await jobs.submit(
+                copy, options=options, filename=old.filename, media_type=old.media_type, source=source
+            )
+        finally:
+            copy.unlink(missing_ok=True)  # submit moved it; left only when something failed
+        view = await _view(request, job, with_result=False)
+        return JSONResponse(view.model_dump(), status_code=202, headers={"Location": view.urls["self"]})
 
     @protected.delete(
         "/replications/{job_id}", status_code=204, tags=["replications"], summary="Cancel and delete"
@@ -237,6 +313,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     artifact("source.png", "image/png", "The source screenshot (normalized PNG)")
     artifact("thumb.png", "image/png", "A thumbnail of the source")
     artifact("render.png", "image/png", "The best candidate as rendered")
+    artifact("render-thumb.png", "image/png", "A thumbnail of the best candidate as rendered")
     artifact("diff.png", "image/png", "The diff heatmap of the best candidate")
     artifact("result.json", "application/json", "Score per round, discrepancies, timings, usage")
     artifact(
@@ -304,7 +381,9 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         try:
             design_file = _required_file(form, "design")
             impl_file = _required_file(form, "implementation")
-            threshold = _number(form.fields.get("threshold"), "threshold", default=80.0, low=0, high=100)
+            threshold = _number(
+                form.fields.get("threshold"), "threshold", default=DEFAULT_THRESHOLD, low=0, high=100
+            )
             gates = parse_subscore_gates([form.fields.get("min_subscores") or ""])
             width = form.fields.get("viewport_width")
             height = form.fields.get("viewport_height")
@@ -330,6 +409,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         folder = ArtifactStore(jobs.checks_dir / check_id)
         await asyncio.to_thread(folder.save, "heatmap.png", result.score.heatmap_png)
         await asyncio.to_thread(folder.save, "render.png", result.render_png)
+        await asyncio.to_thread(folder.save, "design.png", design.png)
         guard: TokenGuard = request.app.state.guard
         base = str(request.base_url).rstrip("/")
         body = result.to_dict()
@@ -337,6 +417,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             id=check_id,
             heatmap_url=base + guard.sign(f"/api/v1/checks/{check_id}/heatmap.png"),
             render_url=base + guard.sign(f"/api/v1/checks/{check_id}/render.png"),
+            design_url=base + guard.sign(f"/api/v1/checks/{check_id}/design.png"),
             viewport={"width": result.viewport.width, "height": result.viewport.height},
             elapsed_ms=result.elapsed_ms,
             **body,
@@ -345,12 +426,13 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     @protected.get(
         "/checks/{check_id}/{name}.png",
         tags=["checks"],
-        summary="A design check's heatmap (`heatmap`) or the implementation's render (`render`)",
+        summary="A design check's heatmap (`heatmap`), the implementation's render (`render`) "
+        "or the design (`design`)",
         response_class=FileResponse,
         responses={200: {"content": {"image/png": {}}}},
     )
     async def check_png(request: Request, check_id: str, name: str) -> FileResponse:
-        if not _JOB_ID.match(check_id) or name not in ("heatmap", "render"):
+        if not _JOB_ID.match(check_id) or name not in ("heatmap", "render", "design"):
             raise JobNotFound("No such design check.")
         path = _jobs(request).checks_dir / check_id / f"{name}.png"
         if not path.is_file():
@@ -381,6 +463,20 @@ def _artifact_path(jobs: JobManager, job_id: str, name: str) -> Path:
     return path
 
 
+async def _usable_backend(request: Request, name: str) -> None:
+    """Refuse a job its backend cannot run (GLM-4.5V at a hosted endpoint with no key) before it is
+    queued: the submitter learns why at once instead of from a job that fails seconds later."""
+    settings = request.app.state.settings
+    if name == "glm":
+        missing = glm_missing_key(settings)
+        if missing:
+            raise BackendUnavailable(
+                f"GLM-4.5V is not available on this server: {missing} Use the local backend meanwhile.",
+                backend="glm",
+            )
+    await request.app.state.runtime.backend(name)
+
+
 def _required_file(form: UploadedForm, name: str) -> Any:
     upload = form.files.get(name)
     if upload is None or upload.size == 0:
@@ -393,8 +489,26 @@ def _validated(model: type[ReplicationOptions], fields: dict[str, str]) -> Repli
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(_plain_problem(e) for e in exc.errors())
         raise InputError(f"Invalid options: {problems}.") from exc
+
+
+def _plain_problem(error: Any) -> str:
+    """One validation error as a person would say it: 'refine_rounds must be at most 10'."""
+    field = ".".join(str(part) for part in error.get("loc", ())) or "a field"
+    ctx = error.get("ctx") or {}
+    kind = error.get("type", "")
+    if kind in ("less_than_equal", "less_than"):
+        return f"{field} must be at most {ctx.get('le', ctx.get('lt'))}"
+    if kind in ("greater_than_equal", "greater_than"):
+        return f"{field} must be at least {ctx.get('ge', ctx.get('gt'))}"
+    if kind in ("int_parsing", "int_from_float"):
+        return f"{field} must be a whole number"
+    if kind == "float_parsing":
+        return f"{field} must be a number"
+    if kind == "literal_error":
+        return f"{field} must be {ctx.get('expected', 'one of the listed values')}"
+    return f"{field}: {error.get('msg', 'is invalid')}"
 
 
 def _number(raw: str | None, name: str, *, default: float, low: float, high: float) -> float:
@@ -436,6 +550,7 @@ async def _view(request: Request, job: Job, *, with_result: bool) -> Replication
         "self": link(root),
         "events": link(f"{root}/events"),
         "cancel": base + f"{root}/cancel",
+        "retry": base + f"{root}/retry",
         "source": link(f"{root}/source"),
         "thumbnail": link(f"{root}/thumb.png"),
         "page": f"{base}/jobs/{job.id}",
@@ -446,6 +561,7 @@ async def _view(request: Request, job: Job, *, with_result: bool) -> Replication
             html=link(f"{root}/html"),
             preview=link(f"{root}/preview"),
             render=link(f"{root}/render.png"),
+            render_thumbnail=link(f"{root}/render-thumb.png"),
             diff=link(f"{root}/diff.png"),
             result=link(f"{root}/result.json"),
         )
@@ -459,6 +575,11 @@ async def _view(request: Request, job: Job, *, with_result: bool) -> Replication
     error = None
     if job.error_code:
         error = {"code": job.error_code, "message": job.error_message or ""}
+    elapsed = job.duration_s
+    if job.state == "running" and job.started_at is not None:
+        elapsed = round(max(time.time() - job.started_at, 0.0), 3)
+    elif job.state == "queued":
+        elapsed = round(max(time.time() - job.created_at, 0.0), 3)
     return Replication(
         id=job.id,
         state=job.state,
@@ -468,6 +589,8 @@ async def _view(request: Request, job: Job, *, with_result: bool) -> Replication
         started_at=job.started_at,
         finished_at=job.finished_at,
         duration_s=job.duration_s,
+        elapsed_s=elapsed,
+        queue_position=await _jobs(request).queue_position(job),
         kind=job.kind,
         media_type=job.media_type,
         filename=job.filename,

@@ -16,42 +16,84 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from ..backends.glm import missing_key
+from ..check import DEFAULT_THRESHOLD
 from ..config import Settings
 from ..errors import JobNotFound
+from ..intake import ACCEPTED
 
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _ASSET_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 HLJS_LANGUAGES = ("xml", "css", "javascript")
 
 
-def build_web_router(settings: Settings) -> APIRouter:
-    templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
-    router = APIRouter(include_in_schema=False)
-    hljs_dir = settings.assets_dir / "highlight.js"
+class WebPages:
+    """Renders the UI's templates with what every page needs (auth, defaults, what the server offers)."""
 
-    def page(request: Request, name: str, **context: Any) -> HTMLResponse:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.templates = Jinja2Templates(directory=str(settings.web_dir / "templates"))
+
+    def render(self, request: Request, name: str, *, status_code: int = 200, **context: Any) -> HTMLResponse:
+        settings = self.settings
+        glm_missing = missing_key(settings)
         base = {
             "auth_required": settings.api_token is not None,
-            "default_backend": settings.backend,
+            "default_backend": "local" if glm_missing and settings.backend == "glm" else settings.backend,
             "default_rounds": settings.refine_rounds,
             "default_mode": settings.output_mode,
             "max_upload_mb": settings.max_upload_mb,
+            "glm_missing": glm_missing,
+            "check_threshold": DEFAULT_THRESHOLD,
+            "accepted": ACCEPTED,
         }
-        return templates.TemplateResponse(request, name, {**base, **context})
+        return self.templates.TemplateResponse(request, name, {**base, **context}, status_code=status_code)
+
+    def error(self, request: Request, status: int, message: str) -> HTMLResponse | None:
+        """A person's error page for a browser asking for a web path (not the API), else None."""
+        if request.url.path.startswith(("/api/", "/openapi.json", "/static/", "/vendor/")):
+            return None
+        if "text/html" not in request.headers.get("accept", ""):
+            return None
+        title = "Page not found" if status == 404 else "Something went wrong"
+        return self.render(request, "error.html", status_code=status, title=title, message=message)
+
+
+def build_web_router(settings: Settings, pages: WebPages) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    hljs_dir = settings.assets_dir / "highlight.js"
+    page = pages.render
 
     @router.get("/", response_class=HTMLResponse)
     async def index(request: Request) -> HTMLResponse:
         return page(request, "index.html")
 
+    @router.get("/history", response_class=HTMLResponse)
+    async def history_page(request: Request) -> HTMLResponse:
+        return page(request, "history.html")
+
     @router.get("/jobs/{job_id}", response_class=HTMLResponse)
     async def job_page(request: Request, job_id: str) -> HTMLResponse:
         if not _JOB_ID.match(job_id):
-            raise JobNotFound("No such replication.")
+            raise JobNotFound("There is no replication with that address.")
+        await request.app.state.jobs.get(job_id)  # an unknown job is a 404 page, not an empty one
         return page(request, "job.html", job_id=job_id)
+
+    @router.get("/jobs/{job_id}/preview", response_class=HTMLResponse)
+    async def preview_page(request: Request, job_id: str) -> HTMLResponse:
+        if not _JOB_ID.match(job_id):
+            raise JobNotFound("There is no replication with that address.")
+        await request.app.state.jobs.get(job_id)
+        return page(request, "preview.html", job_id=job_id)
 
     @router.get("/check", response_class=HTMLResponse)
     async def check_page(request: Request) -> HTMLResponse:
         return page(request, "check.html")
+
+    @router.get("/favicon.ico")
+    async def favicon() -> Response:
+        icon = _read(settings.web_dir / "static" / "favicon.svg")
+        return Response(icon, media_type="image/svg+xml", headers=_CACHE)
 
     @router.get("/docs", response_class=HTMLResponse)
     async def docs(request: Request) -> HTMLResponse:

@@ -45,12 +45,24 @@ class ReplicationOptions(BaseModel):
 
     model_config = {"extra": "ignore"}
 
-    backend: BackendName | None = None
-    refine_rounds: int | None = Field(None, ge=0, le=10)
-    target_score: float | None = Field(None, ge=0, le=100)
-    mode: OutputMode | None = None
-    viewport_width: int | None = Field(None, ge=200, le=4096)
-    viewport_height: int | None = Field(None, ge=200, le=4096)
+    backend: BackendName | None = Field(
+        None, description="`local` (offline, the embedded default) or `glm` (GLM-4.5V; needs an API key)."
+    )
+    refine_rounds: int | None = Field(
+        None, ge=0, le=10, description="Refinement rounds at most (0-10), while below the target score."
+    )
+    target_score: float | None = Field(
+        None, ge=0, le=100, description="Stop refining once a candidate scores this (0-100)."
+    )
+    mode: OutputMode | None = Field(
+        None, description="`interactive` keeps the page's scripts (sandboxed); `static` removes them."
+    )
+    viewport_width: int | None = Field(
+        None, ge=200, le=4096, description="Render width in px (default: the screenshot's width)."
+    )
+    viewport_height: int | None = Field(
+        None, ge=200, le=4096, description="Render viewport height in px (default: from the screenshot)."
+    )
 
     def job_options(self, settings: Settings) -> JobOptions:
         return JobOptions(
@@ -74,6 +86,11 @@ class Replication(BaseModel):
     started_at: float | None = None
     finished_at: float | None = None
     duration_s: float | None = None
+    elapsed_s: float | None = Field(
+        None,
+        description="Seconds since the job started (running) or was submitted (queued), as of this response.",
+    )
+    queue_position: int | None = Field(None, description="While queued: 1 when it is the next job to start.")
     kind: str | None = Field(None, description="`image` or `recording`, once intake has run.")
     media_type: str | None = None
     filename: str = ""
@@ -83,7 +100,8 @@ class Replication(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict)
     error: ErrorBody | None = Field(None, description="Why the job failed or was cancelled.")
     urls: dict[str, str] = Field(
-        description="Links: self, events, cancel, source, thumbnail, and when done html, preview, render, diff, result."
+        description="Links: self, events, cancel, retry, source, thumbnail, and when done html, preview, "
+        "render, render_thumbnail, diff, result."
     )
     result: dict[str, Any] | None = Field(
         None,
@@ -112,6 +130,7 @@ class CheckResponse(BaseModel):
     discrepancies: list[Discrepancy]
     heatmap_url: str
     render_url: str
+    design_url: str = Field("", description="The design as it was compared (normalized PNG).")
     viewport: dict[str, int]
     elapsed_ms: float
 

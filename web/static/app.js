@@ -94,9 +94,26 @@ export function timeAgo(seconds) {
 
 export const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
+// An error for a person: its message only (the machine code stays in the API's JSON and the console).
 export function showError(node, error) {
   node.hidden = !error;
-  node.textContent = error ? (error.message || String(error)) + (error.code ? ` [${error.code}]` : '') : '';
+  node.textContent = error ? error.message || String(error) : '';
+  if (error && error.code) console.info('error code:', error.code);
+}
+
+// The colour class of a score: good from 90 (the default target), fair from 75, poor below.
+export function scoreClass(value) {
+  if (value === null || value === undefined) return '';
+  if (value >= 90) return 'score-good';
+  if (value >= 75) return 'score-fair';
+  return 'score-poor';
+}
+
+// A score as a meter: red below 75, amber below 90, green from 90.
+export function scoreMeter(value, label) {
+  const meter = el('meter', { min: 0, max: 100, low: 75, high: 90, optimum: 100, 'aria-label': label });
+  meter.value = value;
+  return meter;
 }
 
 const tokenButton = document.getElementById('token-button');

@@ -1,5 +1,6 @@
-// Upload page: drag-and-drop, file picker or paste; options; the history of past jobs.
-import { api, el, fmtScore, showError, timeAgo, TERMINAL } from './app.js';
+// Upload page: drag-and-drop, file picker or paste; options checked before upload; recent jobs.
+import { api, showError } from './app.js';
+import { HistoryList } from './history-list.js';
 
 const form = document.getElementById('upload-form');
 const dropzone = document.getElementById('dropzone');
@@ -8,26 +9,76 @@ const chosenLabel = document.getElementById('chosen');
 const chosenPreview = document.getElementById('chosen-preview');
 const submit = document.getElementById('submit');
 const uploadError = document.getElementById('upload-error');
-const history = document.getElementById('history');
-const historyEmpty = document.getElementById('history-empty');
+const rounds = document.getElementById('refine-rounds');
+const roundsError = document.getElementById('rounds-error');
+const maxBytes = Number(form.dataset.maxMib) * 1048576;
+const ACCEPTED = input.accept.split(',');
+// What the server says about a file it will not take: the file must go, the options may stay.
+const FILE_ERRORS = new Set(['unsupported_media', 'corrupt_input', 'input_too_large', 'video_rejected']);
 let chosen = null;
 let previewUrl = null;
 
+function kindOf(file) {
+  const dot = (file.name || '').lastIndexOf('.');
+  return dot > 0 ? file.name.slice(dot) : file.type || 'this';
+}
+
+// Checked at once, not at upload: a wrong type or an oversized file is refused and not kept.
+function problemWith(file) {
+  if (!ACCEPTED.includes(file.type)) {
+    return `${kindOf(file)} files cannot be replicated. Choose a PNG, JPEG or WebP screenshot, or an MP4, MOV or WebM recording.`;
+  }
+  if (file.size > maxBytes) {
+    return `That file is ${(file.size / 1048576).toFixed(1)} MiB; the limit is ${form.dataset.maxMib} MiB.`;
+  }
+  if (file.size === 0) return 'That file is empty.';
+  return null;
+}
+
+function clearChoice() {
+  chosen = null;
+  input.value = '';
+  chosenLabel.hidden = true;
+  chosenPreview.hidden = true;
+  chosenPreview.removeAttribute('src');
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = null;
+  submit.disabled = true;
+}
+
 function choose(file) {
   if (!file) return;
+  const problem = problemWith(file);
+  clearChoice();
+  if (problem) {
+    showError(uploadError, new Error(problem));
+    return;
+  }
   chosen = file;
   chosenLabel.hidden = false;
   chosenLabel.textContent = `${file.name || 'pasted image'} · ${(file.size / 1048576).toFixed(2)} MiB`;
-  if (previewUrl) URL.revokeObjectURL(previewUrl);
-  previewUrl = null;
-  chosenPreview.hidden = true;
   if (file.type.startsWith('image/')) {
     previewUrl = URL.createObjectURL(file);
     chosenPreview.src = previewUrl;
+    chosenPreview.alt = `preview of ${file.name || 'the pasted image'}`;
     chosenPreview.hidden = false;
   }
   submit.disabled = false;
   showError(uploadError, null);
+}
+
+function roundsProblem() {
+  const value = rounds.value.trim();
+  const n = Number(value);
+  if (value === '' || !Number.isInteger(n) || n < 0 || n > 10) return 'Refine rounds must be a whole number from 0 to 10.';
+  return null;
+}
+
+function checkRounds() {
+  const problem = roundsProblem();
+  rounds.setAttribute('aria-invalid', String(Boolean(problem)));
+  showError(roundsError, problem ? new Error(problem) : null);
+  return !problem;
 }
 
 dropzone.addEventListener('click', (event) => {
@@ -60,10 +111,11 @@ window.addEventListener('paste', (event) => {
     choose(item.getAsFile());
   }
 });
+rounds.addEventListener('input', checkRounds);
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
-  if (!chosen) return;
+  if (!chosen || !checkRounds()) return;
   const body = new FormData();
   body.append('file', chosen, chosen.name || 'pasted.png');
   for (const name of ['backend', 'refine_rounds', 'mode']) body.append(name, form.elements[name].value);
@@ -74,38 +126,19 @@ form.addEventListener('submit', async (event) => {
     window.location.assign(`/jobs/${job.id}`);
   } catch (error) {
     showError(uploadError, error);
-    submit.disabled = false;
+    if (FILE_ERRORS.has(error.code)) clearChoice();
+    else submit.disabled = false;
   } finally {
     submit.textContent = 'Replicate';
   }
 });
 
-let refreshTimer = null;
-
-async function loadHistory() {
-  clearTimeout(refreshTimer);
-  let page;
-  try {
-    page = await api('/api/v1/replications?limit=50');
-  } catch (error) {
-    historyEmpty.hidden = false;
-    historyEmpty.textContent = `History unavailable: ${error.message}`;
-    return;
-  }
-  history.replaceChildren(...page.items.map(historyItem));
-  historyEmpty.hidden = page.items.length > 0;
-  if (page.items.some((job) => !TERMINAL.has(job.state))) refreshTimer = setTimeout(loadHistory, 3000);
-}
-
-function historyItem(job) {
-  const score = job.state === 'succeeded' ? fmtScore(job.score) : job.state;
-  return el('li', { class: `history-item state-${job.state}` },
-    el('a', { href: job.urls.page },
-      el('img', { src: job.urls.thumbnail, alt: '', loading: 'lazy', class: 'thumb' }),
-      el('span', { class: 'history-name', text: job.filename || job.id.slice(0, 8) }),
-      el('span', { class: `badge badge-${job.state}`, text: score }),
-      el('span', { class: 'muted', text: `${job.options.backend} · ${job.kind || ''} · ${timeAgo(job.created_at)}` })));
-}
-
-document.getElementById('refresh').addEventListener('click', loadHistory);
-loadHistory();
+const recent = new HistoryList(document.getElementById('history'), {
+  empty: document.getElementById('history-empty'),
+  limit: Number(document.getElementById('history').dataset.limit),
+});
+recent.load().catch((error) => {
+  const empty = document.getElementById('history-empty');
+  empty.hidden = false;
+  empty.textContent = `History unavailable: ${error.message}`;
+});

@@ -1,11 +1,25 @@
-// One job: live progress from the event stream, then the result (compare views, scores, code).
-import { api, el, fmtScore, scoreEntries, showError, TERMINAL } from './app.js';
+// One job: live progress from the event stream (stage, elapsed time, queue position, the source),
+// then the result first (compare views, live preview at three widths, scores, code).
+import { api, el, fmtScore, scoreClass, scoreEntries, scoreMeter, showError, TERMINAL } from './app.js';
 
 const root = document.getElementById('job');
 const jobId = root.dataset.jobId;
 const $ = (id) => document.getElementById(id);
 let job = null;
 let events = null;
+let seenRunning = false; // the job was not finished when this page opened: say so when it ends
+let resultShown = false;
+let clock = null;
+let poll = null;
+
+// Hints for errors a person can act on (the message itself says what happened).
+const HINTS = {
+  provider_auth: 'The GLM-4.5V API key is missing or was refused. The local backend works offline.',
+  backend_unavailable: 'The local backend works offline.',
+  provider_account: 'The GLM-4.5V account cannot be used (balance or plan). The local backend works offline.',
+  provider_unavailable: 'The model provider is not answering; try again later or use the local backend.',
+  provider_timeout: 'The model provider took too long; try again later or use the local backend.',
+};
 
 async function load() {
   try {
@@ -15,9 +29,11 @@ async function load() {
     $('state').textContent = 'unknown';
     return;
   }
+  if (!TERMINAL.has(job.state)) seenRunning = true;
   showJob();
   if (!events) follow();
-  if (job.state === 'succeeded') showResult();
+  if (job.state === 'succeeded' && !resultShown) showResult();
+  if (TERMINAL.has(job.state)) finished();
 }
 
 function showJob() {
@@ -25,11 +41,63 @@ function showJob() {
   state.textContent = job.state;
   state.className = `badge badge-${job.state}`;
   const opts = job.options;
-  const parts = [job.filename || 'upload', job.kind, `backend ${opts.backend}`, `${opts.refine_rounds} refine round(s)`, opts.mode];
-  if (job.duration_s !== null) parts.push(`${job.duration_s.toFixed(1)} s`);
+  const rounds = `${opts.refine_rounds} refine round${opts.refine_rounds === 1 ? '' : 's'}`;
+  const parts = [job.filename || 'upload', job.kind, `backend ${opts.backend}`, rounds, opts.mode];
+  if (job.duration_s !== null && TERMINAL.has(job.state)) parts.push(`${job.duration_s.toFixed(1)} s`);
   $('meta').textContent = parts.filter(Boolean).join(' · ');
   $('cancel').hidden = TERMINAL.has(job.state);
-  showError($('job-error'), job.error && job.state !== 'succeeded' ? job.error : null);
+  const stopped = job.state === 'failed' || job.state === 'cancelled';
+  $('retry-local').hidden = !(stopped && opts.backend !== 'local');
+  $('retry').hidden = !stopped;
+  if (job.error && job.state !== 'succeeded') {
+    const hint = HINTS[job.error.code];
+    showError($('job-error'), new Error(hint ? `${job.error.message} ${hint}` : job.error.message));
+  } else {
+    showError($('job-error'), null);
+  }
+  showStatus();
+  const source = $('progress-source-img');
+  if (job.urls.source && !source.getAttribute('src')) {
+    source.addEventListener('load', () => { $('progress-source').hidden = false; }, { once: true });
+    source.src = job.urls.source;
+  }
+}
+
+// --- the status line: state, stage, queue position, elapsed time (ticking while it runs) ---------
+
+function showStatus() {
+  const text = $('status-text');
+  if (job.state === 'queued') {
+    const position = job.queue_position;
+    text.textContent = position === 1 ? 'Queued: next to start.' : position ? `Queued: ${position - 1} job(s) ahead.` : 'Queued.';
+  } else if (job.state === 'running') {
+    text.textContent = `Running: ${stageLabel(job.stage) || 'starting'}.`;
+  } else if (job.state === 'succeeded') {
+    text.textContent = 'Finished.';
+  } else {
+    text.textContent = job.state === 'failed' ? `Failed${job.stage ? ` during ${job.stage}` : ''}.` : 'Cancelled.';
+  }
+  clearInterval(clock);
+  clearTimeout(poll);
+  if (TERMINAL.has(job.state)) {
+    $('elapsed').textContent = job.duration_s !== null ? `${job.duration_s.toFixed(1)} s` : '';
+    return;
+  }
+  const base = job.elapsed_s || 0;
+  const since = performance.now();
+  const tick = () => { $('elapsed').textContent = `${(base + (performance.now() - since) / 1000).toFixed(1)} s`; };
+  tick();
+  clock = setInterval(tick, 200);
+  if (job.state === 'queued') poll = setTimeout(load, 2000); // the queue position moves without events
+}
+
+function stageLabel(stage, round) {
+  if (!stage) return '';
+  return round ? `${stage} (round ${round})` : stage;
+}
+
+function announce(message) {
+  $('announce').textContent = message;
 }
 
 // --- progress ---------------------------------------------------------------------------------
@@ -37,19 +105,24 @@ function showJob() {
 function follow() {
   events = new EventSource(job.urls.events);
   const on = (kind, handler) => events.addEventListener(kind, (message) => handler(JSON.parse(message.data).data || {}));
-  on('stage', (data) => addStage(data));
+  on('stage', (data) => {
+    addStage(data);
+    if (data.stage !== 'done' && job && !TERMINAL.has(job.state)) {
+      job.stage = data.stage;
+      $('status-text').textContent = `Running: ${stageLabel(data.stage, data.round)}.`;
+    }
+  });
   on('thinking', (data) => appendStream('thinking', data.text));
   on('answer', (data) => appendStream('answer', data.text));
   on('note', (data) => $('notes').append(el('li', { text: data.message })));
   on('candidate', (data) => $('notes').append(el('li', { text: `Round ${data.round} scored ${fmtScore(data.score.overall)}.` })));
-  on('usage', (data) => $('notes').append(el('li', { class: 'muted', text: `Round ${data.round}: ${data.prompt_tokens} prompt + ${data.completion_tokens} completion tokens.` })));
+  on('usage', (data) => {
+    if (!data.prompt_tokens && !data.completion_tokens) return; // an offline backend uses no tokens
+    $('notes').append(el('li', { class: 'muted', text: `Round ${data.round}: ${data.prompt_tokens} prompt + ${data.completion_tokens} completion tokens.` }));
+  });
   on('state', (data) => {
-    if (TERMINAL.has(data.state)) {
-      markStagesDone(data.state === 'succeeded');
-      load();
-    } else {
-      $('state').textContent = data.state;
-    }
+    if (TERMINAL.has(data.state)) markStagesDone(data.state === 'succeeded');
+    if (job && !TERMINAL.has(job.state) && data.state !== job.state) load(); // not for replayed history
   });
   events.addEventListener('end', () => events.close());
 }
@@ -57,8 +130,7 @@ function follow() {
 function addStage(data) {
   markStagesDone(true);
   if (data.stage === 'done') return;
-  const label = data.round ? `${data.stage} (round ${data.round})` : data.stage;
-  $('stages').append(el('li', { class: 'stage running', text: label }));
+  $('stages').append(el('li', { class: 'stage running', text: stageLabel(data.stage, data.round) }));
 }
 
 function markStagesDone(ok) {
@@ -77,9 +149,28 @@ function appendStream(id, text) {
   if (atBottom) pre.scrollTop = pre.scrollHeight;
 }
 
+// The job has ended: the progress log folds away under the result; if it ended while watched, say so.
+function finished() {
+  $('progress').open = false;
+  $('answer-box').open = false;
+  if (!seenRunning) return;
+  seenRunning = false;
+  if (job.state === 'succeeded') {
+    const score = fmtScore(job.score);
+    $('ready').hidden = false;
+    $('ready').textContent = `Done: the replica scored ${score}. The result is below.`;
+    announce(`Replication finished: score ${score}.`);
+    $('result-title').focus({ preventScroll: true });
+    $('result').scrollIntoView({ block: 'start' });
+  } else {
+    announce(`Replication ${job.state}.${job.error ? ` ${job.error.message}` : ''}`);
+  }
+}
+
 // --- result -----------------------------------------------------------------------------------
 
 function showResult() {
+  resultShown = true;
   const result = job.result;
   const urls = job.urls;
   $('result').hidden = false;
@@ -88,6 +179,7 @@ function showResult() {
   $('img-diff').src = urls.diff;
   $('download').href = urls.html;
   $('download').setAttribute('download', `replication-${jobId.slice(0, 8)}.html`);
+  $('open-preview').href = `/jobs/${jobId}/preview`;
   if (result) {
     showScores(result);
     showStates(result.states || []);
@@ -97,24 +189,33 @@ function showResult() {
 }
 
 function showScores(result) {
-  $('overall').textContent = fmtScore(result.score.overall);
+  const overall = $('overall');
+  overall.textContent = fmtScore(result.score.overall);
+  overall.className = `score-big ${scoreClass(result.score.overall)}`;
   $('breakdown').replaceChildren(...scoreEntries(result.score).filter(([k]) => k !== 'overall').map(
-    ([name, value]) => el('tr', {}, el('th', { text: name }), el('td', {}, bar(value), el('span', { text: fmtScore(value) })))));
-  $('rounds').replaceChildren(...result.rounds.map((r) => el('li', { class: r.round === result.best_round ? 'best' : '' },
-    `Round ${r.round}: ${fmtScore(r.score.overall)}`, r.round === result.best_round ? ' (best)' : '', r.truncated ? ' · answer cut off' : '')));
+    ([name, value]) => el('tr', {},
+      el('th', { scope: 'row', text: name }),
+      el('td', {}, scoreMeter(value, `${name} ${fmtScore(value)} of 100`)),
+      el('td', { class: 'value', text: fmtScore(value) }))));
+  $('rounds').replaceChildren(...result.rounds.map((r) => {
+    const what = r.round === 0 ? 'Round 0 (generation)' : `Round ${r.round} (refinement)`;
+    const best = r.round === result.best_round && result.rounds.length > 1 ? ' · best' : '';
+    return el('li', { class: r.round === result.best_round ? 'best' : '' },
+      `${what}: ${fmtScore(r.score.overall)}${best}${r.truncated ? ' · answer cut off' : ''}`);
+  }));
+  $('refinement').textContent = result.refinement || '';
+  $('refinement').hidden = !result.refinement;
   $('discrepancies').replaceChildren(...result.discrepancies.slice(0, 10).map(
     (d) => el('li', {}, el('span', { class: 'tag', text: d.kind }), ` ${d.message}`)));
   const rows = Object.entries(result.timings_ms).map(([stage, ms]) => [stage, `${(ms / 1000).toFixed(2)} s`]);
   const usage = result.usage;
-  rows.push(['tokens', `${usage.prompt_tokens} in / ${usage.completion_tokens} out`]);
-  rows.push(['cost', `$${usage.cost_usd.toFixed(4)}`]);
-  $('timings').replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', { text: k }), el('td', { text: v }))));
-}
-
-function bar(value) {
-  const meter = el('meter', { min: 0, max: 100, low: 60, high: 85, optimum: 100 });
-  meter.value = value;
-  return meter;
+  if (usage.prompt_tokens || usage.completion_tokens) {
+    rows.push(['tokens', `${usage.prompt_tokens} in / ${usage.completion_tokens} out`]);
+    rows.push(['cost', `$${usage.cost_usd.toFixed(4)}`]);
+  } else {
+    rows.push(['tokens', 'none (no model was called)']);
+  }
+  $('timings').replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', { scope: 'row', text: k }), el('td', { text: v }))));
 }
 
 function showStates(states) {
@@ -187,24 +288,98 @@ function syncScroll(a, b) {
   b.addEventListener('scroll', mirror(b, a));
 }
 
+// --- compare views: tabs (arrow keys, roving focus), slider seam, blend, live preview -----------
+
 function tabs() {
-  const buttons = document.querySelectorAll('[role="tab"]');
+  const buttons = [...document.querySelectorAll('[role="tab"]')];
+  const select = (button, focus) => {
+    for (const other of buttons) {
+      const on = other === button;
+      other.setAttribute('aria-selected', String(on));
+      other.tabIndex = on ? 0 : -1;
+      $(other.getAttribute('aria-controls')).hidden = !on;
+    }
+    if (focus) button.focus();
+    if (button.dataset.view === 'live') showPreview();
+    if (button.dataset.view === 'side') sameScale();
+  };
   for (const button of buttons) {
-    button.addEventListener('click', () => {
-      for (const other of buttons) other.setAttribute('aria-selected', String(other === button));
-      for (const view of document.querySelectorAll('.view')) view.hidden = view.dataset.view !== button.dataset.view;
-      if (button.dataset.view === 'live' && job && job.urls.preview && !$('live').src) $('live').src = job.urls.preview;
+    button.addEventListener('click', () => select(button, false));
+    button.addEventListener('keydown', (event) => {
+      const i = buttons.indexOf(button);
+      const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: buttons.length - 1 }[event.key];
+      if (next === undefined) return;
+      event.preventDefault();
+      select(buttons[(next + buttons.length) % buttons.length], true);
     });
   }
-  $('slider').addEventListener('input', (event) => {
-    $('slider-source').style.clipPath = `inset(0 ${100 - event.target.value}% 0 0)`;
+}
+
+function slider() {
+  const range = $('slider');
+  const stack = $('slider-stack');
+  const set = (value) => {
+    range.value = String(value);
+    $('slider-source').style.clipPath = `inset(0 ${100 - value}% 0 0)`;
+    $('seam').style.left = `${value}%`;
+  };
+  range.addEventListener('input', () => set(Number(range.value)));
+  // Dragging on the picture moves the seam too.
+  const drag = (event) => {
+    const box = stack.getBoundingClientRect();
+    set(Math.round(Math.min(100, Math.max(0, ((event.clientX - box.left) / box.width) * 100))));
+  };
+  stack.addEventListener('pointerdown', (event) => {
+    stack.setPointerCapture(event.pointerId);
+    drag(event);
+    stack.addEventListener('pointermove', drag);
   });
+  stack.addEventListener('pointerup', () => stack.removeEventListener('pointermove', drag));
+  set(50);
   $('blend').addEventListener('input', (event) => {
     $('blend-source').style.opacity = String(event.target.value / 100);
   });
-  $('slider-source').style.clipPath = 'inset(0 50% 0 0)';
   $('blend-source').style.opacity = '0.5';
 }
+
+// The live preview is laid out at the chosen width (the source's by default) and scaled to fit.
+let previewWidth = 'source';
+
+function showPreview() {
+  if (!job || !job.urls.preview) return;
+  const frame = $('live');
+  if (!frame.getAttribute('src')) frame.src = job.urls.preview;
+  fitPreview();
+}
+
+function fitPreview() {
+  const render = (job && job.result && job.result.render) || {};
+  const sourceWidth = render.width || 1280;
+  const width = previewWidth === 'source' ? sourceWidth : Number(previewWidth);
+  const box = $('frame-box');
+  const available = box.clientWidth - 2;
+  if (available <= 0) return;
+  const scale = Math.min(1, available / width);
+  const frame = $('live');
+  frame.style.width = `${width}px`;
+  frame.style.height = `${Math.floor((box.clientHeight - 2) / scale)}px`;
+  frame.style.transform = scale < 1 ? `scale(${scale})` : '';
+  $('preview-size').textContent = `${width} px wide${scale < 1 ? `, shown at ${Math.round(scale * 100)}%` : ''}`;
+}
+
+function previewWidths() {
+  const buttons = [...document.querySelectorAll('[data-width]')];
+  for (const button of buttons) {
+    button.addEventListener('click', () => {
+      previewWidth = button.dataset.width;
+      for (const other of buttons) other.setAttribute('aria-pressed', String(other === button));
+      fitPreview();
+    });
+  }
+  window.addEventListener('resize', () => { if (!$('view-live').hidden) fitPreview(); });
+}
+
+// --- actions ----------------------------------------------------------------------------------
 
 $('cancel').addEventListener('click', async () => {
   try {
@@ -215,6 +390,21 @@ $('cancel').addEventListener('click', async () => {
   }
 });
 
+async function retry(backend) {
+  try {
+    const url = backend ? `${job.urls.retry}?backend=${backend}` : job.urls.retry;
+    const again = await api(url, { method: 'POST' });
+    window.location.assign(again.urls.page);
+  } catch (error) {
+    showError($('job-error'), error);
+  }
+}
+
+$('retry-local').addEventListener('click', () => retry('local'));
+$('retry').addEventListener('click', () => retry(null));
+
 syncScroll($('scroll-source'), $('scroll-render'));
 tabs();
+slider();
+previewWidths();
 load();
