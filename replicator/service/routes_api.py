@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
@@ -38,6 +39,11 @@ log = logging.getLogger(__name__)
 
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _HEARTBEAT_S = 15.0
+JobId = Annotated[str, PathParam(description="The replication's id (32 hexadecimal digits).")]
+CheckId = Annotated[str, PathParam(description="The design check's id (32 hexadecimal digits).")]
+CheckImage = Annotated[str, PathParam(description="`design`, `render` or `heatmap`.")]
+StateIndex = Annotated[int, PathParam(description="The key state's number, from 0.")]
+StateSide = Annotated[str, PathParam(description="`source` (the key frame) or `render` (the state reached).")]
 _MAX_WAIT_S = 600.0
 
 
@@ -172,8 +178,8 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     )
     async def list_replications(
         request: Request,
-        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=200, description="Jobs per page (1-200).")] = 50,
+        offset: Annotated[int, Query(ge=0, description="Jobs to skip (for the next page).")] = 0,
         state: Annotated[
             str | None,
             Query(
@@ -200,7 +206,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         tags=["replications"],
         summary="One replication: state, stage, and its result once done",
     )
-    async def get_replication(request: Request, job_id: str) -> Replication:
+    async def get_replication(request: Request, job_id: JobId) -> Replication:
         job = await _jobs(request).get(_checked_id(job_id))
         return await _view(request, job, with_result=True)
 
@@ -210,7 +216,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         tags=["replications"],
         summary="Cancel a queued or running replication",
     )
-    async def cancel_replication(request: Request, job_id: str) -> Replication:
+    async def cancel_replication(request: Request, job_id: JobId) -> Replication:
         job = await _jobs(request).cancel(_checked_id(job_id))
         return await _view(request, job, with_result=True)
 
@@ -225,7 +231,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     )
     async def retry_replication(
         request: Request,
-        job_id: str,
+        job_id: JobId,
         backend: Annotated[
             BackendName | None, Query(description="The backend for the new job (default: the same).")
         ] = None,
@@ -255,7 +261,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     @protected.delete(
         "/replications/{job_id}", status_code=204, tags=["replications"], summary="Cancel and delete"
     )
-    async def delete_replication(request: Request, job_id: str) -> Response:
+    async def delete_replication(request: Request, job_id: JobId) -> Response:
         await _jobs(request).delete(_checked_id(job_id))
         return Response(status_code=204)
 
@@ -268,8 +274,10 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     )
     async def replication_events(
         request: Request,
-        job_id: str,
-        last_event_id: Annotated[str | None, Header()] = None,
+        job_id: JobId,
+        last_event_id: Annotated[
+            str | None, Header(description="Resume after this event id (sent by EventSource on reconnect).")
+        ] = None,
         after: Annotated[int, Query(ge=0, description="Only events after this sequence number.")] = 0,
     ) -> StreamingResponse:
         jobs = _jobs(request)
@@ -285,7 +293,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     # --- artifacts -----------------------------------------------------------------------------
 
     def artifact(name: str, media_type: str, summary: str, *, download: bool = False, **headers: str) -> None:
-        async def serve(request: Request, job_id: str) -> FileResponse:
+        async def serve(request: Request, job_id: JobId) -> FileResponse:
             path = _artifact_path(_jobs(request), job_id, name)
             if download:
                 # The name is ours (the job id), never the user's upload name.
@@ -331,7 +339,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"text/html": {}}}},
     )
-    async def preview(request: Request, job_id: str) -> Response:
+    async def preview(request: Request, job_id: JobId) -> Response:
         jobs = _jobs(request)
         path = _artifact_path(jobs, job_id, "page.html")
         store = jobs.artifacts(job_id)
@@ -353,7 +361,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         response_class=FileResponse,
         responses={200: {"content": {"image/png": {}}}},
     )
-    async def state_png(request: Request, job_id: str, index: int, side: str) -> FileResponse:
+    async def state_png(request: Request, job_id: JobId, index: StateIndex, side: StateSide) -> FileResponse:
         if side not in ("source", "render") or not 0 <= index < 1000:
             raise JobNotFound("No such state image.")
         return FileResponse(
@@ -431,7 +439,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         response_class=FileResponse,
         responses={200: {"content": {"image/png": {}}}},
     )
-    async def check_png(request: Request, check_id: str, name: str) -> FileResponse:
+    async def check_png(request: Request, check_id: CheckId, name: CheckImage) -> FileResponse:
         if not _JOB_ID.match(check_id) or name not in ("heatmap", "render", "design"):
             raise JobNotFound("No such design check.")
         path = _jobs(request).checks_dir / check_id / f"{name}.png"
