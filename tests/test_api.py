@@ -143,6 +143,7 @@ async def test_upload_with_wait_returns_the_finished_result_and_every_artifact(
         ("source", "image/png"),
         ("thumbnail", "image/png"),
         ("render", "image/png"),
+        ("render_thumbnail", "image/png"),
         ("diff", "image/png"),
         ("result", "application/json"),
         ("html", "text/html"),
@@ -363,6 +364,69 @@ async def test_wait_on_a_failing_job_answers_with_its_error(api: Service, fake_g
     assert error["details"]["replication"]["state"] == "failed"
 
 
+async def test_retry_runs_the_same_upload_again_with_another_backend(api: Service, fake_glm: Any) -> None:
+    fake_glm.fake.queue("error-1001")  # the provider refuses the key: an auth failure never falls back
+    failed = error_of(await api.client.post("/api/v1/replications?wait=60", **upload(name="mine.png")))
+    job = failed["details"]["replication"]
+    assert job["state"] == "failed" and job["urls"]["retry"].endswith(f"/{job['id']}/retry")
+    retried = await api.client.post(job["urls"]["retry"], params={"backend": "local"})
+    assert retried.status_code == 202, retried.text
+    again = retried.json()
+    assert again["id"] != job["id"] and again["filename"] == "mine.png"
+    assert again["options"] == {**job["options"], "backend": "local"}
+    done = (await api.client.get(again["urls"]["self"])).json()
+    while done["state"] not in ("succeeded", "failed"):
+        await asyncio.sleep(0.1)
+        done = (await api.client.get(again["urls"]["self"])).json()
+    assert done["state"] == "succeeded" and done["result"]["backend"].startswith("local")
+    # The original is left as it was; an unknown job or backend is refused.
+    assert (await api.client.get(job["urls"]["self"])).json()["state"] == "failed"
+    assert (await api.client.post(f"/api/v1/replications/{'0' * 32}/retry")).status_code == 404
+    assert (await api.client.post(job["urls"]["retry"], params={"backend": "gpt"})).status_code == 422
+
+
+async def test_glm_without_a_key_is_refused_at_upload(
+    make_service: MakeService, glm_settings: Settings
+) -> None:
+    hosted = glm_settings.model_copy(update={"api_key": None, "glm_base_url": "https://api.z.ai/api/paas/v4"})
+    service = await make_service(hosted)
+    response = await service.client.post("/api/v1/replications", **upload(backend="glm"))
+    assert response.status_code == 422
+    error = error_of(response)
+    assert error["code"] == "backend_unavailable" and "REPLICATOR_API_KEY" in error["message"]
+    assert (await service.client.get("/api/v1/replications")).json()["total"] == 0
+    page = await service.client.get("/")
+    assert '<option value="glm" disabled>GLM-4.5V (needs an API key)</option>' in page.text
+
+
+async def test_queued_and_running_jobs_report_their_place_and_elapsed_time(
+    make_service: MakeService, glm_settings: Settings, fake_glm: Any
+) -> None:
+    gate = asyncio.Event()
+    backend = CountingBackend(create_backend("glm", glm_settings), gate=gate)
+    service = await make_service(glm_settings.model_copy(update={"workers": 1}), backend=backend)
+    first = (await service.client.post("/api/v1/replications", **upload(name="a.png"))).json()
+    second = (await service.client.post("/api/v1/replications", **upload(name="b.png"))).json()
+    third = (await service.client.post("/api/v1/replications", **upload(name="c.png"))).json()
+    while (await service.client.get(first["urls"]["self"])).json()["stage"] != "generate":
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+    views = [(await service.client.get(j["urls"]["self"])).json() for j in (first, second, third)]
+    assert [v["state"] for v in views] == ["running", "queued", "queued"]
+    assert [v["queue_position"] for v in views] == [None, 1, 2]
+    assert views[0]["elapsed_s"] >= 0.3 and views[1]["elapsed_s"] >= 0.3
+    # The listing filters by a part of the name (any case) and by state.
+    listed = (await service.client.get("/api/v1/replications", params={"q": "B.P"})).json()
+    assert [j["id"] for j in listed["items"]] == [second["id"]] and listed["total"] == 1
+    queued = (
+        await service.client.get("/api/v1/replications", params={"state": "queued", "q": ".png"})
+    ).json()
+    assert queued["total"] == 2
+    for job in (first, second, third):
+        await service.client.post(job["urls"]["cancel"])
+    gate.set()
+
+
 async def test_retention_prunes_old_jobs_from_the_api(api: Service) -> None:
     job = (await api.client.post("/api/v1/replications?wait=90", **upload())).json()
     assert api.jobs.store is not None
@@ -414,8 +478,17 @@ async def test_design_check_against_html_and_against_a_screenshot(api: Service) 
     assert body["passed"] is True and body["threshold"] == 50
     assert set(body["score"]) == set(SCORE_FIELDS)
     assert body["score"]["overall"] >= 50
-    heatmap = await api.client.get(body["heatmap_url"])
-    assert heatmap.status_code == 200 and heatmap.content.startswith(b"\x89PNG")
+    for url in (body["heatmap_url"], body["render_url"], body["design_url"]):
+        image = await api.client.get(url)
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG"), url
+    with Image.open(io.BytesIO((await api.client.get(body["design_url"])).content)) as design:
+        assert design.size == Image.open(io.BytesIO(PNG)).size
+    files = {
+        "design": ("design.png", PNG, "image/png"),
+        "implementation": ("index.html", PAGE.read_bytes(), "text/html"),
+    }
+    unset = (await api.client.post("/api/v1/checks", files=files)).json()
+    assert unset["threshold"] == 85  # the default gate is the README's
 
     blank = io.BytesIO()
     Image.new("RGB", (640, 480), (20, 20, 20)).save(blank, format="PNG")

@@ -194,8 +194,13 @@ async def test_finished_job_opens_on_its_result_and_hides_what_does_not_apply(
     # The offline backend used no tokens, and says so instead of "0 prompt + 0 completion".
     text = await page.locator("body").inner_text()
     assert "0 prompt" not in text and "none (no model was called)" in text
-    assert await page.locator("#rounds li").first.inner_text() == f"Round 0 (generation): {finished_job['score']:.1f}"
-    assert await page.evaluate("getComputedStyle(document.querySelector('#rounds li')).listStyleType") == "none"
+    assert (
+        await page.locator("#rounds li").first.inner_text()
+        == f"Round 0 (generation): {finished_job['score']:.1f}"
+    )
+    assert (
+        await page.evaluate("getComputedStyle(document.querySelector('#rounds li')).listStyleType") == "none"
+    )
     await context.close()
 
 
@@ -255,7 +260,9 @@ async def test_running_and_queued_jobs_show_stage_clock_source_and_place(
         assert await page.locator("#cancel").is_visible()
 
         await page.goto(f"{service}/jobs/{waiting['id']}")
-        await wait_until(page, "document.getElementById('status-text').textContent === 'Queued: next to start.'")
+        await wait_until(
+            page, "document.getElementById('status-text').textContent === 'Queued: next to start.'"
+        )
         assert await page.locator("#state").inner_text() == "queued"
         await page.wait_for_selector("#progress-source:not([hidden])")  # the source, before it runs
     finally:
@@ -279,7 +286,9 @@ async def test_tabs_work_with_arrow_keys_and_name_their_panels(
     await page.keyboard.press("ArrowRight")
     assert await page.evaluate("document.activeElement.id") == "tab-slider"
     assert await page.get_attribute("#tab-slider", "aria-selected") == "true"
-    assert await page.locator("#view-slider").is_visible() and not await page.locator("#view-side").is_visible()
+    assert (
+        await page.locator("#view-slider").is_visible() and not await page.locator("#view-side").is_visible()
+    )
     await page.keyboard.press("End")
     assert await page.evaluate("document.activeElement.id") == "tab-live"
     await page.keyboard.press("ArrowRight")  # wraps round
@@ -394,7 +403,9 @@ async def test_failed_model_job_says_why_and_retries_with_local(
     await context.close()
 
 
-async def test_refinement_not_needed_is_said(service: str, fake_glm: FakeGlmServer, chromium: Browser) -> None:
+async def test_refinement_not_needed_is_said(
+    service: str, fake_glm: FakeGlmServer, chromium: Browser
+) -> None:
     with SCREENSHOT.open("rb") as handle:
         job = httpx.post(
             f"{service}/api/v1/replications?wait=180",
@@ -432,7 +443,10 @@ async def test_upload_form_refuses_bad_input_before_and_after_upload(
     await page.set_input_files("#file-input", str(SCREENSHOT))
     assert not await error.is_visible() and await page.locator("#submit").is_enabled()
     await page.fill("#refine-rounds", "99")
-    assert await page.locator("#rounds-error").inner_text() == "Refine rounds must be a whole number from 0 to 10."
+    assert (
+        await page.locator("#rounds-error").inner_text()
+        == "Refine rounds must be a whole number from 0 to 10."
+    )
     assert await page.get_attribute("#refine-rounds", "aria-invalid") == "true"
     await page.click("#submit")
     assert posts == []  # nothing was sent
