@@ -74,16 +74,24 @@ class TextReplay(OcrEngine):
     """An OcrEngine for one image that answers with lines already read from it, else reads and keeps them.
 
     Built per task around the worker's engine; ``lines`` afterwards holds what the image's text is.
+    The image is the first one read through it (every task reads its whole screenshot first); any
+    other image, such as a crop the analysis enlarges to read a glyph, is read for real.
     """
 
     def __init__(self, engine: OcrEngine, lines: tuple[OcrLine, ...] | None = None) -> None:
         # No super().__init__(): this wrapper loads no model of its own.
         self._inner = engine
         self.lines = lines
+        self._image: tuple[object, ...] | None = None
 
     def read(
         self, image: bytes | Image.Image | np.ndarray, *, min_confidence: float = _RECORDED_CONFIDENCE
     ) -> list[OcrLine]:
+        identity = _identity(image)
+        if self._image is None:
+            self._image = identity
+        elif identity != self._image:
+            return self._inner.read(image, min_confidence=min_confidence)
         if self.lines is not None and min_confidence >= _RECORDED_CONFIDENCE:
             return [line for line in self.lines if line.confidence >= min_confidence]
         lines = self._inner.read(image, min_confidence=min_confidence)
@@ -272,6 +280,16 @@ class CpuPool:
         self._known_text[_digest(png)] = lines
         while len(self._known_text) > _KNOWN_TEXT_ENTRIES:
             self._known_text.popitem(last=False)
+
+
+def _identity(image: bytes | Image.Image | np.ndarray) -> tuple[object, ...]:
+    """What tells one image from another: its size and a digest of its bytes or pixels."""
+    if isinstance(image, bytes):
+        return (len(image), hashlib.blake2b(image, digest_size=16).digest())
+    if isinstance(image, Image.Image):
+        return (image.size, image.mode, hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+    pixels = np.ascontiguousarray(image)
+    return (pixels.shape, pixels.dtype.str, hashlib.blake2b(pixels.tobytes(), digest_size=16).digest())
 
 
 def _digest(png: bytes) -> str:

@@ -179,6 +179,32 @@ def test_text_replay_answers_from_known_lines_without_reading() -> None:
     assert replay.read(image, min_confidence=0.9) == [known[0]]
 
 
+def test_text_replay_reads_any_other_image_for_real() -> None:
+    # The local backend enlarges a crop to read a glyph in a box: it must get the crop's text, not
+    # the whole screenshot's lines (which made worker and in-process pages differ).
+    crop_line = OcrLine("?", Box(3, 4, 10, 12), 0.95)
+
+    class CropReader(OcrEngine):
+        def __init__(self) -> None:
+            self.reads: list[tuple[int, ...]] = []
+
+        def read(self, image: object, *, min_confidence: float = 0.5) -> list[OcrLine]:
+            assert isinstance(image, np.ndarray)
+            self.reads.append(image.shape)
+            return [crop_line]
+
+    known = (OcrLine("Sign in", Box(10, 10, 80, 20), 0.99),)
+    engine = CropReader()
+    replay = TextReplay(engine, known)
+    page = np.zeros((100, 200, 3), dtype=np.uint8)
+    crop = np.full((30, 60, 3), 255, dtype=np.uint8)
+    assert replay.read(page) == list(known)
+    assert replay.read(crop) == [crop_line]
+    assert replay.read(page.copy()) == list(known)  # the same pixels: still replayed
+    assert engine.reads == [(30, 60, 3)]
+    assert replay.lines == known
+
+
 def test_text_replay_records_what_it_reads(dev_reference: Callable[[str], bytes]) -> None:
     png = dev_reference("login")
     replay = TextReplay(OcrEngine.shared())
