@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from replicator.batch import (
     safe_name,
     write_atomic,
 )
+from replicator.batch.report import current_umask
 from replicator.errors import InputError
 from replicator.models import Viewport
 
@@ -176,6 +179,19 @@ def test_write_atomic_replaces_whole_files_and_leaves_no_temp(tmp_path: Path) ->
     write_atomic(target, b"new")
     assert target.read_bytes() == b"new"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_write_atomic_gives_files_the_mode_the_umask_allows(tmp_path: Path, umask: int, mode: int) -> None:
+    # A temporary file is made owner-only; the file it becomes is the user's, like any file they write.
+    previous = os.umask(umask)
+    try:
+        write_atomic(tmp_path / "page.html", b"<html></html>")
+        write_atomic(tmp_path / "page.html", b"<html>again</html>")  # and again when it is replaced
+        assert current_umask() == umask
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "page.html").stat().st_mode) == mode
 
 
 class _TableReader(HTMLParser):

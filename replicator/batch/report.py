@@ -8,27 +8,35 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
-
-import jinja2
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..models import SUBSCORES
+
+if TYPE_CHECKING:
+    import jinja2
 
 REPORT_VERSION = 1
 ITEM_OUTPUTS = ("html", "render.png", "diff.png")  # NAME.<suffix>; NAME.json is written last
 ItemStatus = Literal["pending", "running", "ok", "failed", "cancelled"]
+_UMASK_LOCK = threading.Lock()
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that the path holds either the old or the new file, never part."""
+    """Write ``data`` to ``path`` so that the path holds either the old or the new file, never part.
+
+    The file gets the permissions a plain ``open(path, "w")`` would give it, 0o666 less the umask
+    (``rw-r--r--`` under the usual 022), not the owner-only ``rw-------`` of a temporary file.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~current_umask())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -36,6 +44,22 @@ def write_atomic(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def current_umask() -> int:
+    """This process's umask, read without setting it where the system tells (Linux's /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    # Elsewhere the only way to read it is to set it: briefly, under a lock, to a safe value.
+    with _UMASK_LOCK:
+        mask = os.umask(0o077)
+        os.umask(mask)
+    return mask
 
 
 def now_iso() -> str:
@@ -122,6 +146,8 @@ class BatchReport:
 
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("replicator.batch", "templates"),
         autoescape=True,  # names and error messages come from users' files
