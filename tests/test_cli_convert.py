@@ -9,8 +9,10 @@ import pty
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from replicator.cli import app
-from replicator.config import usable_cores
+from replicator.config import Settings, usable_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / "fixtures" / "cli"
@@ -230,3 +232,62 @@ def test_a_terminal_gets_a_live_progress_bar_instead_of_log_lines(
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode(errors="replace"))
     assert "1/1" in screen and "Converting" in screen
     assert "[1/1] ok" not in screen  # the plain log lines are for pipes and CI logs
+
+
+def test_outputs_get_the_mode_the_users_umask_allows(tmp_path: Path, env: dict[str, str]) -> None:
+    shots = _shots(tmp_path / "shots", ("welcome",))
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [str(BIN), "convert", str(shots), "-o", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: os.umask(0o027),  # what a shell with `umask 027` starts the CLI with
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = sorted(p.name for p in out.iterdir() if p.is_file())
+    expected = [f"welcome.{s}" for s in ("html", "render.png", "diff.png", "json")]
+    assert written == sorted([*expected, "report.html", "report.json"])
+    modes = {name: oct(stat.S_IMODE((out / name).stat().st_mode)) for name in written}
+    assert set(modes.values()) == {oct(0o640)}, modes  # not rw------- whatever the umask
+
+
+def test_the_first_item_starts_while_the_browser_is_still_starting(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    # A browser that cannot start until the test lets it: the first item must be under way before.
+    # (Before, the CLI started Chromium and its workers one after the other, then the first item.)
+    gate = tmp_path / "browser-may-start"
+    browser = tmp_path / "gated-chromium"
+    real = Settings(_env_file=None).resolve_chromium()  # type: ignore[call-arg]
+    browser.write_text(f'#!/bin/sh\nwhile [ ! -e "{gate}" ]; do sleep 0.05; done\nexec "{real}" "$@"\n')
+    browser.chmod(0o755)
+    shots = _shots(tmp_path / "shots", ("welcome",))
+    proc = subprocess.Popen(
+        [str(BIN), "convert", str(shots), "-o", str(tmp_path / "out")],
+        env={**env, "REPLICATOR_CHROMIUM_PATH": str(browser)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if " start welcome " in line:
+                started.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        item_started_first = started.wait(timeout=60)
+    finally:
+        gate.touch()
+    assert item_started_first, "the item did not start before the browser was up: " + "".join(lines)
+    assert proc.wait(timeout=300) == 0, "".join(lines) + (proc.stderr.read() if proc.stderr else "")
+    reader.join(timeout=10)
+    assert any("[1/1] ok welcome" in line for line in lines), lines

@@ -18,18 +18,18 @@ import os
 import shutil
 import time
 import urllib.parse
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigurationError, ProviderAccountError, ProviderAuthError, ReplicatorError
 from ..intake import load_source
-from ..pipeline import PipelineEvent, RunOptions
 from .inputs import BatchItem
 from .report import ITEM_OUTPUTS, BatchReport, ItemRecord, now_iso, write_atomic
 
 if TYPE_CHECKING:
-    from ..models import Result
+    from ..models import Result, Viewport
+    from ..pipeline import PipelineEvent, RunOptions
     from ..runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -44,9 +44,15 @@ BATCH_FATAL = (ConfigurationError, ProviderAuthError, ProviderAccountError)
 
 @dataclass(frozen=True)
 class BatchOptions:
+    """The batch's options; a manifest may override ``mode``, ``refine_rounds``, ``target_score`` and
+    ``viewport`` per item."""
+
     out_dir: Path
     backend: str
-    run: RunOptions
+    mode: str = "interactive"
+    refine_rounds: int = 1
+    target_score: float = 90.0
+    viewport: Viewport | None = None  # None: each source's own size
     concurrency: int = 1
     resume: bool = False
     fail_under: float | None = None
@@ -140,9 +146,10 @@ class BatchRunner:
     async def run(self) -> BatchReport:
         out_dir = self.options.out_dir
         out_dir.mkdir(parents=True, exist_ok=True)
-        # A backend that cannot be built (unknown name, missing key) fails the run before any item.
-        await self.runtime.backend(self.options.backend)
-        await self.runtime.warm_up()
+        # The browser, OCR (or the CPU workers) and the backend get ready while the first items are
+        # read; an item waits for each only where it needs it. A backend that cannot be built fails
+        # the first item with a batch-fatal error, which stops the batch.
+        self.runtime.prepare(self.options.backend)
         todo: list[BatchItem] = []
         for item in self.items:
             done = await asyncio.to_thread(self._completed_record, item) if self.options.resume else None
@@ -250,9 +257,10 @@ class BatchRunner:
         record.elapsed_s = round(time.perf_counter() - started, 2)
 
     def _run_options(self, item: BatchItem) -> RunOptions:
-        base, o = self.options.run, item.options
-        return replace(
-            base,
+        from ..pipeline import RunOptions  # imported by now: the item has its pipeline
+
+        base, o = self.options, item.options
+        return RunOptions(
             viewport=o.viewport or base.viewport,
             mode=o.mode or base.mode,  # type: ignore[arg-type]
             refine_rounds=base.refine_rounds if o.refine_rounds is None else o.refine_rounds,
@@ -261,13 +269,14 @@ class BatchRunner:
 
     def _fingerprint(self, item: BatchItem) -> dict[str, Any]:
         """The options an item's outputs depend on; resume redoes an item made with other ones."""
-        run = self._run_options(item)
+        base, o = self.options, item.options
+        viewport = o.viewport or base.viewport
         return {
-            "backend": self.options.backend,
-            "mode": run.mode,
-            "refine_rounds": run.refine_rounds,
-            "target_score": run.target_score,
-            "viewport": f"{run.viewport.width}x{run.viewport.height}" if run.viewport else None,
+            "backend": base.backend,
+            "mode": o.mode or base.mode,
+            "refine_rounds": base.refine_rounds if o.refine_rounds is None else o.refine_rounds,
+            "target_score": base.target_score if o.target_score is None else o.target_score,
+            "viewport": f"{viewport.width}x{viewport.height}" if viewport else None,
         }
 
     def _work_store(self, item: BatchItem, sha: str) -> FolderStore:
@@ -382,13 +391,12 @@ def _pending_record(item: BatchItem, out_dir: Path) -> ItemRecord:
 
 
 def _batch_options(options: BatchOptions) -> dict[str, Any]:
-    run = options.run
     return {
         "backend": options.backend,
-        "mode": run.mode,
-        "refine_rounds": run.refine_rounds,
-        "target_score": run.target_score,
-        "viewport": f"{run.viewport.width}x{run.viewport.height}" if run.viewport else None,
+        "mode": options.mode,
+        "refine_rounds": options.refine_rounds,
+        "target_score": options.target_score,
+        "viewport": f"{options.viewport.width}x{options.viewport.height}" if options.viewport else None,
         "concurrency": options.concurrency,
         "fail_under": options.fail_under,
     }

@@ -13,21 +13,20 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from ..batch.inputs import manifest_rows, parse_viewport, safe_name
-from ..check import gate_failures, parse_subscore_gates
-from ..config import Settings, usable_cores
-from ..errors import InputError, ReplicatorError
-from ..models import SUBSCORES, Viewport
-from . import EXIT_FAILED, app
+from ..errors import InputError, ReplicatorError, UnsupportedMedia
+from ..models import SUBSCORES
+from . import EXIT_FAILED, command
 from ._common import concurrency_option, load_settings, stdout_console
-from .check_remote import RemoteChecker
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..config import Settings
+    from ..models import Viewport
 
 SHOWN_DISCREPANCIES = 5
 
@@ -70,16 +69,27 @@ class PairOutcome:
         return body
 
 
-@app.command("check")
+@command("check")
 def check(
     design: Path | None = typer.Argument(
-        None, metavar="DESIGN", help="The design: a PNG, JPEG or WebP screenshot."
+        None,
+        metavar="DESIGN",
+        help="The design: a PNG, JPEG or WebP image (not a recording).",
+        show_default=False,
     ),
     implementation: Path | None = typer.Argument(
-        None, metavar="IMPLEMENTATION", help="An HTML file, a folder with an index.html, or a screenshot."
+        None,
+        metavar="IMPLEMENTATION",
+        help="An HTML file, a folder with an index.html, or a screenshot of the built page.",
+        show_default=False,
     ),
     min_score: float = typer.Option(
-        0.0, "--min-score", min=0, max=100, help="Fail (exit 1) when the score is below this; 0 only reports."
+        0.0,
+        "--min-score",
+        min=0,
+        max=100,
+        metavar="SCORE",
+        help="Fail (exit 1) when the score is below this; 0 only reports.",
     ),
     min_subscore: list[str] = typer.Option(
         [],
@@ -97,17 +107,34 @@ def check(
         None, "--manifest", metavar="FILE", help="Check many pairs: CSV or JSONL with design, implementation."
     ),
     viewport: str | None = typer.Option(
-        None, "--viewport", help="Render at WIDTHxHEIGHT, not the design's size."
+        None,
+        "--viewport",
+        metavar="WxH",
+        help="Render HTML at this size (e.g. 1280x800).",
+        show_default="the design's size",
     ),
     concurrency: int | None = concurrency_option("Pairs of a manifest checked"),
     server: str | None = typer.Option(
         None, "--server", metavar="URL", help="Check through a running service instead of locally."
     ),
     token: str | None = typer.Option(
-        None, "--token", envvar="REPLICATOR_API_TOKEN", help="Bearer token for --server.", show_envvar=True
+        None,
+        "--token",
+        metavar="TOKEN",
+        envvar="REPLICATOR_API_TOKEN",
+        help="Bearer token for --server.",
+        show_envvar=True,
     ),
 ) -> None:
-    """Score an implementation against its design; exit 1 when it falls below --min-score."""
+    """Check an implementation against its design image (a CI gate).
+
+    The implementation is rendered at the design's size and scored against it; the exit code is 1
+    when the score is below --min-score (or a sub-score below its --min-subscore).
+    """
+    from ..batch.inputs import parse_viewport
+    from ..check import parse_subscore_gates
+    from ..config import usable_cores
+
     size = parse_viewport(viewport, where="--viewport") if viewport else None
     try:
         gates = parse_subscore_gates(min_subscore)
@@ -127,6 +154,7 @@ def check(
                 raise InputError(f"{path} does not exist.")
         name = f"{design.name} vs {implementation.name}"
         pairs = [CheckPair(name, design, implementation, min_score, size, gates)]
+        check_media(pairs[0])  # before anything starts
     settings = load_settings()
     single = manifest is None
     jobs = min(concurrency or usable_cores(), len(pairs))
@@ -163,6 +191,8 @@ def read_check_manifest(
     path: Path, *, default_threshold: float, viewport: Viewport | None, gates: dict[str, float] | None = None
 ) -> list[CheckPair]:
     """Pairs from a CSV/JSONL manifest: design, implementation, optional name, min_score, viewport."""
+    from ..batch.inputs import manifest_rows, parse_viewport
+
     known = {"design", "implementation", "name", "min_score", "viewport"}
     pairs: list[CheckPair] = []
     for line_no, row in manifest_rows(path):
@@ -217,6 +247,8 @@ async def _run_pairs(
         return list(await asyncio.gather(*(bounded(pair) for pair in pairs)))
 
     if server is not None:
+        from .check_remote import RemoteChecker
+
         async with RemoteChecker(server, token=token, fetch_heatmaps=heatmaps) as remote:
             return await each(remote.check)
 
@@ -246,10 +278,39 @@ async def _run_pairs(
         return await each(local)
 
 
+def check_media(pair: CheckPair) -> None:
+    """UnsupportedMedia unless the design is an image and the implementation no recording.
+
+    A check compares a page with a picture of how it should look; a screen recording is neither
+    (``replicator convert`` replicates recordings). Judged by content, as intake judges it.
+    """
+    from ..intake import IMAGE_TYPES, sniff_media_type
+
+    for role, path in (("design", pair.design), ("implementation", pair.implementation)):
+        if not path.is_file():
+            continue  # a folder, or missing: judged where it is read
+        with path.open("rb") as fh:
+            kind = sniff_media_type(fh.read(64))
+        if kind is not None and kind.startswith("video/"):
+            raise UnsupportedMedia(
+                f"{path} is a screen recording; replicator check compares a page with a design image "
+                "(PNG, JPEG or WebP) and does not take recordings. Check against a screenshot of the "
+                "design, or replicate the recording with replicator convert."
+            )
+        if role == "design" and kind not in IMAGE_TYPES:
+            raise UnsupportedMedia(
+                f"{path} is not a PNG, JPEG or WebP image; the design must be an image in one of those "
+                "formats (judged by the file's content, not its name)."
+            )
+
+
 async def _one(pair: CheckPair, checker: Any, raise_errors: bool) -> PairOutcome:
+    from ..check import gate_failures
+
     started = time.perf_counter()
     outcome = PairOutcome(pair)
     try:
+        check_media(pair)
         outcome.result, outcome.heatmap = await checker(pair)
         # The verdict is this run's gates applied to the scores, wherever they were computed (a
         # service of an older version may not know sub-score gates).
@@ -274,6 +335,9 @@ def _read_file(path: Path) -> bytes:
 
 
 def print_outcome(console: Console, outcome: PairOutcome) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
     title = escape(outcome.pair.name)
     if outcome.result is None:
         error = outcome.error or {}
@@ -314,6 +378,8 @@ def _manifest_json(outcomes: list[PairOutcome]) -> dict[str, Any]:
 
 def write_junit(path: Path, outcomes: list[PairOutcome]) -> None:
     """A JUnit XML report: one testcase per pair; a failure lists the discrepancies."""
+    from ..batch import write_atomic
+
     failures = sum(1 for o in outcomes if o.result is not None and not o.passed)
     errors = sum(1 for o in outcomes if o.result is None)
     total_time = f"{sum(o.elapsed_s for o in outcomes):.3f}"
@@ -364,14 +430,16 @@ def write_junit(path: Path, outcomes: list[PairOutcome]) -> None:
         ET.SubElement(case, "system-out").text = f"{breakdown}\n" + "\n".join(lines)
     ET.indent(root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
 
 
 def _write_heatmaps(target: Path, outcomes: list[PairOutcome], *, single: bool) -> None:
+    from ..batch import safe_name, write_atomic
+
     if single:
         if outcomes[0].heatmap:
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(outcomes[0].heatmap)
+            write_atomic(target, outcomes[0].heatmap)
         return
     target.mkdir(parents=True, exist_ok=True)
     used: set[str] = set()
@@ -384,4 +452,4 @@ def _write_heatmaps(target: Path, outcomes: list[PairOutcome], *, single: bool) 
             n += 1
             name = f"{stem}-{n}"
         used.add(name)
-        (target / f"{name}.diff.png").write_bytes(outcome.heatmap)
+        write_atomic(target / f"{name}.diff.png", outcome.heatmap)

@@ -8,17 +8,17 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from ..backends import create_backend
-from ..config import Settings
 from ..errors import ReplicatorError
 from ..models import Viewport
-from . import app
+from . import command
 from ._common import load_settings, stdout_console
+
+if TYPE_CHECKING:
+    from ..config import Settings
 
 _OCR_PROBE = "Doctor 4271"
 
@@ -65,6 +65,8 @@ async def _ocr(settings: Settings) -> str:
 
 
 async def _backend(settings: Settings) -> str:
+    from ..backends import create_backend
+
     backend = create_backend(settings.backend, settings)
     try:
         return f"{settings.backend}: {await backend.check()}"
@@ -92,14 +94,23 @@ async def run_checks(settings: Settings) -> list[CheckOutcome]:
     return outcomes
 
 
-@app.command("doctor")
+@command("doctor")
 def doctor_command(
     backend: str | None = typer.Option(
-        None, help="Check this backend (local or glm) instead of the configured one."
+        None,
+        "--backend",
+        "-b",
+        metavar="local|glm",
+        help="Check this backend instead of the configured one.",
+        show_default="REPLICATOR_BACKEND, else local",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the results as one JSON object."),
 ) -> None:
-    """Check the browser, OCR and the model backend (for glm: reachability and the key). Exit 1 on a failure."""
+    """Check the browser, OCR and the model backend.
+
+    For glm it sends one tiny real request: it proves the base URL, the model name and the key.
+    The exit code is 1 when a check fails.
+    """
     settings = load_settings(backend=backend)
     outcomes = asyncio.run(run_checks(settings))
     ok = all(o.ok for o in outcomes)
@@ -107,6 +118,9 @@ def doctor_command(
     if as_json:
         console.print_json(json.dumps({"ok": ok, "checks": [asdict(o) for o in outcomes]}))
     else:
+        from rich.markup import escape
+        from rich.table import Table
+
         table = Table(title="replicator doctor")
         table.add_column("check")
         table.add_column("status")

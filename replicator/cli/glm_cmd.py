@@ -4,34 +4,71 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Any
 
 import typer
 
-from ..fake_glm import FakeGlm, FakeGlmServer, is_known_scenario, scenario_names
-from . import app
+from . import command
+from ._command import ReplicatorCommand
 from ._common import stdout_console
 
 
-@app.command("fake-glm")
+class _FakeGlmCommand(ReplicatorCommand):
+    """Its help ends with the scenario names, looked up only when the help is shown."""
+
+    def format_epilog(self, ctx: Any, formatter: Any) -> None:
+        import textwrap
+
+        from ..fake_glm import scenario_names
+
+        with formatter.section("Scenarios"):
+            width = formatter.width - formatter.current_indent
+            for line in textwrap.wrap(", ".join(scenario_names()), width, break_on_hyphens=False):
+                formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
+
+
+@command("fake-glm", cls=_FakeGlmCommand)
 def fake_glm_command(
-    host: str = typer.Option("127.0.0.1", help="Address to bind (keep it on loopback)."),
-    port: int = typer.Option(8765, min=0, max=65535, help="Port to listen on (0: any free port)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", metavar="HOST", help="Address to bind (keep it on loopback)."
+    ),
+    port: int = typer.Option(
+        8765, "--port", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port)."
+    ),
     scenario: str = typer.Option(
         "normal",
-        help="Scenario(s), comma-separated: played in order for the first requests; the last repeats. "
-        f"One of: {', '.join(scenario_names())}.",
+        "--scenario",
+        metavar="NAME[,NAME...]",
+        help="Scenarios (listed below) played in order for the first requests; the last repeats.",
     ),
     api_key: str = typer.Option(
-        "fake-key", help="The key clients must send as 'Authorization: Bearer <key>'."
+        "fake-key",
+        "--api-key",
+        metavar="KEY",
+        help="The key clients must send as 'Authorization: Bearer KEY'.",
     ),
-    model: str = typer.Option("glm-4.5v", help="The model name clients must ask for."),
-    image_encoding: str = typer.Option("base64", help="Expected image encoding: base64 or data_url."),
+    model: str = typer.Option(
+        "glm-4.5v", "--model", metavar="NAME", help="The model name clients must ask for."
+    ),
+    image_encoding: str = typer.Option(
+        "base64", "--image-encoding", metavar="base64|data_url", help="Expected image encoding."
+    ),
     thinking_style: str = typer.Option(
-        "thinking", help="Expected thinking switch: thinking or chat_template_kwargs."
+        "thinking",
+        "--thinking-style",
+        metavar="thinking|chat_template_kwargs",
+        help="Expected thinking switch.",
     ),
-    stall_s: float = typer.Option(30.0, min=0, help="How long the stall scenarios say nothing."),
+    stall_s: float = typer.Option(
+        30.0, "--stall-s", min=0, metavar="SECONDS", help="How long the stall scenarios say nothing."
+    ),
 ) -> None:
-    """Serve a fake GLM-4.5V chat-completions API that checks requests and plays scripted scenarios."""
+    """Serve a fake GLM-4.5V API for tests and demos.
+
+    It checks every request as the real API would and plays scripted scenarios (listed below).
+    """
+    from ..fake_glm import FakeGlm, FakeGlmServer, is_known_scenario, scenario_names
+
     names = [s.strip() for s in scenario.split(",") if s.strip()] or ["normal"]
     unknown = [s for s in names if not is_known_scenario(s)]
     if unknown:

@@ -6,23 +6,24 @@ import asyncio
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from bs4 import UnicodeDammit
-from rich.markup import escape
 
-from ..config import Settings
 from ..errors import InputError
-from ..models import RenderResult, Viewport
-from . import app
+from ..models import Viewport
+from . import command
 from ._common import load_settings, stdout_console
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..models import RenderResult
 
 # Larger pages are almost certainly not HTML we should render (and would not fit the model either).
 MAX_PAGE_BYTES = 20 * 1024 * 1024
 
 
-@app.command("render")
+@command("render")
 def render(
     page: Path = typer.Argument(
         ...,
@@ -34,13 +35,30 @@ def render(
         show_default=False,
     ),
     output: Path | None = typer.Option(
-        None, "--output", "-o", metavar="SHOT.png", help="Where to write the PNG (default: PAGE.png)."
+        None,
+        "--output",
+        "-o",
+        metavar="SHOT.png",
+        help="Where to write the PNG.",
+        show_default="PAGE.png beside the page",
     ),
     width: int | None = typer.Option(
-        None, "--width", min=200, max=4096, help="Viewport width in CSS pixels [default: 1280]."
+        None,
+        "--width",
+        min=200,
+        max=4096,
+        metavar="PX",
+        help="Viewport width in CSS pixels.",
+        show_default="REPLICATOR_VIEWPORT_WIDTH, else 1280",
     ),
     height: int | None = typer.Option(
-        None, "--height", min=200, max=4096, help="Viewport height in CSS pixels [default: 800]."
+        None,
+        "--height",
+        min=200,
+        max=4096,
+        metavar="PX",
+        help="Viewport height in CSS pixels.",
+        show_default="REPLICATOR_VIEWPORT_HEIGHT, else 800",
     ),
     full_page: bool = typer.Option(
         True,
@@ -48,20 +66,30 @@ def render(
         help="The whole page (clamped to --max-height) or the viewport only.",
     ),
     max_height: int | None = typer.Option(
-        None, "--max-height", min=200, help="Clamp full-page screenshots to this height [default: 10000]."
+        None,
+        "--max-height",
+        min=200,
+        metavar="PX",
+        help="Clamp full-page screenshots to this height.",
+        show_default="REPLICATOR_RENDER_MAX_HEIGHT, else 10000",
     ),
     timeout: float | None = typer.Option(
         None,
         "--timeout",
         min=0.1,
-        help="Seconds before a page that does not finish is stopped [default: 15].",
+        metavar="SECONDS",
+        help="Stop a page that has not finished by then.",
+        show_default="REPLICATOR_RENDER_TIMEOUT_S, else 15",
     ),
     boxes: Path | None = typer.Option(
         None, "--boxes", metavar="BOXES.json", help="Also write the DOM's text and element boxes as JSON."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of a sentence."),
 ) -> None:
-    """Render an HTML file in the sealed browser (no network) and save a PNG screenshot."""
+    """Render an HTML page to a PNG screenshot in the sealed browser.
+
+    The browser reaches no network; files in the page's folder are served to it.
+    """
     settings = load_settings(
         viewport_width=width,
         viewport_height=height,
@@ -74,15 +102,20 @@ def render(
         raise InputError(f"{target} is a folder; give a file name for the PNG.")
     viewport = Viewport(settings.viewport_width, settings.viewport_height)
     result = asyncio.run(_render(settings, html, viewport, page.resolve().parent, full_page))
+    from ..batch import write_atomic
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(result.png)
+    write_atomic(target, result.png)
     if boxes is not None:
         boxes.parent.mkdir(parents=True, exist_ok=True)
-        boxes.write_text(json.dumps(boxes_document(result), ensure_ascii=False, indent=1), encoding="utf-8")
+        document = json.dumps(boxes_document(result), ensure_ascii=False, indent=1)
+        write_atomic(boxes, document.encode("utf-8"))
     console = stdout_console()
     if as_json:
         console.print_json(data=summary(result, target, boxes))
         return
+    from rich.markup import escape
+
     clamped = f", clamped from {result.full_height} px" if result.clamped else ""
     console.print(
         f"Wrote {escape(str(target))} ({result.width}x{result.height}{clamped}; "
@@ -93,6 +126,8 @@ def render(
 
 def read_page(path: Path) -> str:
     """The file's HTML as text, decoded the way a browser would (BOM, <meta charset>, then guess)."""
+    from bs4 import UnicodeDammit
+
     if path.stat().st_size > MAX_PAGE_BYTES:
         raise InputError(
             f"{path} is larger than {MAX_PAGE_BYTES // 2**20} MiB; that is not a page to render."

@@ -6,23 +6,25 @@ import asyncio
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from ..config import Settings
 from ..errors import InputError
-from ..intake import IMAGE_TYPES, sniff_media_type
-from ..models import RenderResult, Score, Viewport
-from . import app
+from ..models import Viewport
+from . import command
 from ._common import load_settings, stdout_console
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ..config import Settings
+    from ..models import RenderResult, Score
 
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
-@app.command("score")
+@command("score")
 def score(
     source: Path = typer.Argument(
         ...,
@@ -47,16 +49,23 @@ def score(
         "--diff",
         metavar="DIFF.png",
         help="Write the diff heatmap (the source with differences in red).",
+        show_default=False,
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the breakdown and discrepancies as JSON."),
     timeout: float | None = typer.Option(
         None,
         "--timeout",
         min=0.1,
-        help="Seconds before a page that does not finish is stopped [default: 15].",
+        metavar="SECONDS",
+        help="Stop a page that has not finished by then.",
+        show_default="REPLICATOR_RENDER_TIMEOUT_S, else 15",
     ),
 ) -> None:
-    """Score a page or screenshot against a source screenshot (Design2Code-style, 0-100)."""
+    """Score a page or a screenshot against a source screenshot.
+
+    An HTML page is rendered at the source's width first. The score (0-100) follows Design2Code;
+    the README's "The score explained" says what each sub-score measures.
+    """
     from ..ocr import OcrEngine
     from ..score import analyze_reference, score_against_source, score_screenshots
 
@@ -80,8 +89,10 @@ def score(
     if diff is not None:
         if diff.is_dir():
             raise InputError(f"{diff} is a folder; give a file name for the heatmap PNG.")
+        from ..batch import write_atomic
+
         diff.parent.mkdir(parents=True, exist_ok=True)
-        diff.write_bytes(result.heatmap_png)
+        write_atomic(diff, result.heatmap_png)
 
     console = stdout_console()
     if as_json:
@@ -91,10 +102,12 @@ def score(
     if result.discrepancies:
         console.print(discrepancy_table(result))
     if diff is not None:
-        console.print(f"Heatmap written to {escape(str(diff))}")
+        console.print(f"Heatmap written to {diff}", markup=False, highlight=False)
 
 
 def _is_image(path: Path) -> bool:
+    from ..intake import IMAGE_TYPES, sniff_media_type
+
     with path.open("rb") as handle:
         head = handle.read(64)
     return sniff_media_type(head) in IMAGE_TYPES
@@ -145,6 +158,8 @@ def score_document(
 
 
 def breakdown_table(result: Score) -> Table:
+    from rich.table import Table
+
     table = Table(
         title=f"Score {result.overall:.1f} / 100 (100 less what the differences below cost)",
         title_justify="left",
@@ -169,6 +184,9 @@ def breakdown_table(result: Score) -> Table:
 
 
 def discrepancy_table(result: Score) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title="Largest differences (points they cost)", title_justify="left")
     table.add_column("cost", justify="right")
     table.add_column("kind")

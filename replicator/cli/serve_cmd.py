@@ -7,7 +7,7 @@ import socket
 import typer
 
 from ..errors import ConfigurationError
-from . import app
+from . import command
 from ._common import load_settings, stderr_console
 
 
@@ -37,19 +37,38 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-@app.command("serve")
+@command("serve")
 def serve_command(
     host: str | None = typer.Option(
-        None, "--host", help="Address to bind (default: REPLICATOR_HOST, 127.0.0.1)."
+        None,
+        "--host",
+        metavar="HOST",
+        help="Address to bind.",
+        show_default="REPLICATOR_HOST, else 127.0.0.1",
     ),
     port: int | None = typer.Option(
-        None, "--port", help="Port to listen on (default: REPLICATOR_PORT, 8000)."
+        None,
+        "--port",
+        min=1,
+        max=65535,
+        metavar="PORT",
+        help="Port to listen on.",
+        show_default="REPLICATOR_PORT, else 8000",
     ),
     workers: int | None = typer.Option(
-        None, "--workers", help="Jobs processed at once (REPLICATOR_WORKERS)."
+        None,
+        "--workers",
+        min=1,
+        max=32,
+        metavar="N",
+        help="Jobs processed at once.",
+        show_default="REPLICATOR_WORKERS, else 2",
     ),
 ) -> None:
-    """Start the service: REST API under /api/v1, web UI at /, API docs at /docs."""
+    """Start the service: web UI, REST API and API docs.
+
+    The web UI is at /, the REST API under /api/v1, its documentation at /docs.
+    """
     import uvicorn
 
     from ..service import create_app

@@ -6,11 +6,8 @@ import json
 from typing import Any
 
 import typer
-from pydantic import SecretStr
-from rich.table import Table
 
-from ..config import Settings
-from . import app
+from . import command
 from ._common import load_settings, stdout_console
 
 
@@ -39,6 +36,8 @@ def _default_text(name: str, field: Any) -> str:
 
 def settings_markdown() -> str:
     """The settings table for the README, generated from the Settings class."""
+    from ..config import Settings
+
     lines = ["| environment variable | default | meaning |", "| --- | --- | --- |"]
     for name, field in Settings.model_fields.items():
         env = ", ".join(f"`{e}`" for e in _env_names(name, field))
@@ -47,6 +46,8 @@ def settings_markdown() -> str:
 
 
 def _shown(value: Any) -> Any:
+    from pydantic import SecretStr
+
     if isinstance(value, SecretStr):
         return "********" if value.get_secret_value() else ""
     if value is None:
@@ -54,21 +55,26 @@ def _shown(value: Any) -> Any:
     return str(value) if not isinstance(value, bool | int | float) else value
 
 
-@app.command("settings")
+@command("settings")
 def settings_command(
     markdown: bool = typer.Option(False, "--markdown", help="Print the README's settings table."),
     as_json: bool = typer.Option(False, "--json", help="Print the effective settings as JSON."),
 ) -> None:
-    """Show the effective settings (from the environment and .env); secrets are masked."""
+    """Show the effective settings; secrets are masked.
+
+    Settings come from REPLICATOR_* environment variables and a .env file in the working folder.
+    """
     console = stdout_console()
     if markdown:
         typer.echo(settings_markdown(), nl=False)
         return
     settings = load_settings()
-    values = {name: _shown(getattr(settings, name)) for name in Settings.model_fields}
+    values = {name: _shown(getattr(settings, name)) for name in type(settings).model_fields}
     if as_json:
         typer.echo(json.dumps(values, indent=2))
         return
+    from rich.table import Table
+
     table = Table("setting", "value", title="replicator settings")
     for name, value in values.items():
         table.add_row(f"REPLICATOR_{name.upper()}", "" if value is None else str(value))
