@@ -562,3 +562,48 @@ async def test_check_page_shows_design_render_heatmap_whole_and_a_red_failure(
         )
         assert abs(shown[0] - shown[1]) <= 1 and shown[0] < shown[2], (image, shown)
     await context.close()
+
+
+# --- the CLI's batch report ----------------------------------------------------------------------
+
+
+async def test_batch_report_fits_the_window_and_every_thumbnail_opens_its_picture(
+    chromium: Browser, tmp_path: Path
+) -> None:
+    from PIL import Image
+
+    from replicator.batch.report import BatchReport, ItemRecord
+
+    items = []
+    for n in range(3):
+        for suffix in ("png", "render.png", "diff.png"):
+            Image.new("RGB", (1280, 1600), (40 * n, 90, 160)).save(tmp_path / f"page{n}.{suffix}")
+        items.append(
+            ItemRecord(
+                name=f"a-rather-long-page-name-{n}",
+                source=str(tmp_path / f"page{n}.png"),
+                source_thumb=f"page{n}.png",
+                status="ok" if n else "failed",
+                score={name: 91.25 for name in ("overall", *SUBSCORES)} if n else None,
+                error=None
+                if n
+                else {"code": "render_failed", "message": "The page could not be rendered " * 4},
+                elapsed_s=4.25,
+                outputs={
+                    "html": f"page{n}.html",
+                    "render.png": f"page{n}.render.png",
+                    "diff.png": f"page{n}.diff.png",
+                },
+            )
+        )
+    BatchReport(out_dir=tmp_path, options={"backend": "local"}, items=items).write()
+    context, page, _ = await _context(chromium, 1280)
+    await page.goto((tmp_path / "report.html").as_uri())
+    assert await _sideways(page) <= 0
+    thumbs = page.locator("img.thumb")
+    assert await thumbs.count() == 9
+    for i in range(await thumbs.count()):
+        assert await thumbs.nth(i).evaluate(
+            "i => i.parentElement.tagName === 'A' && i.parentElement.href === i.src"
+        )
+    await context.close()
