@@ -72,7 +72,9 @@ def image_source(data: bytes, settings: Settings, *, media_type: str | None = No
     """A Source from image bytes: decoded safely, flattened on white, stored as PNG."""
     media_type = media_type or sniff_media_type(data[:64])
     if media_type not in IMAGE_TYPES:
-        raise UnsupportedMedia("That is not a PNG, JPEG or WebP image; a screenshot in one of those is needed here.")
+        raise UnsupportedMedia(
+            "That is not a PNG, JPEG or WebP image; a screenshot in one of those is needed here."
+        )
     image = decode_image(data, max_pixels=settings.max_image_pixels)
     png = encode_png(image)
     return Source(
