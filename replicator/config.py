@@ -195,6 +195,12 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         None, description="When set, every API route but `/healthz` requires `Authorization: Bearer <token>`."
     )
+    allowed_hosts: str = Field(
+        "",
+        description="Comma-separated host names the service answers to, besides loopback (`127.0.0.1`, "
+        "`localhost`, `::1`) and `REPLICATOR_HOST`; `*` for any. Without an API token, any other "
+        "`Host` is refused (DNS rebinding).",
+    )
 
     @field_validator("api_key", "api_token", mode="before")
     @classmethod

@@ -62,7 +62,7 @@ async def make_service(browser_pool: Any) -> AsyncIterator[MakeService]:
         await stack.enter_async_context(app.router.lifespan_context(app))
         transport = httpx.ASGITransport(app=app)
         client = await stack.enter_async_context(
-            httpx.AsyncClient(transport=transport, base_url="http://testserver")
+            httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000")
         )
         service = Service(app, client, stack)
         services.append(service)
@@ -584,6 +584,88 @@ async def test_bearer_token_guards_every_api_route_but_healthz(
     assert (await client.get("/")).status_code == 200
 
 
+async def test_other_sites_cannot_change_anything(api: Service) -> None:
+    """CSRF: a browser marks a page elsewhere by Sec-Fetch-Site or Origin; such a POST or DELETE is
+    refused before it reaches a route. Clients that are not browsers send neither and go on."""
+    hostile = [
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},  # a sandboxed frame or a file: page
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site", "Origin": "http://127.0.0.1:9999"},  # another port
+    ]
+    for headers in hostile:
+        refused = await api.client.post("/api/v1/replications", headers=headers, **upload())
+        assert refused.status_code == 403, headers
+        assert error_of(refused)["code"] == "cross_site_request"
+    assert (await api.client.get("/api/v1/replications")).json()["total"] == 0
+    job = (await api.client.post("/api/v1/replications", **upload())).json()  # curl, CLI, CI
+    own = {"Origin": "http://127.0.0.1:8000", "Sec-Fetch-Site": "same-origin"}
+    assert (await api.client.post(job["urls"]["cancel"], headers=own)).status_code == 200
+    assert (
+        await api.client.delete(job["urls"]["self"], headers={"Sec-Fetch-Site": "cross-site"})
+    ).status_code == 403
+    assert (await api.client.get(job["urls"]["self"])).status_code == 200  # still there
+    assert (
+        await api.client.get(job["urls"]["self"], headers={"Sec-Fetch-Site": "cross-site"})
+    ).status_code == 200
+
+
+async def test_without_a_token_only_known_host_names_are_answered(
+    make_service: MakeService, glm_settings: Settings
+) -> None:
+    """DNS rebinding: evil.example resolving to 127.0.0.1 still sends Host: evil.example."""
+    service = await make_service(glm_settings.model_copy(update={"allowed_hosts": "replicator.internal"}))
+    for host in ("evil.example", "evil.example:8000", "127.0.0.2"):
+        refused = await service.client.get("/api/v1/replications", headers={"Host": host})
+        assert refused.status_code == 421, host
+        error = error_of(refused)
+        assert error["code"] == "host_not_allowed" and "REPLICATOR_ALLOWED_HOSTS" in error["message"]
+        assert "evil" not in refused.text or "evil.example" in error["message"]
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000", "replicator.internal:8000", "LOCALHOST"):
+        assert (await service.client.get("/api/v1/healthz", headers={"Host": host})).status_code == 200, host
+    # With a token the token guards (a rebound page cannot read it), so any name is answered.
+    guarded = await make_service(glm_settings.model_copy(update={"api_token": SecretStr("t0ken")}))
+    assert (await guarded.client.get("/api/v1/healthz", headers={"Host": "evil.example"})).status_code == 200
+
+
+async def test_huge_or_odd_numbers_are_4xx_not_500(api: Service) -> None:
+    job = (await api.client.post("/api/v1/replications?wait=90", **upload())).json()
+    events = job["urls"]["events"]
+    for response in [
+        await api.client.get("/api/v1/replications", params={"offset": "10000000000000000000"}),
+        await api.client.get(events, params={"after": "1" * 40}),
+        await api.client.get(events, headers={"Last-Event-ID": "1" * 40}),
+        await api.client.get(events, headers={"Last-Event-ID": b"\xb2"}),  # '²': isdigit() says yes
+        await api.client.get(events, headers={"Last-Event-ID": "seven"}),
+    ]:
+        assert 400 <= response.status_code < 500, (response.request.url, response.status_code)
+        error_of(response)
+    # A sane Last-Event-ID resumes after that event.
+    everything = sse_events((await api.client.get(events)).text)
+    resumed = sse_events((await api.client.get(events, headers={"Last-Event-ID": "1"})).text)
+    assert len(resumed) == len(everything) - 1
+
+
+async def test_signed_links_work_for_head_and_never_outlive_themselves(
+    make_service: MakeService, glm_settings: Settings
+) -> None:
+    service = await make_service(glm_settings.model_copy(update={"api_token": SecretStr("t0ken")}))
+    bearer = {"Authorization": "Bearer t0ken"}
+    job = (await service.client.post("/api/v1/replications?wait=90", headers=bearer, **upload())).json()
+    render = job["urls"]["render"]
+    head = await service.client.head(render)
+    assert head.status_code == 200 and head.headers["content-type"] == "image/png" and head.content == b""
+    # A signed self link answers with links that expire when it does, not twelve hours later.
+    signed_self = job["urls"]["self"]
+    expiry = int(httpx.URL(signed_self).params["exp"])
+    again = (await service.client.get(signed_self)).json()
+    assert {int(httpx.URL(u).params["exp"]) for k, u in again["urls"].items() if "exp=" in u} == {expiry}
+    # Odd expiries are refused as unauthorised, not a crash.
+    for exp in ("\u00b2", "9" * 4400):
+        odd = str(httpx.URL(render).copy_merge_params({"exp": exp}))
+        assert (await service.client.get(odd)).status_code == 401, exp
+
+
 async def test_without_a_token_setting_the_api_is_open(api: Service) -> None:
     assert (await api.client.get("/api/v1/replications")).status_code == 200
 
@@ -593,7 +675,7 @@ async def test_without_a_token_setting_the_api_is_open(api: Service) -> None:
 
 async def test_pages_send_a_strict_csp_and_contain_no_inline_script(api: Service) -> None:
     job = (await api.client.post("/api/v1/replications", **upload())).json()
-    for path in ("/", f"/jobs/{job['id']}", "/check", "/docs"):
+    for path in ("/", "/history", f"/jobs/{job['id']}", f"/jobs/{job['id']}/preview", "/check", "/docs"):
         page = await api.client.get(path)
         assert page.status_code == 200, path
         csp = page.headers["content-security-policy"]
@@ -601,7 +683,7 @@ async def test_pages_send_a_strict_csp_and_contain_no_inline_script(api: Service
         assert page.headers["x-frame-options"] == "DENY"
         html = page.text
         assert "<script>" not in html and '<script type="module">' not in html
-        assert "http://" not in html.replace("http://testserver", "") and "https://" not in html
+        assert "http://" not in html.replace("http://127.0.0.1:8000", "") and "https://" not in html
     job_page = (await api.client.get(f"/jobs/{job['id']}")).text
     assert 'sandbox="allow-scripts"' in job_page and "allow-same-origin" not in job_page
 

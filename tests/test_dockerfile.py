@@ -117,7 +117,7 @@ async def test_healthcheck_probes_a_real_unauthenticated_route_on_the_configured
     # Even with a token configured, the health check must not need it.
     service = create_app(Settings(_env_file=None, data_dir=tmp_path, api_token="secret"))  # type: ignore[call-arg]
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=service), base_url="http://test"
+        transport=httpx.ASGITransport(app=service), base_url="http://127.0.0.1:8000"
     ) as client:
         response = await client.get(path)
     assert response.status_code == 200

@@ -23,7 +23,7 @@ from .errors import install_error_handlers
 from .readiness import VERSION
 from .routes_api import build_api_router
 from .routes_web import WebPages, build_web_router, mount_static
-from .security import SecurityHeaders, TokenGuard
+from .security import RequestOriginGuard, SecurityHeaders, TokenGuard, allowed_host_names
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> FastAPI
     app.include_router(build_web_router(settings, pages))
     mount_static(app, settings)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(
+        RequestOriginGuard,
+        allowed_hosts=allowed_host_names(settings.allowed_hosts, settings.host, token_set=token is not None),
+    )
     return app
 
 

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _HEARTBEAT_S = 15.0
+_MAX_COUNT = 1_000_000_000  # offsets and event numbers: far above any real one, far below SQLite's int64
 JobId = Annotated[str, PathParam(description="The replication's id (32 hexadecimal digits).")]
 CheckId = Annotated[str, PathParam(description="The design check's id (32 hexadecimal digits).")]
 CheckImage = Annotated[str, PathParam(description="`design`, `render` or `heatmap`.")]
@@ -179,7 +180,9 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     async def list_replications(
         request: Request,
         limit: Annotated[int, Query(ge=1, le=200, description="Jobs per page (1-200).")] = 50,
-        offset: Annotated[int, Query(ge=0, description="Jobs to skip (for the next page).")] = 0,
+        offset: Annotated[
+            int, Query(ge=0, le=_MAX_COUNT, description="Jobs to skip (for the next page).")
+        ] = 0,
         state: Annotated[
             str | None,
             Query(
@@ -278,12 +281,17 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         last_event_id: Annotated[
             str | None, Header(description="Resume after this event id (sent by EventSource on reconnect).")
         ] = None,
-        after: Annotated[int, Query(ge=0, description="Only events after this sequence number.")] = 0,
+        after: Annotated[
+            int, Query(ge=0, le=_MAX_COUNT, description="Only events after this sequence number.")
+        ] = 0,
     ) -> StreamingResponse:
         jobs = _jobs(request)
         await jobs.get(_checked_id(job_id))
-        if last_event_id and last_event_id.isdigit():
-            after = max(after, int(last_event_id))
+        if last_event_id:
+            seq = last_event_id.strip()
+            if not (seq.isascii() and seq.isdigit() and int(seq) <= _MAX_COUNT):
+                raise InputError("Last-Event-ID must be the number of an event this stream sent.")
+            after = max(after, int(seq))
         return StreamingResponse(
             _sse(jobs, job_id, after),
             media_type="text/event-stream",
@@ -316,6 +324,14 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             response_class=FileResponse,
             responses={200: {"content": {media_type: {}}}},
             name=f"artifact_{name}",
+        )
+        # HEAD too (link checkers, `curl -I`): the same answer without the body; not listed twice.
+        protected.add_api_route(
+            f"/replications/{{job_id}}/{path}",
+            serve,
+            methods=["HEAD"],
+            include_in_schema=False,
+            name=f"artifact_{name}_head",
         )
 
     artifact("source.png", "image/png", "The source screenshot (normalized PNG)")
@@ -551,8 +567,10 @@ async def _view(request: Request, job: Job, *, with_result: bool) -> Replication
     base = str(request.base_url).rstrip("/")
     root = f"/api/v1/replications/{job.id}"
 
+    expires = guard.inherited_expiry(request)
+
     def link(path: str) -> str:
-        return base + guard.sign(path)
+        return base + guard.sign(path, expires=expires)
 
     urls = {
         "self": link(root),

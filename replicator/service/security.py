@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -79,18 +80,110 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_MAX_EXPIRY_DIGITS = 12
+
+
+async def _refuse(send: Send, status: int, code: str, message: str) -> None:
+    body = json.dumps({"error": {"code": code, "message": message}}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers + _APP_HEADERS})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _host_name(host: str) -> str:
+    """``host`` (a Host header or an origin's netloc) without its port, lower case, IPv6 unbracketed."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class RequestOriginGuard:
+    """ASGI middleware against the two ways a web page elsewhere reaches a service on loopback.
+
+    - Cross-site requests (CSRF): a state-changing request (POST, PUT, PATCH, DELETE) that a browser
+      marks as coming from another site (``Sec-Fetch-Site`` other than ``same-origin``/``none``, or
+      an ``Origin`` that is not this host) is refused with 403. Clients that are not browsers (curl,
+      the CLI, CI) send neither header and are not affected.
+    - DNS rebinding: without an API token, a request whose ``Host`` is not a name the service was
+      told it has (loopback, ``REPLICATOR_HOST``, ``REPLICATOR_ALLOWED_HOSTS``) is refused with
+      421: a page on evil.example whose name now resolves to 127.0.0.1 still says ``Host:
+      evil.example``. With a token, the token is the guard (a rebound page cannot read it).
+
+    Written here rather than with Starlette's TrustedHostMiddleware: both checks share the parsing,
+    and a refusal must say which setting to change, in the API's JSON error shape.
+    """
+
+    def __init__(self, app: ASGIApp, *, allowed_hosts: frozenset[str] | None) -> None:
+        self.app = app
+        self.allowed_hosts = allowed_hosts  # None: any host
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        host = headers.get("host", "")
+        if self.allowed_hosts is not None and _host_name(host) not in self.allowed_hosts:
+            names = ", ".join(sorted(self.allowed_hosts))
+            await _refuse(
+                send,
+                421,
+                "host_not_allowed",
+                f"This service does not answer to the host name {_host_name(host)!r} (it answers to: "
+                f"{names}). Add it to REPLICATOR_ALLOWED_HOSTS, or set REPLICATOR_API_TOKEN.",
+            )
+            return
+        if scope["method"].upper() in _UNSAFE_METHODS and _cross_site(headers, host):
+            await _refuse(
+                send,
+                403,
+                "cross_site_request",
+                "A page on another site may not change anything here; use this service's own pages, "
+                "or a client that is not a browser.",
+            )
+            return
+        await self.app(scope, receive, send)
+
+
+def _cross_site(headers: dict[str, str], host: str) -> bool:
+    site = headers.get("sec-fetch-site")
+    if site is not None:
+        return site.strip().lower() not in ("same-origin", "none")
+    origin = headers.get("origin")
+    if origin is None:
+        return False
+    netloc = urlsplit(origin.strip()).netloc.lower()
+    return not netloc or netloc != host.strip().lower()
+
+
+def allowed_host_names(configured: str, bind_host: str, *, token_set: bool) -> frozenset[str] | None:
+    """The host names the service answers to; None for any (a token is set, or ``*`` is configured)."""
+    names = {name.strip().lower().strip("[]") for name in configured.split(",") if name.strip()}
+    if token_set or "*" in names:
+        return None
+    bind = bind_host.strip().lower().strip("[]")
+    if bind and bind not in ("0.0.0.0", "::"):
+        names.add(bind)
+    return frozenset(names | _LOOPBACK_HOSTS)
+
+
 class UrlSigner:
     """HMAC-signed, expiring URLs for GET requests to one path."""
 
     def __init__(self, token: str) -> None:
         self._key = hashlib.sha256(b"replicator signed urls\x00" + token.encode()).digest()
 
-    def query(self, path: str, *, now: float | None = None) -> str:
-        expires = int((now if now is not None else time.time()) + SIGNED_URL_TTL_S)
+    def query(self, path: str, *, now: float | None = None, expires: int | None = None) -> str:
+        """The signature query for ``path``; ``expires``: an expiry to keep (never a later one)."""
+        if expires is None:
+            expires = int((now if now is not None else time.time()) + SIGNED_URL_TTL_S)
         return urlencode({"exp": expires, "sig": self._mac(path, expires)})
 
     def verify(self, path: str, expires: str | None, signature: str | None) -> bool:
-        if not expires or not signature or not expires.isdigit() or int(expires) < time.time():
+        if not expires or not signature or not _expiry_like(expires) or int(expires) < time.time():
             return False
         return hmac.compare_digest(self._mac(path, int(expires)), signature)
 
@@ -109,19 +202,27 @@ class TokenGuard:
     def enabled(self) -> bool:
         return self.token is not None
 
-    def sign(self, path: str) -> str:
-        """``path`` with a signature when auth is on (so a browser element may load it)."""
+    def sign(self, path: str, *, expires: int | None = None) -> str:
+        """``path`` with a signature when auth is on (so a browser element may load it).
+
+        ``expires``: the expiry of the signed link the request came in with; links handed out in
+        answer to it expire no later (a leaked link cannot renew itself)."""
         if self.signer is None:
             return path
-        return f"{path}?{self.signer.query(path)}"
+        return f"{path}?{self.signer.query(path, expires=expires)}"
+
+    def inherited_expiry(self, request: Request) -> int | None:
+        """The expiry of the signed URL that authorised ``request`` (None: the bearer token did)."""
+        if self.signer is None or _bearer(request) == self.token:
+            return None
+        expires = request.query_params.get("exp")
+        return int(expires) if expires and _expiry_like(expires) else None
 
     async def __call__(self, request: Request) -> None:
         if self.token is None:
             return
-        scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(
-            credentials.strip().encode(), self.token.encode()
-        ):
+        credentials = _bearer(request)
+        if credentials is not None and hmac.compare_digest(credentials.encode(), self.token.encode()):
             return
         if (
             request.method in ("GET", "HEAD")
@@ -135,3 +236,13 @@ class TokenGuard:
             "This API needs a token: send the header 'Authorization: Bearer <token>' "
             "(the token is the server's REPLICATOR_API_TOKEN)."
         )
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
+
+
+def _expiry_like(value: str) -> bool:
+    """A signed URL's ``exp``: ASCII digits of a plausible length (``²`` is a digit to isdigit)."""
+    return value.isascii() and value.isdigit() and len(value) <= _MAX_EXPIRY_DIGITS

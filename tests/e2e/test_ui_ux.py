@@ -607,3 +607,60 @@ async def test_batch_report_fits_the_window_and_every_thumbnail_opens_its_pictur
             "i => i.parentElement.tagName === 'A' && i.parentElement.href === i.src"
         )
     await context.close()
+
+
+# --- another site cannot drive the service (CSRF) ------------------------------------------------
+
+
+EVIL_PAGE = """<!doctype html><html><body><h1>Cute cats</h1>
+<form id="f" method="post" action="SERVICE/api/v1/replications/JOB/retry"></form>
+<script>
+fetch('SERVICE/api/v1/replications/JOB/retry', { method: 'POST', mode: 'no-cors' })
+  .then(() => { document.title = 'sent'; }, () => { document.title = 'sent'; });
+</script></body></html>"""
+
+
+@pytest.fixture
+def evil_site(service: str, finished_job: dict[str, Any]) -> Iterator[str]:
+    """A page on another origin (another loopback port) that tries to start a job on the service."""
+    import http.server
+    import threading
+
+    page = EVIL_PAGE.replace("SERVICE", service).replace("JOB", finished_job["id"]).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_page_on_another_site_cannot_start_or_change_jobs(
+    service: str, finished_job: dict[str, Any], evil_site: str, chromium: Browser
+) -> None:
+    before = httpx.get(f"{service}/api/v1/replications", timeout=10).json()["total"]
+    context, page, _ = await _context(chromium, 1280)
+    answers: list[int] = []
+    page.on("response", lambda r: answers.append(r.status) if "/retry" in r.url else None)
+    await page.goto(evil_site)
+    await wait_until(page, "document.title === 'sent'")
+    async with page.expect_navigation():
+        await page.evaluate("document.getElementById('f').submit()")  # a plain form post, as CSRF does
+    await asyncio.sleep(0.5)
+    assert answers and set(answers) == {403}, answers
+    assert httpx.get(f"{service}/api/v1/replications", timeout=10).json()["total"] == before
+    await context.close()
