@@ -15,7 +15,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .config import Settings
 from .errors import CorruptInput, InputTooLarge, UnsupportedMedia
-from .models import Source
+from .models import MAX_SOURCE_HEIGHT, MAX_VIEWPORT_SIDE, Source
 
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
 VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm")
@@ -101,6 +101,17 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
                 )
             if width < 16 or height < 16:
                 raise CorruptInput(f"The image is only {width}x{height} pixels; nothing to replicate.")
+            # Checked here, from the header, so a source the renderer could never open is refused
+            # at upload instead of after a minute of analysis.
+            if width > MAX_VIEWPORT_SIDE:
+                raise InputTooLarge(
+                    f"The image is {width} pixels wide; at most {MAX_VIEWPORT_SIDE} can be replicated "
+                    "(the widest window the renderer opens)."
+                )
+            if height > MAX_SOURCE_HEIGHT:
+                raise InputTooLarge(
+                    f"The image is {height} pixels tall; at most {MAX_SOURCE_HEIGHT} can be replicated."
+                )
             image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise CorruptInput(

@@ -16,6 +16,13 @@ RGB = tuple[int, int, int]
 SourceKind = Literal["image", "recording"]
 
 
+# The widest or tallest window the renderer opens: no real screen is larger, and a bigger one would
+# only make screenshots of hundreds of megabytes. A source wider than this cannot be replicated.
+MAX_VIEWPORT_SIDE = 8192
+# The tallest source accepted: the largest side a JPEG can have; full-page screenshots stay far below.
+MAX_SOURCE_HEIGHT = 65_535
+
+
 @dataclass(frozen=True)
 class Viewport:
     width: int = 1280

@@ -86,6 +86,21 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path, settings:
     assert "pixels" in info.value.message and "REPLICATOR_MAX_IMAGE_PIXELS" in info.value.message
 
 
+@pytest.mark.parametrize(
+    ("size", "words"),
+    [((40_000, 1_000), "40000 pixels wide; at most 8192"), ((16, 2_500_000), "2500000 pixels tall")],
+)
+def test_sides_the_renderer_cannot_open_are_refused_at_intake(
+    tmp_path: Path, settings: Settings, size: tuple[int, int], words: str
+) -> None:
+    """Under the pixel cap, but a side no window (or decoder) takes: refused from the header, at
+    once and in words, not after a minute of analysis or as "could not be decoded"."""
+    path = write(tmp_path, "odd.png", bomb_png(*size))
+    with pytest.raises(InputTooLarge) as info:
+        load_source(path, settings)
+    assert words in info.value.message
+
+
 def test_upload_over_the_byte_cap_is_refused(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path, max_upload_mb=0.001)  # type: ignore[call-arg]
     with pytest.raises(InputTooLarge):

@@ -16,7 +16,7 @@ from playwright.async_api import Playwright, async_playwright
 
 from ..config import Settings
 from ..errors import BrowserNotFound, InputError, RenderError, RenderTimeout
-from ..models import RenderResult, Viewport
+from ..models import MAX_VIEWPORT_SIDE, RenderResult, Viewport
 from ._launch import driver_in_own_session, launch_args, use_sandbox
 from ._live import LivePage
 from ._page import (
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# No real screen is larger; a bigger window would only make screenshots of hundreds of megabytes.
-MAX_VIEWPORT_SIDE = 8192
 # A context close that takes longer than this means Chromium is stuck: the browser is replaced.
 CLOSE_GRACE_S = 3.0
 

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from ..backends.glm import missing_key as glm_missing_key
@@ -357,6 +357,11 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     )
     async def preview(request: Request, job_id: JobId) -> Response:
         jobs = _jobs(request)
+        dest = request.headers.get("sec-fetch-dest")
+        if dest is not None and dest not in ("iframe", "frame"):
+            # Opened as a page of its own, the generated page would run outside the frame's sandbox
+            # (navigate anywhere, rewrite the address bar): a browser gets the page that frames it.
+            return RedirectResponse(f"/jobs/{_checked_id(job_id)}/preview", status_code=303)
         path = _artifact_path(jobs, job_id, "page.html")
         store = jobs.artifacts(job_id)
         html, result = await asyncio.gather(

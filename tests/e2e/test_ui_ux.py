@@ -664,3 +664,17 @@ async def test_a_page_on_another_site_cannot_start_or_change_jobs(
     assert answers and set(answers) == {403}, answers
     assert httpx.get(f"{service}/api/v1/replications", timeout=10).json()["total"] == before
     await context.close()
+
+
+async def test_the_raw_preview_is_never_a_page_of_its_own(
+    service: str, finished_job: dict[str, Any], chromium: Browser
+) -> None:
+    """Opened directly (a pasted link, a new tab), the generated page would run unsandboxed as the
+    top document: the browser is sent to the page that frames it instead."""
+    context, page, _ = await _context(chromium, 1280)
+    await page.goto(finished_job["urls"]["preview"])
+    assert page.url == f"{service}/jobs/{finished_job['id']}/preview"
+    assert await page.get_attribute("#live", "sandbox") == "allow-scripts"
+    await page.frame_locator("#live").locator("body").wait_for()
+    assert await page.title() == f"Preview of replication {finished_job['id'][:8]} · replicator"
+    await context.close()
