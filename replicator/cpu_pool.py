@@ -10,6 +10,12 @@ breaks only its own lane. The task that was running there fails with ``WorkerCra
 is replaced before the next task. Workers start with ``spawn`` (never ``fork``: the parent runs
 Playwright's and asyncio's threads) and load the OCR models once, in their initializer.
 
+Workers die with their parent, however it ends (``kill -9`` included): nothing else would end them,
+since each holds both ends of its task queue. On Linux the kernel kills a worker whose parent dies
+(``PR_SET_PDEATHSIG``); elsewhere a watchdog thread in the worker notices it was re-parented.
+multiprocessing's resource tracker needs nothing of its own: it exits once its last client, the
+parent or a worker, is gone.
+
 The source screenshot is read by both the scorer (``analyze_reference``) and the local backend,
 possibly in different workers: each task returns the OCR lines it read, the pool remembers them by
 the image's digest, and the next task on the same image replays them instead of reading again.
@@ -19,12 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import hashlib
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -55,14 +64,45 @@ def worker_ocr() -> OcrEngine:
     return _worker_ocr or OcrEngine.shared()
 
 
-def _start_worker(ocr_threads: int | None, nice: int) -> None:
+def _start_worker(ocr_threads: int | None, nice: int, parent: int) -> None:
     global _worker_ocr
+    _die_with(parent)
     if nice:
         os.nice(nice)
     # Ctrl-C reaches the whole process group; stopping workers is the parent's job (it cancels the
     # item and then ends the pool), so a worker must not die of it halfway through a task.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _worker_ocr = OcrEngine(threads=ocr_threads)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_WATCHDOG_INTERVAL = 1.0
+
+
+def _die_with(parent: int) -> None:
+    """End this worker as soon as ``parent`` (the process that started it) is gone."""
+    if sys.platform.startswith("linux") and _set_parent_death_signal(signal.SIGKILL):
+        # The signal is only armed from now on: a parent that died before this line sent none.
+        if os.getppid() != parent:
+            os._exit(1)
+        return
+    threading.Thread(target=_watch_parent, args=(parent,), name="parent-watchdog", daemon=True).start()
+
+
+def _set_parent_death_signal(signum: int) -> bool:
+    # The kernel sends it when the *thread* that spawned this process ends: workers are spawned by
+    # the thread that submits to them, the event loop's, which lives as long as the pool does.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(_WATCHDOG_INTERVAL)
+    os._exit(1)
 
 
 def _ready() -> int:
@@ -118,7 +158,7 @@ class _Lane:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._ocr_threads, self._nice),
+            initargs=(self._ocr_threads, self._nice, os.getpid()),
         )
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:

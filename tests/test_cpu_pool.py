@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import io
 import os
 import re
 import signal
+import subprocess
+import sys
+import textwrap
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -113,6 +117,95 @@ async def test_closing_the_runtime_leaves_no_worker_processes(settings: Settings
     await runtime.close()
     children = {p.pid for p in psutil.Process().children(recursive=True)}
     assert not children & set(pids)
+
+
+SERVICE_LIKE_POOL = """
+import asyncio
+from pathlib import Path
+
+from replicator.config import Settings
+from replicator.runtime import Runtime
+from replicator.service.app import SERVICE_CPU_NICE
+
+
+async def main() -> None:
+    settings = Settings(_env_file=None, data_dir=Path({data!r}), backend="local", cpu_workers=2)
+    runtime = Runtime(settings, parallelism=2, cpu_nice=SERVICE_CPU_NICE)  # as the service's lifespan
+    await runtime.warm_up()
+    print(*runtime.cpu.pids(), flush=True)
+    await asyncio.sleep(600)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def gone(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE  # dead, waiting for init to reap it
+    except psutil.NoSuchProcess:
+        return True
+
+
+def wait_until_gone(processes: list[psutil.Process], seconds: float) -> list[psutil.Process]:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not all(gone(p) for p in processes):
+        time.sleep(0.1)
+    return [p for p in processes if not gone(p)]
+
+
+def test_workers_and_resource_tracker_die_when_the_server_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "server.py"
+    script.write_text(SERVICE_LIKE_POOL.format(data=str(tmp_path / "data")))
+    server = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    descendants: list[psutil.Process] = []
+    try:
+        assert server.stdout is not None
+        workers = {int(pid) for pid in server.stdout.readline().split()}
+        assert len(workers) == 2, "the workers did not start"
+        descendants = psutil.Process(server.pid).children(recursive=True)
+        assert workers <= {p.pid for p in descendants}
+        trackers = [p for p in descendants if "resource_tracker" in " ".join(p.cmdline())]
+        assert trackers, "expected multiprocessing's resource tracker among the server's children"
+
+        server.kill()
+        server.wait(5)
+
+        left = wait_until_gone(descendants, 5)
+        assert not left, f"still running after the server was killed: {[p.cmdline()[-2:] for p in left]}"
+    finally:
+        server.kill()
+        for process in descendants:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+
+
+def test_the_watchdog_ends_a_worker_whose_parent_is_gone(tmp_path: Path) -> None:
+    """Where there is no parent-death signal (not Linux), a thread in the worker watches its parent."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        textwrap.dedent("""
+            import os, subprocess, sys, time
+            watcher = f"from replicator.cpu_pool import _watch_parent; _watch_parent({os.getpid()})"
+            child = subprocess.Popen([sys.executable, "-c", watcher])
+            print(child.pid, flush=True)
+            time.sleep(600)
+        """)
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = psutil.Process(int(parent.stdout.readline()))
+    try:
+        time.sleep(1.5)  # the watchdog has looked at least once and found its parent there
+        assert not gone(child)
+        parent.kill()
+        parent.wait(5)
+        assert not wait_until_gone([child], 5)
+    finally:
+        parent.kill()
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
 
 
 async def test_workers_run_at_the_requested_lower_priority() -> None:
