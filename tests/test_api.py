@@ -757,3 +757,17 @@ async def test_a_recording_yields_key_frames_and_states_reached_with_scores(
             reached = await api.client.get(state["render_url"])
             assert reached.status_code == 200 and reached.content.startswith(b"\x89PNG")
     assert result["interactions"]["transitions_total"] >= 1
+
+    # The normalized MP4 kept for the model is shared by the jobs on that recording and goes with
+    # the last of them.
+    recordings = api.jobs.settings.data_dir / "recordings"
+    assert [p.suffix for p in recordings.iterdir()] == [".mp4"]
+    files = {"file": ("again.webm", video, "video/webm")}
+    second = (
+        await api.client.post("/api/v1/replications?wait=150", files=files, data={"refine_rounds": "0"})
+    ).json()
+    assert second["state"] == "succeeded" and len(list(recordings.iterdir())) == 1
+    assert (await api.client.delete(job["urls"]["self"])).status_code == 204
+    assert len(list(recordings.iterdir())) == 1  # still used by the second job
+    assert (await api.client.delete(second["urls"]["self"])).status_code == 204
+    assert list(recordings.iterdir()) == []

@@ -25,6 +25,8 @@ from ..models import Candidate, Result, Source
 # Artifact names are ours, never a user's: one flat folder, a fixed alphabet, no separators.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)?$")
 UPLOAD_NAME = "upload"
+# The sha256 of a recording job's upload: the name of its normalized MP4 under ``recordings/``.
+RECORDING_MARK = "recording.sha256"
 THUMB_WIDTH = 360
 
 
@@ -77,7 +79,10 @@ class ArtifactStore:
 
 
 def write_source_artifacts(store: ArtifactStore, source: Source) -> None:
-    """source.png, its thumbnail and, for recordings, each key frame. Blocking (image work)."""
+    """source.png, its thumbnail and, for recordings, each key frame and which normalized MP4 (in
+    the data folder's ``recordings/``, shared by jobs on the same file) the job uses. Blocking."""
+    if source.kind == "recording" and source.video_path is not None and not store.exists(RECORDING_MARK):
+        store.save(RECORDING_MARK, source.sha256.encode())
     if not store.exists("source.png"):
         store.save("source.png", source.png)
     if not store.exists("thumb.png"):

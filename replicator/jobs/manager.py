@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -24,8 +25,15 @@ from ..errors import ReplicatorError
 from ..intake import load_source
 from ..models import Source
 from ..pipeline import PipelineEvent
+from ..recording.transcode import normalized_mp4_path
 from ..runtime import Runtime
-from .artifacts import UPLOAD_NAME, ArtifactStore, write_result_artifacts, write_source_artifacts
+from .artifacts import (
+    RECORDING_MARK,
+    UPLOAD_NAME,
+    ArtifactStore,
+    write_result_artifacts,
+    write_source_artifacts,
+)
 from .events import EventChannel
 from .records import Job, JobOptions, JobState, StoredEvent
 from .store import JobStore
@@ -38,6 +46,7 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 3
 _PRUNE_EVERY_S = 3600.0
 _STALE_UPLOAD_S = 6 * 3600.0
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class JobManager:
@@ -404,9 +413,26 @@ class JobManager:
         return await asyncio.to_thread(fn, *args, **kwargs)
 
     def _remove(self, job_ids: list[str]) -> int:
+        recordings = {sha for sha in map(self._recording_of, job_ids) if sha}
         for job_id in job_ids:
             self.artifacts(job_id).remove()
-        return self._store.delete(job_ids)
+        removed = self._store.delete(job_ids)
+        # A normalized MP4 is shared by every job on the same recording: it goes with the last one.
+        for sha in recordings - self._recordings_in_use():
+            with contextlib.suppress(OSError):
+                normalized_mp4_path(self.settings, sha).unlink(missing_ok=True)
+        return removed
+
+    def _recording_of(self, job_id: str) -> str | None:
+        raw = self.artifacts(job_id).load(RECORDING_MARK)
+        sha = raw.decode("ascii", "replace").strip() if raw else ""
+        return sha if _SHA256.fullmatch(sha) else None
+
+    def _recordings_in_use(self) -> set[str]:
+        marks = (
+            path.read_text("ascii", "replace").strip() for path in self.jobs_dir.glob(f"*/{RECORDING_MARK}")
+        )
+        return {sha for sha in marks if _SHA256.fullmatch(sha)}
 
     def _remove_stale_files(self, now: float) -> None:
         for path in self.upload_dir.glob("*"):
