@@ -109,6 +109,13 @@ class RenderTimeout(RenderError):
     http_status = 504
 
 
+class RenderCrashed(RenderError):
+    """The page's renderer process died (out of memory, or killed) while the page was rendered."""
+
+    code = "render_crashed"
+    http_status = 422
+
+
 class ProviderError(ReplicatorError):
     code = "provider_error"
     http_status = 502

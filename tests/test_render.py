@@ -237,7 +237,7 @@ async def test_page_that_eats_memory_is_stopped_as_a_crash(quick_pool: tuple[Sea
     with pytest.raises(RenderError) as caught:
         await pool.render(html, VIEWPORT)
     # The renderer's heap cap ends it (a crash), or failing that the deadline does.
-    assert caught.value.code in ("render_failed", "render_timeout")
+    assert caught.value.code in ("render_crashed", "render_failed", "render_timeout")
     assert texts(await pool.render("<p>next</p>", VIEWPORT)) == ["next"]
 
 
@@ -293,6 +293,29 @@ async def test_page_that_never_yields_is_killed_within_the_deadline(
     assert not renderer_pids(browser_pid)
     after = await pool.render("<h1>Next page</h1>", VIEWPORT)
     assert texts(after) == ["Next page"]
+
+
+async def test_a_killed_renderer_is_reported_as_a_crash_at_once() -> None:
+    """A renderer that dies mid-render (out of memory, or killed) is said to have crashed as soon as
+    it does, not after the whole deadline as a timeout; the next page renders."""
+    before = chromium_browser_pids()
+    async with SealedBrowserPool(browser_settings(render_timeout_s=20.0), warm_spare=False) as pool:
+        browser_pid = await new_browser_pid(before)
+        in_flight = asyncio.create_task(pool.render(HANGS["inline-script"], VIEWPORT))
+        for _ in range(200):
+            if renderer_pids(browser_pid):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        killed = time.perf_counter()
+        for pid in renderer_pids(browser_pid):
+            os.kill(pid, signal.SIGKILL)
+        with pytest.raises(RenderError) as caught:
+            await in_flight
+        assert caught.value.code == "render_crashed", caught.value.message
+        assert time.perf_counter() - killed < 5.0  # the deadline is 20 s
+        assert "renderer" in caught.value.message
+        assert texts(await pool.render("<p>next</p>", VIEWPORT)) == ["next"]
 
 
 async def test_hang_during_interaction_is_killed(quick_pool: tuple[SealedBrowserPool, int]) -> None:

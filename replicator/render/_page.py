@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from playwright.async_api import Browser, BrowserContext, CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 
-from ..errors import RenderError
+from ..errors import RenderCrashed, RenderError
 from ..models import RenderResult, Viewport
 from ._dom import PREAMBLE_JS, READY_JS, SURVEY_JS, parse_survey
 from ._routing import PAGE_URL, PageRouter, refuse_websocket
@@ -270,6 +270,41 @@ async def unless_gone(handle: BrowserHandle, work: Coroutine[Any, Any, T]) -> T:
     await asyncio.wait({task}, timeout=3.0)
     forget(task)
     raise BrowserGone("the browser disconnected")
+
+
+async def unless_crashed(page: Page, work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work`` on ``page``, or raise RenderCrashed as soon as the page's renderer dies.
+
+    Like a dead browser (see ``unless_gone``), a renderer killed mid-render (out of memory, or by
+    a person) leaves Playwright's pending calls waiting for the deadline: the crash is raced."""
+    crashed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_crash(_page: Page) -> None:
+        if not crashed.done():
+            crashed.set_result(None)
+
+    page.on("crash", on_crash)
+    task = asyncio.ensure_future(work)
+    racing: set[asyncio.Future[Any]] = {task, crashed}
+    try:
+        try:
+            await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            task.cancel()
+            await asyncio.wait({task})
+            forget(task)
+            raise
+        if task.done():
+            return task.result()
+        task.cancel()
+        await asyncio.wait({task}, timeout=3.0)
+        forget(task)
+        raise RenderCrashed(
+            "The page's renderer process stopped while rendering it: the page used more memory "
+            "than a renderer may have, or the process was killed."
+        )
+    finally:
+        page.remove_listener("crash", on_crash)
 
 
 def forget(task: asyncio.Future[Any]) -> None:

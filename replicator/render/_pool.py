@@ -28,6 +28,7 @@ from ._page import (
     forget,
     load,
     new_slot,
+    unless_crashed,
     unless_gone,
 )
 
@@ -283,11 +284,15 @@ class SealedBrowserPool:
 
         async def steps() -> RenderResult:
             slot = await self._take_slot(handle, viewport)
-            try:
+
+            async def rendered() -> RenderResult:
                 await load(slot, html, viewport, base_dir)
-                result = await capture(
+                return await capture(
                     slot, viewport, full_page=full_page, max_height=max_height, started=started
                 )
+
+            try:
+                result = await unless_crashed(slot.page, rendered())
             except BaseException:
                 await self._dispose(handle, slot)  # awaited: a hung renderer must be gone before we report
                 raise
