@@ -150,6 +150,12 @@ class Settings(BaseSettings):
     )
     render_timeout_s: float = Field(15.0, gt=0, description="Deadline for one render; a hung page is killed.")
     render_max_height: int = Field(10_000, ge=200, description="Screenshots are clamped to this height (px).")
+    render_max_memory_mb: int = Field(
+        2048,
+        ge=128,
+        description="A page (its renderer process) using more memory than this is killed; the render "
+        "fails as `render_crashed`.",
+    )
     render_concurrency: int = Field(2, ge=1, le=16, description="Renders in flight at once.")
     browser_recycle_after: int = Field(200, ge=1, description="Restart Chromium after this many renders.")
 

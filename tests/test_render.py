@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import os
 import signal
@@ -315,6 +316,35 @@ async def test_a_killed_renderer_is_reported_as_a_crash_at_once() -> None:
         assert caught.value.code == "render_crashed", caught.value.message
         assert time.perf_counter() - killed < 5.0  # the deadline is 20 s
         assert "renderer" in caught.value.message
+        assert texts(await pool.render("<p>next</p>", VIEWPORT)) == ["next"]
+
+
+async def test_a_page_filling_typed_arrays_is_stopped_at_the_memory_budget() -> None:
+    """Typed arrays live outside V8's heap, so the heap flag does not stop them: the pool's memory
+    watch kills the renderer near its budget and the render fails as a crash. The tree's peak
+    resident memory stays near the budget instead of growing to gigabytes."""
+    before = chromium_browser_pids()
+    hoarder = """<p>hoarding</p><script>
+      const hoard = [];  // 48 x 64 MB = 3 GB, touched, before the page has even loaded
+      for (let i = 0; i < 48; i++) hoard.push(new Float64Array(8e6).fill(1));</script>"""
+    settings = browser_settings(render_timeout_s=20.0, render_max_memory_mb=400)
+    async with SealedBrowserPool(settings, warm_spare=False) as pool:
+        browser_pid = await new_browser_pid(before)
+        peak = 0
+        in_flight = asyncio.create_task(pool.render(hoarder, VIEWPORT))
+        started = time.perf_counter()
+        while not in_flight.done():
+            rss = 0
+            for pid in renderer_pids(browser_pid):
+                with contextlib.suppress(psutil.Error):
+                    rss = max(rss, psutil.Process(pid).memory_info().rss)
+            peak = max(peak, rss)
+            await asyncio.sleep(0.02)
+        with pytest.raises(RenderError) as caught:
+            await in_flight
+        assert caught.value.code == "render_crashed", caught.value.message
+        assert time.perf_counter() - started < 15.0
+        assert peak < 1200 * 1048576, f"peak {peak / 1048576:.0f} MiB"
         assert texts(await pool.render("<p>next</p>", VIEWPORT)) == ["next"]
 
 

@@ -46,8 +46,9 @@ BASE_ARGS: tuple[str, ...] = (
     "--font-render-hinting=none",
     "--disable-lcd-text",
     f"--host-resolver-rules={HOST_RESOLVER_RULES}",
-    # A page that allocates without end crashes its renderer at this heap size (reported as a
-    # RenderError) instead of taking the machine's memory first.
+    # A page that allocates JavaScript objects without end crashes its renderer at this heap size
+    # (reported as a RenderError). It does not cover typed arrays and other buffers outside the
+    # heap: the pool's memory watch (_memory.py) bounds those.
     f"--js-flags=--max-old-space-size={RENDERER_HEAP_MB}",
 )
 

@@ -19,6 +19,7 @@ from ..errors import BrowserNotFound, InputError, RenderError, RenderTimeout
 from ..models import MAX_VIEWPORT_SIDE, RenderResult, Viewport
 from ._launch import driver_in_own_session, launch_args, use_sandbox
 from ._live import LivePage
+from ._memory import watch_renderers
 from ._page import (
     BrowserGone,
     BrowserHandle,
@@ -60,6 +61,7 @@ class SealedBrowserPool:
         self.launches = 0  # browsers started so far (recycles and crash recoveries included)
         self.renders = 0  # renders finished, successful or not
         self.active = 0  # renders and open pages in progress (at most render_concurrency)
+        self._memory_watch: asyncio.Task[None] | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -73,6 +75,10 @@ class SealedBrowserPool:
         async with self._lock:
             self._closed = True
             self._current = None
+            if self._memory_watch is not None:
+                self._memory_watch.cancel()
+                await asyncio.wait({self._memory_watch})
+                self._memory_watch = None
             for handle in list(self._handles):
                 await self._shutdown(handle)
             if self._background:
@@ -104,6 +110,9 @@ class SealedBrowserPool:
         """The browser to use now, launching or replacing it as needed (caller holds the lock)."""
         if self._closed:
             raise RenderError("The browser pool is closed.")
+        if self._memory_watch is None:
+            limit = self.settings.render_max_memory_mb * 1048576
+            self._memory_watch = asyncio.create_task(watch_renderers(limit, lambda: self.active > 0))
         current = self._current
         if current is not None and not current.dead and current.browser.is_connected():
             if current.renders < self.settings.browser_recycle_after:
