@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import mimetypes
 import re
 import time
@@ -23,18 +24,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
-from .errors import InputError
+from .errors import InputError, InputTooLarge
 from .intake import image_source, sniff_media_type
-from .models import SUBSCORES, Score, Source, Viewport
+from .models import SUBSCORES, Page, Score, Source, Viewport
 
 if TYPE_CHECKING:
     from .runtime import Runtime
+    from .sanitize import Sanitizer
 
 HTML_SUFFIXES = (".html", ".htm", ".xhtml")
 TOP_DISCREPANCIES = 10
 # The gate the web form and the API use when none is given: what the README's CI examples use.
 DEFAULT_THRESHOLD = 85.0
 MAX_INLINED_BYTES = 8 * 1024 * 1024  # per asset: larger files are left out rather than inlined
+# The implementation's HTML with its stylesheets inlined: sanitizing costs about 5 s per MiB of CSS,
+# and a real page is a few hundred KiB; more is refused rather than parsed.
+MAX_CHECK_HTML_BYTES = 5 * 1024 * 1024
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+?)\1\s*\)""", re.IGNORECASE)
 
 
@@ -177,7 +182,20 @@ async def run_check(
         html = implementation.html
         if implementation.base_dir is not None:
             html = await asyncio.to_thread(inline_local_assets, html, implementation.base_dir)
-        page = await asyncio.to_thread(runtime.sanitizer.sanitize, html, "static")
+        size = len(html.encode("utf-8", "replace"))
+        if size > MAX_CHECK_HTML_BYTES:
+            raise InputTooLarge(
+                f"The implementation is {size / 1048576:.1f} MiB of HTML and CSS; a design check takes "
+                f"at most {MAX_CHECK_HTML_BYTES // 1048576} MiB."
+            )
+        if runtime.cpu is not None:
+            # In a worker process: parsing megabytes of CSS must not hold the GIL the service's
+            # event loop (its health checks, its other requests) runs under.
+            settings = runtime.settings
+            cache = settings.data_dir / "cache" / "assets"
+            page = await runtime.cpu.run(_sanitize_task, str(settings.assets_dir), str(cache), html)
+        else:
+            page = await asyncio.to_thread(runtime.sanitizer.sanitize, html, "static")
         # Analysis (OCR of the design) and the render are independent: run them side by side.
         analysed, render = await asyncio.gather(
             analyze_source(design.png, cpu=runtime.cpu, ocr=runtime.ocr if runtime.cpu is None else None),
@@ -197,6 +215,18 @@ async def run_check(
         min_subscores=gates,
         failures=tuple(failures),
     )
+
+
+def _sanitize_task(assets_dir: str, cache_dir: str, html: str) -> Page:
+    """In a CPU worker: the implementation's HTML under the output policy, static mode."""
+    return _worker_sanitizer(assets_dir, cache_dir).sanitize(html, "static")
+
+
+@functools.lru_cache(maxsize=2)
+def _worker_sanitizer(assets_dir: str, cache_dir: str) -> Sanitizer:
+    from .sanitize import Sanitizer
+
+    return Sanitizer(Path(assets_dir), cache_dir=Path(cache_dir))
 
 
 def _screenshots_task(design_png: bytes, candidate_png: bytes) -> Score:

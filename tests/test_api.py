@@ -538,6 +538,14 @@ async def test_design_check_rejects_bad_input_with_4xx(api: Service) -> None:
     }
     not_image = await api.client.post("/api/v1/checks", files=files)
     assert not_image.status_code == 415
+    # Megabytes of CSS would take minutes to sanitize: over the cap, refused before parsing.
+    css = "".join(f".c{i} {{ color: #{i % 4096:03x}; margin: {i % 97}px }}\n" for i in range(160_000))
+    heavy = f"<html><head><style>{css}</style></head><body><p>x</p></body></html>".encode()
+    assert len(heavy) > 5 * 1048576
+    files = {"design": ("d.png", PNG, "image/png"), "implementation": ("i.html", heavy, "text/html")}
+    too_big = await api.client.post("/api/v1/checks", files=files)
+    assert too_big.status_code == 413 and error_of(too_big)["code"] == "input_too_large"
+    assert "at most 5 MiB" in error_of(too_big)["message"]
 
 
 # --- auth ----------------------------------------------------------------------------------------------------
