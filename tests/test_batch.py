@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import stat
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -86,6 +89,93 @@ def test_explicit_file_of_any_type_is_kept_so_its_failure_is_reported(tmp_path: 
     doc = tmp_path / "spec.pdf"
     doc.write_bytes(b"%PDF-1.4")
     assert [i.path for i in discover_inputs([str(doc)])] == [doc]
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> str:
+    return "\n".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
+
+
+def test_links_out_of_a_folder_are_skipped_with_a_warning_that_names_them(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    private = _png(tmp_path / "private" / "secret.png")
+    shots = tmp_path / "shots"
+    _png(shots / "home.png")
+    (shots / "leak.png").symlink_to(private)
+    (shots / "elsewhere").symlink_to(private.parent, target_is_directory=True)
+    (shots / "again.png").symlink_to("home.png")  # stays inside: taken (once)
+    (shots / "self").symlink_to(".", target_is_directory=True)  # a loop: not walked
+    (shots / "a.png").symlink_to("b.png")
+    (shots / "b.png").symlink_to("a.png")  # a loop of file links
+
+    items = discover_inputs([str(shots)])
+
+    assert [i.path for i in items] == [shots / "again.png"]
+    warned = _warnings(caplog)
+    assert f"skipped {shots / 'leak.png'}: it is a link to {private}" in warned
+    assert f"skipped {shots / 'elsewhere'}: it is a link to {private.parent}" in warned
+    assert f"skipped {shots / 'a.png'}: it is a link that loops" in warned
+    assert "again.png" not in warned and "self" not in warned
+
+
+@pytest.mark.timeout(30)  # two link loops: ** used to walk them 2^40 ways
+def test_a_pattern_keeps_to_its_folder_and_does_not_walk_linked_folders(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    private = _png(tmp_path / "private" / "secret.png")
+    shots = tmp_path / "shots"
+    _png(shots / "nested" / "home.png")
+    (shots / "nested" / "leak.png").symlink_to(private)
+    (shots / "loop").symlink_to(".", target_is_directory=True)
+    (shots / "nested" / "up").symlink_to("..", target_is_directory=True)
+    (shots / "elsewhere").symlink_to(private.parent, target_is_directory=True)
+
+    for pattern in ("shots/**/*.png", "shots/*/*.png"):
+        caplog.clear()
+        items = discover_inputs([str(tmp_path / pattern)])
+        assert [i.path for i in items] == [shots / "nested" / "home.png"], pattern
+        assert f"skipped {shots / 'nested' / 'leak.png'}: it is a link to {private}" in _warnings(caplog)
+    assert f"skipped {shots / 'elsewhere'}: it is a link to {private.parent}" in _warnings(caplog)
+
+
+def test_links_named_on_the_command_line_are_the_users_choice(tmp_path: Path) -> None:
+    private = _png(tmp_path / "private" / "secret.png")
+    link = tmp_path / "shots" / "leak.png"
+    link.parent.mkdir()
+    link.symlink_to(private)
+    linked_folder = tmp_path / "linked"
+    linked_folder.symlink_to(private.parent, target_is_directory=True)
+
+    assert [i.path for i in discover_inputs([str(link)])] == [link]
+    assert [i.path for i in discover_inputs([str(linked_folder)])] == [linked_folder / "secret.png"]
+
+
+@pytest.mark.timeout(60)
+def test_convert_skips_a_link_out_of_its_folder_and_says_so(tmp_path: Path) -> None:
+    """Through the real CLI: the folder holds only a link out of it and two link loops (which a
+    pattern's ** used to walk 2^40 ways); nothing is converted and the link is named."""
+    private = _png(tmp_path / "private" / "secret.png")
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    (shots / "leak.png").symlink_to(private)
+    (shots / "a").symlink_to(".", target_is_directory=True)
+    (shots / "b").symlink_to(".", target_is_directory=True)
+    env = {**os.environ, "REPLICATOR_DATA_DIR": str(tmp_path / "data"), "COLUMNS": "400"}
+    cli = Path(sys.executable).parent / "replicator"
+
+    for source in ("shots", "shots/**/*.png"):
+        run = subprocess.run(
+            [str(cli), "convert", source, "-o", "out"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+        assert run.returncode == 2, run.stderr
+        assert "No inputs found" in run.stderr
+        assert f"skipped {Path('shots') / 'leak.png'}: it is a link to {private}" in run.stderr
+        assert not (tmp_path / "out").exists()
 
 
 def test_output_names_are_unique_safe_and_avoid_report(tmp_path: Path) -> None:

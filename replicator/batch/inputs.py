@@ -1,11 +1,18 @@
 """Which files a batch converts: explicit files, folders (walked for images and videos), glob
 patterns and manifests (CSV or JSON Lines with per-item options), each with a unique output name.
+
+A file or folder named on the command line (or in a manifest) is taken even if it is a symbolic link:
+that is the user's choice. What is *found* by walking a folder or expanding a pattern is taken only
+if it stays inside that folder (the pattern's folder): a link leading out of it is skipped with a
+warning that names it, so that a folder from someone else cannot make a batch read, convert and
+publish in its report a file from elsewhere on the machine. Linked folders inside are not walked
+(what they lead to is walked under its own name, and no link loop can be followed).
 """
 
 from __future__ import annotations
 
 import csv
-import glob
+import errno
 import json
 import logging
 import re
@@ -87,17 +94,19 @@ def discover_inputs(inputs: Iterable[str], *, exclude: Path | None = None) -> li
     ``exclude`` (the output folder) is never walked, so a batch does not convert its own outputs.
     """
     excluded = exclude.resolve() if exclude else None
+    links = _LinkGuard()
     found: list[_Found] = []
     for arg in inputs:
         path = Path(arg).expanduser()
         if path.exists():
-            found.extend(_from_path(path, excluded, explicit=True))
+            found.extend(_from_path(path, excluded, links, explicit=True))
         elif _GLOB_CHARS.search(arg):
-            matches = sorted(glob.glob(str(path), recursive=True))
+            base, matches = _expand(path)
             if not matches:
                 log.warning("no files match %s", arg)
             for match in matches:
-                found.extend(_from_path(Path(match), excluded, explicit=False))
+                if links.stays_inside(match, base):
+                    found.extend(_from_path(match, excluded, links, explicit=False))
         else:
             raise InputError(f"{arg} does not exist.")
 
@@ -115,9 +124,9 @@ def discover_inputs(inputs: Iterable[str], *, exclude: Path | None = None) -> li
     return _assign_names(unique)
 
 
-def _from_path(path: Path, excluded: Path | None, *, explicit: bool) -> Iterator[_Found]:
+def _from_path(path: Path, excluded: Path | None, links: _LinkGuard, *, explicit: bool) -> Iterator[_Found]:
     if path.is_dir():
-        yield from _walk(path, excluded)
+        yield from _walk(path, excluded, links)
     elif path.suffix.lower() in MANIFEST_SUFFIXES:
         yield from read_manifest(path)
     elif explicit or _is_media(path):
@@ -126,15 +135,82 @@ def _from_path(path: Path, excluded: Path | None, *, explicit: bool) -> Iterator
         yield _Found(path)
 
 
-def _walk(folder: Path, excluded: Path | None) -> Iterator[_Found]:
+def _walk(folder: Path, excluded: Path | None, links: _LinkGuard) -> Iterator[_Found]:
+    # rglob lists linked folders but does not descend into them (Python 3.11 to 3.13's default).
     for path in sorted(folder.rglob("*")):
-        relative = path.relative_to(folder)
-        if any(part.startswith(".") for part in relative.parts):
+        if _hidden(path.relative_to(folder)):
+            continue
+        if path.is_symlink() and not links.stays_inside(path, folder):
             continue
         if excluded and (path.resolve() == excluded or excluded in path.resolve().parents):
             continue
         if path.is_file() and _is_media(path):
             yield _Found(path)
+
+
+class _LinkGuard:
+    """Tells whether a path found under a folder stays inside it; warns once about each link that does not."""
+
+    def __init__(self) -> None:
+        self._warned: set[tuple[Path, str]] = set()
+
+    def stays_inside(self, path: Path, folder: Path) -> bool:
+        """False if ``path`` is reached through a linked folder under ``folder`` (not walked), or is a
+        link that leads out of ``folder`` or loops; ``folder`` itself may be a link, the user named it."""
+        root = folder.resolve()
+        step = folder
+        parts = path.relative_to(folder).parts
+        for depth, part in enumerate(parts, start=1):
+            step = step / part
+            if not step.is_symlink():
+                continue
+            through = depth < len(parts)
+            try:
+                target = step.resolve(strict=True)
+            except (OSError, RuntimeError) as exc:  # a loop is a RuntimeError before Python 3.13
+                if isinstance(exc, RuntimeError) or exc.errno == errno.ELOOP:
+                    self._warn(step, "it is a link that loops")
+                    return False
+                continue  # a dangling link: nothing to read, dropped like any other non-file
+            if target != root and root not in target.parents:
+                self._warn(step, f"it is a link to {target}, outside {folder}")
+                return False
+            if through:
+                return False  # what the linked folder leads to is found under its own name
+        return True
+
+    def _warn(self, link: Path, why: str) -> None:
+        # A pattern's ** reaches the same link along many paths (through linked folders): once each.
+        key = (link.parent.resolve(), link.name)
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("skipped %s: %s (name it on the command line to convert it)", link, why)
+
+
+def _expand(pattern: Path) -> tuple[Path, list[Path]]:
+    """The folder a glob pattern searches (its leading parts without wildcards: ``shots`` for
+    ``shots/**/*.png``) and what matches under it, in order.
+
+    ``**`` does not descend into linked folders (``glob.glob``'s does, through every link loop).
+    As with the shell's globs and ``glob.glob``, a wildcard matches no hidden name unless the
+    pattern itself spells one.
+    """
+    parts = pattern.parts
+    literal = next((n for n, part in enumerate(parts) if _GLOB_CHARS.search(part)), len(parts))
+    base = Path(*parts[:literal]) if literal else Path()
+    # Inside a name, ``**`` is ``*`` (as in glob.glob); pathlib refuses it there before Python 3.13.
+    rest = Path(*(part if part == "**" else re.sub(r"\*+", "*", part) for part in parts[literal:]))
+    try:
+        matches = sorted(base.glob(str(rest)))
+    except OSError:
+        return base, []
+    if not _hidden(rest):
+        matches = [m for m in matches if not _hidden(m.relative_to(base))]
+    return base, matches
+
+
+def _hidden(relative: Path) -> bool:
+    return any(part.startswith(".") for part in relative.parts)
 
 
 def _is_media(path: Path) -> bool:
