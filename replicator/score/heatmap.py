@@ -13,6 +13,13 @@ _MAX_ALPHA = 0.85
 _FLOOR = 0.15  # below this (CIE76 4.5 on the shrunken images: anti-aliasing, sub-pixel shifts) no paint
 
 
+# Deflate level 1 and no row filters: a heatmap is mostly flat gray, so filtering (what PNG spends
+# most of its time on: 59 ms of 1280x1600) buys nothing; unfiltered it takes 15 ms and is no larger.
+_PNG_FAST = [cv2.IMWRITE_PNG_COMPRESSION, 1]
+if hasattr(cv2, "IMWRITE_PNG_FILTER"):  # OpenCV 4.10 and later
+    _PNG_FAST += [cv2.IMWRITE_PNG_FILTER, cv2.IMWRITE_PNG_FILTER_NONE]
+
+
 def render_heatmap(dimmed: np.ndarray, diff: np.ndarray) -> bytes:
     """PNG of the source's size: the dimmed gray source, red over it as strong as the difference.
 
@@ -29,7 +36,7 @@ def render_heatmap(dimmed: np.ndarray, diff: np.ndarray) -> bytes:
     # OpenCV writes BGR: channel 0 is blue.
     for channel, value in enumerate(reversed(_RED)):
         out[:, :, channel] = np.right_shift(base + alpha * np.uint16(value), 8).astype(np.uint8)
-    ok, encoded = cv2.imencode(".png", out, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    ok, encoded = cv2.imencode(".png", out, _PNG_FAST)
     if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
         raise ReplicatorError("The diff heatmap could not be encoded as PNG.")
     return encoded.tobytes()
