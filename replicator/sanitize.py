@@ -12,6 +12,10 @@ that a browser re-parses it to the same tree. The policy (DESIGN.md, "Output pol
 - ``static`` mode removes every script and ``on*`` handler; ``interactive`` keeps inline ones;
 - a strict Content-Security-Policy is the first element of ``<head>`` (``Page.csp``, which the
   service also sends as a header).
+
+A page that nests elements deeper than Chromium's parser does (512 levels) is refused with
+``InputTooLarge``: Chromium would flatten it into another tree than the one checked here, and the
+parse stops at the first element too deep, so 30,000 levels cost no more than 512.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from .css_policy import (
     sanitize_declarations,
     sanitize_stylesheet,
 )
+from .errors import InputTooLarge
 from .html_writer import SVG_NS, local_name, serialize_document
 from .inline_assets import AssetInliner, PolicyPass, plugins_in, remove_element
 from .models import Page
@@ -90,6 +95,9 @@ _PLACEHOLDER_CSS = (
     "[data-replicator-placeholder]{display:inline-block;width:300px;height:150px;"
     "max-width:100%;background:#e5e7eb}"
 )
+# Chromium's HTML parser nests elements at most this deep, <html> included (deeper ones become
+# siblings at that depth: Blink's kMaximumHTMLParserDOMTreeDepth).
+MAX_NESTING_DEPTH = 512
 
 
 class Sanitizer:
@@ -125,13 +133,21 @@ class Sanitizer:
 
     # --- the tree walk ----------------------------------------------------------------------------
 
-    def _walk(self, parent: ET.Element, state: PolicyPass, *, in_svg: bool) -> None:
-        for child in list(parent):
+    def _walk(self, root: ET.Element, state: PolicyPass, *, in_svg: bool) -> None:
+        """Every element below ``root``, in document order, with a stack of its own (not Python's)."""
+        stack = [(root, iter(list(root)), in_svg)]
+        while stack:
+            parent, children, parent_in_svg = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                continue
             if not isinstance(child.tag, str):  # comments, processing instructions
                 remove_element(parent, child)
                 continue
             name = local_name(child.tag)
-            replacement = self._element(child, name, state, in_svg or child.tag.startswith(SVG_NS))
+            child_in_svg = parent_in_svg or child.tag.startswith(SVG_NS)
+            replacement = self._element(child, name, state, child_in_svg)
             if replacement is None:
                 remove_element(parent, child)
                 continue
@@ -139,7 +155,12 @@ class Sanitizer:
                 _replace(parent, child, replacement)
                 continue
             self._attributes(child, name, state)
-            self._walk(child, state, in_svg=in_svg or child.tag.startswith(SVG_NS))
+            # ``child`` is len(stack) + 1 deep, <html> being 1. The parse stopped deeper ones already;
+            # this holds for what the tree builder's moves of misnested tags make (the serializer
+            # recurses once per level).
+            if len(stack) >= MAX_NESTING_DEPTH:
+                raise _too_deep()
+            stack.append((child, iter(list(child)), child_in_svg))
 
     def _element(self, el: ET.Element, name: str, state: PolicyPass, in_svg: bool) -> ET.Element | None:
         """The element to keep (itself), a replacement, or None to remove it."""
@@ -295,9 +316,38 @@ class Sanitizer:
 
 def parse_like_chromium(html: str) -> ET.Element:
     """The document tree as Chromium builds it (WHATWG parsing with scripting on, as in our renders:
-    ``<noscript>`` content is raw text, exactly as the browser will see it)."""
-    parser = html5lib.HTMLParser(tree=html5lib.getTreeBuilder("etree"), namespaceHTMLElements=False)
+    ``<noscript>`` content is raw text, exactly as the browser will see it).
+
+    Raises InputTooLarge, as soon as it meets one, for an element nested deeper than Chromium nests.
+    """
+    parser = html5lib.HTMLParser(tree=_DepthLimitedTreeBuilder, namespaceHTMLElements=False)
     return parser.parse(html, scripting=True)  # type: ignore[no-any-return]
+
+
+class _DepthLimitedTreeBuilder(html5lib.getTreeBuilder("etree")):  # type: ignore[misc]
+    """html5lib's ElementTree builder, stopping at the first element deeper than MAX_NESTING_DEPTH.
+
+    Its stack of open elements is the new element's ancestry. Stopping there keeps the parse fast
+    (html5lib scans that stack for most tags: a page N levels deep costs N squared) and keeps this
+    tree the one Chromium builds.
+    """
+
+    def insertElementNormal(self, token: dict[str, object]) -> object:
+        if len(self.openElements) >= MAX_NESTING_DEPTH:
+            raise _too_deep()
+        return super().insertElementNormal(token)
+
+    def insertElementTable(self, token: dict[str, object]) -> object:
+        if len(self.openElements) >= MAX_NESTING_DEPTH:
+            raise _too_deep()
+        return super().insertElementTable(token)
+
+
+def _too_deep() -> InputTooLarge:
+    return InputTooLarge(
+        f"The page nests elements more than {MAX_NESTING_DEPTH} levels deep, deeper than a browser "
+        f"builds them; it is refused. Nest at most {MAX_NESTING_DEPTH} levels."
+    )
 
 
 def _head_and_body(doc: ET.Element) -> ET.Element:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import unquote
@@ -11,8 +12,9 @@ import html5lib
 import pytest
 
 from replicator.config import PROJECT_DIR
+from replicator.errors import InputTooLarge
 from replicator.models import Page
-from replicator.sanitize import Sanitizer, csp_for
+from replicator.sanitize import MAX_NESTING_DEPTH, Sanitizer, csp_for
 
 NODE_MODULES = PROJECT_DIR / "node_modules"
 
@@ -455,3 +457,60 @@ def test_missing_asset_library_degrades_to_removal_not_a_crash(tmp_path: Path) -
     assert "cdn" not in page.html
     assert any("Tailwind" in r and "not replaced" in r for r in page.removed)
     assert any("local copy missing" in r for r in page.removed)
+
+
+# --- pathologically deep pages --------------------------------------------------------------------
+
+
+def nesting_depth(root: ET.Element) -> int:
+    """How deep the tree goes, <html> being 1 (iteratively: the tree may be deeper than Python recurses)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        el, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in el if isinstance(child.tag, str))
+    return deepest
+
+
+@pytest.mark.parametrize("levels", [MAX_NESTING_DEPTH - 1, 1200, 30_000])
+def test_pages_nested_deeper_than_chromium_nests_are_refused_at_once(
+    sanitizer: Sanitizer, levels: int
+) -> None:
+    """<html> and <body> are two levels: 511 divs inside are one too many. 1200 raised RecursionError
+    (a job's internal_error, a 500 from POST /checks); 30,000 took html5lib about a minute."""
+    html = doc("<div>" * levels + "deep" + "</div>" * levels)
+    started = time.monotonic()
+    with pytest.raises(InputTooLarge) as refused:
+        sanitizer.sanitize(html, "static")
+    assert time.monotonic() - started < 2
+    assert refused.value.code == "input_too_large" and refused.value.http_status == 413
+    assert f"more than {MAX_NESTING_DEPTH} levels deep" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<svg>" + "<g>" * 5000,  # foreign content
+        "<table><tr><td>" * 5000,  # tables (inserted by html5lib's table rules)
+        "<font>" * 5000,  # formatting elements left open
+        "<b><div></b>" * 5000,  # misnested: the adoption agency's moves
+        "<div/>" * 5000,  # self-closing syntax means nothing on an HTML <div>
+    ],
+    ids=["svg", "tables", "open-formatting", "misnested", "self-closing-div"],
+)
+def test_every_way_of_nesting_deep_is_refused(sanitizer: Sanitizer, body: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(InputTooLarge):
+        sanitizer.sanitize(doc(body), "interactive")
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("levels", [200, MAX_NESTING_DEPTH - 2])
+def test_deep_but_browser_sized_pages_sanitize_to_the_same_tree(sanitizer: Sanitizer, levels: int) -> None:
+    html = doc('<div class="x" onclick="evil()">' * levels + "deep" + "</div>" * levels)
+    page = sanitizer.sanitize(html, "static")
+    assert nesting_depth(tree(page)) == levels + 2  # <html>, <body>, then every <div>
+    assert texts(page) == "deep"
+    assert len(elements(page, "div")) == levels
+    assert not [a for a in all_attributes(page) if a[1] == "onclick"]
+    assert sanitizer.sanitize(page.html, "static").html == page.html
