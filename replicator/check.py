@@ -243,6 +243,7 @@ def inline_local_assets(html: str, base_dir: Path) -> str:
 
     from .render import PAGE_URL
     from .render._routing import resolve_local_asset  # the renderer's own rule for what is local
+    from .sanitize import parse_like_chromium
 
     def local(url: str, relative_to: str) -> Path | None:
         if not url or url.strip().lower().startswith(("data:", "blob:", "#")):
@@ -261,6 +262,9 @@ def inline_local_assets(html: str, base_dir: Path) -> str:
 
         return _CSS_URL.sub(replace, css)
 
+    # BeautifulSoup's html5lib tree is quadratic in nesting depth (5,000 levels: 4 s): the
+    # sanitizer's own parse, which refuses a page nested deeper than Chromium nests, goes first.
+    parse_like_chromium(html)
     soup = BeautifulSoup(html, "html5lib")
     for link in soup.find_all("link", href=True):
         rels = [str(r).lower() for r in (link.get("rel") or [])]

@@ -30,6 +30,7 @@ from .backends.base import (
 from .errors import (
     ContentFiltered,
     ExtractionError,
+    InputError,
     ProviderError,
     ProviderRateLimited,
     ProviderTimeout,
@@ -227,8 +228,9 @@ class Pipeline:
                 candidate = await self._candidate(
                     round_no, answer, source, reference, viewport, options, store, emit, timings
                 )
-            except (ExtractionError, RenderError, ProviderError) as exc:
-                # A failed refinement round never loses the candidate we already have.
+            except (ExtractionError, RenderError, ProviderError, InputError) as exc:
+                # A failed refinement round (no page in the answer, a page that will not render or
+                # is nested too deep to sanitize) never loses the candidate we already have.
                 log.warning("refinement round %d failed: %s", round_no, exc)
                 refinement = f"Refinement round {round_no} failed: {exc}"
                 await emit("note", message=refinement, round=round_no)

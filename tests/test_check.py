@@ -128,3 +128,16 @@ def test_local_assets_are_inlined_and_nothing_outside_the_folder_is_read(tmp_pat
     assert "header { background: url(" in out and "css/main.css" not in out
     assert ".secret.css" in out and "color: red" not in out  # hidden files are never read
     assert 'src="../outside.png"' in out and 'src="/etc/hostname"' in out
+
+
+def test_a_folder_page_nested_too_deep_is_refused_before_its_assets_are_inlined(tmp_path: Path) -> None:
+    """Inlining parses with BeautifulSoup's html5lib tree, quadratic in depth (5,000 levels: 4 s,
+    30,000: minutes); the sanitizer's depth check comes first and refuses such a page at once."""
+    from replicator.errors import InputTooLarge
+
+    (tmp_path / "site.css").write_text("p { color: red }")
+    deep = '<link rel="stylesheet" href="site.css">' + "<div>" * 30_000 + "x" + "</div>" * 30_000
+    with pytest.raises(InputTooLarge):
+        inline_local_assets(deep, tmp_path)
+    shallow = inline_local_assets('<link rel="stylesheet" href="site.css"><p>x</p>', tmp_path)
+    assert "color: red" in shallow

@@ -26,6 +26,7 @@ from replicator.pipeline import PipelineEvent, RunOptions
 from replicator.render import SealedBrowserPool
 from replicator.runtime import Runtime
 from replicator.score import analyze_reference
+from tests.plugins.fake_glm import FAKE_KEY
 
 PAGE = Path(__file__).resolve().parents[2] / "fixtures" / "glm" / "page.html"
 HEADLINE = "Know your numbers by Monday"
@@ -195,6 +196,37 @@ async def test_failed_refinement_round_keeps_the_first_page(
     )
     assert [c.round for c in result.candidates] == [0]
     assert any(e.kind == "note" and "Refinement round 1 failed" in e.data["message"] for e in events)
+
+
+async def test_refinement_round_with_a_page_too_deep_keeps_the_first_page(
+    glm_settings: Settings,
+    browser_pool: SealedBrowserPool,
+    source: Source,
+    reference_bytes: bytes,
+    fake_glm: FakeGlmServer,
+    tmp_path: Path,
+) -> None:
+    """A refinement answer the sanitizer refuses (nested deeper than Chromium nests) is a failed
+    round, like one with no page in it: the job keeps round 0 instead of failing."""
+    import json
+    import shutil
+
+    fixtures = tmp_path / "answers"
+    shutil.copytree(fake_glm.fake.fixtures_dir, fixtures)
+    deep = "<!DOCTYPE html><html><body>" + "<div>" * 1200 + "deep" + "</div>" * 1200 + "</body></html>"
+    (fixtures / "box_markers.json").write_text(
+        json.dumps(
+            {"reasoning_content": "Nesting.", "content": f"```html\n{deep}\n```", "finish_reason": "stop"}
+        )
+    )
+    fake_glm.fake.reset(api_key=FAKE_KEY, fixtures_dir=fixtures)
+    fake_glm.fake.queue("normal", "box")
+    result, events = await _convert(
+        glm_settings, browser_pool, source, reference_bytes, refine_rounds=1, target_score=100.1
+    )
+    assert [c.round for c in result.candidates] == [0]
+    notes = [e.data["message"] for e in events if e.kind == "note"]
+    assert any("Refinement round 1 failed" in n and "levels deep" in n for n in notes), notes
 
 
 @pytest.mark.parametrize("scenario", ["sensitive", "stall"])
