@@ -32,7 +32,7 @@ from ..runtime import Runtime
 from .errors import ERROR_RESPONSES, error_response, status_for_code
 from .readiness import VERSION, readiness
 from .schemas import CheckResponse, Health, Readiness, Replication, ReplicationList, ReplicationOptions
-from .security import PREVIEW_CSP, PREVIEW_HEADERS, TokenGuard
+from .security import PREVIEW_CSP, PREVIEW_HEADERS, TokenGuard, with_guard
 from .uploads import UploadedForm, read_multipart
 
 log = logging.getLogger(__name__)
@@ -367,7 +367,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         html, result = await asyncio.gather(
             asyncio.to_thread(path.read_bytes), asyncio.to_thread(store.load_json, "result.json")
         )
-        response = Response(html, media_type="text/html; charset=utf-8", headers=PREVIEW_HEADERS)
+        response = Response(with_guard(html), media_type="text/html; charset=utf-8", headers=PREVIEW_HEADERS)
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
         page_csp = ((result or {}).get("page") or {}).get("csp")
         if page_csp:

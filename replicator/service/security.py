@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from urllib.parse import urlencode, urlsplit
 
@@ -36,6 +37,43 @@ PREVIEW_CSP = (
     "connect-src 'none'; frame-src 'none'; worker-src 'none'; object-src 'none'; manifest-src 'none'; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
+
+# Run first in every live preview (the WebRTC gap of CSP). Chromium's CSP does not govern WebRTC, so
+# a page could send STUN/TURN traffic from the viewer's browser. This script, before any of the
+# page's own: removes the WebRTC constructors from the page's window (fixed, not configurable);
+# removes every frame, object and embed element as it is inserted (a frame document, e.g. a srcdoc,
+# would be a fresh window with its own constructors, and frame documents load in a later task, so
+# removal from a mutation observer's microtask always comes first), in shadow roots too; and takes
+# away the HTML parsing entry points that build shadow roots without attachShadow. The preview has
+# no use for frames: its CSP already lets none load. Generated pages never need WebRTC.
+PREVIEW_GUARD = """<script>(() => {
+  'use strict';
+  const seal = (target, name) => {
+    try { Object.defineProperty(target, name, { value: undefined, writable: false, configurable: false }); } catch (e) {}
+  };
+  for (const name of Object.getOwnPropertyNames(window)) {
+    if (/^(webkit|moz)?RTC|^MediaStreamTrackProcessor$/.test(name)) seal(window, name);
+  }
+  const FRAMES = 'iframe,frame,object,embed,portal,fencedframe';
+  const prune = (root) => {
+    if (root.nodeType !== 1 && root.nodeType !== 11) return;
+    if (root.nodeType === 1 && root.matches(FRAMES)) { root.remove(); return; }
+    for (const el of root.querySelectorAll(FRAMES)) el.remove();
+  };
+  const observer = new MutationObserver((records) => {
+    for (const record of records) for (const node of record.addedNodes) prune(node);
+  });
+  const watch = (root) => observer.observe(root, { childList: true, subtree: true });
+  watch(document);
+  const attach = Element.prototype.attachShadow;
+  Object.defineProperty(Element.prototype, 'attachShadow', {
+    value: function (init) { const root = attach.call(this, init); watch(root); return root; },
+    writable: false, configurable: false,
+  });
+  seal(Element.prototype, 'setHTMLUnsafe');
+  seal(ShadowRoot.prototype, 'setHTMLUnsafe');
+  seal(Document, 'parseHTMLUnsafe');
+})();</script>"""
 
 PREVIEW_HEADERS = {
     "Referrer-Policy": "no-referrer",
@@ -246,3 +284,16 @@ def _bearer(request: Request) -> str | None:
 def _expiry_like(value: str) -> bool:
     """A signed URL's ``exp``: ASCII digits of a plausible length (``²`` is a digit to isdigit)."""
     return value.isascii() and value.isdigit() and len(value) <= _MAX_EXPIRY_DIGITS
+
+
+_HEAD = re.compile(rb"<head\b[^>]*>", re.IGNORECASE)
+_DOCTYPE = re.compile(rb"\s*<!doctype[^>]*>", re.IGNORECASE)
+
+
+def with_guard(html: bytes) -> bytes:
+    """``html`` (a sanitized page) with PREVIEW_GUARD as the first thing its document runs."""
+    guard = PREVIEW_GUARD.encode()
+    match = _HEAD.search(html) or _DOCTYPE.match(html)
+    if match is not None:
+        return html[: match.end()] + guard + html[match.end() :]
+    return guard + html  # neither: the parser puts a leading script into the head it makes

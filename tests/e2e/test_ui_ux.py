@@ -678,3 +678,154 @@ async def test_the_raw_preview_is_never_a_page_of_its_own(
     await page.frame_locator("#live").locator("body").wait_for()
     assert await page.title() == f"Preview of replication {finished_job['id'][:8]} · replicator"
     await context.close()
+
+
+# --- WebRTC from the live preview ----------------------------------------------------------------
+
+WEBRTC_PAGE = """<!DOCTYPE html><html><head><title>Chat</title></head><body><h1>Support chat</h1>
+<pre id="out">pending</pre><script>
+const ice = [{ urls: 'stun:127.0.0.1:STUN_PORT' }, { urls: 'turn:127.0.0.1:TURN_PORT?transport=tcp', username: 'typed-text', credential: 'c' }];
+const out = {};
+const offer = async (name, make) => {
+  try {
+    const pc = make();
+    pc.createDataChannel('x');
+    await pc.setLocalDescription(await pc.createOffer());
+    out[name] = 'opened';
+  } catch (e) { out[name] = 'blocked:' + e.name; }
+};
+const child = '<scr' + 'ipt>const pc = new RTCPeerConnection({ iceServers: ' + JSON.stringify(ice) + ' });'
+  + 'pc.createDataChannel("x"); pc.createOffer().then((o) => pc.setLocalDescription(o));</scr' + 'ipt>';
+(async () => {
+  await offer('window', () => new RTCPeerConnection({ iceServers: ice }));
+  await offer('webkit', () => new webkitRTCPeerConnection({ iceServers: ice }));
+  // A fresh window brings fresh constructors: a srcdoc frame, in the page and in a shadow root.
+  const frame = document.createElement('iframe');
+  frame.srcdoc = child;
+  document.body.append(frame);
+  const host = document.createElement('div');
+  document.body.append(host);
+  const shadow = host.attachShadow({ mode: 'open' });
+  const inner = document.createElement('iframe');
+  inner.srcdoc = child;
+  shadow.append(inner);
+  document.body.insertAdjacentHTML('beforeend', '<iframe srcdoc="' + child.replace(/"/g, '&quot;') + '"></iframe>');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  out.frames_left = document.querySelectorAll('iframe').length + shadow.querySelectorAll('iframe').length;
+  const el = document.getElementById('out');
+  el.textContent = JSON.stringify(out);
+  el.dataset.done = '1';
+})();
+</script></body></html>"""
+
+
+@pytest.fixture
+def webrtc_canary() -> Iterator[dict[str, Any]]:
+    """A STUN (UDP) and a TURN (TCP) server on loopback that count what reaches them."""
+    import socket
+    import threading
+
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    tcp = socket.socket()
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(16)
+    canary: dict[str, Any] = {
+        "udp_port": udp.getsockname()[1],
+        "tcp_port": tcp.getsockname()[1],
+        "udp": 0,
+        "tcp": 0,
+    }
+
+    def count_udp() -> None:
+        while True:
+            try:
+                udp.recvfrom(65536)
+            except OSError:
+                return
+            canary["udp"] += 1
+
+    def count_tcp() -> None:
+        while True:
+            try:
+                connection, _ = tcp.accept()
+            except OSError:
+                return
+            canary["tcp"] += 1
+            connection.close()
+
+    for target in (count_udp, count_tcp):
+        threading.Thread(target=target, daemon=True).start()
+    try:
+        yield canary
+    finally:
+        udp.close()
+        tcp.close()
+
+
+@pytest_asyncio.fixture
+async def full_chromium() -> AsyncIterator[Browser]:
+    """Debian's full Chromium, as a user's browser: the headless shell the renderer uses is built
+    without WebRTC, so a WebRTC test in it would prove nothing."""
+    import shutil
+
+    path = shutil.which("chromium")
+    assert path, "Debian's chromium package is missing (make setup installs it)"
+    args = ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=path, args=args)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def test_live_preview_cannot_open_webrtc_connections(
+    service: str,
+    fake_glm: FakeGlmServer,
+    webrtc_canary: dict[str, Any],
+    full_chromium: Browser,
+    tmp_path: Path,
+) -> None:
+    page_html = WEBRTC_PAGE.replace("STUN_PORT", str(webrtc_canary["udp_port"])).replace(
+        "TURN_PORT", str(webrtc_canary["tcp_port"])
+    )
+    fixtures = tmp_path / "answers"
+    fixtures.mkdir()
+    answer = {
+        "reasoning_content": "A chat page.",
+        "content": f"```html\n{page_html}\n```",
+        "finish_reason": "stop",
+    }
+    (fixtures / "thinking_fenced.json").write_text(json.dumps(answer))
+    fake_glm.fake.reset(api_key=FAKE_KEY, fixtures_dir=fixtures)
+    with SCREENSHOT.open("rb") as handle:
+        job = httpx.post(
+            f"{service}/api/v1/replications?wait=180",
+            files={"file": ("chat.png", handle, "image/png")},
+            data={"backend": "glm"},
+            timeout=200,
+        ).json()
+    assert job["state"] == "succeeded"
+
+    context, page, _ = await _context(full_chromium, 1280)
+    await page.goto(f"{service}/jobs/{job['id']}")
+    await page.wait_for_selector("#result:not([hidden])")
+    await page.click("#tab-live")
+    out = page.frame_locator("#live").locator("#out[data-done='1']")
+    await out.wait_for(timeout=30_000)
+    results = json.loads(await out.inner_text())
+    assert results["window"] == results["webkit"] == "blocked:TypeError", results  # sealed to undefined
+    assert results["frames_left"] == 0, results
+    await asyncio.sleep(1.0)
+    assert (webrtc_canary["udp"], webrtc_canary["tcp"]) == (0, 0)
+
+    # The canary is not deaf: the same script on an ordinary page reaches it.
+    control = await context.new_page()
+    await control.set_content(page_html)
+    await control.wait_for_selector("#out[data-done='1']", timeout=30_000)
+    await asyncio.sleep(1.0)
+    assert webrtc_canary["udp"] + webrtc_canary["tcp"] > 0, await control.inner_text("#out")
+    await context.close()
