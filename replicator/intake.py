@@ -75,7 +75,7 @@ def image_source(data: bytes, settings: Settings, *, media_type: str | None = No
         raise UnsupportedMedia(
             "That is not a PNG, JPEG or WebP image; a screenshot in one of those is needed here."
         )
-    image = decode_image(data, max_pixels=settings.max_image_pixels)
+    image = decode_image(data, max_pixels=settings.max_image_pixels, replicable=True)
     png = encode_png(image)
     return Source(
         kind="image",
@@ -87,8 +87,10 @@ def image_source(data: bytes, settings: Settings, *, media_type: str | None = No
     )
 
 
-def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
-    """Decode image bytes into RGB, refusing decompression bombs before any pixel is decoded."""
+def decode_image(data: bytes, *, max_pixels: int, replicable: bool = False) -> Image.Image:
+    """Decode image bytes into RGB, refusing decompression bombs before any pixel is decoded.
+
+    ``replicable``: also refuse sides the renderer could never open (a source to replicate)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -103,12 +105,12 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
                 raise CorruptInput(f"The image is only {width}x{height} pixels; nothing to replicate.")
             # Checked here, from the header, so a source the renderer could never open is refused
             # at upload instead of after a minute of analysis.
-            if width > MAX_VIEWPORT_SIDE:
+            if replicable and width > MAX_VIEWPORT_SIDE:
                 raise InputTooLarge(
                     f"The image is {width} pixels wide; at most {MAX_VIEWPORT_SIDE} can be replicated "
                     "(the widest window the renderer opens)."
                 )
-            if height > MAX_SOURCE_HEIGHT:
+            if replicable and height > MAX_SOURCE_HEIGHT:
                 raise InputTooLarge(
                     f"The image is {height} pixels tall; at most {MAX_SOURCE_HEIGHT} can be replicated."
                 )
