@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sys
@@ -96,6 +97,26 @@ class GatedRenderer:
 
     async def close(self) -> None:
         return None
+
+
+@contextlib.asynccontextmanager
+async def launched_chromium(path: str | Path | None = None) -> AsyncIterator[Any]:
+    """A Playwright browser on Debian's Chromium (``path``, else the one the settings resolve), with
+    the switches that keep it off the closed network; closed on exit."""
+    from playwright.async_api import async_playwright
+
+    from replicator.config import Settings
+
+    executable = path or Settings(_env_file=None).resolve_chromium()  # type: ignore[call-arg]
+    args = ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(executable), args=args)
+        try:
+            yield browser
+        finally:
+            await browser.close()
 
 
 async def wait_for_file(path: Path, timeout: float = 60.0) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import time
@@ -17,12 +16,11 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
-from replicator.config import Settings
 from replicator.models import SUBSCORES
 from tests.plugins.fake_glm import FAKE_KEY
-from tests.service_helpers import SCREENSHOT, serve_argv, service_env
+from tests.service_helpers import SCREENSHOT, launched_chromium, serve_argv, service_env
 
 pytestmark = pytest.mark.slow
 
@@ -77,16 +75,8 @@ def server(fake_glm: Any, tmp_path: Path) -> Iterator[str]:
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
-    chromium = Settings(_env_file=None).resolve_chromium()  # type: ignore[call-arg]
-    args = ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(chromium), args=args)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium() as launched:
+        yield launched
 
 
 async def wait_until(page: Page, expression: str, timeout: float = 60.0) -> None:

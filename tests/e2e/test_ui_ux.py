@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -18,14 +17,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import Browser, BrowserContext, Page
 
-from replicator.config import Settings
 from replicator.fake_glm import FakeGlmServer
 from replicator.models import SUBSCORES
 from tests.e2e.test_ui import _free_port, wait_until
 from tests.plugins.fake_glm import FAKE_KEY
-from tests.service_helpers import FIXTURES, SCREENSHOT, serve_argv, service_env
+from tests.service_helpers import FIXTURES, SCREENSHOT, launched_chromium, serve_argv, service_env
 
 pytestmark = pytest.mark.slow
 
@@ -100,16 +98,8 @@ def finished_job(service: str) -> dict[str, Any]:
 
 @pytest_asyncio.fixture(scope="module")
 async def chromium() -> AsyncIterator[Browser]:
-    path = Settings(_env_file=None).resolve_chromium()  # type: ignore[call-arg]
-    args = ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=str(path), args=args)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium() as browser:
+        yield browser
 
 
 async def _context(browser: Browser, width: int, **options: Any) -> tuple[BrowserContext, Page, list[str]]:
@@ -771,15 +761,8 @@ async def full_chromium() -> AsyncIterator[Browser]:
 
     path = shutil.which("chromium")
     assert path, "Debian's chromium package is missing (make setup installs it)"
-    args = ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=path, args=args)
-        try:
-            yield launched
-        finally:
-            await launched.close()
+    async with launched_chromium(path) as browser:
+        yield browser
 
 
 async def test_live_preview_cannot_open_webrtc_connections(
