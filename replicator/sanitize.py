@@ -224,6 +224,10 @@ class Sanitizer:
                 self._url_attribute(el, lname, attr, key, value, state)
             elif "url(" in value.lower() or ("\\" in value and "(" in value):
                 el.attrib[attr] = sanitize_declarations(value, state.removed)  # SVG fill="url(...)", ...
+        if lname == "template" and el.get("shadowrootmode", "").strip().lower() == "closed":
+            # A closed root hides its links from the live preview's guard (a click's composedPath
+            # stops at the host); open, it renders the same.
+            el.set("shadowrootmode", "open")
         if lname == "form" and el.get("action") is not None:
             del el.attrib["action"]
         if lname in ("a", "area") and el.get("target", "").lower() not in (

@@ -618,6 +618,26 @@ async def test_other_sites_cannot_change_anything(api: Service) -> None:
     ).status_code == 200
 
 
+async def test_only_the_preview_is_served_into_a_frame(api: Service) -> None:
+    """A generated page may lead its preview frame to our own URLs (the parent allows frames from
+    its origin): any framed request but the preview's is refused before a route runs."""
+    job = (await api.client.post("/api/v1/replications?wait=90", **upload())).json()
+    framed = {"Sec-Fetch-Dest": "iframe", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    for path in ("/api/v1/replications", job["urls"]["self"], job["urls"]["html"], "/", f"/jobs/{job['id']}"):
+        for dest in ("iframe", "frame", "object", "embed"):
+            refused = await api.client.get(path, headers={**framed, "Sec-Fetch-Dest": dest})
+            assert refused.status_code == 403, (path, dest)
+            assert error_of(refused)["code"] == "framed_request"
+    preview = f"/api/v1/replications/{job['id']}/preview"
+    shown = await api.client.get(preview, headers={**framed, "Sec-Fetch-Site": "same-origin"})
+    assert shown.status_code == 200 and "sandbox" in shown.headers["content-security-policy"]
+    # As a page of its own, or from a client that is not a browser, nothing changes.
+    assert (
+        await api.client.get(job["urls"]["self"], headers={"Sec-Fetch-Dest": "document"})
+    ).status_code == 200
+    assert (await api.client.get(job["urls"]["self"])).status_code == 200
+
+
 async def test_without_a_token_only_known_host_names_are_answered(
     make_service: MakeService, glm_settings: Settings
 ) -> None:

@@ -130,6 +130,17 @@ def test_inline_handlers_are_kept_in_interactive_mode(sanitizer: Sanitizer) -> N
     assert elements(page, "button")[0].get("onclick") == "go()"
 
 
+def test_declarative_shadow_roots_are_open_in_interactive_mode(sanitizer: Sanitizer) -> None:
+    """The live preview's guard finds a clicked link through the event's path, which stops at a
+    closed root's host: a closed declarative root becomes an open one (rendered the same)."""
+    body = (
+        '<div><template shadowrootmode=" Closed "><a href="https://elsewhere.example/">out</a></template></div>'
+        '<div><template shadowrootmode="open"><b>in</b></template></div>'
+    )
+    page = sanitizer.sanitize(doc(body), "interactive")
+    assert [t.get("shadowrootmode") for t in elements(page, "template")] == ["open", "open"]
+
+
 def test_inline_handlers_are_removed_in_static_mode(sanitizer: Sanitizer) -> None:
     body = '<button onclick="go()" class="btn">Go</button><div OnMouseOver="x()">hover</div><svg onload="y()"></svg>'
     page = sanitizer.sanitize(doc(body), "static")

@@ -38,41 +38,186 @@ PREVIEW_CSP = (
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
 
-# Run first in every live preview (the WebRTC gap of CSP). Chromium's CSP does not govern WebRTC, so
-# a page could send STUN/TURN traffic from the viewer's browser. This script, before any of the
-# page's own: removes the WebRTC constructors from the page's window (fixed, not configurable);
-# removes every frame, object and embed element as it is inserted (a frame document, e.g. a srcdoc,
-# would be a fresh window with its own constructors, and frame documents load in a later task, so
-# removal from a mutation observer's microtask always comes first), in shadow roots too; and takes
-# away the HTML parsing entry points that build shadow roots without attachShadow. The preview has
-# no use for frames: its CSP already lets none load. Generated pages never need WebRTC.
+# Runs first in every live preview, before any of the page's own scripts, for what CSP does not
+# govern in Chromium:
+# 1. WebRTC: the RTC constructors are removed from the page's window (fixed, not configurable).
+# 2. Frames: every frame, object and embed element is removed as it is inserted (a frame document,
+#    e.g. a srcdoc one, would be a fresh window with fresh constructors; frame documents load in a
+#    later task, so removal from a mutation observer's microtask always comes first), in shadow roots
+#    too, and the parsing entry points that build shadow roots without attachShadow are taken away.
+# 3. Leaving the document: the browser looks a navigation's host up (DNS, and a bare TCP
+#    preconnect) before the parent's frame-src refuses it, so a click on a link to another document
+#    is cancelled, a meta refresh is stopped and removed, and window.open, navigation.navigate and
+#    document.open are sealed. Assigning ``location`` cannot be intercepted from a page; the
+#    README's security section says what that leaves.
+# The guard takes every built-in it uses later at its start, so a page that replaces prototype
+# methods cannot blind it. The preview has no use for frames (its CSP lets none load) or WebRTC.
 PREVIEW_GUARD = """<script>(() => {
   'use strict';
-  const seal = (target, name) => {
-    try { Object.defineProperty(target, name, { value: undefined, writable: false, configurable: false }); } catch (e) {}
+  // Everything this guard calls later is taken now, before any script of the page runs: the page
+  // may replace prototype methods (Function.prototype.call, Element.prototype.remove, iterators,
+  // Event.prototype.preventDefault...) to blind a guard that looked them up when it needed them.
+  const apply = Reflect.apply;
+  const define = Object.defineProperty;
+  const describe = Object.getOwnPropertyDescriptor;
+  const getter = (proto, name) => describe(proto, name).get;
+  const call = (fn, self, ...args) => apply(fn, self, args);
+  const seal = (target, name, value) => {
+    try { define(target, name, { value, writable: false, configurable: false }); } catch (e) {}
   };
+  const refuse = (what) => function () { throw new TypeError(what + ' is not available in the preview'); };
+  const nodeType = getter(Node.prototype, 'nodeType');
+  const localName = getter(Element.prototype, 'localName');
+  const shadowOf = getter(Element.prototype, 'shadowRoot');
+  const matches = Element.prototype.matches;
+  const removeNode = Element.prototype.remove;
+  const hasAttribute = Element.prototype.hasAttribute;
+  const getAttribute = Element.prototype.getAttribute;
+  const getAttributeNS = Element.prototype.getAttributeNS;
+  const setAttribute = Element.prototype.setAttribute;
+  const setAttributeNS = Element.prototype.setAttributeNS;
+  const removeAttribute = Element.prototype.removeAttribute;
+  const removeAttributeNS = Element.prototype.removeAttributeNS;
+  const cancelable = getter(Event.prototype, 'cancelable');
+  const later = setTimeout;
+  const selectElements = Element.prototype.querySelectorAll;
+  const selectDocument = Document.prototype.querySelectorAll;
+  const selectFragment = DocumentFragment.prototype.querySelectorAll;
+  const listLength = getter(NodeList.prototype, 'length');
+  const listItem = NodeList.prototype.item;
+  const addedNodes = getter(MutationRecord.prototype, 'addedNodes');
+  const observe = MutationObserver.prototype.observe;
+  const listen = EventTarget.prototype.addEventListener;
+  const composedPath = Event.prototype.composedPath;
+  const preventDefault = Event.prototype.preventDefault;
+  const attach = Element.prototype.attachShadow;
+  const write = Document.prototype.write;
+  const writeln = Document.prototype.writeln;
+  const readyState = getter(Document.prototype, 'readyState');
+  const stop = window.stop;
+  const MakeURL = URL;
+  const urlHref = getter(URL.prototype, 'href');
+  const indexOf = String.prototype.indexOf;
+  const slice = String.prototype.slice;
+  const toLower = String.prototype.toLowerCase;
+  const trim = String.prototype.trim;
+  const XLINK = 'http://www.w3.org/1999/xlink';
+
+  // 1. No WebRTC (CSP does not govern it in Chromium): the constructors are sealed to undefined.
   for (const name of Object.getOwnPropertyNames(window)) {
-    if (/^(webkit|moz)?RTC|^MediaStreamTrackProcessor$/.test(name)) seal(window, name);
+    if (/^(webkit|moz)?RTC|^MediaStreamTrackProcessor$/.test(name)) seal(window, name, undefined);
   }
-  const FRAMES = 'iframe,frame,object,embed,portal,fencedframe';
+
+  // 2. No frames: a frame document (a srcdoc one) would be a fresh window with fresh constructors.
+  // Frame documents load a task later, so removing every frame, object and embed from a mutation
+  // observer's microtask always comes first; shadow roots are watched as they appear (made by
+  // attachShadow or declared in the markup). A scheduled meta refresh, which can lead the frame
+  // elsewhere, is removed and cancelled (window.stop) the same way.
+  const FRAMES = 'iframe,frame,object,embed,portal,fencedframe,meta';
+  let watch;
+  const inspect = (el) => {
+    if (call(matches, el, FRAMES)) {
+      if (call(localName, el) === 'meta') {
+        const equiv = call(getAttribute, el, 'http-equiv');
+        if (equiv === null || call(toLower, call(trim, equiv)) !== 'refresh') return;
+        call(stop, window);
+      }
+      call(removeNode, el);
+      return;
+    }
+    const root = call(shadowOf, el);
+    if (root) { watch(root); prune(root); }
+  };
   const prune = (root) => {
-    if (root.nodeType !== 1 && root.nodeType !== 11) return;
-    if (root.nodeType === 1 && root.matches(FRAMES)) { root.remove(); return; }
-    for (const el of root.querySelectorAll(FRAMES)) el.remove();
+    const type = call(nodeType, root);
+    if (type === 1) inspect(root);
+    const select = type === 1 ? selectElements : type === 9 ? selectDocument : type === 11 ? selectFragment : null;
+    if (select === null) return;
+    const found = call(select, root, '*');
+    for (let i = call(listLength, found) - 1; i >= 0; i -= 1) inspect(call(listItem, found, i));
   };
   const observer = new MutationObserver((records) => {
-    for (const record of records) for (const node of record.addedNodes) prune(node);
+    for (let r = 0; r < records.length; r += 1) {
+      const nodes = call(addedNodes, records[r]);
+      for (let i = 0; i < call(listLength, nodes); i += 1) prune(call(listItem, nodes, i));
+    }
   });
-  const watch = (root) => observer.observe(root, { childList: true, subtree: true });
+  watch = (root) => call(observe, observer, root, { childList: true, subtree: true });
   watch(document);
-  const attach = Element.prototype.attachShadow;
-  Object.defineProperty(Element.prototype, 'attachShadow', {
-    value: function (init) { const root = attach.call(this, init); watch(root); return root; },
-    writable: false, configurable: false,
+  seal(Element.prototype, 'attachShadow', function (init) {
+    const root = call(attach, this, init);
+    watch(root);
+    call(listen, root, 'click', onClick, true);  // a closed root hides its links from the window
+    return root;
   });
-  seal(Element.prototype, 'setHTMLUnsafe');
-  seal(ShadowRoot.prototype, 'setHTMLUnsafe');
-  seal(Document, 'parseHTMLUnsafe');
+  // Entry points that parse markup into shadow roots without attachShadow, or replace the document
+  // (which would also erase this guard's listeners).
+  seal(Element.prototype, 'setHTMLUnsafe', undefined);
+  seal(ShadowRoot.prototype, 'setHTMLUnsafe', undefined);
+  seal(Element.prototype, 'setHTML', undefined);
+  seal(ShadowRoot.prototype, 'setHTML', undefined);
+  seal(Document, 'parseHTMLUnsafe', undefined);
+  seal(Document, 'parseHTML', undefined);
+  seal(Document.prototype, 'open', refuse('document.open'));
+  let written = '';
+  const guardedWrite = (original) => function (...parts) {
+    if (call(readyState, document) !== 'loading') throw new TypeError('document.write after the page has loaded is not available in the preview');
+    let text = '';
+    for (let i = 0; i < parts.length; i += 1) text += `${parts[i]}`;  // once: a part's toString may change
+    const tail = call(toLower, call(slice, written + text, -4096));
+    if (call(indexOf, tail, 'shadowroot') >= 0) throw new TypeError('declarative shadow roots are not available to document.write in the preview');
+    written = call(slice, tail, -32);
+    return apply(original, this, [text]);
+  };
+  seal(Document.prototype, 'write', guardedWrite(write));
+  seal(Document.prototype, 'writeln', guardedWrite(writeln));
+
+  // 3. No leaving the document: a click on a link to another document (a tap, Enter, a script's
+  // click()) is cancelled before the browser looks the target up; same-document #fragments work.
+  // window.open and navigation.navigate are sealed. (Assigning location cannot be intercepted;
+  // the frame's policy still stops that navigation, after the browser's lookup: see the README.)
+  const isElement = (node) => { try { return call(nodeType, node) === 1; } catch (e) { return false; } };
+  const here = () => { const h = location.href; const cut = call(indexOf, h, '#'); return cut < 0 ? h : call(slice, h, 0, cut); };
+  const leaves = (link) => {
+    let raw = call(getAttribute, link, 'href');
+    if (raw === null) raw = call(getAttributeNS, link, XLINK, 'href');
+    if (raw === null) return false;
+    let target;
+    try { target = call(urlHref, new MakeURL(raw, location.href)); } catch (e) { return true; }
+    const cut = call(indexOf, target, '#');
+    return cut < 0 || call(slice, target, 0, cut) !== here();
+  };
+  // A script may dispatch a click that cannot be cancelled, and a link still follows it: the link
+  // loses its address until the next task (its activation looks the address up after the dispatch).
+  const disarm = (link) => {
+    const plain = call(getAttribute, link, 'href');
+    const xlink = call(getAttributeNS, link, XLINK, 'href');
+    call(removeAttribute, link, 'href');
+    call(removeAttributeNS, link, XLINK, 'href');
+    call(later, window, () => {
+      if (plain !== null) call(setAttribute, link, 'href', plain);
+      if (xlink !== null) call(setAttributeNS, link, XLINK, 'xlink:href', xlink);
+    }, 0);
+  };
+  function onClick(event) {
+    const path = call(composedPath, event);
+    for (let i = 0; i < path.length; i += 1) {
+      const node = path[i];
+      if (!isElement(node)) continue;  // not instanceof: the page may redefine Element[Symbol.hasInstance]
+      const name = call(localName, node);
+      if ((name === 'a' || name === 'area') && (call(hasAttribute, node, 'href') || call(getAttributeNS, node, XLINK, 'href') !== null)) {
+        if (leaves(node)) {
+          call(preventDefault, event);
+          if (!call(cancelable, event)) disarm(node);
+        }
+        return;
+      }
+    }
+  }
+  call(listen, window, 'click', onClick, true);
+  call(listen, window, 'auxclick', onClick, true);
+  seal(window, 'open', () => null);
+  if (typeof Navigation === 'function') seal(Navigation.prototype, 'navigate', refuse('navigation.navigate'));
 })();</script>"""
 
 PREVIEW_HEADERS = {
@@ -119,6 +264,10 @@ class SecurityHeaders:
 
 
 _UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Requests for a document to show inside another (Sec-Fetch-Dest). Only the live preview is ever
+# framed; any other framed request is a generated page leading its frame to one of our URLs.
+_FRAMED_DESTS = frozenset({"iframe", "frame", "embed", "object", "fencedframe"})
+_PREVIEW_PATH = re.compile(r"/api/v1/replications/[^/]+/preview")
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _MAX_EXPIRY_DIGITS = 12
 
@@ -139,7 +288,7 @@ def _host_name(host: str) -> str:
 
 
 class RequestOriginGuard:
-    """ASGI middleware against the two ways a web page elsewhere reaches a service on loopback.
+    """ASGI middleware against the ways a web page elsewhere reaches a service on loopback.
 
     - Cross-site requests (CSRF): a state-changing request (POST, PUT, PATCH, DELETE) that a browser
       marks as coming from another site (``Sec-Fetch-Site`` other than ``same-origin``/``none``, or
@@ -149,6 +298,12 @@ class RequestOriginGuard:
       told it has (loopback, ``REPLICATOR_HOST``, ``REPLICATOR_ALLOWED_HOSTS``) is refused with
       421: a page on evil.example whose name now resolves to 127.0.0.1 still says ``Host:
       evil.example``. With a token, the token is the guard (a rebound page cannot read it).
+
+    - Framing: a request for a framed document (``Sec-Fetch-Dest`` iframe, frame, embed, object)
+      to anything but the live preview is refused with 403 before any work: the preview's page may
+      lead its own frame to our API (the parent's ``frame-src 'self'`` allows it), and nothing of
+      ours is meant to be shown in a frame (``frame-ancestors 'none'`` would hide the answer, but
+      the request would already have run).
 
     Written here rather than with Starlette's TrustedHostMiddleware: both checks share the parsing,
     and a refusal must say which setting to change, in the API's JSON error shape.
@@ -172,6 +327,15 @@ class RequestOriginGuard:
                 "host_not_allowed",
                 f"This service does not answer to the host name {_host_name(host)!r} (it answers to: "
                 f"{names}). Add it to REPLICATOR_ALLOWED_HOSTS, or set REPLICATOR_API_TOKEN.",
+            )
+            return
+        dest = headers.get("sec-fetch-dest", "").strip().lower()
+        if dest in _FRAMED_DESTS and not _PREVIEW_PATH.fullmatch(scope.get("path", "")):
+            await _refuse(
+                send,
+                403,
+                "framed_request",
+                "Only the live preview is shown in a frame; open this address as a page of its own.",
             )
             return
         if scope["method"].upper() in _UNSAFE_METHODS and _cross_site(headers, host):

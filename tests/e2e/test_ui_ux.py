@@ -753,18 +753,6 @@ def webrtc_canary() -> Iterator[dict[str, Any]]:
         tcp.close()
 
 
-@pytest_asyncio.fixture
-async def full_chromium() -> AsyncIterator[Browser]:
-    """Debian's full Chromium, as a user's browser: the headless shell the renderer uses is built
-    without WebRTC, so a WebRTC test in it would prove nothing."""
-    import shutil
-
-    path = shutil.which("chromium")
-    assert path, "Debian's chromium package is missing (make setup installs it)"
-    async with launched_chromium(path) as browser:
-        yield browser
-
-
 async def test_live_preview_cannot_open_webrtc_connections(
     service: str,
     fake_glm: FakeGlmServer,

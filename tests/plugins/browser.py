@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -10,9 +12,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import pytest_asyncio
+from playwright.async_api import Browser
 
 from replicator.config import Settings
 from replicator.render import SealedBrowserPool
+from tests.service_helpers import launched_chromium
 
 
 def browser_settings(**overrides: object) -> Settings:
@@ -122,6 +126,13 @@ class _CanaryServer(ThreadingHTTPServer):
 @pytest.fixture
 def canary_server() -> Iterator[Canary]:
     """A loopback HTTP server on 127.0.0.1 (ephemeral port) counting everything it receives."""
+    with running_canary() as canary:
+        yield canary
+
+
+@contextlib.contextmanager
+def running_canary() -> Iterator[Canary]:
+    """A Canary serving on 127.0.0.1 (ephemeral port) until the block ends."""
     canary = Canary(host="127.0.0.1", port=0)
     server = _CanaryServer(canary)
     canary.port = server.server_address[1]
@@ -133,3 +144,13 @@ def canary_server() -> Iterator[Canary]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def full_chromium() -> AsyncIterator[Browser]:
+    """Debian's full Chromium, as a user's browser: the headless shell the renderer uses is built
+    without WebRTC, so a test of what a page does in the viewer's browser needs the full one."""
+    path = shutil.which("chromium")
+    assert path, "Debian's chromium package is missing (make setup installs it)"
+    async with launched_chromium(path) as browser:
+        yield browser
