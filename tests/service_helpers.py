@@ -6,10 +6,15 @@ import asyncio
 import contextlib
 import os
 import shutil
+import socket
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from replicator.backends.base import Backend, BackendEvent, GenerateOptions, RefineRequest
 from replicator.models import RenderResult, Source, Viewport
@@ -35,6 +40,45 @@ def service_env(data_dir: Path, **settings: str) -> dict[str, str]:
     """This process's environment without any replicator setting or API key, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATOR_", "ZAI_", "ZHIPUAI_"))}
     return {**env, "REPLICATOR_DATA_DIR": str(data_dir), **settings}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_service(workdir: Path, **settings: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`replicator serve` in a child process on an ephemeral loopback port, data in
+    ``workdir/data``, its output in ``workdir/serve.log``: (process, base URL) once /healthz answers;
+    stopped (terminate, then kill) when the block ends."""
+    port = free_port()
+    env = service_env(workdir / "data", **settings)
+    with (workdir / "serve.log").open("wb") as log:
+        process = subprocess.Popen(
+            serve_argv(port), cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("the service did not start:\n" + (workdir / "serve.log").read_text())
+                time.sleep(0.2)
+            yield process, base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def upload_copy(tmp_path: Path, source: Path = SCREENSHOT, name: str = "upload.png") -> Path:

@@ -29,7 +29,13 @@ from replicator.models import RenderResult, Viewport
 from replicator.render import PAGE_URL, SealedBrowserPool
 from replicator.render._launch import launch_args
 from replicator.render._routing import PageRouter, refuse_websocket, resolve_local_asset
-from tests.plugins.browser import Canary, browser_settings
+from tests.plugins.browser import (
+    Canary,
+    browser_settings,
+    chromium_browser_pids,
+    new_browser_pid,
+    renderer_pids,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "render"
 PROJECT = FIXTURES.parent.parent
@@ -45,53 +51,6 @@ def pixels(png: bytes) -> np.ndarray:
 
 def texts(result: RenderResult) -> list[str]:
     return [box.text for box in result.text_boxes]
-
-
-def chromium_browser_pids() -> set[int]:
-    """Chromium browser processes (not renderers or helpers) started by this test process."""
-    found = set()
-    for proc in psutil.Process().children(recursive=True):
-        try:
-            cmdline = proc.cmdline()
-        except psutil.Error:
-            continue
-        if cmdline and "chrom" in Path(cmdline[0]).name and not any(a.startswith("--type=") for a in cmdline):
-            found.add(proc.pid)
-    return found
-
-
-async def new_browser_pid(before: set[int]) -> int:
-    """The one browser this test's pool started. Waits a little: a browser of an earlier test may
-    still be exiting (a recycled or crashed one), and only one new live browser is ours."""
-    new: set[int] = set()
-    for _ in range(50):
-        new = {p for p in chromium_browser_pids() - before if _alive(p)}
-        if len(new) == 1:
-            return new.pop()
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"expected one new Chromium browser process, found {sorted(new)}")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
-
-
-def renderer_pids(browser_pid: int) -> set[int]:
-    try:
-        children = psutil.Process(browser_pid).children(recursive=True)
-    except psutil.Error:
-        return set()
-    pids = set()
-    for proc in children:
-        try:
-            if "--type=renderer" in proc.cmdline():
-                pids.add(proc.pid)
-        except psutil.Error:
-            continue
-    return pids
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

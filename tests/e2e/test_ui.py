@@ -6,71 +6,33 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page
 
 from replicator.models import SUBSCORES
 from tests.plugins.fake_glm import FAKE_KEY
-from tests.service_helpers import SCREENSHOT, launched_chromium, serve_argv, service_env
+from tests.service_helpers import SCREENSHOT, launched_chromium, running_service
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
 def server(fake_glm: Any, tmp_path: Path) -> Iterator[str]:
     """`replicator serve` in a child process, on an ephemeral loopback port, backed by the fake GLM."""
-    port = _free_port()
-    env = service_env(
-        tmp_path / "data",
+    with running_service(
+        tmp_path,
         REPLICATOR_BACKEND="glm",
         REPLICATOR_GLM_BASE_URL=fake_glm.base_url,
         REPLICATOR_API_KEY=FAKE_KEY,
         REPLICATOR_REFINE_ROUNDS="0",
-    )
-    log = (tmp_path / "serve.log").open("wb")
-    process = subprocess.Popen(
-        serve_argv(port),
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("the service did not start:\n" + (tmp_path / "serve.log").read_text())
-            time.sleep(0.2)
+    ) as (_, base):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 @pytest_asyncio.fixture

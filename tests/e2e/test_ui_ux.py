@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -21,9 +20,9 @@ from playwright.async_api import Browser, BrowserContext, Page
 
 from replicator.fake_glm import FakeGlmServer
 from replicator.models import SUBSCORES
-from tests.e2e.test_ui import _free_port, wait_until
+from tests.e2e.test_ui import wait_until
 from tests.plugins.fake_glm import FAKE_KEY
-from tests.service_helpers import FIXTURES, SCREENSHOT, launched_chromium, serve_argv, service_env
+from tests.service_helpers import FIXTURES, SCREENSHOT, launched_chromium, running_service
 
 pytestmark = pytest.mark.slow
 
@@ -34,38 +33,10 @@ DESIGN = FIXTURES / "cli" / "pricing.png"
 CHANGED = ROOT / "docs" / "examples" / "pricing-changed" / "index.html"
 
 
-def _start(tmp: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = service_env(tmp / "data", **settings)
-    log = (tmp / "serve.log").open("wb")
-    process = subprocess.Popen(serve_argv(port), cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError("the service did not start:\n" + (tmp / "serve.log").read_text())
-        time.sleep(0.2)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture(scope="module")
 def service(fake_glm_server: FakeGlmServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One job at a time (so a second job waits in the queue), local by default, GLM via the fake."""
-    process, base = _start(
+    with running_service(
         tmp_path_factory.mktemp("ux"),
         REPLICATOR_BACKEND="local",
         REPLICATOR_GLM_BASE_URL=fake_glm_server.base_url,
@@ -74,11 +45,8 @@ def service(fake_glm_server: FakeGlmServer, tmp_path_factory: pytest.TempPathFac
         REPLICATOR_WORKERS="1",
         REPLICATOR_GLM_READ_TIMEOUT_S="60",
         REPLICATOR_GLM_DEADLINE_S="120",
-    )
-    try:
+    ) as (_, base):
         yield base
-    finally:
-        _stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -344,8 +312,7 @@ async def test_live_preview_fits_switches_width_and_opens_in_a_tab_of_its_own(
 async def test_glm_without_a_key_is_not_offered_and_is_refused_at_once(
     chromium: Browser, tmp_path: Path
 ) -> None:
-    process, base = _start(tmp_path, REPLICATOR_BACKEND="local")  # hosted endpoint, no key
-    try:
+    with running_service(tmp_path, REPLICATOR_BACKEND="local") as (_, base):  # hosted endpoint, no key
         context, page, _ = await _context(chromium, 1280)
         await page.goto(base + "/")
         assert await page.locator("#backend option[value=glm]").is_disabled()
@@ -363,8 +330,6 @@ async def test_glm_without_a_key_is_not_offered_and_is_refused_at_once(
         assert refused.status_code == 422 and refused.json()["error"]["code"] == "backend_unavailable"
         assert time.monotonic() - started < 10  # refused at upload, no job queued
         assert httpx.get(f"{base}/api/v1/replications", timeout=10).json()["total"] == 0
-    finally:
-        _stop(process)
 
 
 async def test_failed_model_job_says_why_and_retries_with_local(

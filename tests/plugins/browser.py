@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import socket
@@ -9,7 +10,9 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import psutil
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser
@@ -154,3 +157,53 @@ async def full_chromium() -> AsyncIterator[Browser]:
     assert path, "Debian's chromium package is missing (make setup installs it)"
     async with launched_chromium(path) as browser:
         yield browser
+
+
+# --- the processes of a pool's Chromium ----------------------------------------------------------
+
+
+def chromium_browser_pids() -> set[int]:
+    """Chromium browser processes (not renderers or helpers) started by this test process."""
+    found = set()
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            cmdline = proc.cmdline()
+        except psutil.Error:
+            continue
+        if cmdline and "chrom" in Path(cmdline[0]).name and not any(a.startswith("--type=") for a in cmdline):
+            found.add(proc.pid)
+    return found
+
+
+async def new_browser_pid(before: set[int]) -> int:
+    """The one browser this test's pool started. Waits a little: a browser of an earlier test may
+    still be exiting (a recycled or crashed one), and only one new live browser is ours."""
+    new: set[int] = set()
+    for _ in range(50):
+        new = {p for p in chromium_browser_pids() - before if _alive(p)}
+        if len(new) == 1:
+            return new.pop()
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"expected one new Chromium browser process, found {sorted(new)}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def renderer_pids(browser_pid: int) -> set[int]:
+    try:
+        children = psutil.Process(browser_pid).children(recursive=True)
+    except psutil.Error:
+        return set()
+    pids = set()
+    for proc in children:
+        try:
+            if "--type=renderer" in proc.cmdline():
+                pids.add(proc.pid)
+        except psutil.Error:
+            continue
+    return pids
