@@ -7,7 +7,7 @@ screenshot is scored against the design directly.
 
 An implementation folder's own assets (stylesheets, images, fonts) are inlined into the document
 before sanitizing, since the output policy lets a page load nothing; files outside the folder and
-hidden files are never read.
+hidden files are never read. Both happen in a worker process that is killed at SANITIZE_DEADLINE_S.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urljoin
 
-from .errors import InputError, InputTooLarge
+from .errors import InputError, InputTooComplex, InputTooLarge, WorkerTimeout
 from .intake import image_source, sniff_media_type
 from .models import SUBSCORES, Page, Score, Source, Viewport
 
@@ -40,6 +40,11 @@ MAX_INLINED_BYTES = 8 * 1024 * 1024  # per asset: larger files are left out rath
 # The implementation's HTML with its stylesheets inlined: sanitizing costs about 5 s per MiB of CSS,
 # and a real page is a few hundred KiB; more is refused rather than parsed.
 MAX_CHECK_HTML_BYTES = 5 * 1024 * 1024
+# A small page can cost more than a large one: '<table>' + '<b><tr>' * 12,000 (84 KB) takes 3 s to
+# sanitize, and twice as many tags about four times as long; BeautifulSoup's tree, which inlines a
+# folder's assets, took 3 minutes for 2,000 of them. Past this deadline the work is stopped and the
+# page refused; the largest page the size cap lets through (5 MiB of CSS) takes about 13 s.
+SANITIZE_DEADLINE_S = 60.0
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+?)\1\s*\)""", re.IGNORECASE)
 
 
@@ -179,23 +184,7 @@ async def run_check(
             score = await asyncio.to_thread(score_screenshots, design.png, candidate.png, ocr=runtime.ocr)
         render_png = candidate.png
     else:
-        html = implementation.html
-        if implementation.base_dir is not None:
-            html = await asyncio.to_thread(inline_local_assets, html, implementation.base_dir)
-        size = len(html.encode("utf-8", "replace"))
-        if size > MAX_CHECK_HTML_BYTES:
-            raise InputTooLarge(
-                f"The implementation is {size / 1048576:.1f} MiB of HTML and CSS; a design check takes "
-                f"at most {MAX_CHECK_HTML_BYTES // 1048576} MiB."
-            )
-        if runtime.cpu is not None:
-            # In a worker process: parsing megabytes of CSS must not hold the GIL the service's
-            # event loop (its health checks, its other requests) runs under.
-            settings = runtime.settings
-            cache = settings.data_dir / "cache" / "assets"
-            page = await runtime.cpu.run(_sanitize_task, str(settings.assets_dir), str(cache), html)
-        else:
-            page = await asyncio.to_thread(runtime.sanitizer.sanitize, html, "static")
+        page = await _static_page(runtime, implementation)
         # Analysis (OCR of the design) and the render are independent: run them side by side.
         analysed, render = await asyncio.gather(
             analyze_source(design.png, cpu=runtime.cpu, ocr=runtime.ocr if runtime.cpu is None else None),
@@ -217,9 +206,50 @@ async def run_check(
     )
 
 
-def _sanitize_task(assets_dir: str, cache_dir: str, html: str) -> Page:
-    """In a CPU worker: the implementation's HTML under the output policy, static mode."""
+async def _static_page(runtime: Runtime, implementation: CheckTarget) -> Page:
+    """The implementation's HTML, its folder's assets inlined, under the output policy (static mode).
+
+    In a worker process, stopped at SANITIZE_DEADLINE_S: a thread could not be stopped, and parsing
+    megabytes of CSS must not hold the GIL the service's event loop (its health checks, its other
+    requests) runs under.
+    """
+    base_dir = implementation.base_dir
+    if base_dir is None:
+        _refuse_oversized(implementation.html)  # before it is copied to a worker
+    settings = runtime.settings
+    deadline = SANITIZE_DEADLINE_S
+    try:
+        return await runtime.untrusted_html_pool.run(
+            _static_page_task,
+            str(settings.assets_dir),
+            str(settings.data_dir / "cache" / "assets"),
+            implementation.html,
+            str(base_dir) if base_dir is not None else None,
+            deadline_s=deadline,
+        )
+    except WorkerTimeout as exc:
+        raise InputTooComplex(
+            f"The implementation took more than {deadline:g} s to parse and sanitize, so the check was "
+            "stopped. Its markup is too complex (for example thousands of misnested or unclosed tags); "
+            "simplify the page and check it again."
+        ) from exc
+
+
+def _static_page_task(assets_dir: str, cache_dir: str, html: str, base_dir: str | None) -> Page:
+    """In a worker: ``html`` with its folder's assets inlined (if any), sanitized in static mode."""
+    if base_dir is not None:
+        html = inline_local_assets(html, Path(base_dir))
+        _refuse_oversized(html)
     return _worker_sanitizer(assets_dir, cache_dir).sanitize(html, "static")
+
+
+def _refuse_oversized(html: str) -> None:
+    size = len(html.encode("utf-8", "replace"))
+    if size > MAX_CHECK_HTML_BYTES:
+        raise InputTooLarge(
+            f"The implementation is {size / 1048576:.1f} MiB of HTML and CSS; a design check takes "
+            f"at most {MAX_CHECK_HTML_BYTES // 1048576} MiB."
+        )
 
 
 @functools.lru_cache(maxsize=2)

@@ -7,7 +7,9 @@ service's event loop waits on the same GIL. ``CpuPool`` runs them in separate pr
 Each worker is its own single-process executor (a *lane*): a task waits for a free lane, so no
 more tasks run than there are lanes, and a worker that dies (out of memory, a crash in native code)
 breaks only its own lane. The task that was running there fails with ``WorkerCrashed``; the lane
-is replaced before the next task. Workers start with ``spawn`` (never ``fork``: the parent runs
+is replaced before the next task. A caller may give a task a deadline: past it, the worker running
+it is killed and its lane replaced the same way, and the task fails with ``WorkerTimeout`` (a thread
+could not be stopped at all). Workers start with ``spawn`` (never ``fork``: the parent runs
 Playwright's and asyncio's threads) and load the OCR models once, in their initializer.
 
 Workers die with their parent, however it ends (``kill -9`` included): nothing else would end them,
@@ -44,7 +46,7 @@ import numpy as np
 from PIL import Image
 
 from .config import Settings, usable_cores
-from .errors import WorkerCrashed
+from .errors import WorkerCrashed, WorkerTimeout
 from .ocr import OcrEngine, OcrLine
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ def worker_ocr() -> OcrEngine:
     return _worker_ocr or OcrEngine.shared()
 
 
-def _start_worker(ocr_threads: int | None, nice: int, parent: int) -> None:
+def _start_worker(ocr_threads: int | None, nice: int, parent: int, load_ocr: bool = True) -> None:
     global _worker_ocr
     _die_with(parent)
     if nice:
@@ -72,7 +74,8 @@ def _start_worker(ocr_threads: int | None, nice: int, parent: int) -> None:
     # Ctrl-C reaches the whole process group; stopping workers is the parent's job (it cancels the
     # item and then ends the pool), so a worker must not die of it halfway through a task.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _worker_ocr = OcrEngine(threads=ocr_threads)
+    if load_ocr:
+        _worker_ocr = OcrEngine(threads=ocr_threads)
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -146,10 +149,11 @@ class TextReplay(OcrEngine):
 class _Lane:
     """One worker process behind its own executor; replaced whole when its process dies."""
 
-    def __init__(self, index: int, ocr_threads: int | None, nice: int) -> None:
+    def __init__(self, index: int, ocr_threads: int | None, nice: int, load_ocr: bool) -> None:
         self.index = index
         self._ocr_threads = ocr_threads
         self._nice = nice
+        self._load_ocr = load_ocr
         self._lock = threading.Lock()  # submit (event loop) vs replace (a thread, after a crash)
         self.executor = self._executor()
 
@@ -158,7 +162,7 @@ class _Lane:
             max_workers=1,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start_worker,
-            initargs=(self._ocr_threads, self._nice, os.getpid()),
+            initargs=(self._ocr_threads, self._nice, os.getpid(), self._load_ocr),
         )
 
     def submit(self, fn: Callable[..., T], *args: Any) -> Future[T]:
@@ -204,14 +208,18 @@ class CpuPool:
     Workers are spawned, so a script that builds one needs the usual ``if __name__ == "__main__":``.
     """
 
-    def __init__(self, workers: int, *, ocr_threads: int | None = None, nice: int = 0) -> None:
+    def __init__(
+        self, workers: int, *, ocr_threads: int | None = None, nice: int = 0, load_ocr: bool = True
+    ) -> None:
         """``nice``: added to the workers' scheduling niceness (a service lowers it so that its event
-        loop, which answers every request, wins the CPU whenever it has something to do)."""
+        loop, which answers every request, wins the CPU whenever it has something to do).
+        ``load_ocr``: False for a pool that runs no OCR (a worker then starts in a tenth of the time;
+        a task that does read text loads the model on first use)."""
         if workers < 1:
             raise ValueError("a CpuPool needs at least one worker")
         self.workers = workers
         self.ocr_threads = ocr_threads
-        self._lanes = [_Lane(n, ocr_threads, nice) for n in range(workers)]
+        self._lanes = [_Lane(n, ocr_threads, nice, load_ocr) for n in range(workers)]
         self._idle: asyncio.Queue[_Lane] | None = None
         self._known_text: OrderedDict[str, tuple[OcrLine, ...]] = OrderedDict()
         self._started: asyncio.Future[list[int]] | None = None
@@ -261,28 +269,43 @@ class CpuPool:
                 self._idle.put_nowait(lane)
         return self._idle
 
-    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+    async def run(self, fn: Callable[..., T], /, *args: Any, deadline_s: float | None = None) -> T:
         """``fn(*args)`` in a worker process. Cancelling the caller returns at once; the worker
-        finishes that task in the background before it takes another."""
+        finishes that task in the background before it takes another.
+
+        ``deadline_s``: seconds the task may run (a worker still starting up is waited for first, off
+        the clock). Past them its worker is killed, the lane gets a new one, and ``WorkerTimeout`` is
+        raised; tasks on other lanes run on undisturbed.
+        """
         if self._closed:
             raise RuntimeError("the CPU pool is closed")
         idle = self._ensure_queue()
         lane = await idle.get()
         loop = asyncio.get_running_loop()
-        try:
-            future = lane.submit(fn, *args)
-        except BaseException:
-            idle.put_nowait(lane)
-            raise
+        released = False
 
-        def release(_: Future[T]) -> None:
+        def release() -> None:
+            # On the loop's thread; once per task (a timed-out task's lane is released on replacement,
+            # and its old future completes later).
+            nonlocal released
+            if not released and not self._closed:
+                released = True
+                idle.put_nowait(lane)
+
+        def release_when_done(_: Future[Any]) -> None:
             # The lane takes work again only once its process is done with this task.
-            if not self._closed:
-                with contextlib.suppress(RuntimeError):  # the loop is gone: so is the pool's user
-                    loop.call_soon_threadsafe(idle.put_nowait, lane)
+            with contextlib.suppress(RuntimeError):  # the loop is gone: so is the pool's user
+                loop.call_soon_threadsafe(release)
 
+        in_flight: Future[Any] | None = None
+        budget: asyncio.Timeout | None = None
         try:
-            return await asyncio.wrap_future(future)
+            if deadline_s is not None:
+                in_flight = lane.submit(_ready)
+                await asyncio.wrap_future(in_flight)
+            in_flight = lane.submit(fn, *args)
+            async with asyncio.timeout(deadline_s) as budget:
+                return await asyncio.wrap_future(in_flight)
         except BrokenProcessPool as exc:
             log.error("CPU worker %d died while running %s; starting a new one", lane.index, _name(fn))
             await asyncio.to_thread(lane.replace)
@@ -290,8 +313,26 @@ class CpuPool:
                 "A worker process died while processing this item (out of memory, or a crash in image "
                 "or OCR code). The item failed; other items are not affected. Try it again."
             ) from exc
+        except TimeoutError as exc:
+            if budget is None or not budget.expired():
+                raise  # the task's own TimeoutError, not our deadline
+            log.warning(
+                "CPU worker %d ran %s past its %g s deadline; killing it and starting a new one",
+                lane.index,
+                _name(fn),
+                deadline_s,
+            )
+            await asyncio.to_thread(lane.replace)
+            release()
+            raise WorkerTimeout(
+                f"This item took more than {deadline_s:g} s in a worker process and was stopped. "
+                "The item failed; other items are not affected."
+            ) from exc
         finally:
-            future.add_done_callback(release)
+            if in_flight is None:
+                release()  # nothing reached the worker
+            else:
+                in_flight.add_done_callback(release_when_done)
 
     def pids(self) -> list[int]:
         """The worker processes' ids (those started so far)."""

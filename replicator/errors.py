@@ -7,6 +7,7 @@ ReplicatorError
 ├── InputError                      the user's input cannot be used (HTTP 4xx, CLI exit 2 or item failed)
 │   ├── UnsupportedMedia            not a PNG/JPEG/WebP image or MP4/MOV/WebM video, judged by content
 │   ├── InputTooLarge               over a byte, pixel, duration or resolution cap
+│   ├── InputTooComplex             HTML that takes longer than its deadline to parse and sanitize
 │   ├── CorruptInput                looks like a known type but cannot be decoded
 │   └── VideoRejected               a recording that cannot be used (no video stream, too long, ...)
 ├── ExtractionError                 the model's answer holds no HTML document
@@ -24,6 +25,7 @@ ReplicatorError
 │   └── ProviderTimeout             no complete answer within the deadline
 ├── RefinementUnsupported           the backend cannot refine (the pipeline skips refinement)
 ├── WorkerCrashed                   a CPU worker process died mid-stage (that item fails; the pool recovers)
+├── WorkerTimeout                   a CPU worker's task ran past its deadline (the worker is replaced)
 ├── JobNotFound                     no such job
 ├── JobCancelled                    the job was cancelled by a user
 └── AuthenticationRequired          the API's bearer token is missing or wrong
@@ -73,6 +75,14 @@ class UnsupportedMedia(InputError):
 class InputTooLarge(InputError):
     code = "input_too_large"
     http_status = 413
+
+
+class InputTooComplex(InputError):
+    """Within the size caps, but too costly to parse: e.g. thousands of misnested tags, which make
+    the HTML parser quadratic."""
+
+    code = "input_too_complex"
+    http_status = 422
 
 
 class CorruptInput(InputError):
@@ -163,6 +173,13 @@ class RefinementUnsupported(ReplicatorError):
 class WorkerCrashed(ReplicatorError):
     code = "worker_crashed"
     http_status = 500
+
+
+class WorkerTimeout(ReplicatorError):
+    """A task in a CPU worker ran past the deadline its caller gave; that worker was killed."""
+
+    code = "worker_timeout"
+    http_status = 504
 
 
 class JobNotFound(ReplicatorError):

@@ -3,7 +3,8 @@
 Built once at the edge (the CLI command, the app's lifespan) and handed to everything else:
 the sealed browser pool, the sanitizer with its local asset library, the OCR engine, the worker
 processes for CPU-heavy stages (``CpuPool``) and the model backends (created on first use, closed on
-the way out).
+the way out). Untrusted HTML is parsed in a worker process even when the stages run on threads, since
+only a process can be stopped at a deadline (``untrusted_html_pool``).
 
 Nothing heavy is imported or started by building one: the CLI builds it before its first item, and
 ``prepare`` starts the browser, the OCR model (or the workers) and the backend side by side while
@@ -51,6 +52,8 @@ class Runtime:
         niceness added to the CPU workers and Chromium (the service's, so its event loop always gets a core)."""
         self.settings = settings
         self.cpu: CpuPool | None = None
+        self._cpu_nice = cpu_nice
+        self._html_pool: CpuPool | None = None
         if settings.cpu_workers != 0:
             from .cpu_pool import CpuPool
 
@@ -71,6 +74,18 @@ class Runtime:
 
             self._ocr = OcrEngine.shared()
         return self._ocr
+
+    @property
+    def untrusted_html_pool(self) -> CpuPool:
+        """Where HTML from users is parsed and sanitized under a deadline: the CPU pool, or without one
+        (``cpu_workers = 0``) a lone worker of its own, without OCR models, started on first use."""
+        if self.cpu is not None:
+            return self.cpu
+        if self._html_pool is None:
+            from .cpu_pool import CpuPool
+
+            self._html_pool = CpuPool(1, nice=self._cpu_nice, load_ocr=False)
+        return self._html_pool
 
     @property
     def sanitizer(self) -> Sanitizer:
@@ -158,8 +173,9 @@ class Runtime:
             if self._owns_renderer:
                 await self.renderer.close()
         finally:
-            if self.cpu is not None:
-                await self.cpu.close()
+            for pool in (self.cpu, self._html_pool):
+                if pool is not None:
+                    await pool.close()
 
     async def __aenter__(self) -> Runtime:
         await self.start()

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 
+import httpx
+import psutil
 import pytest
 import pytest_asyncio
 
+from replicator import check
 from replicator.check import CheckTarget, inline_local_assets, run_check
 from replicator.config import Settings
-from replicator.errors import InputError
+from replicator.errors import InputError, InputTooComplex
 from replicator.intake import image_source
 from replicator.models import SCORE_FIELDS, Source
 from replicator.render import SealedBrowserPool
@@ -141,3 +146,68 @@ def test_a_folder_page_nested_too_deep_is_refused_before_its_assets_are_inlined(
         inline_local_assets(deep, tmp_path)
     shallow = inline_local_assets('<link rel="stylesheet" href="site.css"><p>x</p>', tmp_path)
     assert "color: red" in shallow
+
+
+def misnested_table(rows: int) -> str:
+    """A few KiB that html5lib parses in quadratic time (BeautifulSoup's tree: worse)."""
+    return "<table>" + "<b><tr>" * rows
+
+
+async def test_a_check_too_complex_to_sanitize_in_time_is_refused_and_the_service_goes_on(
+    settings: Settings, browser_pool: SealedBrowserPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from replicator.service import create_app
+
+    default_deadline = check.SANITIZE_DEADLINE_S
+    monkeypatch.setattr(check, "SANITIZE_DEADLINE_S", 0.5)
+    runtime = Runtime(settings.model_copy(update={"cpu_workers": 1}), renderer=browser_pool)
+    app = create_app(runtime.settings, runtime=runtime)
+    design = (CLI / "welcome.png").read_bytes()
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(runtime.close)
+        await stack.enter_async_context(app.router.lifespan_context(app))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000")
+        )
+        assert runtime.cpu is not None
+        (worker,) = runtime.cpu.pids()
+        hostile = misnested_table(12_000).encode()  # about 3 s to sanitize here, minutes for more rows
+        files = {"design": ("d.png", design, "image/png"), "implementation": ("i.html", hostile, "text/html")}
+
+        started = time.monotonic()
+        refused = await client.post("/api/v1/checks", files=files)
+        elapsed = time.monotonic() - started
+
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "input_too_complex"
+        assert "more than 0.5 s to parse and sanitize" in error["message"] and "simplify" in error["message"]
+        assert elapsed < 2.5
+        assert not psutil.pid_exists(worker) or psutil.Process(worker).status() == psutil.STATUS_ZOMBIE
+        assert (await client.get("/api/v1/healthz")).status_code == 200
+        monkeypatch.setattr(check, "SANITIZE_DEADLINE_S", default_deadline)
+        files["implementation"] = ("i.html", (CLI / "welcome.html").read_bytes(), "text/html")
+        passed = await client.post("/api/v1/checks", files=files, data={"threshold": "85"})
+        assert passed.status_code == 200 and passed.json()["passed"] is True, passed.text
+        assert runtime.cpu.pids() and worker not in runtime.cpu.pids()
+
+
+async def test_a_folder_check_without_cpu_workers_is_stopped_at_the_deadline_too(
+    settings: Settings, browser_pool: SealedBrowserPool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``replicator check page.html`` runs its stages on threads (cpu_workers=0), and inlines the
+    folder's assets with BeautifulSoup first (1,000 rows: 30 s); both are stopped in a worker."""
+    monkeypatch.setattr(check, "SANITIZE_DEADLINE_S", 0.5)
+    page = tmp_path / "index.html"
+    page.write_text(misnested_table(1_000))
+    runtime = Runtime(settings.model_copy(update={"cpu_workers": 0}), renderer=browser_pool)
+    try:
+        assert runtime.cpu is None
+        design = image_source((CLI / "welcome.png").read_bytes(), runtime.settings)
+        started = time.monotonic()
+        with pytest.raises(InputTooComplex) as refused:
+            await run_check(runtime, design, CheckTarget.from_path(page), threshold=85)
+        assert time.monotonic() - started < 5  # a worker without OCR models starts in well under 1 s
+        assert refused.value.http_status == 422
+    finally:
+        await runtime.close()

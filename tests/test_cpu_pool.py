@@ -25,7 +25,7 @@ from PIL import Image
 from replicator.backends.local import TOKEN_ATTR, LocalBackend
 from replicator.config import Settings, usable_cores
 from replicator.cpu_pool import CpuPool, TextReplay
-from replicator.errors import WorkerCrashed
+from replicator.errors import WorkerCrashed, WorkerTimeout
 from replicator.models import Box, Source
 from replicator.ocr import OcrEngine, OcrLine
 from replicator.pipeline import Pipeline, RunOptions
@@ -92,6 +92,46 @@ async def test_a_worker_that_died_while_idle_is_replaced_without_failing_anyone(
     psutil.Process(first).wait(10) if psutil.pid_exists(first) else None
     await asyncio.sleep(0.5)  # the executor notices the death
     assert await asyncio.wait_for(pool.run(os.getpid), 60) not in (first, os.getpid())
+
+
+def raise_own_timeout() -> None:
+    raise TimeoutError("the task's own, not the pool's deadline")
+
+
+async def test_a_task_past_its_deadline_is_stopped_and_its_worker_replaced(pool: CpuPool) -> None:
+    first = await wait_for_worker(pool)
+    started = time.monotonic()
+    with pytest.raises(WorkerTimeout) as caught:
+        await asyncio.wait_for(pool.run(time.sleep, 60, deadline_s=0.5), 20)
+    assert time.monotonic() - started < 3
+    assert caught.value.code == "worker_timeout" and "more than 0.5 s" in caught.value.message
+    assert not psutil.pid_exists(first) or psutil.Process(first).status() == psutil.STATUS_ZOMBIE
+    # The lane is usable again at once, with a new worker; a deadline counts the task, not its start.
+    second = await asyncio.wait_for(pool.run(os.getpid, deadline_s=0.5), 60)
+    assert second not in (first, os.getpid())
+
+
+async def test_a_deadline_stops_only_its_own_lane() -> None:
+    cpu = CpuPool(2)
+    try:
+        await cpu.start()
+        slow = asyncio.create_task(cpu.run(time.sleep, 1.5))  # no deadline: must finish normally
+        await asyncio.sleep(0.1)
+        with pytest.raises(WorkerTimeout):
+            await cpu.run(time.sleep, 60, deadline_s=0.3)
+        await asyncio.wait_for(slow, 20)
+        # Both lanes take work again (the replaced one with a new worker).
+        pids = await asyncio.wait_for(asyncio.gather(cpu.run(os.getpid), cpu.run(os.getpid)), 60)
+        assert len(set(pids)) == 2 and set(pids) == set(cpu.pids())
+    finally:
+        await cpu.close()
+
+
+async def test_a_tasks_own_timeout_error_is_not_taken_for_the_deadline(pool: CpuPool) -> None:
+    pid = await wait_for_worker(pool)
+    with pytest.raises(TimeoutError, match="the task's own"):
+        await pool.run(raise_own_timeout, deadline_s=60)
+    assert await pool.run(os.getpid) == pid
 
 
 async def test_cancelling_a_caller_returns_at_once_and_close_does_not_wait_for_the_task() -> None:
