@@ -44,7 +44,7 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
     a measured gap more recently (a line in two styles, a bold subject then a grey preview, drifts
     away from one fitted font towards its far end).
     """
-    if fit.face is None or has_cjk(text) or len(text.replace(" ", "")) < 2:
+    if fit.face is None or (has_cjk(text) and fit.face.script != "cjk") or len(text.replace(" ", "")) < 2:
         return text, []
     letters: list[str] = []
     spaced: list[bool] = []  # OCR put a space before this letter

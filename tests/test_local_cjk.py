@@ -1,0 +1,68 @@
+"""Chinese text in the local backend: the spaces the recognizer never reads (between Han and digits,
+between words set apart), and a sans face unless the ink clearly shows a serif one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from replicator.backends.local.fonts import FONTS
+from replicator.backends.local.text import read_lines
+from replicator.models import Box
+from replicator.ocr import OcrLine
+
+FACES = {f.family: f for f in FONTS.faces}
+pytestmark = pytest.mark.skipif(
+    not {"Noto Sans CJK SC", "Noto Serif CJK SC"} <= FACES.keys(),
+    reason="fonts-noto-cjk is installed by `make setup`",
+)
+
+
+def read_cjk(family: str, size: int, drawn: str, ocr_text: str, *, outlined: bool = False) -> tuple[str, str]:
+    """Draw ``drawn`` in a CJK face (a .ttc: its Simplified Chinese member), optionally inside a
+    tag's 1 px outline, and read it back as if OCR had returned ``ocr_text`` for its box (the
+    outline inside it, as OCR's boxes around tags have it). Returns the text and the fitted family."""
+    face = FACES[family]
+    font = ImageFont.truetype(str(face.regular), size, index=face.index)
+    image = Image.new("RGB", (40 + int(font.getlength(drawn)) + 40, 3 * size), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((40, size), drawn, font=font, fill=(220, 38, 38))
+    left, top, right, bottom = draw.textbbox((40, size), drawn, font=font)
+    if outlined:
+        draw.rectangle((left - 4, top - 3, right + 4, bottom + 3), outline=(220, 38, 38))
+    box = Box(left - 5, top - 4, right - left + 10, bottom - top + 8)
+    (line,) = read_lines(np.asarray(image), [OcrLine(ocr_text, box, 0.95)])
+    assert line.fit is not None and line.fit.face is not None
+    return line.text, line.fit.face.family
+
+
+@pytest.mark.parametrize(
+    "drawn",
+    [
+        "全场满 300 减 50",
+        "人体工学椅限时直降 200 元",
+        "北欧落地灯 客厅卧室氛围灯",
+        "春季焕新 蓝牙耳机 人体工学椅",
+    ],
+)
+def test_spaces_ocr_dropped_in_chinese_text_come_back(drawn: str) -> None:
+    # The Chinese recognizer reads no spaces at all, between Han and digits or between words.
+    text, family = read_cjk("Noto Sans CJK SC", 16, drawn, drawn.replace(" ", ""))
+    assert text == drawn and family == "Noto Sans CJK SC"
+
+
+def test_chinese_text_set_solid_gets_no_spaces() -> None:
+    drawn = "精选家居数码好物叠加会员券更优惠"
+    assert read_cjk("Noto Sans CJK SC", 16, drawn, drawn)[0] == drawn
+
+
+@pytest.mark.parametrize("drawn", ["第二件半价", "包邮", "满300减50", "春节后物流已全面恢复"])
+def test_a_sans_tag_whose_outline_spoils_the_fit_stays_sans(drawn: str) -> None:
+    # The outline inside the ink fits no face; the serif face's thin strokes used to win by chance.
+    assert read_cjk("Noto Sans CJK SC", 12, drawn, drawn, outlined=True)[1] == "Noto Sans CJK SC"
+
+
+@pytest.mark.parametrize("drawn", ["精选家居数码好物叠加会员券更优惠", "春节后物流已全面恢复", "第二件半价"])
+def test_text_clearly_in_the_serif_face_stays_serif(drawn: str) -> None:
+    assert read_cjk("Noto Serif CJK SC", 12, drawn, drawn)[1] == "Noto Serif CJK SC"
