@@ -11,6 +11,7 @@ import copy
 import hashlib
 import io
 import logging
+import math
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,12 @@ _DET_MIN_SIDE = 736
 # differences from 320 are corrections (measured: 8 of 602 lines, such as "Ceramicmug" -> "Ceramic
 # mug" and "starter" -> "Starter"). Narrower still (96) began to misread "$0" as "$O".
 _REC_MIN_WIDTH = 144
+# The recognizer scales every line crop to 48 px high, bilinearly; web text is 12-30 px high, and
+# bilinear upscaling blurs the narrow gaps between words and letters. Upscaling is done bicubically
+# instead (``_bicubic_upscaling``). Measured on the 33 real-framework pages (every Latin line of
+# bench/fidelity.py's truth): truth text found verbatim in OCR's lines 60.8% -> 71.5%
+# ("Containershandled permonth" -> "Containers handled per month", "200os" -> "2000s"), at the same
+# cost; Lanczos: 70.9%.
 # Crops recognized together when a caller asks for batches (second looks at many small crops).
 _REC_BATCH = 8
 # Recognition runs in this many lanes at most, each its own single-threaded ONNX session over a
@@ -288,6 +295,7 @@ def _recognizer_lanes(engine: object, lanes: int) -> list[object]:
     RapidOCR's recognizer is not arranged as expected, its own is the only lane.
     """
     recognizer = engine.text_rec  # type: ignore[attr-defined]
+    _bicubic_upscaling(recognizer)
     holder = getattr(recognizer, "session", None)
     path = getattr(getattr(holder, "session", None), "_model_path", None)
     if not path:
@@ -302,8 +310,34 @@ def _recognizer_lanes(engine: object, lanes: int) -> list[object]:
         twin = copy.copy(recognizer)
         twin.session = copy.copy(holder)
         twin.session.session = _session(path, 1)
+        _bicubic_upscaling(twin)
         copies.append(twin)
     return copies
+
+
+def _bicubic_upscaling(recognizer: object) -> None:
+    """Have ``recognizer`` bring crops lower than its input up to its height bicubically.
+
+    RapidOCR's ``resize_norm_img`` resizes with OpenCV's default (bilinear) whichever way it scales;
+    this is the same method with bicubic interpolation when it enlarges. Left as it is when RapidOCR's
+    recognizer is arranged differently.
+    """
+    shape = getattr(recognizer, "rec_image_shape", None)
+    if not callable(getattr(recognizer, "resize_norm_img", None)) or shape is None or len(shape) != 3:
+        return
+    channels, height, _width = (int(v) for v in shape)
+
+    def resize_norm_img(img: np.ndarray, max_wh_ratio: float) -> np.ndarray:
+        padded_width = int(height * max_wh_ratio)
+        h, w = img.shape[:2]
+        width = min(padded_width, math.ceil(height * w / float(h)))
+        interpolation = cv2.INTER_CUBIC if h < height else cv2.INTER_LINEAR
+        resized = cv2.resize(img, (width, height), interpolation=interpolation).astype(np.float32)
+        out = np.zeros((channels, height, padded_width), dtype=np.float32)
+        out[:, :, :width] = resized.transpose((2, 0, 1)) / 127.5 - 1.0
+        return out
+
+    recognizer.resize_norm_img = resize_norm_img  # type: ignore[attr-defined]
 
 
 def _fast_detector_input(engine: object) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -74,3 +75,31 @@ def test_a_batched_second_look_leaves_later_reads_as_they_were(engines: tuple[Oc
     two.recognize([rgb[20 * i : 20 * i + 30, :400] for i in range(12)], batch=True)
     two.forget()
     assert [(line.text, line.box, line.confidence) for line in two.read(png)] == before
+
+
+REAL_PAGES = REFERENCES.parent / "realpages"
+
+
+@pytest.mark.parametrize(
+    ("page", "line"),
+    [
+        ("adminlte_dashboard", "Containers handled per month"),
+        ("bs_dashboard", "Revenue over time"),
+        ("status_page", "Delayed webhook deliveries in us-east"),
+        ("tw_kanban", "Write copy for the trust badges"),
+        ("bulma_product", "Built for long days on loose ground."),
+    ],
+)
+def test_small_web_text_is_read_with_its_word_spaces(
+    engines: tuple[OcrEngine, OcrEngine], page: str, line: str
+) -> None:
+    """13-16 px lines of the real-framework pages, cut where the page's DOM says they are: the
+    recognizer's bilinear upscaling to 48 px ran "copy for" and "for long" together; bicubic reads
+    every space (in both lane set-ups)."""
+    truth = json.loads((REAL_PAGES / "truth" / f"{page}.json").read_text())
+    (x, y, w, h) = next(t["box"] for t in truth["lines"] if t["text"] == line)
+    image = Image.open(REAL_PAGES / "references" / f"{page}.png").convert("RGB")
+    crop = np.asarray(image.crop((int(x) - 3, int(y) - 2, int(x + w) + 3, int(y + h) + 2)))
+    for engine in engines:
+        ((text, _confidence),) = engine.recognize([crop])
+        assert text == line
