@@ -106,6 +106,26 @@ async def test_right_readings_stay_as_they_are(browser_pool: SealedBrowserPool) 
     assert read_as(render, {t: t for t in texts}) == {t: t for t in texts}
 
 
+async def test_a_line_of_capitals_read_in_mixed_case_comes_back_in_capitals(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    # Small uppercase labels as Bootstrap and Tailwind pages set them; OCR reads some letters lower.
+    body = (
+        '<p style="font-size:12px;font-weight:500">OR CONTINUE WITH EMAIL</p>'
+        '<p style="font-size:13px">SUNDAY, MARCH 9, 2025</p>'
+        '<p style="font-size:13px">Sunday, March 9, 2025</p>'
+        '<p style="font-size:13px">Continue with email</p>'
+    )
+    render = await browser_pool.render(page("Roboto", body), Viewport(700, 260))
+    readings = {
+        "OR CONTINUE WITH EMAIL": "OR CONTiNuE WITh EmAIl",
+        "SUNDAY, MARCH 9, 2025": "SUnday, mArCH 9, 2025",
+        "Sunday, March 9, 2025": "Sunday, March 9, 2025",
+        "Continue with email": "Continue with email",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
 async def test_spaces_ocr_ran_together_come_back_from_the_ink(browser_pool: SealedBrowserPool) -> None:
     body = (
         "<p>What do you call someone with a plan and a calendar?</p>"

@@ -22,7 +22,7 @@ from ...ocr import OcrLine
 from .fontfit import Sample, choose_palette, fit_font
 from .fonts import FONTS, FontFace, FontFit, has_cjk, shape_similarity
 from .model import TextLine
-from .proofread import drop_doubled_capital, latin_punctuation, proofread
+from .proofread import capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .spacing import lost_symbol, respace, slant, upright_columns
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
@@ -713,6 +713,12 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Piece]:
         shear = slant(alpha) if len(piece) >= 4 else 0.0
         slanted = shear >= _ITALIC_SHEAR
         fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+        if not has_cjk(piece) and fit.face is not None and fit.face.kind != "mono":
+            # Capitals read as "OR CONTiNuE WITh EmAIl": fitted and spaced as capitals.
+            capitals = capitals_by_ink(piece, alpha)
+            if capitals != piece:
+                piece = capitals
+                fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
         filled = upright_columns(ink.mask[y0:y1, x0:x1], shear)
         spaced, spaced_fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
         kind = spaced_fit.face.kind if spaced_fit.face is not None and spaced_fit.error <= 0.2 else None
