@@ -117,3 +117,52 @@ async def test_a_card_header_bar_is_no_field_and_a_colored_left_edge_stays(
         f"border-left:4px solid #{g}" in css
         for g in ("1cc88a", "1cc98a", "1dc88a", "1cc889", "1bc88a", "1cc78a")
     ), css[:3000]
+
+
+def _bi(name: str) -> str:
+    """A Bootstrap Icons glyph inline, as the icon font draws it (from the npm package)."""
+    from pathlib import Path
+
+    svg = (
+        Path(__file__).resolve().parent.parent / "node_modules/bootstrap-icons/icons" / f"{name}.svg"
+    ).read_text()
+    return svg.replace('width="16" height="16"', 'width="16" height="16" style="flex:none"')
+
+
+ACCORDION = f"""<!doctype html><html><head><style>{BASE_CSS}
+body{{background:#fff}}
+.acc{{width:760px;margin:30px 40px;border:1px solid #dee2e6;border-radius:6px}}
+.item{{display:flex;align-items:center;justify-content:space-between;height:54px;padding:0 20px;
+  border-top:1px solid #dee2e6}}
+.item:first-child{{border-top:0;background:#cfe2ff;color:#052c65}}
+.panel{{padding:16px 20px;border-top:1px solid #dee2e6}}
+.form{{margin:0 40px;width:520px}}
+.form select.field{{width:520px}}
+</style></head><body>
+<div class="acc">
+<div class="item"><span>Can I change plans later?</span>{_bi("chevron-up")}</div>
+<div class="panel">Yes. Upgrades take effect at once; downgrades at the end of the period.</div>
+<div class="item"><span>Do you take a cut of paid subscriptions?</span>{_bi("chevron-down")}</div>
+<div class="item"><span>What happens if I go over my limit?</span>{_bi("chevron-down")}</div>
+</div>
+<div class="form"><label>Time zone</label><select class="field"><option>Europe/Lisbon</option></select></div>
+</body></html>"""
+
+
+async def test_accordion_headers_become_buttons_and_a_wide_select_stays_a_select(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    replica, document = await _replica(browser_pool, ACCORDION, width=900, height=420)
+    headers = [b for b in document.iter("button") if b.get("aria-expanded") is not None]  # type: ignore[attr-defined]
+    texts = [" ".join("".join(b.itertext()).split()) for b in headers]
+    assert texts == [
+        "Can I change plans later?",
+        "Do you take a cut of paid subscriptions?",
+        "What happens if I go over my limit?",
+    ]
+    # The open one shows its chevron up; each keeps its chevron as a real icon.
+    assert [b.get("aria-expanded") for b in headers] == ["true", "false", "false"]
+    icons = [[e.get("class", "") for e in b.iter() if str(e.tag).endswith(("svg", "i"))] for b in headers]
+    assert [[c for c in found if "bi-chevron" in c] != [] for found in icons] == [True, True, True]
+    (select,) = list(document.iter("select"))  # type: ignore[attr-defined]
+    assert [o.text for o in select.iter("option")] == ["Europe/Lisbon"]

@@ -64,6 +64,7 @@ def classify(
                 label = _field_details(node, blocks)
                 if label is not None and node.role != "card":
                     field_labels.append(label)
+    _find_disclosures(root)
     for node in walk(root):
         if node.kind == "region" and node.role in ("button", "badge", "input", "select", "textarea"):
             for child in walk(node):
@@ -113,6 +114,70 @@ def classify(
                         and leaf.block.role in ("text", "small")
                     ):
                         leaf.block.role = "link"
+
+
+# Icons that open and close what is below them: an accordion's headers end with one.
+_DISCLOSURE_ICONS = {
+    "chevron-down",
+    "chevron-up",
+    "chevron-right",
+    "caret-down",
+    "caret-up",
+    "caret-down-fill",
+    "caret-up-fill",
+    "angle-down",
+    "angle-up",
+    "plus",
+    "plus-lg",
+    "dash",
+    "dash-lg",
+    "minus",
+}
+
+
+def _find_disclosures(root: Node) -> None:
+    """Accordion headers: the rows that open and close a panel are buttons.
+
+    A header is a box holding one line of text near its left and a chevron (or plus/minus) at its
+    right end, at least 300 px wide, stacked edge to edge with another box of its width (the next
+    header, or the panel it opens). A select box looks alike, but stands apart from its neighbours.
+    """
+    for parent in walk(root):
+        boxes = [c for c in parent.children if c.kind == "region"]
+        for node in boxes:
+            if node.role not in ("select", "card", "box") or not _disclosure_like(node):
+                continue
+            box = node.box
+            stacked = any(
+                other is not node
+                and abs(other.box.x - box.x) <= 2
+                and abs(other.box.width - box.width) <= 2
+                and (abs(other.box.y - box.bottom) <= 2 or abs(other.box.bottom - box.y) <= 2)
+                for other in boxes
+            )
+            if stacked:
+                node.role = "disclosure"
+
+
+def _disclosure_like(node: Node) -> bool:
+    texts = [n for n in walk(node) if n.kind == "text" and n.block is not None]
+    others = [n for n in walk(node) if n is not node and n.kind in ("region", "image", "control")]
+    if len(texts) != 1 or len(others) != 1 or others[0].kind != "image":
+        return False
+    block, icon, box = texts[0].block, others[0], node.box
+    assert block is not None
+    graphic = icon.graphic
+    if graphic is None or graphic.icon is None or graphic.icon.name not in _DISCLOSURE_ICONS:
+        return False
+    size = block.first.size
+    return (
+        len(block.lines) == 1
+        and box.width >= 300
+        and box.height <= max(4.5 * size, 80.0)
+        and block.ink.x - box.x <= 48
+        and icon.box.x >= block.ink.right
+        and box.right - icon.box.right <= 48
+    )
 
 
 def _is_heading(block: TextBlock, body: float) -> bool:

@@ -300,6 +300,12 @@ class Emitter(ControlMarkup, TableMarkup):
             if control is not None:
                 return control
         decls: dict[str, str] = {"background": self._background(node, region.fill, region.gradient)}
+        if role == "disclosure":
+            # An accordion header is a <button>: none of a button's own border, padding, font or
+            # centring, only what was measured.
+            decls.update(
+                {"border": "0", "padding": "0", "font": "inherit", "color": "inherit", "text-align": "left"}
+            )
         decls.update(self._border(node))
         name = self.styles.named(role, decls)
         bt, br, bb, bl = region.border_width
@@ -336,6 +342,18 @@ class Emitter(ControlMarkup, TableMarkup):
             inner = self._svg(node, box, (bl, bt)) + inner
             sizing.append("layered")
         all_classes = " ".join(["col", name, *sizing, *pads, *classes])
+        if role == "disclosure":
+            icon = next(
+                (n.graphic.icon for n in _walk(node) if n.graphic is not None and n.graphic.icon), None
+            )
+            expanded = (
+                "true"
+                if icon is not None and icon.name.endswith(("-up", "up-fill", "dash", "dash-lg", "minus"))
+                else "false"
+            )
+            return (
+                f'<button type="button" aria-expanded="{expanded}" class="{all_classes}">\n{inner}</button>\n'
+            )
         return f'<{tag} class="{all_classes}">\n{inner}</{tag}>\n'
 
     def _border(self, node: Node) -> dict[str, str]:
