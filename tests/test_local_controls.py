@@ -152,7 +152,7 @@ body{{background:#fff}}
 async def test_accordion_headers_become_buttons_and_a_wide_select_stays_a_select(
     browser_pool: SealedBrowserPool,
 ) -> None:
-    replica, document = await _replica(browser_pool, ACCORDION, width=900, height=420)
+    _replica_html, document = await _replica(browser_pool, ACCORDION, width=900, height=420)
     headers = [b for b in document.iter("button") if b.get("aria-expanded") is not None]  # type: ignore[attr-defined]
     texts = [" ".join("".join(b.itertext()).split()) for b in headers]
     assert texts == [
