@@ -214,7 +214,7 @@ def test_a_gradient_hero_band_is_a_css_gradient_and_its_mountains_are_vector_pol
     assert "linear-gradient(180deg" in html
     assert html.count("<polygon") == 2
     # Nothing of it is raster: no <img>, no data-URI background.
-    assert "<img" not in html and "url(data:" not in html
+    assert "<img" not in html and "url(data:image" not in html
     assert "A quiet lodge above the clouds" in body_text(html)
 
 

@@ -164,6 +164,23 @@ async def test_dashes_and_curly_quotes_ocr_wrote_plain_come_back_from_their_glyp
     assert found[lines[3]] in (lines[3], 'Maya shared "Brand assets 2025\u201d with you')
 
 
+async def test_em_and_en_dashes_of_a_face_with_a_short_em_dash(browser_pool: SealedBrowserPool) -> None:
+    # Roboto's em dash is 0.67 em of ink and its en dash 0.51: measured from antialiased pixels
+    # at 14 px they came out 0.60 and 0.40, an en dash and a hyphen by fixed thresholds. The lines
+    # fit another face best, whose side bearings made word gaps of letter gaps ("F ebruary",
+    # "Your s tatement i s r eady"): an added space never leaves a letter on its own.
+    lines = (
+        "Re: Q2 roadmap review \u2014 I moved the search work to May",
+        "Your statement is ready \u2014 February 2025 statement",
+        "New event: Intro call at 3:00pm \u2013 3:30pm",
+        "Pages 1\u201350 of 2,481 and a well-known co-op",
+    )
+    body = "".join(f'<p style="font-size:14px;color:#5f6368">{t}</p>' for t in lines)
+    render = await browser_pool.render(page("Roboto", body, weights=(400,)), Viewport(800, 260))
+    readings = {t: t.replace("\u2014", "-").replace("\u2013", "-") for t in lines}
+    assert read_as(render, readings) == {t: t for t in lines}
+
+
 async def test_hyphens_straight_quotes_and_code_keep_their_typewriter_forms(
     browser_pool: SealedBrowserPool,
 ) -> None:

@@ -53,7 +53,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     engine = ocr or OcrEngine.shared()
     index = icons or icon_index()
     # OCR reads icons as characters too (a caret as "→"): those lines become icons.
-    lines = read_lines(rgb, engine.read(rgb), icon_check=icon_check(index))
+    lines = read_lines(rgb, engine.read(rgb), icon_check=icon_check(index), recognize=engine.recognize)
     lines, icon_marks = icon_lines(rgb, lines, index)
     harmonize(lines)
     text_mask = np.zeros((height, width), dtype=bool)

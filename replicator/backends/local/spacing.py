@@ -92,6 +92,7 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
     known = [w for j in range(1, n) if spaced[j] for _, since, w in (forward[j - 1], backward[j - 1]) if w]
     floor = 0.7 * float(np.median(known)) if known else 0.5 * space
     out = [letters[0]]
+    added: list[int] = []  # indices in ``out`` of the spaces added here
     gaps: list[int] = []
     for j in range(1, n):
         # OCR's spaces stand (it drops spaces far more often than it invents them); a space is
@@ -101,11 +102,34 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
         gap = max((g for _, g in anchored), default=0)
         verdict = spaced[j] or (trusted and bool(anchored) and all(sp for sp, _ in anchored) and gap >= floor)
         if verdict:
+            if not spaced[j]:
+                added.append(len(out))
             out.append(" ")
             if gap:
                 gaps.append(gap)
         out.append(letters[j])
-    return "".join(out), gaps
+    return _without_stray_letters(out, added), gaps
+
+
+# Letters that stand alone as words (English "a", "I", the vocative "O"). An added space that would
+# leave any other letter on its own ("F ebruary", "draf t", "t he") is a glyph's own side bearing
+# taken for a word gap: where the fitted face is not the page's, an "F" or "r" overhangs less than
+# the ink shows. OCR drops spaces between words, rarely inside one, so one-letter words it read
+# keep their spaces.
+_ONE_LETTER_WORDS = set("aAIO")
+
+
+def _without_stray_letters(out: list[str], added: list[int]) -> str:
+    for k in reversed(added):
+        left = "".join(out[:k]).rsplit(" ", 1)[-1]
+        right = "".join(out[k + 1 :]).split(" ", 1)[0]
+        stray = any(
+            len(w) == 1 and w.isalpha() and not has_cjk(w) and w not in _ONE_LETTER_WORDS
+            for w in (left, right)
+        )
+        if stray:
+            del out[k]
+    return "".join(out)
 
 
 def _walk(

@@ -27,6 +27,9 @@ from .spacing import lost_symbol, respace, slant, upright_columns
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
 IconCheck = Callable[[np.ndarray, RGB, str], bool]
+Recognize = Callable[[list[np.ndarray]], list[tuple[str, float]]]
+# A piece whose reading fits no system face better than this gets a second look (_second_look).
+_SECOND_LOOK_ERROR = 0.3
 
 
 def _mode_color(pixels: np.ndarray) -> np.ndarray:
@@ -599,6 +602,22 @@ def _respace(
     return best_text, best_fit, best_gaps
 
 
+def _spaces_beside(text: str, respaced: str, changed: set[int]) -> str:
+    """``text`` with those of ``respaced``'s added spaces that touch a character at a ``changed``
+    index of ``text`` (``respaced`` is ``text`` with spaces added, none removed)."""
+    out: list[str] = []
+    i = 0
+    for ch in respaced:
+        if i < len(text) and ch == text[i]:
+            out.append(ch)
+            i += 1
+        elif ch == " " and ((i - 1) in changed or i in changed):
+            out.append(" ")
+    if i != len(text):  # not an extension of text after all: keep text as it was
+        return text
+    return "".join(out)
+
+
 def _respace_refit(
     text: str,
     filled: np.ndarray,
@@ -641,10 +660,14 @@ class _Piece:
 
 
 def read_lines(
-    rgb: np.ndarray, ocr_lines: list[OcrLine], icon_check: IconCheck | None = None
+    rgb: np.ndarray,
+    ocr_lines: list[OcrLine],
+    icon_check: IconCheck | None = None,
+    recognize: Recognize | None = None,
 ) -> list[TextLine]:
     """Measure every OCR line; split lines OCR merged across wide gaps. ``icon_check``: see
-    ``_strip_icons``.
+    ``_strip_icons``; ``recognize``: OCR's recognizer, for a second look at a piece whose reading
+    fits no face (see ``_second_look``).
 
     Lines are cut (wide gaps, two styles, icons) with the system faces, which tell word gaps
     and weights apart well enough; the page's own families are then chosen from all its pieces
@@ -656,17 +679,22 @@ def read_lines(
         if ocr.box.width >= 2 and ocr.box.height >= 2:
             # The Chinese model writes fullwidth punctuation in English text ("Organized， mostly").
             text = ocr.text if has_cjk(latin_punctuation(ocr.text)) else latin_punctuation(ocr.text)
-            pieces.extend(_cut(_Ink(rgb, ocr.box, system), text, icon_check))
+            pieces.extend(_cut(_Ink(rgb, ocr.box, system), text, icon_check, recognize))
     palette = choose_palette(_samples(pieces))
     faces = palette.faces if palette is not None else None
-    if faces is not None and any(has_cjk(p.text) for p in pieces):
+    # CJK faces join the page's faces only for Chinese text, not for an icon OCR read as one
+    # Han character in a Latin page ("Search mail 鼎"): with them there, that page's Latin lines
+    # were fitted to a CJK face's Latin glyphs, and their dashes judged in the wrong face.
+    if faces is not None and any(sum(has_cjk(ch) for ch in p.text) >= 2 for p in pieces):
         faces = faces + tuple(f for f in FONTS.faces if f.script == "cjk")
     lines = [_line(piece, faces) for piece in pieces]
     lines.sort(key=lambda ln: (round(ln.ink.y / 3), ln.ink.x))
     return lines
 
 
-def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Piece]:
+def _cut(
+    ink: _Ink, text: str, icon_check: IconCheck | None, recognize: Recognize | None = None
+) -> list[_Piece]:
     """The pieces of one OCR line: split at wide gaps and changes of style, icons stripped."""
     bounds = ink.bounds()
     if bounds is None:
@@ -713,12 +741,21 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Piece]:
         shear = slant(alpha) if len(piece) >= 4 else 0.0
         slanted = shear >= _ITALIC_SHEAR
         fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+        if (
+            recognize is not None
+            and fit.error > _SECOND_LOOK_ERROR
+            and not has_cjk(piece)
+            and len(piece) >= 4
+        ):
+            piece, fit = _second_look(ink, (x0, y0, x1, y1), piece, fit, recognize, slanted)
         if not has_cjk(piece) and fit.face is not None and fit.face.kind != "mono":
             # Capitals read as "OR CONTiNuE WITh EmAIl": fitted and spaced as capitals.
             capitals = capitals_by_ink(piece, alpha)
             if capitals != piece:
-                piece = capitals
-                fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+                # The glyph shapes must agree: capitals drawn in the fitted face match the ink better.
+                upper = fit_font(capitals, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+                if upper.error + 0.02 < fit.error:
+                    piece, fit = capitals, upper
         filled = upright_columns(ink.mask[y0:y1, x0:x1], shear)
         spaced, spaced_fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
         kind = spaced_fit.face.kind if spaced_fit.face is not None and spaced_fit.error <= 0.2 else None
@@ -726,6 +763,34 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Piece]:
             _Piece(ink, piece, spaced, (x0, y0, x1, y1), box, measured, underline is not None, shear, kind)
         )
     return found
+
+
+def _second_look(
+    ink: _Ink,
+    bounds: tuple[int, int, int, int],
+    text: str,
+    fit: FontFit,
+    recognize: Recognize,
+    slanted: bool,
+) -> tuple[str, FontFit]:
+    """The piece read again from its own ink, cut tight, when that reading fits a face better.
+
+    The recognizer's reading depends on the crop the detector made ("eu-vwest" for "eu-west" in a
+    detector's crop, read right from the ink's own box); a reading with a letter too many or too
+    few fits no face. Only pieces that fit badly are read again (a few a page).
+    """
+    x0, y0, x1, y1 = bounds
+    height, width = ink.crop.shape[:2]
+    crop = ink.crop[max(y0 - 2, 0) : min(y1 + 2, height), max(x0 - 3, 0) : min(x1 + 3, width)]
+    if crop.size == 0:
+        return text, fit
+    ((again, confidence),) = recognize([np.ascontiguousarray(crop)])
+    again = latin_punctuation(again.strip())
+    if not again or again == text or confidence < 0.9 or has_cjk(again):
+        return text, fit
+    w, h, mass, alpha = ink.measure(x0, y0, x1, y1)[1]
+    other = fit_font(again, w, h, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+    return (again, other) if other.error + 0.05 < fit.error else (text, fit)
 
 
 def _samples(pieces: list[_Piece], limit: int = 12) -> list[Sample]:
@@ -805,7 +870,10 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
             slanted,
         )
         if respaced[1].error <= fit.error + 0.02:
-            proofed, fit, word_gaps = respaced
+            # Only the spaces beside the corrected characters are new evidence; elsewhere the
+            # refit's face may differ and split words ("Your s tatement i s r eady").
+            changed = {i for i, (a, b) in enumerate(zip(text, proofed, strict=True)) if a != b}
+            proofed, fit, word_gaps = _spaces_beside(proofed, respaced[0], changed), respaced[1], respaced[2]
     text = proofed
     h = y1 - y0
     threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
