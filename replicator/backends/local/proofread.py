@@ -77,8 +77,10 @@ def capitals_by_ink(text: str, alpha: np.ndarray) -> str:
     of the ink in each column, against the line's capital height. In a line of capitals most
     columns reach that height and few stop about a third of it lower; in mixed text most columns are
     lowercase letters' and stop there. Measured on 5 families at 11-20 px: capitals 41-86% of
-    columns at capital height and at most 26% at the x-height; mixed text 5-27% and at least 52%.
-    Monospace faces are left alone: their x-height is so close to their capitals' that small
+    columns at capital height and at most 26% at the x-height (21% outside monospace faces);
+    mixed text 5-27% and at least 52%. The line is taken for capitals under 20%: a placeholder such
+    as "e.g. TEJ-2025" (two lowercase letters among capitals and digits) measured 23%. A badge's
+    pill, measured as its text's ink, fills the box and is left alone. Monospace faces are left alone: their x-height is so close to their capitals' that small
     text cannot be told (callers check the fitted face). A capital letter's own height (C vs c,
     O vs o) is judged per letter by ``proofread``.
     """
@@ -92,7 +94,8 @@ def capitals_by_ink(text: str, alpha: np.ndarray) -> str:
         return text
     ink = alpha > 0.35
     columns = ink.any(axis=0)
-    if columns.sum() < 8:
+    # A badge's pill measured as the text's ink (remeasured later) fills its box: no letters show.
+    if columns.sum() < 8 or float(ink.mean()) > 0.45:
         return text
     tops = np.argmax(ink, axis=0)[columns].astype(np.float64)
     bottoms = (ink.shape[0] - 1 - np.argmax(ink[::-1], axis=0))[columns].astype(np.float64)
@@ -100,11 +103,11 @@ def capitals_by_ink(text: str, alpha: np.ndarray) -> str:
     # be few (one capital in a line of lowercase).
     cap_top = float(np.sort(tops)[1])
     cap = float(np.median(bottoms)) - cap_top
-    if cap < 5:
+    if cap < 7:  # the x-height sits 2 px below the capitals' height at most: too close to call
         return text
     x_height = float(np.mean((tops > cap_top + 0.2 * cap) & (tops < cap_top + 0.5 * cap)))
     tall = float(np.mean(tops <= cap_top + 0.12 * cap))
-    return text.upper() if x_height < 0.3 and tall > 0.35 else text
+    return text.upper() if x_height < 0.2 and tall > 0.35 else text
 
 
 def latin_punctuation(text: str) -> str:
