@@ -135,6 +135,13 @@ _DISCLOSURE_ICONS = {
 }
 
 
+def _contents(node: Node) -> tuple[list[Node], list[Node]]:
+    """What a box holds: its text leaves, and every other box, picture or control inside it."""
+    texts = [n for n in walk(node) if n.kind == "text" and n.block is not None]
+    others = [n for n in walk(node) if n is not node and n.kind in ("region", "image", "control")]
+    return texts, others
+
+
 def _find_disclosures(root: Node) -> None:
     """Accordion headers: the rows that open and close a panel are buttons.
 
@@ -160,8 +167,7 @@ def _find_disclosures(root: Node) -> None:
 
 
 def _disclosure_like(node: Node) -> bool:
-    texts = [n for n in walk(node) if n.kind == "text" and n.block is not None]
-    others = [n for n in walk(node) if n is not node and n.kind in ("region", "image", "control")]
+    texts, others = _contents(node)
     if len(texts) != 1 or len(others) != 1 or others[0].kind != "image":
         return False
     block, icon, box = texts[0].block, others[0], node.box
@@ -198,8 +204,7 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
     region = node.region
     assert region is not None
     box = region.box
-    texts = [n for n in walk(node) if n.kind == "text" and n.block is not None]
-    others = [n for n in walk(node) if n is not node and n.kind in ("region", "image", "control")]
+    texts, others = _contents(node)
     block = texts[0].block if len(texts) == 1 else None
     if block is not None and len(block.lines) == 1:
         ink = block.ink

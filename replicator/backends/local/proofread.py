@@ -80,9 +80,10 @@ def capitals_by_ink(text: str, alpha: np.ndarray) -> str:
     columns at capital height and at most 26% at the x-height (21% outside monospace faces);
     mixed text 5-27% and at least 52%. The line is taken for capitals under 20%: a placeholder such
     as "e.g. TEJ-2025" (two lowercase letters among capitals and digits) measured 23%. A badge's
-    pill, measured as its text's ink, fills the box and is left alone. Monospace faces are left alone: their x-height is so close to their capitals' that small
-    text cannot be told (callers check the fitted face). A capital letter's own height (C vs c,
-    O vs o) is judged per letter by ``proofread``.
+    pill, measured as its text's ink, fills the box and is left alone. Monospace faces are left
+    alone: their x-height is so close to their capitals' that small text cannot be told (callers
+    check the fitted face). A capital letter's own height (C vs c, O vs o) is judged per letter by
+    ``proofread``.
     """
     letters = [ch for ch in text if ch.isalpha()]
     # A capital or an ascender read in the line gives the capital height to measure against; a word

@@ -747,7 +747,7 @@ def _cut(
             and not has_cjk(piece)
             and len(piece) >= 4
         ):
-            piece, fit = _second_look(ink, (x0, y0, x1, y1), piece, fit, recognize, slanted)
+            piece, fit = _second_look(ink, (x0, y0, x1, y1), measured, piece, fit, recognize, slanted)
         if not has_cjk(piece) and fit.face is not None and fit.face.kind != "mono":
             # Capitals read as "OR CONTiNuE WITh EmAIl": fitted and spaced as capitals.
             capitals = capitals_by_ink(piece, alpha)
@@ -770,6 +770,7 @@ def _cut(
 def _second_look(
     ink: _Ink,
     bounds: tuple[int, int, int, int],
+    measured: tuple[float, float, float, np.ndarray],
     text: str,
     fit: FontFit,
     recognize: Recognize,
@@ -790,7 +791,7 @@ def _second_look(
     again = latin_punctuation(again.strip())
     if not again or again == text or confidence < 0.9 or has_cjk(again):
         return text, fit
-    w, h, mass, alpha = ink.measure(x0, y0, x1, y1)[1]
+    w, h, mass, alpha = measured
     other = fit_font(again, w, h, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
     return (again, other) if other.error + 0.05 < fit.error else (text, fit)
 
