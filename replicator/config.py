@@ -188,6 +188,17 @@ class Settings(BaseSettings):
     )
     glm_max_retries: int = Field(4, ge=0, le=10, description="Retries of retryable provider errors.")
     glm_concurrency: int = Field(2, ge=1, le=32, description="Model requests in flight at once.")
+    glm_grounding: bool = Field(
+        True,
+        description="Send the model a brief of what the local analysis measured (exact text, fonts, icons, "
+        "pictures as assets) and repair its page with it.",
+    )
+    glm_brief_max_tokens: int = Field(
+        3000, ge=0, description="Most tokens (estimated) the brief may add to a prompt; 0 sends none."
+    )
+    glm_context_tokens: int = Field(
+        65536, ge=4096, description="The model's context window: prompt, brief and answer budget fit in it."
+    )
     glm_price_input_per_mtok: float = Field(0.6, ge=0, description="USD per million input tokens (estimate).")
     glm_price_output_per_mtok: float = Field(
         1.8, ge=0, description="USD per million output tokens (estimate)."

@@ -52,6 +52,7 @@ def check_request(fake: FakeGlm, headers: Mapping[str, str], body: Any) -> None:
         raise RequestProblem("messages must be a non-empty list.")
     kinds: set[str] = set()
     images = videos = 0
+    prompt_tokens = 0
     for message in messages:
         if not isinstance(message, dict) or message.get("role") not in ("system", "user", "assistant"):
             raise RequestProblem("Each message needs a role of system, user or assistant.")
@@ -72,6 +73,7 @@ def check_request(fake: FakeGlm, headers: Mapping[str, str], body: Any) -> None:
                 if not isinstance(part.get("text"), str) or not part["text"].strip():
                     raise RequestProblem("A text part needs non-empty text.")
                 _check_text(part["text"])
+                prompt_tokens += len(part["text"]) // 4
                 continue
             kinds.add(kind)
             url = (part.get(kind) or {}).get("url") if isinstance(part.get(kind), dict) else None
@@ -79,7 +81,8 @@ def check_request(fake: FakeGlm, headers: Mapping[str, str], body: Any) -> None:
                 raise RequestProblem(f"A {kind} part needs {kind}.url.")
             if kind == "image_url":
                 images += 1
-                _check_image(fake, url)
+                width, height = _check_image(fake, url)
+                prompt_tokens += -(-width // 28) * -(-height // 28)
             elif kind == "video_url":
                 videos += 1
                 _check_video(url)
@@ -91,6 +94,15 @@ def check_request(fake: FakeGlm, headers: Mapping[str, str], body: Any) -> None:
         raise RequestProblem("At most one video per request.")
     if images > MAX_IMAGES:
         raise RequestProblem(f"At most {MAX_IMAGES} images per request (got {images}).")
+    # The context window holds the prompt and the whole answer budget (thinking included). Text is
+    # counted at 4 characters a token and images at one token per 28 x 28 px: a lenient count, so a
+    # client that overflows it would overflow the real tokenizer's too.
+    if prompt_tokens + int(body.get("max_tokens", 1024)) > MAX_TOKENS:
+        raise RequestProblem(
+            f"Prompt exceeds max length: about {prompt_tokens} prompt tokens plus max_tokens "
+            f"{body.get('max_tokens')} is over the {MAX_TOKENS}-token context.",
+            code=1261,
+        )
 
 
 def _check_auth(fake: FakeGlm, headers: Mapping[str, str]) -> None:
@@ -137,7 +149,7 @@ def _check_text(text: str) -> None:
         raise RequestProblem("Earlier reasoning (<think>) must not be sent back to the model.")
 
 
-def _check_image(fake: FakeGlm, url: str) -> None:
+def _check_image(fake: FakeGlm, url: str) -> tuple[int, int]:
     if url.startswith(("http://", "https://")):
         raise RequestProblem("This fake cannot fetch image URLs; send the image inline.")
     declared = None
@@ -169,6 +181,7 @@ def _check_image(fake: FakeGlm, url: str) -> None:
         raise RequestProblem("The image cannot be decoded.") from exc
     if width > MAX_IMAGE_SIDE or height > MAX_IMAGE_SIDE:
         raise RequestProblem(f"Image is {width}x{height}; at most {MAX_IMAGE_SIDE}x{MAX_IMAGE_SIDE} pixels.")
+    return width, height
 
 
 def _check_video(url: str) -> None:

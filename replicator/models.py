@@ -269,6 +269,26 @@ class InteractionReport:
 
 
 @dataclass(frozen=True)
+class GroundingReport:
+    """A grounded round: what its prompt carried of the brief and what repairing its page did."""
+
+    brief: dict[str, object] | None  # tokens (estimated), lines_listed, lines_total, detail; None: none sent
+    repairs: tuple[dict[str, str], ...] = ()  # kind, before, after, why
+    missing: tuple[str, ...] = ()  # source paragraphs the page lacks (exact text)
+
+    def to_dict(self) -> dict[str, object]:
+        counts: dict[str, int] = {}
+        for repair in self.repairs:
+            counts[repair["kind"]] = counts.get(repair["kind"], 0) + 1
+        return {
+            "brief": self.brief,
+            "repaired": counts,
+            "repairs": list(self.repairs),
+            "missing_text": list(self.missing),
+        }
+
+
+@dataclass(frozen=True)
 class Candidate:
     """One generated version of the page (round 0 is the first generation)."""
 
@@ -278,6 +298,7 @@ class Candidate:
     render: RenderResult
     score: Score
     interactions: InteractionReport | None = None
+    grounding: GroundingReport | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from .backends.base import (
     AnswerDelta,
     Backend,
     BackendEvent,
+    BriefReport,
     Finished,
     GenerateOptions,
     RefineRequest,
@@ -36,9 +37,22 @@ from .errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RenderError,
+    ReplicatorError,
 )
 from .extract import extract_html
-from .models import Candidate, Extraction, Page, RenderResult, Result, Score, Source, Usage, Viewport
+from .grounding import Brief, brief_for, repair_page
+from .models import (
+    Candidate,
+    Extraction,
+    GroundingReport,
+    Page,
+    RenderResult,
+    Result,
+    Score,
+    Source,
+    Usage,
+    Viewport,
+)
 from .ocr import OcrEngine, OcrLine
 from .sanitize import Sanitizer
 from .score import ReferenceAnalysis, analyze_reference, score_against_source
@@ -110,6 +124,7 @@ class _Answer:
     finish_reason: str
     usage: Usage
     backend: str  # the backend that wrote it (a resumed job continues with that backend)
+    brief: dict[str, Any] | None = None  # what its prompt carried of the brief (None: nothing)
 
 
 class Pipeline:
@@ -156,13 +171,20 @@ class Pipeline:
         with timings.measure("analyze"):
             reference = await self.reference_for(source, store)
 
-        await emit("stage", stage="generate", round=0)
         backend = self.backend
+        brief = None
+        if backend.grounded:
+            await emit("stage", stage="brief")
+            with timings.measure("brief"):
+                brief = await self._brief(source, store, emit)
+        generate_options = replace(options.generate_options(), brief=brief)
+
+        await emit("stage", stage="generate", round=0)
         backend_label = backend.name
         with timings.measure("generate"):
             try:
                 answer = await self._answer(
-                    0, backend, backend.generate(source, options.generate_options()), store, emit
+                    0, backend, backend.generate(source, generate_options), store, emit
                 )
             except FALLBACK_ON as exc:
                 if self.fallback is None:
@@ -190,7 +212,13 @@ class Pipeline:
             backend = self.fallback
             backend_label = f"{backend.name} (fallback)"
         usage = answer.usage
-        best = await self._candidate(0, answer, source, reference, viewport, options, store, emit, timings)
+        # Only a grounded backend's own answers are repaired (a fallback's page is its own).
+        repair_with = brief if brief is not None and answer.backend == self.backend.name else None
+        if repair_with is None:
+            generate_options = replace(generate_options, brief=None)
+        best = await self._candidate(
+            0, answer, source, reference, viewport, options, store, emit, timings, repair_with
+        )
         candidates = [best]
 
         rounds_left = options.refine_rounds if backend.can_refine else 0
@@ -218,15 +246,16 @@ class Pipeline:
                 current_html=best.page.html,
                 round=round_no,
                 focus_state=_worst_state(best),
+                missing_text=best.grounding.missing if best.grounding else (),
             )
             try:
                 with timings.measure("refine"):
                     answer = await self._answer(
-                        round_no, backend, backend.refine(request, options.generate_options()), store, emit
+                        round_no, backend, backend.refine(request, generate_options), store, emit
                     )
                 usage = usage + answer.usage
                 candidate = await self._candidate(
-                    round_no, answer, source, reference, viewport, options, store, emit, timings
+                    round_no, answer, source, reference, viewport, options, store, emit, timings, repair_with
                 )
             except (ExtractionError, RenderError, ProviderError, InputError) as exc:
                 # A failed refinement round (no page in the answer, a page that will not render or
@@ -269,6 +298,25 @@ class Pipeline:
             await asyncio.to_thread(store.save, "reference.bin", stored)
         return reference
 
+    async def _brief(
+        self, source: Source, store: StageStore | None, emit: Callable[..., Awaitable[None]]
+    ) -> Brief | None:
+        """The brief of the source's first screen, from the store if kept, else measured and kept.
+
+        A brief that cannot be made leaves the model ungrounded, never the job failed."""
+        kept = await asyncio.to_thread(store.load, "brief.json") if store else None
+        if kept is not None:
+            return Brief.from_dict(json.loads(kept))
+        try:
+            brief = await brief_for(source.png, cpu=self.cpu, ocr=self._ocr)
+        except ReplicatorError as exc:
+            log.warning("no brief for the model: %s", exc)
+            await emit("note", message=f"The model works without a brief of the source: {exc.message}")
+            return None
+        if store:
+            await asyncio.to_thread(store.save, "brief.json", json.dumps(brief.to_dict()).encode())
+        return brief
+
     async def _answer(
         self,
         round_no: int,
@@ -285,11 +333,16 @@ class Pipeline:
             await emit("note", message="Reusing the stored model answer (no new model call).", round=round_no)
             await _close_stream(stream)
             return _Answer(
-                data["text"], data["finish_reason"], Usage(**data["usage"]), data.get("backend", backend.name)
+                data["text"],
+                data["finish_reason"],
+                Usage(**data["usage"]),
+                data.get("backend", backend.name),
+                data.get("brief"),
             )
         parts: list[str] = []
         usage = Usage()
         finish_reason = "stop"
+        brief: dict[str, Any] | None = None
         async for event in stream:
             if isinstance(event, AnswerDelta):
                 parts.append(event.text)
@@ -305,9 +358,18 @@ class Pipeline:
                     completion_tokens=event.usage.completion_tokens,
                     cost_usd=event.usage.cost_usd,
                 )
+            elif isinstance(event, BriefReport):
+                brief = event.brief.to_dict()
+                listed = event.brief.lines_listed, event.brief.lines_total
+                await emit(
+                    "note",
+                    message=f"The prompt carries the brief of the source: about {event.brief.tokens} tokens, "
+                    f"{listed[0]} of {listed[1]} text lines.",
+                    round=round_no,
+                )
             elif isinstance(event, Finished):
                 finish_reason = event.reason
-        answer = _Answer("".join(parts), finish_reason, usage, backend.name)
+        answer = _Answer("".join(parts), finish_reason, usage, backend.name, brief)
         if store:
             await asyncio.to_thread(
                 store.save,
@@ -317,6 +379,7 @@ class Pipeline:
                         "text": answer.text,
                         "finish_reason": answer.finish_reason,
                         "backend": answer.backend,
+                        "brief": answer.brief,
                         "usage": {
                             "prompt_tokens": usage.prompt_tokens,
                             "completion_tokens": usage.completion_tokens,
@@ -338,6 +401,7 @@ class Pipeline:
         store: StageStore | None,
         emit: Callable[..., Awaitable[None]],
         timings: _Timings,
+        brief: Brief | None = None,
     ) -> Candidate:
         await emit("stage", stage="extract", round=round_no)
         with timings.measure("extract"):
@@ -345,9 +409,29 @@ class Pipeline:
         if extraction.truncated:
             await emit("note", message="The model's answer was cut off; using what arrived.", round=round_no)
 
+        html = extraction.html
+        grounding = None
+        if brief is not None:
+            await emit("stage", stage="repair", round=round_no)
+            with timings.measure("repair"):
+                repaired = await asyncio.to_thread(repair_page, html, brief)
+            html = repaired.html
+            grounding = GroundingReport(
+                answer.brief, tuple(r.to_dict() for r in repaired.repairs), repaired.missing
+            )
+            counts = ", ".join(f"{n} {kind}" for kind, n in repaired.summary().items()) or "nothing to change"
+            await emit(
+                "note",
+                message=f"Repaired the model's page from the brief: {counts}; "
+                f"{len(repaired.missing)} source paragraph(s) missing.",
+                round=round_no,
+            )
+        elif answer.brief is not None:
+            grounding = GroundingReport(answer.brief)
+
         await emit("stage", stage="sanitize", round=round_no)
         with timings.measure("sanitize"):
-            page: Page = await asyncio.to_thread(self.sanitizer.sanitize, extraction.html, options.mode)
+            page: Page = await asyncio.to_thread(self.sanitizer.sanitize, html, options.mode)
         if store:
             await asyncio.to_thread(store.save, f"page-{round_no}.html", page.html.encode())
 
@@ -363,7 +447,9 @@ class Pipeline:
         if store:
             await asyncio.to_thread(store.save, f"diff-{round_no}.png", score.heatmap_png)
 
-        candidate = Candidate(round=round_no, extraction=extraction, page=page, render=render, score=score)
+        candidate = Candidate(
+            round=round_no, extraction=extraction, page=page, render=render, score=score, grounding=grounding
+        )
         if source.kind == "recording" and source.states:
             from .recording.verify import verify_interactions
 
@@ -378,6 +464,7 @@ class Pipeline:
             score=score.breakdown(),
             interactions=candidate.interactions.to_dict() if candidate.interactions else None,
             truncated=extraction.truncated,
+            repaired=grounding.to_dict()["repaired"] if grounding else None,
         )
         return candidate
 

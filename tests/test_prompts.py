@@ -23,6 +23,7 @@ def _screenshot(**overrides: Any) -> str:
         "scale": 1.0,
         "stack": "html-css",
         "mode": "interactive",
+        "brief": None,
     }
     context.update(overrides)
     return prompts.render_prompt(prompts.GENERATE_FROM_SCREENSHOT, **context)
@@ -40,6 +41,7 @@ def _recording(**overrides: Any) -> str:
         ],
         "stack": "html-css",
         "mode": "interactive",
+        "brief": None,
     }
     context.update(overrides)
     return prompts.render_prompt(prompts.GENERATE_FROM_RECORDING, **context)
@@ -73,6 +75,9 @@ def _refine(**overrides: Any) -> str:
         "width": 1280,
         "stack": "html-css",
         "mode": "static",
+        "brief": None,
+        "missing_text": [],
+        "grounded_discrepancies": [],
     }
     context.update(overrides)
     return prompts.render_prompt(prompts.REFINE, **context)
@@ -152,3 +157,42 @@ def test_refine_prompt_names_the_focus_state_when_given() -> None:
 def test_a_missing_value_is_an_error_not_a_hole(name: str) -> None:
     with pytest.raises(jinja2.UndefinedError):
         prompts.render_prompt(name, mode="static")
+
+
+BRIEF = 'Fonts that match the text: "Inter" (sans, 400/700).\n- asset:img-1 320x180 at (40,120)\n- "Sign in" at (10,10) 16px #111111'
+
+
+@pytest.mark.parametrize("stack", ["html-css", "html-tailwind"])
+@pytest.mark.parametrize("mode", ["static", "interactive"])
+@pytest.mark.parametrize("render", [_screenshot, _recording, _refine])
+def test_a_grounded_prompt_carries_the_brief_and_grounded_output_rules(
+    render: Any, stack: str, mode: str
+) -> None:
+    plain = render(stack=stack, mode=mode)
+    grounded = render(stack=stack, mode=mode, brief=BRIEF)
+    assert BRIEF in grounded and "asset:img-1" not in plain
+    assert "What our own measurements found" in grounded and "What our own measurements" not in plain
+    # The rules change with the brief: pictures are placed from the assets, not drawn as blocks;
+    # icons keep their set's class names; the measured fonts come first.
+    assert "asset:ID as the image URL" in grounded and "asset:ID" not in plain
+    assert '<i class="CLASSES"></i>' in grounded
+    assert "Name the listed fonts first" in grounded and "system font stacks" in plain
+    assert "system font stacks" not in grounded
+    # Stack and mode rules stay as they were.
+    assert ("cdn.tailwindcss.com" in grounded) == (stack == "html-tailwind")
+    assert ("no JavaScript" in grounded) == (mode == "static")
+
+
+def test_a_grounded_refinement_lists_missing_text_and_the_text_and_picture_differences() -> None:
+    text = _refine(
+        brief=BRIEF,
+        missing_text=["Forgot your password?"],
+        grounded_discrepancies=[
+            {"kind": "graphics", "message": "A picture is missing", "box": (1, 2, 30, 40)}
+        ],
+    )
+    assert "does not show at all" in text and '- "Forgot your password?"' in text
+    assert "still wrong" in text and "[graphics] A picture is missing (at x=1, y=2, 30x40)" in text
+    assert BRIEF in text
+    plain = _refine()
+    assert "does not show at all" not in plain and "still wrong" not in plain

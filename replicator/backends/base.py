@@ -9,10 +9,13 @@ from __future__ import annotations
 import abc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from ..errors import RefinementUnsupported
 from ..models import RenderResult, Score, Source, Usage
+
+if TYPE_CHECKING:
+    from ..grounding.brief import Brief, BriefText
 
 FinishReason = Literal["stop", "length", "sensitive", "network_error", "tool_calls", "error"]
 
@@ -39,13 +42,20 @@ class UsageReport:
 
 
 @dataclass(frozen=True)
+class BriefReport:
+    """What the prompt carried of the brief (its estimated tokens, lines listed and dropped)."""
+
+    brief: BriefText
+
+
+@dataclass(frozen=True)
 class Finished:
     """The answer is complete; ``reason`` is the provider's finish_reason (``length`` = truncated)."""
 
     reason: FinishReason
 
 
-BackendEvent = ThinkingDelta | AnswerDelta | UsageReport | Finished
+BackendEvent = ThinkingDelta | AnswerDelta | UsageReport | BriefReport | Finished
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,8 @@ class GenerateOptions:
     max_tokens: int | None = None
     stack: str = "html-css"  # "html-css" or "html-tailwind": what the generated page may use
     mode: Literal["static", "interactive"] = "interactive"
+    # What the local analysis measured in the source, for a grounded backend (None: not grounded).
+    brief: Brief | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class RefineRequest:
     round: int  # 1 for the first refinement round
     # For recordings: the key state to concentrate on (the worst-scoring one), or None.
     focus_state: int | None = None
+    # Source text (exact paragraphs) the current page lacks, found when its answer was repaired.
+    missing_text: tuple[str, ...] = ()
 
 
 class Backend(abc.ABC):
@@ -77,6 +91,11 @@ class Backend(abc.ABC):
     can_refine: ClassVar[bool] = False
     # Whether the backend can take a recording's video itself (else it gets key states as images).
     accepts_video: ClassVar[bool] = False
+
+    @property
+    def grounded(self) -> bool:
+        """Whether the backend wants the brief of the local analysis and its answers repaired."""
+        return False
 
     @abc.abstractmethod
     def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:

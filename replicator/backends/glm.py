@@ -34,6 +34,7 @@ from .base import (
     AnswerDelta,
     Backend,
     BackendEvent,
+    BriefReport,
     Finished,
     GenerateOptions,
     RefineRequest,
@@ -120,13 +121,21 @@ class GlmBackend(Backend):
 
     # --- Backend interface -----------------------------------------------------------------------
 
+    @property
+    def grounded(self) -> bool:
+        return self.settings.glm_grounding
+
     async def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
-        content = await asyncio.to_thread(glm_request.generate_content, self.settings, source, options)
+        content, brief = await asyncio.to_thread(glm_request.generate_request, self.settings, source, options)
+        if brief is not None:
+            yield BriefReport(brief)
         async for event in self._complete(content, options):
             yield event
 
     async def refine(self, request: RefineRequest, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
-        content = await asyncio.to_thread(glm_request.refine_content, self.settings, request, options)
+        content, brief = await asyncio.to_thread(glm_request.refine_request, self.settings, request, options)
+        if brief is not None:
+            yield BriefReport(brief)
         async for event in self._complete(content, options):
             yield event
 

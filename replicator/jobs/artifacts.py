@@ -179,6 +179,7 @@ def result_document(result: Result, states: list[dict[str, Any]]) -> dict[str, A
             "cost_usd": round(result.usage.cost_usd, 6),
         },
         "interactions": best.interactions.to_dict() if best.interactions else None,
+        "grounding": best.grounding.to_dict() if best.grounding else None,
         "states": states,
     }
 
@@ -190,4 +191,5 @@ def _round(candidate: Candidate) -> dict[str, Any]:
         "truncated": candidate.extraction.truncated,
         "notes": list(candidate.extraction.notes),
         "interactions": candidate.interactions.to_dict() if candidate.interactions else None,
+        "grounding": candidate.grounding.to_dict() if candidate.grounding else None,
     }

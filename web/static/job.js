@@ -201,14 +201,17 @@ function showScores(result) {
     const what = r.round === 0 ? 'Round 0 (generation)' : `Round ${r.round} (refinement)`;
     const best = r.round === result.best_round && result.rounds.length > 1 ? ' · best' : '';
     return el('li', { class: r.round === result.best_round ? 'best' : '' },
-      `${what}: ${fmtScore(r.score.overall)}${best}${r.truncated ? ' · answer cut off' : ''}`);
+      `${what}: ${fmtScore(r.score.overall)}${best}${r.truncated ? ' · answer cut off' : ''}${groundingLabel(r.grounding)}`);
   }));
+  showRepairs(result.grounding);
   $('refinement').textContent = result.refinement || '';
   $('refinement').hidden = !result.refinement;
   $('discrepancies').replaceChildren(...result.discrepancies.slice(0, 10).map(
     (d) => el('li', {}, el('span', { class: 'tag', text: d.kind }), ` ${d.message}`)));
   const rows = Object.entries(result.timings_ms).map(([stage, ms]) => [stage, `${(ms / 1000).toFixed(2)} s`]);
   const usage = result.usage;
+  const brief = result.grounding && result.grounding.brief;
+  if (brief) rows.push(['brief', `about ${brief.tokens} tokens · ${brief.lines_listed} of ${brief.lines_total} text lines`]);
   if (usage.prompt_tokens || usage.completion_tokens) {
     rows.push(['tokens', `${usage.prompt_tokens} in / ${usage.completion_tokens} out`]);
     rows.push(['cost', `$${usage.cost_usd.toFixed(4)}`]);
@@ -216,6 +219,24 @@ function showScores(result) {
     rows.push(['tokens', 'none (no model was called)']);
   }
   $('timings').replaceChildren(...rows.map(([k, v]) => el('tr', {}, el('th', { scope: 'row', text: k }), el('td', { text: v }))));
+}
+
+// A grounded round: the brief its prompt carried and what repairing the model's page changed.
+function groundingLabel(grounding) {
+  if (!grounding) return '';
+  const count = Object.values(grounding.repaired).reduce((a, b) => a + b, 0);
+  const brief = grounding.brief ? ` · brief ~${grounding.brief.tokens} tokens` : '';
+  return `${brief} · ${count} repair${count === 1 ? '' : 's'}`;
+}
+
+function showRepairs(grounding) {
+  const repairs = grounding ? grounding.repairs : [];
+  const missing = grounding ? grounding.missing_text : [];
+  $('repairs-head').hidden = !repairs.length && !missing.length;
+  $('repairs').replaceChildren(
+    ...repairs.slice(0, 50).map((r) => el('li', {}, el('span', { class: 'tag', text: r.kind }),
+      ` ${r.before || '(none)'} → ${r.after || '(unchanged)'}: ${r.why}`)),
+    ...missing.slice(0, 20).map((text) => el('li', {}, el('span', { class: 'tag', text: 'missing' }), ` “${text}”`)));
 }
 
 function showStates(states) {
