@@ -69,3 +69,40 @@ async def test_live_small_conversion(tmp_path: object, browser_pool: SealedBrows
     assert "Hello from the live test" in result.best.page.html
     assert result.best.render.png and result.best.score.overall > 0
     assert result.usage.prompt_tokens > 0 and result.usage.cost_usd > 0
+
+
+LIVE_FIXTURES = ("landing", "login", "dashboard")  # development pages: a hero, a form, charts
+
+
+@pytest.mark.parametrize("name", LIVE_FIXTURES)
+async def test_live_grounded_conversion_beats_or_matches_the_plain_one(
+    name: str, tmp_path: object, browser_pool: SealedBrowserPool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same fixture converted with and without grounding; the real answers' token counts and
+    scores are printed (``-s``) so a run with a key records what grounding costs and gains."""
+    from pathlib import Path
+
+    png = (Path(__file__).resolve().parents[1] / "fixtures" / "references" / f"{name}.png").read_bytes()
+    figures = {}
+    for grounded in (False, True):
+        settings = _live_settings(tmp_path).model_copy(update={"glm_grounding": grounded})
+        async with Runtime(settings, renderer=browser_pool) as runtime:
+            pipeline = await runtime.pipeline()
+            result = await pipeline.run(
+                image_source(png, settings), RunOptions(refine_rounds=0, thinking=False, mode="static")
+            )
+        best = result.best
+        brief = best.grounding.brief if best.grounding else None
+        figures[grounded] = (best.score.overall, result.usage.prompt_tokens, result.usage.completion_tokens)
+        with capsys.disabled():
+            print(
+                f"\n{name} grounded={grounded}: score {best.score.overall:.1f} "
+                f"(text {best.score.text:.1f}, graphics {best.score.graphics:.1f}); tokens "
+                f"{result.usage.prompt_tokens} in / {result.usage.completion_tokens} out; brief "
+                f"{brief['tokens'] if brief else 0} tokens; repairs "
+                f"{best.grounding.to_dict()['repaired'] if best.grounding else {}}"
+            )
+        assert (best.grounding is not None) == grounded
+    # The brief costs prompt tokens; it must not cost the page's quality.
+    assert figures[True][1] > figures[False][1]
+    assert figures[True][0] >= figures[False][0] - 2.0

@@ -226,7 +226,8 @@ def _fill_assets(doc: ET.Element, brief: Brief, used: set[str], repairs: list[Re
 
 
 def _match_images(doc: ET.Element, brief: Brief, used: set[str], repairs: list[Repair]) -> None:
-    """Remote and made-up images take the unused assets: by size, then by reading order."""
+    """Remote and made-up images take the unused assets: by size; then, when as many images without
+    a size as unused assets remain, in reading order."""
     remote = [
         el
         for el in doc.iter()
@@ -235,17 +236,18 @@ def _match_images(doc: ET.Element, brief: Brief, used: set[str], repairs: list[R
         and not (el.get("src") or "").strip().lower().startswith("data:")
     ]
     free = [a for a in brief.assets if a.id not in used and not a.background]
-    unmatched = []
+    unsized = []
     for el in remote:
         size = _declared_size(el)
-        asset = _nearest_size(size, free) if size else None
-        if asset is None:
-            unmatched.append(el)
+        if size is None:
+            unsized.append(el)
             continue
-        free.remove(asset)
-        _take(el, asset, used, repairs, f"an image of the asset's size ({size[0]:g}x{size[1]:g})")  # type: ignore[index]
-    if unmatched and len(unmatched) == len(free):
-        for el, asset in zip(unmatched, free, strict=True):
+        asset = _nearest_size(size, free)
+        if asset is not None:  # an image whose size fits no picture is some other picture
+            free.remove(asset)
+            _take(el, asset, used, repairs, f"an image of the asset's size ({size[0]:g}x{size[1]:g})")
+    if unsized and len(unsized) == len(free):
+        for el, asset in zip(unsized, free, strict=True):
             _take(el, asset, used, repairs, "the image in the same reading order as the asset")
 
 
