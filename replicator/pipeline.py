@@ -167,16 +167,16 @@ class Pipeline:
         emit = _emitter(events)
         viewport = options.viewport or source.viewport
 
+        backend = self.backend
         await emit("stage", stage="analyze")
         with timings.measure("analyze"):
-            reference = await self.reference_for(source, store)
-
-        backend = self.backend
-        brief = None
-        if backend.grounded:
-            await emit("stage", stage="brief")
-            with timings.measure("brief"):
-                brief = await self._brief(source, store, emit)
+            if backend.grounded:
+                # The brief for the model and the reference for the score are measured side by side.
+                reference, brief = await asyncio.gather(
+                    self.reference_for(source, store), self._brief(source, store, emit)
+                )
+            else:
+                reference, brief = await self.reference_for(source, store), None
         generate_options = replace(options.generate_options(), brief=brief)
 
         await emit("stage", stage="generate", round=0)

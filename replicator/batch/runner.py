@@ -321,6 +321,7 @@ class BatchRunner:
             "best_round": best.round,
             "candidates": [{"round": c.round, "score": c.score.breakdown()} for c in result.candidates],
             "interactions": best.interactions.to_dict() if best.interactions else None,
+            "grounding": best.grounding.to_dict() if best.grounding else None,
             "removed_by_sanitizer": list(best.page.removed),
             "truncated": best.extraction.truncated,
             "timings_ms": {"intake": round(intake_ms, 1), **result.timings_ms},
