@@ -203,3 +203,37 @@ def test_a_double_quote_before_a_word_opens_even_where_ocr_ran_the_words_togethe
     assert _typographic(text, text.rindex('"')) == "\u201d"
     # A single quote between letters stays an apostrophe.
     assert _typographic("let's", 3) == "\u2019"
+
+
+async def test_a_status_ring_ahead_of_a_title_is_an_icon_not_the_letter_o(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """An "open" status ring (a green circle with a dot) before a dark issue title, as GitHub-like
+    lists draw it: OCR reads it as "O". It is not a word of the title: the title is read without
+    it and fitted by itself (with the ring in it, the line fitted a bold serif), and the ring's ink
+    is left to the pictures."""
+    ring = (
+        '<svg width="16" height="16" viewBox="0 0 16 16" fill="#1a7f37" '
+        'style="vertical-align:text-bottom;margin-right:8px">'
+        '<path d="M8 9.5a1.5 1.5 0 1 0 0-3 1.5 1.5 0 0 0 0 3Z"/>'
+        '<path d="M8 0a8 8 0 1 1 0 16A8 8 0 0 1 8 0ZM1.5 8a6.5 6.5 0 1 0 13 0 6.5 6.5 0 0 0-13 0Z"/></svg>'
+    )
+    titles = ("Reconnect loop when the broker restarts", "Metrics endpoint returns 500 when no queues exist")
+    rows = "".join(f'<div style="margin:0 0 30px">{ring}<b>{title}</b></div>' for title in titles)
+    html = (
+        '<!doctype html><html><head><style>body{margin:40px;font:16px "Noto Sans",sans-serif;'
+        f"color:#1f2328;background:#fff}}b{{font-weight:600}}</style></head><body>{rows}</body></html>"
+    )
+    render = await browser_pool.render(html, Viewport(800, 160))
+    # OCR's detector boxes the ring with its title on real pages and reads it as "O": hand the
+    # reader that reading, over the ring and the title's ink.
+    ocr = []
+    for title in titles:
+        box = box_of(render, title)
+        ocr.append(OcrLine(f"O {title}", Box(box.x - 26, box.y, box.width + 26, box.height), 0.9))
+    lines = {line.text: line for line in read_lines(rgb_of(render), ocr)}
+    for title in titles:
+        assert title in lines, sorted(lines)
+        fit = lines[title].fit
+        assert fit.face is not None and fit.face.kind == "sans" and fit.weight >= 500, fit
+        assert lines[title].ink.x >= box_of(render, title).x  # the ring's ink is not the line's

@@ -232,6 +232,8 @@ def _split_at(text: str, cuts: list[float], width: float) -> list[str] | None:
 
 
 _SYMBOLS = set("√✓✔•·*-–—■□○●>»+|·@©®")
+# What OCR reads for a ring-shaped icon (a status dot, a radio-like marker).
+_RING_READINGS = set("Oo0Q")
 
 
 def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, int]]:
@@ -287,7 +289,10 @@ def _strip_icons(
         # draws it; the proofreader decides between the look-alikes later.
         if symbol in "@©®" and remainder and _text_symbol(ink, remainder, seg, kept):
             continue
-        if symbol in _SYMBOLS or (end == "start" and differs and not symbol.isalnum()):
+        # A round icon in its own colour ahead of its label (an "open" status ring) is read as
+        # "O": a lone letter of another colour than the line is that icon, not a word.
+        ring = end == "start" and differs and symbol in _RING_READINGS and text[1:2] == " "
+        if symbol in _SYMBOLS or ring or (end == "start" and differs and not symbol.isalnum()):
             # OCR read the icon as a character: drop both.
             text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
         elif not has_cjk(text) and len(text) >= 3 and _explains_better(ink, text, (x0, x1), kept, seg, end):
