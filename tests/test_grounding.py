@@ -58,7 +58,7 @@ BRIEF = Brief(
     ),
     fonts=(BriefFont("Inter", "sans", (400, 700), True, 80),),
     icons=(
-        BriefIcon("fa-solid fa-bell", (700, 10, 16, 16), "#dc2626"),
+        BriefIcon("fa-solid fa-bell", (700, 10, 16, 16), "#dc2626", 16),
         BriefIcon("fa-solid fa-bars", (10, 10, 16, 14), None),
     ),
     assets=(BriefAsset("img-1", (400, 100, 320, 180), PHOTO), BriefAsset("img-2", (20, 300, 64, 64), AVATAR)),
@@ -141,7 +141,8 @@ def test_the_brief_fits_its_budget_by_dropping_detail_then_lines() -> None:
     full = BRIEF.prompt(10_000)
     assert full.detail == "full" and full.lines_listed == full.lines_total == len(BRIEF.lines)
     assert '"Welcome back to Nimbus" at (10,0) 16px #111111' in full.text
-    assert "asset:img-1 320x180 at (400,100)" in full.text and "fa-solid fa-bell 16x16" in full.text
+    assert "asset:img-1 320x180 at (400,100)" in full.text
+    assert "fa-solid fa-bell font-size:16px color:#dc2626 ink 16x16 at (700,10)" in full.text
     assert '"Inter" (sans, 400/700)' in full.text
     assert full.tokens == estimate_tokens(full.text)
 
@@ -229,6 +230,10 @@ def test_placeholder_images_take_the_asset_of_their_size_or_reading_order() -> N
     # Three made-up images for two pictures, no sizes: no guessing.
     unsure = repair_page(_page('<img src="a.png"><img src="b.png"><img src="c.png">'), BRIEF)
     assert PHOTO not in unsure.html and AVATAR not in unsure.html and not unsure.repairs
+    # A crop loses its picture's padding: a 24 px icon placeholder still finds its 17 x 20 crop.
+    small = Brief(800, 600, assets=(BriefAsset("img-1", (10, 10, 17, 20), AVATAR),))
+    padded = repair_page(_page('<img src="https://placehold.co/24x24" width="24" height="24">'), small)
+    assert AVATAR in padded.html and "object-fit:contain" in padded.html
     # A size that fits no picture is not forced onto one.
     wrong = repair_page(_page('<img src="https://placehold.co/900x40"><img src="x.png">'), BRIEF)
     assert "placehold.co/900x40" in wrong.html
@@ -248,6 +253,8 @@ def test_icon_classes_become_the_real_icons() -> None:
         "fa-solid fa-magnifying-glass",  # Font Awesome 4's name, as version 6 calls it
         "bi bi-house",
     ]
+    # Drawn as the icon font draws it: the whole 448 x 512 box one em tall, not just the ink.
+    assert 'width="0.875em" height="1em" viewBox="0 0 448 512"' in repaired.html
     # The one colour the brief measured for the bell goes with it.
     assert re.search(r'<i class="fa-solid fa-bell" style="color:#dc2626"><svg', repaired.html)
 
@@ -287,6 +294,41 @@ def test_near_miss_text_is_corrected_to_the_exact_source_line() -> None:
     )
 
 
+def test_swapped_letters_are_one_edit_and_look_alikes_are_left_to_the_model() -> None:
+    brief = Brief(
+        800,
+        600,
+        lines=(
+            _line("Start free", 0),
+            _line("Billing", 1),
+            _line("Client", 2),
+            _line("PyPl", 3),  # OCR's reading of "PyPI"
+            _line("Privacy - Terms", 4),  # OCR's reading of "Privacy · Terms"
+            _line("解", 5),  # OCR cut "解决方案" in two
+            _line("决方案", 6),
+            _line("离线编辑后", 7),
+            _line("自动合并", 7),
+        ),
+    )
+    html = _page(
+        "<p>Satrt free</p><p>Bliling</p><p>C1ient</p><p>PyPI</p><p>Privacy · Terms</p><p>解决方案</p>"
+        "<p>离线编辑后自动合开</p>"
+    )
+    repaired = repair_page(html, brief)
+    assert [(r.before, r.after) for r in repaired.repairs] == [
+        ("Satrt free", "Start free"),
+        ("Bliling", "Billing"),
+        ("离线编辑后自动合开", "离线编辑后自动合并"),  # a Chinese paragraph joins its lines without a space
+    ]
+    # I/l/1, O/0, case and punctuation: OCR confuses them as often as a model does.
+    assert (
+        "<p>C1ient</p>" in repaired.html
+        and "<p>PyPI</p>" in repaired.html
+        and "Privacy · Terms" in repaired.html
+        and "<p>解决方案</p>" in repaired.html
+    )
+
+
 def test_source_text_the_page_lacks_is_reported_not_invented() -> None:
     html = _page(
         "<h1>Welcome back to Nimbus</h1><p>Order before noon and your crates</p><p>arrive the same evening.</p>"
@@ -306,8 +348,23 @@ def test_web_fonts_the_page_names_are_embedded_cut_to_its_text() -> None:
     faces = re.findall(r'@font-face\{font-family:"Inter";font-style:normal;font-weight:(\d+)', repaired.html)
     assert faces == ["400", "700"]
     assert [r.kind for r in repaired.repairs] == ["font"]
-    system = repair_page(_page("<p>Hello there</p>", "<style>p{font-family:Arial,sans-serif}</style>"), BRIEF)
-    assert "@font-face" not in system.html and not system.repairs
+    # A family named after one the browser has, or never reached, is not embedded.
+    shadowed = "<style>body{font-family:'Liberation Sans','Inter',sans-serif}</style>"
+    assert "@font-face" not in repair_page(_page("<p>Hi there</p>", shadowed), BRIEF).html
+
+
+def test_a_generic_stack_gets_the_measured_family_first() -> None:
+    html = _page(
+        '<p style="font-family: Georgia, serif">Sign in to continue</p><code>x = 1</code>',
+        "<style>body{font-family:Arial,Helvetica,sans-serif}code{font-family:monospace}</style>",
+    )
+    repaired = repair_page(html, BRIEF)
+    assert 'body{font-family:"Inter", Arial,Helvetica,sans-serif}' in repaired.html
+    # No serif or monospace family was measured: those stacks stay as the model wrote them.
+    assert "font-family: Georgia, serif" in repaired.html and "code{font-family:monospace}" in repaired.html
+    assert '@font-face{font-family:"Inter"' in repaired.html
+    kinds = [(r.kind, r.before) for r in repaired.repairs]
+    assert ("font", "Arial,Helvetica,sans-serif") in kinds
 
 
 def test_a_repaired_page_keeps_its_pictures_and_fonts_through_the_sanitizer(tmp_path: Path) -> None:

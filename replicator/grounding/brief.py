@@ -29,6 +29,8 @@ MIN_ASSET_SIDE = 12
 MAX_ASSETS = 40
 MAX_ICONS = 60
 MAX_FONTS = 6
+# A family listed besides the main one sets at least this share of the page's text.
+MIN_FONT_SHARE = 0.1
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 
@@ -70,8 +72,9 @@ class BriefIcon:
     """An icon of a set we ship (Font Awesome Free, Bootstrap Icons), by its own class names."""
 
     classes: str  # "fa-solid fa-bell", "bi bi-house"
-    box: tuple[int, int, int, int]
+    box: tuple[int, int, int, int]  # its ink
     color: str | None  # hex; None: several colours
+    size: int = 0  # the font-size, px, that draws it so (its ink is only part of its em box)
 
 
 @dataclass(frozen=True)
@@ -148,11 +151,18 @@ class Brief:
         return next((a for a in self.assets if a.id == name), None)
 
     def blocks(self) -> list[str]:
-        """The text of each paragraph (its lines joined), in reading order."""
-        joined: dict[int, list[str]] = {}
+        """The text of each paragraph (its lines joined; Chinese ones without a space), in reading
+        order."""
+        joined: dict[int, str] = {}
         for line in self.lines:
-            joined.setdefault(line.block, []).append(line.text)
-        return [" ".join(parts) for parts in joined.values()]
+            before = joined.get(line.block)
+            if before is None:
+                joined[line.block] = line.text
+            elif _CJK.match(before[-1:]) and _CJK.match(line.text[:1]):
+                joined[line.block] = before + line.text
+            else:
+                joined[line.block] = before + " " + line.text
+        return list(joined.values())
 
     # --- prompt text --------------------------------------------------------------------------
 
@@ -203,13 +213,13 @@ class Brief:
                 out.append(f"- asset:{a.id} {w}x{h} at ({x},{y}){where}")
         if self.icons:
             out.append(
-                'Icons (write each as <i class="CLASSES"></i> where it stands, sized with font-size '
-                "and coloured with color; we draw the real icon):"
+                'Icons (write each as <i class="CLASSES"></i> where it stands, with the font-size and '
+                "color given; we draw the real icon):"
             )
             for i in self.icons:
                 x, y, w, h = i.box
-                colour = f" {i.color}" if i.color else ""
-                out.append(f"- {i.classes} {w}x{h} at ({x},{y}){colour}")
+                colour = f" color:{i.color}" if i.color else ""
+                out.append(f"- {i.classes} font-size:{i.size}px{colour} ink {w}x{h} at ({x},{y})")
         return out
 
     def _line(self, line: BriefLine, detail: str) -> str:
@@ -299,6 +309,9 @@ def _fonts(analysis: Analysis) -> tuple[BriefFont, ...]:
             weights.add(line.fit.weight)
             uses[face.family] = (face, weights, chars + len(line.text))
     ranked = sorted(uses.values(), key=lambda item: -item[2])[:MAX_FONTS]
+    total = sum(chars for _, _, chars in ranked)
+    # A family fitted to a few lines only is more likely a misfit than a second font of the page.
+    ranked = [item for n, item in enumerate(ranked) if n == 0 or item[2] >= MIN_FONT_SHARE * total]
     return tuple(
         BriefFont(face.family, face.kind, tuple(sorted(weights)), bool(face.web), chars)
         for face, weights, chars in ranked
@@ -306,12 +319,18 @@ def _fonts(analysis: Analysis) -> tuple[BriefFont, ...]:
 
 
 def _icons(analysis: Analysis) -> tuple[BriefIcon, ...]:
-    icons = [g for g in analysis.graphics if g.icon is not None]
-    icons.sort(key=lambda g: (round(g.box.y / 8), g.box.x))
-    return tuple(
-        BriefIcon(g.icon.classes, _box(g.box), _hex(g.color) if g.color else None)  # type: ignore[union-attr]
-        for g in icons[:MAX_ICONS]
-    )
+    found = []
+    for graphic in analysis.graphics:
+        icon = graphic.icon
+        if icon is None:
+            continue
+        # The icon font draws its whole box one em tall; the ink is the part of it measured.
+        ink_share = (icon.bounds[3] - icon.bounds[1]) / max(icon.view_box[3], 1e-9)
+        size = round(graphic.box.height / max(ink_share, 0.05))
+        colour = _hex(graphic.color) if graphic.color else None
+        found.append(BriefIcon(icon.classes, _box(graphic.box), colour, size))
+    found.sort(key=lambda i: (round(i.box[1] / 8), i.box[0]))
+    return tuple(found[:MAX_ICONS])
 
 
 def _assets(analysis: Analysis) -> tuple[BriefAsset, ...]:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from ..html_writer import local_name, serialize_document
 from .brief import Brief, BriefAsset
@@ -36,9 +36,11 @@ if TYPE_CHECKING:
 
 # Text nodes shorter than this are never corrected: too little to tell a typo from another word.
 MIN_CORRECTABLE = 4
-# A near miss: this similar (0-100) to a source string, and at most this share of it edited.
-NEAR_MISS_RATIO = 85.0
+# A near miss: this similar (0-100) to a source string, and at most this share of it edited (a
+# swap of two letters is one edit); one edit is always near enough from this many characters on.
+NEAR_MISS_RATIO = 80.0
 NEAR_MISS_EDITS = 0.15
+ONE_EDIT_FROM = 5
 # A source paragraph counts as present when some text of the page is this similar to it.
 PRESENT_RATIO = 80.0
 
@@ -221,6 +223,8 @@ def _fill_assets(doc: ET.Element, brief: Brief, used: set[str], repairs: list[Re
             value = el.get(attr)
             if value and "asset:" in value:
                 el.set(attr, substitute(value, f"<{name} {local_name(attr)}>"))
+                if name == "img" and attr == "src":
+                    _contain(el)
         if name == "style" and el.text and "asset:" in el.text:
             el.text = substitute(el.text, "<style>")
 
@@ -255,8 +259,16 @@ def _take(el: ET.Element, asset: BriefAsset, used: set[str], repairs: list[Repai
     before = (el.get("src") or "(no src)")[:120]
     el.set("src", asset.data_uri)
     el.attrib.pop("srcset", None)
+    _contain(el)
     used.add(asset.id)
     repairs.append(Repair("image", before, asset.ref, why))
+
+
+def _contain(img: ET.Element) -> None:
+    """A picture placed in a box of another shape keeps its own proportions."""
+    style = (img.get("style") or "").strip().rstrip(";")
+    if "object-fit" not in style:
+        img.set("style", f"{style};object-fit:contain" if style else "object-fit:contain")
 
 
 def _declared_size(el: ET.Element) -> tuple[float, float] | None:
@@ -273,11 +285,12 @@ def _declared_size(el: ET.Element) -> tuple[float, float] | None:
 
 
 def _nearest_size(size: tuple[float, float], assets: list[BriefAsset]) -> BriefAsset | None:
-    """The asset within 20% of ``size`` on both sides, the closest first."""
-    best, best_error = None, 0.2
+    """The asset within 20% (or 8 px: a crop loses its picture's padding) of ``size`` on both
+    sides, the closest first."""
+    best, best_error = None, 1.0
     for asset in assets:
         w, h = asset.box[2], asset.box[3]
-        error = max(abs(size[0] - w) / max(w, 1), abs(size[1] - h) / max(h, 1))
+        error = max(abs(size[0] - w) / max(w * 0.2, 8), abs(size[1] - h) / max(h * 0.2, 8))
         if error <= best_error:
             best, best_error = asset, error
     return best
@@ -371,13 +384,13 @@ def _icon_for_symbol(index: IconIndex, brief: Brief, symbol: str) -> Icon | None
 
 
 def _put_svg(el: ET.Element, icon: Icon) -> None:
-    """The icon as inline SVG inside ``el``: 1em tall, its own width, the text's colour."""
+    """The icon as inline SVG inside ``el``, drawn as its icon font draws it: its whole box (not
+    just its ink) one em tall, on the baseline as Font Awesome sets it, in the text's colour."""
     from ..sanitize import parse_like_chromium
 
-    x0, y0, x1, y1 = icon.bounds
-    width = (x1 - x0) / max(y1 - y0, 1e-9)
+    x, y, w, h = icon.view_box
     markup = (
-        f'<svg width="{width:.3f}em" height="1em" viewBox="{x0:g} {y0:g} {x1 - x0:g} {y1 - y0:g}" '
+        f'<svg width="{w / max(h, 1e-9):.3f}em" height="1em" viewBox="{x:g} {y:g} {w:g} {h:g}" '
         f'fill="currentColor" aria-hidden="true" style="vertical-align:-0.125em">{icon.body}</svg>'
     )
     body = parse_like_chromium(f"<body>{markup}</body>").find("body")
@@ -429,12 +442,26 @@ def _correct_text(doc: ET.Element, brief: Brief, repairs: list[Repair]) -> None:
                 tied = True
         if best is None or tied or best_ratio < NEAR_MISS_RATIO:
             continue
-        if Levenshtein.distance(text, best) > max(1, NEAR_MISS_EDITS * len(best)):
+        edits = OSA.distance(text, best)
+        if edits > max(1 if len(best) >= ONE_EDIT_FROM else 0, NEAR_MISS_EDITS * len(best)):
+            continue
+        if _alike(text) == _alike(best) or _fragment(best, text, exact):
+            # Only letter case, look-alikes (I/l/1, O/0) or punctuation differ, where OCR misreads
+            # as often as the model; or the source string is a piece OCR cut out of this one.
             continue
         lead = raw[: len(raw) - len(raw.lstrip())]
         trail = raw[len(raw.rstrip()) :]
         setattr(owner, slot, lead + best + trail)
         repairs.append(Repair("text", text, best, f"a near miss ({best_ratio:.0f}%) of a source line"))
+
+
+def _fragment(target: str, text: str, lines: set[str]) -> bool:
+    """Whether source line ``target`` is a piece of ``text`` whose other piece is a source line
+    too (OCR cut "解决方案" into "解" and "决方案": the page's reading is whole, not wrong)."""
+    if target not in text:
+        return False
+    rest = text.replace(target, "", 1).strip()
+    return bool(rest) and rest in lines
 
 
 def _missing(doc: ET.Element, brief: Brief) -> list[str]:
@@ -461,29 +488,134 @@ def _squash(text: str) -> str:
     return _SPACE.sub("", text).lower()
 
 
+_LOOK_ALIKES = str.maketrans({"I": "l", "1": "l", "|": "l", "0": "o", "O": "o"})
+_PUNCTUATION = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def _alike(text: str) -> str:
+    """``text`` with what OCR and models confuse folded away: case, I/l/1, O/0, punctuation."""
+    return _PUNCTUATION.sub("", text.translate(_LOOK_ALIKES).lower())
+
+
 # --- fonts -----------------------------------------------------------------------------------------
+
+_GENERIC = {
+    "serif": "serif",
+    "sans-serif": "sans",
+    "monospace": "mono",
+    "system-ui": "sans",
+    "ui-sans-serif": "sans",
+}
+_GENERIC |= {
+    "ui-serif": "serif",
+    "ui-monospace": "mono",
+    "cursive": "",
+    "fantasy": "",
+    "emoji": "",
+    "math": "",
+}
+_GENERIC |= {"-apple-system": "sans", "blinkmacsystemfont": "sans", "inherit": "", "initial": "", "unset": ""}
+# Names whose kind is plain from the name (the browser finds them or an alias of them).
+_KNOWN_KIND = {
+    "arial": "sans",
+    "helvetica": "sans",
+    "helvetica neue": "sans",
+    "segoe ui": "sans",
+    "verdana": "sans",
+}
+_KNOWN_KIND |= {"tahoma": "sans", "georgia": "serif", "times new roman": "serif", "times": "serif"}
+_KNOWN_KIND |= {
+    "courier new": "mono",
+    "courier": "mono",
+    "menlo": "mono",
+    "consolas": "mono",
+    "monaco": "mono",
+}
+
+
+def _family_names(value: str) -> list[str]:
+    return [name.strip().strip("'\"").strip() for name in value.split(",") if name.strip()]
 
 
 def _embed_fonts(doc: ET.Element, brief: Brief, fonts: Any, repairs: list[Repair]) -> None:
-    named = _named_families(doc)
-    if not named:
-        return
+    """Put the measured family first where the page set text in a generic stack, then embed the
+    web fonts the browser will use (the first family of a stack it can draw), cut to the text."""
     if fonts is None:
         from ..backends.local.fonts import FONTS
 
         fonts = FONTS
     web = {face.family.lower(): face for face in fonts.faces if face.web}
-    wanted = [web[name] for name in named if name in web]
-    if not wanted:
+    system = {face.family.lower() for face in fonts.faces if not face.web} | set(_KNOWN_KIND)
+    measured = {f.family.lower() for f in brief.fonts}
+    primary: dict[str, str] = {}
+    for font in brief.fonts:  # the family that sets most text, per kind
+        primary.setdefault(font.kind, font.family)
+
+    def restack(match: re.Match[str]) -> str:
+        value = match.group(1)
+        core, important = value, ""
+        if "!important" in value:
+            core, _, _ = value.partition("!important")
+            important = " !important"
+        names = _family_names(core)
+        lowered = [n.lower() for n in names]
+        if not names or "var(" in core or any(n in measured for n in lowered):
+            return match.group(0)
+        if any("awesome" in n or "icons" in n for n in lowered) or lowered[0] in (
+            "inherit",
+            "initial",
+            "unset",
+        ):
+            return match.group(0)
+        kind = next((_GENERIC[n] for n in lowered if _GENERIC.get(n)), None)
+        kind = kind or next((_KNOWN_KIND[n] for n in lowered if n in _KNOWN_KIND), "sans")
+        family = primary.get(kind)
+        if family is None:
+            return match.group(0)
+        repairs.append(
+            Repair(
+                "font",
+                core.strip(),
+                f'"{family}", {core.strip()}',
+                f"the {kind} family the text was measured in",
+            )
+        )
+        return f'font-family:"{family}", {core.strip()}{important}'
+
+    used: list[str] = []
+
+    def note_used(value: str) -> None:
+        for name in (n.lower() for n in _family_names(value.partition("!important")[0])):
+            if name in web:
+                if name not in used:
+                    used.append(name)
+                return
+            if name in system or name in _GENERIC:
+                return
+
+    for el in doc.iter():
+        if not isinstance(el.tag, str):
+            continue
+        is_style = local_name(el.tag).lower() == "style" and el.text and "@font-face" not in el.text
+        if is_style and el.text:
+            el.text = _FONT_FAMILY.sub(restack, el.text)
+            for value in _FONT_FAMILY.findall(el.text):
+                note_used(value)
+        if el.get("style"):
+            el.set("style", _FONT_FAMILY.sub(restack, el.get("style", "")))
+            for value in _FONT_FAMILY.findall(el.get("style", "")):
+                note_used(value)
+    if not used:
         return
     chars = "".join(sorted({ch for owner, slot in _text_slots(doc) for ch in (getattr(owner, slot) or "")}))
     chars = "".join(ch for ch in chars if not ch.isspace())
-    measured = {f.family.lower(): f.weights for f in brief.fonts}
+    weights_seen = {f.family.lower(): f.weights for f in brief.fonts}
     from ..backends.local.webfonts import subset_data_uri
 
     rules = []
-    for face in wanted:
-        weights = sorted({face.nearest_weight(w) for w in (*measured.get(face.family.lower(), ()), 400, 700)})
+    for name in used:
+        face = web[name]
+        weights = sorted({face.nearest_weight(w) for w in (*weights_seen.get(name, ()), 400, 700)})
         for weight in weights:
             source = face.source(weight)
             if source is None:
@@ -498,37 +630,12 @@ def _embed_fonts(doc: ET.Element, brief: Brief, fonts: Any, repairs: list[Repair
                 "font",
                 face.family,
                 f'"{face.family}" {"/".join(map(str, weights))} embedded',
-                f"the page names it; cut to its {len(chars)} characters",
+                f"the page sets text in it; cut to its {len(chars)} characters",
             )
         )
-    if not rules:
-        return
     head = doc.find("head")
-    if head is None:
+    if not rules or head is None:
         return
     style = ET.Element("style", {"data-replicator-fonts": ""})
     style.text = "\n".join(rules)
     head.insert(0, style)
-
-
-def _named_families(doc: ET.Element) -> list[str]:
-    """Font family names (lower case, in order) the page's CSS asks for, generic ones left out."""
-    sources = []
-    for el in doc.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if local_name(el.tag).lower() == "style" and el.text:
-            if "@font-face" in el.text:
-                # The page brings its own faces for these (the sanitizer decides what stays).
-                continue
-            sources.append(el.text)
-        if el.get("style"):
-            sources.append(el.get("style", ""))
-    names: list[str] = []
-    for source in sources:
-        for value in _FONT_FAMILY.findall(source):
-            for name in value.split(","):
-                clean = name.strip().strip("'\"").strip().lower()
-                if clean and clean not in names:
-                    names.append(clean)
-    return names

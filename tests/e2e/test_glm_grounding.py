@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +126,9 @@ async def test_a_grounded_job_sends_the_brief_and_repairs_the_answer_with_it(
     # The prompt carried what the analysis measured: exact lines, the picture's id, the icon's name.
     first = fake_glm.fake.requests[0].text()
     assert '"Harbour Supply" at (' in first and f'"{MISSING}"' in first
-    assert "asset:img-1 " in first and "fa-solid fa-bell 24x24" in first
+    assert "asset:img-1 " in first and re.search(
+        r"fa-solid fa-bell font-size:2\dpx color:#dc2626 ink 24x24", first
+    )
     assert "asset:ID as the image URL" in first
 
     generated = next(c for c in result.candidates if c.round == 0)
