@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import json
 import random
 import re
@@ -55,6 +56,7 @@ from typing import Any
 
 from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString
+from PIL import Image
 from playwright.async_api import Browser, async_playwright
 from pydantic import SecretStr
 from rapidfuzz import fuzz
@@ -539,6 +541,7 @@ async def run_page(
     answers_dir: Path,
     *,
     follow_fonts: bool,
+    out: Path | None = None,
 ) -> dict[str, Any]:
     started = time.perf_counter()
     true_html = (PAGES / f"{name}.html").read_text("utf-8")
@@ -566,6 +569,8 @@ async def run_page(
             raise RuntimeError(f"{name} ({side}): the run was {'' if grounded else 'not '}grounded")
     grounding = results["after"].best.grounding
     assert grounding is not None
+    if out is not None:
+        save_side_by_side(out, name, source.png, results)
     found, false = missing_found(answer.dropped, list(grounding.missing))
     repairs = {kind: 0 for kind in REPAIR_KINDS}
     for repair in grounding.repairs:
@@ -586,7 +591,25 @@ async def run_page(
     }
 
 
-async def run(names: list[str]) -> dict[str, Any]:
+def save_side_by_side(out: Path, name: str, source_png: bytes, results: dict[str, Result]) -> None:
+    """``NAME.compare.png``: the source, the answer unrepaired and repaired, left to right (a
+    magenta bar between them), and the repaired page's HTML, to look at with one's own eyes."""
+    images = [
+        Image.open(io.BytesIO(png)).convert("RGB")
+        for png in (source_png, *(r.best.render.png for r in results.values()))
+    ]
+    height = max(i.height for i in images)
+    sheet = Image.new("RGB", (sum(i.width for i in images) + 12 * (len(images) - 1), height), (255, 0, 255))
+    x = 0
+    for image in images:
+        sheet.paste(image, (x, 0))
+        x += image.width + 12
+    out.mkdir(parents=True, exist_ok=True)
+    sheet.save(out / f"{name}.compare.png")
+    (out / f"{name}.after.html").write_text(results["after"].best.page.html, "utf-8")
+
+
+async def run(names: list[str], out: Path | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="glm-repair-") as tmp, FakeGlmServer(FakeGlm()) as server:
@@ -621,6 +644,7 @@ async def run(names: list[str]) -> dict[str, Any]:
                             settings["before"],
                             answers_dir,
                             follow_fonts=follow_fonts,
+                            out=out,
                         )
                     )
             finally:
@@ -721,6 +745,12 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--pages", nargs="*", help="page names (default: all development pages)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "out" / "glm_repair",
+        help="where NAME.compare.png (source | unrepaired | repaired) and the repaired HTML go",
+    )
     args = parser.parse_args()
     names = development_pages()
     if args.pages:
@@ -728,7 +758,7 @@ def main() -> int:
         if unknown:
             parser.error(f"unknown pages: {', '.join(unknown)}")
         names = [n for n in names if n in args.pages]
-    data = asyncio.run(run(names))
+    data = asyncio.run(run(names, args.out))
     if args.json:
         print(json.dumps(data))
     else:
