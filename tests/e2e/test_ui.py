@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -99,6 +100,10 @@ async def test_upload_watch_progress_compare_and_download(
     # Score breakdown, highlighted code, the heatmap, the live preview in a sandbox.
     assert await page.locator("#breakdown th").all_inner_texts() == list(SUBSCORES)  # in the docs' order
     assert float(await page.locator("#overall").inner_text()) >= 0
+    # A grounded glm job: the brief its prompt carried is shown with its token cost.
+    assert "brief ~" in " ".join(await page.locator("#rounds li").all_inner_texts())
+    timings = await page.locator("#timings").inner_text()
+    assert re.search(r"brief\s+about \d+ tokens · \d+ of \d+ text lines", timings), timings
     await page.wait_for_selector("#code .hljs-tag")
     await page.click("[data-view=heatmap]")
     assert await page.evaluate("document.getElementById('img-diff').naturalWidth") > 0
