@@ -237,3 +237,20 @@ async def test_a_status_ring_ahead_of_a_title_is_an_icon_not_the_letter_o(
         fit = lines[title].fit
         assert fit.face is not None and fit.face.kind == "sans" and fit.weight >= 500, fit
         assert lines[title].ink.x >= box_of(render, title).x  # the ring's ink is not the line's
+
+
+async def test_currency_signs_read_as_letters_before_an_amount_come_back(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    body = (
+        "<p>Instant payouts cost 1% (minimum €0.50) per transfer</p><p>Prices from $650 for two nights</p>"
+        "<p>Cabin C10 is on the upper deck</p>"
+    )
+    render = await browser_pool.render(page("Roboto", body), Viewport(800, 220))
+    readings = {
+        "Instant payouts cost 1% (minimum €0.50) per transfer": "Instant payouts cost 1% (minimum C0.50) per transfer",
+        "Prices from $650 for two nights": "Prices from S650 for two nights",
+        # A letter before digits that is drawn as a letter stays one.
+        "Cabin C10 is on the upper deck": "Cabin C10 is on the upper deck",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}

@@ -29,6 +29,8 @@ _CASED = set("CcOoSsVvWwXxZzKkPpUu")
 # Digits and letters OCR confuses, in words that mix the two ("RADI0", "RAD10", "v1.0").
 _DIGIT_FOR = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "Z": "2", "B": "8"}
 _LETTERS_FOR = {"0": "Oo", "1": "Il", "5": "S", "2": "Z", "8": "B"}
+# Currency signs OCR reads as a letter when they stand before an amount ("C10.00", "S650").
+_CURRENCY_FOR = {"C": "€", "c": "€", "e": "€", "E": "€", "S": "$", "s": "$", "Y": "¥", "L": "£"}
 # Symbols that stand alone and that OCR reads for one another.
 _SYMBOLS = {"@": "©®", "©": "@®", "®": "©@", "?": "©"}
 # Typographic punctuation OCR writes as its typewriter form: dashes read as a hyphen, curly quotes
@@ -342,7 +344,13 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
     if ch == "-" or ch in _OPENING:
         # Code keeps its typewriter punctuation: a monospace face is not proofread for it.
         return fit.face is not None and fit.face.kind != "mono"
-    return ch in _SYMBOLS or ch in _DIGIT_FOR or ch in _LETTERS_FOR or (ch in _CASED and not fit.italic)
+    return (
+        ch in _SYMBOLS
+        or ch in _DIGIT_FOR
+        or ch in _LETTERS_FOR
+        or ch in _CURRENCY_FOR
+        or (ch in _CASED and not fit.italic)
+    )
 
 
 def _typographic(text: str, i: int) -> str:
@@ -398,6 +406,8 @@ def _suspects(text: str, i: int, box: GlyphBox, alpha: np.ndarray, sx: float, sy
         options += "l"  # an "I" inside a lowercase word
     if ch in _CASED and _height_disagrees(ch, box, alpha, sx, sy, shift):
         options += ch.swapcase()
+    if ch in _CURRENCY_FOR and i == start and end - start > 1 and token[1:].isdigit():
+        options += _CURRENCY_FOR[ch]  # a sign before an amount
     return options
 
 
