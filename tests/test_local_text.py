@@ -254,3 +254,16 @@ async def test_currency_signs_read_as_letters_before_an_amount_come_back(
         "Cabin C10 is on the upper deck": "Cabin C10 is on the upper deck",
     }
     assert read_as(render, readings) == {true: true for true in readings}
+
+
+async def test_accents_ocr_drops_come_back_from_the_ink(browser_pool: SealedBrowserPool) -> None:
+    body = (
+        "<p>Tomás Ferreira lives in Covilhã</p><p>Inês Costa and René Dubois</p><p>Tomas and Ines, plain</p>"
+    )
+    render = await browser_pool.render(page("Roboto", body), Viewport(800, 220))
+    readings = {
+        "Tomás Ferreira lives in Covilhã": "Tomas Ferreira lives in Covilha",
+        "Inês Costa and René Dubois": "Ines Costa and Rene Dubois",
+        "Tomas and Ines, plain": "Tomas and Ines, plain",  # no ink above: no accent
+    }
+    assert read_as(render, readings) == {true: true for true in readings}

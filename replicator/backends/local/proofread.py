@@ -29,6 +29,10 @@ _CASED = set("CcOoSsVvWwXxZzKkPpUu")
 # Digits and letters OCR confuses, in words that mix the two ("RADI0", "RAD10", "v1.0").
 _DIGIT_FOR = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "Z": "2", "B": "8"}
 _LETTERS_FOR = {"0": "Oo", "1": "Il", "5": "S", "2": "Z", "8": "B"}
+# Accents PP-OCR's English recognizer never reads ("Tomas" for Tomás): a lowercase letter whose ink
+# reaches above its x-height is drawn with each accent it may carry, and the ink decides.
+_ACCENTS = {"a": "áàâãä", "e": "éèêë", "o": "óòôõö", "u": "úùûü", "n": "ñń", "c": "ćč"}
+_ACCENTS |= {"s": "šś", "z": "žźż", "y": "ýÿ"}
 # Currency signs OCR reads as a letter when they stand before an amount ("C10.00", "S650").
 _CURRENCY_FOR = {"C": "€", "c": "€", "e": "€", "E": "€", "S": "$", "s": "$", "Y": "¥", "L": "£"}
 # Symbols that stand alone and that OCR reads for one another.
@@ -141,7 +145,10 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
     chars = list(text)
     for i, ch in enumerate(text):
         box = boxes[i]
-        if box is None or not _in_doubt(text, i, fit):
+        if box is None:
+            continue
+        accent = ch in _ACCENTS and not fit.italic and _accent_ink(box, alpha, sx, sy, 0)
+        if not (accent or _in_doubt(text, i, fit)):
             continue
         # Where this glyph's window lies in the ink: drawn positions drift from the ink's along
         # a line, so the window is placed where the drawing matches best, a few pixels either way.
@@ -152,6 +159,11 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         if shift is None:
             continue
         start = round(left * sx) + shift
+        if accent and _accent_ink(box, alpha, sx, sy, shift):
+            # Ink of its own above the letter: an accent is there; which one, its shape says.
+            font = (path, index, fit.size, spacing)
+            chars[i] = _accent_by_shape(chars, i, (box, left, right), alpha, (sx, sy), start, font, boxes)
+            continue
         options = _suspects(text, i, box, alpha, sx, sy, shift)
         if not options:
             continue
@@ -409,6 +421,68 @@ def _suspects(text: str, i: int, box: GlyphBox, alpha: np.ndarray, sx: float, sy
     if ch in _CURRENCY_FOR and i == start and end - start > 1 and token[1:].isdigit():
         options += _CURRENCY_FOR[ch]  # a sign before an amount
     return options
+
+
+def _accent_ink(box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> bool:
+    """Whether a piece of ink floats above the letter drawn in ``box``: apart from the letter's
+    own ink (a capital read as lowercase reaches up unbroken), and within its columns (a
+    neighbour's overhang, T's bar over an "o", reaches past them)."""
+    x0, y0, x1, _y1 = box
+    letter_top = int(y0 * sy)
+    if letter_top < 2:
+        return False
+    left, right = x0 * sx + shift - 1.5, x1 * sx + shift + 1.5
+    a, b = max(int(left), 0), min(int(np.ceil(right)), alpha.shape[1])
+    bottom = min(letter_top + 2, alpha.shape[0])  # down into the letter's top
+    if b - a < 2:
+        return False
+    region = (alpha[:bottom, a:b] > 0.35).astype(np.uint8)
+    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(region, connectivity=8)
+    middle = (x0 + x1) / 2 * sx + shift - a
+    half = 0.3 * (x1 - x0) * sx
+    near = max(2, round(0.12 * alpha.shape[0]))
+    for n in range(1, count):
+        cx, cy, cw, ch, area = stats[n]
+        touches_side = (cx == 0 and a > 0) or (cx + cw >= b - a and b < alpha.shape[1])
+        floating = cy + ch <= letter_top - 1 and cy + ch < bottom
+        # An accent sits just above its letter, over its middle; ink of the line above, or a
+        # neighbour's dot, does not.
+        close = letter_top - (cy + ch) <= near
+        centred = abs(cx + cw / 2 - middle) <= half and cw <= (x1 - x0) * sx + 1
+        if area >= 2 and floating and close and centred and not touches_side:
+            return True
+    return False
+
+
+def _accent_by_shape(
+    chars: list[str],
+    i: int,
+    where: tuple[GlyphBox, float, float],
+    alpha: np.ndarray,
+    scale: tuple[float, float],
+    start: int,
+    font: tuple[str, int, float, float],
+    boxes: tuple[GlyphBox | None, ...],
+) -> str:
+    """The accented form of ``chars[i]`` whose accent matches the ink above the letter best: only
+    the rows above the letter are compared, where accents differ (the whole glyph is mostly the
+    letter, alike in every form)."""
+    box, left, right = where
+    sx, sy = scale
+    path, index, size, spacing = font
+    top = int(box[1] * sy) - 1
+    best, best_score = chars[i], 0.5  # an accent must look like one
+    for option in _ACCENTS[chars[i]]:
+        trial = "".join(chars[:i]) + option + "".join(chars[i + 1 :])
+        other, other_boxes = draw_glyphs(trial, path, index, size, spacing)
+        if other.size == 0 or len(other_boxes) != len(trial) or other_boxes[i] is None:
+            continue
+        origin = left + _pen(other_boxes, i) - _pen(boxes, i)
+        window = _cut(other, origin, origin + (right - left), sx, sy, alpha.shape[0])
+        score = max(_correlation(alpha[:top], window[:top], start + d) for d in (-1, 0, 1))
+        if score > best_score:
+            best, best_score = option, score
+    return best
 
 
 def _height_disagrees(ch: str, box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> bool:
