@@ -572,9 +572,7 @@ async def run_page(
     if out is not None:
         save_side_by_side(out, name, source.png, results)
     found, false = missing_found(answer.dropped, list(grounding.missing))
-    repairs = {kind: 0 for kind in REPAIR_KINDS}
-    for repair in grounding.repairs:
-        repairs[repair["kind"]] = repairs.get(repair["kind"], 0) + 1
+    repairs = {kind: 0 for kind in REPAIR_KINDS} | grounding.counts()
     return {
         "page": name,
         "answer": asdict(answer) | {"html": None, "summary": answer.summary()},

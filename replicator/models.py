@@ -276,13 +276,17 @@ class GroundingReport:
     repairs: tuple[dict[str, str], ...] = ()  # kind, before, after, why
     missing: tuple[str, ...] = ()  # source paragraphs the page lacks (exact text)
 
-    def to_dict(self) -> dict[str, object]:
+    def counts(self) -> dict[str, int]:
+        """Repairs by kind, in the order first made."""
         counts: dict[str, int] = {}
         for repair in self.repairs:
             counts[repair["kind"]] = counts.get(repair["kind"], 0) + 1
+        return counts
+
+    def to_dict(self) -> dict[str, object]:
         return {
             "brief": self.brief,
-            "repaired": counts,
+            "repaired": self.counts(),
             "repairs": list(self.repairs),
             "missing_text": list(self.missing),
         }

@@ -419,15 +419,13 @@ class Pipeline:
             grounding = GroundingReport(
                 answer.brief, tuple(r.to_dict() for r in repaired.repairs), repaired.missing
             )
-            counts = ", ".join(f"{n} {kind}" for kind, n in repaired.summary().items()) or "nothing to change"
+            counts = ", ".join(f"{n} {kind}" for kind, n in grounding.counts().items()) or "nothing to change"
             await emit(
                 "note",
                 message=f"Repaired the model's page from the brief: {counts}; "
                 f"{len(repaired.missing)} source paragraph(s) missing.",
                 round=round_no,
             )
-        elif answer.brief is not None:
-            grounding = GroundingReport(answer.brief)
 
         await emit("stage", stage="sanitize", round=round_no)
         with timings.measure("sanitize"):
@@ -464,7 +462,7 @@ class Pipeline:
             score=score.breakdown(),
             interactions=candidate.interactions.to_dict() if candidate.interactions else None,
             truncated=extraction.truncated,
-            repaired=grounding.to_dict()["repaired"] if grounding else None,
+            repaired=grounding.counts() if grounding else None,
         )
         return candidate
 

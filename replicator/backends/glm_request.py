@@ -37,15 +37,11 @@ def image_tokens(width: int, height: int) -> int:
     return math.ceil(width / 28) * math.ceil(height / 28)
 
 
-def generate_content(settings: Settings, source: Source, options: GenerateOptions) -> Content:
-    """Content parts of a generation: the screenshot (tiled if very tall) or the recording, then the prompt."""
-    return generate_request(settings, source, options)[0]
-
-
 def generate_request(
     settings: Settings, source: Source, options: GenerateOptions
 ) -> tuple[Content, BriefText | None]:
-    """A generation's content parts and the brief its prompt carries (None: none)."""
+    """Content parts of a generation: the screenshot (tiled if very tall) or the recording, then the
+    prompt; and the brief the prompt carries (None: none)."""
     encoding = settings.glm_image_encoding
     if source.kind == "recording":
         return _recording_content(settings, source, options)
@@ -128,11 +124,6 @@ def _recording_content(
 
     prompt, brief = _with_brief(settings, options, text, cost)
     return [*parts, {"type": "text", "text": prompt}], brief
-
-
-def refine_content(settings: Settings, request: RefineRequest, options: GenerateOptions) -> Content:
-    """Source, current render and heatmap as images; discrepancies and current HTML as text."""
-    return refine_request(settings, request, options)[0]
 
 
 def refine_request(

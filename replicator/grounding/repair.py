@@ -169,12 +169,6 @@ class Repaired:
     repairs: tuple[Repair, ...]
     missing: tuple[str, ...]  # source paragraphs (exact text) found nowhere in the page
 
-    def summary(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for repair in self.repairs:
-            counts[repair.kind] = counts.get(repair.kind, 0) + 1
-        return counts
-
 
 def repair_page(
     html: str,
@@ -610,21 +604,13 @@ def _embed_fonts(doc: ET.Element, brief: Brief, fonts: Any, repairs: list[Repair
     chars = "".join(sorted({ch for owner, slot in _text_slots(doc) for ch in (getattr(owner, slot) or "")}))
     chars = "".join(ch for ch in chars if not ch.isspace())
     weights_seen = {f.family.lower(): f.weights for f in brief.fonts}
-    from ..backends.local.webfonts import subset_data_uri
+    from ..backends.local.fonts import font_face_rule
 
-    rules = []
+    rules: list[str] = []
     for name in used:
         face = web[name]
         weights = sorted({face.nearest_weight(w) for w in (*weights_seen.get(name, ()), 400, 700)})
-        for weight in weights:
-            source = face.source(weight)
-            if source is None:
-                continue
-            uri = subset_data_uri(source, chars)
-            rules.append(
-                f'@font-face{{font-family:"{face.family}";font-style:normal;font-weight:{weight};'
-                f'font-display:block;src:url({uri}) format("woff2")}}'
-            )
+        rules.extend(r for w in weights if (r := font_face_rule(face, w, False, chars)) is not None)
         repairs.append(
             Repair(
                 "font",

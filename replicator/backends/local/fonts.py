@@ -583,19 +583,27 @@ class FontUses:
         System faces need none: the browser that renders the page has them (and their stacks
         name the common equivalents elsewhere).
         """
-        from .webfonts import subset_data_uri
-
         rules = []
         for (face, weight, italic), chars in sorted(
             self._chars.items(), key=lambda item: (item[0][0].family, item[0][1], item[0][2])
         ):
-            source = face.source(weight, italic) or face.source(weight)
-            if source is None:
-                continue
-            uri = subset_data_uri(source, "".join(sorted(chars)))
-            style = "italic" if italic and face.source(weight, True) is not None else "normal"
-            rules.append(
-                f'@font-face{{font-family:"{face.family}";font-style:{style};font-weight:{weight};'
-                f'font-display:block;src:url({uri}) format("woff2")}}'
-            )
+            rule = font_face_rule(face, weight, italic, "".join(sorted(chars)))
+            if rule is not None:
+                rules.append(rule)
         return "\n".join(rules)
+
+
+def font_face_rule(face: FontFace, weight: int, italic: bool, chars: str) -> str | None:
+    """An ``@font-face`` rule carrying web face ``face`` at ``weight`` cut to ``chars``, as a WOFF2
+    data: URI (None: the face has no file for it)."""
+    from .webfonts import subset_data_uri
+
+    source = face.source(weight, italic) or face.source(weight)
+    if source is None:
+        return None
+    uri = subset_data_uri(source, chars)
+    style = "italic" if italic and face.source(weight, True) is not None else "normal"
+    return (
+        f'@font-face{{font-family:"{face.family}";font-style:{style};font-weight:{weight};'
+        f'font-display:block;src:url({uri}) format("woff2")}}'
+    )
