@@ -411,10 +411,13 @@ def _size_hint(el: ET.Element, url: str) -> tuple[int, int]:
     qw, qh = query.get("w") or query.get("width"), query.get("h") or query.get("height")
     if qw and qh:
         return int(qw), int(qh)
+    return size_in_url(url) or (0, 0)
+
+
+def size_in_url(url: str) -> tuple[int, int] | None:
+    """A width x height written in a URL's path (``placehold.co/320x180``), if any."""
     match = _SIZE_IN_URL.search(url.split("?")[0].rsplit("//", 1)[-1])
-    if match:
-        return int(match.group(1)), int(match.group(2))
-    return 0, 0
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def summarize(removed: Removed) -> tuple[str, ...]:

@@ -45,7 +45,6 @@ ONE_EDIT_FROM = 5
 PRESENT_RATIO = 80.0
 
 _ASSET_REF = re.compile(r"asset:([A-Za-z0-9_-]+)")
-_SIZE_IN_URL = re.compile(r"(?<!\d)(\d{2,4})[x\u00d7/](\d{2,4})(?!\d)")
 _PX = re.compile(r"(?<![-\w])(width|height)\s*:\s*([\d.]+)px")
 _FONT_FAMILY = re.compile(r"font-family\s*:\s*([^;}{]+)", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
@@ -272,10 +271,10 @@ def _declared_size(el: ET.Element) -> tuple[float, float] | None:
     h = float(height) if height.isdigit() else style.get("height")
     if w and h:
         return w, h
-    match = _SIZE_IN_URL.search((el.get("src") or "").split("?")[0].rsplit("//", 1)[-1])
-    if match:
-        return float(match.group(1)), float(match.group(2))
-    return None
+    from ..sanitize import size_in_url
+
+    written = size_in_url(el.get("src") or "")
+    return (float(written[0]), float(written[1])) if written else None
 
 
 def _nearest_size(size: tuple[float, float], assets: list[BriefAsset]) -> BriefAsset | None:
