@@ -293,29 +293,26 @@ def _nearest_size(size: tuple[float, float], assets: list[BriefAsset]) -> BriefA
 
 
 def _draw_icons(doc: ET.Element, brief: Brief, index: IconIndex | None, repairs: list[Repair]) -> None:
-    elements = [
-        el for el in doc.iter() if isinstance(el.tag, str) and local_name(el.tag).lower() in ("i", "span")
-    ]
-    candidates = [el for el in elements if _icon_classes(el) or _symbol(el)]
-    if not candidates:
-        return
-    if index is None:
-        from ..icons import icon_index
-
-        index = icon_index()
     colours: dict[str, set[str | None]] = {}
     for item in brief.icons:
         colours.setdefault(item.classes, set()).add(item.color)
-    for el in candidates:
-        named = _icon_classes(el)
+    for el in list(doc.iter()):  # drawing an icon replaces the element's children
+        if not isinstance(el.tag, str) or local_name(el.tag).lower() not in ("i", "span"):
+            continue
+        named, symbol = _icon_classes(el), _symbol(el)
+        if named is None and symbol is None:
+            continue
+        if index is None:
+            from ..icons import icon_index
+
+            index = icon_index()
         if named is not None:
             icon = _resolve(index, *named)
             before = f'<{local_name(el.tag)} class="{el.get("class", "")}">'
             why = "the icon set's own class names"
         else:
-            symbol = _symbol(el) or ""
-            icon = _icon_for_symbol(index, brief, symbol)
-            before = symbol
+            icon = _icon_for_symbol(index, brief, symbol or "")
+            before = symbol or ""
             why = "a symbol standing for an icon the source shows"
         if icon is None:
             continue
