@@ -235,7 +235,7 @@ function showRepairs(grounding) {
   $('repairs-head').hidden = !repairs.length && !missing.length;
   $('repairs').replaceChildren(
     ...repairs.slice(0, 50).map((r) => el('li', {}, el('span', { class: 'tag', text: r.kind }),
-      ` ${r.before || '(none)'} → ${r.after || '(unchanged)'}: ${r.why}`)),
+      ` ${r.before || '(none)'} → ${r.after || '(unchanged)'} (${r.why})`)),
     ...missing.slice(0, 20).map((text) => el('li', {}, el('span', { class: 'tag', text: 'missing' }), ` “${text}”`)));
 }
 
