@@ -245,17 +245,57 @@ class StateScore:
 
 
 @dataclass(frozen=True)
+class StepCheck:
+    """One recorded click replayed on a page: what was clicked, what should and did change."""
+
+    step: int  # the step's number (1-based, recorded order)
+    phase: str  # "recorded" (in the recording's order), "any order" (from a fresh page), "back"
+    kind: str  # the pattern: disclosure, select, overlay, navigate, change
+    trigger: str | None  # the text clicked (None: found by place)
+    expected: str  # in words
+    observed: str  # in words
+    ok: bool
+    reason: str = ""  # why it failed
+    score: float | None = None  # the state reached against its key frame
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "step": self.step,
+            "phase": self.phase,
+            "kind": self.kind,
+            "clicked": self.trigger,
+            "expected": self.expected,
+            "observed": self.observed,
+            "ok": self.ok,
+            "reason": self.reason,
+            "score": round(self.score, 2) if self.score is not None else None,
+        }
+
+
+@dataclass(frozen=True)
 class InteractionReport:
     states: tuple[StateScore, ...]
     transitions_total: int
     transitions_worked: int
     score: float  # 0-100
+    steps: tuple[StepCheck, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        """Every step worked, in the recorded order and in the others tried."""
+        return self.transitions_worked == self.transitions_total and all(s.ok for s in self.steps)
+
+    @property
+    def failures(self) -> tuple[StepCheck, ...]:
+        return tuple(s for s in self.steps if not s.ok)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "score": round(self.score, 2),
+            "passed": self.passed,
             "transitions_total": self.transitions_total,
             "transitions_worked": self.transitions_worked,
+            "steps": [s.to_dict() for s in self.steps],
             "states": [
                 {
                     "index": s.index,

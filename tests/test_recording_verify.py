@@ -4,6 +4,7 @@ on a page in the sealed browser (compose.py, verify.py)."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,11 @@ from lxml import etree
 from PIL import Image
 
 from replicator.config import Settings
-from replicator.models import InteractionReport, Source
+from replicator.models import InteractionReport, Source, Viewport
 from replicator.ocr import OcrEngine
 from replicator.recording import load_recording
 from replicator.recording.compose import STATE_ATTR, compose_states, scope_selector, scope_stylesheet
+from replicator.recording.steps import Step, steps_for
 from replicator.recording.verify import verify_interactions
 from replicator.render import SealedBrowserPool
 from replicator.sanitize import Sanitizer
@@ -37,6 +39,10 @@ def sources(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Source]:
 @pytest.fixture(scope="module")
 def sanitizer() -> Sanitizer:
     return Sanitizer.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+def steps_of(source: Source) -> tuple[Step, ...]:
+    return steps_for(source, OcrEngine.shared())
 
 
 def fixture_page(name: str, edit: object = None) -> str:
@@ -125,7 +131,7 @@ async def test_body_styles_reach_the_state_container(
         f'<body class="body"><p>State {i}</p></body></html>'
         for i, color in enumerate(["#123456", "#654321", "#0a0b0c", "#abcdef"])
     ]
-    render = await browser_pool.render(compose_states(sources["tabs"], pages), sources["tabs"].viewport)
+    render = await browser_pool.render(compose_states(sources["tabs"], pages, ()), sources["tabs"].viewport)
     image = Image.open(io.BytesIO(render.png)).convert("RGB")
     assert image.getpixel((400, 500)) == (0x12, 0x34, 0x56)  # the body background fills the window
     assert [t.text for t in render.text_boxes] == ["State 0"]
@@ -146,7 +152,7 @@ def test_stylesheet_scoping_keeps_media_and_shares_font_faces() -> None:
 
 
 def test_composed_page_holds_every_state_with_unique_ids(sources: dict[str, Source]) -> None:
-    composed = compose_states(sources["tabs"], truth_pages("tabs"))
+    composed = compose_states(sources["tabs"], truth_pages("tabs"), steps_of(sources["tabs"]))
     doc = etree.HTML(composed)
     containers = doc.findall(f".//*[@{STATE_ATTR}]")
     assert [c.get(STATE_ATTR) for c in containers] == ["0", "1", "2", "3"]
@@ -154,6 +160,8 @@ def test_composed_page_holds_every_state_with_unique_ids(sources: dict[str, Sour
     ids = [el.get("id") for el in doc.iter() if el.get("id")]
     assert len(ids) == len(set(ids)) and "tab-pricing--s1" in ids
     assert composed.count("<script>") == 1  # the wiring only: the state pages had none
+    # Handlers are bound to what was clicked, by its text: no click regions or coordinates.
+    assert '"text": "Pricing"' in composed and '"region"' not in composed
 
 
 def test_a_single_state_is_left_as_it_is(sources: dict[str, Source]) -> None:
@@ -161,74 +169,198 @@ def test_a_single_state_is_left_as_it_is(sources: dict[str, Source]) -> None:
 
     one = replace(sources["tabs"], states=sources["tabs"].states[:1])
     page = tab_page("overview")
-    assert compose_states(one, [page]) == page
+    assert compose_states(one, [page], ()) == page
     with pytest.raises(ValueError, match="2 pages for 1"):
-        compose_states(one, [page, page])
+        compose_states(one, [page, page], ())
 
 
 # --- replay in the browser ------------------------------------------------------------------------
+
+# Each fixture recording and the page it was recorded on (the two-page site is tested composed:
+# the sealed browser loads no second file).
+RECORDED_ON = {
+    "tabs": "tabs.html",
+    "accordion": "accordion.html",
+    "faq": "accordion.html",
+    "faq_wide": "accordion.html",
+    "dropdown": "dropdown.html",
+    "modal": "modal.html",
+    "stepper": "stepper.html",
+    "signup": "signup.html",
+}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Source]:
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("replay-data"))  # type: ignore[call-arg]
+    out = {}
+    for name in [*RECORDED_ON, "navigation"]:
+        rec = recording(name)
+        out[name] = load_recording(rec.path, settings, media_type=rec.media_type)
+    return out
+
+
+def live_page(name: str, script: str | None = None) -> str:
+    """A fixture page as it was recorded (its own script working), or with ``script`` instead."""
+    html = (PAGES / name).read_text()
+    html = html.replace(
+        '<link rel="stylesheet" href="base.css">', f"<style>{(PAGES / 'base.css').read_text()}</style>"
+    )
+    html = html.replace('<script src="cursor.js"></script>', "")
+    if script is not None:
+        html = re.sub(
+            r"<script>.*?</script>", f"<script>{script}</script>" if script else "", html, flags=re.S
+        )
+    return html
 
 
 def png_size(png: bytes) -> tuple[int, int]:
     return Image.open(io.BytesIO(png)).size
 
 
-@pytest.mark.parametrize("name", ["tabs", "accordion", "navigation"])
-async def test_composed_truth_pages_replay_every_transition(
-    browser_pool: SealedBrowserPool, sources: dict[str, Source], sanitizer: Sanitizer, name: str
+async def replay(
+    pool: SealedBrowserPool, sanitizer: Sanitizer, source: Source, html: str, width: int = 0
+) -> InteractionReport:
+    viewport = Viewport(width, source.height) if width else source.viewport
+    page = sanitizer.sanitize(html, "interactive")
+    return await verify_interactions(pool, page.html, source, viewport, ocr=OcrEngine.shared())
+
+
+def failed(report: InteractionReport) -> list[tuple[int, str]]:
+    return [(c.step, c.phase) for c in report.failures]
+
+
+@pytest.mark.parametrize("name", list(RECORDED_ON))
+async def test_the_page_a_recording_was_made_on_passes_its_replay(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer, name: str
 ) -> None:
-    source = sources[name]
-    page = sanitizer.sanitize(compose_states(source, truth_pages(name)), "interactive")
-    report = await verify_interactions(
-        browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared()
-    )
-    assert report.transitions_total == len(source.states) - 1
-    assert report.transitions_worked == report.transitions_total, report.to_dict()
+    source = recorded[name]
+    report = await replay(browser_pool, sanitizer, source, live_page(RECORDED_ON[name]))
+    assert report.passed, [c.to_dict() for c in report.failures]
+    assert report.transitions_worked == report.transitions_total == len(source.states) - 1
     assert all(s.reached for s in report.states)
+    assert report.score >= 80, report.to_dict()
+    # Every step says what was clicked, what should change, and what did.
+    for check in report.steps:
+        assert check.expected and check.observed and check.ok
+
+
+@pytest.mark.parametrize("name", ["faq", "tabs", "dropdown", "modal", "stepper"])
+async def test_a_page_whose_handlers_do_nothing_fails_at_the_first_step(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer, name: str
+) -> None:
+    report = await replay(browser_pool, sanitizer, recorded[name], live_page(RECORDED_ON[name], script=""))
+    assert not report.passed and report.transitions_worked == 0
+    first = report.failures[0]
+    assert (first.step, first.phase) == (1, "recorded")
+    assert "did nothing" in first.reason, first.to_dict()
+
+
+async def test_a_handler_that_opens_the_wrong_panel_fails_with_that_step(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer
+) -> None:
+    # Each question opens the item after it (the last one the first).
+    wrong = """
+      var items = document.querySelectorAll(".item");
+      items.forEach(function (item, i) {
+        item.querySelector(".question").addEventListener("click", function () {
+          items[(i + 1) % items.length].classList.toggle("open");
+        });
+      });"""
+    report = await replay(browser_pool, sanitizer, recorded["faq"], live_page("accordion.html", wrong))
+    assert not report.passed
+    first = report.failures[0]
+    assert (first.step, first.phase, first.trigger) == (1, "recorded", "What happens when I go over my plan?")
+    assert "did not appear" in first.reason and "Nothing breaks" in first.reason
+
+
+async def test_a_page_that_only_works_in_the_recorded_order_fails_in_another_order(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer
+) -> None:
+    # A slideshow: whichever question is clicked, the next recorded state is shown.
+    slideshow = """
+      var order = ["q3", "q1", "q3"], n = 0;
+      document.querySelectorAll(".question").forEach(function (button) {
+        button.addEventListener("click", function () {
+          if (n < order.length) { document.getElementById(order[n++]).classList.toggle("open"); }
+        });
+      });"""
+    report = await replay(browser_pool, sanitizer, recorded["faq"], live_page("accordion.html", slideshow))
+    assert report.transitions_worked == report.transitions_total  # in the recorded order it all works
+    assert not report.passed
+    # Question 1 opened first shows question 3's answer instead.
+    assert {phase for _, phase in failed(report)} == {"any order"}
+    first = next(c for c in report.failures if c.trigger == "Do you use cookies?")
+    assert "did not appear" in first.reason, first.to_dict()
+    # The same for tabs that cycle instead of switching to the tab clicked.
+    cycle = """
+      var tabs = document.querySelectorAll(".tab"), order = [1, 2, 0], n = 0;
+      tabs.forEach(function (tab) {
+        tab.addEventListener("click", function () {
+          var k = order[n++ % 3];
+          tabs.forEach(function (t, i) {
+            t.setAttribute("aria-selected", String(i === k));
+            document.getElementById(t.dataset.panel).hidden = i !== k;
+          });
+        });
+      });"""
+    report = await replay(browser_pool, sanitizer, recorded["tabs"], live_page("tabs.html", cycle))
+    assert report.transitions_worked == report.transitions_total
+    assert not report.passed and {phase for _, phase in failed(report)} == {"any order"}
+
+
+async def test_a_link_to_another_page_must_let_the_back_button_return(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer
+) -> None:
+    source = recorded["navigation"]
+    good = compose_states(source, truth_pages("navigation"), steps_of(source))
+    report = await replay(browser_pool, sanitizer, source, good)
+    assert report.passed, [c.to_dict() for c in report.failures]
+    assert [c.phase for c in report.steps if c.step == 1] == ["recorded", "back"]
+    # Pages swapped by a script without a history entry: the back button leaves the replica.
+    no_history = good.replace("location.hash = ", "void ")
+    report = await replay(browser_pool, sanitizer, source, no_history)
+    assert failed(report)[:1] == [(1, "back")], report.to_dict()
+
+
+@pytest.mark.parametrize("name", ["tabs", "accordion", "navigation", "faq"])
+async def test_composed_truth_pages_replay_every_step_in_any_order(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer, name: str
+) -> None:
+    """The wiring the local backend uses, on pages that show each state exactly."""
+    source = recorded[name]
+    pages = (
+        truth_pages(name)
+        if name != "faq"
+        else [accordion_page(s) for s in (set(), {"q3"}, {"q1", "q3"}, {"q1"})]
+    )
+    report = await replay(browser_pool, sanitizer, source, compose_states(source, pages, steps_of(source)))
+    assert report.passed, [c.to_dict() for c in report.failures]
     for state in report.states:
         assert state.score is not None and state.score.overall >= 75, (state.index, state.score.breakdown())
         assert png_size(state.png) == (800, 600)
-    assert report.score >= 75
 
 
-async def test_a_page_that_ignores_clicks_reaches_no_state(
-    browser_pool: SealedBrowserPool, sources: dict[str, Source], sanitizer: Sanitizer
+async def test_a_recording_replays_at_another_viewport_width(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer
 ) -> None:
-    source = sources["tabs"]
-    page = sanitizer.sanitize(tab_page("overview"), "interactive")
-    report = await verify_interactions(
-        browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared()
-    )
-    assert (report.transitions_total, report.transitions_worked) == (3, 0)
-    assert [s.reached for s in report.states] == [True, False, False, False]
-    good = await verify_interactions(
-        browser_pool,
-        sanitizer.sanitize(compose_states(source, truth_pages("tabs")), "interactive").html,
+    source = recorded["faq_wide"]
+    assert (source.width, source.height) == (1000, 900)
+    report = await replay(browser_pool, sanitizer, source, live_page("accordion.html"), width=1204)
+    assert report.passed, [c.to_dict() for c in report.failures]
+    slideshow = compose_states(
         source,
-        source.viewport,
-        ocr=OcrEngine.shared(),
+        [accordion_page(s) for s in (set(), {"q2"}, {"q2", "q3"}, {"q1", "q2", "q3"})],
+        steps_of(source),
     )
-    assert report.score < good.score / 2
-
-
-async def test_a_click_that_changes_the_page_to_the_wrong_state_does_not_count(
-    browser_pool: SealedBrowserPool, sources: dict[str, Source], sanitizer: Sanitizer
-) -> None:
-    source = sources["tabs"]
-    # Every tab click shows the Overview panel flashing a new heading: the page changes, wrongly.
-    wrong = [tab_page("overview")] * 3 + [tab_page("overview").replace("Know your traffic", "Something else")]
-    page = sanitizer.sanitize(compose_states(source, wrong), "interactive")
-    report = await verify_interactions(
-        browser_pool, page.html, source, source.viewport, ocr=OcrEngine.shared()
-    )
-    assert report.transitions_worked <= 1  # only Reviews -> Overview may look like progress
-    assert not report.states[1].reached and not report.states[2].reached
+    report = await replay(browser_pool, sanitizer, source, slideshow, width=1204)
+    assert report.passed, [c.to_dict() for c in report.failures]
 
 
 async def test_replay_survives_a_page_that_hangs_on_click(
-    sources: dict[str, Source], sanitizer: Sanitizer, tmp_path: Path
+    recorded: dict[str, Source], sanitizer: Sanitizer, tmp_path: Path
 ) -> None:
-    source = sources["tabs"]
+    source = recorded["tabs"]
     hang = tab_page("overview").replace(
         "</body>", "<script>document.addEventListener('click', () => { while (true) {} });</script></body>"
     )
@@ -238,8 +370,9 @@ async def test_replay_survives_a_page_that_hangs_on_click(
         report: InteractionReport = await verify_interactions(
             pool, page.html, source, source.viewport, ocr=OcrEngine.shared()
         )
-        assert report.states[0].reached and report.transitions_worked == 0
+        assert report.states[0].reached and report.transitions_worked == 0 and not report.passed
         assert [s.reached for s in report.states[1:]] == [False, False, False]
+        assert {c.step for c in report.failures} >= {1, 2, 3}
         # The pool still works after the hung page was killed.
         render = await pool.render(tab_page("pricing"), source.viewport)
         assert png_size(render.png) == (800, 600)

@@ -2,9 +2,10 @@
 
 Every state becomes a container in one document (state 0 shown, the others ``hidden``), its CSS
 scoped to its container so the states' styles cannot fight, its ids suffixed so they stay unique.
-A small inline script (plain JS: it survives the sanitizer's interactive mode and its CSP, and
-needs no network) wires the recording's transitions: in state k, clicking where the user clicked
-in the recording (the element under that point, or the region that changed) shows state k+1.
+A small inline script (``js/wiring.js``, plain JS: it survives the sanitizer's interactive mode and
+its CSP, and needs no network) binds each recorded click to the element that shows what was clicked
+and does what its pattern does (``steps.py``): panels open and close in place, tabs and links show
+their view from anywhere, other pages get history entries.
 
 Scoping CSS to a container is not something a library does for us; tinycss2 tokenizes and the
 rewriting of selectors is done here.
@@ -15,7 +16,9 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import html5lib
 import tinycss2
@@ -23,10 +26,10 @@ from lxml import etree
 from tinycss2 import ast
 
 from ..models import Source
+from .steps import Step
 
 STATE_ATTR = "data-replicator-state"
 GO_ATTR = "data-replicator-go"
-HIT_RADIUS_PX = 14  # a click this close to the recorded click point counts as that click
 
 # Leading `html`/`:root` and `body` compounds of a selector: they become the state's container.
 _ROOT_PREFIX = re.compile(
@@ -231,22 +234,59 @@ def _rewrite_id_refs(root: etree._Element, ids: dict[str, str]) -> None:
                 el.set(attr, " ".join(ids.get(v, v) for v in value.split()))
 
 
-def _transitions(source: Source) -> list[dict[str, object]]:
-    """For each state but the last: where to click to reach the next one (viewport pixels)."""
-    out: list[dict[str, object]] = []
-    for state in source.states[1:]:
-        point = state.click_point
-        region = state.changed_region
-        out.append(
-            {
-                "to": state.index,
-                "point": [round(point[0], 1), round(point[1], 1)] if point else None,
-                "region": [round(v, 1) for v in (region.x, region.y, region.width, region.height)]
-                if region
-                else None,
-            }
-        )
-    return out
+_JS_DIR = Path(__file__).with_name("js")
+
+
+def script(name: str) -> str:
+    """One of the interaction scripts in ``js/`` (shared by the replica's wiring and replay)."""
+    return (_JS_DIR / name).read_text(encoding="utf-8")
+
+
+def interaction_model(source: Source, steps: Sequence[Step]) -> dict[str, object]:
+    """What the replica's wiring needs: which container shows each key state, and the steps.
+
+    A state reached by opening a panel is shown by its earlier view with the panel open (its own
+    container stays, hidden, as the panel's source); a state that looks like an earlier one is that
+    one's view; every other state is its own view.
+    """
+    views = list(range(len(source.states)))
+    out_steps: list[dict[str, object]] = []
+    opened: dict[tuple[int, str], int] = {}  # (view, trigger text) -> step that built its panel
+    for step in steps:
+        view = views[step.before]
+        box = step.trigger_box
+        entry: dict[str, object] = {
+            "n": step.number,
+            "from": step.before,
+            "to": step.after,
+            "kind": step.kind,
+            "text": step.trigger,
+            "box": [box.x, box.y, box.width, box.height] if box else None,
+            "point": list(step.click) if step.click else None,
+            "anchor": step.anchor,
+            "returns_to": step.returns_to,
+            "exclusive": step.exclusive,
+            "panel": False,
+            "skip": False,
+        }
+        key = (view, step.trigger or "")
+        if step.kind in ("focus", "type"):
+            # Fields are real inputs: focusing and typing need no wiring, and must not swap the
+            # page under the caret.
+            entry["skip"] = True
+            views[step.after] = view
+        elif step.kind == "disclosure" and step.trigger and step.opens and key not in opened:
+            entry["panel"] = True
+            opened[key] = step.number
+            views[step.after] = view
+        elif step.kind == "disclosure" and step.trigger and key in opened:
+            # Closing (or opening again) a panel built earlier: its trigger already toggles it.
+            entry["skip"] = True
+            views[step.after] = view
+        elif step.returns_to is not None:
+            views[step.after] = views[step.returns_to]
+        out_steps.append(entry)
+    return {"width": source.width, "views": views, "steps": out_steps}
 
 
 _BASE_CSS = f"""
@@ -256,90 +296,10 @@ html, body {{ margin: 0; padding: 0; }}
 [{GO_ATTR}] {{ cursor: pointer; }}
 """
 
-# Plain ES5-level JS on purpose: no modules, no network, nothing the CSP or sanitizer refuses.
-_WIRING_JS = """
-(function () {
-  var T = %(transitions)s, R = %(radius)d, ATTR = "%(state)s", GO = "%(go)s";
-  var states = Array.prototype.slice.call(document.querySelectorAll("[" + ATTR + "]"));
-  var current = 0;
-  var CLICKABLE = "a,button,summary,label,input,select,textarea,[role=button],[role=tab],[role=link]," +
-    "[role=menuitem],[role=option],[role=switch],[role=checkbox],[onclick],[tabindex]";
-  function inState(el) { return el && el.closest && el.closest("[" + ATTR + "]") === states[current]; }
-  function clickable(el) {
-    var viewport = window.innerWidth * window.innerHeight;
-    for (var node = el; node && inState(node); node = node.parentElement) {
-      if (node.matches(CLICKABLE) || getComputedStyle(node).cursor === "pointer") { return node; }
-    }
-    for (node = el; node && inState(node); node = node.parentElement) {
-      var box = node.getBoundingClientRect();
-      if (box.width * box.height < viewport / 4) { return node; }
-    }
-    return null;
-  }
-  function bestInRegion(region) {
-    var best = null, bestScore = 0;
-    states[current].querySelectorAll("*").forEach(function (node) {
-      var b = node.getBoundingClientRect();
-      if (!b.width || !b.height) { return; }
-      var w = Math.min(b.right, region[0] + region[2]) - Math.max(b.left, region[0]);
-      var h = Math.min(b.bottom, region[1] + region[3]) - Math.max(b.top, region[1]);
-      if (w <= 0 || h <= 0) { return; }
-      var score = (w * h) / (b.width * b.height) * (node.matches(CLICKABLE) ? 2 : 1);
-      if (score > bestScore || (score === bestScore && best && b.width * b.height < best.area)) {
-        best = { node: node, area: b.width * b.height }; bestScore = score;
-      }
-    });
-    return best && best.node;
-  }
-  function arm() {
-    document.querySelectorAll("[" + GO + "]").forEach(function (el) { el.removeAttribute(GO); });
-    var t = T[current];
-    if (!t) { return; }
-    var el = null;
-    if (t.point) { el = clickable(document.elementFromPoint(t.point[0], t.point[1])); }
-    if (!el && t.region) { el = bestInRegion(t.region); }
-    if (!el) { return; }
-    el.setAttribute(GO, String(t.to));
-    if (!el.matches(CLICKABLE)) { el.setAttribute("tabindex", "0"); el.setAttribute("role", "button"); }
-  }
-  function propagateBackground() {
-    // A page's body background paints the whole window; the state's container stands in for it.
-    var bg = getComputedStyle(states[current]).backgroundColor;
-    document.documentElement.style.backgroundColor = bg === "rgba(0, 0, 0, 0)" ? "" : bg;
-  }
-  function show(index) {
-    states.forEach(function (el, i) { el.hidden = i !== index; });
-    current = index;
-    document.documentElement.setAttribute("data-replicator-current", String(index));
-    window.scrollTo(0, 0);
-    propagateBackground();
-    arm();
-  }
-  function hit(t, event) {
-    var go = event.target && event.target.closest ? event.target.closest("[" + GO + "]") : null;
-    if (go && inState(go)) { return true; }
-    var x = event.clientX, y = event.clientY;
-    if (t.point) { return Math.abs(x - t.point[0]) <= R && Math.abs(y - t.point[1]) <= R; }
-    var r = t.region;
-    return !!r && x >= r[0] && y >= r[1] && x <= r[0] + r[2] && y <= r[1] + r[3];
-  }
-  document.addEventListener("click", function (event) {
-    var t = T[current];
-    if (t && hit(t, event)) { event.preventDefault(); event.stopPropagation(); show(t.to); }
-  }, true);
-  document.addEventListener("keydown", function (event) {
-    var t = T[current];
-    if (!t || (event.key !== "Enter" && event.key !== " ")) { return; }
-    var go = event.target && event.target.closest ? event.target.closest("[" + GO + "]") : null;
-    if (go && inState(go)) { event.preventDefault(); show(t.to); }
-  }, true);
-  show(0);
-})();
-"""
 
-
-def compose_states(source: Source, pages: list[str]) -> str:
-    """One HTML document holding ``pages`` (one per key state of ``source``) with the transitions wired.
+def compose_states(source: Source, pages: list[str], steps: Sequence[Step]) -> str:
+    """One HTML document holding ``pages`` (one per key state of ``source``) with the recording's
+    ``steps`` wired to the elements that were clicked.
 
     With a single page there is nothing to wire and the page is returned as it is.
     """
@@ -372,12 +332,8 @@ def compose_states(source: Source, pages: list[str]) -> str:
         sections.append(f"<div {' '.join(attrs)}>{state.body_html}</div>")
     # The first page's own scripts are kept; the others would redeclare the same globals.
     page_scripts = "".join(f"<script>{s}</script>" for s in parsed[0].scripts)
-    wiring = _WIRING_JS % {
-        "transitions": json.dumps(_transitions(source)),
-        "radius": HIT_RADIUS_PX,
-        "state": STATE_ATTR,
-        "go": GO_ATTR,
-    }
+    model = json.dumps(interaction_model(source, steps)).replace("</", "<\\/")
+    wiring = script("find.js") + script("wiring.js").replace("/*MODEL*/null", model, 1)
     lang = f' lang="{html.escape(parsed[0].lang)}"' if parsed[0].lang else ""
     style = "\n".join(css).replace("</", "<\\/")
     return (

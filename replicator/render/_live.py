@@ -58,6 +58,10 @@ class LivePage:
         """A left click at viewport coordinates (call ``settle`` to let the page react)."""
         await self._pool._run(self._handle, self._slot.page.mouse.click(x, y))
 
+    async def type(self, text: str) -> None:
+        """Type ``text`` into whatever has the focus, key by key, as a person would."""
+        await self._pool._run(self._handle, self._slot.page.keyboard.type(text, delay=5))
+
     async def settle(self, *, quiet_ms: int = 100, max_ms: int = 1500) -> None:
         """Wait until the DOM has been quiet for ``quiet_ms`` over two animation frames (or ``max_ms``)."""
         await self._pool._run(self._handle, self._slot.page.evaluate(SETTLE_JS, [quiet_ms, max_ms]))

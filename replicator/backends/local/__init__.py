@@ -138,9 +138,10 @@ class LocalBackend(Backend):
     def _generate(self, source: Source) -> str:
         if source.kind == "recording" and source.states:
             from ...recording.compose import compose_states
+            from ...recording.steps import steps_for
 
             pages = [self._page(state.png) for state in source.states]
-            return compose_states(source, pages)
+            return compose_states(source, pages, steps_for(source, self.ocr))
         return self._page(source.png)
 
     def _refine(self, request: RefineRequest) -> str:
@@ -148,13 +149,14 @@ class LocalBackend(Backend):
         previous = self._previous(request.current_html)
         if source.kind == "recording" and source.states:
             from ...recording.compose import compose_states
+            from ...recording.steps import steps_for
 
             # The render shows the first state; the other states' pages stay as generated.
             first = self._analysis(source.states[0].png)
             corrections = measure(first, request.render, previous)
             pages = [self._page(source.states[0].png, corrections)]
             pages += [self._page(state.png) for state in source.states[1:]]
-            return compose_states(source, pages)
+            return compose_states(source, pages, steps_for(source, self.ocr))
         corrections, html = _refine_task(self._analysis(source.png), request.render, previous)
         return self._with_token(html, corrections)
 
