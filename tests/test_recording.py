@@ -29,7 +29,7 @@ from replicator.recording._process import MEMORY_LIMIT_BYTES, Deadline, run_tool
 from replicator.recording.probe import probe_video
 from replicator.recording.transcode import transcode_to_mp4
 from tests.plugins.browser import Canary
-from tests.plugins.recordings import ffmpeg, recording
+from tests.plugins.recordings import RECORDINGS_DIR, ffmpeg, recording
 
 SCENARIOS = ["tabs", "accordion", "navigation"]
 TIME_TOLERANCE_S = 0.35  # the sampling interval (0.1 s) plus the time a click takes to show
@@ -358,3 +358,54 @@ def test_tools_run_with_memory_and_cpu_limits() -> None:
     assert str(MEMORY_LIMIT_BYTES) in address_space
     assert "unlimited" not in next(line for line in limits.splitlines() if line.startswith("Max cpu time"))
     assert proc.poll() is not None  # gone when the context ends
+
+
+# Recordings whose key states are the states the recording script photographed (truth/<name>-<k>.png,
+# the screen without the pointer once settled). The pointer rests on the page in many of them.
+POINTER_RECORDINGS = ["accordion", "faq", "dropdown", "modal", "stepper", "tabs", "navigation", "faq_wide"]
+
+
+def _blobs(a: bytes, truth: Path) -> list[tuple[int, ...]]:
+    import cv2
+
+    left = np.asarray(Image.open(io.BytesIO(a)).convert("L"), np.int16)
+    right = np.asarray(Image.open(truth).convert("L"), np.int16)
+    assert left.shape == right.shape
+    mask = (np.abs(left - right) > 60).astype(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return [tuple(int(v) for v in stats[i]) for i in range(1, count) if stats[i][4] >= 80]
+
+
+@pytest.mark.parametrize("name", POINTER_RECORDINGS)
+def test_key_states_carry_no_pointer(tmp_path: Path, name: str) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    rec = recording(name)
+    source = load_recording(rec.path, settings, media_type=rec.media_type)
+    truths = sorted(RECORDINGS_DIR.glob(f"truth/{name}-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    assert len(truths) == len(source.states)
+    for state, truth in zip(source.states, truths, strict=True):
+        # A pointer is a blob of 90-180 pixels that differ strongly from the clean screen.
+        assert _blobs(state.png, truth) == [], (name, state.index)
+
+
+def test_a_pointer_that_never_moves_is_painted_out_by_its_shape() -> None:
+    from replicator.recording.cursor import clean_states
+
+    rng = np.random.default_rng(3)
+    page = np.full((200, 300, 3), 243, np.uint8)
+    page[40:60, 30:270] = 30  # a dark bar: text-like ink the pointer must not take for itself
+    arrow = np.zeros((20, 14), bool)
+    for row in range(20):
+        arrow[row, : max(1, min(14, row * 14 // 16))] = row < 16 or (row >= 16 and False)
+    arrow[16:20, 4:8] = True
+
+    def with_pointer(x: int, y: int) -> np.ndarray:
+        frame = page.copy()
+        frame[y : y + 20, x : x + 14][arrow] = 17
+        return np.clip(frame.astype(np.int16) + rng.integers(-2, 3, frame.shape), 0, 255).astype(np.uint8)
+
+    moving = [with_pointer(40 + 30 * k, 100 + 5 * k) for k in range(5)]  # state 0: the pointer moves
+    resting = [with_pointer(200, 120) for _ in range(5)]  # state 1: it rests at its click point
+    cleaned = clean_states([moving, resting], [[], [(201.0, 121.0)]], max_pointer=52)
+    for image in cleaned:
+        assert int(np.abs(image.astype(np.int16) - page).max()) < 20

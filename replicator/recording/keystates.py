@@ -27,6 +27,7 @@ from ..config import Settings
 from ..errors import CorruptInput, InputTooLarge
 from ..models import Box, KeyState
 from ._process import Deadline, decode_first_video_stream, run_tool, spawn
+from .cursor import clean_states
 from .probe import COVERAGE, VideoInfo
 
 log = logging.getLogger(__name__)
@@ -218,6 +219,20 @@ class _State:
     rep_length: int  # length of the segment the representative came from
     frames: int  # settled samples, over all merged segments
     click_point: tuple[float, float] | None
+    samples: tuple[int, ...] = ()  # samples to decode for a cursor-free frame (the representative first)
+    left_at: tuple[float, float] | None = None  # where the cursor was when the screen changed again
+
+
+FRAMES_PER_STATE = 5  # frames decoded per key state for its cursor-free median
+
+
+def _spread(segment: _Segment, rep_index: int) -> tuple[int, ...]:
+    """The representative and up to FRAMES_PER_STATE - 1 other kept samples, spread over the segment."""
+    others = [i for i, _ in segment.frames if i != rep_index]
+    if len(others) > FRAMES_PER_STATE - 1:
+        step = len(others) / (FRAMES_PER_STATE - 1)
+        others = [others[int(k * step)] for k in range(FRAMES_PER_STATE - 1)]
+    return (rep_index, *others)
 
 
 class _Tracker:
@@ -260,6 +275,8 @@ class _Tracker:
         if not settled:
             return
         cursor = locate_cursor(segment.frames, self.geom)
+        if self.states and cursor is not None:
+            self.states[-1].left_at = cursor
         start = 0 if not self.states else self.last_stable_end + 1
         previous = self.states[-1] if self.states else None
         rep_index, rep = segment.representative()
@@ -267,6 +284,7 @@ class _Tracker:
             previous.frames += segment.length  # the same screen again: one state
             if segment.length > previous.rep_length:
                 previous.rep_index, previous.rep, previous.rep_length = rep_index, rep, segment.length
+                previous.samples = _spread(segment, rep_index)
         else:
             self._add(segment, start=start, click_point=self.cursor)
         self.last_stable_end = segment.end
@@ -275,7 +293,9 @@ class _Tracker:
 
     def _add(self, segment: _Segment, *, start: int, click_point: tuple[float, float] | None = None) -> None:
         rep_index, rep = segment.representative()
-        self.states.append(_State(start, rep_index, rep, segment.length, segment.length, click_point))
+        self.states.append(
+            _State(start, rep_index, rep, segment.length, segment.length, click_point, _spread(segment, rep_index))
+        )
         if len(self.states) > 2 * self.max_states + 1:
             self._drop_shortest()
 
@@ -391,6 +411,33 @@ class KeyStateResult:
     samples: int
 
 
+def _cursor_free(
+    path: Path, geom: Geometry, states: list[_State], settings: Settings, deadline: Deadline
+) -> list[bytes]:
+    """Each state's frame without the pointer (cursor.py), as PNG."""
+    wanted = [s.samples or (s.rep_index,) for s in states]
+    indices = sorted({i for group in wanted for i in group})
+    decoded = dict(zip(indices, extract_frames(path, geom, indices, settings, deadline), strict=True))
+    frames = [[_rgb(decoded[i]) for i in group] for group in wanted]
+    points = [[p for p in (s.click_point, s.left_at) if p is not None] for s in states]
+    max_pointer = round(1.3 * max(40.0, 0.045 * max(geom.width, geom.height)))
+    cleaned = clean_states(frames, points, max_pointer)
+    out = []
+    for image in cleaned:
+        ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        if not ok:
+            raise CorruptInput("A key state of the recording could not be encoded.")
+        out.append(data.tobytes())
+    return out
+
+
+def _rgb(png: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise CorruptInput("The recording could not be decoded completely: the file is damaged.")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
 def extract_key_states(path: Path, info: VideoInfo, settings: Settings, deadline: Deadline) -> KeyStateResult:
     """The recording's distinct settled screens, in order, with their transitions."""
     geom = geometry_for(info, settings)
@@ -398,7 +445,7 @@ def extract_key_states(path: Path, info: VideoInfo, settings: Settings, deadline
     samples = tracker.samples
     duration = check_coverage(samples, info, geom, settings)
     states = cap_states(tracker.finish(), geom, settings.max_key_states)
-    pngs = extract_frames(path, geom, [s.rep_index for s in states], settings, deadline)
+    pngs = _cursor_free(path, geom, states, settings, deadline)
     key_states = []
     for i, (state, png) in enumerate(zip(states, pngs, strict=True)):
         region = changed_region(states[i - 1].rep, state.rep, geom) if i else None
