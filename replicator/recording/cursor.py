@@ -74,7 +74,9 @@ def learn_sprite(frames: list[Rgb], clean: Rgb, max_size: int) -> Sprite | None:
             under = base[y : y + h, x : x + w]
             if float(np.mean(np.abs(under.astype(np.int16) - int(np.median(under))) <= 6)) < 0.9:
                 continue  # learnt over text or edges, the sprite would carry them along
-            part = ((labels[y : y + h, x : x + w] == label) & (mask[y : y + h, x : x + w] > 0)).astype(np.uint8) * 255
+            part = ((labels[y : y + h, x : x + w] == label) & (mask[y : y + h, x : x + w] > 0)).astype(
+                np.uint8
+            ) * 255
             sprite = Sprite(grey[y : y + h, x : x + w].copy(), part)
             if sprite.pixels >= MIN_SPRITE_PIXELS and (best is None or sprite.pixels > best.pixels):
                 best = sprite

@@ -294,7 +294,15 @@ class _Tracker:
     def _add(self, segment: _Segment, *, start: int, click_point: tuple[float, float] | None = None) -> None:
         rep_index, rep = segment.representative()
         self.states.append(
-            _State(start, rep_index, rep, segment.length, segment.length, click_point, _spread(segment, rep_index))
+            _State(
+                start,
+                rep_index,
+                rep,
+                segment.length,
+                segment.length,
+                click_point,
+                _spread(segment, rep_index),
+            )
         )
         if len(self.states) > 2 * self.max_states + 1:
             self._drop_shortest()
