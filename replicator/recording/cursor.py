@@ -22,11 +22,10 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from numpy.typing import NDArray
 
 log = logging.getLogger(__name__)
 
-Rgb = NDArray[np.uint8]
+Rgb = np.ndarray  # OpenCV's results are loosely typed; these are HxWx3 (or HxW) uint8
 
 POINTER_DIFF = 40  # grey levels by which a pointer pixel differs from the screen under it
 MIN_SPRITE_PIXELS = 40
@@ -40,8 +39,8 @@ STANDS_OUT = 40.0  # grey levels between a pointer and the pixels right around i
 
 @dataclass(frozen=True)
 class Sprite:
-    grey: NDArray[np.uint8]
-    mask: NDArray[np.uint8]  # 255 where the pointer draws
+    grey: np.ndarray
+    mask: np.ndarray  # uint8, 255 where the pointer draws
 
     @property
     def pixels(self) -> int:
@@ -113,13 +112,13 @@ def find_sprite(
     # dark body of a sprite learnt without its outline happens to fit does not.
     pad = 3
     area = grey[max(0, y - pad) : y + sh + pad, max(0, x - pad) : x + sw + pad].astype(np.int16)
-    inner = np.zeros(area.shape, np.uint8)
+    inner: np.ndarray = np.zeros(area.shape, np.uint8)
     oy, ox = y - max(0, y - pad), x - max(0, x - pad)
     inner[oy : oy + sh, ox : ox + sw] = sprite.mask[: area.shape[0] - oy, : area.shape[1] - ox]
-    ring = cv2.dilate(inner, np.ones((5, 5), np.uint8)) & ~inner
+    ring = (cv2.dilate(inner, np.ones((5, 5), np.uint8)) > 0) & (inner == 0)
     if float(sprite.grey[sprite.mask > 0].std()) >= STANDS_OUT:
         return (x, y)  # an outlined sprite (dark body, light edge): its own shape was matched
-    if not ring.any() or abs(float(area[ring > 0].mean()) - float(area[inner > 0].mean())) < STANDS_OUT:
+    if not ring.any() or abs(float(area[ring].mean()) - float(area[inner > 0].mean())) < STANDS_OUT:
         return None
     return (x, y)
 
@@ -128,15 +127,15 @@ def paint_out(image: Rgb, sprite: Sprite, at: tuple[int, int], neighbours: list[
     """``image`` with the sprite at ``at`` replaced by what is under it."""
     x, y = at
     sh, sw = sprite.mask.shape
-    mask = np.zeros(image.shape[:2], np.uint8)
+    mask: np.ndarray = np.zeros(image.shape[:2], np.uint8)
     mask[y : y + sh, x : x + sw] = sprite.mask[: image.shape[0] - y, : image.shape[1] - x]
     mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
-    ring = cv2.dilate(mask, np.ones((13, 13), np.uint8)) & ~mask
+    ring = (cv2.dilate(mask, np.ones((13, 13), np.uint8)) > 0) & (mask == 0)
     out = image.copy()
     for other in neighbours:
         if other.shape != image.shape:
             continue
-        around = cv2.absdiff(image, other)[ring > 0]
+        around = cv2.absdiff(image, other)[ring]
         inside = cv2.absdiff(image, other)[mask > 0]
         # The surroundings agree, and the pointer is not there too (it rested on the same spot).
         if around.size and float(around.mean()) < 3.0 and float(inside.mean()) > 12.0:
