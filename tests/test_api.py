@@ -785,6 +785,12 @@ async def test_a_recording_yields_key_frames_and_states_reached_with_scores(
             reached = await api.client.get(state["render_url"])
             assert reached.status_code == 200 and reached.content.startswith(b"\x89PNG")
     assert result["interactions"]["transitions_total"] >= 1
+    # Per step: what was clicked, the change expected and observed, its score and its verdict.
+    steps = result["interactions"]["steps"]
+    assert [s["step"] for s in steps if s["phase"] == "recorded"] == [1, 2]
+    assert steps[0]["clicked"] == "Do you use cookies?" and steps[0]["kind"] == "disclosure"
+    assert all(s["expected"] and s["observed"] and isinstance(s["ok"], bool) for s in steps)
+    assert result["interactions"]["passed"] == all(s["ok"] for s in steps)
 
     # The normalized MP4 kept for the model is shared by the jobs on that recording and goes with
     # the last of them.

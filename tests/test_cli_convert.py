@@ -291,3 +291,19 @@ def test_the_first_item_starts_while_the_browser_is_still_starting(
     assert proc.wait(timeout=300) == 0, "".join(lines) + (proc.stderr.read() if proc.stderr else "")
     reader.join(timeout=10)
     assert any("[1/1] ok welcome" in line for line in lines), lines
+
+
+def test_a_recording_in_a_batch_reports_its_replay_step_by_step(tmp_path: Path, env: dict[str, str]) -> None:
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    shutil.copy(ROOT / "fixtures" / "recordings" / "dropdown.mp4", shots / "dropdown.mp4")
+    out = tmp_path / "out"
+    assert _invoke(str(shots), "-o", str(out), "--mode", "interactive").exit_code == 0
+    item = _report(out)["items"][0]
+    assert item["interactions"]["worked"] == "2/2", item
+    details = json.loads((out / "dropdown.json").read_text())["interactions"]
+    clicked = [s["clicked"] for s in details["steps"] if s["phase"] == "recorded"]
+    assert len(clicked) == 2 and all(c.startswith("Dana Smith") for c in clicked)  # the menu's button, twice
+    assert item["interactions"]["passed"] is details["passed"]
+    html = (out / "report.html").read_text()
+    assert "Interactions" in html and ("all steps work" in html or "failing" in html)

@@ -83,6 +83,8 @@ class ItemRecord:
     resumed: bool = False  # complete from an earlier run; not converted again
     outputs: dict[str, str] = field(default_factory=dict)
     source_thumb: str | None = None  # path of the source relative to the output folder (images only)
+    # Recordings: the replay's verdict and its failing steps ("step 2 (any order): 'X' did not appear").
+    interactions: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -378,6 +378,21 @@ def _fill_record(record: ItemRecord, data: dict[str, Any], fail_under: float | N
     record.elapsed_s = data.get("elapsed_s")
     record.outputs = data.get("outputs", _outputs(record.name))
     record.below_fail_under = fail_under is not None and float(data["score"]["overall"]) < fail_under
+    report = data.get("interactions")
+    record.interactions = (
+        {
+            "passed": report.get("passed", False),
+            "score": report.get("score"),
+            "worked": f"{report.get('transitions_worked', 0)}/{report.get('transitions_total', 0)}",
+            "failures": [
+                f"step {s['step']}{'' if s['phase'] == 'recorded' else ' (' + s['phase'] + ')'}: {s['reason']}"
+                for s in report.get("steps", [])
+                if not s.get("ok")
+            ],
+        }
+        if report
+        else None
+    )
 
 
 def _outputs(name: str) -> dict[str, str]:

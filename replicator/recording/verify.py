@@ -57,6 +57,7 @@ log = logging.getLogger(__name__)
 
 CHANGED_PIXELS = 0.0005  # share of viewport pixels that must change for a click to have done something
 FOUND_TEXT = 80.0  # RapidFuzz partial ratio at which an OCR line counts as shown on the page
+TEXT_EVIDENCE_SLACK = 3.0  # score points a state may lose to the one before when its text checks out
 TEXT_SHARE = 0.6  # share of the step's appeared lines (by characters) that must be shown
 _REFERENCE_CACHE_SIZE = 64
 # Key frames are analysed (OCR) once and reused by every candidate round of the same job.
@@ -473,12 +474,16 @@ def _report(
         if outcome.phase == "recorded" and outcome.after is not None and outcome.before is not None:
             ref = refs[step.after]
             score = score_against_source(ref, outcome.after)
-            if (
-                ok
-                and step.kind not in ("focus", "type")
-                and score.overall <= score_against_source(ref, outcome.before).overall
-            ):
-                ok, reason = False, "the state reached looks less like the recording than the one before"
+            stayed = score_against_source(ref, outcome.before).overall
+            # The state reached must look more like its key frame than the state before did; when the
+            # recorded text appeared where it belongs, not much less (a panel drawn a shade off).
+            slack = TEXT_EVIDENCE_SLACK if ok and step.appeared else 0.0
+            if ok and step.kind not in ("focus", "type") and score.overall <= stayed - slack:
+                ok, reason = (
+                    False,
+                    f"the state reached looks less like the recording ({score.overall:.1f}) "
+                    f"than the one before ({stayed:.1f})",
+                )
             reached[step.after] = (ok, score, outcome.after.png)
         checks.append(
             StepCheck(

@@ -51,3 +51,34 @@ async def test_recording_becomes_an_interactive_page_that_replays_every_state(
     stages = [e.data.get("stage") for e in events if e.kind == "stage"]
     assert "interactions" in stages
     assert "interactions" in result.timings_ms
+
+
+async def test_the_job_page_shows_the_replay_step_by_step(tmp_path: Path) -> None:
+    """Upload a recording through the web UI (local backend): the job page lists each recorded
+    click with what was expected, what was observed, its score and whether it works."""
+    from tests.e2e.test_ui import wait_until
+    from tests.service_helpers import launched_chromium, running_service
+
+    rec = recording("tabs")
+    with running_service(tmp_path, REPLICATOR_BACKEND="local", REPLICATOR_REFINE_ROUNDS="0") as (_, base):
+        async with launched_chromium() as browser:
+            page = await browser.new_page(viewport={"width": 1400, "height": 900})
+            page.set_default_timeout(60_000)
+            problems: list[str] = []
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            await page.goto(base + "/")
+            await page.set_input_files("#file-input", str(rec.path))
+            await page.fill("#refine-rounds", "0")
+            await page.click("#submit")
+            await page.wait_for_url("**/jobs/*")
+            await page.wait_for_selector("#result:not([hidden])", timeout=240_000)
+            await wait_until(page, "!document.getElementById('steps-table').hidden")
+            rows = await page.locator("#steps tr").all_inner_texts()
+            recorded = [r for r in rows if r.split("\t", 1)[0].strip().isdigit()]
+            assert len(recorded) == len(rec.clicks), rows
+            assert "“Pricing”" in recorded[0] and "selects it" in recorded[0]
+            assert all("works" in r or "fails:" in r for r in rows)
+            assert any("(any order)" in r for r in rows)  # tabs are also tried in another order
+            verdict = await page.locator("#steps-verdict").inner_text()
+            assert verdict in ("all steps work",) or verdict.endswith("failing")
+            assert problems == []
