@@ -228,14 +228,14 @@ class Pipeline:
         elif not backend.can_refine:
             refinement = f"The {backend.name} backend cannot refine; refinement skipped."
             await emit("note", message=refinement)
-        elif best.score.overall >= options.target_score:
+        elif best.score.overall >= options.target_score and not _steps_to_fix(best, backend):
             refinement = (
                 f"Round 0 scored {best.score.overall:.1f}, at or above the target of "
                 f"{options.target_score:g}: no refinement needed."
             )
             await emit("note", message=refinement)
         round_no = 0
-        while rounds_left > 0 and best.score.overall < options.target_score:
+        while rounds_left > 0 and (best.score.overall < options.target_score or _steps_to_fix(best, backend)):
             round_no += 1
             rounds_left -= 1
             await emit("stage", stage="refine", round=round_no)
@@ -247,6 +247,7 @@ class Pipeline:
                 round=round_no,
                 focus_state=_worst_state(best),
                 missing_text=best.grounding.missing if best.grounding else (),
+                failed_steps=_steps_to_fix(best, backend),
             )
             try:
                 with timings.measure("refine"):
@@ -265,9 +266,9 @@ class Pipeline:
                 await emit("note", message=refinement, round=round_no)
                 break
             candidates.append(candidate)
-            if candidate.score.overall > best.score.overall:
+            if _rank(candidate) > _rank(best):
                 best = candidate
-            if best.score.overall >= options.target_score:
+            if best.score.overall >= options.target_score and not _steps_to_fix(best, backend):
                 refinement = f"Round {round_no} reached the target of {options.target_score:g}."
             elif rounds_left == 0:
                 refinement = (
@@ -507,6 +508,21 @@ def _score_task(reference: ReferenceAnalysis, render: RenderResult) -> Score:
     from .cpu_pool import worker_ocr
 
     return score_against_source(reference, render, ocr=worker_ocr())
+
+
+def _steps_to_fix(candidate: Candidate, backend: Backend) -> tuple[str, ...]:
+    """The replayed steps that fail on ``candidate``, in words, when ``backend`` can fix them."""
+    report = candidate.interactions
+    if report is None or not backend.fixes_interactions:
+        return ()
+    return tuple(f"{c.expected}; on the current page: {c.reason}" for c in report.failures)[:8]
+
+
+def _rank(candidate: Candidate) -> tuple[int, float]:
+    """Better candidates first: for recordings, more replayed steps that work; then the score."""
+    report = candidate.interactions
+    working = sum(1 for c in report.steps if c.ok) if report else 0
+    return (working, candidate.score.overall)
 
 
 def _worst_state(candidate: Candidate) -> int | None:

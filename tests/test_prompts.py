@@ -50,6 +50,7 @@ def _recording(**overrides: Any) -> str:
 def _refine(**overrides: Any) -> str:
     context: dict[str, Any] = {
         "round": 2,
+        "failed_steps": [],
         "images": ["The source", "The current page", "A heatmap"],
         "score": {
             "overall": 71.25,
@@ -196,3 +197,11 @@ def test_a_grounded_refinement_lists_missing_text_and_the_text_and_picture_diffe
     assert BRIEF in text
     plain = _refine()
     assert "does not show at all" not in plain and "still wrong" not in plain
+
+
+def test_a_refinement_lists_the_interactions_that_fail_on_replay() -> None:
+    assert "do not work yet" not in _refine()
+    failing = "clicking 'Billing' selects it and shows its content; on the current page: 'Billing' is not on the page"
+    text = _refine(failed_steps=[failing])
+    assert f"- {failing}" in text and "do not work yet" in text
+    assert "in any order" in text

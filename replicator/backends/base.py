@@ -82,6 +82,9 @@ class RefineRequest:
     focus_state: int | None = None
     # Source text (exact paragraphs) the current page lacks, found when its answer was repaired.
     missing_text: tuple[str, ...] = ()
+    # For recordings: the replayed steps that failed on the current page, in words ("clicking
+    # 'Billing' selects it and shows its content; on the current page: 'Billing' is not on the page").
+    failed_steps: tuple[str, ...] = ()
 
 
 class Backend(abc.ABC):
@@ -91,6 +94,9 @@ class Backend(abc.ABC):
     can_refine: ClassVar[bool] = False
     # Whether the backend can take a recording's video itself (else it gets key states as images).
     accepts_video: ClassVar[bool] = False
+    # Whether a refinement round can fix interactions that fail on replay (a model reads what failed;
+    # the local backend's wiring comes from the recording and a new round would build the same).
+    fixes_interactions: ClassVar[bool] = False
 
     @property
     def grounded(self) -> bool:

@@ -98,6 +98,7 @@ class GlmBackend(Backend):
     name = "glm"
     can_refine = True
     accepts_video = True
+    fixes_interactions = True
 
     def __init__(
         self,

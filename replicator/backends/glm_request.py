@@ -180,6 +180,7 @@ def refine_request(
             grounded_discrepancies=[_discrepancy(d) for d in lost],
             missing_text=list(request.missing_text[:_MAX_MISSING]) if grounded else [],
             focus=focus,
+            failed_steps=list(request.failed_steps),
             current_html=request.current_html,
             width=request.source.width,
             stack=options.stack,
