@@ -183,6 +183,7 @@ function showResult() {
   if (result) {
     showScores(result);
     showStates(result.states || []);
+    showSteps(result.interactions);
   }
   loadCode(urls.html);
   sameScale();
@@ -247,6 +248,23 @@ function showStates(states) {
       el('img', { src: s.source_url, alt: `key frame ${s.index}`, loading: 'lazy' }),
       s.render_url ? el('img', { src: s.render_url, alt: `state ${s.index} reached`, loading: 'lazy' }) : el('div', { class: 'placeholder', text: 'not reached' })),
     el('p', { text: `#${s.index} at ${s.timestamp_s.toFixed(1)} s · ${s.reached ? 'reached' : 'not reached'} · ${s.score ? fmtScore(s.score.overall) : '–'}` }))));
+}
+
+// Each recorded click replayed on the replica: what was clicked, what should and did change.
+function showSteps(report) {
+  if (!report || !report.steps || !report.steps.length) return;
+  $('steps-title').hidden = false;
+  $('steps-table').hidden = false;
+  const verdict = $('steps-verdict');
+  verdict.textContent = report.passed ? 'all steps work' : `${report.steps.filter((s) => !s.ok).length} failing`;
+  verdict.className = `tag ${report.passed ? 'ok' : 'bad'}`;
+  $('steps').replaceChildren(...report.steps.map((s) => el('tr', { class: s.ok ? 'ok' : 'failed' },
+    el('td', { text: `${s.step}${s.phase === 'recorded' ? '' : ` (${s.phase})`}` }),
+    el('td', { text: s.clicked ? `“${s.clicked}”` : '(by place)' }),
+    el('td', { text: s.expected }),
+    el('td', { text: s.observed }),
+    el('td', { class: 'value', text: s.score == null ? '–' : fmtScore(s.score) }),
+    el('td', { text: s.ok ? 'works' : `fails: ${s.reason}` }))));
 }
 
 async function loadCode(url) {
