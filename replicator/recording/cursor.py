@@ -161,11 +161,16 @@ def clean_states(
     out = []
     for i, (clean, near) in enumerate(zip(cleaned, points, strict=True)):
         neighbours = [cleaned[j] for j in (i - 1, i + 1) if 0 <= j < len(cleaned)]
-        # Where the pointer was seen first; then anywhere, where only a close match will do (the
-        # pointer may have been placed wrongly, or not seen at all).
-        for point, levels in [*((p, MATCH_LEVELS) for p in near), (None, SURE_LEVELS), (None, SURE_LEVELS)]:
+        # Where the pointer was seen first; then, if it was not there, anywhere, where only a close
+        # match will do (the pointer may have been placed wrongly, or not seen at all). The search
+        # of the whole frame is the costly part: once per state at most.
+        painted = False
+        for point, levels in [*((p, MATCH_LEVELS) for p in near), (None, SURE_LEVELS)]:
+            if point is None and painted:
+                break
             at = find_sprite(clean, sprite, point, levels)
             if at is not None:
+                painted = True
                 log.debug("key state %d: pointer painted out at %s", i, at)
                 clean = paint_out(clean, sprite, at, neighbours)
         out.append(clean)
