@@ -376,3 +376,40 @@ async def test_replay_survives_a_page_that_hangs_on_click(
         # The pool still works after the hung page was killed.
         render = await pool.render(tab_page("pricing"), source.viewport)
         assert png_size(render.png) == (800, 600)
+
+
+async def test_an_opened_panel_also_turns_its_triggers_picture(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source]
+) -> None:
+    """The trigger's own picture follows the panel (a "+" that becomes "-"), in the replica's flow."""
+    source = recorded["faq"]
+    plus, minus = (
+        "data:image/gif;base64,R0lGODlhAQABAAAAACw=",
+        "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACw=",
+    )
+
+    def page(open_items: set[str]) -> str:
+        def edit(doc: etree._Element) -> None:
+            for item in doc.iter("div"):
+                if item.get("id") in ("q1", "q2", "q3"):
+                    if item.get("id") in open_items:
+                        item.set("class", "item open")
+                    button = item.find("button")
+                    icon = etree.SubElement(
+                        button, "img", src=minus if item.get("id") in open_items else plus
+                    )
+                    icon.set("width", "12")
+                    icon.set("height", "12")
+
+        return fixture_page("accordion.html", edit)
+
+    html = compose_states(source, [page(s) for s in (set(), {"q3"}, {"q1", "q3"}, {"q1"})], steps_of(source))
+    async with browser_pool.open(html, source.viewport) as live:
+        icons = "() => [...document.querySelectorAll('[data-replicator-state]:not([hidden]) .item img')].filter(i => i.getBoundingClientRect().height > 0).map(i => i.getAttribute('src'))"
+        assert await live.page.evaluate(icons) == [plus, plus, plus]
+        await live.page.get_by_text("What happens when I go over my plan?").first.click()
+        await live.settle()
+        assert await live.page.evaluate(icons) == [plus, plus, minus]
+        await live.page.get_by_text("What happens when I go over my plan?").first.click()
+        await live.settle()
+        assert await live.page.evaluate(icons) == [plus, plus, plus]

@@ -95,7 +95,22 @@
       }
     });
     var at = wr.top - base.getBoundingClientRect().top;
-    panels[step.n] = { wrapper: wrapper, view: views[step.from], at: at, exclusive: step.exclusive, open: true };
+    // The trigger's own pictures as the open state draws them (a "+" become "-", a chevron turned),
+    // swapped in while the panel is open. Pictures only: the row's layout stays the page's own.
+    var marks = [];
+    var closedImgs = baseRow.querySelectorAll("img"), openImgs = row.querySelectorAll("img");
+    if (closedImgs.length === openImgs.length) {
+      for (var m = 0; m < closedImgs.length; m++) {
+        marks.push({ el: closedImgs[m], attr: "src", closed: closedImgs[m].getAttribute("src"), open: openImgs[m].getAttribute("src") });
+      }
+    }
+    var closedSvgs = baseRow.querySelectorAll("svg"), openSvgs = row.querySelectorAll("svg");
+    if (closedSvgs.length === openSvgs.length) {
+      for (var n = 0; n < closedSvgs.length; n++) {
+        marks.push({ el: closedSvgs[n], attr: null, closed: closedSvgs[n].innerHTML, open: openSvgs[n].innerHTML });
+      }
+    }
+    panels[step.n] = { wrapper: wrapper, view: views[step.from], at: at, exclusive: step.exclusive, open: true, marks: marks };
     setOpen(panels[step.n], false);
     bind(baseTrigger, views[step.from], { panel: step.n });
     return true;
@@ -125,6 +140,11 @@
   }
   function setOpen(p, open) {
     p.open = open;
+    (p.marks || []).forEach(function (mark) {
+      var value = open ? mark.open : mark.closed;
+      if (value === null || value === undefined) { return; }
+      if (mark.attr) { mark.el.setAttribute(mark.attr, value); } else { mark.el.innerHTML = value; }
+    });
     p.wrapper.style.display = open ? "flow-root" : "none";
     p.wrapper.setAttribute("aria-hidden", open ? "false" : "true");
   }
