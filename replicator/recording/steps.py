@@ -25,7 +25,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import cv2
@@ -86,8 +86,6 @@ class Step:
     anchor: str | None = None  # disclosure: the first line below the panel that both frames show
     typed: str | None = None  # type: the text typed into the field
     exclusive: bool = False  # disclosure: opening it closed another open panel (one-open accordion)
-    inserted: tuple[Band, ...] = field(default=(), repr=False)  # in the ``after`` frame
-    removed: tuple[Band, ...] = field(default=(), repr=False)  # in the ``before`` frame
 
     @property
     def expected(self) -> str:
@@ -151,9 +149,8 @@ def _row_keys(grey: np.ndarray) -> list[bytes]:
     return [row.tobytes() for row in (small // ROW_LEVELS).astype(np.uint8)]
 
 
-def alike(a: bytes, b: bytes) -> bool:
-    """Two frames show the same screen (a cursor or a caret aside)."""
-    left, right = _grey(a), _grey(b)
+def alike(left: np.ndarray, right: np.ndarray) -> bool:
+    """Two grey frames show the same screen (a cursor or a caret aside)."""
     if left.shape != right.shape:
         return False
     scale = 256 / max(left.shape)
@@ -265,7 +262,7 @@ def _step(
 ) -> Step:
     state = source.states[k]
     before_lines, after_lines = lines[k - 1], lines[k]
-    returns_to = next((j for j in range(k - 1) if alike(source.states[j].png, state.png)), None)
+    returns_to = next((j for j in range(k - 1) if alike(greys[j], greys[k])), None)
     alignment = align_rows(greys[k - 1], greys[k]) if greys[k - 1].shape == greys[k].shape else None
     height = source.height
     appeared = _unmatched(after_lines, before_lines)
@@ -290,7 +287,7 @@ def _step(
     if panel is None and disappeared and trigger_line is None:
         # The pointer was not seen on a label, but the text that went is a panel opened earlier:
         # that panel's trigger closed it.
-        panel, trigger_line = _reclosed(earlier, before_lines, disappeared, height)
+        panel, trigger_line = _reclosed(earlier, before_lines, disappeared)
     if panel is not None:
         kind = "disclosure"
         opens, top, size = panel
@@ -330,7 +327,7 @@ def _step(
         exclusive = any(
             s.kind == "disclosure"
             and s.opens
-            and _chars(gone, [any(same_text(g, a) for a in s.appeared) for g in gone]) >= 0.6
+            and char_share(gone, [any(same_text(g, a) for a in s.appeared) for g in gone]) >= 0.6
             for s in earlier
         )
     return Step(
@@ -349,8 +346,6 @@ def _step(
         anchor=anchor,
         typed=typed,
         exclusive=exclusive,
-        inserted=alignment.inserted if alignment else (),
-        removed=alignment.removed if alignment else (),
     )
 
 
@@ -409,14 +404,14 @@ def _text_disclosure(
 
 
 def _reclosed(
-    earlier: Sequence[Step], before: Sequence[Line], disappeared: Sequence[Line], height: float
+    earlier: Sequence[Step], before: Sequence[Line], disappeared: Sequence[Line]
 ) -> tuple[tuple[bool, float, float] | None, Line | None]:
     gone = [line.text for line in disappeared]
     for step in reversed(earlier):
         if step.kind != "disclosure" or not step.opens or not step.trigger:
             continue
         hits = [any(same_text(g, a) for a in step.appeared) for g in gone]
-        if _chars(gone, hits) < 0.6:
+        if char_share(gone, hits) < 0.6:
             continue
         trigger = _match(Line(step.trigger, step.trigger_box or Box(0, 0, 0, 0)), before)
         if trigger is None:
@@ -426,9 +421,10 @@ def _reclosed(
     return None, None
 
 
-def _chars(lines: Sequence[str], hits: Sequence[bool]) -> float:
+def char_share(lines: Sequence[str], hits: Sequence[bool], *, empty: float = 0.0) -> float:
+    """The share of ``lines``' characters in the lines that ``hits`` marks (``empty`` for none)."""
     total = sum(len(line) for line in lines)
-    return sum(len(line) for line, hit in zip(lines, hits, strict=True) if hit) / total if total else 0.0
+    return sum(len(line) for line, hit in zip(lines, hits, strict=True) if hit) / total if total else empty
 
 
 def _typed(
@@ -465,10 +461,6 @@ def _focus_only(
     x, y = state.click_point
     inside = changed.contains(Box(x, y, 0, 0), slack=6)
     return inside and _changed_share(changed, source) < 0.15
-
-
-def _distance(a: tuple[float, float], b: tuple[float, float]) -> float:
-    return float(np.hypot(a[0] - b[0], a[1] - b[1]))
 
 
 def _not_pushed(lines: Sequence[Line], alignment: _Alignment, height: float) -> list[Line]:

@@ -51,7 +51,7 @@ from ..models import (
 from ..ocr import OcrEngine
 from ..score import ReferenceAnalysis, analyze_reference, score_against_source
 from .compose import script
-from .steps import Step, model_for
+from .steps import Step, char_share, model_for
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +78,12 @@ _FIND_JS = (
 }"""
 )
 _VISIBLE_TEXT_JS = script("visible_text.js")
-_FOCUSED_JS = (
+# The field that has the focus, if any: whether one can type into it, and what it holds.
+_FOCUS_JS = (
     "() => { const el = document.activeElement;"
-    " return !!el && (el.matches('input,textarea,select') || el.isContentEditable); }"
+    " if (!el || !(el.matches('input,textarea,select') || el.isContentEditable)) return null;"
+    " const typable = !el.matches('select');"
+    " return {typable, value: typable ? (el.value !== undefined ? el.value : el.textContent) : ''}; }"
 )
 
 
@@ -189,30 +192,27 @@ async def _click_step(live: LiveSession, step: Step, scale: float, phase: str) -
     x, y, box = target
     await live.click(x, y)
     if step.kind == "type" and step.typed:
-        await live.type(await _still_to_type(live, step.typed))
+        await live.type(_still_to_type(await _focus(live), step.typed))
     await live.settle()
     after = await live.capture(full_page=False)
-    try:
-        focused = bool(await live.page.evaluate(_FOCUSED_JS))
-    except PlaywrightError:
-        focused = False
+    focused = await _focus(live) is not None
     return _Outcome(step, phase, True, before, after, await _visible(live), was, box, focused)
 
 
-async def _still_to_type(live: LiveSession, typed: str) -> str:
-    """What is left to type for the focused field to hold ``typed`` (a recording may show the
-    typing half-way: "Ada", then "Ada Lovelace"). Nothing when no field has the focus."""
+async def _focus(live: LiveSession) -> dict[str, Any] | None:
     try:
-        value = await live.page.evaluate(
-            "() => { const el = document.activeElement;"
-            " return el && (el.matches('input,textarea') || el.isContentEditable)"
-            " ? (el.value !== undefined ? el.value : el.textContent) : null; }"
-        )
+        found = await live.page.evaluate(_FOCUS_JS)
     except PlaywrightError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _still_to_type(focus: dict[str, Any] | None, typed: str) -> str:
+    """What is left to type for the focused field to hold ``typed`` (a recording may show the
+    typing half-way: "Ada", then "Ada Lovelace"). Nothing when no field one types into has the focus."""
+    if focus is None or not focus.get("typable"):
         return ""
-    if value is None:
-        return ""
-    value = str(value)
+    value = str(focus.get("value") or "")
     return typed[len(value) :] if typed.startswith(value) else typed
 
 
@@ -287,11 +287,6 @@ def _distinct(steps: list[Step]) -> list[Step]:
 # --- judging --------------------------------------------------------------------------------------
 
 
-def _differs(a: bytes, b: bytes) -> bool:
-    """Whether two screenshots differ by more than a few pixels (caret blinks, anti-aliasing)."""
-    return _changed_box(a, b) is not None
-
-
 def _changed_box(a: bytes, b: bytes) -> Box | None:
     if a == b:
         return None
@@ -327,11 +322,6 @@ def _shown(line: str, texts: Sequence[_Text]) -> _Text | None:
     return None
 
 
-def _share(lines: Sequence[str], hits: Sequence[bool]) -> float:
-    total = sum(len(line) for line in lines)
-    return sum(len(line) for line, hit in zip(lines, hits, strict=True) if hit) / total if total else 1.0
-
-
 def _words(texts: Sequence[str], limit: int = 2) -> str:
     shown = ", ".join(repr(t if len(t) <= 40 else t[:39] + "…") for t in texts[:limit])
     more = f" and {len(texts) - limit} more" if len(texts) > limit else ""
@@ -348,7 +338,7 @@ def _judge(outcome: _Outcome, steps: Sequence[Step], scale: float) -> tuple[bool
     if outcome.phase == "back":
         expected_back = _visible_lines(steps, step.before)
         hits = [_shown(line, outcome.shown) is not None for line in expected_back]
-        ok = _share(expected_back, hits) >= TEXT_SHARE
+        ok = char_share(expected_back, hits, empty=1.0) >= TEXT_SHARE
         observed = "the earlier page came back" if ok else "the earlier page did not come back"
         return ok, observed, "" if ok else "the browser's back button does not return to the page before"
     if step.kind == "focus":
@@ -365,7 +355,7 @@ def _judge(outcome: _Outcome, steps: Sequence[Step], scale: float) -> tuple[bool
     found = [_shown(line, outcome.shown) for line in expected_lines]
     if outcome.phase == "recorded" and changed is None:
         return False, "nothing changed", f"clicking {what} did nothing"
-    if _share(expected_lines, [f is not None for f in found]) < TEXT_SHARE:
+    if char_share(expected_lines, [f is not None for f in found], empty=1.0) < TEXT_SHARE:
         missing = [line for line, f in zip(expected_lines, found, strict=True) if f is None]
         return False, observed or "nothing changed", f"{_words(missing)} did not appear"
     if outcome.phase == "any order" and step.kind == "disclosure":
@@ -377,7 +367,7 @@ def _judge(outcome: _Outcome, steps: Sequence[Step], scale: float) -> tuple[bool
                     _shown(line, outcome.shown) is not None and _shown(line, outcome.was) is None
                     for line in theirs
                 ]
-                if theirs and _share(theirs, hits) >= TEXT_SHARE:
+                if theirs and char_share(theirs, hits, empty=1.0) >= TEXT_SHARE:
                     return False, observed, f"clicking {what} also opened {other.trigger!r}"
     # What went away must be gone, unless it was only covered (an overlay) or grew (typing).
     gone = [
@@ -385,7 +375,7 @@ def _judge(outcome: _Outcome, steps: Sequence[Step], scale: float) -> tuple[bool
     ]
     if outcome.phase == "recorded" and gone and step.kind not in ("overlay", "type"):
         still = [_shown(line, outcome.shown) is not None for line in gone]
-        if _share(gone, still) > 1 - TEXT_SHARE:
+        if char_share(gone, still, empty=1.0) > 1 - TEXT_SHARE:
             return (
                 False,
                 observed,
