@@ -11,10 +11,11 @@
   var containers = Array.prototype.slice.call(document.querySelectorAll("[" + STATE + "]"));
   var views = M.views;  // key state -> the container that shows it
   var current = 0;
-  var panels = {};  // step number -> {wrapper, view, at, height, trigger}
-  var bound = [];   // {el, view, step, back}
+  var panels = {};  // step number -> {wrapper, view, at, exclusive, open, marks}
+  var bound = [];   // {el, view, action}: the elements that do something, in the view they are in
 
   function container(state) { return containers[views[state]]; }
+  // A box [x, y, w, h] of the recording in page pixels of ``root`` (the recording's width may differ).
   function scaleBox(box, root) {
     if (!box) { return null; }
     var r = root.getBoundingClientRect(), k = r.width / (M.width || r.width);
@@ -23,13 +24,13 @@
   function showOnly(index) {
     containers.forEach(function (el, i) { el.hidden = i !== index; });
   }
-  // The element to click for a trigger: the text's element, or its nearest box that looks like a
-  // control (a button, a tab, a row of the accordion) when that box is not much larger.
+  // The element to click for a trigger: the text's element (or what is at the click point when it
+  // had none), or the control it belongs to (a link, a button, a tab).
   function target(root, step) {
     var el = step.text ? replicatorFind(root, step.text, scaleBox(step.box, root)) : null;
     if (!el && step.point) {
-      var r = root.getBoundingClientRect(), k = r.width / (M.width || r.width);
-      var hit = document.elementFromPoint(r.left + step.point[0] * k, r.top + step.point[1] * k);
+      var at = scaleBox([step.point[0], step.point[1], 0, 0], root);
+      var hit = document.elementFromPoint(at[0], at[1]);
       el = hit && root.contains(hit) && hit !== root ? hit : null;
     }
     if (!el) { return null; }
@@ -120,8 +121,7 @@
     for (var i = 0; i < nodes.length; i++) {
       var el = nodes[i];
       if (el.closest("[" + PANEL + "]")) { continue; }
-      var pos = getComputedStyle(el).position;
-      if ((pos === "absolute") && !(el.parentElement && el.parentElement.closest && out.some(function (o) { return o.el.contains(el); }))) {
+      if (getComputedStyle(el).position === "absolute" && !out.some(function (o) { return o.el.contains(el); })) {
         out.push({ el: el, top: el.getBoundingClientRect().top - root.getBoundingClientRect().top });
       }
     }
