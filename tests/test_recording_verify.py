@@ -341,6 +341,76 @@ async def test_composed_truth_pages_replay_every_step_in_any_order(
         assert png_size(state.png) == (800, 600)
 
 
+_WHERE_TEXT = """(texts) => texts.map(text => {
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.data.trim().startsWith(text)) continue;
+    const range = document.createRange(); range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width > 0 && r.height > 0) return [Math.round(r.left), Math.round(r.top)];
+  }
+  return null;
+})"""
+
+
+async def test_an_opened_panel_puts_everything_where_the_open_state_has_it(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source]
+) -> None:
+    """Pages laid out as the local backend lays them out: each question a card with a minimum
+    height, an open answer a card of its own after it. Opened in the replica, in the recording's
+    order and closed again, every question and answer sits where that state's own page has it."""
+    source = recorded["faq"]
+
+    def page(open_items: set[str]) -> str:
+        def edit(doc: etree._Element) -> None:
+            style = etree.SubElement(doc.find("head"), "style")
+            style.text = (
+                ".item { min-height: 80px; margin-bottom: 0 } .answer { max-height: none }"
+                " .sheet { background: #eef2f7; border-radius: 0 0 8px 8px; margin: 0 12px 10px 4px }"
+            )
+            for item in list(doc.iter("div")):
+                if item.get("class") != "item":
+                    continue
+                answer = item.find("div")
+                item.remove(answer)
+                if item.get("id") in open_items:
+                    answer.set("class", "sheet")
+                    item.addnext(answer)
+
+        return fixture_page("accordion.html", edit)
+
+    states = [set(), {"q3"}, {"q1", "q3"}, {"q1"}]
+    texts = [
+        "Do you use cookies?",
+        "Can I import",
+        "What happens",
+        "No. Visits",
+        "Yes: upload",
+        "Nothing breaks",
+    ]
+    expected = []
+    for items in states:
+        async with browser_pool.open(page(items), source.viewport) as live:
+            expected.append(await live.page.evaluate(_WHERE_TEXT, texts))
+    html = compose_states(source, [page(s) for s in states], steps_of(source))
+    async with browser_pool.open(html, source.viewport) as live:
+        assert await live.page.evaluate(_WHERE_TEXT, texts) == expected[0]
+        for k, clicked in enumerate(["What happens", "Do you use cookies?", "What happens"], start=1):
+            await live.page.get_by_text(clicked).first.click()
+            await live.settle()
+            where = await live.page.evaluate(_WHERE_TEXT, texts)
+            for text, got, want in zip(texts, where, expected[k], strict=True):
+                if want is None:
+                    assert got is None, (k, text, got)
+                else:
+                    assert got is not None and abs(got[0] - want[0]) <= 2 and abs(got[1] - want[1]) <= 2, (
+                        k,
+                        text,
+                        got,
+                        want,
+                    )
+
+
 async def test_a_recording_replays_at_another_viewport_width(
     browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer
 ) -> None:

@@ -58,13 +58,46 @@
     to.removeAttribute("id");
     for (var j = 0; j < from.children.length && j < to.children.length; j++) { freeze(from.children[j], to.children[j]); }
   }
+  // The nearest box around the trigger's row that also draws the panel's ground (a card whose
+  // open state holds the panel), not reaching below ``bottom``.
+  function groundOf(row, rowBox, source, bottom, anchor) {
+    for (var x = row.parentElement; x && x !== source; x = x.parentElement) {
+      var r = x.getBoundingClientRect(), cs = getComputedStyle(x);
+      if ((anchor && x.contains(anchor)) || r.bottom > bottom + 2 || r.top < rowBox.top - 64) { return null; }
+      if (r.bottom <= rowBox.bottom + 4) { continue; }
+      if (cs.backgroundImage !== "none" || !/^rgba\(.*, 0\)$|^transparent$/.test(cs.backgroundColor)) { return x; }
+    }
+    return null;
+  }
+  // A layer painting ``ground``'s background below ``fromY`` (page pixels), as it looked there.
+  function groundLayer(ground, fromY) {
+    var cs = getComputedStyle(ground), r = ground.getBoundingClientRect(), layer = document.createElement("div");
+    var props = ["background-color", "background-image", "background-repeat", "background-size",
+      "border-left", "border-right", "border-bottom", "border-bottom-left-radius", "border-bottom-right-radius"];
+    var css = props.map(function (p) { return p + ":" + cs.getPropertyValue(p); });
+    var pos = /^(-?[\d.]+)px (-?[\d.]+)px$/.exec(cs.backgroundPosition);
+    if (pos) { css.push("background-position:" + pos[1] + "px " + (Number(pos[2]) - (fromY - r.top)) + "px"); }
+    css.push("position:absolute;z-index:0;box-sizing:border-box;pointer-events:none;width:" + r.width + "px;height:" + (r.bottom - fromY) + "px");
+    layer.setAttribute("style", css.join(";"));
+    return { el: layer, left: r.left };
+  }
+  // The pictures of a row (img and svg, not the parts of an svg), in order.
+  function pictures(row) {
+    return Array.prototype.filter.call(row.querySelectorAll("img,svg"), function (el) {
+      return !(el.parentElement && el.parentElement.closest("svg"));
+    });
+  }
+  // The panel a click opened, copied from the state that showed it open (``step.to``) into the view
+  // it was clicked in, right after the trigger's row: every part at its place and size relative to
+  // the row as the open state drew it, the row's card ground below it, and the page below moved
+  // down by exactly what the panel added, so the next item lands where the open state shows it.
   function buildPanel(step) {
     var source = containers[step.to], base = container(step.from);
     showOnly(step.to);
     var trigger = target(source, step);
     if (!trigger) { return false; }
-    var row = rowOf(trigger, source);
-    var top = row.getBoundingClientRect().bottom - 1;
+    var row = rowOf(trigger, source), rowBox = row.getBoundingClientRect();
+    var top = rowBox.bottom - 1;
     var anchor = step.anchor ? replicatorFind(source, step.anchor, null) : null;
     var bottom = anchor ? anchor.getBoundingClientRect().top + 1 : source.getBoundingClientRect().bottom + 1;
     var picked = [], boxes = [];
@@ -78,38 +111,70 @@
       boxes.push(r);
     }
     if (!picked.length) { return false; }
-    var wrapper = document.createElement("div");
-    wrapper.setAttribute(PANEL, String(step.n));
-    wrapper.style.cssText = "display:flow-root;position:relative;margin:0;padding:0";
-    var clones = picked.map(function (el) { var c = el.cloneNode(true); freeze(el, c); wrapper.appendChild(c); return c; });
+    var ground = groundOf(row, rowBox, source, bottom, anchor);
+    var layer = ground ? groundLayer(ground, rowBox.bottom) : null;
+    var clones = picked.map(function (el) { var c = el.cloneNode(true); freeze(el, c); return c; });
+    var openPictures = pictures(row).map(function (el) { var c = el.cloneNode(true); freeze(el, c); return c; });
+    // Places are measured from the clicked text, which both views show, and from the container's
+    // left edge (the views are laid out at the same width).
+    var trig = trigger.getBoundingClientRect(), srcLeft = source.getBoundingClientRect().left;
+    var extent = Math.max.apply(null, boxes.map(function (b) { return b.bottom; }).concat(ground ? [ground.getBoundingClientRect().bottom] : []));
+    var reach = (anchor ? anchor.getBoundingClientRect().top : extent) - trig.top;
     showOnly(views[step.from]);
     var baseTrigger = target(base, step);
     if (!baseTrigger) { return false; }
-    var baseRow = rowOf(baseTrigger, base);
+    var baseRow = rowOf(baseTrigger, base), baseTrig = baseTrigger.getBoundingClientRect();
+    var closedReach = baseRow.getBoundingClientRect().bottom - baseTrig.top;
+    var baseAnchor = anchor ? replicatorFind(base, step.anchor, null) : null;
+    if (baseAnchor) {
+      // What the closed view already has between the text and the next item stays; the panel adds the rest.
+      closedReach = Math.max(closedReach, baseAnchor.getBoundingClientRect().top - baseTrig.top);
+    }
+    var wrapper = document.createElement("div");
+    wrapper.setAttribute(PANEL, String(step.n));
+    var height = Math.max(reach - closedReach, 0);
+    wrapper.style.cssText = "display:block;position:relative;margin:0;padding:0;align-self:stretch;height:" + height + "px";
     baseRow.parentNode.insertBefore(wrapper, baseRow.nextSibling);
+    if (baseAnchor) {
+      // A box with a minimum height around the row takes part of the panel in: the next item must
+      // still land where the open state shows it.
+      var short = reach - (baseAnchor.getBoundingClientRect().top - baseTrig.top);
+      if (short > 0.5) { wrapper.style.height = (height + short) + "px"; }
+    }
     var wr = wrapper.getBoundingClientRect();
+    var dx = base.getBoundingClientRect().left - srcLeft - wr.left, dy = -trig.top - (wr.top - baseTrig.top);
+    if (layer) {
+      layer.el.style.left = (layer.left + dx) + "px";
+      layer.el.style.top = (rowBox.bottom + dy) + "px";
+      wrapper.appendChild(layer.el);
+    }
     clones.forEach(function (c, i) {
-      if (c.style.position === "absolute" || c.style.position === "fixed") {
-        c.style.position = "absolute";
-        c.style.left = (boxes[i].left - wr.left) + "px";
-        c.style.top = (boxes[i].top - top) + "px";
-      }
+      var b = boxes[i];
+      c.style.position = "absolute";
+      c.style.margin = "0px";
+      c.style.left = (b.left + dx) + "px";
+      c.style.top = (b.top + dy) + "px";
+      c.style.width = b.width + "px";
+      c.style.maxWidth = "none";
+      c.style.zIndex = "1";
+      wrapper.appendChild(c);
     });
     var at = wr.top - base.getBoundingClientRect().top;
     // The trigger's own pictures as the open state draws them (a "+" become "-", a chevron turned),
     // swapped in while the panel is open. Pictures only: the row's layout stays the page's own.
-    var marks = [];
-    var closedImgs = baseRow.querySelectorAll("img"), openImgs = row.querySelectorAll("img");
-    if (closedImgs.length === openImgs.length) {
-      for (var m = 0; m < closedImgs.length; m++) {
-        marks.push({ el: closedImgs[m], attr: "src", closed: closedImgs[m].getAttribute("src"), open: openImgs[m].getAttribute("src") });
-      }
-    }
-    var closedSvgs = baseRow.querySelectorAll("svg"), openSvgs = row.querySelectorAll("svg");
-    if (closedSvgs.length === openSvgs.length) {
-      for (var n = 0; n < closedSvgs.length; n++) {
-        marks.push({ el: closedSvgs[n], attr: null, closed: closedSvgs[n].innerHTML, open: openSvgs[n].innerHTML });
-      }
+    var marks = [], closedPictures = pictures(baseRow);
+    if (closedPictures.length === openPictures.length) {
+      closedPictures.forEach(function (closed, m) {
+        var open = openPictures[m];
+        if (closed.tagName === open.tagName && closed.tagName.toLowerCase() === "img") {
+          marks.push({ el: closed, attr: "src", closed: closed.getAttribute("src"), open: open.getAttribute("src") });
+        } else if (closed.tagName === open.tagName) {
+          marks.push({ el: closed, attr: null, closed: closed.innerHTML, open: open.innerHTML });
+        } else {
+          open.style.margin = getComputedStyle(closed).margin;
+          marks.push({ el: closed, swap: open });
+        }
+      });
     }
     panels[step.n] = { wrapper: wrapper, view: views[step.from], at: at, exclusive: step.exclusive, open: true, marks: marks };
     setOpen(panels[step.n], false);
@@ -141,11 +206,16 @@
   function setOpen(p, open) {
     p.open = open;
     (p.marks || []).forEach(function (mark) {
+      if (mark.swap) {
+        var now = open ? mark.swap : mark.el, was = open ? mark.el : mark.swap;
+        if (was.parentNode) { was.parentNode.replaceChild(now, was); }
+        return;
+      }
       var value = open ? mark.open : mark.closed;
       if (value === null || value === undefined) { return; }
       if (mark.attr) { mark.el.setAttribute(mark.attr, value); } else { mark.el.innerHTML = value; }
     });
-    p.wrapper.style.display = open ? "flow-root" : "none";
+    p.wrapper.style.display = open ? "block" : "none";
     p.wrapper.setAttribute("aria-hidden", open ? "false" : "true");
   }
   function togglePanel(n) {
