@@ -166,3 +166,31 @@ async def test_accordion_headers_become_buttons_and_a_wide_select_stays_a_select
     assert [[c for c in found if "bi-chevron" in c] != [] for found in icons] == [True, True, True]
     (select,) = list(document.iter("select"))  # type: ignore[attr-defined]
     assert [o.text for o in select.iter("option")] == ["Europe/Lisbon"]
+
+
+FAQ_CARDS = f"""<!doctype html><html><head><style>{BASE_CSS}
+.q{{width:760px;margin:0 40px 10px;background:#fff;border-radius:8px;box-shadow:0 1px 2px rgba(0,0,0,.12);
+  padding:18px 24px;font:bold 17px 'DejaVu Sans',sans-serif;color:#1f2937}}
+.q::after{{content:var(--sign);float:right;color:#2563eb;font-size:20px;line-height:1}}
+.form{{margin:30px 40px;width:520px}}
+</style></head><body><div style="height:30px"></div>
+<div class="q" style="--sign:'+'">Do you use cookies?</div>
+<div class="q" style="--sign:'\\2212'">Can I import data from another tool?</div>
+<div class="q" style="--sign:'+'">What happens when I go over my plan?</div>
+<div class="form"><label>Time zone</label><select class="field"><option>Europe/Lisbon</option></select></div>
+</body></html>"""
+
+
+async def test_a_card_ending_in_a_plus_or_minus_sign_is_not_a_select(browser_pool: SealedBrowserPool) -> None:
+    """FAQ cards apart from each other, each ending in an accent-colored "+" or "-": a select's caret
+    is never a sign, so none of them becomes a select; the real select beside them stays one."""
+    _replica_html, document = await _replica(browser_pool, FAQ_CARDS, width=900, height=420)
+    selects = list(document.iter("select"))  # type: ignore[attr-defined]
+    assert [[o.text for o in s.iter("option")] for s in selects] == [["Europe/Lisbon"]]
+    text = " ".join("".join(document.itertext()).split())  # type: ignore[attr-defined]
+    for question in (
+        "Do you use cookies?",
+        "Can I import data from another tool?",
+        "What happens when I go over my plan?",
+    ):
+        assert question in text

@@ -6,9 +6,13 @@ Rules of thumb a front-end developer uses when reading a screenshot, applied to 
 
 from __future__ import annotations
 
+import base64
 import colorsys
 import itertools
 import statistics
+
+import cv2
+import numpy as np
 
 from ...models import RGB, Box
 from .layout import Node, walk
@@ -335,8 +339,54 @@ def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
         if len(others) != 1 or others[0].kind != "image":
             return False
         caret = others[0].box
-        return caret.x >= block.ink.right and box.right - caret.right <= 48 and caret.height <= max(size, 16)
+        return (
+            caret.x >= block.ink.right
+            and box.right - caret.right <= 48
+            and caret.height <= max(size, 16)
+            and _caret_like(others[0])
+        )
     return True
+
+
+# Signs that open and close a panel below them; a select's caret is never one of them.
+_SIGN_ICONS = {"plus", "plus-lg", "dash", "dash-lg", "minus"}
+
+
+def _caret_like(node: Node) -> bool:
+    """Whether a picture could be a select's caret: a known icon that is not a plus or minus sign,
+    or an unknown mark in a neutral color (a select's caret is gray or black, an accordion's "+"
+    or "-" is often in the accent color) that is not a flat bar (a "-" drawn as a picture)."""
+    graphic = node.graphic
+    if graphic is None:
+        return True
+    if graphic.icon is not None:
+        return graphic.icon.name not in _SIGN_ICONS
+    if graphic.color is not None and _colorful(graphic.color):
+        return False
+    ink = _picture_ink(graphic.data_uri)
+    if ink is None:
+        return True
+    color, height, width = ink
+    return not _colorful(color) and not (height <= 3 and width >= 3 * height)
+
+
+def _picture_ink(uri: str) -> tuple[RGB, int, int] | None:
+    """A small picture's ink color and ink box size (height, width): the pixels unlike its corners."""
+    if not uri.startswith("data:image/png;base64,"):
+        return None
+    data = np.frombuffer(base64.b64decode(uri.split(",", 1)[1]), dtype=np.uint8)
+    bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if bgr is None or bgr.shape[0] < 2 or bgr.shape[1] < 2:
+        return None
+    rgb = bgr[:, :, ::-1].astype(np.int16)
+    corners = np.stack([rgb[0, 0], rgb[0, -1], rgb[-1, 0], rgb[-1, -1]])
+    ground = np.median(corners, axis=0)
+    far = np.abs(rgb - ground).max(axis=2) > 48
+    if not far.any():
+        return None
+    ys, xs = np.nonzero(far)
+    color = tuple(int(v) for v in np.median(rgb[far], axis=0))
+    return (color[0], color[1], color[2]), int(ys.max() - ys.min() + 1), int(xs.max() - xs.min() + 1)
 
 
 _PASSWORD_WORDS = ("password", "passwort", "mot de passe", "contraseña", "密码", "口令")
