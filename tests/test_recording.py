@@ -362,7 +362,18 @@ def test_tools_run_with_memory_and_cpu_limits() -> None:
 
 # Recordings whose key states are the states the recording script photographed (truth/<name>-<k>.png,
 # the screen without the pointer once settled). The pointer rests on the page in many of them.
-POINTER_RECORDINGS = ["accordion", "faq", "dropdown", "modal", "stepper", "tabs", "navigation", "faq_wide"]
+POINTER_RECORDINGS = [
+    "accordion",
+    "faq",
+    "dropdown",
+    "modal",
+    "stepper",
+    "tabs",
+    "navigation",
+    "faq_wide",
+    "switches",
+    "docs",
+]
 
 
 def _blobs(a: bytes, truth: Path) -> list[tuple[int, ...]]:

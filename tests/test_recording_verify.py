@@ -12,7 +12,7 @@ from lxml import etree
 from PIL import Image
 
 from replicator.config import Settings
-from replicator.models import InteractionReport, Source, Viewport
+from replicator.models import Box, InteractionReport, Source, Viewport
 from replicator.ocr import OcrEngine
 from replicator.recording import load_recording
 from replicator.recording.compose import STATE_ATTR, compose_states, scope_selector, scope_stylesheet
@@ -82,8 +82,21 @@ def accordion_page(open_items: set[str]) -> str:
     return fixture_page("accordion.html", edit)
 
 
+def switches_page(on: set[str]) -> str:
+    def edit(doc: etree._Element) -> None:
+        for button in doc.iter("button"):
+            button.set("aria-checked", "true" if button.get("id") in on else "false")
+
+    return fixture_page("switches.html", edit)
+
+
 def truth_pages(name: str) -> list[str]:
     """The page the recording showed in each of its states, rebuilt statically."""
+    if name == "switches":
+        return [
+            switches_page(s)
+            for s in ({"weekly"}, {"weekly", "spikes"}, {"weekly", "spikes", "news"}, {"weekly", "news"})
+        ]
     if name == "tabs":
         return [tab_page(p) for p in ("overview", "pricing", "reviews", "overview")]
     if name == "accordion":
@@ -187,6 +200,7 @@ RECORDED_ON = {
     "modal": "modal.html",
     "stepper": "stepper.html",
     "signup": "signup.html",
+    "switches": "switches.html",
 }
 
 
@@ -194,7 +208,7 @@ RECORDED_ON = {
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Source]:
     settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("replay-data"))  # type: ignore[call-arg]
     out = {}
-    for name in [*RECORDED_ON, "navigation"]:
+    for name in [*RECORDED_ON, "navigation", "docs"]:
         rec = recording(name)
         out[name] = load_recording(rec.path, settings, media_type=rec.media_type)
     return out
@@ -245,7 +259,7 @@ async def test_the_page_a_recording_was_made_on_passes_its_replay(
         assert check.expected and check.observed and check.ok
 
 
-@pytest.mark.parametrize("name", ["faq", "tabs", "dropdown", "modal", "stepper"])
+@pytest.mark.parametrize("name", ["faq", "tabs", "dropdown", "modal", "stepper", "switches"])
 async def test_a_page_whose_handlers_do_nothing_fails_at_the_first_step(
     browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer, name: str
 ) -> None:
@@ -323,7 +337,7 @@ async def test_a_link_to_another_page_must_let_the_back_button_return(
     assert failed(report)[:1] == [(1, "back")], report.to_dict()
 
 
-@pytest.mark.parametrize("name", ["tabs", "accordion", "navigation", "faq"])
+@pytest.mark.parametrize("name", ["tabs", "accordion", "navigation", "faq", "switches"])
 async def test_composed_truth_pages_replay_every_step_in_any_order(
     browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer, name: str
 ) -> None:
@@ -483,3 +497,63 @@ async def test_an_opened_panel_also_turns_its_triggers_picture(
         await live.page.get_by_text("What happens when I go over my plan?").first.click()
         await live.settle()
         assert await live.page.evaluate(icons) == [plus, plus, plus]
+
+
+async def test_switches_flip_on_their_own_in_any_order(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source]
+) -> None:
+    """Each recorded switch flips by itself, from its label or from the switch, as often as one
+    likes and in any order; the others stay as they are."""
+    source = recorded["switches"]
+    html = compose_states(source, truth_pages("switches"), steps_of(source))
+    shown = (
+        "() => [...document.querySelectorAll('[data-replicator-state]:not([hidden]) .switch')]"
+        ".filter(s => s.getBoundingClientRect().width > 0).map(s => s.getAttribute('aria-checked'))"
+    )
+    async with browser_pool.open(html, source.viewport) as live:
+        page = live.page
+        assert await page.evaluate(shown) == ["true", "false", "false"]
+        for click, expected in [
+            (page.get_by_text("Product news").first, ["true", "false", "true"]),
+            (page.get_by_text("Traffic spikes").first, ["true", "true", "true"]),
+            (page.get_by_text("Product news").first, ["true", "true", "false"]),
+            (
+                page.locator("[data-replicator-state]:not([hidden]) .switch").nth(1),
+                ["true", "false", "false"],
+            ),
+        ]:
+            await click.click()
+            await live.settle()
+            assert await page.evaluate(shown) == expected
+
+
+def test_an_address_is_read_from_the_toolbar_band_only() -> None:
+    from replicator.recording.steps import Line, address
+
+    def line(text: str, y: float) -> Line:
+        return Line(text, Box(90, y, 200, 18))
+
+    assert address([line("docs.acme.example/events", 12)], 600) == "docs.acme.example/events"
+    assert (
+        address([line("https://shop.example.com:8443/cart?x=1", 10)], 600)
+        == "https://shop.example.com:8443/cart?x=1"
+    )
+    assert address([line("localhost:8000/jobs/3", 10)], 600) == "localhost:8000/jobs/3"
+    assert address([line("Getting started", 12)], 600) is None  # words, not an address
+    assert address([line("docs.acme.example/events", 300)], 600) is None  # in the page, not the toolbar
+
+
+async def test_a_new_address_in_the_toolbar_is_another_page_with_a_way_back(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer
+) -> None:
+    """Two docs pages alike but for their article, in a recorded browser window: the address bar
+    says the link went to another page, so it is one (its own view, history, the back button)."""
+    source = recorded["docs"]
+    steps = steps_of(source)
+    assert [s.kind for s in steps] == ["navigate", "navigate"]
+    assert [s.trigger for s in steps] == ["Tracking events", "Getting started"]
+    assert steps[1].returns_to == 0
+    pages = [fixture_page(p) for p in ("docs-start.html", "docs-events.html", "docs-start.html")]
+    report = await replay(browser_pool, sanitizer, source, compose_states(source, pages, steps))
+    assert report.passed, [c.to_dict() for c in report.failures]
+    assert ("back" in {c.phase for c in report.steps}) and all(c.ok for c in report.steps)

@@ -266,13 +266,25 @@ def interaction_model(source: Source, steps: Sequence[Step]) -> dict[str, object
             "anchor": step.anchor,
             "returns_to": step.returns_to,
             "exclusive": step.exclusive,
+            "changed": [step.changed.x, step.changed.y, step.changed.width, step.changed.height]
+            if step.changed
+            else None,
             "panel": False,
+            "toggle": False,
             "skip": False,
         }
         key = (view, step.trigger or "")
         if step.kind in ("focus", "type"):
             # Fields are real inputs: focusing and typing need no wiring, and must not swap the
             # page under the caret.
+            entry["skip"] = True
+            views[step.after] = view
+        elif step.kind == "toggle" and step.changed and key not in opened:
+            # A switch flips in place, on its own: every later flip of it is the same handler.
+            entry["toggle"] = True
+            opened[key] = step.number
+            views[step.after] = view
+        elif step.kind == "toggle" and key in opened:
             entry["skip"] = True
             views[step.after] = view
         elif step.kind == "disclosure" and step.trigger and step.opens and key not in opened:

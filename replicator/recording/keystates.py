@@ -40,6 +40,8 @@ MIN_SAMPLE_FPS = 2.0
 MAX_SAMPLES = 1800  # a 180 s recording at 10 fps
 DIFF_THRESHOLD = 24  # grey levels: above H.264/VP9 noise on flat UI, below any real edge change
 MIN_CHANGED_PIXELS = 4  # a component with fewer changed pixels is compression noise
+SOLID_FILL = 0.7  # share of a change's box that must have changed for it to be a solid block
+SOLID_SHARE_OF_CURSOR = 0.3  # ... and its changed pixels, as a share of the cursor limit squared
 MAX_SMALL_CHANGES = 4  # more cursor-sized changes than this at once is a content change
 MIN_STATE_SECONDS = 0.3  # a screen must hold this long to count as settled
 KEPT_FRAMES = 64  # frames of the current segment kept for the cursor and the representative frame
@@ -93,6 +95,12 @@ class Change:
     y: int
     width: int
     height: int
+    pixels: int = 0  # changed pixels in it (before the glyph-joining dilation)
+
+    @property
+    def solid(self) -> bool:
+        """Mostly filled: a control's fill changing (a switch, a checkbox), not an arrow's outline."""
+        return self.pixels >= SOLID_FILL * self.width * self.height
 
 
 def changes(a: Gray, b: Gray, geom: Geometry) -> list[Change]:
@@ -109,7 +117,11 @@ def changes(a: Gray, b: Gray, geom: Geometry) -> list[Change]:
         if changed[label] < MIN_CHANGED_PIXELS:
             continue
         x, y, w, h = (int(v) for v in stats[label, :4])
-        found.append(Change(x + margin, y + margin, max(w - 2 * margin, 1), max(h - 2 * margin, 1)))
+        found.append(
+            Change(
+                x + margin, y + margin, max(w - 2 * margin, 1), max(h - 2 * margin, 1), int(changed[label])
+            )
+        )
     return found
 
 
@@ -124,11 +136,24 @@ def is_significant(found: list[Change], geom: Geometry) -> bool:
     return small > MAX_SMALL_CHANGES
 
 
+def _toggled(found: list[Change], geom: Geometry) -> bool:
+    """A cursor-sized change that is a solid block of changed pixels, as many as a third of the
+    largest cursor's box: a control toggled under the pointer (a switch, a checkbox). An arrow or a
+    hand changes at most 62% of its box and far fewer pixels (measured on the fixture recordings)."""
+    limit = geom.cursor_limit
+    return any(c.solid and c.pixels >= SOLID_SHARE_OF_CURSOR * limit * limit for c in found)
+
+
 def changed_region(a: Gray, b: Gray, geom: Geometry) -> Box | None:
     """The box (source pixels) around what changed between two states, cursor-sized bits aside."""
     found = changes(a, b, geom)
     limit = geom.cursor_limit
-    large = [c for c in found if c.width > limit or c.height > limit] or found
+    large = (
+        [c for c in found if c.width > limit or c.height > limit]
+        # More changed pixels than a pointer has: a control flipped (the pointer over it, maybe).
+        or [c for c in found if c.pixels >= SOLID_SHARE_OF_CURSOR * limit * limit]
+        or found
+    )
     if not large:
         return None
     x0 = min(c.x for c in large)
@@ -190,6 +215,7 @@ class _Segment:
     anchor: Gray
     frames: list[tuple[int, Gray]] = field(default_factory=list)
     end: int = 0
+    toggled: bool = False  # began with a control toggled under the pointer (see _toggled)
 
     def add(self, index: int, frame: Gray) -> None:
         self.frames.append((index, frame))
@@ -247,17 +273,24 @@ class _Tracker:
         self.last_stable_end = -1
         self.cursor: tuple[float, float] | None = None  # at the end of the last stable segment
         self.longest: _Segment | None = None  # fallback when nothing ever settles
+        self.previous: Gray | None = None  # the last sample fed
         self.samples = 0
 
     def feed(self, index: int, frame: Gray) -> None:
         self.samples += 1
         segment = self.segment
+        previous, self.previous = self.previous, frame
+        toggled = False
         if segment is not None and not is_significant(changes(segment.anchor, frame, self.geom), self.geom):
-            segment.add(index, frame)
-            return
+            # Against the segment's first frame a small control toggled under the pointer merges with
+            # the pointer's moves; against the frame before, with the pointer at rest, it stands alone.
+            toggled = previous is not None and _toggled(changes(previous, frame, self.geom), self.geom)
+            if not toggled:
+                segment.add(index, frame)
+                return
         if segment is not None:
             self._close(segment)
-        self.segment = _Segment(start=index, anchor=frame)
+        self.segment = _Segment(start=index, anchor=frame, toggled=toggled)
         self.segment.add(index, frame)
 
     def finish(self) -> list[_State]:
@@ -280,7 +313,11 @@ class _Tracker:
         start = 0 if not self.states else self.last_stable_end + 1
         previous = self.states[-1] if self.states else None
         rep_index, rep = segment.representative()
-        if previous is not None and not is_significant(changes(previous.rep, rep, self.geom), self.geom):
+        if (
+            previous is not None
+            and not segment.toggled
+            and not is_significant(changes(previous.rep, rep, self.geom), self.geom)
+        ):
             previous.frames += segment.length  # the same screen again: one state
             if segment.length > previous.rep_length:
                 previous.rep_index, previous.rep, previous.rep_length = rep_index, rep, segment.length

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ from rapidfuzz import fuzz
 from ..models import Box, KeyState, Source
 from ..ocr import OcrEngine, OcrLine
 
-StepKind = Literal["disclosure", "select", "overlay", "swap", "navigate", "type", "focus", "change"]
+StepKind = Literal["disclosure", "select", "overlay", "swap", "navigate", "type", "focus", "toggle", "change"]
 
 ROW_COLUMNS = 96  # a frame's rows are compared at this many columns (area-averaged)
 ROW_LEVELS = 24  # grey levels per quantization step: above codec noise, below any real edge
@@ -106,6 +107,8 @@ class Step:
             )
         if self.kind == "focus":
             return f"{where} focuses the field"
+        if self.kind == "toggle":
+            return f"{where} flips its switch{'' if self.opens else ' back'}"
         if self.kind == "overlay":
             return f"{where} {'closes the overlay' if self.returns_to is not None else 'shows'}{shown}"
         return f"{where} changes the page{shown}"
@@ -305,9 +308,16 @@ def _step(
             appeared = [line for line in appeared if line.box.y < height - size - 4]
     elif (typed := _typed(state, previous, trigger_line, appeared, changed)) is not None:
         kind = "type"
+    elif _toggled(state, greys[k - 1], greys[k], appeared, disappeared, changed, source):
+        # A switch or a checkbox: its label is the text on its row.
+        kind = "toggle"
+        trigger_line = _row_label(before_lines, changed) or trigger_line  # type: ignore[arg-type]
+        opens = _toggles_so_far(earlier, trigger_line) % 2 == 0  # flipped back when odd
     elif _focus_only(state, appeared, disappeared, changed, source):
         kind = "focus"
-    elif _changed_share(changed, source) >= NAVIGATE_SHARE and _kept_share(before_lines, after_lines) < 0.5:
+    elif (
+        _changed_share(changed, source) >= NAVIGATE_SHARE and _kept_share(before_lines, after_lines) < 0.5
+    ) or _new_address(before_lines, after_lines, height):
         kind = "navigate"
     elif returns_to is not None and previous is not None and previous.kind in ("overlay", "navigate", "swap"):
         # Back to a state seen before: the way out of an overlay (its close button, its trigger
@@ -461,6 +471,78 @@ def _focus_only(
     x, y = state.click_point
     inside = changed.contains(Box(x, y, 0, 0), slack=6)
     return inside and _changed_share(changed, source) < 0.15
+
+
+# An address as a browser's toolbar shows it: a host name with a dot (or localhost), maybe a scheme,
+# a port and a path. Only read in the top band of the screen, where a recorded window has its toolbar.
+_ADDRESS = re.compile(
+    r"^(?:https?://)?(?:www\.)?(?:localhost|(?:[\w-]+\.)+[a-z]{2,})(?::\d+)?(?:[/?#]\S*)?$", re.IGNORECASE
+)
+ADDRESS_BAND = 0.15  # share of the screen's height, from the top, where an address bar may be
+
+
+def address(lines: Sequence[Line], height: float) -> str | None:
+    """The address the recorded browser window's toolbar shows, if it shows one."""
+    found = [
+        line.text.strip()
+        for line in lines
+        if line.box.bottom <= ADDRESS_BAND * height and _ADDRESS.match(line.text.strip().replace(" ", ""))
+    ]
+    return found[0].replace(" ", "") if found else None
+
+
+def _new_address(before: Sequence[Line], after: Sequence[Line], height: float) -> bool:
+    """The address bar shows another address: the click went to another page, however alike."""
+    was, now = address(before, height), address(after, height)
+    return was is not None and now is not None and was.lower() != now.lower()
+
+
+TOGGLE_MAX_PX = (120, 80)  # the largest box a switch, checkbox or radio toggling changes
+TOGGLE_FILL = 0.35  # share of that box whose pixels changed: a fill, not a focus ring's outline
+
+
+def _toggled(
+    state: KeyState,
+    before: np.ndarray,
+    after: np.ndarray,
+    appeared: Sequence[Line],
+    disappeared: Sequence[Line],
+    changed: Box | None,
+    source: Source,
+) -> bool:
+    """A click that flipped a small control under the pointer and changed nothing else."""
+    if appeared or disappeared or changed is None or state.click_point is None:
+        return False
+    if changed.width > TOGGLE_MAX_PX[0] or changed.height > TOGGLE_MAX_PX[1]:
+        return False
+    if not changed.contains(Box(*state.click_point, 0, 0), slack=8) or before.shape != after.shape:
+        return False
+    x0, y0 = max(int(changed.x), 0), max(int(changed.y), 0)
+    x1, y1 = int(changed.right) + 1, int(changed.bottom) + 1
+    diff = cv2.absdiff(before[y0:y1, x0:x1], after[y0:y1, x0:x1]) > 24
+    return diff.size > 0 and float(diff.mean()) >= TOGGLE_FILL
+
+
+def _row_label(lines: Sequence[Line], control: Box | None) -> Line | None:
+    """The text on a control's row that names it: of the lines level with the control, on either
+    side (a switch at the row's end, a checkbox before its label), the first (a label above its
+    description)."""
+    if control is None:
+        return None
+    row = [
+        line
+        for line in lines
+        if line.box.y <= control.bottom + 4
+        and line.box.bottom >= control.y - 4
+        and not line.box.contains(control)
+    ]
+    if not row:
+        return None
+    return min(row, key=lambda line: (line.box.y, abs(line.box.center[0] - control.center[0])))
+
+
+def _toggles_so_far(earlier: Sequence[Step], label: Line | None) -> int:
+    return sum(1 for s in earlier if s.kind == "toggle" and label is not None and s.trigger == label.text)
 
 
 def _not_pushed(lines: Sequence[Line], alignment: _Alignment, height: float) -> list[Line]:

@@ -65,7 +65,7 @@ _references: OrderedDict[str, ReferenceAnalysis] = OrderedDict()
 _references_lock = threading.Lock()
 
 _FIND_JS = (
-    "([text, box, point]) => {\n"
+    "([text, box, point, control]) => {\n"
     + script("find.js")
     + """
   let el = text ? replicatorFind(document.body, text, box) : null;
@@ -73,6 +73,24 @@ _FIND_JS = (
   if (!el) return null;
   el.scrollIntoView({block: "nearest"});
   const r = el.getBoundingClientRect();
+  if (control) {
+    // A switch or a checkbox is clicked where a person clicks it: the control on its label's row
+    // (the one nearest to where the recording had it), not the label's text.
+    const picks = "input[type=checkbox],input[type=radio],[role=switch],[role=checkbox],button,[data-replicator-go]";
+    let best = null, bestCost = Infinity;
+    for (let up = el.parentElement, n = 0; up && up !== document.body && n < 4 && !best; up = up.parentElement, n++) {
+      for (const c of up.querySelectorAll(picks)) {
+        const q = c.getBoundingClientRect();
+        if (c.contains(el) || el.contains(c) || q.width < 4 || q.height < 4) continue;
+        if (q.width > 3 * control[2] + 24 || q.height > 3 * control[3] + 24) continue;
+        const cy = q.top + q.height / 2;
+        if (cy < r.top - control[3] || cy > r.bottom + control[3]) continue;
+        const cost = Math.abs(q.left + q.width / 2 - control[0]) + Math.abs(cy - r.top - control[1]);
+        if (cost < bestCost) { best = q; bestCost = cost; }
+      }
+    }
+    if (best) return [best.left + best.width / 2, best.top + best.height / 2, r.left, r.top + scrollY, r.width, r.height];
+  }
   // The point to click is in the viewport; the box in the page, as visible_text.js gives boxes.
   return [r.left + r.width / 2, r.top + r.height / 2, r.left, r.top + scrollY, r.width, r.height];
 }"""
@@ -172,8 +190,13 @@ async def _find(live: LiveSession, step: Step, scale: float) -> tuple[float, flo
     point = [step.click[0] * scale, step.click[1] * scale] if step.click else None
     if step.trigger is None and point is None and step.changed is not None:
         point = [v * scale for v in step.changed.center]
+    control = None
+    if step.kind == "toggle" and step.changed is not None and box is not None:
+        # Where the control was: its centre across the page, and below the label's top.
+        cx, cy = step.changed.center
+        control = [cx * scale, (cy - box.y) * scale, step.changed.width * scale, step.changed.height * scale]
     try:
-        found = await live.page.evaluate(_FIND_JS, [step.trigger, scaled, point])
+        found = await live.page.evaluate(_FIND_JS, [step.trigger, scaled, point, control])
     except PlaywrightError as exc:  # the page broke its own DOM API
         log.debug("trigger lookup failed: %s", exc)
         return None
@@ -261,7 +284,7 @@ async def _other_orders(
     """Independent parts in another order, each from a fresh page: the panels opened last first,
     the tabs from the last clicked to the first."""
     outcomes: list[_Outcome] = []
-    for kind in ("disclosure", "select"):
+    for kind in ("disclosure", "select", "toggle"):
         group = _distinct([s for s in steps if s.kind == kind and s.opens and s.trigger])
         if len(group) < 2:
             continue

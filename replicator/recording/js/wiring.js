@@ -181,6 +181,45 @@
     bind(baseTrigger, views[step.from], { panel: step.n });
     return true;
   }
+  // The smallest element drawing a recorded box (scaled to ``root``): what is at its centre, or
+  // the ancestor that holds all of the box.
+  function drawing(root, box) {
+    var b = scaleBox(box, root), hit = document.elementFromPoint(b[0] + b[2] / 2, b[1] + b[3] / 2);
+    if (!hit || !root.contains(hit) || hit === root) { return null; }
+    for (var x = hit; x && x !== root; x = x.parentElement) {
+      var r = x.getBoundingClientRect();
+      if (r.width > 2.5 * b[2] + 16 || r.height > 2.5 * b[3] + 16) { break; }
+      hit = x;
+    }
+    return hit;
+  }
+  // A switch, checkbox or radio flipped in place. A real control flips itself (its label's text
+  // flips it too); a drawn one is swapped for the drawing of the state it was flipped to.
+  function buildToggle(step) {
+    var source = containers[step.to], base = container(step.from);
+    showOnly(step.to);
+    var flipped = drawing(source, step.changed);
+    var flippedCopy = flipped ? flipped.cloneNode(true) : null;
+    if (flipped) { freeze(flipped, flippedCopy); }
+    showOnly(views[step.from]);
+    var control = drawing(base, step.changed);
+    if (!control) { return false; }
+    var label = step.text ? target(base, step) : null;
+    var input = control.matches("input[type=checkbox],input[type=radio]") ? control
+      : control.querySelector("input[type=checkbox],input[type=radio]");
+    if (input) {
+      if (label && !label.contains(input)) { bind(label, views[step.from], { click: input }); }
+      return true;
+    }
+    if (!flippedCopy) { return false; }
+    flippedCopy.style.margin = getComputedStyle(control).margin;
+    panels[step.n] = { wrapper: null, view: views[step.from], at: 0, exclusive: false, open: false,
+      marks: [{ el: control, swap: flippedCopy }] };
+    bind(control, views[step.from], { panel: step.n });
+    bind(flippedCopy, views[step.from], { panel: step.n });
+    if (label && label !== control) { bind(label, views[step.from], { panel: step.n }); }
+    return true;
+  }
   function floating(root) {
     var out = [], nodes = root.querySelectorAll("*");
     for (var i = 0; i < nodes.length; i++) {
@@ -196,7 +235,7 @@
   // Pictures placed absolutely below an open panel move down with the page's flow.
   function reflow(view) {
     var open = Object.keys(panels).map(function (k) { return panels[k]; })
-      .filter(function (p) { return p.view === view && p.open; });
+      .filter(function (p) { return p.view === view && p.open && p.wrapper; });
     (floats[view] || []).forEach(function (f) {
       var shift = 0;
       open.forEach(function (p) { if (p.at <= f.top + 1) { shift += p.wrapper.getBoundingClientRect().height; } });
@@ -215,6 +254,7 @@
       if (value === null || value === undefined) { return; }
       if (mark.attr) { mark.el.setAttribute(mark.attr, value); } else { mark.el.innerHTML = value; }
     });
+    if (!p.wrapper) { return; }
     p.wrapper.style.display = open ? "block" : "none";
     p.wrapper.setAttribute("aria-hidden", open ? "false" : "true");
   }
@@ -249,6 +289,7 @@
     window.scrollTo(0, 0);
   }
   function act(action) {
+    if (action.click) { action.click.click(); return; }
     if (action.panel !== undefined) { togglePanel(action.panel); return; }
     show(action.view, action.push);
   }
@@ -265,6 +306,12 @@
     try { built = buildPanel(s); } catch (e) { built = false; }
     if (!built) { s.panel = false; views[s.to] = s.to; pages[s.to] = true; }
   });
+  M.steps.forEach(function (s) {
+    if (!s.toggle) { return; }
+    var built = false;
+    try { built = buildToggle(s); } catch (e) { built = false; }
+    if (!built) { s.toggle = false; views[s.to] = s.to; pages[s.to] = true; }
+  });
   Object.keys(pages).forEach(function (v) {
     showOnly(Number(v));
     floats[v] = floating(containers[Number(v)]);
@@ -272,7 +319,7 @@
   // Views: every other step shows the view of the state it reached. A tab or a link does so from
   // every view that shows the same text; other triggers from the view they were clicked in.
   M.steps.forEach(function (s) {
-    if (s.panel || s.skip) { return; }
+    if (s.panel || s.toggle || s.skip) { return; }
     var action = { view: views[s.to], push: s.kind === "navigate" };
     var everywhere = s.kind === "select" || s.kind === "navigate";
     var order = [views[s.from]].concat(Object.keys(pages).map(Number).filter(function (v) {
