@@ -557,3 +557,24 @@ async def test_a_new_address_in_the_toolbar_is_another_page_with_a_way_back(
     report = await replay(browser_pool, sanitizer, source, compose_states(source, pages, steps))
     assert report.passed, [c.to_dict() for c in report.failures]
     assert ("back" in {c.phase for c in report.steps}) and all(c.ok for c in report.steps)
+
+
+async def test_a_panel_that_opens_but_never_closes_fails_in_another_order(
+    browser_pool: SealedBrowserPool, recorded: dict[str, Source], sanitizer: Sanitizer
+) -> None:
+    """The recording only opens panels, so the recorded order passes; opened in another order, the
+    first panel opened is clicked again and must close."""
+    open_only = """
+      document.querySelectorAll(".question").forEach(function (button) {
+        button.addEventListener("click", function () { button.parentElement.classList.add("open"); });
+      });
+    """
+    report = await replay(
+        browser_pool, sanitizer, recorded["accordion"], live_page("accordion.html", open_only)
+    )
+    assert not report.passed
+    assert failed(report) == [(2, "any order")]
+    (failure,) = report.failures
+    assert "closes the panel" in failure.expected and "did not go away" in failure.reason, failure.to_dict()
+    # The page as recorded closes it.
+    assert (await replay(browser_pool, sanitizer, recorded["accordion"], live_page("accordion.html"))).passed

@@ -21,6 +21,7 @@ of the reached state's score, a state whose step failed scoring 0.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import io
 import logging
@@ -292,6 +293,13 @@ async def _other_orders(
             async with renderer.open(html, viewport) as live:
                 for step in reversed(group):
                     outcomes.append(await _click_step(live, step, scale, "any order"))
+                if kind == "disclosure":
+                    # The panel opened first closes again, with the others left open.
+                    first = group[-1]
+                    closing = dataclasses.replace(
+                        first, opens=False, appeared=(), disappeared=first.appeared, anchor=None
+                    )
+                    outcomes.append(await _click_step(live, closing, scale, "any order"))
         except RenderError as exc:
             log.warning("replay in another order stopped: %s", exc)
     return outcomes
@@ -396,7 +404,7 @@ def _judge(outcome: _Outcome, steps: Sequence[Step], scale: float) -> tuple[bool
     gone = [
         line for line in step.disappeared if len(line) >= 3 and not any(line in new for new in step.appeared)
     ]
-    if outcome.phase == "recorded" and gone and step.kind not in ("overlay", "type"):
+    if (outcome.phase == "recorded" or not step.opens) and gone and step.kind not in ("overlay", "type"):
         still = [_shown(line, outcome.shown) is not None for line in gone]
         if char_share(gone, still, empty=1.0) > 1 - TEXT_SHARE:
             return (
