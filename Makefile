@@ -11,9 +11,10 @@ PYTEST_ARGS ?=
 
 # Debian packages the product needs at run time: the browser (its headless-only build renders ours,
 # about twice as fast; the full chromium stays for headed debugging), ffmpeg for recordings, fonts
-# that cover Latin and CJK text (no tofu), Node.js/npm to install front-end assets, venv for Python.
+# that cover Latin and CJK text (no tofu), Node.js/npm to install front-end assets, venv for Python,
+# PostgreSQL for a deployment on several machines (the tests start a throwaway cluster of their own).
 APT_PACKAGES := chromium-headless-shell chromium ffmpeg fonts-noto-core fonts-noto-cjk fonts-liberation fonts-dejavu-core fonts-croscore \
-                nodejs npm python3-venv ca-certificates
+                nodejs npm python3-venv ca-certificates postgresql
 
 .PHONY: help setup system-deps python-deps node-deps run test lint format bench clean
 

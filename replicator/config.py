@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         default_factory=_default_data_dir,
         description="Where job records (SQLite) and artifacts live.",
     )
+    database_url: str | None = Field(
+        None,
+        description="`postgresql://user:password@host:port/db`: keep job records and events in PostgreSQL, shared "
+        "by every process (apply the schema with `replicator db migrate`); unset: SQLite in the data directory.",
+    )
     backend: BackendName = Field("local", description="Model backend: `local` (offline, default) or `glm`.")
     output_mode: OutputMode = Field(
         "interactive",

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.plugins.browser",
     "tests.plugins.fake_glm",
     "tests.plugins.pages",
+    "tests.plugins.postgres",
     "tests.plugins.recordings",
 ]
 

@@ -79,6 +79,7 @@ def main() -> None:
 from . import (  # noqa: E402
     check_cmd,
     convert_cmd,
+    db_cmd,
     doctor_cmd,
     glm_cmd,
     render_cmd,
@@ -92,6 +93,7 @@ __all__ = [
     "check_cmd",
     "command",
     "convert_cmd",
+    "db_cmd",
     "doctor_cmd",
     "glm_cmd",
     "main",

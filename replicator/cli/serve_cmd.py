@@ -74,6 +74,11 @@ def serve_command(
     from ..service import create_app
 
     settings = load_settings(host=host, port=port, workers=workers)
+    if settings.database_url:
+        # Before anything listens: a database that is unreachable or lacks the schema is one clear line.
+        from ..jobs.pg_store import PgJobStore
+
+        PgJobStore(settings.database_url).close()
     sock = bind(settings.host, settings.port)
     bound_port = sock.getsockname()[1]
     application = create_app(settings)

@@ -35,6 +35,7 @@ from .artifacts import (
     write_source_artifacts,
 )
 from .events import EventChannel
+from .pg_store import PgJobStore
 from .records import Job, JobOptions, JobState, StoredEvent
 from .store import JobStore
 
@@ -58,7 +59,7 @@ class JobManager:
         self.jobs_dir = settings.data_dir / "jobs"
         self.upload_dir = settings.data_dir / "uploads"
         self.checks_dir = settings.data_dir / "checks"  # design checks' heatmaps (pruned like jobs)
-        self.store: JobStore | None = None
+        self.store: JobStore | PgJobStore | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
@@ -73,7 +74,7 @@ class JobManager:
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         self.checks_dir.mkdir(parents=True, exist_ok=True)
-        self.store = await asyncio.to_thread(JobStore, self.settings.data_dir / "replicator.db")
+        self.store = await asyncio.to_thread(open_store, self.settings)
         await self.recover()
         self._workers = [
             asyncio.create_task(self._work(), name=f"replicator-worker-{n}")
@@ -404,10 +405,14 @@ class JobManager:
     # --- blocking helpers (run in threads) -------------------------------------------------------
 
     @property
-    def _store(self) -> JobStore:
+    def _store(self) -> JobStore | PgJobStore:
         if self.store is None:
             raise RuntimeError("JobManager.start() has not been awaited")
         return self.store
+
+    async def database(self) -> str:
+        """The job database answers: what it is, described."""
+        return await self._db(self._store.ping)
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.to_thread(fn, *args, **kwargs)
@@ -457,3 +462,10 @@ def _summary(document: dict[str, Any]) -> dict[str, Any]:
         "backend": document["backend"],
         "interactions": (document.get("interactions") or {}).get("score"),
     }
+
+
+def open_store(settings: Settings) -> JobStore | PgJobStore:
+    """The job store the settings ask for: PostgreSQL when ``database_url`` is set, else SQLite."""
+    if settings.database_url:
+        return PgJobStore(settings.database_url)
+    return JobStore(settings.data_dir / "replicator.db")

@@ -92,6 +92,12 @@ class JobStore:
         with self._lock:
             self._db.close()
 
+    def ping(self) -> str:
+        """A round trip to the database, described (for ``/readyz``)."""
+        with self._lock:
+            jobs = int(self._db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0])
+        return f"SQLite {self.path}: {jobs} job(s)"
+
     @property
     def journal_mode(self) -> str:
         with self._lock:

@@ -1,4 +1,5 @@
-"""``/readyz``: can this process do its work now? Browser, OCR and the configured backend."""
+"""``/readyz``: can this process do its work now? Browser, OCR, the configured backend and the
+job database."""
 
 from __future__ import annotations
 
@@ -26,12 +27,13 @@ _PROBE_PAGE = "<!doctype html><html><body><p>ready</p></body></html>"
 
 
 async def readiness(runtime: Runtime, jobs: JobManager) -> Readiness:
-    browser, ocr, backend = await asyncio.gather(
+    browser, ocr, backend, database = await asyncio.gather(
         _probe("browser", _browser(runtime)),
         _probe("ocr", _ocr(runtime)),
         _probe("backend", _backend(runtime)),
+        _probe("database", jobs.database()),
     )
-    checks = {"browser": browser, "ocr": ocr, "backend": backend}
+    checks = {"browser": browser, "ocr": ocr, "backend": backend, "database": database}
     return Readiness(
         ready=all(c.ok for c in checks.values()),
         checks=checks,
