@@ -89,8 +89,9 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         None,
-        description="`postgresql://user:password@host:port/db`: keep job records and events in PostgreSQL, shared "
-        "by every process (apply the schema with `replicator db migrate`); unset: SQLite in the data directory.",
+        description="`postgresql://user:password@host:port/db`: job records, events and the queue in PostgreSQL; "
+        "the API queues jobs and `replicator worker` processes run them (apply the schema with `replicator db "
+        "migrate`); unset: SQLite in the data directory and in-process workers.",
     )
     backend: BackendName = Field("local", description="Model backend: `local` (offline, default) or `glm`.")
     output_mode: OutputMode = Field(

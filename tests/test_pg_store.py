@@ -139,50 +139,6 @@ def test_db_commands_report_and_migrate_the_schema(pg_url: str, tmp_path: Path) 
     assert "Traceback" not in nothing.stderr
 
 
-def test_the_service_keeps_its_jobs_in_postgresql_when_told_to(
-    pg_url: str, tmp_path: Path, fixtures_dir: Path
-) -> None:
-    """One setting moves the job records and events to PostgreSQL; the API works as before."""
-    import httpx
-    import psycopg
-
-    from tests.service_helpers import running_service
-
-    migrate(pg_url)
-    png = (fixtures_dir / "references" / "blog_article.png").read_bytes()
-    with running_service(tmp_path, REPLICATOR_DATABASE_URL=pg_url, REPLICATOR_REFINE_ROUNDS="0") as (_, base):
-        created = httpx.post(
-            f"{base}/api/v1/replications",
-            files={"file": ("blog.png", png, "image/png")},
-            data={"refine_rounds": "0"},
-        )
-        assert created.status_code in (200, 201, 202), created.text
-        job_id = created.json()["id"]
-        deadline = time.monotonic() + 120
-        while (state := httpx.get(f"{base}/api/v1/replications/{job_id}").json()["state"]) not in (
-            "succeeded",
-            "failed",
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
-        assert state == "succeeded"
-        ready = httpx.get(f"{base}/api/v1/readyz", timeout=60).json()
-        assert ready["checks"]["database"]["ok"] and "PostgreSQL" in ready["checks"]["database"]["detail"]
-        assert "schema version 1, 1 job(s)" in ready["checks"]["database"]["detail"]
-    with psycopg.connect(pg_url) as db:
-        assert db.execute("SELECT state FROM replicator_jobs WHERE id = %s", (job_id,)).fetchone() == (
-            "succeeded",
-        )
-        kinds = [
-            r[0]
-            for r in db.execute(
-                "SELECT kind FROM replicator_events WHERE job_id = %s ORDER BY seq", (job_id,)
-            )
-        ]
-    assert kinds[0] == "state" and "stage" in kinds
-    assert not (tmp_path / "data" / "replicator.db").exists()  # nothing went to SQLite
-
-
 def test_the_service_will_not_start_on_an_unmigrated_database(pg_url: str, tmp_path: Path) -> None:
     from tests.service_helpers import free_port, serve_argv, service_env
 

@@ -86,6 +86,7 @@ from . import (  # noqa: E402
     score_cmd,
     serve_cmd,
     settings_cmd,
+    worker_cmd,
 )
 
 __all__ = [
@@ -101,4 +102,5 @@ __all__ = [
     "score_cmd",
     "serve_cmd",
     "settings_cmd",
+    "worker_cmd",
 ]

@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from ..config import Settings
 from ..errors import ReplicatorError
@@ -35,7 +35,8 @@ from .artifacts import (
     write_source_artifacts,
 )
 from .events import EventChannel
-from .pg_store import PgJobStore
+from .pg_store import EVENTS_CHANNEL, PgJobStore
+from .queue import TASK, Listener, make_app
 from .records import Job, JobOptions, JobState, StoredEvent
 from .store import JobStore
 
@@ -46,6 +47,8 @@ T = TypeVar("T")
 # again: it may be what kills the process.
 MAX_ATTEMPTS = 3
 _PRUNE_EVERY_S = 3600.0
+_CANCEL_POLL_S = 0.5  # how often a worker checks whether its running job was cancelled
+_REMOTE_CANCEL_WAIT_S = 5.0  # how long cancelling waits for the worker to stop the job
 _STALE_UPLOAD_S = 6 * 3600.0
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -53,9 +56,17 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 class JobManager:
     """Owns the job store, the queue and the workers. ``await start()`` / ``await close()``."""
 
-    def __init__(self, settings: Settings, runtime: Runtime) -> None:
+    def __init__(
+        self, settings: Settings, runtime: Runtime, *, role: Literal["api", "worker"] = "api"
+    ) -> None:
         self.settings = settings
         self.runtime = runtime
+        # With a database URL, jobs go through the queue to `replicator worker` processes: the API
+        # process defers them and streams their progress from the database; a worker runs them.
+        self.remote = bool(settings.database_url)
+        self.role = role
+        self._queue_app: Any = None
+        self._listener: Listener | None = None
         self.jobs_dir = settings.data_dir / "jobs"
         self.upload_dir = settings.data_dir / "uploads"
         self.checks_dir = settings.data_dir / "checks"  # design checks' heatmaps (pruned like jobs)
@@ -75,6 +86,15 @@ class JobManager:
         self.upload_dir.mkdir(parents=True, exist_ok=True)
         self.checks_dir.mkdir(parents=True, exist_ok=True)
         self.store = await asyncio.to_thread(open_store, self.settings)
+        if self.remote:
+            url = str(self.settings.database_url)
+            if self.role == "api":
+                self._queue_app = make_app(url)
+                await self._queue_app.open_async()
+                self._listener = Listener(url, EVENTS_CHANNEL)
+                await self._listener.start()
+                self._pruner = asyncio.create_task(self._prune_periodically(), name="replicator-pruner")
+            return
         await self.recover()
         self._workers = [
             asyncio.create_task(self._work(), name=f"replicator-worker-{n}")
@@ -94,6 +114,12 @@ class JobManager:
             await channel.flush()
         self._workers.clear()
         self._tasks.clear()
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
+        if self._queue_app is not None:
+            await self._queue_app.close_async()
+            self._queue_app = None
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
             self.store = None
@@ -168,10 +194,16 @@ class JobManager:
             return self._store.create(job)
 
         job = await asyncio.to_thread(prepare)
-        if source is not None:
-            self._sources[job_id] = source
         channel = await self._channel(job_id)
         await channel.emit("state", {"state": "queued"})
+        if self.remote:
+            # A worker takes it from here (and writes its events from the next number on).
+            await channel.flush()
+            self._channels.pop(job_id, None)
+            await self._queue_app.tasks[TASK].defer_async(job_id=job_id)
+            return job
+        if source is not None:
+            self._sources[job_id] = source
         self._queue.put_nowait(job_id)
         return job
 
@@ -194,6 +226,14 @@ class JobManager:
 
     async def wait(self, job_id: str, timeout: float) -> Job:
         """The job once it has finished, or as it is after ``timeout`` seconds."""
+        if self.remote:
+            deadline = time.monotonic() + timeout
+            job = await self.get(job_id)
+            while not job.finished and (left := deadline - time.monotonic()) > 0:
+                assert self._listener is not None
+                await self._listener.wait(job_id, left)
+                job = await self.get(job_id)
+            return job
         channel = self._channels.get(job_id)
         if channel is not None:
             with contextlib.suppress(TimeoutError):
@@ -205,6 +245,8 @@ class JobManager:
         job = await self.get(job_id)
         if job.finished or job_id in self._cancelling:
             return job
+        if self.remote:
+            return await self._cancel_remote(job)
         self._cancelling.add(job_id)
         task = self._tasks.get(job_id)
         if task is not None:
@@ -217,6 +259,20 @@ class JobManager:
             await self._finish(job_id, "cancelled", code="cancelled", message="Cancelled before it started.")
         return await self.get(job_id)
 
+    async def _cancel_remote(self, job: Job) -> Job:
+        """Ask whichever worker has the job to stop it (it checks every half second); a job no
+        worker has taken yet ends here and is skipped when one takes it."""
+        store = self._store
+        assert isinstance(store, PgJobStore)
+        await self._db(store.request_cancel, job.id)
+        if job.state == "queued":
+            fresh = await self.get(job.id)
+            if fresh.state == "queued":
+                await self._finish(
+                    job.id, "cancelled", code="cancelled", message="Cancelled before it started."
+                )
+        return await self.wait(job.id, _REMOTE_CANCEL_WAIT_S)
+
     async def delete(self, job_id: str) -> None:
         """Cancel the job if it is still going, then remove its record, events and artifacts."""
         await self.cancel(job_id)
@@ -227,6 +283,10 @@ class JobManager:
     ) -> AsyncIterator[StoredEvent | None]:
         """Past events, then live ones until the job ends. ``None`` is a heartbeat (nothing new)."""
         await self.get(job_id)  # raises JobNotFound
+        if self.remote:
+            async for item in self._remote_events(job_id, after, heartbeat_s):
+                yield item
+            return
         channel = self._channels.get(job_id)
         if channel is None:
             for event in await self._db(self._store.events, job_id, after=after):
@@ -255,6 +315,52 @@ class JobManager:
                     last = item.seq
         finally:
             channel.unsubscribe(queue)
+
+    async def _remote_events(
+        self, job_id: str, after: int, heartbeat_s: float | None
+    ) -> AsyncIterator[StoredEvent | None]:
+        """Events a worker writes, read from the database as they are announced, until the job ends."""
+        assert self._listener is not None
+        last = after
+        quiet_since = time.monotonic()
+        while True:
+            finished = (await self.get(job_id)).finished
+            batch = await self._db(self._store.events, job_id, after=last)
+            for event in batch:
+                yield event
+                last = event.seq
+            if batch:
+                quiet_since = time.monotonic()
+            elif finished:
+                return
+            elif heartbeat_s is not None and time.monotonic() - quiet_since >= heartbeat_s:
+                yield None
+                quiet_since = time.monotonic()
+            await self._listener.wait(job_id, heartbeat_s or 30.0)
+
+    async def execute(self, job_id: str) -> None:
+        """Run one job in this worker process (the queue's task): skipped if it already ended (it was
+        cancelled while queued); stopped if someone asks to cancel it while it runs."""
+        job = await self.get(job_id)
+        store = self._store
+        assert isinstance(store, PgJobStore)
+        if job.finished:
+            return
+        if await self._db(store.cancel_requested, job_id):
+            await self._finish(job_id, "cancelled", code="cancelled", message="Cancelled before it started.")
+            return
+        task = asyncio.create_task(self._run(job_id), name=f"replicator-job-{job_id}")
+        self._tasks[job_id] = task
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=_CANCEL_POLL_S)
+                if not task.done() and await self._db(store.cancel_requested, job_id):
+                    self._cancelling.add(job_id)
+                    task.cancel()
+                    await asyncio.wait({task})
+        finally:
+            self._tasks.pop(job_id, None)
+        await self._settle(job_id, task)
 
     async def prune(self, *, now: float | None = None) -> int:
         """Remove finished jobs older than the retention period, and stale partial uploads."""

@@ -59,11 +59,14 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job_id, seq)
     );
     """,
+    # A cancellation asked for in one process (the API) and carried out by another (the worker).
+    "ALTER TABLE replicator_jobs ADD COLUMN IF NOT EXISTS cancel_requested DOUBLE PRECISION;",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Events written by any process are announced on this channel (payload: the job id), so that an
 # API process streaming a job's progress learns of them at once (LISTEN).
 EVENTS_CHANNEL = "replicator_events"
+CANCEL_CHANNEL = "replicator_cancel"  # payload: the id of a job someone asked to cancel
 _MIGRATION_LOCK = 7_316_845_001  # pg_advisory_xact_lock key: one migrating process at a time
 
 _UPDATABLE = frozenset(
@@ -121,7 +124,16 @@ def _version(db: Any) -> int:
 
 
 def migrate(url: str) -> tuple[int, int]:
-    """Apply the migrations the database lacks; (version before, version after)."""
+    """Apply the migrations the database lacks, and create the job queue's tables (Procrastinate)
+    when they are missing; (version before, version after) of replicator's own schema."""
+    from .queue import apply_queue_schema
+
+    result = _migrate(url)
+    apply_queue_schema(url)
+    return result
+
+
+def _migrate(url: str) -> tuple[int, int]:
     with _connect(url) as db, db.transaction():
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         db.execute(
@@ -146,11 +158,13 @@ class PgJobStore:
         self._lock = threading.Lock()
         self._db = _connect(url)
         version = _version(self._db)
-        if version < SCHEMA_VERSION:
+        queue = self._db.execute("SELECT to_regclass('procrastinate_jobs') AS t").fetchone()["t"]
+        if version < SCHEMA_VERSION or queue is None:
             self._db.close()
             raise ConfigurationError(
-                f"The database at {redacted(url)} has replicator schema version {version}, this version needs"
-                f" {SCHEMA_VERSION}: run `replicator db migrate` (with the same REPLICATOR_DATABASE_URL)."
+                f"The database at {redacted(url)} has replicator schema version {version}"
+                f"{'' if queue else ' and no job queue'}, this version needs {SCHEMA_VERSION}:"
+                " run `replicator db migrate` (with the same REPLICATOR_DATABASE_URL)."
             )
 
     def close(self) -> None:
@@ -286,6 +300,24 @@ class PgJobStore:
                 )
 
         return self._run(work)
+
+    def request_cancel(self, job_id: str) -> None:
+        """Ask the process running the job to stop it."""
+        self._run(
+            lambda db: db.execute(
+                "UPDATE replicator_jobs SET cancel_requested = %s WHERE id = %s AND cancel_requested IS NULL",
+                (time.time(), job_id),
+            )
+        )
+        self._run(lambda db: db.execute("SELECT pg_notify(%s, %s)", (CANCEL_CHANNEL, job_id)))
+
+    def cancel_requested(self, job_id: str) -> bool:
+        row = self._run(
+            lambda db: db.execute(
+                "SELECT cancel_requested FROM replicator_jobs WHERE id = %s", (job_id,)
+            ).fetchone()
+        )
+        return row is not None and row["cancel_requested"] is not None
 
     # --- events ----------------------------------------------------------------------------------
 
