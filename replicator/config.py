@@ -93,6 +93,22 @@ class Settings(BaseSettings):
         "the API queues jobs and `replicator worker` processes run them (apply the schema with `replicator db "
         "migrate`); unset: SQLite in the data directory and in-process workers.",
     )
+    artifact_store: Literal["auto", "folder", "database"] = Field(
+        "auto",
+        description="Where uploads, renders and pages are kept: `folder` (the data directory; give every "
+        "process the same shared folder), `database` (PostgreSQL at `database_url`, for workers that share "
+        "nothing else); `auto`: the database when `database_url` is set, else the folder.",
+    )
+    worker_heartbeat_s: float = Field(
+        10.0, gt=0, le=600, description="How often a `replicator worker` tells the database it is alive."
+    )
+    worker_stalled_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="A worker silent this long is taken for dead: another worker retries its jobs "
+        "(from the last stored stage).",
+    )
     backend: BackendName = Field("local", description="Model backend: `local` (offline, default) or `glm`.")
     output_mode: OutputMode = Field(
         "interactive",

@@ -123,6 +123,7 @@ class FakeGlm:
     default_scenario: str = "normal"
     stall_s: float = 30.0
     chunk_delay_s: float = 0.0
+    latency_s: float = 0.0  # time before the answer starts (a model thinking), per request
     retry_after: str | None = None  # Retry-After sent with 429 answers, when set
     fixtures_dir: Path = FIXTURES_DIR
     requests: list[RecordedRequest] = field(default_factory=list)
@@ -148,7 +149,7 @@ class FakeGlm:
         defaults = FakeGlm()
         for name in ("api_key", "model", "image_encoding", "thinking_style", "default_scenario", "stall_s"):
             setattr(self, name, settings.pop(name, getattr(defaults, name)))
-        for name in ("chunk_delay_s", "retry_after", "fixtures_dir"):
+        for name in ("chunk_delay_s", "latency_s", "retry_after", "fixtures_dir"):
             setattr(self, name, settings.pop(name, getattr(defaults, name)))
         if settings:
             raise TypeError(f"unknown fake GLM settings: {sorted(settings)}")
@@ -179,6 +180,8 @@ def create_app(fake: FakeGlm) -> Starlette:
         except RequestProblem as problem:
             record.status, record.problem = problem.status, problem.message
             return _error(problem.status, problem.code, problem.message)
+        if fake.latency_s:
+            await asyncio.sleep(fake.latency_s)
         return await _play(fake, record, body)
 
     async def control_scenarios(request: Request) -> Response:

@@ -103,15 +103,17 @@ def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
 # --- service routes ----------------------------------------------------------------------------------
 
 
-async def test_healthz_and_readyz_report_browser_ocr_backend_and_database(api: Service) -> None:
+async def test_healthz_and_readyz_report_browser_ocr_backend_database_and_queue(api: Service) -> None:
     health = await api.client.get("/api/v1/healthz")
     assert health.status_code == 200 and health.json()["status"] == "ok"
     ready = await api.client.get("/api/v1/readyz")
     assert ready.status_code == 200, ready.text
     body = ready.json()
     assert body["ready"] is True
-    assert set(body["checks"]) == {"browser", "ocr", "backend", "database"}
+    assert set(body["checks"]) == {"browser", "ocr", "backend", "database", "queue"}
     assert body["checks"]["database"]["detail"].startswith("SQLite ")
+    assert body["checks"]["queue"]["detail"].startswith("in-process: ")
+    assert body["jobs"] == {"queued": 0, "running": 0}
     assert all(check["ok"] for check in body["checks"].values())
 
 

@@ -18,7 +18,7 @@ from replicator.backends import create_backend
 from replicator.config import Settings
 from replicator.errors import JobNotFound
 from replicator.intake import load_source
-from replicator.jobs import ArtifactStore, Job, JobManager, JobOptions, JobStore, StoredEvent
+from replicator.jobs import FolderArtifactStore, Job, JobManager, JobOptions, JobStore, StoredEvent
 from replicator.jobs.manager import MAX_ATTEMPTS
 from replicator.runtime import Runtime
 from tests.service_helpers import CountingBackend, GatedRenderer, upload_copy, wait_for_file
@@ -79,7 +79,7 @@ def test_store_is_sqlite_in_wal_mode_and_round_trips_jobs_and_events(tmp_path: P
 
 
 def test_artifact_names_cannot_leave_the_job_folder(tmp_path: Path) -> None:
-    store = ArtifactStore(tmp_path / "job")
+    store = FolderArtifactStore(tmp_path / "job")
     store.save("answer-0.json", b"{}")
     assert store.load("answer-0.json") == b"{}"
     assert store.load("missing.png") is None
@@ -238,7 +238,7 @@ async def test_interrupted_jobs_that_cannot_resume_are_failed_with_a_reason(
     store.create(
         Job(id="c" * 32, state="running", created_at=now, updated_at=now, options=GLM, attempts=MAX_ATTEMPTS)
     )
-    ArtifactStore(glm_settings.data_dir / "jobs" / ("c" * 32)).save("upload", b"x")
+    FolderArtifactStore(glm_settings.data_dir / "jobs" / ("c" * 32)).save("upload", b"x")
     store.close()
     manager = await make_manager()
     gone, looping = await manager.get("b" * 32), await manager.get("c" * 32)

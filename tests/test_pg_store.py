@@ -166,3 +166,35 @@ def test_written_events_are_announced_to_listeners(pg_url: str) -> None:
         heard = [n.payload for n in listener.notifies(timeout=5, stop_after=1)]
     store.close()
     assert heard == ["e" * 32]
+
+
+def test_a_job_that_keeps_stopping_its_workers_is_failed_with_the_reason(pg_url: str, tmp_path: Path) -> None:
+    """A job handed on after its worker died is resumed, until it has stopped MAX_ATTEMPTS workers:
+    then it fails with a reason instead of killing the next one."""
+    import asyncio
+
+    from replicator.config import Settings
+    from replicator.jobs import JobManager
+    from replicator.jobs.manager import MAX_ATTEMPTS
+    from replicator.runtime import Runtime
+
+    migrate(pg_url)
+    settings = Settings(data_dir=tmp_path / "data", database_url=pg_url)
+    store = PgJobStore(pg_url)
+    job_id = "f" * 32
+    store.create(_job(job_id, "a.png", time.time(), state="running"))
+    store.update(job_id, attempts=MAX_ATTEMPTS)
+
+    async def run() -> None:
+        manager = JobManager(settings, Runtime(settings), role="worker")
+        await manager.start()
+        try:
+            await manager.execute(job_id)
+        finally:
+            await manager.close()
+
+    asyncio.run(run())
+    job = store.get(job_id)
+    store.close()
+    assert job.state == "failed" and job.error_code == "interrupted"
+    assert f"stopped {MAX_ATTEMPTS} times" in (job.error_message or "")

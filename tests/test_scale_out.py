@@ -1,7 +1,8 @@
 """Scale-out on a real PostgreSQL: the API process defers jobs to the queue (Procrastinate) and two
 ``replicator worker`` processes run them; progress written by a worker reaches the API's event
-stream, artifacts are served by the API (a shared data folder), and a cancellation reaches the
-worker running the job."""
+stream, artifacts written by a worker are served by the API from the database (each process has a
+data folder of its own), a cancellation reaches the worker running the job, a killed worker's job
+is resumed by another without asking the model again, and a database restart loses nothing."""
 
 from __future__ import annotations
 
@@ -26,10 +27,10 @@ pytestmark = pytest.mark.slow
 
 @contextlib.contextmanager
 def workers(workdir: Path, count: int, **settings: str) -> Iterator[list[subprocess.Popen[bytes]]]:
-    env = service_env(workdir / "data", **settings)
     procs = []
     try:
         for n in range(count):
+            env = service_env(workdir / f"worker-{n}-data", **settings)
             log = (workdir / f"worker-{n}.log").open("wb")
             procs.append(
                 subprocess.Popen(
@@ -81,7 +82,7 @@ def test_workers_run_the_jobs_the_api_queues_and_the_api_streams_their_progress(
     pg_url: str, tmp_path: Path, fixtures_dir: Path
 ) -> None:
     migrate(pg_url)
-    png = (fixtures_dir / "references" / "blog_article.png").read_bytes()
+    png = (fixtures_dir / "cli" / "login.png").read_bytes()
     settings = {
         "REPLICATOR_DATABASE_URL": pg_url,
         "REPLICATOR_BACKEND": "local",
@@ -101,6 +102,9 @@ def test_workers_run_the_jobs_the_api_queues_and_the_api_streams_their_progress(
         logs = "".join((tmp_path / f"worker-{n}.log").read_text() for n in range(2))
         assert f"running job {skipped}" not in logs or f"job {skipped}: cancelled" in logs
     assert not (tmp_path / "data" / "replicator.db").exists()  # nothing went to SQLite
+    # The workers' artifacts reached the API through the database: no process kept any job's files.
+    for folder in ("data", "worker-0-data", "worker-1-data"):
+        assert not list((tmp_path / folder).glob("jobs/*/*")), folder
 
 
 def _check_jobs(base: str, ids: list[str], tmp_path: Path) -> None:
@@ -116,8 +120,12 @@ def _check_jobs(base: str, ids: list[str], tmp_path: Path) -> None:
         assert job["state"] == "succeeded" and job["score"] is not None
         page = httpx.get(f"{base}/api/v1/replications/{job_id}/html", timeout=30)
         assert page.status_code == 200 and "<html" in page.text.lower()
-    ready = httpx.get(f"{base}/api/v1/readyz", timeout=60).json()["checks"]["database"]
-    assert ready["ok"] and "PostgreSQL" in ready["detail"] and "4 job(s)" in ready["detail"]
+    ready = httpx.get(f"{base}/api/v1/readyz", timeout=60).json()
+    database, queue = ready["checks"]["database"], ready["checks"]["queue"]
+    assert database["ok"] and "PostgreSQL" in database["detail"] and "4 job(s)" in database["detail"]
+    assert queue["ok"] and "2 worker process(es) alive, 0 job(s) waiting" in queue["detail"], queue
+    assert "artifacts in PostgreSQL" in queue["detail"]
+    assert ready["jobs"] == {"queued": 0, "running": 0}
     # Both workers took part (each runs one job at a time; three jobs were waiting), and no job
     # ran twice.
     logs = [(tmp_path / f"worker-{n}.log").read_text() for n in range(2)]
@@ -131,7 +139,7 @@ def test_a_cancellation_reaches_the_worker_running_the_job(
 ) -> None:
     migrate(pg_url)
     fake_glm.fake.chunk_delay_s = 0.3  # a model answer that takes long enough to cancel it mid-way
-    png = (fixtures_dir / "references" / "blog_article.png").read_bytes()
+    png = (fixtures_dir / "cli" / "login.png").read_bytes()
     settings = {
         "REPLICATOR_DATABASE_URL": pg_url,
         "REPLICATOR_BACKEND": "glm",
@@ -154,3 +162,85 @@ def test_a_cancellation_reaches_the_worker_running_the_job(
         assert time.monotonic() - asked < 2.5
         states = [data.get("state") for kind, data in _events(base, job_id) if kind == "state"]
         assert states[-1] == "cancelled"
+
+
+def _job_when_finished(base: str, job_id: str, timeout: float) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            job: dict[str, object] = httpx.get(f"{base}/api/v1/replications/{job_id}", timeout=30).json()
+        except httpx.HTTPError:  # the API waits for the database while it restarts
+            job = {}
+        if job.get("state") in ("succeeded", "failed", "cancelled"):
+            return job
+        assert time.monotonic() < deadline, f"job not finished after {timeout} s: {job}"
+        time.sleep(0.3)
+
+
+def _image_count(request_body: object) -> int:
+    return json.dumps(request_body).count('"image_url"')
+
+
+def test_a_killed_worker_s_job_resumes_on_another_and_a_database_restart_loses_nothing(
+    tmp_path: Path, fixtures_dir: Path, fake_glm: FakeGlmServer
+) -> None:
+    """SIGKILL the worker while the refinement round waits on the model: the other worker takes the
+    job after the heartbeat timeout and goes on from the stored first answer (the model is asked for
+    round 0 once); the database restarts while it works, and the job still finishes."""
+    from tests.plugins.postgres import throwaway_cluster
+
+    fake_glm.fake.latency_s = 1.5  # each model answer takes a while: time to kill mid-call
+    png = (fixtures_dir / "cli" / "login.png").read_bytes()
+    with throwaway_cluster() as cluster:
+        migrate(cluster.url)
+        settings = {
+            "REPLICATOR_DATABASE_URL": cluster.url,
+            "REPLICATOR_BACKEND": "glm",
+            "REPLICATOR_GLM_BASE_URL": fake_glm.base_url,
+            "REPLICATOR_API_KEY": FAKE_KEY,
+            "REPLICATOR_FALLBACK_BACKEND": "none",
+            "REPLICATOR_WORKER_HEARTBEAT_S": "0.5",
+            "REPLICATOR_WORKER_STALLED_S": "3",
+        }
+        with running_service(tmp_path, **settings) as (_, base), workers(tmp_path, 2, **settings) as procs:
+            job_id = _submit(base, png, refine_rounds="1", target_score="100")
+            deadline = time.monotonic() + 90
+            while len(fake_glm.fake.requests) < 2:  # round 1 asked: round 0's answer is stored
+                assert time.monotonic() < deadline, "the refinement round never started"
+                time.sleep(0.05)
+            logs = [tmp_path / f"worker-{n}.log" for n in range(2)]
+            victim = next(n for n in range(2) if f"running job {job_id}" in logs[n].read_text())
+            procs[victim].kill()
+            survivor = 1 - victim
+            while f"running job {job_id}" not in logs[survivor].read_text():
+                assert time.monotonic() < deadline, "no worker took the killed worker's job"
+                time.sleep(0.1)
+            cluster.restart()  # while the survivor works on the job
+            restarted_at = time.time()
+            job = _job_when_finished(base, job_id, 120)
+            assert job["state"] == "succeeded", job
+            assert procs[survivor].poll() is None, logs[survivor].read_text()  # still serving the queue
+
+            # The model answered round 0 once; only the round cut short by the kill was asked again.
+            images = [_image_count(r.body) for r in fake_glm.fake.requests]
+            assert len(images) == 3 and images[1] == images[2] > images[0], images
+            result = httpx.get(f"{base}/api/v1/replications/{job_id}/result.json", timeout=30).json()
+            assert [r["round"] for r in result["rounds"]] == [0, 1]
+            events = _events(base, job_id)
+            running = [d for k, d in events if k == "state" and d.get("state") == "running"]
+            assert [d.get("attempt") for d in running] == [1, 2]
+            assert any(k == "note" and "resumes" in str(d.get("message")) for k, d in events)
+
+            # The queue came back too: the job is recorded done in it, and the survivor's queue worker
+            # beats again after the restart.
+            import psycopg
+
+            with psycopg.connect(cluster.url, autocommit=True) as db:
+                status = db.execute(
+                    "SELECT status FROM procrastinate_jobs WHERE args->>'job_id' = %s", (job_id,)
+                ).fetchone()
+                assert status is not None and status[0] == "succeeded"
+                beat = db.execute(
+                    "SELECT max(extract(epoch FROM last_heartbeat)) FROM procrastinate_workers"
+                ).fetchone()
+            assert beat is not None and float(beat[0]) > restarted_at

@@ -1,6 +1,7 @@
-"""A job's artifact folder: the pipeline's StageStore and the delivered files of a finished job.
+"""A job's artifacts: the pipeline's StageStore and the delivered files of a finished job, in a
+folder (``FolderArtifactStore``, the default) or in PostgreSQL (``pg_artifacts``).
 
-Layout of ``<data_dir>/jobs/<id>/``: ``upload`` (the original bytes, never named after the user's
+The artifacts of a job (``<data_dir>/jobs/<id>/`` in the folder store): ``upload`` (the original bytes, never named after the user's
 file), ``source.png``, ``thumb.png``, the pipeline's stage outputs (``reference.bin``,
 ``answer-N.json``, ``page-N.html``, ``render-N.png``, ``diff-N.png``), and once the job succeeds
 ``page.html`` (the best candidate), ``render.png``, ``diff.png``, ``result.json`` and, for
@@ -9,12 +10,15 @@ recordings, ``state-source-N.png`` (key frames) and ``state-render-N.png`` (stat
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
 import re
 import shutil
 import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +32,76 @@ UPLOAD_NAME = "upload"
 # The sha256 of a recording job's upload: the name of its normalized MP4 under ``recordings/``.
 RECORDING_MARK = "recording.sha256"
 THUMB_WIDTH = 360
+CHUNK_BYTES = 1 << 20  # the piece size artifacts are streamed (and stored in PostgreSQL) in
 
 
-class ArtifactStore:
-    """Files of one job. Implements the pipeline's ``StageStore`` (``load``/``save``)."""
+class ArtifactStore(ABC):
+    """The files of one job (or design check): the pipeline's ``StageStore`` (``load``/``save``) and
+    what the API serves. Two implementations: a folder (the default, also right for workers that
+    share a file system) and PostgreSQL (workers on machines that share only the database)."""
+
+    @abstractmethod
+    def exists(self, name: str) -> bool: ...
+
+    @abstractmethod
+    def size(self, name: str) -> int | None:
+        """Bytes in the artifact, or None when there is none."""
+
+    @abstractmethod
+    def load(self, name: str) -> bytes | None: ...
+
+    @abstractmethod
+    def save(self, name: str, data: bytes) -> None:
+        """Replace the artifact as a whole: a reader sees the old bytes or the new ones, never a mix."""
+
+    @abstractmethod
+    def adopt(self, name: str, path: Path) -> None:
+        """Take ownership of the local file at ``path`` (an upload) as this artifact; the file is
+        moved or streamed in, and is gone afterwards."""
+
+    @abstractmethod
+    def export(self, name: str, path: Path) -> bool:
+        """Copy the artifact to the local file ``path`` (streamed); False when there is none."""
+
+    @abstractmethod
+    def chunks(self, name: str) -> Iterator[bytes] | None:
+        """The artifact's bytes in pieces, for serving it; None when there is none."""
+
+    @abstractmethod
+    def remove(self) -> None:
+        """Delete every artifact of this job."""
+
+    def save_json(self, name: str, data: Any) -> None:
+        self.save(name, json.dumps(data, indent=2, sort_keys=True).encode())
+
+    def load_json(self, name: str) -> Any:
+        raw = self.load(name)
+        return None if raw is None else json.loads(raw)
+
+
+def checked_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"not an artifact name: {name!r}")
+    return name
+
+
+class FolderArtifactStore(ArtifactStore):
+    """Artifacts as files in one folder (``<data_dir>/jobs/<id>/``)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def path(self, name: str) -> Path:
-        if not _NAME.match(name):
-            raise ValueError(f"not an artifact name: {name!r}")
-        return self.root / name
+        return self.root / checked_name(name)
 
     def exists(self, name: str) -> bool:
         return self.path(name).is_file()
+
+    def size(self, name: str) -> int | None:
+        try:
+            return self.path(name).stat().st_size
+        except FileNotFoundError:
+            return None
 
     def load(self, name: str) -> bytes | None:
         try:
@@ -67,15 +126,89 @@ class ArtifactStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def save_json(self, name: str, data: Any) -> None:
-        self.save(name, json.dumps(data, indent=2, sort_keys=True).encode())
+    def adopt(self, name: str, path: Path) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.replace(path, self.path(name))
 
-    def load_json(self, name: str) -> Any:
-        raw = self.load(name)
-        return None if raw is None else json.loads(raw)
+    def export(self, name: str, path: Path) -> bool:
+        try:
+            shutil.copyfile(self.path(name), path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def chunks(self, name: str) -> Iterator[bytes] | None:
+        try:
+            fh = self.path(name).open("rb")
+        except FileNotFoundError:
+            return None
+
+        def read() -> Iterator[bytes]:
+            with fh:
+                while block := fh.read(CHUNK_BYTES):
+                    yield block
+
+        return read()
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class ArtifactSpace(ABC):
+    """Where every job's and design check's artifacts live: hands out one store per job or check."""
+
+    @abstractmethod
+    def job(self, job_id: str) -> ArtifactStore: ...
+
+    @abstractmethod
+    def check(self, check_id: str) -> ArtifactStore: ...
+
+    @abstractmethod
+    def all_named(self, name: str) -> list[bytes]:
+        """The contents of the artifact ``name`` of every job that has one (small files only)."""
+
+    @abstractmethod
+    def prune_checks(self, before: float) -> int:
+        """Delete design checks stored before the time ``before``; how many."""
+
+    @abstractmethod
+    def describe(self) -> str: ...
+
+    def close(self) -> None:
+        return None
+
+
+class FolderArtifactSpace(ArtifactSpace):
+    def __init__(self, data_dir: Path) -> None:
+        self.jobs_dir = data_dir / "jobs"
+        self.checks_dir = data_dir / "checks"  # design checks' heatmaps (pruned like jobs)
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self.checks_dir.mkdir(parents=True, exist_ok=True)
+
+    def job(self, job_id: str) -> FolderArtifactStore:
+        return FolderArtifactStore(self.jobs_dir / job_id)
+
+    def check(self, check_id: str) -> FolderArtifactStore:
+        return FolderArtifactStore(self.checks_dir / check_id)
+
+    def all_named(self, name: str) -> list[bytes]:
+        out = []
+        for path in self.jobs_dir.glob(f"*/{checked_name(name)}"):
+            with contextlib.suppress(OSError):
+                out.append(path.read_bytes())
+        return out
+
+    def prune_checks(self, before: float) -> int:
+        removed = 0
+        for folder in self.checks_dir.glob("*"):
+            with contextlib.suppress(OSError):
+                if folder.stat().st_mtime < before:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed += 1
+        return removed
+
+    def describe(self) -> str:
+        return f"folder {self.jobs_dir.parent}"
 
 
 def write_source_artifacts(store: ArtifactStore, source: Source) -> None:

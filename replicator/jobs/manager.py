@@ -11,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import re
-import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -21,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from ..config import Settings
-from ..errors import ReplicatorError
+from ..errors import ConfigurationError, JobNotFound, ReplicatorError
 from ..intake import load_source
 from ..models import Source
 from ..pipeline import PipelineEvent
@@ -30,13 +28,15 @@ from ..runtime import Runtime
 from .artifacts import (
     RECORDING_MARK,
     UPLOAD_NAME,
+    ArtifactSpace,
     ArtifactStore,
+    FolderArtifactSpace,
     write_result_artifacts,
     write_source_artifacts,
 )
 from .events import EventChannel
 from .pg_store import EVENTS_CHANNEL, PgJobStore
-from .queue import TASK, Listener, make_app
+from .queue import QUEUE, TASK, Listener, make_app
 from .records import Job, JobOptions, JobState, StoredEvent
 from .store import JobStore
 
@@ -67,10 +67,11 @@ class JobManager:
         self.role = role
         self._queue_app: Any = None
         self._listener: Listener | None = None
-        self.jobs_dir = settings.data_dir / "jobs"
         self.upload_dir = settings.data_dir / "uploads"
-        self.checks_dir = settings.data_dir / "checks"  # design checks' heatmaps (pruned like jobs)
+        # Where a worker puts an upload it fetched from the artifact store, for the time of intake.
+        self.work_dir = settings.data_dir / "work"
         self.store: JobStore | PgJobStore | None = None
+        self.space: ArtifactSpace | None = None
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
@@ -82,10 +83,14 @@ class JobManager:
     # --- life cycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self.upload_dir.mkdir(parents=True, exist_ok=True)
-        self.checks_dir.mkdir(parents=True, exist_ok=True)
         self.store = await asyncio.to_thread(open_store, self.settings)
+        try:
+            self.space = await asyncio.to_thread(open_artifacts, self.settings)
+        except BaseException:
+            await asyncio.to_thread(self.store.close)
+            self.store = None
+            raise
         if self.remote:
             url = str(self.settings.database_url)
             if self.role == "api":
@@ -123,6 +128,9 @@ class JobManager:
         if self.store is not None:
             await asyncio.to_thread(self.store.close)
             self.store = None
+        if self.space is not None:
+            await asyncio.to_thread(self.space.close)
+            self.space = None
 
     async def recover(self) -> list[str]:
         """Re-queue the jobs a previous process left queued or running; fail those that cannot go on."""
@@ -160,7 +168,11 @@ class JobManager:
     # --- the public surface ----------------------------------------------------------------------
 
     def artifacts(self, job_id: str) -> ArtifactStore:
-        return ArtifactStore(self.jobs_dir / job_id)
+        return self._space.job(job_id)
+
+    def check_artifacts(self, check_id: str) -> ArtifactStore:
+        """A design check's images (pruned like jobs)."""
+        return self._space.check(check_id)
 
     async def submit(
         self,
@@ -187,8 +199,7 @@ class JobManager:
         artifacts = self.artifacts(job_id)
 
         def prepare() -> Job:
-            artifacts.root.mkdir(parents=True, exist_ok=False)
-            os.replace(upload, artifacts.path(UPLOAD_NAME))
+            artifacts.adopt(UPLOAD_NAME, upload)
             if source is not None:
                 write_source_artifacts(artifacts, source)
             return self._store.create(job)
@@ -349,6 +360,25 @@ class JobManager:
         if await self._db(store.cancel_requested, job_id):
             await self._finish(job_id, "cancelled", code="cancelled", message="Cancelled before it started.")
             return
+        if job.state == "running":
+            # The worker that ran it stopped answering (killed, or its machine went away) and the
+            # queue handed the job on: go on from its last stored stage, unless it keeps doing that.
+            if job.attempts >= MAX_ATTEMPTS:
+                await self._finish(
+                    job_id,
+                    "failed",
+                    code="interrupted",
+                    message=f"The workers running this job stopped {job.attempts} times (it may be "
+                    "what stops them); it was not retried again. Submit it again to start over.",
+                )
+                return
+            channel = await self._channel(job_id)
+            await channel.emit(
+                "note",
+                {
+                    "message": "The worker running this job stopped; another one resumes it from its last stored stage."
+                },
+            )
         task = asyncio.create_task(self._run(job_id), name=f"replicator-job-{job_id}")
         self._tasks[job_id] = task
         try:
@@ -375,13 +405,33 @@ class JobManager:
         await asyncio.to_thread(self._remove_stale_files, now)
         return removed
 
-    @property
-    def queued(self) -> int:
-        return self._queue.qsize()
+    async def counts(self) -> dict[str, int]:
+        """Jobs queued and running: in this process, or across every worker of the database."""
+        if self.remote:
+            queued, running = await asyncio.gather(self.count(state="queued"), self.count(state="running"))
+            return {"queued": queued, "running": running}
+        return {"queued": self._queue.qsize(), "running": len(self._tasks)}
 
-    @property
-    def running(self) -> int:
-        return len(self._tasks)
+    async def queue(self) -> str:
+        """Who runs the jobs, described (for ``/readyz``)."""
+        if not self.remote:
+            counts = await self.counts()
+            return (
+                f"in-process: {self.settings.workers} worker(s), {counts['queued']} waiting, "
+                f"{counts['running']} running"
+            )
+        store = self._store
+        assert isinstance(store, PgJobStore)
+        status = await self._db(store.queue_status, QUEUE, self.settings.worker_stalled_s)
+        workers = (
+            f"{status['workers']} worker process(es) alive"
+            if status["workers"]
+            else "no worker process alive"
+        )
+        return (
+            f"Procrastinate queue '{QUEUE}': {workers}, {status['waiting']} job(s) waiting, "
+            f"{status['doing']} being run; artifacts in {self._space.describe()}"
+        )
 
     # --- workers ---------------------------------------------------------------------------------
 
@@ -441,8 +491,7 @@ class JobManager:
         source = self._sources.pop(job_id, None)
         if source is None:
             await self._stage(job_id, channel, "intake")
-            source = await asyncio.to_thread(load_source, artifacts.path(UPLOAD_NAME), self.settings)
-            await asyncio.to_thread(write_source_artifacts, artifacts, source)
+            source = await asyncio.to_thread(self._intake, job_id, artifacts)
             await self._db(self._store.update, job_id, kind=source.kind, media_type=source.media_type)
 
         async def sink(event: PipelineEvent) -> None:
@@ -511,6 +560,12 @@ class JobManager:
     # --- blocking helpers (run in threads) -------------------------------------------------------
 
     @property
+    def _space(self) -> ArtifactSpace:
+        if self.space is None:
+            raise RuntimeError("JobManager.start() has not been awaited")
+        return self.space
+
+    @property
     def _store(self) -> JobStore | PgJobStore:
         if self.store is None:
             raise RuntimeError("JobManager.start() has not been awaited")
@@ -540,21 +595,38 @@ class JobManager:
         return sha if _SHA256.fullmatch(sha) else None
 
     def _recordings_in_use(self) -> set[str]:
-        marks = (
-            path.read_text("ascii", "replace").strip() for path in self.jobs_dir.glob(f"*/{RECORDING_MARK}")
-        )
+        marks = (raw.decode("ascii", "replace").strip() for raw in self._space.all_named(RECORDING_MARK))
         return {sha for sha in marks if _SHA256.fullmatch(sha)}
+
+    def _intake(self, job_id: str, artifacts: ArtifactStore) -> Source:
+        """Read the job's upload into a Source and store its images. A store that is not a folder
+        lends the upload to a local file for the time of reading it."""
+        local = getattr(artifacts, "path", None)
+        if local is not None:
+            source = load_source(local(UPLOAD_NAME), self.settings)
+        else:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+            copy = self.work_dir / f"{job_id}-{uuid.uuid4().hex[:8]}"
+            try:
+                if not artifacts.export(UPLOAD_NAME, copy):
+                    raise JobNotFound("The upload of this job is gone; submit it again.")
+                source = load_source(copy, self.settings)
+            finally:
+                copy.unlink(missing_ok=True)
+        write_source_artifacts(artifacts, source)
+        return source
 
     def _remove_stale_files(self, now: float) -> None:
         for path in self.upload_dir.glob("*"):
             with contextlib.suppress(OSError):
                 if now - path.stat().st_mtime > _STALE_UPLOAD_S:
                     path.unlink()
+        for path in self.work_dir.glob("*"):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > _STALE_UPLOAD_S:
+                    path.unlink()
         if self.settings.retention_days > 0:
-            for folder in self.checks_dir.glob("*"):
-                with contextlib.suppress(OSError):
-                    if now - folder.stat().st_mtime > self.settings.retention_days * 86400:
-                        shutil.rmtree(folder, ignore_errors=True)
+            self._space.prune_checks(now - self.settings.retention_days * 86400)
 
 
 def _summary(document: dict[str, Any]) -> dict[str, Any]:
@@ -568,6 +640,23 @@ def _summary(document: dict[str, Any]) -> dict[str, Any]:
         "backend": document["backend"],
         "interactions": (document.get("interactions") or {}).get("score"),
     }
+
+
+def open_artifacts(settings: Settings) -> ArtifactSpace:
+    """The artifact store the settings ask for (``artifact_store``)."""
+    kind = settings.artifact_store
+    if kind == "auto":
+        kind = "database" if settings.database_url else "folder"
+    if kind == "folder":
+        return FolderArtifactSpace(settings.data_dir)
+    if not settings.database_url:
+        raise ConfigurationError(
+            "REPLICATOR_ARTIFACT_STORE=database keeps artifacts in PostgreSQL: set REPLICATOR_DATABASE_URL too."
+        )
+    from .pg_artifacts import PgArtifactSpace
+
+    # The largest artifact is the upload; renders and pages of a capped page stay far below it.
+    return PgArtifactSpace(settings.database_url, max_bytes=int(max(settings.max_upload_mb, 64) * 1048576))
 
 
 def open_store(settings: Settings) -> JobStore | PgJobStore:

@@ -3,7 +3,8 @@ whose API and workers run as several processes on several machines (``REPLICATOR
 
 Blocking like the SQLite store (the job manager calls it from worker threads): one psycopg
 connection in autocommit mode behind a lock. A connection lost to a database restart is opened
-again once and the call retried, so a restart costs a failed call at most, never a dead process.
+again (retried for up to half a minute) and the call made once more, so a restart costs a wait,
+never a dead process.
 
 The schema is versioned: ``migrate`` (``replicator db migrate``) applies what is missing, under an
 advisory lock so that two processes migrating at once do not collide; a store refuses to open on a
@@ -61,12 +62,27 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # A cancellation asked for in one process (the API) and carried out by another (the worker).
     "ALTER TABLE replicator_jobs ADD COLUMN IF NOT EXISTS cancel_requested DOUBLE PRECISION;",
+    # Artifacts for workers that share no file system (pg_artifacts): pieces of at most 1 MiB,
+    # stored uncompressed (PNG, MP4 and the like are compressed already).
+    """
+    CREATE TABLE IF NOT EXISTS replicator_artifacts (
+        namespace TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        part      INTEGER NOT NULL,
+        data      BYTEA NOT NULL,
+        saved_at  DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (namespace, name, part)
+    );
+    ALTER TABLE replicator_artifacts ALTER COLUMN data SET STORAGE EXTERNAL;
+    CREATE INDEX IF NOT EXISTS replicator_artifacts_by_name ON replicator_artifacts (name);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 # Events written by any process are announced on this channel (payload: the job id), so that an
 # API process streaming a job's progress learns of them at once (LISTEN).
 EVENTS_CHANNEL = "replicator_events"
 CANCEL_CHANNEL = "replicator_cancel"  # payload: the id of a job someone asked to cancel
+RECONNECT_S = 30.0  # how long a store keeps trying to reach a database that went away
 _MIGRATION_LOCK = 7_316_845_001  # pg_advisory_xact_lock key: one migrating process at a time
 
 _UPDATABLE = frozenset(
@@ -183,8 +199,22 @@ class PgJobStore:
                 if not self._db.closed and not self._db.broken:
                     raise
                 log.warning("lost the database connection; reconnecting to %s", redacted(self.url))
-                self._db = _connect(self.url)
+                self._db = self._reconnect()
                 return work(self._db)
+
+    def _reconnect(self) -> Any:
+        """A new connection, trying for up to ``RECONNECT_S`` seconds: a restarting server refuses
+        connections for a moment before it takes them again."""
+        deadline = time.monotonic() + RECONNECT_S
+        pause = 0.2
+        while True:
+            try:
+                return _connect(self.url)
+            except ConfigurationError:
+                if time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
 
     def ping(self) -> str:
         """A round trip to the database, described (for ``/readyz``)."""
@@ -318,6 +348,30 @@ class PgJobStore:
             ).fetchone()
         )
         return row is not None and row["cancel_requested"] is not None
+
+    def queue_status(self, queue: str, alive_s: float) -> dict[str, int]:
+        """The job queue as Procrastinate keeps it: jobs waiting and being done in ``queue``, and
+        workers that sent a heartbeat in the last ``alive_s`` seconds."""
+
+        def work(db: Any) -> dict[str, int]:
+            jobs = db.execute(
+                "SELECT count(*) FILTER (WHERE status = 'todo') AS waiting,"
+                " count(*) FILTER (WHERE status = 'doing') AS doing"
+                " FROM procrastinate_jobs WHERE queue_name = %s",
+                (queue,),
+            ).fetchone()
+            workers = db.execute(
+                "SELECT count(*) AS n FROM procrastinate_workers"
+                " WHERE last_heartbeat > now() - make_interval(secs => %s)",
+                (alive_s,),
+            ).fetchone()
+            return {
+                "waiting": int(jobs["waiting"]),
+                "doing": int(jobs["doing"]),
+                "workers": int(workers["n"]),
+            }
+
+        return self._run(work)
 
     # --- events ----------------------------------------------------------------------------------
 

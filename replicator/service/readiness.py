@@ -27,18 +27,19 @@ _PROBE_PAGE = "<!doctype html><html><body><p>ready</p></body></html>"
 
 
 async def readiness(runtime: Runtime, jobs: JobManager) -> Readiness:
-    browser, ocr, backend, database = await asyncio.gather(
+    browser, ocr, backend, database, queue = await asyncio.gather(
         _probe("browser", _browser(runtime)),
         _probe("ocr", _ocr(runtime)),
         _probe("backend", _backend(runtime)),
         _probe("database", jobs.database()),
+        _probe("queue", jobs.queue()),
     )
-    checks = {"browser": browser, "ocr": ocr, "backend": backend, "database": database}
-    return Readiness(
-        ready=all(c.ok for c in checks.values()),
-        checks=checks,
-        jobs={"queued": jobs.queued, "running": jobs.running},
-    )
+    checks = {"browser": browser, "ocr": ocr, "backend": backend, "database": database, "queue": queue}
+    try:
+        counts = await jobs.counts()
+    except ReplicatorError:
+        counts = {"queued": 0, "running": 0}
+    return Readiness(ready=all(c.ok for c in checks.values()), checks=checks, jobs=counts)
 
 
 async def _browser(runtime: Runtime) -> str:

@@ -8,7 +8,6 @@ import dataclasses
 import json
 import logging
 import re
-import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -26,7 +25,7 @@ from ..config import BackendName
 from ..errors import BackendUnavailable, InputError, JobNotFound, ReplicatorError, UnsupportedMedia
 from ..intake import ACCEPTED, IMAGE_TYPES, VIDEO_TYPES, image_source, load_source
 from ..jobs import ArtifactStore, Job, JobManager
-from ..jobs.artifacts import UPLOAD_NAME
+from ..jobs.artifacts import UPLOAD_NAME, FolderArtifactStore
 from ..models import Viewport
 from ..runtime import Runtime
 from .errors import ERROR_RESPONSES, error_response, status_for_code
@@ -243,12 +242,14 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         old = await jobs.get(_checked_id(job_id))
         options = dataclasses.replace(old.options, backend=backend or old.options.backend)
         await _usable_backend(request, options.backend)
-        stored = jobs.artifacts(old.id).path(UPLOAD_NAME)
         copy = jobs.upload_dir / f"retry-{uuid.uuid4().hex}"
         try:
-            await asyncio.to_thread(shutil.copyfile, stored, copy)
-        except OSError as exc:
-            raise JobNotFound("The upload of that replication is no longer kept; upload it again.") from exc
+            kept = await asyncio.to_thread(jobs.artifacts(old.id).export, UPLOAD_NAME, copy)
+        except OSError:
+            kept = False
+        if not kept:
+            copy.unlink(missing_ok=True)
+            raise JobNotFound("The upload of that replication is no longer kept; upload it again.")
         try:
             source = None
             if old.media_type in IMAGE_TYPES:
@@ -301,18 +302,13 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     # --- artifacts -----------------------------------------------------------------------------
 
     def artifact(name: str, media_type: str, summary: str, *, download: bool = False, **headers: str) -> None:
-        async def serve(request: Request, job_id: JobId) -> FileResponse:
-            path = _artifact_path(_jobs(request), job_id, name)
-            if download:
-                # The name is ours (the job id), never the user's upload name.
-                return FileResponse(
-                    path,
-                    media_type=media_type,
-                    headers=headers or None,
-                    filename=f"replication-{job_id[:8]}.html",
-                    content_disposition_type="attachment",
-                )
-            return FileResponse(path, media_type=media_type, headers=headers or None)
+        async def serve(request: Request, job_id: JobId) -> Response:
+            store = _jobs(request).artifacts(_checked_id(job_id))
+            # The download's name is ours (the job id), never the user's upload name.
+            filename = f"replication-{job_id[:8]}.html" if download else None
+            return await _artifact_response(
+                request, store, name, media_type, headers=headers, filename=filename
+            )
 
         path = {"source.png": "source", "page.html": "html"}.get(name, name)
         protected.add_api_route(
@@ -362,11 +358,12 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             # Opened as a page of its own, the generated page would run outside the frame's sandbox
             # (navigate anywhere, rewrite the address bar): a browser gets the page that frames it.
             return RedirectResponse(f"/jobs/{_checked_id(job_id)}/preview", status_code=303)
-        path = _artifact_path(jobs, job_id, "page.html")
-        store = jobs.artifacts(job_id)
+        store = jobs.artifacts(_checked_id(job_id))
         html, result = await asyncio.gather(
-            asyncio.to_thread(path.read_bytes), asyncio.to_thread(store.load_json, "result.json")
+            asyncio.to_thread(store.load, "page.html"), asyncio.to_thread(store.load_json, "result.json")
         )
+        if html is None:
+            raise JobNotFound("This replication has no page.html (yet): see its state.")
         response = Response(with_guard(html), media_type="text/html; charset=utf-8", headers=PREVIEW_HEADERS)
         response.headers["Content-Security-Policy"] = PREVIEW_CSP
         page_csp = ((result or {}).get("page") or {}).get("csp")
@@ -382,12 +379,11 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         response_class=FileResponse,
         responses={200: {"content": {"image/png": {}}}},
     )
-    async def state_png(request: Request, job_id: JobId, index: StateIndex, side: StateSide) -> FileResponse:
+    async def state_png(request: Request, job_id: JobId, index: StateIndex, side: StateSide) -> Response:
         if side not in ("source", "render") or not 0 <= index < 1000:
             raise JobNotFound("No such state image.")
-        return FileResponse(
-            _artifact_path(_jobs(request), job_id, f"state-{side}-{index}.png"), media_type="image/png"
-        )
+        store = _jobs(request).artifacts(_checked_id(job_id))
+        return await _artifact_response(request, store, f"state-{side}-{index}.png", "image/png")
 
     # --- design checks -------------------------------------------------------------------------
 
@@ -435,7 +431,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             runtime, design, target, threshold=threshold, viewport=viewport, min_subscores=gates
         )
         check_id = uuid.uuid4().hex
-        folder = ArtifactStore(jobs.checks_dir / check_id)
+        folder = jobs.check_artifacts(check_id)
         await asyncio.to_thread(folder.save, "heatmap.png", result.score.heatmap_png)
         await asyncio.to_thread(folder.save, "render.png", result.render_png)
         await asyncio.to_thread(folder.save, "design.png", design.png)
@@ -460,13 +456,17 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         response_class=FileResponse,
         responses={200: {"content": {"image/png": {}}}},
     )
-    async def check_png(request: Request, check_id: CheckId, name: CheckImage) -> FileResponse:
+    async def check_png(request: Request, check_id: CheckId, name: CheckImage) -> Response:
         if not _JOB_ID.match(check_id) or name not in ("heatmap", "render", "design"):
             raise JobNotFound("No such design check.")
-        path = _jobs(request).checks_dir / check_id / f"{name}.png"
-        if not path.is_file():
-            raise JobNotFound("No such design check (it may have been pruned).")
-        return FileResponse(path, media_type="image/png")
+        store = _jobs(request).check_artifacts(check_id)
+        return await _artifact_response(
+            request,
+            store,
+            f"{name}.png",
+            "image/png",
+            missing="No such design check (it may have been pruned).",
+        )
 
     router.include_router(protected)
     return router
@@ -485,11 +485,41 @@ def _checked_id(job_id: str) -> str:
     return job_id
 
 
-def _artifact_path(jobs: JobManager, job_id: str, name: str) -> Path:
-    path = jobs.artifacts(_checked_id(job_id)).path(name)
-    if not path.is_file():
-        raise JobNotFound(f"This replication has no {name} (yet): see its state.")
-    return path
+async def _artifact_response(
+    request: Request,
+    store: ArtifactStore,
+    name: str,
+    media_type: str,
+    *,
+    headers: dict[str, str] | None = None,
+    filename: str | None = None,
+    missing: str | None = None,
+) -> Response:
+    """The artifact as the response: a file from a folder store (with ranges and validators), or
+    streamed out of the database store piece by piece."""
+    missing = missing or f"This replication has no {name} (yet): see its state."
+    disposition = "attachment" if filename else "inline"
+    if isinstance(store, FolderArtifactStore):
+        path = store.path(name)
+        if not await asyncio.to_thread(path.is_file):
+            raise JobNotFound(missing)
+        return FileResponse(
+            path,
+            media_type=media_type,
+            headers=headers or None,
+            filename=filename,
+            content_disposition_type=disposition,
+        )
+    size = await asyncio.to_thread(store.size, name)
+    chunks = None if size is None or request.method == "HEAD" else await asyncio.to_thread(store.chunks, name)
+    if size is None or (chunks is None and request.method != "HEAD"):
+        raise JobNotFound(missing)
+    out = {**(headers or {}), "Content-Length": str(size)}
+    if filename:
+        out["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if chunks is None:  # HEAD: the headers alone
+        return Response(media_type=media_type, headers=out)
+    return StreamingResponse(chunks, media_type=media_type, headers=out)
 
 
 async def _usable_backend(request: Request, name: str) -> None:
