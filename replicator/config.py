@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(
         None,
-        description="`postgresql://user:password@host:port/db`: job records, events and the queue in PostgreSQL; "
+        description="`postgresql://user:password@host:port/db`: job records, events, the queue and (see "
+        "`REPLICATOR_ARTIFACT_STORE`) artifacts in PostgreSQL; "
         "the API queues jobs and `replicator worker` processes run them (apply the schema with `replicator db "
         "migrate`); unset: SQLite in the data directory and in-process workers.",
     )

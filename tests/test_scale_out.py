@@ -26,11 +26,14 @@ pytestmark = pytest.mark.slow
 
 
 @contextlib.contextmanager
-def workers(workdir: Path, count: int, **settings: str) -> Iterator[list[subprocess.Popen[bytes]]]:
+def workers(
+    workdir: Path, count: int, *, shared: bool = False, **settings: str
+) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` worker processes, each with a data folder of its own, or the API's when ``shared``."""
     procs = []
     try:
         for n in range(count):
-            env = service_env(workdir / f"worker-{n}-data", **settings)
+            env = service_env(workdir / ("data" if shared else f"worker-{n}-data"), **settings)
             log = (workdir / f"worker-{n}.log").open("wb")
             procs.append(
                 subprocess.Popen(
@@ -87,6 +90,8 @@ def test_workers_run_the_jobs_the_api_queues_and_the_api_streams_their_progress(
         "REPLICATOR_DATABASE_URL": pg_url,
         "REPLICATOR_BACKEND": "local",
         "REPLICATOR_REFINE_ROUNDS": "0",
+        # A shared-folder deployment: artifacts stay files (the other tests keep them in PostgreSQL).
+        "REPLICATOR_ARTIFACT_STORE": "folder",
     }
     with running_service(tmp_path, **settings) as (_, base):
         # Cancelled while no worker is there: the worker that takes it later skips it.
@@ -95,16 +100,17 @@ def test_workers_run_the_jobs_the_api_queues_and_the_api_streams_their_progress(
             httpx.post(f"{base}/api/v1/replications/{skipped}/cancel", timeout=30).json()["state"]
             == "cancelled"
         )
-        with workers(tmp_path, 2, **settings):
+        with workers(tmp_path, 2, shared=True, **settings):
             ids = [_submit(base, png) for _ in range(3)]
             _check_jobs(base, ids, tmp_path)
+            # What the container health check looks at (compose.yaml).
+            assert time.time() - (tmp_path / "data" / "worker.alive").stat().st_mtime < 15
         assert [d.get("state") for k, d in _events(base, skipped) if k == "state"] == ["queued", "cancelled"]
         logs = "".join((tmp_path / f"worker-{n}.log").read_text() for n in range(2))
         assert f"running job {skipped}" not in logs or f"job {skipped}: cancelled" in logs
     assert not (tmp_path / "data" / "replicator.db").exists()  # nothing went to SQLite
-    # The workers' artifacts reached the API through the database: no process kept any job's files.
-    for folder in ("data", "worker-0-data", "worker-1-data"):
-        assert not list((tmp_path / folder).glob("jobs/*/*")), folder
+    for job_id in ids:
+        assert (tmp_path / "data" / "jobs" / job_id / "page.html").is_file()
 
 
 def _check_jobs(base: str, ids: list[str], tmp_path: Path) -> None:
@@ -124,7 +130,7 @@ def _check_jobs(base: str, ids: list[str], tmp_path: Path) -> None:
     database, queue = ready["checks"]["database"], ready["checks"]["queue"]
     assert database["ok"] and "PostgreSQL" in database["detail"] and "4 job(s)" in database["detail"]
     assert queue["ok"] and "2 worker process(es) alive, 0 job(s) waiting" in queue["detail"], queue
-    assert "artifacts in PostgreSQL" in queue["detail"]
+    assert f"artifacts in folder {tmp_path / 'data'}" in queue["detail"]
     assert ready["jobs"] == {"queued": 0, "running": 0}
     # Both workers took part (each runs one job at a time; three jobs were waiting), and no job
     # ran twice.
@@ -230,6 +236,17 @@ def test_a_killed_worker_s_job_resumes_on_another_and_a_database_restart_loses_n
             running = [d for k, d in events if k == "state" and d.get("state") == "running"]
             assert [d.get("attempt") for d in running] == [1, 2]
             assert any(k == "note" and "resumes" in str(d.get("message")) for k, d in events)
+            page = httpx.get(f"{base}/api/v1/replications/{job_id}/html", timeout=30)
+            assert page.status_code == 200 and "<html" in page.text.lower()
+            assert int(page.headers["content-length"]) == len(page.content)
+            render = httpx.get(f"{base}/api/v1/replications/{job_id}/render.png", timeout=30)
+            head = httpx.head(f"{base}/api/v1/replications/{job_id}/render.png", timeout=30)
+            assert render.content.startswith(b"\x89PNG") and head.status_code == 200 and not head.content
+            assert int(head.headers["content-length"]) == len(render.content)
+            # Both workers' artifacts reached the API through the database: no process (each has a
+            # folder of its own) kept any job's files.
+            for folder in ("data", "worker-0-data", "worker-1-data"):
+                assert not list((tmp_path / folder).glob("jobs/*/*")), folder
 
             # The queue came back too: the job is recorded done in it, and the survivor's queue worker
             # beats again after the restart.

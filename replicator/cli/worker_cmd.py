@@ -8,17 +8,22 @@ import logging
 import os
 import signal
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ..config import Settings
 from ..errors import ConfigurationError
 from . import command
 from ._common import load_settings, stderr_console
 
+if TYPE_CHECKING:
+    from ..config import Settings
+
 log = logging.getLogger(__name__)
 _RESTART_PAUSE_S = 2.0
+# Touched at every heartbeat that reached the database (``<data_dir>/worker.alive``): what a
+# container health check looks at (compose.yaml).
+ALIVE_FILE = "worker.alive"
 # How often a worker looks for jobs when no notification came (one is missed while the database
 # restarts): a cheap query.
 _FETCH_POLL_S = 2.0
@@ -124,8 +129,8 @@ async def _retry_stalled(app: Any, settings: Settings, console: Any) -> None:
     a job is handed on once (the queue only retries a job still marked as being done)."""
     from ..jobs.queue import QUEUE, TASK
 
+    alive = settings.data_dir / ALIVE_FILE
     while True:
-        await asyncio.sleep(settings.worker_heartbeat_s)
         try:
             stalled = await app.job_manager.get_stalled_jobs(
                 queue=QUEUE, task_name=TASK, seconds_since_heartbeat=settings.worker_stalled_s
@@ -135,3 +140,9 @@ async def _retry_stalled(app: Any, settings: Settings, console: Any) -> None:
                 console.print(f"retrying job {job.task_kwargs.get('job_id')}: its worker stopped")
         except Exception as exc:  # the database is away: try again at the next beat
             log.warning("could not look for stalled jobs: %s", exc)
+        else:
+            # For a container health check: this worker runs and reaches the database.
+            with contextlib.suppress(OSError):
+                alive.parent.mkdir(parents=True, exist_ok=True)
+                alive.touch()
+        await asyncio.sleep(settings.worker_heartbeat_s)

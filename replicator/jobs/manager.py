@@ -391,6 +391,15 @@ class JobManager:
         finally:
             self._tasks.pop(job_id, None)
         await self._settle(job_id, task)
+        await asyncio.to_thread(self._drop_local_recording, job_id)
+
+    def _drop_local_recording(self, job_id: str) -> None:
+        """A worker's normalized MP4 of a recording is a cache of the stored upload: it goes when the
+        job ends, unless another job in hand uses the same recording."""
+        sha = self._recording_of(job_id)
+        if sha and sha not in {self._recording_of(other) for other in list(self._tasks)}:
+            with contextlib.suppress(OSError):
+                normalized_mp4_path(self.settings, sha).unlink(missing_ok=True)
 
     async def prune(self, *, now: float | None = None) -> int:
         """Remove finished jobs older than the retention period, and stale partial uploads."""
