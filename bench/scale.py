@@ -11,7 +11,8 @@ Two kinds of work:
 - ``fake-glm``: the backend is GLM-4.5V played by the fake server in this process with an answer
   latency of 8 s (``--latency``): model-bound work, where the target is that 4 workers with
   concurrency 4 complete at least 8x the jobs per minute of one worker with concurrency 1 (the
-  waits must overlap).
+  waits must overlap; each worker may have as many model calls in flight as it runs jobs,
+  REPLICATOR_GLM_CONCURRENCY).
 - ``local``: the embedded backend, CPU-bound: more processes than cores cannot help.
 
     python bench/scale.py [--work fake-glm local] [--latency 8] [--quick] [--json]
@@ -123,7 +124,7 @@ async def upload_all(base: str, jobs: int) -> tuple[float, int, list[str]]:
             nonlocal succeeded
             shot = SCREENSHOTS[index % len(SCREENSHOTS)]
             response = await client.post(
-                "/api/v1/replications?wait=1200",
+                "/api/v1/replications?wait=600",
                 files={"file": (shot.name, shot.read_bytes(), "image/png")},
                 data={"refine_rounds": "0"},
             )
@@ -142,6 +143,9 @@ def run_config(
 ) -> dict[str, Any]:
     url = fresh_database(server_url)
     env = {"REPLICATOR_DATABASE_URL": url, "REPLICATOR_REFINE_ROUNDS": "0", **backend_env}
+    # Every job slot of a worker may have its model call in flight (the default, 2 per process,
+    # suits a hosted account's concurrency; a self-hosted model takes what it is sized for).
+    env["REPLICATOR_GLM_CONCURRENCY"] = str(max(2, concurrency))
     with tempfile.TemporaryDirectory(prefix="replicator-scale-") as tmp:
         api, base = start_service(Path(tmp), 1, env)
         procs = start_workers(Path(tmp), workers, concurrency, env)
