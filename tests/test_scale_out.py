@@ -165,7 +165,7 @@ def test_a_cancellation_reaches_the_worker_running_the_job(
         asked = time.monotonic()
         cancelled = httpx.post(f"{base}/api/v1/replications/{job_id}/cancel", timeout=30).json()
         assert cancelled["state"] == "cancelled", cancelled
-        assert time.monotonic() - asked < 2.5
+        assert time.monotonic() - asked < 2.0  # the bound the operators were promised
         states = [data.get("state") for kind, data in _events(base, job_id) if kind == "state"]
         assert states[-1] == "cancelled"
 
