@@ -152,6 +152,7 @@ def test_a_cancellation_reaches_the_worker_running_the_job(
         "REPLICATOR_GLM_BASE_URL": fake_glm.base_url,
         "REPLICATOR_API_KEY": FAKE_KEY,
         "REPLICATOR_FALLBACK_BACKEND": "none",
+        "REPLICATOR_GLM_GROUNDING": "false",  # straight to the model: no OCR of the source first
     }
     with running_service(tmp_path, **settings) as (_, base), workers(tmp_path, 1, **settings):
         job_id = _submit(base, png)
@@ -205,6 +206,7 @@ def test_a_killed_worker_s_job_resumes_on_another_and_a_database_restart_loses_n
             "REPLICATOR_GLM_BASE_URL": fake_glm.base_url,
             "REPLICATOR_API_KEY": FAKE_KEY,
             "REPLICATOR_FALLBACK_BACKEND": "none",
+            "REPLICATOR_GLM_GROUNDING": "false",
             "REPLICATOR_WORKER_HEARTBEAT_S": "0.5",
             "REPLICATOR_WORKER_STALLED_S": "3",
         }
