@@ -41,6 +41,7 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.service import FAKE_KEY, SCREENSHOTS, start_service
+from tests.service_helpers import stop_processes
 
 FULL = {"fake-glm": [(1, 1), (1, 4), (2, 4), (4, 4)], "local": [(1, 1), (2, 1), (4, 1)]}
 QUICK = {"fake-glm": [(1, 1), (4, 4)], "local": [(1, 1), (2, 1)]}
@@ -90,17 +91,6 @@ def start_workers(
             )
         )
     return procs
-
-
-def stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        proc.terminate()
-    for proc in procs:
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def wait_for_workers(base: str, count: int) -> None:
@@ -154,8 +144,8 @@ def run_config(
             asyncio.run(upload_all(base, workers))  # warm-up: browsers and OCR models loaded
             wall, succeeded, failures = asyncio.run(upload_all(base, jobs))
         finally:
-            stop(procs)
-            stop([api])
+            stop_processes(procs, timeout=60)
+            stop_processes([api], timeout=60)
     return {
         "work": work,
         "workers": workers,

@@ -73,12 +73,20 @@ def running_service(workdir: Path, **settings: str) -> Iterator[tuple[subprocess
                 time.sleep(0.2)
             yield process, base
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_processes([process], timeout=20)
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    """Ask every process to stop (SIGTERM, all at once), and kill those still there ``timeout``
+    seconds later."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def upload_copy(tmp_path: Path, source: Path = SCREENSHOT, name: str = "upload.png") -> Path:

@@ -20,7 +20,7 @@ import pytest
 from replicator.fake_glm import FakeGlmServer
 from replicator.jobs.pg_store import migrate
 from tests.plugins.fake_glm import FAKE_KEY
-from tests.service_helpers import running_service, service_env
+from tests.service_helpers import running_service, service_env, stop_processes
 
 pytestmark = pytest.mark.slow
 
@@ -46,14 +46,7 @@ def workers(
             )
         yield procs
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_processes(procs, timeout=30)
 
 
 def _submit(base: str, png: bytes, **fields: str) -> str:

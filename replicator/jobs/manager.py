@@ -31,6 +31,7 @@ from .artifacts import (
     ArtifactSpace,
     ArtifactStore,
     FolderArtifactSpace,
+    FolderArtifactStore,
     write_result_artifacts,
     write_source_artifacts,
 )
@@ -610,9 +611,8 @@ class JobManager:
     def _intake(self, job_id: str, artifacts: ArtifactStore) -> Source:
         """Read the job's upload into a Source and store its images. A store that is not a folder
         lends the upload to a local file for the time of reading it."""
-        local = getattr(artifacts, "path", None)
-        if local is not None:
-            source = load_source(local(UPLOAD_NAME), self.settings)
+        if isinstance(artifacts, FolderArtifactStore):
+            source = load_source(artifacts.path(UPLOAD_NAME), self.settings)
         else:
             self.work_dir.mkdir(parents=True, exist_ok=True)
             copy = self.work_dir / f"{job_id}-{uuid.uuid4().hex[:8]}"
@@ -626,14 +626,11 @@ class JobManager:
         return source
 
     def _remove_stale_files(self, now: float) -> None:
-        for path in self.upload_dir.glob("*"):
-            with contextlib.suppress(OSError):
-                if now - path.stat().st_mtime > _STALE_UPLOAD_S:
-                    path.unlink()
-        for path in self.work_dir.glob("*"):
-            with contextlib.suppress(OSError):
-                if now - path.stat().st_mtime > _STALE_UPLOAD_S:
-                    path.unlink()
+        for folder in (self.upload_dir, self.work_dir):
+            for path in folder.glob("*"):
+                with contextlib.suppress(OSError):
+                    if now - path.stat().st_mtime > _STALE_UPLOAD_S:
+                        path.unlink()
         if self.settings.retention_days > 0:
             self._space.prune_checks(now - self.settings.retention_days * 86400)
 

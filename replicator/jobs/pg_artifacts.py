@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from ..errors import InputTooLarge
 from .artifacts import CHUNK_BYTES, ArtifactSpace, ArtifactStore, checked_name
-from .pg_store import RECONNECT_S, redacted
+from .pg_store import keep_trying, redacted
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -63,18 +63,11 @@ class PgArtifactSpace(ArtifactSpace):
         it (a restart), for up to ``RECONNECT_S`` seconds. Every ``work`` here can be repeated."""
         import psycopg
 
-        deadline = time.monotonic() + RECONNECT_S
-        pause = 0.2
-        while True:
-            try:
-                with self.pool.connection() as db:
-                    return work(db)
-            except psycopg.OperationalError as exc:
-                if time.monotonic() + pause > deadline:
-                    raise
-                log.warning("artifact store: lost the database (%s); trying again", str(exc).strip()[:120])
-                time.sleep(pause)
-                pause = min(pause * 2, 2.0)
+        def attempt() -> T:
+            with self.pool.connection() as db:
+                return work(db)
+
+        return keep_trying(attempt, psycopg.OperationalError, "artifact store")
 
     def all_named(self, name: str) -> list[bytes]:
         rows = self.run(

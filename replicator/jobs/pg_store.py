@@ -114,6 +114,23 @@ def _connect(url: str) -> Any:
         ) from exc
 
 
+def keep_trying(attempt: Callable[[], T], errors: type[Exception], what: str | None = None) -> T:
+    """``attempt()``, made again after growing pauses while it fails with ``errors``, for up to
+    ``RECONNECT_S`` seconds (a database restarting); ``what`` names it in a warning per retry."""
+    deadline = time.monotonic() + RECONNECT_S
+    pause = 0.2
+    while True:
+        try:
+            return attempt()
+        except errors as exc:
+            if time.monotonic() + pause > deadline:
+                raise
+            if what:
+                log.warning("%s: lost the database (%s); trying again", what, str(exc).strip()[:120])
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
 def redacted(url: str) -> str:
     """``url`` without its password, for messages and logs."""
     from urllib.parse import urlsplit, urlunsplit
@@ -203,18 +220,9 @@ class PgJobStore:
                 return work(self._db)
 
     def _reconnect(self) -> Any:
-        """A new connection, trying for up to ``RECONNECT_S`` seconds: a restarting server refuses
-        connections for a moment before it takes them again."""
-        deadline = time.monotonic() + RECONNECT_S
-        pause = 0.2
-        while True:
-            try:
-                return _connect(self.url)
-            except ConfigurationError:
-                if time.monotonic() + pause > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 2.0)
+        """A new connection: a restarting server refuses connections for a moment before it takes
+        them again."""
+        return keep_trying(lambda: _connect(self.url), ConfigurationError)
 
     def ping(self) -> str:
         """A round trip to the database, described (for ``/readyz``)."""

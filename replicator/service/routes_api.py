@@ -511,14 +511,16 @@ async def _artifact_response(
             content_disposition_type=disposition,
         )
     size = await asyncio.to_thread(store.size, name)
-    chunks = None if size is None or request.method == "HEAD" else await asyncio.to_thread(store.chunks, name)
-    if size is None or (chunks is None and request.method != "HEAD"):
+    if size is None:
         raise JobNotFound(missing)
     out = {**(headers or {}), "Content-Length": str(size)}
     if filename:
         out["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if chunks is None:  # HEAD: the headers alone
+    if request.method == "HEAD":  # the headers alone
         return Response(media_type=media_type, headers=out)
+    chunks = await asyncio.to_thread(store.chunks, name)
+    if chunks is None:  # removed in between
+        raise JobNotFound(missing)
     return StreamingResponse(chunks, media_type=media_type, headers=out)
 
 
