@@ -90,6 +90,113 @@ def find_controls(
     return found
 
 
+# What OCR writes for a radio's ring or a checkbox's square inside a line ("O Monthly O Quarterly").
+_CONTROL_READINGS = frozenset({"O", "o", "0", "Q", "D", "口", "□", "☐", "○", "◯", "◉", "⊙", "®", "@"})
+
+
+def split_inline_controls(rgb: np.ndarray, lines: list[TextLine], pictures: list[Box]) -> list[TextLine]:
+    """Lines in which OCR read radios or checkboxes as letters among their labels ("O Monthly
+    O Quarterly"): each such letter whose pixels measure as a control becomes a one-letter line of
+    its own (``find_controls`` takes it from there), and the words between them lines of their own.
+    Only words OCR wrote as a control's look-alike, standing alone, are looked at, and only where a
+    round or square blob of a control's size stands apart from the letters beside it (or one of
+    the small ``pictures`` found there measures as a control: a checked radio's dot and ring)."""
+    out: list[TextLine] = []
+    for line in lines:
+        words = line.text.split()
+        if len(words) < 2 or not any(w in _CONTROL_READINGS for w in words):
+            out.append(line)
+            continue
+        out.extend(_split_line(rgb, line, words, pictures))
+    return out
+
+
+def _split_line(rgb: np.ndarray, line: TextLine, words: list[str], pictures: list[Box]) -> list[TextLine]:
+    blobs = _blobs(rgb, line)
+    marks = [k for k, w in enumerate(words) if w in _CONTROL_READINGS]
+    # OCR may read a control just left of where it boxed the line ("O Monthly" with the ring a few
+    # pixels before the box): small pictures there count too.
+    band = Box(line.ink.x - 30, line.ink.y, line.ink.width + 30, line.ink.height)
+    near = [p for p in pictures if _overlap(p, band) and abs(p.center[1] - line.ink.center[1]) <= 6]
+    controls: list[Box] = []
+    for candidate in sorted([*blobs, *near], key=lambda b: b.x):
+        if any(_overlap(candidate, c) for c in controls):
+            continue
+        control = _measure(rgb, candidate)
+        found = control is not None and control.kind in ("radio", "checkbox")
+        if control is not None and found and not any(_overlap(control.box, c) for c in controls):
+            controls.append(control.box)
+    if not controls or len(controls) > len(marks):
+        return [line]
+    if len(controls) != len(marks):
+        return [line]  # a look-alike word that is a real letter, or a control OCR did not read
+    lead = words[: marks[0]]
+    pieces: list[TextLine] = []
+    if lead:
+        ink = _ink_between(rgb, line, line.ink.x, controls[0].x - 1)
+        if ink is None:
+            return [line]
+        pieces.append(replace(line, text=" ".join(lead), ink=ink, runs=[], alpha=None))
+    ends = [*[c.x for c in controls[1:]], line.ink.right]
+    for k, (box, end) in enumerate(zip(controls, ends, strict=True)):
+        pieces.append(replace(line, text=words[marks[k]], ink=box, runs=[], alpha=None))
+        stop = marks[k + 1] if k + 1 < len(marks) else len(words)
+        chunk = words[marks[k] + 1 : stop]
+        if not chunk:
+            continue
+        ink = _ink_between(rgb, line, box.right + 1, end - 1)
+        if ink is None:
+            return [line]
+        pieces.append(replace(line, text=" ".join(chunk), ink=ink, runs=[], alpha=None))
+    return pieces
+
+
+def _ink_mask(rgb: np.ndarray, line: TextLine, x0: int, x1: int) -> tuple[np.ndarray, int] | None:
+    height = rgb.shape[0]
+    y0 = max(int(line.ink.y) - 4, 0)
+    y1 = min(math.ceil(line.ink.bottom) + 4, height)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    window = rgb[y0:y1, x0:x1].astype(np.int16)
+    background = np.array(line.background, dtype=np.int16)
+    return np.abs(window - background).max(axis=2) > 40, y0
+
+
+def _blobs(rgb: np.ndarray, line: TextLine) -> list[Box]:
+    """Column runs of ink along the line that are shaped like a control: 10-24 px, about square."""
+    x0 = max(int(line.ink.x) - 3, 0)
+    x1 = min(math.ceil(line.ink.right) + 3, rgb.shape[1])
+    found = _ink_mask(rgb, line, x0, x1)
+    if found is None:
+        return []
+    mask, y0 = found
+    columns = np.asarray(mask.any(axis=0), dtype=bool)
+    boxes: list[Box] = []
+    start = None
+    for x, on in enumerate([*(bool(v) for v in columns.tolist()), False]):
+        if on and start is None:
+            start = x
+        elif not on and start is not None:
+            rows = np.flatnonzero(mask[:, start:x].any(axis=1))
+            w, h = x - start, int(rows[-1] - rows[0] + 1)
+            if MIN_SIDE <= h <= 24 and MIN_SIDE <= w <= 24 and 0.75 <= w / h <= 1.33:
+                boxes.append(Box(x0 + start, y0 + int(rows[0]), w, h))
+            start = None
+    return boxes
+
+
+def _ink_between(rgb: np.ndarray, line: TextLine, x_from: float, x_to: float) -> Box | None:
+    x0, x1 = max(int(x_from), 0), min(math.ceil(x_to), rgb.shape[1])
+    found = _ink_mask(rgb, line, x0, x1)
+    if found is None:
+        return None
+    mask, y0 = found
+    cols, rows = np.flatnonzero(mask.any(axis=0)), np.flatnonzero(mask.any(axis=1))
+    if not len(cols):
+        return None
+    return Box(x0 + int(cols[0]), y0 + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+
+
 def _radio_groups(controls: list[Control]) -> list[Control]:
     """Radios come in groups with one choice made: a radio alone, or a column of "checked" ones
     (an issue list's open-issue icons, a ring with a dot), is no radio."""

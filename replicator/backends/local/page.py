@@ -21,6 +21,7 @@ from .controls import (
     read_glyphs,
     remeasure_on_fills,
     reread_glyphs,
+    split_inline_controls,
     split_labels,
 )
 from .emit import Emitter
@@ -44,6 +45,10 @@ def decode(png: bytes) -> np.ndarray:
             return np.ascontiguousarray(np.asarray(image.convert("RGB")))
     except (OSError, ValueError) as exc:
         raise CorruptInput("The screenshot could not be decoded as an image.") from exc
+
+
+def _small_picture(box: Box) -> bool:
+    return box.width <= 30 and box.height <= 30
 
 
 def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None = None) -> Analysis:
@@ -83,6 +88,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     glyphs, graphics = read_glyphs(rgb, graphics, kept, engine)
     lines = reread_glyphs(rgb, lines, kept, engine) + glyphs
     # Checkboxes, radios and switches: their pictures, boxes and tick "letters" become controls.
+    lines = split_inline_controls(rgb, lines, [g.box for g in graphics if _small_picture(g.box)])
     controls = find_controls(rgb, lines, kept, graphics)
     for control in controls:
         graphics = [g for g in graphics if not consumed(control, g.box)]
