@@ -119,6 +119,89 @@ def classify(
                     ):
                         leaf.block.role = "link"
 
+    _nav_items(root)
+
+
+def _icon_and_label(node: Node) -> tuple[Node | None, TextBlock] | None:
+    """The leading icon (if any) and the one short line of a nav item's row or box."""
+    texts = sorted((n for n in walk(node) if n.kind == "text" and n.block is not None), key=lambda n: n.box.x)
+    # The item may end with its count ("Inbox 24"), bare or on a badge.
+    counts = [n for n in texts[1:] if n.block is not None and _count(n.block.text)]
+    badges = [
+        n for n in walk(node) if n.kind == "region" and n is not node and any(_under(c, n) for c in counts)
+    ]
+    texts = [n for n in texts if n not in counts]
+    images = [n for n in walk(node) if n.kind == "image"]
+    others = [
+        n
+        for n in walk(node)
+        if n is not node
+        and n.kind not in ("text", "image", "row")
+        and n not in badges
+        and not any(_under(n, b) for b in badges)
+    ]
+    if len(texts) != 1 or len(images) > 1 or others:
+        return None
+    block = texts[0].block
+    assert block is not None
+    if len(block.lines) != 1 or len(block.text) > 28:
+        return None
+    if images and not (
+        images[0].box.right <= block.ink.x
+        and abs(images[0].box.center[1] - block.ink.center[1]) <= 0.5 * block.first.size
+    ):
+        return None
+    return (images[0] if images else None), block
+
+
+def _nav_items(root: Node) -> None:
+    """A side or top menu's current item is a highlighted box (the "active" pill) around an icon
+    and a label, aligned with the plain items of its menu: it is that menu's link, as are the
+    items aligned with it. At least two plain items must share its label's left edge (a column)
+    within a few of its heights above or below it."""
+    items = []
+    for node in walk(root):
+        if node.kind in ("row", "text") or (node.kind == "region" and node.role == "card"):
+            found = _icon_and_label(node)
+            if found is not None and (node.kind != "text" or found[0] is None):
+                items.append((node, *found))
+    boxes = [n for n, _, _ in items if n.kind == "region"]
+    for node in boxes:
+        region = node.region
+        assert region is not None
+        icon, block = next((i, b) for n, i, b in items if n is node)
+        box, size = region.box, block.first.size
+        if not (box.height <= max(3.2 * size, 24) + 12 and box.width >= 2.5 * box.height):
+            continue
+        if (icon.box.x if icon is not None else block.ink.x) - box.x > 48:
+            continue  # centred, not led by its icon at the left: a button or a card
+        column = [
+            (n, b)
+            for n, i, b in items
+            if not _under(n, node)
+            and not _under(node, n)
+            and abs(b.ink.x - block.ink.x) <= 4
+            and (icon is None) == (i is None)
+            and abs(b.first.size - size) <= 1.5
+            and abs(b.ink.center[1] - block.ink.center[1]) <= 6 * box.height
+            and abs(b.ink.center[1] - block.ink.center[1]) >= 0.8 * box.height
+        ]
+        if len(column) < 2:
+            continue
+        node.role = "nav-link"
+        block.role = "nav-link-text"
+        for _, b in column:
+            if b.role in ("text", "small"):
+                b.role = "link"
+
+
+def _count(text: str) -> bool:
+    return 1 <= len(text.strip()) <= 4 and text.strip().rstrip("+").isdigit()
+
+
+def _under(inner: Node, outer: Node) -> bool:
+    return any(n is inner for n in walk(outer))
+
 
 # Icons that open and close what is below them: an accordion's headers end with one.
 _DISCLOSURE_ICONS = {
@@ -219,7 +302,10 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
         left_gap, right_gap = content.x - box.x, box.right - content.right
         centered = abs(left_gap - right_gap) <= max(6.0, 0.12 * box.width)
         narrow = box.width <= 0.6 * page_width or (box.height <= 60 and box.width < page_width - 8)
-        small = box.height <= max(4.2 * size, 24) and box.height <= 80 and narrow and not _flush(region)
+        # (An icon and a label centred together make a button even with a generous padding: a
+        # mail app's big "Compose".)
+        tall = (4.2 if icon is None else 5.0) * size
+        small = box.height <= max(tall, 24) and box.height <= 80 and narrow and not _flush(region)
         if (not others or icon is not None) and small and centered:
             if (
                 not others
@@ -230,7 +316,7 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
                 return "badge"
             return "button"
         if _field_like(region, block, others):
-            return "select" if others else "input"
+            return "select" if others and leading_field_icon(region, block, others) is None else "input"
     if (
         block is not None
         and not others
@@ -333,8 +419,11 @@ def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
     wide = box.width >= (1.8 if others else 2.5) * box.height  # a page-size select is narrow
     if not (1.5 * size <= box.height <= min(6.0 * size, 72.0) and wide):
         return False
-    if block.ink.x - box.x > max(28.0, 0.5 * box.height):
+    lead = leading_field_icon(region, block, others)
+    if block.ink.x - (lead.box.right if lead is not None else box.x) > max(28.0, 0.5 * box.height):
         return False
+    if lead is not None:
+        return True
     if others:
         if len(others) != 1 or others[0].kind != "image":
             return False
@@ -346,6 +435,23 @@ def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
             and _caret_like(others[0])
         )
     return True
+
+
+def leading_field_icon(region: Region, block: TextBlock, others: list[Node]) -> Node | None:
+    """A field's own icon before its text (a search field's magnifier, a mail field's envelope):
+    one small picture near the box's left edge, on the text's line, left of the text."""
+    if len(others) != 1 or others[0].kind != "image":
+        return None
+    icon, box, size = others[0].box, region.box, block.first.size
+    if (
+        icon.x - box.x <= max(28.0, 0.6 * box.height)
+        and icon.right <= block.ink.x
+        and block.ink.x - icon.right <= 2.5 * size
+        and icon.height <= max(1.6 * size, 20.0)
+        and abs(icon.center[1] - block.ink.center[1]) <= 0.4 * size
+    ):
+        return others[0]
+    return None
 
 
 # Signs that open and close a panel below them; a select's caret is never one of them.
@@ -392,6 +498,7 @@ def _picture_ink(uri: str) -> tuple[RGB, int, int] | None:
 _PASSWORD_WORDS = ("password", "passwort", "mot de passe", "contraseña", "密码", "口令")
 _EMAIL_WORDS = ("email", "e-mail", "邮箱", "电子邮件")
 _SEARCH_WORDS = ("search", "搜索", "filter")
+_SEARCH_ICONS = {"search", "magnifying-glass"}
 _MASK_CHARS = set("•●·*.∙⋅")
 
 
@@ -431,7 +538,10 @@ def _field_details(node: Node, blocks: list[TextBlock]) -> TextBlock | None:
         node.input_type = "password"
     elif "@" in value or any(w in words for w in _EMAIL_WORDS):
         node.input_type = "email"
-    elif any(w in words for w in _SEARCH_WORDS):
+    elif any(w in words for w in _SEARCH_WORDS) or any(
+        n.graphic is not None and n.graphic.icon is not None and n.graphic.icon.name in _SEARCH_ICONS
+        for n in walk(node)
+    ):
         node.input_type = "search"
     else:
         node.input_type = "text"

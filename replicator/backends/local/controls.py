@@ -27,6 +27,7 @@ Tailwind's and daisyUI's drawings of them:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 
 import cv2
@@ -54,6 +55,7 @@ def find_controls(
     """The checkboxes, radios and switches among the small graphics, empty boxes and one- or
     two-letter lines; each found control's own pieces are marked consumed (see ``consumed``)."""
     candidates: list[Box] = [g.box for g in graphics if _small(g.box) and not g.behind_text]
+    icons = [g.box for g in graphics if not g.behind_text and g.box.height <= 2 * MAX_SIDE]
     candidates += [r.box for r in regions if _small(r.box) and r.visible and not _holds_text(r.box, lines)]
     candidates += [ln.ink for ln in lines if len(ln.text.strip()) <= 2 and ln.ink.height <= MAX_SIDE]
     found: list[Control] = []
@@ -62,22 +64,24 @@ def find_controls(
         control = _measure(rgb, box)
         if control is None or any(_overlap(control.box, other.box) for other in [*found, *unlabelled]):
             continue
-        control.label = _label(control, lines)
+        control.label = _label(control, lines, icons)
         if control.kind in ("checkbox", "radio") and control.box.height > 24:
             continue  # a logo or an app icon beside its name, not a box to tick
         if control.kind in ("checkbox", "radio") and control.label is None:
             unlabelled.append(control)
             continue
         found.append(control)
-    # Without a label, only a column of alike boxes (the selection boxes of a list's rows) counts.
+    # Without a label, only a column of alike boxes (the selection boxes of a list's rows, and the
+    # "select all" box above them, which may be a few pixels larger) counts.
+    labelled = list(found)
     for control in unlabelled:
         alike = [
             c
-            for c in unlabelled
+            for c in unlabelled + labelled
             if c.kind == control.kind
             and abs(c.box.x - control.box.x) <= 2
-            and abs(c.box.width - control.box.width) <= 1
-            and abs(c.box.height - control.box.height) <= 1
+            and abs(c.box.width - control.box.width) <= max(1.0, 0.25 * control.box.width)
+            and abs(c.box.height - control.box.height) <= max(1.0, 0.25 * control.box.height)
         ]
         if len(alike) >= 3:
             found.append(control)
@@ -282,15 +286,20 @@ def _merged(boxes: list[Box]) -> list[Box]:
 
 def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | None:
     height, width = rgb.shape[:2]
-    pad = 8  # the candidate may be only the tick inside the box
-    x0, y0 = max(int(candidate.x) - pad, 0), max(int(candidate.y) - pad, 0)
-    x1, y1 = min(math.ceil(candidate.right) + pad, width), min(math.ceil(candidate.bottom) + pad, height)
-    if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
-        return None
-    window = rgb[y0:y1, x0:x1].astype(np.int16)
-    ring = np.concatenate([window[0], window[-1], window[:, 0], window[:, -1]])
-    surface = np.median(ring, axis=0)
-    if float((np.abs(ring - surface).max(axis=1) > 8).mean()) > 0.3:
+    # The candidate may be only the tick inside the box: look 8 px around it. In a tight mobile
+    # form the next control may stand within 8 px: then 3 px around a candidate of a control's
+    # size.
+    for pad in (8, 3) if candidate.width >= MIN_SIDE and candidate.height >= MIN_SIDE else (8,):
+        x0, y0 = max(int(candidate.x) - pad, 0), max(int(candidate.y) - pad, 0)
+        x1, y1 = min(math.ceil(candidate.right) + pad, width), min(math.ceil(candidate.bottom) + pad, height)
+        if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
+            return None
+        window = rgb[y0:y1, x0:x1].astype(np.int16)
+        ring = np.concatenate([window[0], window[-1], window[:, 0], window[:, -1]])
+        surface = np.median(ring, axis=0)
+        if float((np.abs(ring - surface).max(axis=1) > 8).mean()) <= 0.3:
+            break
+    else:
         return None  # not on a flat surface: part of a picture (a label's letters may cross the ring)
     distance = np.abs(window - surface).max(axis=2)
     # Light outlines (#dee2e6 on white) are antialiased down to a few levels: a low threshold
@@ -346,6 +355,10 @@ def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | N
             kind = "radio"
         elif fill_ratio >= 0.86:
             kind = "checkbox"
+            # A strongly colored disc's antialiased rim fills its box a little more than a circle
+            # should: the outline's fit tells a checked radio from a rounded checkbox.
+            if fill_ratio < 0.9 and corners_empty and _misfit(shape, h / 2) < _misfit(shape, 0.2 * h):
+                kind = "radio"
         else:
             return None
     elif 1.5 <= aspect <= 2.6 and corners_empty and fill_ratio >= 0.8:
@@ -494,14 +507,24 @@ def _fill_holes(mask: np.ndarray) -> np.ndarray:
     return (flood != 2)[1:-1, 1:-1]
 
 
-def _label(control: Control, lines: list[TextLine]) -> TextLine | None:
-    """The text line right of the control, centred on it: its label."""
+def _label(control: Control, lines: list[TextLine], icons: Sequence[Box] = ()) -> TextLine | None:
+    """The text line right of the control, centred on it: its label. The label may lead with
+    its own icon (a payment method's logo): the gap is then measured from that icon."""
     b = control.box
+    start = b.right
+    for icon in sorted(icons, key=lambda i: i.x):
+        if (
+            0 <= icon.x - start <= 24
+            and icon.width <= 48
+            and icon.height <= 2 * b.height
+            and abs(icon.center[1] - b.center[1]) <= max(4.0, 0.3 * b.height)
+        ):
+            start = icon.right
     best: TextLine | None = None
     for line in lines:
         if len(line.text.strip()) <= 2 and consumed(control, line.ink):
             continue
-        gap = line.ink.x - b.right
+        gap = line.ink.x - (b.right if line.ink.x < start else start)
         centred = abs(line.ink.center[1] - b.center[1]) <= max(4.0, 0.3 * b.height)
         # OCR's box for the label sometimes takes in part of the control: a small overlap is allowed.
         if -0.6 * b.width <= gap <= 24 and centred and (best is None or line.ink.x < best.ink.x):

@@ -306,6 +306,8 @@ class Emitter(ControlMarkup, TableMarkup):
             decls.update(
                 {"border": "0", "padding": "0", "font": "inherit", "color": "inherit", "text-align": "left"}
             )
+        if role == "nav-link":
+            decls["text-decoration"] = "none"  # its label carries its own color
         decls.update(self._border(node))
         name = self.styles.named(role, decls)
         bt, br, bb, bl = region.border_width
@@ -330,9 +332,13 @@ class Emitter(ControlMarkup, TableMarkup):
         ):
             if value >= 0.5:
                 pads.append(self.styles.util(prefix, prop, value))
-        tag = {"navbar": "header", "footer": "footer", "sidebar": "aside", "section": "section"}.get(
-            role, "div"
-        )
+        tag = {
+            "navbar": "header",
+            "footer": "footer",
+            "sidebar": "aside",
+            "section": "section",
+            "nav-link": "a",
+        }.get(role, "div")
         if role in ("navbar", "sidebar") and any(n.role == "list" for n in _walk(node)):
             tag = "nav"  # a bar or side panel of links is the page's navigation
         inner = self._children(node, content, "column", _Cursor(content.x, content.y), inner_box)
@@ -354,7 +360,8 @@ class Emitter(ControlMarkup, TableMarkup):
             return (
                 f'<button type="button" aria-expanded="{expanded}" class="{all_classes}">\n{inner}</button>\n'
             )
-        return f'<{tag} class="{all_classes}">\n{inner}</{tag}>\n'
+        href = ' href="#"' if tag == "a" else ""
+        return f'<{tag}{href} class="{all_classes}">\n{inner}</{tag}>\n'
 
     def _border(self, node: Node) -> dict[str, str]:
         region = node.region

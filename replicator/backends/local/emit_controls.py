@@ -143,7 +143,26 @@ class ControlMarkup:
             return f'<textarea class="{cls}"{ph}>{html.escape(value)}</textarea>\n'
         val = f' value="{html.escape(value)}"' if value else ""
         kind = node.input_type or "text"
-        return f'<input type="{kind}" class="{cls}"{ph}{val}>\n'
+        icons = [n for n in walk(node) if n.kind == "image"]
+        if not icons:
+            return f'<input type="{kind}" class="{cls}"{ph}{val}>\n'
+        # The field's own icon (a search field's magnifier) sits over the field's left padding,
+        # as input groups draw it: a positioned wrapper holds both.
+        icon = icons[0]
+        place = self.styles.named(
+            "field-icon",
+            {
+                "position": "absolute",
+                "left": px(icon.box.x - box.x),
+                "top": px(icon.box.y - box.y),
+                "pointer-events": "none",
+            },
+        )
+        fill = self.styles.named("field-fill", {"width": "100%", "height": "100%"})
+        wrap = self.styles.named("field", {"position": "relative", "display": "block"})
+        inner = f'<input type="{kind}" class="{name} {fill}"{ph}{val}>'
+        icon_html = self._node(icon, icon.box, [place]).strip()
+        return f'<div class="{" ".join([wrap, *size_classes, *classes])}">{inner}{icon_html}</div>\n'
 
     # --- checkboxes, radios, switches -------------------------------------------------------------
 

@@ -133,17 +133,40 @@ def _unchain(box: Box, residual: np.ndarray, text_boxes: list[Box]) -> list[Box]
     texts = [t for t in text_boxes if t.intersection(box) > 0]
     if box.area < 20_000 or not texts or float(inside.mean()) >= 0.25:
         return [box]
-    # Thin runs (outlines, dividers) are what chained the pieces: without them, what stands alone.
-    solid = cv2.morphologyEx(inside.view(np.uint8), cv2.MORPH_OPEN, np.ones((4, 4), np.uint8))
-    count, _labels, stats, _ = cv2.connectedComponentsWithStats(
-        cv2.dilate(solid, np.ones((3, 3), np.uint8)), connectivity=8
-    )
+    # A card's outline or shadow (a sparse ring around everything) and thin runs (dividers) are
+    # what chained the pieces: without them, what stands alone. A piece with a thin outline of its
+    # own (an empty checkbox) stays whole; only the chain is opened up.
+    grown = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
     parts = []
     for label in range(1, count):
         x, y, w, h, area = (int(v) for v in stats[label])
-        if w >= MIN_SIDE and h >= MIN_SIDE and area >= MIN_PIXELS:
+        if w < MIN_SIDE or h < MIN_SIDE or area < MIN_PIXELS:
+            continue
+        if not _chain_like(w, h, area, box):
             parts.append(Box(x0 + x, y0 + y, w, h))
+            continue
+        chain = (inside & (labels == label)).view(np.uint8)
+        solid = cv2.morphologyEx(chain, cv2.MORPH_OPEN, np.ones((4, 4), np.uint8))
+        pieces, _, piece_stats, _ = cv2.connectedComponentsWithStats(
+            cv2.dilate(solid, np.ones((3, 3), np.uint8)), connectivity=8
+        )
+        for piece in range(1, pieces):
+            px, py, pw, ph, parea = (int(v) for v in piece_stats[piece])
+            if (
+                pw >= MIN_SIDE
+                and ph >= MIN_SIDE
+                and parea >= MIN_PIXELS
+                and not _chain_like(pw, ph, parea, box)
+            ):
+                parts.append(Box(x0 + px, y0 + py, pw, ph))
     return _merge(parts)
+
+
+def _chain_like(w: int, h: int, area: int, box: Box) -> bool:
+    """A component spanning most of the graphic's box while covering little of its own: an
+    outline, a shadow's rim or a divider, not a piece of picture."""
+    return (w >= 0.8 * box.width or h >= 0.8 * box.height) and area < 0.2 * w * h
 
 
 def _flat_box(
