@@ -194,3 +194,105 @@ async def test_a_card_ending_in_a_plus_or_minus_sign_is_not_a_select(browser_poo
         "What happens when I go over my plan?",
     ):
         assert question in text
+
+
+SIDEBAR_APP = f"""<!doctype html><html><head><style>{BASE_CSS}
+body{{display:flex;background:#f4f6fb}}
+aside{{width:240px;height:560px;background:#101828;padding-top:70px}}
+.nav{{display:flex;align-items:center;gap:12px;height:40px;padding:0 22px;color:#cbd5e1;font-size:15px}}
+.nav.active{{background:#1d2939;color:#fff;margin:0 8px;padding:0 14px;border-radius:8px}}
+.nav svg{{color:inherit}}
+main{{flex:1;padding:24px 32px}}
+.top{{display:flex;gap:16px;align-items:center}}
+.search{{position:relative;width:320px}}
+.search svg{{position:absolute;left:14px;top:12px;color:#6b7280}}
+.search input{{width:100%;height:40px;border:1px solid #d0d5dd;border-radius:8px;background:#fff;
+  padding:0 0 0 40px;font:15px 'DejaVu Sans',sans-serif}}
+.search input::placeholder{{color:#98a2b3}}
+.bell{{width:40px;height:40px;border:1px solid #d0d5dd;border-radius:8px;background:#fff;display:flex;
+  align-items:center;justify-content:center;color:#344054}}
+</style></head><body>
+<aside>
+<div class="nav active">{_bi("grid-1x2")}<span>Overview</span></div>
+<div class="nav">{_bi("bar-chart-line")}<span>Analytics</span></div>
+<div class="nav">{_bi("envelope")}<span>Invoices</span></div>
+<div class="nav">{_bi("people")}<span>Customers</span></div>
+</aside>
+<main><div class="top">
+<div class="search">{_bi("search")}<input type="search" placeholder="Search transactions"></div>
+<button class="bell" type="button">{_bi("bell")}</button>
+</div></main></body></html>"""
+
+
+async def test_a_side_menu_s_current_item_is_a_link_a_search_field_keeps_its_icon_and_an_icon_button_is_a_button(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """The highlighted current item of a side menu is a link like the plain items aligned with it;
+    a field led by a magnifier is a search field that shows the magnifier; a bordered square
+    holding only a bell is a button named for it."""
+    _replica_html, document = await _replica(browser_pool, SIDEBAR_APP, width=900, height=560)
+    links = [" ".join("".join(a.itertext()).split()) for a in document.iter("a")]  # type: ignore[attr-defined]
+    for item in ("Overview", "Analytics", "Invoices", "Customers"):
+        assert item in links, links
+    (search,) = _inputs(document, "search")
+    assert search.get("placeholder") == "Search transactions"
+    holder = next(d for d in document.iter("div") if search in list(d))  # type: ignore[attr-defined]
+    assert any(str(e.tag).endswith("svg") and "bi-search" in (e.get("class") or "") for e in holder.iter())
+    named = [b.get("aria-label") for b in document.iter("button")]  # type: ignore[attr-defined]
+    assert "bell" in named, named
+
+
+FORM_ACTIONS = f"""<!doctype html><html><head><style>{BASE_CSS}
+body{{background:#fff}}
+.wrap{{margin:30px 40px;width:720px}}
+.card{{background:#fff;border-radius:8px;box-shadow:0 2px 6px rgba(0,0,0,.18);padding:16px 20px;margin:0 0 24px}}
+.todo{{display:flex;align-items:center;gap:12px;height:36px;font-weight:bold;font-size:14px}}
+.todo input{{width:16px;height:16px;margin:0}}
+.tags{{display:flex;gap:8px;margin:0 0 24px}}
+.tag{{display:flex;align-items:center;gap:6px;height:26px;padding:0 6px 0 10px;border-radius:6px;
+  background:#e6fffa;color:#0f766e;font-size:13px}}
+.tag svg{{color:#64748b}}
+.pay{{display:flex;gap:40px;margin:0 0 28px}}
+.pay label{{display:flex;align-items:center;gap:10px;margin:0;font-size:14px}}
+.pay input{{appearance:none;width:16px;height:16px;margin:0;border:1px solid #6b7280;border-radius:50%;background:#fff}}
+.pay input:checked{{border:0;background:radial-gradient(circle,#fff 0 3px,#d97706 3.5px)}}
+.actions{{display:flex;align-items:center;gap:28px}}
+.ghost{{font-size:15px;color:#374151}}
+.cta{{display:flex;align-items:center;gap:10px;height:44px;padding:0 22px;border:0;border-radius:8px;
+  background:#ff7a45;color:#fff;font:bold 15px 'DejaVu Sans',sans-serif}}
+</style></head><body><div class="wrap">
+<div class="card">
+<div class="todo"><input type="checkbox"><span>Send crane rota</span></div>
+<div class="todo"><input type="checkbox"><span>Renew customs bond</span></div>
+<div class="todo"><input type="checkbox"><span>Review reefer alarms</span></div>
+</div>
+<div class="tags"><span class="tag">estuary{_bi("x-circle-fill")}</span><span class="tag">nitrates{_bi("x-circle-fill")}</span></div>
+<div class="pay">
+<label><input type="radio" name="m" checked>{_bi("credit-card")}<span>Card</span></label>
+<label><input type="radio" name="m">{_bi("paypal")}<span>PayPal</span></label>
+</div>
+<div class="actions"><span class="ghost">Cancel</span>
+<button class="cta" type="button">Start free trial{_bi("arrow-right")}</button></div>
+</div></body></html>"""
+
+
+async def test_todo_checkboxes_in_a_shadowed_card_tag_removers_radios_with_logos_and_form_actions(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """Checkboxes in a card whose shadow rings them all are still checkboxes; a tag's remove mark
+    is a button of its own; radios whose labels lead with a logo keep their labels and the
+    checked one (a filled disc) is a radio; a button ending with an arrow is a button (no select),
+    and a bare "Cancel" on its line is a link."""
+    _replica_html, document = await _replica(browser_pool, FORM_ACTIONS, width=900, height=520)
+    checkboxes = _inputs(document, "checkbox")
+    assert len(checkboxes) == 3 and not any(c.get("checked") is not None for c in checkboxes)
+    removers = [b for b in document.iter("button") if b.get("aria-label") == "Remove"]  # type: ignore[attr-defined]
+    assert len(removers) == 2
+    radios = _inputs(document, "radio")
+    assert [r.get("checked") is not None for r in radios] == [True, False]
+    labels = {" ".join("".join(label.itertext()).split()) for label in document.iter("label")}  # type: ignore[attr-defined]
+    assert {"Card", "PayPal"} <= labels, labels
+    assert not list(document.iter("select"))  # type: ignore[attr-defined]
+    (cta,) = [b for b in document.iter("button") if "Start free trial" in "".join(b.itertext())]  # type: ignore[attr-defined]
+    assert str(list(cta)[-1].tag).endswith("svg")  # the arrow after the label
+    assert "Cancel" in [" ".join("".join(a.itertext()).split()) for a in document.iter("a")]  # type: ignore[attr-defined]

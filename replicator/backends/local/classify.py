@@ -120,6 +120,16 @@ def classify(
                         leaf.block.role = "link"
 
     _nav_items(root)
+    _ghost_buttons(root)
+    for node in walk(root):
+        graphic = node.graphic if node.kind == "image" else None
+        if (
+            graphic is not None
+            and graphic.icon is not None
+            and graphic.icon.name in _CLOSE_ICONS
+            and max(node.box.width, node.box.height) <= 32
+        ):
+            node.role = "button"
 
 
 def _icon_and_label(node: Node) -> tuple[Node | None, TextBlock] | None:
@@ -193,6 +203,36 @@ def _nav_items(root: Node) -> None:
         for _, b in column:
             if b.role in ("text", "small"):
                 b.role = "link"
+
+
+def _ghost_buttons(root: Node) -> None:
+    """Buttons drawn without a box ("Cancel" or "Back" beside "Submit", Bootstrap's btn-link):
+    a short line in a row with a button, centred on the button's label and the same size as it,
+    is a link that acts as a button."""
+    for row in walk(root):
+        if row.kind != "row":
+            continue
+        labels = [
+            t.block
+            for c in row.children
+            if c.kind == "region" and c.role == "button"
+            for t in walk(c)
+            if t.kind == "text" and t.block is not None
+        ]
+        if not labels:
+            continue
+        for child in row.children:
+            if child.kind != "text" or child.block is None or child.block.role not in ("text", "small"):
+                continue
+            block = child.block
+            if len(block.lines) != 1 or len(block.text) > 24 or len(block.text.split()) > 3:
+                continue
+            if any(
+                abs(block.ink.center[1] - label.ink.center[1]) <= 3
+                and abs(block.first.size - label.first.size) <= 1
+                for label in labels
+            ):
+                block.role = "link"
 
 
 def _count(text: str) -> bool:
@@ -296,8 +336,9 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
     if block is not None and len(block.lines) == 1:
         ink = block.ink
         size = block.first.size
-        # A button may lead with its icon: the icon and the label are centred together.
-        icon = _leading_icon(others, ink, size)
+        # A button may lead with its icon, or end with an arrow: the icon and the label are
+        # centred together.
+        icon = _leading_icon(others, ink, size) or _trailing_icon(others, ink, size, region)
         content = ink.union(icon.box) if icon is not None else ink
         left_gap, right_gap = content.x - box.x, box.right - content.right
         centered = abs(left_gap - right_gap) <= max(6.0, 0.12 * box.width)
@@ -329,6 +370,8 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
         and not _flush(region)
     ):
         return "textarea"
+    if not texts and _icon_button(region, others):
+        return "button"
     if not texts and _mask_dots(others, box) and not _flush(region):
         return "input"  # a password field: its value is a row of dots, which no OCR reads
     if (
@@ -361,6 +404,52 @@ def _leading_icon(others: list[Node], ink: Box, size: float) -> Node | None:
     icon = others[0].box
     beside = 0 <= ink.x - icon.right <= 2 * size and abs(icon.center[1] - ink.center[1]) <= 0.4 * size
     return others[0] if beside and icon.height <= 2 * size else None
+
+
+# A close or remove mark (a tag's "x", a dialog's or an alert's close) is a button of its own.
+_CLOSE_ICONS = {"xmark", "circle-xmark", "square-xmark", "x", "x-lg", "x-circle", "x-circle-fill", "x-square"}
+# A select's caret: a box ending with one of these is a select, whatever its fill.
+_CARET_ICONS = {"chevron-down", "caret-down", "caret-down-fill", "angle-down", "chevron-expand", "sort"}
+
+
+def _trailing_icon(others: list[Node], ink: Box, size: float, region: Region) -> Node | None:
+    """The one small picture just right of a label (a call to action's arrow) on a box that is
+    no select: filled with a strong or dark color, or the picture a known icon that is no caret."""
+    if len(others) != 1 or others[0].kind != "image":
+        return None
+    icon = others[0].box
+    beside = 0 <= icon.x - ink.right <= 2 * size and abs(icon.center[1] - ink.center[1]) <= 0.4 * size
+    if not beside or icon.height > 2 * size:
+        return None
+    graphic = others[0].graphic
+    known = graphic is not None and graphic.icon is not None
+    if (
+        known
+        and graphic is not None
+        and graphic.icon is not None
+        and graphic.icon.name in _CARET_ICONS | _CLOSE_ICONS
+    ):
+        return None  # a select's caret; a tag's remove button (a button of its own)
+    saturation, _ = _saturation(region.fill)
+    strong = saturation >= 0.35 or _luminance(region.fill) < 0.3
+    return others[0] if strong or known else None
+
+
+def _icon_button(region: Region, others: list[Node]) -> bool:
+    """A button that is only an icon (a search button, a bell, a "+"): a small outlined or filled
+    box, not much wider than tall, with one icon in its middle and nothing else."""
+    if len(others) != 1 or others[0].kind != "image" or _flush(region):
+        return False
+    box, icon = region.box, others[0].box
+    if not (16 <= box.height <= 64 and box.width <= 64 and box.width <= 2.2 * box.height):
+        return False
+    if not (region.has_border or region.fill != _parent_fill(region)):
+        return False
+    centred = abs(icon.center[0] - box.center[0]) <= max(3.0, 0.12 * box.width) and abs(
+        icon.center[1] - box.center[1]
+    ) <= max(3.0, 0.12 * box.height)
+    sized = 0.2 * box.height <= icon.height <= 0.75 * box.height and icon.width <= 0.75 * box.width
+    return centred and sized
 
 
 def _mask_dots(others: list[Node], box: Box) -> bool:
@@ -466,7 +555,7 @@ def _caret_like(node: Node) -> bool:
     if graphic is None:
         return True
     if graphic.icon is not None:
-        return graphic.icon.name not in _SIGN_ICONS
+        return graphic.icon.name not in _SIGN_ICONS | _CLOSE_ICONS
     if graphic.color is not None and _colorful(graphic.color):
         return False
     ink = _picture_ink(graphic.data_uri)

@@ -418,9 +418,12 @@ def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | N
             and 0.04 <= mark_share <= (0.6 if kind == "radio" else 0.5)
             and _contrast(mark, fill) >= 100
         ) and not (
-            # Or an outline with a mark of the outline's own color inside (a native radio's dot).
-            has_border
+            # Or an outline with a mark of the outline's own color inside (a native radio's dot;
+            # a dark slate icon's ring and strokes are no accent color).
+            kind == "radio"
+            and has_border
             and _saturation(border) >= 0.35
+            and float(border.max()) >= 100
             and _contrast(mark, border) <= 40
             and mark_share >= 0.04
         ):

@@ -488,7 +488,31 @@ class Emitter(ControlMarkup, TableMarkup):
         if graphic.icon is not None and graphic.color is not None:
             # The real icon, from the set's own vector data, in its measured color and size.
             color = self.styles.named("icon-color", {"color": hex_color(graphic.color)})
+            if node.role == "button":
+                # A close or remove mark: a bare button around the icon.
+                bare = self.styles.named(
+                    "btn-bare",
+                    {
+                        "border": "0",
+                        "padding": "0",
+                        "background": "none",
+                        "display": "flex",
+                        "color": "inherit",
+                    },
+                )
+                svg = graphic.icon.svg(box.width, box.height, color)
+                return f'<button type="button" aria-label="Remove" class="{" ".join([bare, *classes])}">{svg}</button>\n'
             return graphic.icon.svg(box.width, box.height, " ".join([color, *classes])) + "\n"
+        if graphic.trace is not None and graphic.color is not None:
+            # A mark of one color that no icon set draws: its traced outline, in its color.
+            color = self.styles.named("icon-color", {"color": hex_color(graphic.color)})
+            cls = " ".join(["mark", color, *classes])
+            return (
+                f'<svg class="{cls}" width="{_num(box.width)}" height="{_num(box.height)}" '
+                f'viewBox="0 0 {_num(graphic.box.width)} {_num(graphic.box.height)}" preserveAspectRatio="none" '
+                f'fill="currentColor" '
+                f'aria-hidden="true"><path fill-rule="evenodd" d="{graphic.trace}"/></svg>\n'
+            )
         # A logo of several colors keeps its pixels; its name is still worth saying.
         alt = html.escape(graphic.icon.name) if graphic.icon is not None else ""
         return (

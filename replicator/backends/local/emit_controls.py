@@ -67,6 +67,8 @@ class ControlMarkup:
         size_classes = [self.styles.util("h", "height", box.height)]
         if not fluid(classes):
             size_classes.insert(0, self.styles.util("w", "width", box.width))
+        if node.role in ("button", "page-link") and not texts:
+            return self._icon_button(node, decls, size_classes, classes)
         if node.role in ("button", "badge", "page-link"):
             if not texts:
                 return None
@@ -78,13 +80,17 @@ class ControlMarkup:
             )
             icons = [n for n in walk(node) if n.kind == "image"]
             icon_html = ""
+            trailing = bool(icons) and icons[0].box.x > texts[0].box.x
             if icons:
-                # The icon leads the label inside the button, the measured gap between them.
-                decls["gap"] = px(max(texts[0].box.x - icons[0].box.right, 0))
+                # The icon leads (or, an arrow, ends) the label inside the button, the measured
+                # gap between them.
+                gap = icons[0].box.x - texts[0].box.right if trailing else texts[0].box.x - icons[0].box.right
+                decls["gap"] = px(max(gap, 0))
                 icon_html = self._node(icons[0], icons[0].box, ["flex-none"]).strip()
             base = {"button": "btn", "badge": "badge", "page-link": "page-link"}[node.role]
             name = self.styles.named(base, decls)
-            label = icon_html + html.escape(block.text)
+            text = html.escape(block.text)
+            label = text + icon_html if trailing else icon_html + text
             cls = " ".join([name, "nowrap", *size_classes, *classes])
             if node.role == "button":
                 return f'<button type="button" class="{cls}">{label}</button>\n'
@@ -163,6 +169,28 @@ class ControlMarkup:
         inner = f'<input type="{kind}" class="{name} {fill}"{ph}{val}>'
         icon_html = self._node(icon, icon.box, [place]).strip()
         return f'<div class="{" ".join([wrap, *size_classes, *classes])}">{inner}{icon_html}</div>\n'
+
+    def _icon_button(
+        self, node: Node, decls: dict[str, str], size_classes: list[str], classes: list[str]
+    ) -> str | None:
+        """A button that is only its icon, centred, named for assistive technology by the icon."""
+        icons = [n for n in walk(node) if n.kind == "image"]
+        if len(icons) != 1:
+            return None
+        graphic = icons[0].graphic
+        label = (
+            graphic.icon.name.replace("-", " ")
+            if graphic is not None and graphic.icon is not None
+            else "button"
+        )
+        decls.update(
+            {"display": "flex", "align-items": "center", "justify-content": "center", "padding": "0"}
+        )
+        name = self.styles.named("btn-icon", decls)
+        icon_html = self._node(icons[0], icons[0].box, ["flex-none"]).strip()
+        cls = " ".join([name, *size_classes, *classes])
+        tag, attrs = ("a", ' href="#"') if node.role == "page-link" else ("button", ' type="button"')
+        return f'<{tag}{attrs} aria-label="{html.escape(label)}" class="{cls}">{icon_html}</{tag}>\n'
 
     # --- checkboxes, radios, switches -------------------------------------------------------------
 

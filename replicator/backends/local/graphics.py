@@ -17,7 +17,7 @@ import numpy as np
 from ...icons import is_plain
 from ...models import RGB, Box
 from .model import Graphic, Region, Rule, Shape, TextLine
-from .regions import Surfaces, color_distance, fit_gradient
+from .regions import Surfaces, color_distance, detect_shadow, fit_gradient
 
 MIN_SIDE = 6
 MIN_PIXELS = 24
@@ -97,7 +97,10 @@ def find_graphics(
         if box.area > 10_000 and residual[y0:y1, x0:x1].sum() < 0.04 * box.area:
             continue
         dense.append(box)
-    boxes = [part for box in dense for part in _unchain(box, residual, text_boxes)]
+    rings: list[Box] = []
+    boxes = [part for box in dense for part in _unchain(box, residual, text_boxes, rings)]
+    for ring in rings:
+        _ring_card(rgb, ring, root, regions)
     graphics: list[Graphic] = []
     for box in boxes:
         overlapping = [t for t in text_boxes if t.intersection(box) > 0]
@@ -118,6 +121,8 @@ def find_graphics(
         crop = rgb[int(box.y) : int(box.bottom), int(box.x) : int(box.right)].copy()
         if behind:
             crop = _paint_out(crop, box, overlapping)
+        if not behind and _bar(rgb, box, root, regions):
+            continue
         graphic = Graphic(box, data_uri(crop), behind_text=behind)
         if behind:
             _own_container(graphic, root, regions)
@@ -125,14 +130,76 @@ def find_graphics(
     return graphics
 
 
-def _unchain(box: Box, residual: np.ndarray, text_boxes: list[Box]) -> list[Box]:
+def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool:
+    """A progress bar or a meter: a thin flat bar (square or round ends), one color or a filled
+    part and its track side by side. It becomes boxes (the track, the fill inside it), as it is
+    built, not a picture. Returns whether it did."""
+    if not (box.height <= 16 and box.width >= 4 * box.height):
+        return False
+    # The box may take in a row or two of the surface: cut it to what differs from that.
+    height, width = rgb.shape[:2]
+    gy0, gx0 = max(int(box.y) - 1, 0), max(int(box.x) - 1, 0)
+    gy1, gx1 = min(math.ceil(box.bottom) + 1, height), min(math.ceil(box.right) + 1, width)
+    window = rgb[gy0:gy1, gx0:gx1].astype(np.int16)
+    ring = np.concatenate([window[0], window[-1], window[:, 0], window[:, -1]])
+    surface = np.median(ring, axis=0)
+    if float((np.abs(ring - surface).max(axis=1) <= 10).mean()) < 0.9:
+        return False  # not on one surface: the edge of a box (a card's rim and shadow)
+    ys, xs = np.nonzero(np.abs(window - surface).max(axis=2) > 10)
+    if len(xs) == 0:
+        return False
+    y0, x0 = gy0 + int(ys.min()), gx0 + int(xs.min())
+    h, w = int(ys.max() - ys.min()) + 1, int(xs.max() - xs.min()) + 1
+    if not (2 <= h <= 14 and w >= 4 * h):
+        return False
+    box = Box(x0, y0, w, h)
+    crop = rgb[y0 : y0 + h, x0 : x0 + w].astype(np.int16)
+    # Colors along the middle row, in runs of one flat color; the ends may be rounded.
+    middle = crop[h // 2]
+    runs: list[list[int]] = []  # [start, stop) per run
+    for x in range(w):
+        if runs and np.abs(middle[x] - middle[runs[-1][0] + (runs[-1][1] - runs[-1][0]) // 2]).max() <= 10:
+            runs[-1][1] = x + 1
+        else:
+            runs.append([x, x + 1])
+    # Antialiased ends and the step between fill and track make runs of a pixel or two.
+    solid = [r for r in runs if r[1] - r[0] >= max(3, h)]
+    if not 1 <= len(solid) <= 2 or sum(r[1] - r[0] for r in solid) < 0.85 * w:
+        return False
+    colors = [np.median(crop[:, a:b].reshape(-1, 3), axis=0) for a, b in solid]
+    if any(float(np.abs(color - surface).max()) <= 12 for color in colors):
+        return False  # a part the surface's own color: an edge, not a bar
+    for (a, b), color in zip(solid, colors, strict=True):
+        core = crop[1 : h - 1, a:b] if h > 4 else crop[:, a:b]
+        if float((np.abs(core - color).max(axis=2) <= 10).mean()) < 0.9:
+            return False  # shaded or textured along its height: a picture
+    radius = h / 2 if np.abs(crop[0, 0] - crop[h // 2, w // 2]).max() > 24 else 0.0
+    track_color = colors[-1]
+    track = add_region(box, _rgb_of(track_color), root, regions, radius=radius)
+    if len(solid) == 2:
+        a, b = solid[0][0], solid[0][1]
+        fill_box = Box(box.x, box.y, max(b + 1, 1), box.height)
+        add_region(fill_box, _rgb_of(colors[0]), root, regions, radius=radius)
+    return track is not None
+
+
+def _rgb_of(color: np.ndarray) -> tuple[int, int, int]:
+    r, g, b = (round(float(v)) for v in color[:3])
+    return (r, g, b)
+
+
+def _unchain(
+    box: Box, residual: np.ndarray, text_boxes: list[Box], rings: list[Box] | None = None
+) -> list[Box]:
     """A sparse graphic spread under text (checkboxes, clocks and a card's unfound outline that
     chained them together) split back into its solid pieces; a picture stays whole."""
     y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
     inside = residual[y0:y1, x0:x1]
     texts = [t for t in text_boxes if t.intersection(box) > 0]
-    if box.area < 20_000 or not texts or float(inside.mean()) >= 0.25:
+    if box.area < 20_000 or not texts:
         return [box]
+    if float(inside.mean()) >= 0.25:
+        return _split_off(box, inside)
     # A card's outline or shadow (a sparse ring around everything) and thin runs (dividers) are
     # what chained the pieces: without them, what stands alone. A piece with a thin outline of its
     # own (an empty checkbox) stays whole; only the chain is opened up.
@@ -146,6 +213,8 @@ def _unchain(box: Box, residual: np.ndarray, text_boxes: list[Box]) -> list[Box]
         if not _chain_like(w, h, area, box):
             parts.append(Box(x0 + x, y0 + y, w, h))
             continue
+        if rings is not None and w >= 0.8 * box.width and h >= 0.8 * box.height:
+            rings.append(Box(x0 + x, y0 + y, w, h))  # a card's rim or shadow all around
         chain = (inside & (labels == label)).view(np.uint8)
         solid = cv2.morphologyEx(chain, cv2.MORPH_OPEN, np.ones((4, 4), np.uint8))
         pieces, _, piece_stats, _ = cv2.connectedComponentsWithStats(
@@ -161,6 +230,91 @@ def _unchain(box: Box, residual: np.ndarray, text_boxes: list[Box]) -> list[Box]
             ):
                 parts.append(Box(x0 + px, y0 + py, pw, ph))
     return _merge(parts)
+
+
+def _ring_card(rgb: np.ndarray, ring: Box, root: Region, regions: list[Region]) -> Region | None:
+    """The card inside a rim or a shadow that no region explained (a white card on a white page,
+    drawn only by its shadow): its flat inside, found from its middle, becomes a region with the
+    shadow fitted to its rim."""
+    x0, y0 = int(ring.x), int(ring.y)
+    x1, y1 = math.ceil(ring.right), math.ceil(ring.bottom)
+    crop = rgb[y0:y1, x0:x1].astype(np.int16)
+    h, w = crop.shape[:2]
+    if h < 12 or w < 12:
+        return None
+    outside = np.median(np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]]), axis=0)
+    middle = crop[h // 2, w // 4 : w - w // 4]
+    values, counts = np.unique(middle.reshape(-1, 3), axis=0, return_counts=True)  # its fill
+    fill = values[int(np.argmax(counts))].astype(np.int16)
+    flat = (np.abs(crop - fill).max(axis=2) <= 3).astype(np.uint8)
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(flat, connectivity=4)
+    # The card's inside is the flat run of the middle row nearest its centre.
+    seeds = np.nonzero(labels[h // 2] > 0)[0]
+    if not len(seeds):
+        return None
+    label = int(labels[h // 2, seeds[int(np.argmin(np.abs(seeds - w // 2)))]])
+    x, y, cw, ch, _area = (int(v) for v in stats[label])
+    if sum((x == 0, y == 0, x + cw == w, y + ch == h)) > 1:
+        return None  # the flat color runs out through the rim: no card (one side may be a header's)
+    box = Box(x0 + x, y0 + y, cw, ch)
+    if any(
+        abs(r.box.x - box.x) <= 3
+        and abs(r.box.right - box.right) <= 3
+        and abs(r.box.y - box.y) <= 3
+        and abs(r.box.bottom - box.bottom) <= 3
+        for r in regions
+        if r.visible
+    ):
+        return None  # already a region
+    corner = labels[y : y + 8, x : x + 8] != label
+    radius = math.sqrt(float(corner.sum()) / (1 - math.pi / 4)) if corner.any() else 0.0
+    r, g, b = (int(v) for v in fill)
+    region = add_region(box, (r, g, b), root, regions, radius=round(min(radius, 24.0)))
+    ro, go, bo = (round(float(v)) for v in outside)
+    detect_shadow(rgb, region, (ro, go, bo))
+    if region.shadow is None:
+        # No shadow's fade: the rim is a hairline outline, drawn as a 1 px border of its color
+        # on every side it closes.
+        sides = (y > 0, x + cw < w, y + ch < h, x > 0)
+        rims = [crop[y - 1, x + cw // 2]] if sides[0] else []
+        rims += [crop[y + ch // 2, x + cw]] if sides[1] else []
+        rims += [crop[y + ch, x + cw // 2]] if sides[2] else []
+        rims += [crop[y + ch // 2, x - 1]] if sides[3] else []
+        rim = np.median(np.array(rims), axis=0) if rims else fill
+        if float(np.abs(rim - fill).max()) > 12:
+            top, right, bottom, left = (int(v) for v in sides)
+            region.box = Box(box.x - left, box.y - top, box.width + left + right, box.height + top + bottom)
+            region.border_width = (top, right, bottom, left)
+            rr, rg, rb = (round(float(v)) for v in rim)
+            region.border_color = (rr, rg, rb)
+    return region
+
+
+def _split_off(box: Box, inside: np.ndarray) -> list[Box]:
+    """A picture with text over it (a profile's cover) stays whole, but the small pieces that
+    text chained to it from outside its own bounds (the icons of the buttons below a cover) are
+    graphics of their own."""
+    x0, y0 = int(box.x), int(box.y)
+    grown = cv2.dilate(inside.view(np.uint8), np.ones((3, 3), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+    if count <= 2:
+        return [box]
+    main = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    mx, my, mw, mh, _ = (int(v) for v in stats[main])
+    body = Box(x0 + mx, y0 + my, mw, mh)
+    pieces = []
+    for label in range(1, count):
+        if label == main:
+            continue
+        x, y, w, h, area = (int(v) for v in stats[label])
+        part = Box(x0 + x, y0 + y, w, h)
+        # Apart: no pixel of the picture within 8 px of the piece.
+        around = labels[max(y - 8, 0) : y + h + 8, max(x - 8, 0) : x + w + 8]
+        if w >= MIN_SIDE and h >= MIN_SIDE and area >= MIN_PIXELS and not (around == main).any():
+            pieces.append(part)
+        else:
+            body = body.union(part)
+    return [body, *_merge(pieces)] if pieces else [box]
 
 
 def _chain_like(w: int, h: int, area: int, box: Box) -> bool:

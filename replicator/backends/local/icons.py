@@ -186,13 +186,19 @@ def icon_lines(
     """OCR lines of one or two characters that are really icons (a caret read as "→", a logo as
     "G"), and lines of symbols only (rating stars): those lines leave the text and come back as
     icon graphics."""
+    # On a page written in a Latin script, a lone CJK character is OCR's reading of an icon (a
+    # receipt read as "国"); on a Chinese page it is a word.
+    cjk = sum(len(line.text) for line in lines if has_cjk(line.text))
+    latin_page = cjk <= 0.1 * max(sum(len(line.text) for line in lines), 1)
     short = [
         k
         for k, line in enumerate(lines)
         if 0 < len(line.text.replace(" ", "")) <= 2
-        and not has_cjk(line.text)
         and max(line.ink.width, line.ink.height) <= MAX_ICON
-        and not _in_a_sentence(line, lines)
+        and (
+            (latin_page and has_cjk(line.text) and len(line.text.strip()) == 1)
+            or (not has_cjk(line.text) and not _in_a_sentence(line, lines))
+        )
     ]
     crops = [_crop(rgb, lines[k].ink)[0] for k in short]
     matches = index.match_crops(crops, [lines[k].background for k in short]) if short else []
@@ -385,6 +391,8 @@ def name_icons(
         joined = []
         for region in small:
             grown = Box(box.x - _TOUCH, box.y - _TOUCH, box.width + 2 * _TOUCH, box.height + 2 * _TOUCH)
+            if _holds(region.box, box):
+                continue  # the box the icon sits in (an icon button), not a part of the icon
             if grown.intersection(region.box) > 0:
                 joined.append(region)
                 box = box.union(region.box)
@@ -414,6 +422,15 @@ def name_icons(
     for graphic in graphics:
         result.extend(replaced.get(id(graphic), [graphic]))
     return result
+
+
+def _holds(outer: Box, inner: Box, margin: float = 3.0) -> bool:
+    return (
+        inner.x - outer.x >= margin
+        and inner.y - outer.y >= margin
+        and outer.right - inner.right >= margin
+        and outer.bottom - inner.bottom >= margin
+    )
 
 
 def _split_by_color(

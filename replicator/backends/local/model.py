@@ -97,6 +97,7 @@ class Graphic:
     behind_text: bool = False  # text was painted out of it; it is drawn as a background
     icon: Icon | None = None  # an icon of the sets we ship draws it: emitted as that icon
     color: RGB | None = None  # the icon's one color (None: several, the crop is kept)
+    trace: str | None = None  # an unknown one-color mark's outline: an SVG path in the box's pixels
 
 
 @dataclass

@@ -35,6 +35,7 @@ from .refine import apply as apply_corrections
 from .regions import find_regions, find_rules, segment
 from .tables import find_tables
 from .text import read_lines
+from .trace import trace_marks
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,8 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
         for region in kept:
             if consumed(control, region.box):
                 region.visible = False
+    # Unknown one-color marks are drawn as traced vectors in their color, not as pictures.
+    trace_marks(rgb, graphics)
     blocks = split_labels(group_blocks(lines, _containers(lines, regions)), controls)
     return Analysis(
         width, height, root, kept, blocks, rules, graphics, list(shapes.values()), controls=controls

@@ -206,7 +206,7 @@ def find_regions(
     _share_borders([r for _, r in found])
     for _, region in found:
         surface = region.parent.fill if region.parent is not None else root.fill
-        _detect_shadow(rgb, region, surface)
+        detect_shadow(rgb, region, surface)
     for _, region in found:
         parent_fill = region.parent.fill if region.parent else root.fill
         region.visible = bool(
@@ -395,7 +395,7 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
         region.border_colors = (side_colors[0], side_colors[1], side_colors[2], side_colors[3])
 
 
-def _detect_shadow(rgb: np.ndarray, region: Region, surface: RGB) -> None:
+def detect_shadow(rgb: np.ndarray, region: Region, surface: RGB) -> None:
     """Fit a CSS drop shadow to how the surface darkens outside the region, if it does.
 
     On each side, the middle of the edge is sampled outward (corners and neighbours aside); a
