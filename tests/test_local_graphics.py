@@ -166,3 +166,49 @@ def test_a_flat_badge_under_its_text_is_a_box_not_a_picture() -> None:
     assert "#ffc107" in html.lower()
     texts = [line.text for block in analysis.blocks for line in block.lines]
     assert sorted(texts) == ["1 day", "Renew customs bond"]
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+def test_a_progress_bar_is_a_track_and_a_fill_not_a_picture() -> None:
+    """A 4 px rounded bar, 75% filled in blue on a light gray track, under its caption: two boxes
+    of those colors (the fill inside the track), no raster."""
+    assert SANS is not None
+    image = Image.new("RGB", (420, 120), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((30, 30), "Conversion rate", font=ImageFont.truetype(str(SANS.regular), 15), fill=(33, 37, 41))
+    draw.rounded_rectangle((30, 62, 330, 65), radius=2, fill=(226, 226, 226))
+    draw.rounded_rectangle((30, 62, 255, 65), radius=2, fill=(6, 111, 209))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    html = render_analysis(analysis)
+    assert "<img " not in html and "url(data:image" not in html
+    bars = sorted((r for r in analysis.regions if r.box.height <= 6), key=lambda r: -r.box.width)
+    assert len(bars) == 2, [(r.box, r.fill) for r in analysis.regions]
+    track, fill = bars
+    assert abs(track.box.width - 301) <= 3 and abs(fill.box.width - 226) <= 4
+    assert max(abs(a - b) for a, b in zip(track.fill, (226, 226, 226), strict=True)) <= 6
+    assert max(abs(a - b) for a, b in zip(fill.fill, (6, 111, 209), strict=True)) <= 6
+    assert fill.parent is track  # the fill is drawn inside its track
+
+
+def test_an_unknown_one_color_mark_is_a_traced_vector_in_its_color() -> None:
+    """A made-up logo mark (a lopsided ring with a notch, in no icon set) in one color is drawn as
+    an inline SVG path of that color, not a PNG; a mark of two colors keeps its pixels."""
+    image = Image.new("RGB", (300, 120), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((40, 30, 90, 74), fill=(124, 58, 237))
+    draw.ellipse((54, 40, 78, 62), fill="white")
+    draw.polygon([(84, 30), (96, 44), (90, 52)], fill="white")
+    draw.ellipse((180, 30, 230, 80), fill=(16, 185, 129))
+    draw.rectangle((205, 30, 230, 80), fill=(239, 68, 68))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    html = render_analysis(analysis)
+    traced = [g for g in analysis.graphics if g.trace is not None]
+    assert len(traced) == 1 and traced[0].box.x < 100
+    assert traced[0].color is not None
+    assert max(abs(a - b) for a, b in zip(traced[0].color, (124, 58, 237), strict=True)) <= 8
+    assert html.count('fill-rule="evenodd"') == 1 and "#7c3aed" in html.lower()
+    assert html.count("<img ") == 1  # the two-color mark stays a picture

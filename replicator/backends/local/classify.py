@@ -121,6 +121,7 @@ def classify(
 
     _nav_items(root)
     _ghost_buttons(root)
+    _toolbar_fields(root)
     for node in walk(root):
         graphic = node.graphic if node.kind == "image" else None
         if (
@@ -203,6 +204,32 @@ def _nav_items(root: Node) -> None:
         for _, b in column:
             if b.role in ("text", "small"):
                 b.role = "link"
+
+
+def _toolbar_fields(root: Node) -> None:
+    """A box holding a value (no label, no placeholder: a filter's "is:issue is:open") is a
+    field when it stands in a row of buttons of its height: a toolbar's search or filter."""
+    for row in walk(root):
+        if row.kind != "row":
+            continue
+        buttons = [c for c in row.children if c.kind == "region" and c.role == "button"]
+        for child in row.children:
+            if child.kind != "region" or child.role != "card" or child.region is None or not buttons:
+                continue
+            texts, others = _contents(child)
+            if len(texts) != 1 or texts[0].block is None or len(texts[0].block.lines) != 1:
+                continue
+            if not _field_like(child.region, texts[0].block, others):
+                continue
+            if any(
+                abs(b.box.height - child.box.height) <= 4 and abs(b.box.center[1] - child.box.center[1]) <= 4
+                for b in buttons
+            ):
+                child.role = "input"
+                child.input_type = (
+                    "search" if any(w in texts[0].block.text.lower() for w in _SEARCH_WORDS) else "text"
+                )
+                texts[0].block.role = "input-text"
 
 
 def _ghost_buttons(root: Node) -> None:
@@ -529,9 +556,14 @@ def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
 def leading_field_icon(region: Region, block: TextBlock, others: list[Node]) -> Node | None:
     """A field's own icon before its text (a search field's magnifier, a mail field's envelope):
     one small picture near the box's left edge, on the text's line, left of the text."""
-    if len(others) != 1 or others[0].kind != "image":
+    box, size = region.box, block.first.size
+    if not others or len(others) > 2 or any(o.kind != "image" for o in others):
         return None
-    icon, box, size = others[0].box, region.box, block.first.size
+    first, *rest = sorted(others, key=lambda o: o.box.x)
+    # It may also end with a mark of its own (a search bar's options or clear button).
+    if rest and not (rest[0].box.x >= block.ink.right and box.right - rest[0].box.right <= 48):
+        return None
+    icon = first.box
     if (
         icon.x - box.x <= max(28.0, 0.6 * box.height)
         and icon.right <= block.ink.x
@@ -539,7 +571,7 @@ def leading_field_icon(region: Region, block: TextBlock, others: list[Node]) -> 
         and icon.height <= max(1.6 * size, 20.0)
         and abs(icon.center[1] - block.ink.center[1]) <= 0.4 * size
     ):
-        return others[0]
+        return first
     return None
 
 

@@ -152,22 +152,23 @@ class ControlMarkup:
         icons = [n for n in walk(node) if n.kind == "image"]
         if not icons:
             return f'<input type="{kind}" class="{cls}"{ph}{val}>\n'
-        # The field's own icon (a search field's magnifier) sits over the field's left padding,
-        # as input groups draw it: a positioned wrapper holds both.
-        icon = icons[0]
-        place = self.styles.named(
-            "field-icon",
-            {
-                "position": "absolute",
-                "left": px(icon.box.x - box.x),
-                "top": px(icon.box.y - box.y),
-                "pointer-events": "none",
-            },
-        )
+        # The field's own icons (a search field's magnifier, its options at the end) sit over
+        # the field's padding, as input groups draw them: a positioned wrapper holds them all.
         fill = self.styles.named("field-fill", {"width": "100%", "height": "100%"})
         wrap = self.styles.named("field", {"position": "relative", "display": "block"})
         inner = f'<input type="{kind}" class="{name} {fill}"{ph}{val}>'
-        icon_html = self._node(icon, icon.box, [place]).strip()
+        icon_html = ""
+        for icon in icons:
+            place = self.styles.named(
+                "field-icon",
+                {
+                    "position": "absolute",
+                    "left": px(icon.box.x - box.x),
+                    "top": px(icon.box.y - box.y),
+                    "pointer-events": "none",
+                },
+            )
+            icon_html += self._node(icon, icon.box, [place]).strip()
         return f'<div class="{" ".join([wrap, *size_classes, *classes])}">{inner}{icon_html}</div>\n'
 
     def _icon_button(

@@ -134,7 +134,7 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
     """A progress bar or a meter: a thin flat bar (square or round ends), one color or a filled
     part and its track side by side. It becomes boxes (the track, the fill inside it), as it is
     built, not a picture. Returns whether it did."""
-    if not (box.height <= 16 and box.width >= 4 * box.height):
+    if not (box.height <= 22 and box.width >= 2.4 * box.height):
         return False
     # The box may take in a row or two of the surface: cut it to what differs from that.
     height, width = rgb.shape[:2]
@@ -150,7 +150,7 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
         return False
     y0, x0 = gy0 + int(ys.min()), gx0 + int(xs.min())
     h, w = int(ys.max() - ys.min()) + 1, int(xs.max() - xs.min()) + 1
-    if not (2 <= h <= 14 and w >= 4 * h):
+    if not (2 <= h <= 20 and w >= 2.4 * h):
         return False
     box = Box(x0, y0, w, h)
     crop = rgb[y0 : y0 + h, x0 : x0 + w].astype(np.int16)
@@ -166,6 +166,8 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
     solid = [r for r in runs if r[1] - r[0] >= max(3, h)]
     if not 1 <= len(solid) <= 2 or sum(r[1] - r[0] for r in solid) < 0.85 * w:
         return False
+    if len(solid) == 1 and w < 4 * h:
+        return False  # one short flat bar is a dash or a swatch; a short meter has its track
     colors = [np.median(crop[:, a:b].reshape(-1, 3), axis=0) for a, b in solid]
     if any(float(np.abs(color - surface).max()) <= 12 for color in colors):
         return False  # a part the surface's own color: an edge, not a bar
