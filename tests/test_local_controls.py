@@ -296,3 +296,23 @@ async def test_todo_checkboxes_in_a_shadowed_card_tag_removers_radios_with_logos
     (cta,) = [b for b in document.iter("button") if "Start free trial" in "".join(b.itertext())]  # type: ignore[attr-defined]
     assert str(list(cta)[-1].tag).endswith("svg")  # the arrow after the label
     assert "Cancel" in [" ".join("".join(a.itertext()).split()) for a in document.iter("a")]  # type: ignore[attr-defined]
+
+
+SENTENCE_AND_LINK = f"""<!doctype html><html><head><style>{BASE_CSS}
+body{{background:#fff}}
+p{{margin:60px 40px;font-size:15px;color:#4b5563}}
+p a{{color:#2563eb;font-weight:bold;text-decoration:none}}
+</style></head><body><p>Already have an account? <a href="#">Log in here</a></p></body></html>"""
+
+
+async def test_a_sentence_and_its_bold_link_stay_one_line_with_its_space(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """A line read as two pieces (the sentence, and its bold link) is set as one: the link inside
+    the sentence after a real space, so the line reads and copies as the source's."""
+    _replica_html, document = await _replica(browser_pool, SENTENCE_AND_LINK, width=600, height=200)
+    (link,) = [a for a in document.iter("a") if "Log in" in "".join(a.itertext())]  # type: ignore[attr-defined]
+    holder = next(e for e in document.iter() if link in list(e))  # type: ignore[attr-defined]
+    # The sentence's own element holds the link, after the space (not two boxes side by side).
+    assert holder.text == "Already have an account? "
+    assert " ".join("".join(holder.itertext()).split()) == "Already have an account? Log in here"

@@ -142,6 +142,7 @@ class Emitter(ControlMarkup, TableMarkup):
         centered_row = direction == "row" and _vertically_centered(kids)
         gap_index = _auto_gap(kids, content) if direction == "row" else None
         gap = _row_gap(kids, gap_index) if direction == "row" else None
+        spaced = _word_breaks(kids) if direction == "row" and gap is None else set()
         for index, child in enumerate(kids):
             classes: list[str] = []
             box = _rounded(child.box)
@@ -152,6 +153,8 @@ class Emitter(ControlMarkup, TableMarkup):
                 cursor.y += round(top) + box.height
                 classes += self._column_x(child, box, content, kids)
             elif direction == "row":
+                if index - 1 in spaced:
+                    continue  # set inside the piece before it (see below)
                 left = box.x - cursor.x
                 if index == gap_index:
                     classes.append("ml-auto")
@@ -180,6 +183,15 @@ class Emitter(ControlMarkup, TableMarkup):
                     self.styles.util("left", "left", box.x - content.x),
                     self.styles.util("top", "top", box.y - content.y),
                 ]
+            if index in spaced:
+                # One line set as two pieces (a sentence and its link): the second goes inside
+                # the first after a real space, so the line reads, copies and wraps as one
+                # ("account? Log in").
+                after = kids[index + 1]
+                cursor.x = round(after.box.right)
+                inner = self._node(after, _rounded(after.box), []).strip()
+                parts.append(self._text(child, box, classes, tail=" " + inner))
+                continue
             if listed:
                 # The item carries the placement; what it holds keeps its own look.
                 item = self._node(child, box, []).rstrip("\n")
@@ -413,7 +425,7 @@ class Emitter(ControlMarkup, TableMarkup):
                 decls["text-transform"] = "uppercase"
         return decls
 
-    def _text(self, node: Node, box: Box, classes: list[str]) -> str:
+    def _text(self, node: Node, box: Box, classes: list[str], tail: str = "") -> str:
         block = node.block
         assert block is not None
         name = self._text_class(block)
@@ -426,6 +438,7 @@ class Emitter(ControlMarkup, TableMarkup):
         if target is not None and len(block.lines) == 1:
             tag, attrs = "label", f' for="{target}"'
         content, extra = self._text_content(block)
+        content += tail
         return f'<{tag}{attrs} class="{" ".join([name, *extra, *classes])}">{content}</{tag}>\n'
 
     def _text_class(self, block: TextBlock) -> str:
@@ -534,6 +547,26 @@ class Emitter(ControlMarkup, TableMarkup):
         )
         sizing = [] if fluid(classes) else [self.styles.util("w", "width", box.width)]
         return f'<hr class="{" ".join([name, *sizing, *classes])}">\n'
+
+
+def _word_breaks(kids: list[Node]) -> set[int]:
+    """Row children (index) that end where the next one's word starts a space later: two pieces
+    of one line of text (same size, on one line), set as one. Pairs do not overlap."""
+    found: set[int] = set()
+    for index in range(len(kids) - 1):
+        a, b = kids[index], kids[index + 1]
+        if index - 1 in found or a.kind != "text" or b.kind != "text" or a.block is None or b.block is None:
+            continue
+        if len(a.block.lines) != 1 or len(b.block.lines) != 1 or has_cjk(a.block.text + b.block.text):
+            continue
+        first, second = a.block.first, b.block.first
+        size = max(first.size, second.size)
+        rows = min(first.ink.bottom, second.ink.bottom) - max(first.ink.y, second.ink.y)
+        on_one_line = rows >= 0.6 * min(first.ink.height, second.ink.height)
+        gap = second.ink.x - first.ink.right
+        if on_one_line and abs(first.size - second.size) <= 0.2 * size and 0.12 * size <= gap <= 0.7 * size:
+            found.add(index)
+    return found
 
 
 class _Cursor:
