@@ -267,3 +267,39 @@ async def test_accents_ocr_drops_come_back_from_the_ink(browser_pool: SealedBrow
         "Tomas and Ines, plain": "Tomas and Ines, plain",  # no ink above: no accent
     }
     assert read_as(render, readings) == {true: true for true in readings}
+
+
+def _ink_and_bounds(text: str, size: int = 16) -> tuple[np.ndarray, list[float]]:
+    """The line drawn in DejaVu Sans (coverage, 0..1, cut to its ink) and where each of its
+    characters starts and ends in that crop."""
+    from PIL import ImageDraw, ImageFont
+
+    from replicator.backends.local.fonts import FONTS
+
+    face = next(f for f in FONTS.faces if f.family == "DejaVu Sans")
+    font = ImageFont.truetype(str(face.regular), size)
+    image = Image.new("L", (round(font.getlength(text)) + 20, size * 2), 0)
+    ImageDraw.Draw(image).text((10, size // 3), text, font=font, fill=255)
+    alpha = np.asarray(image, dtype=np.float64) / 255
+    rows, cols = np.flatnonzero(alpha.max(axis=1) > 0.35), np.flatnonzero(alpha.max(axis=0) > 0.35)
+    crop = alpha[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    bounds = [10 + font.getlength(text[:i]) - cols[0] for i in range(len(text) + 1)]
+    return crop, bounds
+
+
+@pytest.mark.parametrize(
+    ("drawn", "read", "expected"),
+    [
+        ("Relay sends an HTTP POST to your endpoint", "Relay sends an HTTP PosT to your endpoint", "POST"),
+        ("amount integer REQUIRED", "amount integer REQuIRED", "REQUIRED"),
+        ("made with JavaScript and love", "made with JavaScript and love", "JavaScript"),
+        ("see the McDonald report", "see the McDonald report", "McDonald"),
+    ],
+)
+def test_a_word_read_in_mixed_case_is_set_in_capitals_only_where_its_ink_is_all_capitals(
+    drawn: str, read: str, expected: str
+) -> None:
+    from replicator.backends.local.proofread import capital_words
+
+    alpha, bounds = _ink_and_bounds(drawn)
+    assert expected in capital_words(read, alpha, bounds).split()

@@ -117,6 +117,70 @@ def capitals_by_ink(text: str, alpha: np.ndarray) -> str:
     return text.upper() if x_height < 0.2 and tall > 0.35 else text
 
 
+def capital_words(text: str, alpha: np.ndarray, bounds: list[float]) -> str:
+    """``text`` with each word that OCR read in mixed case inside ("REQuIRED", "sTRING", "PosT")
+    set in capitals when the ink of every lowercase letter in it stands as tall as the word's own
+    capitals, and the line's x-height (the tops of the x-height letters a, c, e, m, n, o, ... of its
+    lowercase words) is clearly lower (``bounds``: the x of each character boundary in ``alpha``).
+    At 16 px the two heights differ by a pixel or two.
+    A word whose lowercase letters are x-height in the ink ("McDonald", "iPhone") stays as read."""
+    if alpha.shape[0] < 7 or len(bounds) != len(text) + 1:
+        return text
+    ink = alpha > 0.35
+    if float(ink.mean()) > 0.45:
+        return text
+
+    def top(i: int) -> float | None:
+        a, b = round(bounds[i]) + 1, round(bounds[i + 1]) - 1
+        rows = np.flatnonzero(ink[:, max(a, 0) : max(b, a + 1)].any(axis=1))
+        return float(rows[0]) if len(rows) else None
+
+    words: list[tuple[int, str]] = []
+    start = 0
+    for word in text.split(" "):
+        words.append((start, word))
+        start += len(word) + 1
+
+    def mixed(word: str) -> bool:
+        """Letters of both cases, a capital after the word's first letter ("PosT", not '"We')."""
+        letters = [ch for ch in word if ch.isalpha()]
+        return (
+            len(letters) >= 3
+            and any(ch.islower() for ch in letters)
+            and any(ch.isupper() for ch in letters[1:])
+        )
+
+    suspects = [(s, w) for s, w in words if mixed(w)]
+    if not suspects:
+        return text
+    xs: list[float] = []  # the line's x-height: tops of x-height letters in its lowercase words
+    for s, word in words:
+        if (s, word) in suspects or not word.islower():
+            continue
+        xs += [t for k, ch in enumerate(word) if ch in "acemnorsuvwxz" and (t := top(s + k)) is not None]
+    if len(xs) < 3:
+        return text
+    x_top = float(np.median(xs))
+    out = list(text)
+    for s, word in suspects:
+        # Against the word's own capitals, measured the same way (the positions drift a little
+        # along a line): its lowercase letters stand as tall as they do, and the line's x-height
+        # is clearly lower.
+        own = [top(s + k) for k, ch in enumerate(word) if ch.isupper() and ch.isascii()]
+        own_caps = [t for t in own if t is not None]
+        tops = [top(s + k) for k, ch in enumerate(word) if ch.islower() and ch in "acemnorsuvwxz"]
+        if not own_caps or not tops or any(t is None for t in tops):
+            continue
+        if len(tops) < 2 and len(own_caps) < 3:
+            continue  # one letter against one or two capitals: too little to go on
+        if max(own_caps) - min(own_caps) > 1.0:
+            continue  # the word's own capitals disagree: the positions drifted off its letters
+        word_cap = float(np.median(own_caps))
+        if x_top - word_cap >= 1.0 and all(t is not None and t <= word_cap + 0.5 for t in tops):
+            out[s : s + len(word)] = list(word.upper())
+    return "".join(out)
+
+
 def latin_punctuation(text: str) -> str:
     """Fullwidth punctuation and letters (the Chinese model's habit) as what a Latin font draws."""
     if not any("\uff00" <= ch <= "\uffef" or ch == "\u3000" for ch in text):

@@ -22,7 +22,7 @@ from ...ocr import OcrLine
 from .fontfit import Sample, choose_palette, fit_font
 from .fonts import FONTS, FontFace, FontFit, has_cjk, shape_similarity
 from .model import TextLine
-from .proofread import capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
+from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .spacing import lost_symbol, respace, slant, upright_columns
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
@@ -763,6 +763,15 @@ def _cut(
                 upper = fit_font(capitals, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
                 if upper.error <= fit.error + 0.15:
                     piece, fit = capitals, upper
+            else:
+                # Or word by word, in a line of mixed words ("amount integer REQuIRED").
+                words = capital_words(piece, alpha, _char_positions(piece, alpha.shape[1], fit))
+                if words != piece:
+                    refit = fit_font(
+                        words, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted
+                    )
+                    if refit.error <= fit.error + 0.1:
+                        piece, fit = words, refit
         filled = upright_columns(ink.mask[y0:y1, x0:x1], shear)
         spaced, spaced_fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
         kind = spaced_fit.face.kind if spaced_fit.face is not None and spaced_fit.error <= 0.2 else None
