@@ -517,14 +517,15 @@ class Emitter(ControlMarkup, TableMarkup):
                 return f'<button type="button" aria-label="Remove" class="{" ".join([bare, *classes])}">{svg}</button>\n'
             return graphic.icon.svg(box.width, box.height, " ".join([color, *classes])) + "\n"
         if graphic.trace is not None and graphic.color is not None:
-            # A mark of one color that no icon set draws: its traced outline, in its color.
-            color = self.styles.named("icon-color", {"color": hex_color(graphic.color)})
-            cls = " ".join(["mark", color, *classes])
+            # A mark of one color that no icon set draws: its traced outline, filled with its
+            # color in the markup itself (self-contained, as a picture is: a recording's replay
+            # moves it between states whose stylesheets differ).
+            cls = " ".join(["mark", *classes])
             return (
                 f'<svg class="{cls}" width="{_num(box.width)}" height="{_num(box.height)}" '
                 f'viewBox="0 0 {_num(graphic.box.width)} {_num(graphic.box.height)}" preserveAspectRatio="none" '
-                f'fill="currentColor" '
-                f'aria-hidden="true"><path fill-rule="evenodd" d="{graphic.trace}"/></svg>\n'
+                f'aria-hidden="true"><path fill="{hex_color(graphic.color)}" fill-rule="evenodd" '
+                f'd="{graphic.trace}"/></svg>\n'
             )
         # A logo of several colors keeps its pixels; its name is still worth saying.
         alt = html.escape(graphic.icon.name) if graphic.icon is not None else ""

@@ -9,6 +9,8 @@ native code: potrace bindings need a C build).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -71,7 +73,9 @@ def trace(rgb: np.ndarray, box: Box) -> tuple[str, RGB] | None:
         return None
     big = cv2.resize(t.astype(np.float32), None, fx=_SCALE, fy=_SCALE, interpolation=cv2.INTER_CUBIC)
     mask = (big >= 0.5).astype(np.uint8)
-    contours, _hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if _drawn_switch(contours, hierarchy, box):
+        return None
     # The path is drawn in the box's units; the crop starts a pixel before the box where it can.
     dx, dy = box.x - x0, box.y - y0
     parts = []
@@ -88,3 +92,17 @@ def trace(rgb: np.ndarray, box: Box) -> tuple[str, RGB] | None:
         return None
     r, g, b = (round(float(v)) for v in median)
     return "".join(parts), (r, g, b)
+
+
+def _drawn_switch(contours: Sequence[np.ndarray], hierarchy: np.ndarray | None, box: Box) -> bool:
+    """A pill with a round hole near one end: a switch drawn as a picture (its knob). It stays a
+    picture: a recording's replay swaps the drawing of its other state in its place."""
+    if hierarchy is None or not 1.5 <= box.width / max(box.height, 1.0) <= 2.6:
+        return False
+    holes = [c for c, h in zip(contours, hierarchy[0], strict=True) if h[3] >= 0]
+    if len(holes) != 1:
+        return False
+    _x, _y, w, h = cv2.boundingRect(holes[0])
+    side = box.height * _SCALE
+    round_hole = 0.75 <= w / max(h, 1) <= 1.33 and h >= 0.45 * side
+    return round_hole
