@@ -316,3 +316,69 @@ async def test_a_sentence_and_its_bold_link_stay_one_line_with_its_space(
     # The sentence's own element holds the link, after the space (not two boxes side by side).
     assert holder.text == "Already have an account? "
     assert " ".join("".join(holder.itertext()).split()) == "Already have an account? Log in here"
+
+
+LIST_AND_BADGES = f"""<!doctype html><html><head><style>{BASE_CSS}
+body{{background:#fff}}
+.list{{width:340px;margin:30px 40px;border:1px solid #dee2e6;border-radius:4px}}
+.item{{display:flex;align-items:center;gap:10px;height:40px;padding:0 16px;border-top:1px solid #dee2e6;
+  color:#212529}}
+.item:first-child{{border-top:0}}
+.item.active{{background:#0d6efd;color:#fff}}
+.item svg{{color:inherit}}
+.stores{{display:flex;gap:14px;margin:0 40px}}
+.store{{display:flex;align-items:center;gap:10px;height:52px;padding:0 16px;border-radius:12px;
+  background:#111827;color:#fff}}
+.store small{{display:block;font-size:11px;line-height:14px}}
+.store b{{display:block;font-size:17px;line-height:22px}}
+.bell{{position:relative;width:44px;height:44px;margin:24px 40px;border-radius:12px;background:#111827;
+  display:flex;align-items:center;justify-content:center;color:#fff}}
+.bell i{{position:absolute;top:8px;right:8px;width:8px;height:8px;border-radius:4px;background:#f97316}}
+</style></head><body>
+<div class="list">
+<div class="item">{_bi("globe")}<span>World</span></div>
+<div class="item active">{_bi("bank")}<span>Politics</span></div>
+<div class="item">{_bi("cpu")}<span>Technology</span></div>
+<div class="item">{_bi("tree")}<span>Climate</span></div>
+</div>
+<div class="stores">
+<div class="store">{_bi("apple")}<span><small>Download on the</small><b>App Store</b></span></div>
+<div class="store">{_bi("google-play")}<span><small>Get it on</small><b>Google Play</b></span></div>
+</div>
+<div class="bell">{_bi("bell")}<i></i></div>
+</body></html>"""
+
+
+async def test_a_selected_list_item_store_badges_and_a_bell_with_its_dot(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """A list's selected item (a strong blue fill) is a link like its neighbours, never a field;
+    a store badge (a logo and two lines) is one link; a bell button keeps its notification dot."""
+    replica_html, document = await _replica(browser_pool, LIST_AND_BADGES, width=700, height=420)
+    assert not [e for e in document.iter("input") if (e.get("type") or "text") not in ("checkbox", "radio")]  # type: ignore[attr-defined]
+    links = [" ".join("".join(a.itertext()).split()) for a in document.iter("a")]  # type: ignore[attr-defined]
+    for item in ("Politics", "World", "Technology", "Download on the App Store", "Get it on Google Play"):
+        assert item in links, links
+    (bell,) = [b for b in document.iter("button") if b.get("aria-label") == "bell"]  # type: ignore[attr-defined]
+    assert [e for e in bell.iter("span")], "the notification dot"
+    assert "#f97316" in replica_html.lower()
+
+
+BUTTON_GROUP = f"""<!doctype html><html><head><style>{BASE_CSS}
+body{{background:#fff}}
+.group{{display:inline-flex;margin:60px 40px}}
+.group span{{height:26px;padding:0 12px;display:flex;align-items:center;border:1px solid #dee2e6;color:#495057;
+  font-size:13px;margin-left:-1px;font-family:'Noto Sans SC','Noto Sans CJK SC',sans-serif}}
+.group span:first-child{{border-radius:6px 0 0 6px}}
+.group span:last-child{{border-radius:0 6px 6px 0}}
+.group span.on{{background:#0d6efd;color:#fff}}
+</style></head><body><div class="group"><span class="on">今日</span><span>本周</span><span>本月</span><span>全年</span></div>
+</body></html>"""
+
+
+async def test_a_button_group_is_one_button_per_segment(browser_pool: SealedBrowserPool) -> None:
+    """Buttons set edge to edge (a period switch), which OCR reads as one line ("本周本月全年"):
+    one button per segment, each with its own label."""
+    _replica_html, document = await _replica(browser_pool, BUTTON_GROUP, width=500, height=200)
+    labels = [" ".join("".join(b.itertext()).split()) for b in document.iter("button")]  # type: ignore[attr-defined]
+    assert labels == ["今日", "本周", "本月", "全年"], labels

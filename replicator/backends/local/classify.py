@@ -121,6 +121,7 @@ def classify(
 
     _nav_items(root)
     _ghost_buttons(root)
+    _badge_links(root)
     _toolbar_fields(root)
     for node in walk(root):
         graphic = node.graphic if node.kind == "image" else None
@@ -204,6 +205,36 @@ def _nav_items(root: Node) -> None:
         for _, b in column:
             if b.role in ("text", "small"):
                 b.role = "link"
+
+
+def _badge_links(root: Node) -> None:
+    """A store badge ("Download on the / App Store"): a small filled or outlined box with a logo
+    and two short lines beside it, one above the other, is one link."""
+    for node in walk(root):
+        if node.kind != "region" or node.role != "card" or node.region is None:
+            continue
+        region, box = node.region, node.box
+        texts, others = _contents(node)
+        if len(texts) != 2 or len(others) != 1 or others[0].kind != "image" or _flush(region):
+            continue
+        if not (box.height <= 72 and box.width <= 5 * box.height):
+            continue
+        if not (region.has_border or region.fill != _parent_fill(region)):
+            continue
+        blocks = sorted((t.block for t in texts if t.block is not None), key=lambda b: b.ink.y)
+        if len(blocks) != 2 or any(len(b.lines) != 1 or len(b.text) > 24 for b in blocks):
+            continue
+        top, bottom = blocks
+        icon = others[0].box
+        if (
+            bottom.ink.center[1] < top.ink.center[1] + 4
+            or abs(bottom.ink.x - top.ink.x) > 4
+            or icon.right > top.ink.x
+        ):
+            continue
+        node.role = "link-box"
+        for block in blocks:
+            block.role = "link-box-text"
 
 
 def _toolbar_fields(root: Node) -> None:
@@ -464,10 +495,14 @@ def _trailing_icon(others: list[Node], ink: Box, size: float, region: Region) ->
 
 def _icon_button(region: Region, others: list[Node]) -> bool:
     """A button that is only an icon (a search button, a bell, a "+"): a small outlined or filled
-    box, not much wider than tall, with one icon in its middle and nothing else."""
-    if len(others) != 1 or others[0].kind != "image" or _flush(region):
+    box, not much wider than tall, with one icon in its middle and nothing else but a
+    notification dot (a small box in its corner)."""
+    box = region.box
+    images = [o for o in others if o.kind == "image"]
+    dots = [o for o in others if o.kind == "region" and max(o.box.width, o.box.height) <= 0.35 * box.height]
+    if len(images) != 1 or len(images) + len(dots) != len(others) or _flush(region):
         return False
-    box, icon = region.box, others[0].box
+    icon = images[0].box
     if not (16 <= box.height <= 64 and box.width <= 64 and box.width <= 2.2 * box.height):
         return False
     if not (region.has_border or region.fill != _parent_fill(region)):
@@ -532,6 +567,9 @@ def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
     size = first.size
     if _flush(region) or _colorful(first.color):
         return False
+    saturation, _value = _saturation(region.fill)
+    if saturation >= 0.5 and _luminance(region.fill) < 0.6:
+        return False  # a box filled with a strong color: a selected item or a button, not a field
     wide = box.width >= (1.8 if others else 2.5) * box.height  # a page-size select is narrow
     if not (1.5 * size <= box.height <= min(6.0 * size, 72.0) and wide):
         return False

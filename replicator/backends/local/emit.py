@@ -318,7 +318,7 @@ class Emitter(ControlMarkup, TableMarkup):
             decls.update(
                 {"border": "0", "padding": "0", "font": "inherit", "color": "inherit", "text-align": "left"}
             )
-        if role == "nav-link":
+        if role in ("nav-link", "link-box"):
             decls["text-decoration"] = "none"  # its label carries its own color
         decls.update(self._border(node))
         name = self.styles.named(role, decls)
@@ -350,6 +350,7 @@ class Emitter(ControlMarkup, TableMarkup):
             "sidebar": "aside",
             "section": "section",
             "nav-link": "a",
+            "link-box": "a",
         }.get(role, "div")
         if role in ("navbar", "sidebar") and any(n.role == "list" for n in _walk(node)):
             tag = "nav"  # a bar or side panel of links is the page's navigation

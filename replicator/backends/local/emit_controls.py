@@ -185,10 +185,33 @@ class ControlMarkup:
             else "button"
         )
         decls.update(
-            {"display": "flex", "align-items": "center", "justify-content": "center", "padding": "0"}
+            {
+                "display": "flex",
+                "align-items": "center",
+                "justify-content": "center",
+                "padding": "0",
+                "position": "relative",
+            }
         )
         name = self.styles.named("btn-icon", decls)
         icon_html = self._node(icons[0], icons[0].box, ["flex-none"]).strip()
+        box = node.box
+        for dot in (n for n in node.children if n.kind == "region" and n.region is not None):
+            # A notification dot in the button's corner.
+            assert dot.region is not None
+            place = self.styles.named(
+                "dot",
+                {
+                    "position": "absolute",
+                    "left": px(dot.box.x - box.x),
+                    "top": px(dot.box.y - box.y),
+                    "width": px(dot.box.width),
+                    "height": px(dot.box.height),
+                    "border-radius": px(dot.region.radius),
+                    "background": hex_color(dot.region.fill),
+                },
+            )
+            icon_html += f'<span class="{place}"></span>'
         cls = " ".join([name, *size_classes, *classes])
         tag, attrs = ("a", ' href="#"') if node.role == "page-link" else ("button", ' type="button"')
         return f'<{tag}{attrs} aria-label="{html.escape(label)}" class="{cls}">{icon_html}</{tag}>\n'
