@@ -155,7 +155,9 @@ class ControlMarkup:
         # The field's own icons (a search field's magnifier, its options at the end) sit over
         # the field's padding, as input groups draw them: a positioned wrapper holds them all.
         fill = self.styles.named("field-fill", {"width": "100%", "height": "100%"})
-        wrap = self.styles.named("field", {"position": "relative", "display": "block"})
+        # (Placed absolutely, the wrapper already holds its icons; "relative" would undo that.)
+        placed = {"display": "block"} if "abs" in classes else {"position": "relative", "display": "block"}
+        wrap = self.styles.named("field", placed)
         inner = f'<input type="{kind}" class="{name} {fill}"{ph}{val}>'
         icon_html = ""
         for icon in icons:
@@ -190,9 +192,10 @@ class ControlMarkup:
                 "align-items": "center",
                 "justify-content": "center",
                 "padding": "0",
-                "position": "relative",
             }
         )
+        if "abs" not in classes:
+            decls["position"] = "relative"  # the dot's frame (an absolutely placed one is already)
         name = self.styles.named("btn-icon", decls)
         icon_html = self._node(icons[0], icons[0].box, ["flex-none"]).strip()
         box = node.box
