@@ -177,11 +177,10 @@ def _nav_items(root: Node) -> None:
             found = _icon_and_label(node)
             if found is not None and (node.kind != "text" or found[0] is None):
                 items.append((node, *found))
-    boxes = [n for n, _, _ in items if n.kind == "region"]
-    for node in boxes:
+    for node, icon, block in items:
         region = node.region
-        assert region is not None
-        icon, block = next((i, b) for n, i, b in items if n is node)
+        if node.kind != "region" or region is None:
+            continue
         box, size = region.box, block.first.size
         if not (box.height <= max(3.2 * size, 24) + 12 and box.width >= 2.5 * box.height):
             continue
@@ -480,17 +479,12 @@ def _trailing_icon(others: list[Node], ink: Box, size: float, region: Region) ->
     if not beside or icon.height > 2 * size:
         return None
     graphic = others[0].graphic
-    known = graphic is not None and graphic.icon is not None
-    if (
-        known
-        and graphic is not None
-        and graphic.icon is not None
-        and graphic.icon.name in _CARET_ICONS | _CLOSE_ICONS
-    ):
+    name = graphic.icon.name if graphic is not None and graphic.icon is not None else None
+    if name in _CARET_ICONS | _CLOSE_ICONS:
         return None  # a select's caret; a tag's remove button (a button of its own)
     saturation, _ = _saturation(region.fill)
     strong = saturation >= 0.35 or _luminance(region.fill) < 0.3
-    return others[0] if strong or known else None
+    return others[0] if strong or name is not None else None
 
 
 def _icon_button(region: Region, others: list[Node]) -> bool:

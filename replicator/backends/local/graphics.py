@@ -17,7 +17,7 @@ import numpy as np
 from ...icons import is_plain
 from ...models import RGB, Box
 from .model import Graphic, Region, Rule, Shape, TextLine
-from .regions import Surfaces, color_distance, detect_shadow, fit_gradient
+from .regions import Surfaces, as_rgb, color_distance, detect_shadow, fit_gradient
 
 MIN_SIDE = 6
 MIN_PIXELS = 24
@@ -176,18 +176,11 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
         if float((np.abs(core - color).max(axis=2) <= 10).mean()) < 0.9:
             return False  # shaded or textured along its height: a picture
     radius = h / 2 if np.abs(crop[0, 0] - crop[h // 2, w // 2]).max() > 24 else 0.0
-    track_color = colors[-1]
-    track = add_region(box, _rgb_of(track_color), root, regions, radius=radius)
+    add_region(box, as_rgb(colors[-1]), root, regions, radius=radius)
     if len(solid) == 2:
-        a, b = solid[0][0], solid[0][1]
-        fill_box = Box(box.x, box.y, max(b + 1, 1), box.height)
-        add_region(fill_box, _rgb_of(colors[0]), root, regions, radius=radius)
-    return track is not None
-
-
-def _rgb_of(color: np.ndarray) -> tuple[int, int, int]:
-    r, g, b = (round(float(v)) for v in color[:3])
-    return (r, g, b)
+        fill_box = Box(box.x, box.y, max(solid[0][1] + 1, 1), box.height)
+        add_region(fill_box, as_rgb(colors[0]), root, regions, radius=radius)
+    return True
 
 
 def _unchain(
@@ -270,10 +263,8 @@ def _ring_card(rgb: np.ndarray, ring: Box, root: Region, regions: list[Region]) 
         return None  # already a region
     corner = labels[y : y + 8, x : x + 8] != label
     radius = math.sqrt(float(corner.sum()) / (1 - math.pi / 4)) if corner.any() else 0.0
-    r, g, b = (int(v) for v in fill)
-    region = add_region(box, (r, g, b), root, regions, radius=round(min(radius, 24.0)))
-    ro, go, bo = (round(float(v)) for v in outside)
-    detect_shadow(rgb, region, (ro, go, bo))
+    region = add_region(box, as_rgb(fill), root, regions, radius=round(min(radius, 24.0)))
+    detect_shadow(rgb, region, as_rgb(outside))
     if region.shadow is None:
         # No shadow's fade: the rim is a hairline outline, drawn as a 1 px border of its color
         # on every side it closes.
@@ -287,8 +278,7 @@ def _ring_card(rgb: np.ndarray, ring: Box, root: Region, regions: list[Region]) 
             top, right, bottom, left = (int(v) for v in sides)
             region.box = Box(box.x - left, box.y - top, box.width + left + right, box.height + top + bottom)
             region.border_width = (top, right, bottom, left)
-            rr, rg, rb = (round(float(v)) for v in rim)
-            region.border_color = (rr, rg, rb)
+            region.border_color = as_rgb(rim)
     return region
 
 

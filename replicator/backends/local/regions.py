@@ -59,7 +59,7 @@ def segment(rgb: np.ndarray) -> Surfaces:
     return Surfaces(labels, stats, means, edge)
 
 
-def _rgb(color: np.ndarray) -> RGB:
+def as_rgb(color: np.ndarray) -> RGB:
     r, g, b = (round(float(v)) for v in color[:3])
     return (r, g, b)
 
@@ -142,7 +142,7 @@ def _fit_gradient(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, i
     if fit is None:
         return None
     angle, start, end = fit
-    return f"linear-gradient({angle}deg, {_hex(_rgb(start))}, {_hex(_rgb(end))})"
+    return f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(end))})"
 
 
 def _hex(color: RGB) -> str:
@@ -188,7 +188,7 @@ def find_regions(
             min(w + 2, width - max(x - 1, 0)),
             min(h + 2, height - max(y - 1, 0)),
         )
-        region = Region(box, _rgb(means[label]), gradient=gradient, radius=round(radius))
+        region = Region(box, as_rgb(means[label]), gradient=gradient, radius=round(radius))
         found.append((label, region))
     # Nest: biggest first, each under the smallest earlier region that contains it.
     found.sort(key=lambda item: (-item[1].box.area, item[1].box.y, item[1].box.x))
@@ -261,7 +261,7 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
         area = int(stats[label, cv2.CC_STAT_AREA])
         if area < MIN_BOX_AREA:
             continue
-        color = _rgb(means[label])
+        color = as_rgb(means[label])
         key = (color[0] // 3, color[1] // 3, color[2] // 3)
         totals[key] = totals.get(key, 0) + area  # type: ignore[index]
         if area > biggest.get(key, (0, 0))[0]:  # type: ignore[call-overload]
@@ -273,7 +273,7 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
     touching: set[tuple[int, int, int]] = set()
     for edge_label in edge_labels.tolist():
         if edge_label > 0 and int(stats[edge_label, cv2.CC_STAT_AREA]) >= MIN_BOX_AREA:
-            c = _rgb(means[edge_label])
+            c = as_rgb(means[edge_label])
             touching.add((c[0] // 3, c[1] // 3, c[2] // 3))
     if ranked and ranked[0] not in touching:
         reaching = [k for k in ranked[1:] if k in touching and totals[k] >= 0.25 * totals[ranked[0]]]
@@ -289,19 +289,19 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
             fit = fit_gradient(rgb, mask, (x, y, w, h))
         # Soft shadows melt into a flat background and spread its colors; only a fitted gradient
         # whose ends differ visibly is one.
-        if fit is None or color_distance(_rgb(fit[1]), _rgb(fit[2])) <= 6:
-            return label, _rgb(means[label]), None
+        if fit is None or color_distance(as_rgb(fit[1]), as_rgb(fit[2])) <= 6:
+            return label, as_rgb(means[label]), None
         if w >= width - 2 and h >= height - 2:
             angle, start, end = fit
             return (
                 label,
-                _rgb(means[label]),
-                f"linear-gradient({angle}deg, {_hex(_rgb(start))}, {_hex(_rgb(end))})",
+                as_rgb(means[label]),
+                f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(end))})",
             )
     if not totals:
         return 0, (255, 255, 255), None
     key = max(totals, key=lambda k: (totals[k], k))
-    return biggest[key][1], _rgb(means[biggest[key][1]]), None
+    return biggest[key][1], as_rgb(means[biggest[key][1]]), None
 
 
 def _contains(outer: Box, inner: Box, tolerance: float) -> bool:
@@ -379,8 +379,8 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
             )
             if not (between and run == 1) and sharp:
                 widths[side] = run
-                colors.append(_rgb(color))
-                side_colors[side] = _rgb(color)
+                colors.append(as_rgb(color))
+                side_colors[side] = as_rgb(color)
                 edge_index = j - 1
         edges[side] = float(coords[edge_index] + (1 if step > 0 else 0))
     top, right, bottom, left = edges
@@ -531,7 +531,7 @@ def find_rules(rgb: np.ndarray, text_mask: np.ndarray) -> list[Rule]:
             x, y, w, h, area = (int(v) for v in stats[label])
             if w < 24 or h > 3 or area < 0.8 * w * h:
                 continue
-            color = _rgb(np.median(img[y : y + h, x : x + w].reshape(-1, 3), axis=0))
+            color = as_rgb(np.median(img[y : y + h, x : x + w].reshape(-1, 3), axis=0))
             box = Box(y, x, h, w) if vertical else Box(x, y, w, h)
             rules.append(Rule(box, color, vertical))
     rules.sort(key=lambda r: (r.box.y, r.box.x))

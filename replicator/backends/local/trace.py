@@ -17,6 +17,7 @@ import numpy as np
 from ...icons import ink_alpha
 from ...models import RGB, Box
 from .model import Graphic
+from .regions import as_rgb
 
 _SCALE = 4  # the coverage is traced at 4x: outlines follow the antialiasing, not the pixel grid
 _MAX_SIDE = 96
@@ -90,8 +91,7 @@ def trace(rgb: np.ndarray, box: Box) -> tuple[str, RGB] | None:
         parts.append("M" + " L".join(coords) + "Z")
     if not parts:
         return None
-    r, g, b = (round(float(v)) for v in median)
-    return "".join(parts), (r, g, b)
+    return "".join(parts), as_rgb(median)
 
 
 def _drawn_switch(contours: Sequence[np.ndarray], hierarchy: np.ndarray | None, box: Box) -> bool:
