@@ -67,6 +67,10 @@ process.stdin.on('end', async () => {
 """
 
 
+# Compiles a React or Vue component into a browser bundle (esbuild, @vue/compiler-sfc).
+_COMPONENT_BUILDER = Path(__file__).parent / "stacks" / "build.js"
+
+
 class AssetLibrary:
     """Inline replacements for well-known CDN assets, built from ``node_modules``."""
 
@@ -83,6 +87,7 @@ class AssetLibrary:
         self.node = node if node is not None else (shutil.which("node") or shutil.which("nodejs"))
         self.tailwind_timeout_s = tailwind_timeout_s
         self._tailwind_cache: OrderedDict[str, str] = OrderedDict()
+        self._components: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._lock = threading.Lock()
         self._fa_index: dict[bool, list[_FaRule]] = {}
 
@@ -154,6 +159,9 @@ class AssetLibrary:
         return css
 
     def _run_tailwind(self, payload: str) -> str:
+        return self._run_node(_TAILWIND_RUNNER, payload, what="the Tailwind build")
+
+    def _run_node(self, script: str, payload: str, *, what: str = "the component build") -> str:
         assert self.node
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -163,7 +171,7 @@ class AssetLibrary:
         }
         try:
             done = subprocess.run(
-                [self.node, "-e", _TAILWIND_RUNNER],
+                [self.node, "-e", script],
                 input=payload,
                 capture_output=True,
                 text=True,
@@ -173,14 +181,42 @@ class AssetLibrary:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise AssetUnavailable(
-                f"the Tailwind build took longer than {self.tailwind_timeout_s:g} s"
-            ) from exc
+            raise AssetUnavailable(f"{what} took longer than {self.tailwind_timeout_s:g} s") from exc
         except OSError as exc:
             raise AssetUnavailable(f"Node.js could not be started ({exc})") from exc
         if done.returncode != 0:
-            raise AssetUnavailable(f"the Tailwind build failed: {done.stderr.strip()[:300]}")
+            raise AssetUnavailable(f"{what} failed: {done.stderr.strip()[:300]}")
         return done.stdout
+
+    # --- components (React, Vue) -------------------------------------------------------------------
+
+    @property
+    def components_available(self) -> bool:
+        return bool(self.node) and all(
+            (self.node_modules / name / "package.json").is_file() for name in ("esbuild", "react", "vue")
+        )
+
+    def compile_component(self, framework: str, code: str, filename: str) -> tuple[str, str]:
+        """A browser script that renders ``code`` with its framework, and the component's own CSS
+        (a Vue SFC's style blocks). Raises AssetUnavailable when Node.js or the packages are missing
+        and ValueError with the compiler's message when the component does not compile."""
+        if not self.components_available:
+            raise AssetUnavailable("Node.js or the esbuild, react and vue packages are not installed")
+        payload = json.dumps({"framework": framework, "code": code, "filename": filename})
+        key = hashlib.sha256(payload.encode()).hexdigest()
+        with self._lock:
+            if key in self._components:
+                self._components.move_to_end(key)
+                return self._components[key]
+        answer = json.loads(self._run_node(_COMPONENT_BUILDER.read_text(encoding="utf-8"), payload) or "{}")
+        if "error" in answer or "js" not in answer:
+            raise ValueError(str(answer.get("error") or "the compiler gave no output"))
+        built = str(answer["js"]), str(answer.get("css") or "")
+        with self._lock:
+            self._components[key] = built
+            while len(self._components) > 16:
+                self._components.popitem(last=False)
+        return built
 
     @functools.cache  # noqa: B019 - one library per process; the version never changes under it
     def _tailwind_version(self) -> str:

@@ -100,6 +100,12 @@ class ExtractionError(ReplicatorError):
     http_status = 502
 
 
+class ComponentError(ExtractionError):
+    """A component (React/Vue stack) that its framework's compiler cannot build into a preview."""
+
+    code = "component_does_not_compile"
+
+
 class ConfigurationError(ReplicatorError):
     code = "configuration"
     http_status = 500
