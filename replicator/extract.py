@@ -64,6 +64,7 @@ class _Block:
     lang: str  # "html", "css", "js" or "" (not used)
     body: str
     closed: bool
+    tag: str = ""  # the fence's own language tag, lowercased ("jsx", "vue", "")
 
 
 def extract_html(answer: str, *, finish_reason: str | None = None) -> Extraction:
@@ -103,6 +104,53 @@ def extract_html(answer: str, *, finish_reason: str | None = None) -> Extraction
             "the answer was cut off (finish_reason=length)" if length_cut else "the document was unclosed"
         )
     return Extraction(html=html.strip() + "\n", truncated=truncated, notes=tuple(notes))
+
+
+_COMPONENT_NAME = re.compile(
+    r"^(?:export\s+)?(?:function\s+([A-Z]\w*)\s*\(|(?:const|let)\s+([A-Z]\w*)\s*=)", re.M
+)
+
+
+def extract_component(
+    answer: str, *, framework: str, fences: tuple[str, ...], finish_reason: str | None = None
+) -> Extraction:
+    """The component in a model answer (``framework`` "react": JSX with a default export; "vue": a
+    single-file component), in ``Extraction.html``'s place; ExtractionError if there is none."""
+    notes: list[str] = []
+    length_cut = finish_reason == "length"
+    text = (answer or "").replace("\r\n", "\n")
+    text = _strip_thinking(text, notes, length_cut)
+    text = _strip_box_markers(text, notes)
+    blocks, outside = _fenced_blocks(text)
+
+    def fits(body: str) -> bool:
+        if framework == "vue":
+            return bool(re.search(r"<template[\s>]|<script[\s>]", body))
+        return "export default" in body or bool(_COMPONENT_NAME.search(body))
+
+    chosen = [b for b in blocks if (b.tag in fences or not b.tag) and fits(b.body)]
+    if chosen:
+        block = max(chosen, key=lambda b: len(b.body))
+        code, closed = block.body, block.closed
+        notes.append("took the component from a fenced code block")
+        if outside.strip() or len(blocks) > 1:
+            notes.append("dropped prose and other blocks around the component")
+    elif fits(text):
+        code, closed = text.strip(), True
+    else:
+        kind = "Vue single-file component" if framework == "vue" else "React component"
+        raise ExtractionError(
+            f"The model's answer holds no {kind}"
+            + (" (it was cut off: finish_reason=length)." if length_cut else ".")
+        )
+    if framework == "react" and "export default" not in code:
+        names = [a or b for a, b in _COMPONENT_NAME.findall(code)]
+        code = code.rstrip() + f"\n\nexport default {names[-1]};\n"
+        notes.append(f"exported {names[-1]} as the default")
+    truncated = length_cut or not closed
+    if truncated:
+        notes.append("the answer was cut off" if length_cut else "the code block was unclosed")
+    return Extraction(html=code.strip() + "\n", truncated=truncated, notes=tuple(notes))
 
 
 # --- answer wrappers ------------------------------------------------------------------------------
@@ -199,7 +247,7 @@ def _fenced_blocks(text: str) -> tuple[list[_Block], str]:
             body.append(lines[i])
             i += 1
         content = "\n".join(body)
-        blocks.append(_Block(_classify(lang, content), content, closed))
+        blocks.append(_Block(_classify(lang, content), content, closed, lang))
     return blocks, "\n".join(outside)
 
 

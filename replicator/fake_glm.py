@@ -46,6 +46,26 @@ ANSWERS = {
     "sensitive": "sensitive",
     "think-exhausted": "think_exhausted",
 }
+# The normal answer in each stack the prompt may ask for (by its output rules' wording).
+STACK_ANSWERS = {
+    "html-tailwind": "tailwind_fenced",
+    "bootstrap": "bootstrap_fenced",
+    "react-tailwind": "react_fenced",
+    "vue-tailwind": "vue_fenced",
+}
+_STACK_ASKS = (
+    ("react-tailwind", "Answer with one React function component"),
+    ("vue-tailwind", "Answer with one Vue 3 single-file component"),
+    ("bootstrap", "Style the page with Bootstrap 5 classes"),
+    ("html-tailwind", "Style the page with Tailwind CSS utility classes"),
+)
+
+
+def asked_stack(prompt: str) -> str | None:
+    """The stack a prompt's output rules ask for (None: plain HTML + CSS)."""
+    return next((stack for stack, words in _STACK_ASKS if words in prompt), None)
+
+
 # Failure scenarios beyond ``error-<code>`` (any business code; HTTP status from ERROR_STATUS).
 FAILURES = {
     "reset-before-answer": "stream some thinking, then drop the connection",
@@ -159,7 +179,14 @@ class FakeGlm:
             return self._queue.popleft() if self._queue else self.default_scenario
 
     def answer(self, name: str) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.fixtures_dir / f"{ANSWERS[name]}.json").read_text("utf-8"))
+        return self._fixture(ANSWERS[name])
+
+    def answer_for_stack(self, stack: str) -> dict[str, Any]:
+        """The normal answer written in ``stack``, as the model answers when the prompt asks for it."""
+        return self._fixture(STACK_ANSWERS[stack])
+
+    def _fixture(self, name: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.fixtures_dir / f"{name}.json").read_text("utf-8"))
         return data
 
 
@@ -233,7 +260,9 @@ async def _play(fake: FakeGlm, record: RecordedRequest, body: dict[str, Any]) ->
         headers = {"Retry-After": fake.retry_after} if status == 429 and fake.retry_after else None
         return _error(status, code, ERROR_MESSAGES.get(code, "Request failed"), headers)
 
-    answer = fake.answer(scenario if scenario in ANSWERS else "normal")
+    name = scenario if scenario in ANSWERS else "normal"
+    stack = asked_stack(record.text()) if name == "normal" else None
+    answer = fake.answer_for_stack(stack) if stack else fake.answer(name)
     thinking = _thinking_on(body)
     reasoning = answer["reasoning_content"] if thinking else ""
     content = answer["content"]

@@ -343,6 +343,10 @@ class Candidate:
     score: Score
     interactions: InteractionReport | None = None
     grounding: GroundingReport | None = None
+    # The code in the job's stack, as a developer takes it away: the page before sanitizing (Tailwind
+    # classes and CDN links as written) or the component's source (JSX, a Vue SFC).
+    code: str = ""
+    stack: str = "html-css"
 
 
 @dataclass(frozen=True)

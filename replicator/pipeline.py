@@ -39,7 +39,7 @@ from .errors import (
     RenderError,
     ReplicatorError,
 )
-from .extract import extract_html
+from .extract import extract_component, extract_html
 from .grounding import Brief, brief_for, repair_page
 from .models import (
     Candidate,
@@ -56,6 +56,8 @@ from .models import (
 from .ocr import OcrEngine, OcrLine
 from .sanitize import Sanitizer
 from .score import ReferenceAnalysis, analyze_reference, score_against_source
+from .stacks import DEFAULT_STACK, STACKS, stack_named
+from .stacks.preview import component_preview
 
 if TYPE_CHECKING:
     from .cpu_pool import CpuPool
@@ -100,6 +102,9 @@ class RunOptions:
     viewport: Viewport | None = None  # None: from the source
     thinking: bool = True
     stack: str = "html-css"
+
+    def __post_init__(self) -> None:
+        stack_named(self.stack)  # a ValueError that names the stacks there are
 
     def generate_options(self) -> GenerateOptions:
         return GenerateOptions(thinking=self.thinking, stack=self.stack, mode=self.mode)
@@ -170,7 +175,7 @@ class Pipeline:
         backend = self.backend
         await emit("stage", stage="analyze")
         with timings.measure("analyze"):
-            if backend.grounded:
+            if backend.grounded and not STACKS[options.stack].is_component:
                 # The brief for the model and the reference for the score are measured side by side.
                 reference, brief = await asyncio.gather(
                     self.reference_for(source, store), self._brief(source, store, emit)
@@ -243,7 +248,8 @@ class Pipeline:
                 source=source,
                 render=best.render,
                 score=best.score,
-                current_html=best.page.html,
+                # A component is revised as the component (the preview is its compiled form).
+                current_html=best.code if STACKS[best.stack].is_component else best.page.html,
                 round=round_no,
                 focus_state=_worst_state(best),
                 missing_text=best.grounding.missing if best.grounding else (),
@@ -404,15 +410,34 @@ class Pipeline:
         timings: _Timings,
         brief: Brief | None = None,
     ) -> Candidate:
+        stack = STACKS.get(options.stack) or STACKS[DEFAULT_STACK]
         await emit("stage", stage="extract", round=round_no)
         with timings.measure("extract"):
-            extraction: Extraction = extract_html(answer.text, finish_reason=answer.finish_reason)
+            if stack.framework is not None:
+                extraction: Extraction = extract_component(
+                    answer.text,
+                    framework=stack.framework,
+                    fences=stack.fences,
+                    finish_reason=answer.finish_reason,
+                )
+            else:
+                extraction = extract_html(answer.text, finish_reason=answer.finish_reason)
         if extraction.truncated:
             await emit("note", message="The model's answer was cut off; using what arrived.", round=round_no)
 
         html = extraction.html
+        code = ""
+        mode = options.mode
         grounding = None
-        if brief is not None:
+        if stack.framework is not None:
+            # The component is compiled by its framework's compiler into a preview that renders it
+            # with the framework's runtime: a script the page cannot do without, in either mode.
+            code = html
+            await emit("stage", stage="compile", round=round_no)
+            with timings.measure("compile"):
+                html = await asyncio.to_thread(component_preview, code, stack, self.sanitizer.assets)
+            mode = "interactive"
+        elif brief is not None:
             await emit("stage", stage="repair", round=round_no)
             with timings.measure("repair"):
                 repaired = await asyncio.to_thread(repair_page, html, brief)
@@ -428,9 +453,10 @@ class Pipeline:
                 round=round_no,
             )
 
+        code = code or html
         await emit("stage", stage="sanitize", round=round_no)
         with timings.measure("sanitize"):
-            page: Page = await asyncio.to_thread(self.sanitizer.sanitize, html, options.mode)
+            page: Page = await asyncio.to_thread(self.sanitizer.sanitize, html, mode)
         if store:
             await asyncio.to_thread(store.save, f"page-{round_no}.html", page.html.encode())
 
@@ -447,7 +473,14 @@ class Pipeline:
             await asyncio.to_thread(store.save, f"diff-{round_no}.png", score.heatmap_png)
 
         candidate = Candidate(
-            round=round_no, extraction=extraction, page=page, render=render, score=score, grounding=grounding
+            round=round_no,
+            extraction=extraction,
+            page=page,
+            render=render,
+            score=score,
+            grounding=grounding,
+            code=code,
+            stack=stack.name,
         )
         if source.kind == "recording" and source.states:
             from .recording.verify import verify_interactions

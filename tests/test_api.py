@@ -206,6 +206,8 @@ async def test_options_are_validated_and_applied(api: Service) -> None:
     assert bad.status_code == 400 and "refine_rounds" in error_of(bad)["message"]
     unknown = await api.client.post("/api/v1/replications", **upload(backend="gpt"))
     assert unknown.status_code == 400
+    no_stack = await api.client.post("/api/v1/replications", **upload(stack="angular"))
+    assert no_stack.status_code == 400 and "stack" in error_of(no_stack)["message"]
     ok = await api.client.post(
         "/api/v1/replications",
         **upload(mode="static", target_score="75", viewport_width="800", viewport_height="600"),
@@ -219,6 +221,7 @@ async def test_options_are_validated_and_applied(api: Service) -> None:
         "mode": "static",
         "viewport_width": 800,
         "viewport_height": 600,
+        "stack": "html-css",
     }
 
 

@@ -56,6 +56,7 @@ class BatchOptions:
     concurrency: int = 1
     resume: bool = False
     fail_under: float | None = None
+    stack: str = "html-css"
 
 
 class BatchObserver(Protocol):
@@ -265,6 +266,7 @@ class BatchRunner:
             mode=o.mode or base.mode,  # type: ignore[arg-type]
             refine_rounds=base.refine_rounds if o.refine_rounds is None else o.refine_rounds,
             target_score=base.target_score if o.target_score is None else o.target_score,
+            stack=base.stack,
         )
 
     def _fingerprint(self, item: BatchItem) -> dict[str, Any]:
@@ -277,6 +279,7 @@ class BatchRunner:
             "refine_rounds": base.refine_rounds if o.refine_rounds is None else o.refine_rounds,
             "target_score": base.target_score if o.target_score is None else o.target_score,
             "viewport": f"{viewport.width}x{viewport.height}" if viewport else None,
+            "stack": base.stack,
         }
 
     def _work_store(self, item: BatchItem, sha: str) -> FolderStore:
@@ -295,6 +298,9 @@ class BatchRunner:
         write_atomic(out_dir / f"{item.name}.html", best.page.html.encode())
         write_atomic(out_dir / f"{item.name}.render.png", best.render.png)
         write_atomic(out_dir / f"{item.name}.diff.png", best.score.heatmap_png)
+        code_name = code_file(item.name, best.stack)
+        if code_name:
+            write_atomic(out_dir / code_name, best.code.encode())
         usage = {
             "prompt_tokens": result.usage.prompt_tokens,
             "completion_tokens": result.usage.completion_tokens,
@@ -327,7 +333,8 @@ class BatchRunner:
             "timings_ms": {"intake": round(intake_ms, 1), **result.timings_ms},
             "usage": usage,
             "elapsed_s": round(elapsed, 2),
-            "outputs": _outputs(item.name),
+            "outputs": _outputs(item.name, best.stack),
+            "stack": best.stack,
             "finished_at": now_iso(),
         }
         write_atomic(out_dir / f"{item.name}.json", (json.dumps(data, indent=2) + "\n").encode())
@@ -395,8 +402,27 @@ def _fill_record(record: ItemRecord, data: dict[str, Any], fail_under: float | N
     )
 
 
-def _outputs(name: str) -> dict[str, str]:
-    return {suffix: urllib.parse.quote(f"{name}.{suffix}") for suffix in (*ITEM_OUTPUTS, "json")}
+def _outputs(name: str, stack: str = "html-css") -> dict[str, str]:
+    out = {suffix: urllib.parse.quote(f"{name}.{suffix}") for suffix in (*ITEM_OUTPUTS, "json")}
+    code = code_file(name, stack)
+    if code:
+        out["code"] = urllib.parse.quote(code)
+    return out
+
+
+# The file an item's code goes to beside NAME.html (the self-contained preview), per stack.
+_CODE_SUFFIXES = {
+    "html-tailwind": "tailwind.html",
+    "bootstrap": "bootstrap.html",
+    "react-tailwind": "jsx",
+    "vue-tailwind": "vue",
+}
+
+
+def code_file(name: str, stack: str) -> str | None:
+    """``NAME.jsx``, ``NAME.vue``, ``NAME.tailwind.html``...; None for html-css (NAME.html is it)."""
+    suffix = _CODE_SUFFIXES.get(stack)
+    return f"{name}.{suffix}" if suffix else None
 
 
 def _pending_record(item: BatchItem, out_dir: Path) -> ItemRecord:

@@ -74,6 +74,14 @@ def convert(
         help="Render at this size (e.g. 1280x800).",
         show_default="each source's own size",
     ),
+    stack: str = typer.Option(
+        "html-css",
+        "--stack",
+        "-s",
+        metavar="STACK",
+        help="The code to write: html-css, html-tailwind, bootstrap, react-tailwind (NAME.jsx) "
+        "or vue-tailwind (NAME.vue). NAME.html is always the self-contained preview.",
+    ),
     concurrency: int | None = concurrency_option("Items converted"),
     resume: bool = typer.Option(
         False,
@@ -91,7 +99,8 @@ def convert(
 ) -> None:
     """Convert screenshots and recordings to HTML, with a report.
 
-    Writes NAME.html, NAME.render.png, NAME.diff.png and NAME.json per item, and report.json and
+    Writes NAME.html, NAME.render.png, NAME.diff.png and NAME.json per item (and the code in the
+    chosen stack: NAME.jsx, NAME.vue, NAME.tailwind.html or NAME.bootstrap.html), and report.json and
     report.html for the batch.
     """
     from ..batch import discover_inputs, parse_viewport
@@ -99,6 +108,10 @@ def convert(
 
     if mode is not None and mode not in ("static", "interactive"):
         raise typer.BadParameter("must be 'static' or 'interactive'", param_hint="--mode")
+    from ..stacks import STACK_NAMES
+
+    if stack not in STACK_NAMES:
+        raise typer.BadParameter(f"must be one of {', '.join(STACK_NAMES)}", param_hint="--stack")
     if backend is not None and backend not in ("local", "glm"):
         raise typer.BadParameter("must be 'local' or 'glm'", param_hint="--backend")
     size = parse_viewport(viewport, where="--viewport") if viewport else None
@@ -126,6 +139,7 @@ def convert(
         concurrency=jobs,
         resume=resume,
         fail_under=fail_under,
+        stack=stack,
     )
     code = asyncio.run(_convert(_for_items(settings, len(items)), items, options, stdout_console()))
     raise typer.Exit(code)

@@ -244,6 +244,7 @@ def write_result_artifacts(store: ArtifactStore, result: Result) -> dict[str, An
     """Store the best candidate and result.json; return the result document. Blocking."""
     best = result.best
     store.save("page.html", best.page.html.encode())
+    store.save(code_artifact(best.stack), (best.code or best.page.html).encode())
     store.save("render.png", best.render.png)
     store.save("render-thumb.png", thumbnail(best.render.png))
     store.save("diff.png", best.score.heatmap_png)
@@ -269,6 +270,14 @@ def write_result_artifacts(store: ArtifactStore, result: Result) -> dict[str, An
     return document
 
 
+def code_artifact(stack: str) -> str:
+    """The artifact that keeps the best candidate's code in ``stack`` (``code.jsx``, ``code.vue``)."""
+    from ..stacks import STACKS
+
+    suffix = STACKS[stack].filename.rsplit(".", 1)[-1] if stack in STACKS else "html"
+    return f"code.{suffix}"
+
+
 def result_document(result: Result, states: list[dict[str, Any]]) -> dict[str, Any]:
     """The JSON that describes a finished replication (also served inside the job resource)."""
     best = result.best
@@ -285,6 +294,7 @@ def result_document(result: Result, states: list[dict[str, Any]]) -> dict[str, A
             "key_states": len(source.states),
         },
         "best_round": best.round,
+        "stack": _stack_info(best.stack),
         "score": best.score.breakdown(),
         "discrepancies": [
             {
@@ -314,6 +324,18 @@ def result_document(result: Result, states: list[dict[str, Any]]) -> dict[str, A
         "interactions": best.interactions.to_dict() if best.interactions else None,
         "grounding": best.grounding.to_dict() if best.grounding else None,
         "states": states,
+    }
+
+
+def _stack_info(name: str) -> dict[str, str]:
+    from ..stacks import STACKS, stack_named
+
+    stack = STACKS.get(name) or stack_named("html-css")
+    return {
+        "name": stack.name,
+        "label": stack.label,
+        "filename": stack.filename,
+        "artifact": code_artifact(name),
     }
 
 

@@ -23,6 +23,7 @@ class JobOptions:
     mode: Literal["static", "interactive"] = "interactive"
     viewport_width: int | None = None  # None: from the source
     viewport_height: int | None = None
+    stack: str = "html-css"
 
     def run_options(self) -> RunOptions:
         viewport = None
@@ -33,6 +34,7 @@ class JobOptions:
             target_score=self.target_score,
             mode=self.mode,
             viewport=viewport,
+            stack=self.stack,
         )
 
     def to_json(self) -> str:

@@ -25,9 +25,10 @@ from ..config import BackendName
 from ..errors import BackendUnavailable, InputError, JobNotFound, ReplicatorError, UnsupportedMedia
 from ..intake import ACCEPTED, IMAGE_TYPES, VIDEO_TYPES, image_source, load_source
 from ..jobs import ArtifactStore, Job, JobManager
-from ..jobs.artifacts import UPLOAD_NAME, FolderArtifactStore
+from ..jobs.artifacts import UPLOAD_NAME, FolderArtifactStore, code_artifact
 from ..models import Viewport
 from ..runtime import Runtime
+from ..stacks import stack_named
 from .errors import ERROR_RESPONSES, error_response, status_for_code
 from .readiness import VERSION, readiness
 from .schemas import CheckResponse, Health, Readiness, Replication, ReplicationList, ReplicationOptions
@@ -345,6 +346,29 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
     )
 
     @protected.get(
+        "/replications/{job_id}/code",
+        tags=["artifacts"],
+        summary="The best candidate's code in the job's stack (page.html, Page.jsx, Page.vue), as a download",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}}},
+    )
+    async def code(request: Request, job_id: JobId) -> Response:
+        job = await _jobs(request).get(_checked_id(job_id))
+        stack = stack_named(job.options.stack)
+        store = _jobs(request).artifacts(job.id)
+        # The name is ours: the stack's file name for a component, the job id for a page.
+        filename = stack.filename if stack.is_component else f"replication-{job.id[:8]}.html"
+        return await _artifact_response(
+            request,
+            store,
+            code_artifact(stack.name),
+            "text/plain; charset=utf-8",  # shown as text, never run: it is the model's code
+            headers={"X-Content-Type-Options": "nosniff"},
+            filename=filename,
+            missing="This replication has no code (yet): see its state.",
+        )
+
+    @protected.get(
         "/replications/{job_id}/preview",
         tags=["artifacts"],
         summary="The generated page for a sandboxed live preview",
@@ -622,6 +646,7 @@ async def _view(request: Request, job: Job, *, with_result: bool) -> Replication
     if job.state == "succeeded":
         urls.update(
             html=link(f"{root}/html"),
+            code=link(f"{root}/code"),
             preview=link(f"{root}/preview"),
             render=link(f"{root}/render.png"),
             render_thumbnail=link(f"{root}/render-thumb.png"),

@@ -21,6 +21,7 @@ from ..check import DEFAULT_THRESHOLD
 from ..config import Settings
 from ..errors import JobNotFound
 from ..intake import ACCEPTED
+from ..stacks import STACKS
 
 _JOB_ID = re.compile(r"^[0-9a-f]{32}$")
 _ASSET_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
@@ -42,6 +43,7 @@ class WebPages:
             "default_backend": "local" if glm_missing and settings.backend == "glm" else settings.backend,
             "default_rounds": settings.refine_rounds,
             "default_mode": settings.output_mode,
+            "stacks": [(s.name, s.label) for s in STACKS.values()],
             "max_upload_mb": settings.max_upload_mb,
             "glm_missing": glm_missing,
             "check_threshold": DEFAULT_THRESHOLD,

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from ..config import BackendName, OutputMode, Settings
 from ..jobs import JobOptions
+from ..stacks import StackName
 
 
 class ErrorBody(BaseModel):
@@ -60,6 +61,11 @@ class ReplicationOptions(BaseModel):
     viewport_width: int | None = Field(
         None, ge=200, le=4096, description="Render width in px (default: the screenshot's width)."
     )
+    stack: StackName | None = Field(
+        None,
+        description="The code you get: `html-css` (default), `html-tailwind`, `bootstrap` (Bootstrap 5), "
+        "`react-tailwind` (a JSX function component) or `vue-tailwind` (a single-file component).",
+    )
     viewport_height: int | None = Field(
         None, ge=200, le=4096, description="Render viewport height in px (default: from the screenshot)."
     )
@@ -72,6 +78,7 @@ class ReplicationOptions(BaseModel):
             mode=self.mode or settings.output_mode,
             viewport_width=self.viewport_width,
             viewport_height=self.viewport_height,
+            stack=self.stack or "html-css",
         )
 
 

@@ -177,15 +177,21 @@ function showResult() {
   for (const id of ['img-source', 'slider-source', 'blend-source']) $(id).src = urls.source;
   for (const id of ['img-render', 'slider-render', 'blend-render']) $(id).src = urls.render;
   $('img-diff').src = urls.diff;
-  $('download').href = urls.html;
-  $('download').setAttribute('download', `replication-${jobId.slice(0, 8)}.html`);
+  // The code in the job's stack (page.html, Page.jsx, Page.vue); older jobs have only the page.
+  const stack = (result && result.stack) || { name: 'html-css', filename: 'page.html' };
+  const component = stack.name === 'react-tailwind' || stack.name === 'vue-tailwind';
+  const codeUrl = urls.code || urls.html;
+  $('download').href = codeUrl;
+  $('download').setAttribute('download', component ? stack.filename : `replication-${jobId.slice(0, 8)}.html`);
+  $('download').textContent = `Download ${component ? stack.filename : 'HTML'}`;
+  $('code-stack').textContent = stack.label ? `(${stack.label})` : '';
   $('open-preview').href = `/jobs/${jobId}/preview`;
   if (result) {
     showScores(result);
     showStates(result.states || []);
     showSteps(result.interactions);
   }
-  loadCode(urls.html);
+  loadCode(codeUrl, stack.name === 'react-tailwind' ? 'javascript' : 'xml');
   sameScale();
 }
 
@@ -267,7 +273,7 @@ function showSteps(report) {
     el('td', { text: s.ok ? 'works' : `fails: ${s.reason}` }))));
 }
 
-async function loadCode(url) {
+async function loadCode(url, language) {
   let html;
   try {
     html = await api(url, { as: 'text' });
@@ -293,7 +299,7 @@ async function loadCode(url) {
     hljs.registerLanguage('css', css.default);
     hljs.registerLanguage('javascript', javascript.default);
     // highlight() escapes the text itself; its output is markup of <span class="hljs-...">.
-    code.innerHTML = hljs.highlight(html, { language: 'xml' }).value;
+    code.innerHTML = hljs.highlight(html, { language }).value;
     code.classList.add('hljs');
   } catch (error) {
     console.warn('highlighting unavailable', error);

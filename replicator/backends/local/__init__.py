@@ -60,7 +60,7 @@ class LocalBackend(Backend):
     async def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
         await self._prepare(source)
         html = await asyncio.to_thread(self._generate, source)
-        yield AnswerDelta(html)
+        yield AnswerDelta(await asyncio.to_thread(_in_stack, html, options.stack))
         yield UsageReport(Usage())
         yield Finished("stop")
 
@@ -76,7 +76,7 @@ class LocalBackend(Backend):
             html = self._with_token(html, corrections)
         else:
             html = await asyncio.to_thread(self._refine, request)
-        yield AnswerDelta(html)
+        yield AnswerDelta(await asyncio.to_thread(_in_stack, html, options.stack))
         yield UsageReport(Usage())
         yield Finished("stop")
 
@@ -185,3 +185,15 @@ def _refine_task(analysis: Analysis, render: RenderResult, previous: Corrections
     """This round's corrections and the page they make (in a CPU worker, or a thread without one)."""
     corrections = measure(analysis, render, previous)
     return corrections, render_analysis(analysis, title="Page", corrections=corrections)
+
+
+def _in_stack(html: str, stack: str) -> str:
+    """The page as the answer for ``stack``: the page itself, or its code in a fenced block."""
+    from ...stacks import stack_named
+    from ...stacks.convert import from_html
+
+    if stack == "html-css":
+        return html
+    code = from_html(html, stack)
+    fence = stack_named(stack).fences[0]
+    return f"````{fence}\n{code}\n````\n" if stack_named(stack).is_component else code
