@@ -165,6 +165,35 @@ async def test_upload_with_wait_returns_the_finished_result_and_every_artifact(
     assert len(fake_glm.fake.requests) == 1
 
 
+async def test_a_react_job_delivers_its_component_and_a_preview_that_renders_it(
+    api: Service, fake_glm: Any
+) -> None:
+    response = await api.client.post("/api/v1/replications?wait=90", **upload(stack="react-tailwind"))
+    assert response.status_code == 200, response.text
+    job = response.json()
+    assert job["options"]["stack"] == "react-tailwind"
+    assert job["result"]["stack"] == {
+        "name": "react-tailwind",
+        "label": "React + Tailwind",
+        "filename": "Page.jsx",
+        "artifact": "code.jsx",
+    }
+    # The prompt asked for a component: the fake answers in the stack the output rules name.
+    assert "Answer with one React function component" in fake_glm.fake.requests[-1].text()
+    code = await api.client.get(job["urls"]["code"])
+    assert code.status_code == 200
+    assert code.headers["content-type"].startswith("text/plain")  # shown as text, never run
+    assert code.headers["x-content-type-options"] == "nosniff"
+    assert code.headers["content-disposition"] == 'attachment; filename="Page.jsx"'
+    assert code.text.startswith('import { useState } from "react";')
+    assert "export default function Page()" in code.text
+    # The page is the compiled preview: React's runtime and the component inline, Tailwind built.
+    page = (await api.client.get(job["urls"]["html"])).text
+    assert '<div id="root">' in page and "export default" not in page and "Start free trial" in page
+    assert "cdn.tailwindcss.com" not in page
+    assert job["score"] is not None and job["result"]["page"]["mode"] == "interactive"
+
+
 async def test_preview_is_served_sandboxed_with_a_strict_csp_and_no_referrer(api: Service) -> None:
     job = (await api.client.post("/api/v1/replications?wait=90", **upload())).json()
     preview = await api.client.get(job["urls"]["preview"])

@@ -121,6 +121,7 @@ def test_all_good_exits_0_and_fail_under_turns_low_scores_into_exit_1(
         (["{tmp}/empty"], "No inputs found"),
         (["{tmp}/empty", "--viewport", "wide"], "WIDTHxHEIGHT"),
         (["{tmp}/empty", "--mode", "fancy"], "static"),
+        (["{tmp}/empty", "--stack", "angular"], "react-tailwind"),
     ],
 )
 def test_usage_errors_exit_2(tmp_path: Path, env: dict[str, str], args: list[str], message: str) -> None:
@@ -130,6 +131,20 @@ def test_usage_errors_exit_2(tmp_path: Path, env: dict[str, str], args: list[str
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_stack_writes_the_component_beside_its_preview(tmp_path: Path, env: dict[str, str]) -> None:
+    shots = _shots(tmp_path / "shots", ("welcome",))
+    out = tmp_path / "out"
+    result = _invoke(str(shots), "-o", str(out), "--stack", "vue-tailwind")
+    assert result.exit_code == 0, result.output
+    sfc = (out / "welcome.vue").read_text()
+    assert sfc.startswith("<template>") and 'class="' in sfc
+    assert '<div id="root">' in (out / "welcome.html").read_text()  # the preview Vue renders
+    item = json.loads((out / "welcome.json").read_text())
+    assert item["stack"] == "vue-tailwind" and item["outputs"]["code"] == "welcome.vue"
+    assert item["options"]["stack"] == "vue-tailwind"
+    assert item["score"]["overall"] > 90
 
 
 def test_manifest_sets_names_and_viewports_per_item(tmp_path: Path, env: dict[str, str]) -> None:

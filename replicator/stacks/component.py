@@ -136,6 +136,7 @@ def react_component(page: Converted, name: str = "Page") -> str:
 
 def vue_component(page: Converted) -> str:
     """The page as one Vue 3 single-file component (template + Tailwind, script setup, style)."""
+    scripts = _scripts(page.soup)
     body = _body(page.soup)
     for script in body.find_all("script"):
         script.decompose()
@@ -146,7 +147,6 @@ def vue_component(page: Converted) -> str:
     _svg_case(body)
     markup = _pretty_html(body)
     parts = [f"<template>\n{markup}\n</template>\n"]
-    scripts = _scripts(page.soup)
     if scripts:
         code = "\n".join(_indent(s, 1) for s in scripts)
         parts.append(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bs4 import BeautifulSoup
 
 from . import bootstrap, tailwind
@@ -9,6 +11,12 @@ from .component import react_component, vue_component
 from .utilities import Converted, restate
 
 TAILWIND_CDN = "https://cdn.tailwindcss.com"
+# What Reboot changes that a page written without Bootstrap relies on: rules drawn at full
+# strength, pictures on the text baseline, labels inline, body text at the browser's line height.
+_REBOOT_UNDONE = (
+    "hr{opacity:1;color:inherit}\nimg,svg{vertical-align:baseline}\nlabel{display:inline}\n"
+    "body{line-height:normal}"
+)
 BOOTSTRAP_CSS = "https://cdn.jsdelivr.net/npm/bootstrap@5.3.3/dist/css/bootstrap.min.css"
 
 
@@ -17,7 +25,10 @@ def from_html(html: str, stack: str) -> str:
     if stack == "html-css":
         return html
     if stack == "bootstrap":
-        return _document(restate(html, bootstrap.utilities), BOOTSTRAP_CSS, "link")
+        page = restate(html, bootstrap.utilities)
+        # Bootstrap's Reboot restyles a few elements the page drew with the browser's defaults.
+        page = replace(page, css=f"{_REBOOT_UNDONE}\n{page.css}" if page.css else _REBOOT_UNDONE)
+        return _document(page, BOOTSTRAP_CSS, "link")
     page = restate(html, tailwind.utilities)
     if stack == "html-tailwind":
         return _document(page, TAILWIND_CDN, "script")

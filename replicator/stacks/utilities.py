@@ -309,7 +309,8 @@ def _renamed_rule(rule: ast.Node, renamed: dict[str, str]) -> str:
         return _CLASS_REF.sub(lambda m: "." + renamed.get(m.group(1), m.group(1)), prelude)
 
     if isinstance(rule, ast.QualifiedRule):
-        return rename(tinycss2.serialize(rule.prelude)).strip() + "{" + tinycss2.serialize(rule.content) + "}"
+        selectors = [_descendants_yield(rename(sel).strip()) for sel in _split_selectors(rule.prelude)]
+        return ",".join(selectors) + "{" + tinycss2.serialize(rule.content) + "}"
     if (
         isinstance(rule, ast.AtRule)
         and rule.content is not None
@@ -324,6 +325,33 @@ def _renamed_rule(rule: ast.Node, renamed: dict[str, str]) -> str:
         body = "".join(_renamed_rule(r, renamed) for r in inner)
         return f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{body}}}"
     return tinycss2.serialize([rule])
+
+
+def _split_selectors(prelude: list[ast.Node]) -> list[str]:
+    """A selector list's selectors (commas inside ``:where()``/``:is()`` do not split it)."""
+    out: list[str] = []
+    current: list[ast.Node] = []
+    for token in prelude:
+        if isinstance(token, ast.LiteralToken) and token.value == ",":
+            out.append(tinycss2.serialize(current))
+            current = []
+        else:
+            current.append(token)
+    out.append(tinycss2.serialize(current))
+    return out
+
+
+def _descendants_yield(selector: str) -> str:
+    """A rule for the descendants of a class (``.table :where(td,th)``) wrapped in ``:where()``.
+
+    In the page it came before the class rules that now are utilities, which won over it at equal
+    specificity; the kept stylesheet follows the utilities, so at zero specificity it keeps losing
+    to them, as it did, wherever the stylesheet is loaded."""
+    if selector.startswith("@") or not re.search(r"[\w)\]*]\s*[\s>+~]\s*[\w.#:\[*]", selector):
+        return selector
+    if "::" in selector:
+        return selector
+    return f":where({selector})"
 
 
 # --- values ---------------------------------------------------------------------------------------
