@@ -11,6 +11,7 @@ ReplicatorError
 │   ├── CorruptInput                looks like a known type but cannot be decoded
 │   └── VideoRejected               a recording that cannot be used (no video stream, too long, ...)
 ├── ExtractionError                 the model's answer holds no HTML document
+│   └── ComponentError              a component (React/Vue stack) its compiler cannot build
 ├── ConfigurationError              the installation or settings are wrong (e.g. no browser found)
 │   └── BrowserNotFound
 ├── RenderError                     Chromium failed to render a page
@@ -24,6 +25,8 @@ ReplicatorError
 │   ├── ProviderUnavailable         retryable: overloaded, 5xx, connection reset (1312, ...)
 │   └── ProviderTimeout             no complete answer within the deadline
 ├── RefinementUnsupported           the backend cannot refine (the pipeline skips refinement)
+├── RevisionUnsupported             an instruction for a backend with no model, or a recording's revision
+├── JobNotFinished                  a revision of a job that has no result yet
 ├── WorkerCrashed                   a CPU worker process died mid-stage (that item fails; the pool recovers)
 ├── WorkerTimeout                   a CPU worker's task ran past its deadline (the worker is replaced)
 ├── JobNotFound                     no such job
@@ -174,6 +177,20 @@ class ProviderTimeout(ProviderError):
 class RefinementUnsupported(ReplicatorError):
     code = "refinement_unsupported"
     http_status = 400
+
+
+class RevisionUnsupported(ReplicatorError):
+    """A revision this job cannot have: an instruction for a backend without a model, a recording."""
+
+    code = "needs_model_backend"
+    http_status = 422
+
+
+class JobNotFinished(ReplicatorError):
+    """A revision of a job that has no result yet."""
+
+    code = "job_not_finished"
+    http_status = 409
 
 
 class WorkerCrashed(ReplicatorError):

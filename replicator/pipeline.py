@@ -38,6 +38,7 @@ from .errors import (
     ProviderUnavailable,
     RenderError,
     ReplicatorError,
+    RevisionUnsupported,
 )
 from .extract import extract_component, extract_html
 from .grounding import Brief, brief_for, repair_page
@@ -291,6 +292,106 @@ class Pipeline:
             usage=usage,
             backend=backend_label,
             refinement=refinement,
+        )
+
+    async def run_code(
+        self,
+        source: Source,
+        options: RunOptions,
+        code: str,
+        *,
+        round_no: int = 0,
+        label: str = "imported",
+        events: EventSink | None = None,
+        store: StageStore | None = None,
+    ) -> Result:
+        """``code`` (a page or a component in ``options.stack``, written by a person) rendered and
+        scored against ``source`` like a model's answer: an imported page, an edited revision."""
+        timings = _Timings()
+        emit = _emitter(events)
+        await emit("stage", stage="analyze")
+        with timings.measure("analyze"):
+            reference = await self.reference_for(source, store)
+        answer = _Answer(code, "stop", Usage(), label)
+        candidate = await self._candidate(
+            round_no,
+            answer,
+            source,
+            reference,
+            options.viewport or source.viewport,
+            options,
+            None,
+            emit,
+            timings,
+        )
+        await emit("stage", stage="done", best_round=round_no)
+        return Result(
+            source=source,
+            best=candidate,
+            candidates=(candidate,),
+            timings_ms={k: round(v, 1) for k, v in timings.ms.items()},
+            backend=label,
+            refinement="A page written by a person: no model rounds.",
+        )
+
+    async def revise(
+        self,
+        source: Source,
+        options: RunOptions,
+        current_code: str,
+        instruction: str,
+        *,
+        round_no: int,
+        store: StageStore | None = None,
+    ) -> Result:
+        """A new version of ``current_code`` that follows a person's ``instruction`` (the backend
+        reads it with the source, the current render and its differences)."""
+        if not self.backend.follows_instructions:
+            raise RevisionUnsupported(
+                f"Revising with instructions needs a model backend; the {self.backend.name} backend has no "
+                "model to read them.",
+                hint="Edit the code yourself, or run the job with backend=glm.",
+            )
+        timings = _Timings()
+        emit = _emitter(None)
+        reference = await self.reference_for(source, store)
+        viewport = options.viewport or source.viewport
+        # The current version, rendered and scored again: the model sees what it looks like now.
+        current = await self._candidate(
+            round_no,
+            _Answer(current_code, "stop", Usage(), "current"),
+            source,
+            reference,
+            viewport,
+            options,
+            None,
+            emit,
+            timings,
+        )
+        stack = STACKS[options.stack]
+        request = RefineRequest(
+            source=source,
+            render=current.render,
+            score=current.score,
+            current_html=current.code if stack.is_component else current.page.html,
+            round=round_no,
+            instruction=instruction,
+        )
+        with timings.measure("revise"):
+            answer = await self._answer(
+                round_no, self.backend, self.backend.refine(request, options.generate_options()), None, emit
+            )
+        candidate = await self._candidate(
+            round_no, answer, source, reference, viewport, options, None, emit, timings
+        )
+        return Result(
+            source=source,
+            best=candidate,
+            candidates=(candidate,),
+            timings_ms={k: round(v, 1) for k, v in timings.ms.items()},
+            usage=answer.usage,
+            backend=self.backend.name,
+            refinement=f"Revised as asked: {instruction}",
         )
 
     async def reference_for(self, source: Source, store: StageStore | None = None) -> ReferenceAnalysis:

@@ -85,6 +85,9 @@ class RefineRequest:
     # For recordings: the replayed steps that failed on the current page, in words ("clicking
     # 'Billing' selects it and shows its content; on the current page: 'Billing' is not on the page").
     failed_steps: tuple[str, ...] = ()
+    # A person's instruction for this revision ("make the header sticky"), or "" for a round that
+    # only closes the gap to the source.
+    instruction: str = ""
 
 
 class Backend(abc.ABC):
@@ -97,6 +100,9 @@ class Backend(abc.ABC):
     # Whether a refinement round can fix interactions that fail on replay (a model reads what failed;
     # the local backend's wiring comes from the recording and a new round would build the same).
     fixes_interactions: ClassVar[bool] = False
+    # Whether a person's instruction can revise a page (a model reads it; the local backend has no
+    # one to read it, and answers with a clear error).
+    follows_instructions: ClassVar[bool] = False
 
     @property
     def grounded(self) -> bool:

@@ -99,6 +99,7 @@ class GlmBackend(Backend):
     can_refine = True
     accepts_video = True
     fixes_interactions = True
+    follows_instructions = True
 
     def __init__(
         self,

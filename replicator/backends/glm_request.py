@@ -181,6 +181,7 @@ def refine_request(
             missing_text=list(request.missing_text[:_MAX_MISSING]) if grounded else [],
             focus=focus,
             failed_steps=list(request.failed_steps),
+            instruction=request.instruction,
             current_html=request.current_html,
             width=request.source.width,
             stack=options.stack,

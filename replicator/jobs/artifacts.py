@@ -29,6 +29,8 @@ from ..models import Candidate, Result, Source
 # Artifact names are ours, never a user's: one flat folder, a fixed alphabet, no separators.
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*(\.[a-z0-9]+)?$")
 UPLOAD_NAME = "upload"
+# An imported job's code (a person's page or component, scored against the uploaded design).
+IMPORTED_CODE = "imported-code"
 # The sha256 of a recording job's upload: the name of its normalized MP4 under ``recordings/``.
 RECORDING_MARK = "recording.sha256"
 THUMB_WIDTH = 360

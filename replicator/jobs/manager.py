@@ -19,13 +19,21 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from ..config import Settings
-from ..errors import ConfigurationError, JobNotFound, ReplicatorError
+from ..errors import (
+    ConfigurationError,
+    InputError,
+    JobNotFinished,
+    JobNotFound,
+    ReplicatorError,
+    RevisionUnsupported,
+)
 from ..intake import load_source
 from ..models import Source
 from ..pipeline import PipelineEvent
 from ..recording.transcode import normalized_mp4_path
 from ..runtime import Runtime
 from .artifacts import (
+    IMPORTED_CODE,
     RECORDING_MARK,
     UPLOAD_NAME,
     ArtifactSpace,
@@ -39,6 +47,7 @@ from .events import EventChannel
 from .pg_store import EVENTS_CHANNEL, PgJobStore
 from .queue import QUEUE, TASK, Listener, make_app
 from .records import Job, JobOptions, JobState, StoredEvent
+from .revisions import RevisionKind, add_revision, load_revisions
 from .store import JobStore
 
 log = logging.getLogger(__name__)
@@ -80,6 +89,7 @@ class JobManager:
         self._sources: dict[str, Source] = {}  # intake already done at submission
         self._cancelling: set[str] = set()
         self._pruner: asyncio.Task[None] | None = None
+        self._revising: dict[str, asyncio.Lock] = {}  # one revision at a time per job
 
     # --- life cycle ------------------------------------------------------------------------------
 
@@ -183,8 +193,10 @@ class JobManager:
         filename: str = "",
         media_type: str | None = None,
         source: Source | None = None,
+        imported_code: str | None = None,
     ) -> Job:
-        """Take ownership of the uploaded file at ``upload`` and queue a job for it."""
+        """Take ownership of the uploaded file at ``upload`` and queue a job for it (with
+        ``imported_code``: a job that scores that code against the upload instead of generating)."""
         job_id = uuid.uuid4().hex
         now = time.time()
         job = Job(
@@ -201,6 +213,8 @@ class JobManager:
 
         def prepare() -> Job:
             artifacts.adopt(UPLOAD_NAME, upload)
+            if imported_code is not None:
+                artifacts.save(IMPORTED_CODE, imported_code.encode())
             if source is not None:
                 write_source_artifacts(artifacts, source)
             return self._store.create(job)
@@ -510,8 +524,87 @@ class JobManager:
             await channel.emit(event.kind, dict(event.data))
 
         pipeline = await self.runtime.pipeline(job.options.backend)
-        result = await pipeline.run(source, job.options.run_options(), events=sink, store=artifacts)
+        if job.options.imported:
+            code = await asyncio.to_thread(artifacts.load, IMPORTED_CODE)
+            if code is None:
+                raise JobNotFound("The imported code of this job is gone; import it again.")
+            result = await pipeline.run_code(
+                source,
+                job.options.run_options(),
+                code.decode("utf-8", "replace"),
+                events=sink,
+                store=artifacts,
+            )
+        else:
+            result = await pipeline.run(source, job.options.run_options(), events=sink, store=artifacts)
         return await asyncio.to_thread(write_result_artifacts, artifacts, result)
+
+    # --- revisions -------------------------------------------------------------------------------
+
+    async def revisions(self, job_id: str) -> list[dict[str, Any]]:
+        job = await self.get(job_id)
+        if job.state != "succeeded":
+            raise JobNotFinished("This replication has no result yet, so it has no revisions.")
+        return await asyncio.to_thread(load_revisions, self.artifacts(job_id))
+
+    async def revise(
+        self, job_id: str, *, instruction: str = "", code: str | None = None, base: int | None = None
+    ) -> dict[str, Any]:
+        """A new revision of a finished job: ``code`` as the person edited it, or the code of
+        revision ``base`` (default: the newest) revised by the job's backend as ``instruction`` asks."""
+        job = await self.get(job_id)
+        if job.state != "succeeded":
+            raise JobNotFinished(f"This replication is {job.state}: only a finished one can be revised.")
+        if job.kind == "recording":
+            raise RevisionUnsupported(
+                "Revisions work on screenshots; a recording's page is replayed against its video. "
+                "Start a job from a screenshot of the state to change."
+            )
+        lock = self._revising.setdefault(job_id, asyncio.Lock())
+        async with lock:
+            store = self.artifacts(job_id)
+            existing = await asyncio.to_thread(load_revisions, store)
+            parent = existing[-1]["number"] if base is None else base
+            if not 0 <= parent < len(existing):
+                raise InputError(
+                    f"There is no revision {parent}: this replication has 0 to {len(existing) - 1}."
+                )
+            source = await asyncio.to_thread(self._stored_source, job_id, store)
+            pipeline = await self.runtime.pipeline(job.options.backend)
+            options = job.options.run_options()
+            number = len(existing)
+            if code is not None:
+                result = await pipeline.run_code(
+                    source, options, code, round_no=number, label="edit", store=store
+                )
+                kind: RevisionKind = "edit"
+            else:
+                kept = await asyncio.to_thread(store.load, existing[parent]["files"]["code"])
+                if kept is None:
+                    raise JobNotFound(f"The code of revision {parent} is gone.")
+                result = await pipeline.revise(
+                    source,
+                    options,
+                    kept.decode("utf-8", "replace"),
+                    instruction,
+                    round_no=number,
+                    store=store,
+                )
+                kind = "instruction"
+            return await asyncio.to_thread(
+                add_revision, store, existing, result, kind=kind, parent=parent, instruction=instruction
+            )
+
+    def _stored_source(self, job_id: str, store: ArtifactStore) -> Source:
+        """The job's source screenshot as intake stored it (source.png), read again."""
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        copy = self.work_dir / f"{job_id}-{uuid.uuid4().hex[:8]}.png"
+        try:
+            if not store.export("source.png", copy):
+                raise JobNotFound("The source of this replication is gone.")
+            return load_source(copy, self.settings)
+        finally:
+            copy.unlink(missing_ok=True)
 
     async def _stage(self, job_id: str, channel: EventChannel, stage: str) -> None:
         await self._db(self._store.update, job_id, stage=stage)

@@ -24,6 +24,8 @@ class JobOptions:
     viewport_width: int | None = None  # None: from the source
     viewport_height: int | None = None
     stack: str = "html-css"
+    # Started from a person's code and a design screenshot (scored, not generated).
+    imported: bool = False
 
     def run_options(self) -> RunOptions:
         viewport = None

@@ -11,6 +11,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,7 +32,17 @@ from ..runtime import Runtime
 from ..stacks import stack_named
 from .errors import ERROR_RESPONSES, error_response, status_for_code
 from .readiness import VERSION, readiness
-from .schemas import CheckResponse, Health, Readiness, Replication, ReplicationList, ReplicationOptions
+from .schemas import (
+    CheckResponse,
+    Health,
+    Readiness,
+    Replication,
+    ReplicationList,
+    ReplicationOptions,
+    Revision,
+    RevisionList,
+    RevisionRequest,
+)
 from .security import PREVIEW_CSP, PREVIEW_HEADERS, TokenGuard, with_guard
 from .uploads import UploadedForm, read_multipart
 
@@ -66,6 +77,19 @@ _MULTIPART_DOC = _multipart_body(
             name: {**schema, "nullable": True}
             for name, schema in ReplicationOptions.model_json_schema()["properties"].items()
         },
+    },
+)
+_IMPORT_DOC = _multipart_body(
+    ["design", "code"],
+    {
+        "design": {"type": "string", "format": "binary", "description": "The design screenshot."},
+        "code": {
+            "type": "string",
+            "format": "binary",
+            "description": "Your page or component (UTF-8), in `stack`.",
+        },
+        "stack": {"type": "string", "description": "The code's stack (default `html-css`)."},
+        "backend": {"type": "string", "description": "The backend that revises it with instructions."},
     },
 )
 _CHECK_DOC = _multipart_body(
@@ -396,6 +420,120 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             response.headers.append("Content-Security-Policy", page_csp)
         return response
 
+    # --- revisions -------------------------------------------------------------------------------
+
+    @protected.get(
+        "/replications/{job_id}/revisions",
+        response_model=RevisionList,
+        tags=["revisions"],
+        summary="A finished replication's revisions, oldest first (0 is its result)",
+    )
+    async def list_revisions(request: Request, job_id: JobId) -> RevisionList:
+        job_id = _checked_id(job_id)
+        kept = await _jobs(request).revisions(job_id)
+        return RevisionList(revisions=[_revision_view(request, job_id, r) for r in kept])
+
+    @protected.post(
+        "/replications/{job_id}/revisions",
+        response_model=Revision,
+        status_code=201,
+        tags=["revisions"],
+        summary="Revise a finished replication: your own edited code, or an instruction for its model",
+    )
+    async def create_revision(request: Request, job_id: JobId, body: RevisionRequest) -> Revision:
+        job_id = _checked_id(job_id)
+        entry = await _jobs(request).revise(
+            job_id, instruction=body.instruction or "", code=body.code, base=body.base
+        )
+        return _revision_view(request, job_id, entry)
+
+    @protected.get(
+        "/replications/{job_id}/revisions/{number}/{name}",
+        tags=["revisions"],
+        summary="A revision's file: `code` (a download), `render.png`, `diff.png` or `html` (the page)",
+        response_class=Response,
+    )
+    async def revision_file(request: Request, job_id: JobId, number: int, name: str) -> Response:
+        job_id = _checked_id(job_id)
+        kept = await _jobs(request).revisions(job_id)
+        if not 0 <= number < len(kept) or name not in _REVISION_FILES:
+            raise JobNotFound("No such revision file.")
+        entry = kept[number]
+        key, media_type = _REVISION_FILES[name]
+        stack = stack_named(entry.get("stack") or "html-css")
+        headers: dict[str, str] = {"X-Content-Type-Options": "nosniff"}
+        filename = None
+        if name == "code":
+            filename = stack.filename if stack.is_component else f"replication-{job_id[:8]}-r{number}.html"
+        elif name == "html":
+            headers.update(PREVIEW_HEADERS)
+            headers["Content-Security-Policy"] = PREVIEW_CSP
+            filename = f"replication-{job_id[:8]}-r{number}-preview.html"
+        store = _jobs(request).artifacts(job_id)
+        return await _artifact_response(
+            request, store, entry["files"][key], media_type, headers=headers, filename=filename
+        )
+
+    @protected.post(
+        "/replications/import",
+        tags=["revisions"],
+        summary="Start from your own code and its design screenshot: rendered, scored, then revisable",
+        openapi_extra=_IMPORT_DOC,
+        status_code=202,
+    )
+    async def import_replication(
+        request: Request,
+        wait: Annotated[
+            float, Query(ge=0, le=_MAX_WAIT_S, description="Seconds to wait for the result.")
+        ] = 0,
+    ) -> JSONResponse:
+        settings = request.app.state.settings
+        jobs = _jobs(request)
+        form = await read_multipart(
+            request,
+            directory=jobs.upload_dir,
+            file_fields=frozenset({"design", "code"}),
+            max_file_bytes=int(settings.max_upload_mb * 1048576),
+        )
+        try:
+            design = _required_file(form, "design")
+            code_file = _required_file(form, "code")
+            if design.media_type not in IMAGE_TYPES:
+                raise UnsupportedMedia("The design must be a PNG, JPEG or WebP screenshot.")
+            raw = await asyncio.to_thread(code_file.path.read_bytes)
+            if len(raw) > _MAX_CODE_BYTES:
+                raise InputError(
+                    f"The code is over {_MAX_CODE_BYTES // 1_000_000} MB; import a smaller page."
+                )
+            try:
+                code_text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError("The code is not UTF-8 text.") from exc
+            fields = {
+                k: v
+                for k, v in form.fields.items()
+                if k in ("backend", "stack", "viewport_width", "viewport_height")
+            }
+            options = replace(
+                _validated(ReplicationOptions, fields).job_options(settings), refine_rounds=0, imported=True
+            )
+            source = await asyncio.to_thread(load_source, design.path, settings)
+            job = await jobs.submit(
+                design.path,
+                options=options,
+                filename=design.filename,
+                media_type=design.media_type,
+                source=source,
+                imported_code=code_text,
+            )
+        finally:
+            form.discard()
+        if wait > 0:
+            job = await jobs.wait(job.id, wait)
+        view = await _view(request, job, with_result=job.finished)
+        status = 200 if job.finished else 202
+        return JSONResponse(view.model_dump(), status_code=status, headers={"Location": view.urls["self"]})
+
     @protected.get(
         "/replications/{job_id}/states/{index}/{side}.png",
         tags=["artifacts"],
@@ -623,6 +761,25 @@ def _check_target(path: Path, media_type: str | None, label: str) -> CheckTarget
     return CheckTarget.from_html(text, label=label)
 
 
+_REVISION_FILES = {
+    "code": ("code", "text/plain; charset=utf-8"),
+    "render.png": ("render", "image/png"),
+    "diff.png": ("diff", "image/png"),
+    "html": ("page", "text/html; charset=utf-8"),
+}
+_MAX_CODE_BYTES = 2_000_000
+
+
+def _revision_view(request: Request, job_id: str, entry: dict[str, Any]) -> Revision:
+    guard: TokenGuard = request.app.state.guard
+    base = str(request.base_url).rstrip("/")
+    root = f"/api/v1/replications/{job_id}/revisions/{entry['number']}"
+    expires = guard.inherited_expiry(request)
+    urls = {name: base + guard.sign(f"{root}/{name}", expires=expires) for name in _REVISION_FILES}
+    fields = {k: v for k, v in entry.items() if k in Revision.model_fields and k != "urls"}
+    return Revision(**fields, urls=urls)
+
+
 async def _view(request: Request, job: Job, *, with_result: bool) -> Replication:
     guard: TokenGuard = request.app.state.guard
     base = str(request.base_url).rstrip("/")
@@ -647,6 +804,7 @@ async def _view(request: Request, job: Job, *, with_result: bool) -> Replication
         urls.update(
             html=link(f"{root}/html"),
             code=link(f"{root}/code"),
+            revisions=link(f"{root}/revisions"),
             preview=link(f"{root}/preview"),
             render=link(f"{root}/render.png"),
             render_thumbnail=link(f"{root}/render-thumb.png"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from ..config import BackendName, OutputMode, Settings
 from ..jobs import JobOptions
@@ -156,3 +156,41 @@ class Readiness(BaseModel):
     ready: bool
     checks: dict[str, ReadinessCheck]
     jobs: dict[str, int]
+
+
+class RevisionRequest(BaseModel):
+    """A new revision: the person's own ``code``, or an ``instruction`` for the job's model backend."""
+
+    model_config = {"extra": "forbid"}
+
+    instruction: str | None = Field(
+        None, min_length=1, max_length=4000, description="What to change, in words (needs a model backend)."
+    )
+    code: str | None = Field(
+        None, min_length=1, max_length=2_000_000, description="The edited code, in the job's stack."
+    )
+    base: int | None = Field(
+        None, ge=0, description="The revision to start from (default: the newest); `code` needs none."
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RevisionRequest:
+        if (self.instruction is None) == (self.code is None):
+            raise ValueError("send either instruction or code")
+        return self
+
+
+class Revision(BaseModel):
+    number: int
+    kind: Literal["generated", "instruction", "edit", "imported"]
+    parent: int | None = None
+    instruction: str = ""
+    stack: str = "html-css"
+    score: dict[str, float] | None = None
+    discrepancies: list[dict[str, Any]] = Field(default_factory=list)
+    created_at: float | None = None
+    urls: dict[str, str] = Field(default_factory=dict)
+
+
+class RevisionList(BaseModel):
+    revisions: list[Revision]
