@@ -53,9 +53,11 @@ $(VENV)/.installed: pyproject.toml
 
 node-deps: node_modules/.installed
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json web/static/editor-entry.js $(VENV)/.installed
 	@echo "==> installing front-end assets from the npm registry (pinned by package-lock.json)"
 	@npm ci --no-audit --no-fund --loglevel=error
+	@echo "==> bundling the code editor (CodeMirror 6) with esbuild"
+	@$(PY) -c 'from pathlib import Path; from replicator.assets import build_editor_bundle; build_editor_bundle(Path("node_modules"), Path("web/static/editor-entry.js"))'
 	@touch $@
 
 run: setup

@@ -353,6 +353,49 @@ class _FaRule:
 _FONT_SLOT = "\x00font\x00"
 
 
+EDITOR_BUNDLE = ".replicator-editor.js"  # in node_modules: built from web/static/editor-entry.js
+_EDITOR_BUILDER = r"""
+const path = require('path');
+const dir = process.env.REPLICATOR_NODE_MODULES;
+const esbuild = require(path.join(dir, 'esbuild'));
+esbuild.build({
+  entryPoints: [process.argv[1]], bundle: true, format: 'esm', minify: true, legalComments: 'none',
+  nodePaths: [dir], outfile: process.argv[2], logLevel: 'error', target: 'es2020',
+}).catch((err) => { process.stderr.write(String(err && err.message || err)); process.exit(1); });
+"""
+
+
+def build_editor_bundle(node_modules: Path, entry: Path, *, node: str | None = None) -> Path:
+    """Bundle the job page's code editor (CodeMirror 6, from node_modules) into one ES module.
+
+    Written to node_modules/.replicator-editor.js (next to the packages it is made of) and rebuilt
+    only when the entry is newer. Raises AssetUnavailable when Node.js or esbuild is missing."""
+    out = Path(node_modules) / EDITOR_BUNDLE
+    if out.is_file() and out.stat().st_mtime >= entry.stat().st_mtime:
+        return out
+    node = node or shutil.which("node") or shutil.which("nodejs")
+    if not node or not (Path(node_modules) / "esbuild" / "package.json").is_file():
+        raise AssetUnavailable("Node.js or the esbuild package is not installed")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "REPLICATOR_NODE_MODULES": str(Path(node_modules).resolve()),
+    }
+    partial = out.with_suffix(".partial.js")
+    done = subprocess.run(
+        [node, "-e", _EDITOR_BUILDER, str(entry.resolve()), str(partial.resolve())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise AssetUnavailable(f"the editor bundle failed: {done.stderr.strip()[:300]}")
+    partial.replace(out)
+    return out
+
+
 class AssetUnavailable(Exception):
     """A local asset could not be produced (no Node.js, a failed build); sanitize falls back."""
 

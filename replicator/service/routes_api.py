@@ -56,6 +56,8 @@ CheckId = Annotated[str, PathParam(description="The design check's id (32 hexade
 CheckImage = Annotated[str, PathParam(description="`design`, `render` or `heatmap`.")]
 StateIndex = Annotated[int, PathParam(description="The key state's number, from 0.")]
 StateSide = Annotated[str, PathParam(description="`source` (the key frame) or `render` (the state reached).")]
+RevisionNumber = Annotated[int, PathParam(description="The revision's number (0 is the job's result).")]
+RevisionFile = Annotated[str, PathParam(description="`code`, `html`, `render.png` or `diff.png`.")]
 _MAX_WAIT_S = 600.0
 
 
@@ -453,7 +455,9 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         summary="A revision's file: `code` (a download), `render.png`, `diff.png` or `html` (the page)",
         response_class=Response,
     )
-    async def revision_file(request: Request, job_id: JobId, number: int, name: str) -> Response:
+    async def revision_file(
+        request: Request, job_id: JobId, number: RevisionNumber, name: RevisionFile
+    ) -> Response:
         job_id = _checked_id(job_id)
         kept = await _jobs(request).revisions(job_id)
         if not 0 <= number < len(kept) or name not in _REVISION_FILES:

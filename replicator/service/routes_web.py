@@ -6,6 +6,7 @@ so the pages themselves need no auth. No inline script anywhere: the app's CSP f
 
 from __future__ import annotations
 
+import asyncio
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from ..assets import AssetUnavailable, build_editor_bundle
 from ..backends.glm import missing_key
 from ..check import DEFAULT_THRESHOLD
 from ..config import Settings
@@ -100,6 +102,16 @@ def build_web_router(settings: Settings, pages: WebPages) -> APIRouter:
     @router.get("/docs", response_class=HTMLResponse)
     async def docs(request: Request) -> HTMLResponse:
         return page(request, "docs.html", operations=_operations(request.app.openapi()))
+
+    @router.get("/vendor/editor.js")
+    async def editor_bundle() -> Response:
+        try:
+            bundle = await asyncio.to_thread(
+                build_editor_bundle, settings.assets_dir, settings.web_dir / "static" / "editor-entry.js"
+            )
+        except AssetUnavailable as exc:
+            raise JobNotFound(f"The code editor is not installed ({exc}); run `make setup`.") from exc
+        return Response(_read(bundle), media_type="text/javascript", headers=_CACHE)
 
     @router.get("/vendor/hljs/core.js")
     async def hljs_core() -> Response:

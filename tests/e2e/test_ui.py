@@ -104,7 +104,7 @@ async def test_upload_watch_progress_compare_and_download(
     assert "brief ~" in " ".join(await page.locator("#rounds li").all_inner_texts())
     timings = await page.locator("#timings").inner_text()
     assert re.search(r"brief\s+about \d+ tokens · \d+ of \d+ text lines", timings), timings
-    await page.wait_for_selector("#code .hljs-tag")
+    await page.wait_for_selector("#editor .cm-content")
     await page.click("[data-view=heatmap]")
     assert await page.evaluate("document.getElementById('img-diff').naturalWidth") > 0
     await page.click("[data-view=live]")

@@ -88,7 +88,7 @@ async def _open_view(page: Page, base: str, view: str, job: dict[str, Any]) -> N
     if view == "job":
         await page.goto(f"{base}/jobs/{job['id']}")
         await page.wait_for_selector("#result:not([hidden])")
-        await page.wait_for_selector("#code .hljs-tag")
+        await page.wait_for_selector("#editor .cm-content")
     elif view == "check":
         await page.goto(f"{base}/check")
         await page.set_input_files("input[name=design]", str(DESIGN))

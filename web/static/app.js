@@ -39,9 +39,11 @@ export class ApiError extends Error {
 }
 
 // fetch() against our API: JSON in and out, errors as ApiError with the server's message.
-export async function api(url, { method = 'GET', body = undefined, as = 'json' } = {}) {
+export async function api(url, { method = 'GET', body = undefined, json = undefined, as = 'json' } = {}) {
+  if (json !== undefined) body = JSON.stringify(json);
   for (let attempt = 0; attempt < 3; attempt += 1) {
     const headers = new Headers({ Accept: as === 'json' ? 'application/json' : '*/*' });
+    if (json !== undefined) headers.set('Content-Type', 'application/json');
     if (token()) headers.set('Authorization', `Bearer ${token()}`);
     const response = await fetch(url, { method, body, headers });
     if (response.status === 401 && authRequired) {

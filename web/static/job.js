@@ -273,21 +273,44 @@ function showSteps(report) {
     el('td', { text: s.ok ? 'works' : `fails: ${s.reason}` }))));
 }
 
+// --- code, the editor and revisions ------------------------------------------------------------
+
+let editor = null; // { view, textOf, setText } once CodeMirror has loaded
+let revisions = [];
+let current = 0; // the revision shown in the editor (0: the result)
+
 async function loadCode(url, language) {
-  let html;
+  let text;
   try {
-    html = await api(url, { as: 'text' });
+    text = await api(url, { as: 'text' });
   } catch (error) {
     $('code').textContent = `Could not load the code: ${error.message}`;
     return;
   }
-  const code = $('code');
-  code.textContent = html;
+  $('code').textContent = text;
   $('copy').onclick = async () => {
-    await navigator.clipboard.writeText(html);
+    await navigator.clipboard.writeText(editor ? editor.textOf(editor.view) : $('code').textContent);
     $('copy').textContent = 'Copied';
     setTimeout(() => { $('copy').textContent = 'Copy'; }, 1500);
   };
+  try {
+    // The editor: CodeMirror 6 from node_modules, bundled at set-up (no CDN).
+    const mod = await import('/vendor/editor.js');
+    const mode = language === 'javascript' ? 'jsx' : (job.options.stack === 'vue-tailwind' ? 'vue' : 'html');
+    const view = mod.createEditor($('editor'), text, mode);
+    editor = { view, textOf: mod.textOf, setText: mod.setText };
+    $('editor').hidden = false;
+    $('code-view').hidden = true;
+    $('render-score').hidden = false;
+    $('render-score').onclick = renderAndScore;
+  } catch (error) {
+    console.warn('editor unavailable, showing the code read-only', error);
+    highlight($('code'), text, language);
+  }
+  setUpRevisions();
+}
+
+async function highlight(code, text, language) {
   try {
     const [{ default: hljs }, xml, css, javascript] = await Promise.all([
       import('/vendor/hljs/core.js'),
@@ -299,11 +322,100 @@ async function loadCode(url, language) {
     hljs.registerLanguage('css', css.default);
     hljs.registerLanguage('javascript', javascript.default);
     // highlight() escapes the text itself; its output is markup of <span class="hljs-...">.
-    code.innerHTML = hljs.highlight(html, { language }).value;
+    code.innerHTML = hljs.highlight(text, { language }).value;
     code.classList.add('hljs');
   } catch (error) {
     console.warn('highlighting unavailable', error);
   }
+}
+
+async function setUpRevisions() {
+  if (job.kind === 'recording' || !job.urls.revisions) return;
+  $('instruct').hidden = false;
+  $('instruct').onsubmit = async (event) => {
+    event.preventDefault();
+    const instruction = $('instruction').value.trim();
+    if (!instruction) return;
+    await revise({ instruction, base: current }, `Revising with your instruction…`);
+  };
+  await listRevisions();
+}
+
+async function listRevisions() {
+  try {
+    revisions = (await api(job.urls.revisions)).revisions;
+  } catch (error) {
+    showError($('revise-error'), error);
+    return;
+  }
+  $('revisions-card').hidden = revisions.length < 2;
+  const made = { generated: 'generated', imported: 'imported', edit: 'your edit', instruction: 'instruction' };
+  $('revisions').replaceChildren(...revisions.map((r) => el('tr', { 'aria-current': r.number === current ? 'true' : 'false' },
+    el('td', { text: String(r.number) }),
+    el('td', { text: r.instruction ? `${made[r.kind]}: “${r.instruction}”` : `${made[r.kind] || r.kind}${r.parent != null ? ` (from #${r.parent})` : ''}` }),
+    el('td', { class: `value ${r.score ? scoreClass(r.score.overall) : ''}`, text: r.score ? fmtScore(r.score.overall) : '–' }),
+    el('td', {}, el('button', { type: 'button', text: r.number === current ? 'Shown' : 'Open', disabled: r.number === current, onclick: () => openRevision(r.number) })))));
+}
+
+async function revise(body, status) {
+  $('revise-error').hidden = true;
+  $('revise-status').textContent = status;
+  $('render-score').disabled = true;
+  $('instruct-submit').disabled = true;
+  try {
+    const made = await api(job.urls.revisions, { method: 'POST', json: body });
+    $('revise-status').textContent = `Revision #${made.number} scores ${fmtScore(made.score.overall)} (was ${fmtScore(scoreOf(made.parent))}).`;
+    current = made.number;
+    await listRevisions();
+    compare(made);
+    if (body.instruction) {
+      $('instruction').value = '';
+      await showRevisionCode(made);
+    }
+  } catch (error) {
+    $('revise-status').textContent = '';
+    showError($('revise-error'), error);
+  } finally {
+    $('render-score').disabled = false;
+    $('instruct-submit').disabled = false;
+  }
+}
+
+function scoreOf(number) {
+  const r = revisions.find((x) => x.number === number);
+  return r && r.score ? r.score.overall : NaN;
+}
+
+async function renderAndScore() {
+  if (!editor) return;
+  await revise({ code: editor.textOf(editor.view) }, 'Rendering and scoring your code…');
+}
+
+async function openRevision(number) {
+  const r = revisions.find((x) => x.number === number);
+  if (!r) return;
+  current = number;
+  await showRevisionCode(r);
+  compare(r);
+  await listRevisions();
+}
+
+async function showRevisionCode(r) {
+  const text = await api(r.urls.code, { as: 'text' });
+  if (editor) editor.setText(editor.view, text);
+  else $('code').textContent = text;
+  $('editing').hidden = false;
+  $('editing').textContent = `Showing revision #${r.number}. "Render & score" makes a new revision from the code as edited.`;
+}
+
+function compare(r) {
+  const parent = revisions.find((x) => x.number === r.parent);
+  $('revision-compare').hidden = false;
+  $('cmp-old').src = parent ? parent.urls['render.png'] : job.urls.render;
+  $('cmp-old-label').textContent = parent ? `Before: #${parent.number} (${fmtScore(parent.score.overall)})` : 'Before';
+  $('cmp-new').src = r.urls['render.png'];
+  $('cmp-new-label').textContent = `After: #${r.number} (${fmtScore(r.score.overall)})`;
+  $('cmp-diff').src = r.urls['diff.png'];
 }
 
 // Source and render at one scale (the render is at the source's viewport width, so one factor fits both).
