@@ -347,6 +347,7 @@ class Candidate:
     # classes and CDN links as written) or the component's source (JSX, a Vue SFC).
     code: str = ""
     stack: str = "html-css"
+    variant: int = 0  # which of round 0's candidates this one is, or descends from (0: the first)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -68,6 +69,7 @@ log = logging.getLogger(__name__)
 # The provider is down, overloaded past our retries, too slow, or refuses the content: a fallback
 # backend can still produce a page. Auth, billing and bad-request errors need the user's attention.
 FALLBACK_ON = (ProviderUnavailable, ProviderRateLimited, ProviderTimeout, ContentFiltered)
+MAX_VARIANTS = 4
 
 
 class Renderer(Protocol):
@@ -103,9 +105,12 @@ class RunOptions:
     viewport: Viewport | None = None  # None: from the source
     thinking: bool = True
     stack: str = "html-css"
+    variants: int = 1  # candidates generated in round 0 (1-4); the best is refined
 
     def __post_init__(self) -> None:
         stack_named(self.stack)  # a ValueError that names the stacks there are
+        if not 1 <= self.variants <= MAX_VARIANTS:
+            raise ValueError(f"variants must be between 1 and {MAX_VARIANTS}")
 
     def generate_options(self) -> GenerateOptions:
         return GenerateOptions(thinking=self.thinking, stack=self.stack, mode=self.mode)
@@ -187,6 +192,16 @@ class Pipeline:
 
         await emit("stage", stage="generate", round=0)
         backend_label = backend.name
+        # Other candidates of round 0 are made beside the first (a model's requests run in parallel,
+        # within the provider's concurrency limit); one that fails is noted and left out.
+        extras = [
+            asyncio.create_task(
+                self._variant(
+                    i, backend, source, reference, viewport, options, generate_options, store, emit, timings
+                )
+            )
+            for i in range(1, options.variants)
+        ]
         with timings.measure("generate"):
             try:
                 answer = await self._answer(
@@ -222,10 +237,30 @@ class Pipeline:
         repair_with = brief if brief is not None and answer.backend == self.backend.name else None
         if repair_with is None:
             generate_options = replace(generate_options, brief=None)
-        best = await self._candidate(
-            0, answer, source, reference, viewport, options, store, emit, timings, repair_with
-        )
+        try:
+            best = await self._candidate(
+                0, answer, source, reference, viewport, options, store, emit, timings, repair_with
+            )
+        except BaseException:
+            for task in extras:
+                task.cancel()
+            raise
         candidates = [best]
+        for found in await asyncio.gather(*extras):
+            if found is None:
+                continue
+            twin = next((c for c in candidates if _same_page(c, found)), None)
+            if twin is not None:
+                # The backend made the same page again (the local backend's groupings differ only
+                # where a page's layout is ambiguous): one copy is enough.
+                await emit("note", message=f"Candidate #{found.variant} is the same page as #{twin.variant}.")
+                continue
+            candidates.append(found)
+            if _rank(found) > _rank(best):
+                best = found
+        if len(candidates) > 1:
+            scores = ", ".join(f"#{c.variant} {c.score.overall:.1f}" for c in candidates)
+            await emit("note", message=f"{len(candidates)} candidates ({scores}); refining #{best.variant}.")
 
         rounds_left = options.refine_rounds if backend.can_refine else 0
         refinement = ""
@@ -265,6 +300,7 @@ class Pipeline:
                 candidate = await self._candidate(
                     round_no, answer, source, reference, viewport, options, store, emit, timings, repair_with
                 )
+                candidate = replace(candidate, variant=best.variant)  # refined from that candidate
             except (ExtractionError, RenderError, ProviderError, InputError) as exc:
                 # A failed refinement round (no page in the answer, a page that will not render or
                 # is nested too deep to sanitize) never loses the candidate we already have.
@@ -293,6 +329,44 @@ class Pipeline:
             backend=backend_label,
             refinement=refinement,
         )
+
+    async def _variant(
+        self,
+        number: int,
+        backend: Backend,
+        source: Source,
+        reference: ReferenceAnalysis,
+        viewport: Viewport,
+        options: RunOptions,
+        generate_options: GenerateOptions,
+        store: StageStore | None,
+        emit: Callable[..., Awaitable[None]],
+        timings: _Timings,
+    ) -> Candidate | None:
+        """Round 0's candidate ``number`` (another variant of the page), or None if it failed."""
+
+        async def quiet(kind: str, **data: Any) -> None:
+            if kind not in ("answer", "thinking", "stage"):  # the first candidate's stream is shown
+                await emit(kind, **data, variant=number)
+
+        try:
+            answer = await self._answer(
+                0,
+                backend,
+                backend.generate(source, replace(generate_options, variant=number)),
+                store,
+                quiet,
+                variant=number,
+            )
+            brief = generate_options.brief if answer.backend == self.backend.name else None
+            candidate = await self._candidate(
+                0, answer, source, reference, viewport, options, store, quiet, timings, brief, variant=number
+            )
+        except (ReplicatorError, ValueError) as exc:
+            log.warning("variant %d failed: %s", number, exc)
+            await emit("note", message=f"Candidate #{number} failed and is left out: {exc}")
+            return None
+        return candidate
 
     async def run_code(
         self,
@@ -432,9 +506,11 @@ class Pipeline:
         stream: AsyncIterator[BackendEvent],
         store: StageStore | None,
         emit: Callable[..., Awaitable[None]],
+        *,
+        variant: int = 0,
     ) -> _Answer:
         """The model's raw answer for a round: from the store if kept, else streamed and kept."""
-        name = f"answer-{round_no}.json"
+        name = f"answer-{round_no}{_suffix(variant)}.json"
         kept = await asyncio.to_thread(store.load, name) if store else None
         if kept is not None:
             data = json.loads(kept)
@@ -510,6 +586,8 @@ class Pipeline:
         emit: Callable[..., Awaitable[None]],
         timings: _Timings,
         brief: Brief | None = None,
+        *,
+        variant: int = 0,
     ) -> Candidate:
         stack = STACKS.get(options.stack) or STACKS[DEFAULT_STACK]
         await emit("stage", stage="extract", round=round_no)
@@ -559,19 +637,19 @@ class Pipeline:
         with timings.measure("sanitize"):
             page: Page = await asyncio.to_thread(self.sanitizer.sanitize, html, mode)
         if store:
-            await asyncio.to_thread(store.save, f"page-{round_no}.html", page.html.encode())
+            await asyncio.to_thread(store.save, f"page-{round_no}{_suffix(variant)}.html", page.html.encode())
 
         await emit("stage", stage="render", round=round_no)
         with timings.measure("render"):
             render = await self.renderer.render(page.html, viewport)
         if store:
-            await asyncio.to_thread(store.save, f"render-{round_no}.png", render.png)
+            await asyncio.to_thread(store.save, f"render-{round_no}{_suffix(variant)}.png", render.png)
 
         await emit("stage", stage="score", round=round_no)
         with timings.measure("score"):
             score = await score_render(reference, render, cpu=self.cpu)
         if store:
-            await asyncio.to_thread(store.save, f"diff-{round_no}.png", score.heatmap_png)
+            await asyncio.to_thread(store.save, f"diff-{round_no}{_suffix(variant)}.png", score.heatmap_png)
 
         candidate = Candidate(
             round=round_no,
@@ -582,6 +660,7 @@ class Pipeline:
             grounding=grounding,
             code=code,
             stack=stack.name,
+            variant=variant,
         )
         if source.kind == "recording" and source.states:
             from .recording.verify import verify_interactions
@@ -642,6 +721,19 @@ def _score_task(reference: ReferenceAnalysis, render: RenderResult) -> Score:
     from .cpu_pool import worker_ocr
 
     return score_against_source(reference, render, ocr=worker_ocr())
+
+
+_VARIANT_MARK = re.compile(r' data-replicator-variant="\d+"')
+
+
+def _same_page(a: Candidate, b: Candidate) -> bool:
+    """Whether two candidates are one page (apart from the mark saying which variant it is)."""
+    return _VARIANT_MARK.sub("", a.page.html) == _VARIANT_MARK.sub("", b.page.html)
+
+
+def _suffix(variant: int) -> str:
+    """Stage files of round 0's other candidates: ``answer-0-v2.json``, ``render-0-v2.png``."""
+    return f"-v{variant}" if variant else ""
 
 
 def _steps_to_fix(candidate: Candidate, backend: Backend) -> tuple[str, ...]:

@@ -65,6 +65,9 @@ class GenerateOptions:
     max_tokens: int | None = None
     stack: str = "html-css"  # "html-css" or "html-tailwind": what the generated page may use
     mode: Literal["static", "interactive"] = "interactive"
+    # 0: the backend's first choice; 1-3: another candidate of the same page (variants), made with
+    # other choices (a model's sampling and emphasis, the local backend's grouping).
+    variant: int = 0
     # What the local analysis measured in the source, for a grounded backend (None: not grounded).
     brief: Brief | None = None
 

@@ -8,6 +8,7 @@ comes from Settings. Wire details live in ``glm_wire`` (bodies, chunks, errors) 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -129,6 +130,12 @@ class GlmBackend(Backend):
 
     async def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
         content, brief = await asyncio.to_thread(glm_request.generate_request, self.settings, source, options)
+        if options.variant:
+            # Another candidate of the same page: warmer sampling and a different emphasis.
+            content = glm_request.with_emphasis(content, options.variant)
+            if options.temperature is None:
+                warmer = min(1.0, self.settings.glm_temperature + 0.2 * options.variant)
+                options = dataclasses.replace(options, temperature=warmer)
         if brief is not None:
             yield BriefReport(brief)
         async for event in self._complete(content, options):

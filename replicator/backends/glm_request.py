@@ -216,3 +216,22 @@ def _state_context(number: int, state: KeyState) -> dict[str, Any]:
         "click": state.click_point,
         "changed": (changed.x, changed.y, changed.width, changed.height) if changed else None,
     }
+
+
+# What each extra candidate (variant 1-3) asks the model to take most care of.
+VARIANT_EMPHASIS = (
+    "Take the most care over spacing and alignment: margins, paddings, gaps and the width of every column.",
+    "Take the most care over colors and typography: exact hex colors, font sizes, weights and line heights.",
+    "Take the most care over structure: the same sections, the same controls as real elements, nothing left out.",
+)
+
+
+def with_emphasis(content: Content, variant: int) -> Content:
+    """``content`` with the emphasis of candidate ``variant`` added to its prompt (the last text part)."""
+    emphasis = VARIANT_EMPHASIS[(variant - 1) % len(VARIANT_EMPHASIS)]
+    parts = list(content)
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i].get("type") == "text":
+            parts[i] = {**parts[i], "text": f"{parts[i]['text'].rstrip()}\n\n{emphasis}\n"}
+            break
+    return parts

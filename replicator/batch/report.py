@@ -85,6 +85,7 @@ class ItemRecord:
     source_thumb: str | None = None  # path of the source relative to the output folder (images only)
     # Recordings: the replay's verdict and its failing steps ("step 2 (any order): 'X' did not appear").
     interactions: dict[str, Any] | None = None
+    variants: list[float] = field(default_factory=list)  # round 0's candidates' scores (when > 1)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

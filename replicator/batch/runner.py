@@ -57,6 +57,7 @@ class BatchOptions:
     resume: bool = False
     fail_under: float | None = None
     stack: str = "html-css"
+    variants: int = 1
 
 
 class BatchObserver(Protocol):
@@ -267,6 +268,7 @@ class BatchRunner:
             refine_rounds=base.refine_rounds if o.refine_rounds is None else o.refine_rounds,
             target_score=base.target_score if o.target_score is None else o.target_score,
             stack=base.stack,
+            variants=base.variants,
         )
 
     def _fingerprint(self, item: BatchItem) -> dict[str, Any]:
@@ -280,6 +282,7 @@ class BatchRunner:
             "target_score": base.target_score if o.target_score is None else o.target_score,
             "viewport": f"{viewport.width}x{viewport.height}" if viewport else None,
             "stack": base.stack,
+            "variants": base.variants,
         }
 
     def _work_store(self, item: BatchItem, sha: str) -> FolderStore:
@@ -325,7 +328,16 @@ class BatchRunner:
                 for d in best.score.discrepancies[:10]
             ],
             "best_round": best.round,
-            "candidates": [{"round": c.round, "score": c.score.breakdown()} for c in result.candidates],
+            "candidates": [
+                {"round": c.round, "variant": c.variant, "score": c.score.breakdown()}
+                for c in result.candidates
+            ],
+            # Round 0's candidates' overall scores, in order, when more than one was made.
+            "variants": [
+                c.score.overall for c in sorted(result.candidates, key=lambda c: c.variant) if c.round == 0
+            ]
+            if sum(1 for c in result.candidates if c.round == 0) > 1
+            else [],
             "interactions": best.interactions.to_dict() if best.interactions else None,
             "grounding": best.grounding.to_dict() if best.grounding else None,
             "removed_by_sanitizer": list(best.page.removed),
@@ -384,6 +396,7 @@ def _fill_record(record: ItemRecord, data: dict[str, Any], fail_under: float | N
     record.usage = data.get("usage")
     record.elapsed_s = data.get("elapsed_s")
     record.outputs = data.get("outputs", _outputs(record.name))
+    record.variants = list(data.get("variants") or [])
     record.below_fail_under = fail_under is not None and float(data["score"]["overall"]) < fail_under
     report = data.get("interactions")
     record.interactions = (
@@ -441,6 +454,8 @@ def _batch_options(options: BatchOptions) -> dict[str, Any]:
         "viewport": f"{options.viewport.width}x{options.viewport.height}" if options.viewport else None,
         "concurrency": options.concurrency,
         "fail_under": options.fail_under,
+        "stack": options.stack,
+        "variants": options.variants,
     }
 
 

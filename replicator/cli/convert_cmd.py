@@ -82,6 +82,14 @@ def convert(
         help="The code to write: html-css, html-tailwind, bootstrap, react-tailwind (NAME.jsx) "
         "or vue-tailwind (NAME.vue). NAME.html is always the self-contained preview.",
     ),
+    variants: int = typer.Option(
+        1,
+        "--variants",
+        min=1,
+        max=4,
+        metavar="N",
+        help="Candidates per item (1-4), each rendered and scored; the best is refined and written.",
+    ),
     concurrency: int | None = concurrency_option("Items converted"),
     resume: bool = typer.Option(
         False,
@@ -140,6 +148,7 @@ def convert(
         resume=resume,
         fail_under=fail_under,
         stack=stack,
+        variants=variants,
     )
     code = asyncio.run(_convert(_for_items(settings, len(items)), items, options, stdout_console()))
     raise typer.Exit(code)

@@ -247,6 +247,13 @@ def write_result_artifacts(store: ArtifactStore, result: Result) -> dict[str, An
     best = result.best
     store.save("page.html", best.page.html.encode())
     store.save(code_artifact(best.stack), (best.code or best.page.html).encode())
+    for candidate in _variants(result):
+        prefix = f"variant-{candidate.variant}"
+        store.save(f"{prefix}-render.png", candidate.render.png)
+        store.save(f"{prefix}-diff.png", candidate.score.heatmap_png)
+        store.save(f"{prefix}-page.html", candidate.page.html.encode())
+        suffix = code_artifact(candidate.stack).rsplit(".", 1)[-1]
+        store.save(f"{prefix}-code.{suffix}", (candidate.code or candidate.page.html).encode())
     store.save("render.png", best.render.png)
     store.save("render-thumb.png", thumbnail(best.render.png))
     store.save("diff.png", best.score.heatmap_png)
@@ -308,6 +315,21 @@ def result_document(result: Result, states: list[dict[str, Any]]) -> dict[str, A
             for d in best.score.discrepancies[:20]
         ],
         "rounds": [_round(c) for c in result.candidates],
+        # Round 0's candidates when more than one was made (the best was refined): each kept.
+        "variants": [
+            {
+                "variant": c.variant,
+                "score": c.score.breakdown(),
+                "chosen": c.variant == best.variant,
+                "files": {
+                    "render": f"variant-{c.variant}-render.png",
+                    "diff": f"variant-{c.variant}-diff.png",
+                    "page": f"variant-{c.variant}-page.html",
+                    "code": f"variant-{c.variant}-code.{code_artifact(c.stack).rsplit('.', 1)[-1]}",
+                },
+            }
+            for c in _variants(result)
+        ],
         "refinement": result.refinement,
         "page": {"mode": best.page.mode, "csp": best.page.csp, "removed": list(best.page.removed)},
         "render": {
@@ -341,9 +363,16 @@ def _stack_info(name: str) -> dict[str, str]:
     }
 
 
+def _variants(result: Result) -> list[Candidate]:
+    """Round 0's candidates, when the job asked for more than one."""
+    first = [c for c in result.candidates if c.round == 0]
+    return sorted(first, key=lambda c: c.variant) if len(first) > 1 else []
+
+
 def _round(candidate: Candidate) -> dict[str, Any]:
     return {
         "round": candidate.round,
+        "variant": candidate.variant,
         "score": candidate.score.breakdown(),
         "truncated": candidate.extraction.truncated,
         "notes": list(candidate.extraction.notes),

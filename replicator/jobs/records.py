@@ -24,6 +24,7 @@ class JobOptions:
     viewport_width: int | None = None  # None: from the source
     viewport_height: int | None = None
     stack: str = "html-css"
+    variants: int = 1  # candidates made in round 0
     # Started from a person's code and a design screenshot (scored, not generated).
     imported: bool = False
 
@@ -37,6 +38,7 @@ class JobOptions:
             mode=self.mode,
             viewport=viewport,
             stack=self.stack,
+            variants=self.variants,
         )
 
     def to_json(self) -> str:

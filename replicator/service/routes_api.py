@@ -56,6 +56,7 @@ CheckId = Annotated[str, PathParam(description="The design check's id (32 hexade
 CheckImage = Annotated[str, PathParam(description="`design`, `render` or `heatmap`.")]
 StateIndex = Annotated[int, PathParam(description="The key state's number, from 0.")]
 StateSide = Annotated[str, PathParam(description="`source` (the key frame) or `render` (the state reached).")]
+VariantNumber = Annotated[int, PathParam(description="The candidate's number (0 is the first).")]
 RevisionNumber = Annotated[int, PathParam(description="The revision's number (0 is the job's result).")]
 RevisionFile = Annotated[str, PathParam(description="`code`, `html`, `render.png` or `diff.png`.")]
 _MAX_WAIT_S = 600.0
@@ -478,6 +479,31 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             request, store, entry["files"][key], media_type, headers=headers, filename=filename
         )
 
+    @protected.get(
+        "/replications/{job_id}/variants/{number}/{name}",
+        tags=["artifacts"],
+        summary="One of round 0's candidates (`variants` > 1): `render.png`, `diff.png`, `code` or `html`",
+        response_class=Response,
+    )
+    async def variant_file(
+        request: Request, job_id: JobId, number: VariantNumber, name: RevisionFile
+    ) -> Response:
+        job_id = _checked_id(job_id)
+        store = _jobs(request).artifacts(job_id)
+        result = await asyncio.to_thread(store.load_json, "result.json")
+        found = next((v for v in (result or {}).get("variants", []) if v["variant"] == number), None)
+        if found is None or name not in _REVISION_FILES:
+            raise JobNotFound("No such candidate file.")
+        key, media_type = _REVISION_FILES[name]
+        headers: dict[str, str] = {"X-Content-Type-Options": "nosniff"}
+        filename = None
+        if name == "html":
+            headers.update(PREVIEW_HEADERS)
+            headers["Content-Security-Policy"] = PREVIEW_CSP
+        return await _artifact_response(
+            request, store, found["files"][key], media_type, headers=headers, filename=filename
+        )
+
     @protected.post(
         "/replications/import",
         tags=["revisions"],
@@ -817,6 +843,10 @@ async def _view(request: Request, job: Job, *, with_result: bool) -> Replication
         )
         if with_result:
             result = await asyncio.to_thread(_jobs(request).artifacts(job.id).load_json, "result.json")
+            for variant in (result or {}).get("variants", []):
+                variant["urls"] = {
+                    name: link(f"{root}/variants/{variant['variant']}/{name}") for name in _REVISION_FILES
+                }
             for state in (result or {}).get("states", []):
                 state["source_url"] = link(f"{root}/states/{state['index']}/source.png")
                 state["render_url"] = (

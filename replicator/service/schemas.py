@@ -61,6 +61,12 @@ class ReplicationOptions(BaseModel):
     viewport_width: int | None = Field(
         None, ge=200, le=4096, description="Render width in px (default: the screenshot's width)."
     )
+    variants: int | None = Field(
+        None,
+        ge=1,
+        le=4,
+        description="Candidates to make (1-4), each rendered and scored; the best is the result.",
+    )
     stack: StackName | None = Field(
         None,
         description="The code you get: `html-css` (default), `html-tailwind`, `bootstrap` (Bootstrap 5), "
@@ -79,6 +85,7 @@ class ReplicationOptions(BaseModel):
             viewport_width=self.viewport_width,
             viewport_height=self.viewport_height,
             stack=self.stack or "html-css",
+            variants=self.variants or 1,
         )
 
 

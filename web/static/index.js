@@ -118,7 +118,7 @@ form.addEventListener('submit', async (event) => {
   if (!chosen || !checkRounds()) return;
   const body = new FormData();
   body.append('file', chosen, chosen.name || 'pasted.png');
-  for (const name of ['backend', 'refine_rounds', 'mode', 'stack']) body.append(name, form.elements[name].value);
+  for (const name of ['backend', 'refine_rounds', 'mode', 'stack', 'variants']) body.append(name, form.elements[name].value);
   submit.disabled = true;
   submit.textContent = 'Uploading…';
   try {

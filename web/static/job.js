@@ -187,6 +187,7 @@ function showResult() {
   $('code-stack').textContent = stack.label ? `(${stack.label})` : '';
   $('open-preview').href = `/jobs/${jobId}/preview`;
   if (result) {
+    showVariants(result.variants || []);
     showScores(result);
     showStates(result.states || []);
     showSteps(result.interactions);
@@ -271,6 +272,28 @@ function showSteps(report) {
     el('td', { text: s.observed }),
     el('td', { class: 'value', text: s.score == null ? '–' : fmtScore(s.score) }),
     el('td', { text: s.ok ? 'works' : `fails: ${s.reason}` }))));
+}
+
+// Round 0's candidates side by side (when the job asked for more than one).
+function showVariants(variants) {
+  $('variants-card').hidden = variants.length < 2;
+  $('variants').replaceChildren(...variants.map((v) => el('figure', { class: v.chosen ? 'variant chosen' : 'variant' },
+    el('figcaption', {},
+      el('strong', { text: `#${v.variant}` }),
+      ` ${fmtScore(v.score.overall)}`,
+      v.chosen ? el('span', { class: 'badge badge-succeeded', text: 'refined into the result' }) : null),
+    el('a', { href: v.urls['render.png'], target: '_blank', rel: 'noopener' },
+      el('img', { src: v.urls['render.png'], alt: `render of candidate ${v.variant}`, loading: 'lazy' })),
+    el('button', { type: 'button', text: 'Edit this one', onclick: () => editVariant(v) }))));
+}
+
+async function editVariant(v) {
+  const text = await api(v.urls.code, { as: 'text' });
+  if (editor) editor.setText(editor.view, text);
+  else $('code').textContent = text;
+  $('editing').hidden = false;
+  $('editing').textContent = `Showing candidate #${v.variant}. "Render & score" makes a revision from it.`;
+  $('editor').scrollIntoView({ block: 'nearest' });
 }
 
 // --- code, the editor and revisions ------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import re
 import secrets
 import threading
 from collections import OrderedDict
@@ -32,6 +33,7 @@ __all__ = ["LocalBackend", "build_page"]
 log = logging.getLogger(__name__)
 
 TOKEN_ATTR = "data-replicator-local"
+VARIANT_ATTR = "data-replicator-variant"
 
 
 class LocalBackend(Backend):
@@ -59,7 +61,7 @@ class LocalBackend(Backend):
 
     async def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
         await self._prepare(source)
-        html = await asyncio.to_thread(self._generate, source)
+        html = await asyncio.to_thread(self._generate, source, options.variant)
         yield AnswerDelta(await asyncio.to_thread(_in_stack, html, options.stack))
         yield UsageReport(Usage())
         yield Finished("stop")
@@ -72,8 +74,9 @@ class LocalBackend(Backend):
             # too: it goes to a worker with the cached analysis; the corrections come back here.
             analysis = await asyncio.to_thread(self._analysis, source.png)
             previous = self._previous(request.current_html)
-            corrections, html = await self.cpu.run(_refine_task, analysis, request.render, previous)
-            html = self._with_token(html, corrections)
+            variant = _variant_of(request.current_html)
+            corrections, html = await self.cpu.run(_refine_task, analysis, request.render, previous, variant)
+            html = self._with_token(_marked(html, variant), corrections)
         else:
             html = await asyncio.to_thread(self._refine, request)
         yield AnswerDelta(await asyncio.to_thread(_in_stack, html, options.stack))
@@ -119,10 +122,10 @@ class LocalBackend(Backend):
             while len(self._analyses) > max(8, 2 * self.settings.max_key_states):
                 self._analyses.popitem(last=False)
 
-    def _page(self, png: bytes, corrections: Corrections | None = None) -> str:
+    def _page(self, png: bytes, corrections: Corrections | None = None, variant: int = 0) -> str:
         analysis = self._analysis(png)
-        html = render_analysis(analysis, title="Page", corrections=corrections)
-        return self._with_token(html, corrections)
+        html = render_analysis(analysis, title="Page", corrections=corrections, variant=variant)
+        return self._with_token(_marked(html, variant), corrections)
 
     def _with_token(self, html: str, corrections: Corrections | None) -> str:
         """Keep ``corrections`` here under a token written into the page, for the next round."""
@@ -132,17 +135,17 @@ class LocalBackend(Backend):
                 self._corrections[token] = corrections
                 while len(self._corrections) > 64:
                     self._corrections.popitem(last=False)
-            html = html.replace('<main class="page', f'<main {TOKEN_ATTR}="{token}" class="page', 1)
+            html = html.replace("<main ", f'<main {TOKEN_ATTR}="{token}" ', 1)
         return html
 
-    def _generate(self, source: Source) -> str:
+    def _generate(self, source: Source, variant: int = 0) -> str:
         if source.kind == "recording" and source.states:
             from ...recording.compose import compose_states
             from ...recording.steps import steps_for
 
             pages = [self._page(state.png) for state in source.states]
             return compose_states(source, pages, steps_for(source, self.ocr))
-        return self._page(source.png)
+        return self._page(source.png, variant=variant)
 
     def _refine(self, request: RefineRequest) -> str:
         source = request.source
@@ -157,8 +160,9 @@ class LocalBackend(Backend):
             pages = [self._page(source.states[0].png, corrections)]
             pages += [self._page(state.png) for state in source.states[1:]]
             return compose_states(source, pages, steps_for(source, self.ocr))
-        corrections, html = _refine_task(self._analysis(source.png), request.render, previous)
-        return self._with_token(html, corrections)
+        variant = _variant_of(request.current_html)
+        corrections, html = _refine_task(self._analysis(source.png), request.render, previous, variant)
+        return self._with_token(_marked(html, variant), corrections)
 
     def _previous(self, html: str) -> Corrections:
         marker = f'{TOKEN_ATTR}="'
@@ -181,10 +185,24 @@ def _analysis_task(
     return analyze(png, ocr=ocr), ocr.lines
 
 
-def _refine_task(analysis: Analysis, render: RenderResult, previous: Corrections) -> tuple[Corrections, str]:
+def _refine_task(
+    analysis: Analysis, render: RenderResult, previous: Corrections, variant: int = 0
+) -> tuple[Corrections, str]:
     """This round's corrections and the page they make (in a CPU worker, or a thread without one)."""
     corrections = measure(analysis, render, previous)
-    return corrections, render_analysis(analysis, title="Page", corrections=corrections)
+    return corrections, render_analysis(analysis, title="Page", corrections=corrections, variant=variant)
+
+
+def _marked(html: str, variant: int) -> str:
+    """A variant's page says which it is: a later round refines that variant's layout."""
+    if not variant:
+        return html
+    return html.replace("<main ", f'<main {VARIANT_ATTR}="{variant}" ', 1)
+
+
+def _variant_of(html: str) -> int:
+    match = re.search(rf'{VARIANT_ATTR}="(\d)"', html)
+    return int(match.group(1)) if match else 0
 
 
 def _in_stack(html: str, stack: str) -> str:

@@ -10,6 +10,7 @@ that the glyphs land where the screenshot has their ink.
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -179,6 +180,12 @@ def _overlaps(a: Node, b: Node) -> bool:
     return dx > _slack(p.width, q.width) and dy > _slack(p.height, q.height)
 
 
+# How much wider the whitespace between columns must be than between rows before a grid is cut
+# into columns first. A variant (another candidate of the same page) groups a grid differently.
+COLUMN_BIAS: contextvars.ContextVar[float] = contextvars.ContextVar("column_bias", default=1.5)
+VARIANT_BIASES = (1.5, 0.6, 1e9, 1.0)  # variant 0 (the default), columns first, rows first, even
+
+
 def _cut(items: list[Node], prefer_rows: bool) -> Node:
     if len(items) == 1:
         return items[0]
@@ -189,7 +196,7 @@ def _cut(items: list[Node], prefer_rows: bool) -> Node:
     if (
         len(rows) > 1
         and len(cols) > 1
-        and _widest_gap(cols, vertical=False) > 1.5 * _widest_gap(rows, vertical=True)
+        and _widest_gap(cols, vertical=False) > COLUMN_BIAS.get() * _widest_gap(rows, vertical=True)
     ):
         return _group("row", [_cut(g, False) for g in cols])
     if len(rows) > 1:

@@ -112,9 +112,20 @@ def build_page(png: bytes, *, ocr: OcrEngine | None = None, title: str = "Page")
 
 
 def render_analysis(
-    analysis: Analysis, *, title: str = "Page", corrections: Corrections | None = None
+    analysis: Analysis, *, title: str = "Page", corrections: Corrections | None = None, variant: int = 0
 ) -> str:
-    """HTML for an analysis, with refinement corrections applied when given."""
+    """HTML for an analysis, with refinement corrections applied when given; ``variant`` (0-3)
+    groups grids another way (another candidate of the same page)."""
+    from .layout import COLUMN_BIAS, VARIANT_BIASES
+
+    token = COLUMN_BIAS.set(VARIANT_BIASES[variant % len(VARIANT_BIASES)])
+    try:
+        return _render(analysis, title, corrections)
+    finally:
+        COLUMN_BIAS.reset(token)
+
+
+def _render(analysis: Analysis, title: str, corrections: Corrections | None) -> str:
     if corrections is not None and not corrections.empty:
         # Corrections edit fonts; work on a copy so the cached analysis stays as measured.
         analysis = copy.deepcopy(analysis)
