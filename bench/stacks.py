@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import time
@@ -42,8 +43,12 @@ from replicator.stacks.preview import component_preview  # noqa: E402
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pages", nargs="*", help="Only these development pages (names without .png).")
+    parser.add_argument("--quick", action="store_true", help="four pages only")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
     references = sorted((ROOT / "fixtures" / "references").glob("*.png"))
+    if args.quick and not args.pages:
+        args.pages = ["card_grid", "data_table", "pricing", "settings_form"]
     if args.pages:
         references = [r for r in references if r.stem in set(args.pages)]
     settings = Settings()
@@ -72,6 +77,16 @@ async def main() -> None:
                 render = await pool.render(page.html, source.viewport)
                 scores[path.stem][stack.name] = score_against_source(reference, render).overall
 
+    gaps = {s: max(abs(r[s] - r["html-css"]) for r in scores.values()) for s in STACKS}
+    if args.json:
+        summary = {f"largest gap to html-css, {s}": round(g, 2) for s, g in gaps.items() if s != "html-css"}
+        summary |= {
+            f"compile ms, {s}": round(statistics.mean(compile_ms[s]))
+            for s in STACKS
+            if STACKS[s].is_component
+        }
+        print(json.dumps({"summary": summary, "scores": scores}))
+        return
     console = Console()
     table = Table(title="Score per stack (local backend, development pages)")
     table.add_column("page")
