@@ -25,6 +25,9 @@ COPY web ./web
 RUN python -m venv /opt/venv \
  && /opt/venv/bin/pip install --upgrade pip \
  && /opt/venv/bin/pip install .
+# The job page's code editor (CodeMirror 6), bundled with esbuild into node_modules.
+RUN /opt/venv/bin/python -c "from pathlib import Path; from replicator.assets import build_editor_bundle; \
+build_editor_bundle(Path('node_modules'), Path('web/static/editor-entry.js'))"
 
 # ---- runtime stage ------------------------------------------------------------------------------
 FROM python:3.11-slim-bookworm

@@ -251,6 +251,8 @@ async def test_options_are_validated_and_applied(api: Service) -> None:
         "viewport_width": 800,
         "viewport_height": 600,
         "stack": "html-css",
+        "variants": 1,
+        "imported": False,
     }
 
 

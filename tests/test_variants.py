@@ -60,7 +60,7 @@ async def test_local_candidates_are_distinct_pages_and_the_best_is_refined(
 async def test_glm_candidates_are_parallel_requests_with_other_sampling_and_emphasis(
     api: Service, fake_glm: Any
 ) -> None:
-    fake_glm.fake.chunk_delay_s = 0.01  # answers that take a while to stream, so they can overlap
+    fake_glm.fake.chunk_delay_s = 0.004  # answers that take a while to stream, so they can overlap
     response = await api.client.post("/api/v1/replications?wait=120", **upload(variants="3"))
     assert response.status_code == 200, response.text
     job = response.json()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import tinycss2
 from bs4 import BeautifulSoup, Tag
+from soupsieve import SelectorSyntaxError
 from tinycss2 import ast
 
 _CLASS_SELECTOR = re.compile(r"^\.(-?[A-Za-z_][\w-]*)$")
@@ -81,11 +82,12 @@ def restate(html: str, mapper: Mapper) -> Converted:
     renamed = {name: f"r-{name}" for name in sheet.hooks}
     groups: dict[tuple[Decl, ...], str] = {}
     group_names: set[str] = set()
+    carried: dict[int, set[str]] = {}  # element -> the property families its utilities set
     for el in soup.find_all(True):
         classes = el.get("class")
         if not classes:
             continue
-        restated = _restate_element(el, list(classes), sheet, mapper, renamed, groups, group_names)
+        restated = _restate_element(el, list(classes), sheet, mapper, renamed, groups, group_names, carried)
         if restated:
             el["class"] = " ".join(restated)
         else:
@@ -96,7 +98,18 @@ def restate(html: str, mapper: Mapper) -> Converted:
         for c in renamed
         if _own_hooked(sheet, c)
     ]
-    rules += [_renamed_rule(rule, renamed) for rule in sheet.kept]
+
+    def clashes(selector: str, families: set[str]) -> bool:
+        """Whether a kept rule sets, on an element it matches, what a utility now sets there."""
+        if not carried:
+            return False
+        try:
+            matched = soup.select(selector)
+        except (SelectorSyntaxError, NotImplementedError):  # one soupsieve cannot evaluate: leave it be
+            return False
+        return any(carried.get(id(el), set()) & families for el in matched)
+
+    rules += [_renamed_rule(rule, renamed, clashes) for rule in sheet.kept]
     return Converted(soup, "\n".join(r for r in rules if r.strip()), renamed)
 
 
@@ -108,6 +121,7 @@ def _restate_element(
     renamed: dict[str, str],
     groups: dict[tuple[Decl, ...], str],
     group_names: set[str],
+    carried: dict[int, set[str]],
 ) -> list[str]:
     defined = [c for c in classes if c in sheet.class_rules]
     # A class the page names but does not style ("graphic", "mark") must not pick up the
@@ -141,7 +155,10 @@ def _restate_element(
                 rest.append(decl)
             else:
                 utilities.extend(u for u in mapped if u not in utilities)
+                carried.setdefault(id(el), set()).add(_family_of(decl.prop))
     out += _joined_sides(utilities)
+    # What the element's own r-* class carries counts too: it also precedes the kept rules.
+    carried.setdefault(id(el), set()).update(_family_of(d.prop) for d in rest)
     if rest:
         key = tuple(rest)
         if key not in groups:
@@ -304,12 +321,20 @@ def _decl_text(decl: Decl) -> str:
     return f"{decl.prop}: {decl.value}{' !important' if decl.important else ''}"
 
 
-def _renamed_rule(rule: ast.Node, renamed: dict[str, str]) -> str:
+Clashes = Callable[[str, set[str]], bool]
+
+
+def _renamed_rule(rule: ast.Node, renamed: dict[str, str], clashes: Clashes) -> str:
     def rename(prelude: str) -> str:
         return _CLASS_REF.sub(lambda m: "." + renamed.get(m.group(1), m.group(1)), prelude)
 
     if isinstance(rule, ast.QualifiedRule):
-        selectors = [_descendants_yield(rename(sel).strip()) for sel in _split_selectors(rule.prelude)]
+        families = {_family_of(e.prop) for d in _declarations(rule.content) for e in _expand(d)}
+        selectors = []
+        for selector in (rename(sel).strip() for sel in _split_selectors(rule.prelude)):
+            if _is_descendant_rule(selector) and clashes(selector, families):
+                selector = f":where({selector})"
+            selectors.append(selector)
         return ",".join(selectors) + "{" + tinycss2.serialize(rule.content) + "}"
     if (
         isinstance(rule, ast.AtRule)
@@ -322,7 +347,7 @@ def _renamed_rule(rule: ast.Node, renamed: dict[str, str]) -> str:
         )
     ):
         inner = tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True)
-        body = "".join(_renamed_rule(r, renamed) for r in inner)
+        body = "".join(_renamed_rule(r, renamed, clashes) for r in inner)
         return f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude)}{{{body}}}"
     return tinycss2.serialize([rule])
 
@@ -341,17 +366,15 @@ def _split_selectors(prelude: list[ast.Node]) -> list[str]:
     return out
 
 
-def _descendants_yield(selector: str) -> str:
-    """A rule for the descendants of a class (``.table :where(td,th)``) wrapped in ``:where()``.
+def _is_descendant_rule(selector: str) -> bool:
+    """A rule for the descendants of something (``.table :where(td,th)``), without pseudo-elements.
 
-    In the page it came before the class rules that now are utilities, which won over it at equal
+    Such a rule that sets what a utility now sets on the same element is wrapped in ``:where()``:
+    in the page it came before the class rules that became utilities and lost to them at equal
     specificity; the kept stylesheet follows the utilities, so at zero specificity it keeps losing
-    to them, as it did, wherever the stylesheet is loaded."""
-    if selector.startswith("@") or not re.search(r"[\w)\]*]\s*[\s>+~]\s*[\w.#:\[*]", selector):
-        return selector
-    if "::" in selector:
-        return selector
-    return f":where({selector})"
+    to them, as it did, wherever the stylesheet is loaded. Rules that set nothing a utility sets
+    keep their specificity (a recording's state-scoped rules, for one)."""
+    return "::" not in selector and bool(re.search(r"[\w)\]*]\s*[\s>+~]\s*[\w.#:\[*]", selector))
 
 
 # --- values ---------------------------------------------------------------------------------------

@@ -18,9 +18,10 @@ from tests.service_helpers import SCREENSHOT, launched_chromium, running_service
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    with running_service(tmp_path, REPLICATOR_BACKEND="local", REPLICATOR_REFINE_ROUNDS="0") as (_, base):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("editor-service")
+    with running_service(workdir, REPLICATOR_BACKEND="local", REPLICATOR_REFINE_ROUNDS="0") as (_, base):
         yield base
 
 
@@ -96,3 +97,24 @@ async def test_a_react_jobs_editor_holds_its_component(server: str, browser: Bro
     assert "export default function Page()" in await editor.inner_text()
     assert await page.locator("#download").inner_text() == "Download Page.jsx"
     assert "(React + Tailwind)" in await page.locator("#code-stack").inner_text()
+
+
+async def test_a_checked_page_can_be_revised_from_the_check_page(server: str, browser: Browser) -> None:
+    root = Path(__file__).resolve().parent.parent.parent
+    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    page.set_default_timeout(60_000)
+    await page.goto(f"{server}/check")
+    await page.set_input_files("input[name=design]", str(root / "fixtures" / "cli" / "pricing.png"))
+    changed = root / "docs" / "examples" / "pricing-changed" / "index.html"
+    await page.set_input_files("input[name=implementation]", str(changed))
+    await page.click("#check-form button[type=submit]")
+    await page.locator("#iterate-button").wait_for(state="visible")
+    await page.click("#iterate-button")
+    await page.wait_for_url("**/jobs/*")
+    editor = page.locator("#editor .cm-content")
+    await editor.wait_for(timeout=120_000)
+    assert "Pricing" in await editor.inner_text() or "pricing" in (await editor.inner_text()).lower()
+    job_id = page.url.rsplit("/", 1)[-1]
+    job = httpx.get(f"{server}/api/v1/replications/{job_id}").json()
+    assert job["options"]["imported"] is True and job["result"]["backend"] == "imported"
+    assert job["score"] is not None

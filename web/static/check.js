@@ -33,6 +33,7 @@ form.addEventListener('submit', async (event) => {
     $('check-design').src = result.design_url;
     $('check-render').src = result.render_url;
     $('check-heatmap').src = result.heatmap_url;
+    offerToIterate();
     card.hidden = false;
     status.textContent = `Check ${result.passed ? 'passed' : 'failed'}: ${fmtScore(result.score.overall)} against a threshold of ${fmtScore(result.threshold)}.`;
     $('check-title').focus();
@@ -43,3 +44,27 @@ form.addEventListener('submit', async (event) => {
     button.disabled = false;
   }
 });
+
+// An HTML implementation can be taken further: imported as a replication of the design, where its
+// code is edited or revised with instructions, each version scored against the design.
+function offerToIterate() {
+  const implementation = form.elements.implementation.files[0];
+  const isPage = implementation && /\.html?$/i.test(implementation.name);
+  $('iterate').hidden = !isPage;
+  $('iterate-button').onclick = async () => {
+    const body = new FormData();
+    body.append('design', form.elements.design.files[0]);
+    body.append('code', implementation);
+    body.append('stack', 'html-css');
+    $('iterate-button').disabled = true;
+    status.textContent = 'Importing the page…';
+    try {
+      const job = await api('/api/v1/replications/import', { method: 'POST', body });
+      window.location.href = `/jobs/${job.id}`;
+    } catch (error) {
+      status.textContent = '';
+      showError(errorBox, error);
+      $('iterate-button').disabled = false;
+    }
+  };
+}
