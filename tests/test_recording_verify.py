@@ -150,6 +150,22 @@ async def test_body_styles_reach_the_state_container(
     assert [t.text for t in render.text_boxes] == ["State 0"]
 
 
+async def test_drawn_svg_in_a_state_stays_svg_in_the_composed_page(
+    sources: dict[str, Source], browser_pool: SealedBrowserPool
+) -> None:
+    shape = (
+        '<svg width="120" height="40" viewBox="0 0 120 40"><defs><linearGradient id="g">'
+        '<stop offset="0" stop-color="#2361ea"/></linearGradient></defs>'
+        '<polygon points="0,0 120,0 120,40 0,40" fill="url(#g)"/></svg>'
+    )
+    pages = [f"<html><body style='margin:0'>{shape}<p>State {i}</p></body></html>" for i in range(4)]
+    composed = compose_states(sources["tabs"], pages, ())
+    assert "ns0:" not in composed and "<svg" in composed  # written as HTML writes SVG, no prefix
+    render = await browser_pool.render(composed, sources["tabs"].viewport)
+    image = Image.open(io.BytesIO(render.png)).convert("RGB")
+    assert image.getpixel((8 + 60, 8 + 20)) == (0x23, 0x61, 0xEA)  # drawn (inside the 8 px state margin)
+
+
 def test_stylesheet_scoping_keeps_media_and_shares_font_faces() -> None:
     css = """
     body { margin: 0 } .a, #b > p { color: red }

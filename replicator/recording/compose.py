@@ -159,9 +159,22 @@ class _StatePage:
     lang: str
 
 
+def _plain_svg(root: etree._Element) -> None:
+    """SVG and MathML elements without their namespace, as HTML writes them.
+
+    html5lib puts them in their XML namespace, and lxml's HTML serializer then writes them as
+    ``<ns0:svg xmlns:ns0=...>``, which a browser's HTML parser does not take for SVG: a state's
+    drawn shapes (a selected tab's fill) vanished from the composed page."""
+    for el in root.iter():
+        if isinstance(el.tag, str) and el.tag.startswith("{"):
+            el.tag = el.tag.split("}", 1)[1]
+    etree.cleanup_namespaces(root)
+
+
 def _parse(page: str, index: int) -> _StatePage:
     doc = html5lib.parse(page, treebuilder="lxml", namespaceHTMLElements=False)
     root = doc.getroot()
+    _plain_svg(root)
     head = root.find("head")
     body = root.find("body")
     assert head is not None and body is not None  # html5lib always makes both
