@@ -10,7 +10,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
@@ -383,8 +383,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         job = await _jobs(request).get(_checked_id(job_id))
         stack = stack_named(job.options.stack)
         store = _jobs(request).artifacts(job.id)
-        # The name is ours: the stack's file name for a component, the job id for a page.
-        filename = stack.filename if stack.is_component else f"replication-{job.id[:8]}.html"
+        filename = _code_filename(stack.name, job.id)
         return await _artifact_response(
             request,
             store,
@@ -464,20 +463,13 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         if not 0 <= number < len(kept) or name not in _REVISION_FILES:
             raise JobNotFound("No such revision file.")
         entry = kept[number]
-        key, media_type = _REVISION_FILES[name]
-        stack = stack_named(entry.get("stack") or "html-css")
-        headers: dict[str, str] = {"X-Content-Type-Options": "nosniff"}
-        filename = None
-        if name == "code":
-            filename = stack.filename if stack.is_component else f"replication-{job_id[:8]}-r{number}.html"
-        elif name == "html":
-            headers.update(PREVIEW_HEADERS)
-            headers["Content-Security-Policy"] = PREVIEW_CSP
-            filename = f"replication-{job_id[:8]}-r{number}-preview.html"
+        stack = entry.get("stack") or "html-css"
+        names = {
+            "code": _code_filename(stack, job_id, f"-r{number}"),
+            "html": f"replication-{job_id[:8]}-r{number}-preview.html",
+        }
         store = _jobs(request).artifacts(job_id)
-        return await _artifact_response(
-            request, store, entry["files"][key], media_type, headers=headers, filename=filename
-        )
+        return await _kept_file(request, store, entry["files"], name, filename=names.get(name))
 
     @protected.get(
         "/replications/{job_id}/variants/{number}/{name}",
@@ -494,15 +486,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
         found = next((v for v in (result or {}).get("variants", []) if v["variant"] == number), None)
         if found is None or name not in _REVISION_FILES:
             raise JobNotFound("No such candidate file.")
-        key, media_type = _REVISION_FILES[name]
-        headers: dict[str, str] = {"X-Content-Type-Options": "nosniff"}
-        filename = None
-        if name == "html":
-            headers.update(PREVIEW_HEADERS)
-            headers["Content-Security-Policy"] = PREVIEW_CSP
-        return await _artifact_response(
-            request, store, found["files"][key], media_type, headers=headers, filename=filename
-        )
+        return await _kept_file(request, store, found["files"], name, filename=None)
 
     @protected.post(
         "/replications/import",
@@ -800,25 +784,48 @@ _REVISION_FILES = {
 _MAX_CODE_BYTES = 2_000_000
 
 
-def _revision_view(request: Request, job_id: str, entry: dict[str, Any]) -> Revision:
+def _code_filename(stack: str, job_id: str, suffix: str = "") -> str:
+    """The name a code download gets: ours, never the user's (the stack's file name for a
+    component, the job id for a page)."""
+    found = stack_named(stack)
+    return found.filename if found.is_component else f"replication-{job_id[:8]}{suffix}.html"
+
+
+async def _kept_file(
+    request: Request, store: ArtifactStore, files: dict[str, str], name: str, *, filename: str | None
+) -> Response:
+    """One file of a kept version (a revision, a candidate): its code as text, never run; its page
+    sandboxed as the live preview is; its images as they are."""
+    key, media_type = _REVISION_FILES[name]
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if name == "html":
+        headers.update(PREVIEW_HEADERS)
+        headers["Content-Security-Policy"] = PREVIEW_CSP
+    return await _artifact_response(
+        request, store, files[key], media_type, headers=headers, filename=filename
+    )
+
+
+def _linker(request: Request) -> Callable[[str], str]:
+    """Absolute links to API paths, signed when the request came with a signed link's expiry."""
     guard: TokenGuard = request.app.state.guard
     base = str(request.base_url).rstrip("/")
-    root = f"/api/v1/replications/{job_id}/revisions/{entry['number']}"
     expires = guard.inherited_expiry(request)
-    urls = {name: base + guard.sign(f"{root}/{name}", expires=expires) for name in _REVISION_FILES}
+    return lambda path: base + guard.sign(path, expires=expires)
+
+
+def _revision_view(request: Request, job_id: str, entry: dict[str, Any]) -> Revision:
+    link = _linker(request)
+    root = f"/api/v1/replications/{job_id}/revisions/{entry['number']}"
+    urls = {name: link(f"{root}/{name}") for name in _REVISION_FILES}
     fields = {k: v for k, v in entry.items() if k in Revision.model_fields and k != "urls"}
     return Revision(**fields, urls=urls)
 
 
 async def _view(request: Request, job: Job, *, with_result: bool) -> Replication:
-    guard: TokenGuard = request.app.state.guard
     base = str(request.base_url).rstrip("/")
     root = f"/api/v1/replications/{job.id}"
-
-    expires = guard.inherited_expiry(request)
-
-    def link(path: str) -> str:
-        return base + guard.sign(path, expires=expires)
+    link = _linker(request)
 
     urls = {
         "self": link(root),
