@@ -354,14 +354,21 @@ _FONT_SLOT = "\x00font\x00"
 
 
 EDITOR_BUNDLE = ".replicator-editor.js"  # in node_modules: built from web/static/editor-entry.js
+# Bundles the editor with esbuild: {entry, out} on stdin.
 _EDITOR_BUILDER = r"""
 const path = require('path');
 const dir = process.env.REPLICATOR_NODE_MODULES;
 const esbuild = require(path.join(dir, 'esbuild'));
-esbuild.build({
-  entryPoints: [process.argv[1]], bundle: true, format: 'esm', minify: true, legalComments: 'none',
-  nodePaths: [dir], outfile: process.argv[2], logLevel: 'error', target: 'es2020',
-}).catch((err) => { process.stderr.write(String(err && err.message || err)); process.exit(1); });
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', () => {
+  const req = JSON.parse(input);
+  esbuild.build({
+    entryPoints: [req.entry], bundle: true, format: 'esm', minify: true, legalComments: 'none',
+    nodePaths: [dir], outfile: req.out, logLevel: 'error', target: 'es2020',
+  }).catch((err) => { process.stderr.write(String(err && err.message || err)); process.exit(1); });
+});
 """
 
 
@@ -373,29 +380,18 @@ def build_editor_bundle(node_modules: Path, entry: Path, *, node: str | None = N
     out = Path(node_modules) / EDITOR_BUNDLE
     if out.is_file() and out.stat().st_mtime >= entry.stat().st_mtime:
         return out
-    node = node or shutil.which("node") or shutil.which("nodejs")
-    if not node or not (Path(node_modules) / "esbuild" / "package.json").is_file():
-        if out.is_file():
-            return out
-        raise AssetUnavailable("Node.js or the esbuild package is not installed")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "REPLICATOR_NODE_MODULES": str(Path(node_modules).resolve()),
-    }
+    library = AssetLibrary(Path(node_modules), node=node)
     partial = out.with_suffix(".partial.js")
-    done = subprocess.run(
-        [node, "-e", _EDITOR_BUILDER, str(entry.resolve()), str(partial.resolve())],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    if done.returncode != 0:
+    try:
+        if not library.node or not (library.node_modules / "esbuild" / "package.json").is_file():
+            raise AssetUnavailable("Node.js or the esbuild package is not installed")
+        payload = json.dumps({"entry": str(entry.resolve()), "out": str(partial.resolve())})
+        library._run_node(_EDITOR_BUILDER, payload, what="the editor bundle")
+    except AssetUnavailable:
         partial.unlink(missing_ok=True)
         if out.is_file():  # an older bundle (a read-only install) still edits code
             return out
-        raise AssetUnavailable(f"the editor bundle failed: {done.stderr.strip()[:300]}")
+        raise
     partial.replace(out)
     return out
 
