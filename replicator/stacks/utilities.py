@@ -60,6 +60,8 @@ class _Sheet:
     class_rules: dict[str, list[tuple[int, list[Decl]]]] = field(default_factory=dict)
     kept: list[ast.Node] = field(default_factory=list)  # rules kept as written
     hooks: dict[str, set[str]] = field(default_factory=dict)  # class -> properties kept rules set
+    # class -> the declarations of its own rules that a kept rule on it also sets
+    own_hooked: dict[str, list[Decl]] = field(default_factory=dict)
 
 
 Mapper = Callable[[Decl], "list[str] | None"]
@@ -94,9 +96,9 @@ def restate(html: str, mapper: Mapper) -> Converted:
             del el["class"]
     rules = [f".{name}{{{'; '.join(_decl_text(d) for d in decls)}}}" for decls, name in groups.items()]
     rules += [
-        f".{renamed[c]}{{{'; '.join(_decl_text(d) for d in _own_hooked(sheet, c))}}}"
+        f".{renamed[c]}{{{'; '.join(_decl_text(d) for d in sheet.own_hooked[c])}}}"
         for c in renamed
-        if _own_hooked(sheet, c)
+        if sheet.own_hooked.get(c)
     ]
 
     def clashes(selector: str, families: set[str]) -> bool:
@@ -148,7 +150,7 @@ def _restate_element(
             rest.extend(family)
             continue
         for decl in family:
-            if decl.prop in hooked and any(decl in _own_hooked(sheet, c) for c in classes):
+            if decl.prop in hooked and any(decl in sheet.own_hooked.get(c, ()) for c in classes):
                 continue  # the renamed class keeps it, right before the rule that overrides it
             mapped = None if decl.prop in hooked else mapper(decl)
             if mapped is None:
@@ -170,18 +172,6 @@ def _restate_element(
             group_names.add(name)
         out.append(groups[key])
     return out
-
-
-def _own_hooked(sheet: _Sheet, name: str) -> list[Decl]:
-    """The declarations of class ``name``'s own rules that a kept rule on it also sets."""
-    hooked = sheet.hooks.get(name, set())
-    return [
-        e
-        for _, decls in sheet.class_rules.get(name, [])
-        for d in decls
-        for e in _expand(d)
-        if e.prop in hooked
-    ]
 
 
 def _cascade(decls: Iterable[Decl]) -> list[Decl]:
@@ -299,6 +289,14 @@ def _read(css: str) -> _Sheet:
                     if isinstance(inner, ast.QualifiedRule):
                         _hook(sheet, tinycss2.serialize(inner.prelude), _declarations(inner.content))
             sheet.kept.append(rule)
+    for name, hooked in sheet.hooks.items():
+        sheet.own_hooked[name] = [
+            e
+            for _, decls in sheet.class_rules.get(name, [])
+            for d in decls
+            for e in _expand(d)
+            if e.prop in hooked
+        ]
     return sheet
 
 
