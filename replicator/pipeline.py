@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from .backends.base import (
+    VARIANT_ATTR,
     AnswerDelta,
     Backend,
     BackendEvent,
@@ -723,7 +724,7 @@ def _score_task(reference: ReferenceAnalysis, render: RenderResult) -> Score:
     return score_against_source(reference, render, ocr=worker_ocr())
 
 
-_VARIANT_MARK = re.compile(r' data-replicator-variant="\d+"')
+_VARIANT_MARK = re.compile(rf' {VARIANT_ATTR}="\d+"')
 
 
 def _same_page(a: Candidate, b: Candidate) -> bool:

@@ -17,6 +17,10 @@ from ..models import RenderResult, Score, Source, Usage
 if TYPE_CHECKING:
     from ..grounding.brief import Brief, BriefText
 
+# The attribute a backend may put on a candidate's page to say which variant it is (the local backend
+# does, so a later round refines that variant's layout); pages that differ only in it are one page.
+VARIANT_ATTR = "data-replicator-variant"
+
 FinishReason = Literal["stop", "length", "sensitive", "network_error", "tool_calls", "error"]
 
 

@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, ClassVar
 from ...config import Settings
 from ...models import RenderResult, Source, Usage
 from ...ocr import OcrEngine, OcrLine
-from ..base import AnswerDelta, Backend, BackendEvent, Finished, GenerateOptions, RefineRequest, UsageReport
+from ..base import (
+    VARIANT_ATTR,
+    AnswerDelta,
+    Backend,
+    BackendEvent,
+    Finished,
+    GenerateOptions,
+    RefineRequest,
+    UsageReport,
+)
 from .model import Analysis
 from .page import analyze, build_page, render_analysis
 from .refine import Corrections, measure
@@ -33,7 +42,6 @@ __all__ = ["LocalBackend", "build_page"]
 log = logging.getLogger(__name__)
 
 TOKEN_ATTR = "data-replicator-local"
-VARIANT_ATTR = "data-replicator-variant"
 
 
 class LocalBackend(Backend):
