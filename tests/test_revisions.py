@@ -115,6 +115,22 @@ async def test_a_job_can_start_from_imported_code(api: Service) -> None:
     assert len((await api.client.get(job["urls"]["revisions"])).json()["revisions"]) == 2  # nothing lost
 
 
+async def test_an_import_that_fails_within_wait_answers_with_its_error(api: Service) -> None:
+    files = {
+        "design": ("design.png", SCREENSHOT.read_bytes(), "image/png"),
+        "code": ("Page.jsx", b"export default function Page() { return <h1>; }", "text/plain"),
+    }
+    made = await api.client.post(
+        "/api/v1/replications/import?wait=60",
+        files=files,
+        data={"stack": "react-tailwind", "backend": "local"},
+    )
+    assert made.status_code == 502, made.text  # as an upload whose job fails within wait
+    error = error_of(made)
+    assert error["code"] == "component_does_not_compile"
+    assert error["details"]["replication"]["state"] == "failed"
+
+
 async def test_a_job_without_a_result_has_no_revisions(api: Service) -> None:
     stored = json.dumps({"code": "<p>x</p>"})
     response = await api.client.post(

@@ -185,18 +185,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             )
         finally:
             form.discard()
-        if wait > 0:
-            job = await jobs.wait(job.id, wait)
-        view = await _view(request, job, with_result=job.finished)
-        if job.state in ("failed", "cancelled") and wait > 0:
-            return error_response(
-                status_for_code(job.error_code or "error"),
-                job.error_code or "error",
-                job.error_message or "The job did not succeed.",
-                details={"replication": view.model_dump()},
-            )
-        status = 200 if job.finished else 202
-        return JSONResponse(view.model_dump(), status_code=status, headers={"Location": view.urls["self"]})
+        return await _submitted(request, job, wait)
 
     @protected.get(
         "/replications",
@@ -542,11 +531,7 @@ def build_api_router(guard: TokenGuard) -> APIRouter:
             )
         finally:
             form.discard()
-        if wait > 0:
-            job = await jobs.wait(job.id, wait)
-        view = await _view(request, job, with_result=job.finished)
-        status = 200 if job.finished else 202
-        return JSONResponse(view.model_dump(), status_code=status, headers={"Location": view.urls["self"]})
+        return await _submitted(request, job, wait)
 
     @protected.get(
         "/replications/{job_id}/states/{index}/{side}.png",
@@ -782,6 +767,23 @@ _REVISION_FILES = {
     "html": ("page", "text/html; charset=utf-8"),
 }
 _MAX_CODE_BYTES = 2_000_000
+
+
+async def _submitted(request: Request, job: Job, wait: float) -> JSONResponse:
+    """The answer to a new job: 202 at once; with ``wait``, 200 and the result once it has finished,
+    or its error (with the job under ``details``) when it failed or was cancelled meanwhile."""
+    if wait > 0:
+        job = await _jobs(request).wait(job.id, wait)
+    view = await _view(request, job, with_result=job.finished)
+    if job.state in ("failed", "cancelled") and wait > 0:
+        return error_response(
+            status_for_code(job.error_code or "error"),
+            job.error_code or "error",
+            job.error_message or "The job did not succeed.",
+            details={"replication": view.model_dump()},
+        )
+    status = 200 if job.finished else 202
+    return JSONResponse(view.model_dump(), status_code=status, headers={"Location": view.urls["self"]})
 
 
 def _code_filename(stack: str, job_id: str, suffix: str = "") -> str:
