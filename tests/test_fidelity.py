@@ -276,6 +276,19 @@ def test_a_crop_of_text_with_no_graphic_under_it_is_flagged() -> None:
     assert not result.honest
 
 
+def test_a_crop_inside_a_larger_truth_graphic_is_honest() -> None:
+    # the mug drawn in the middle of a 250 px product photo, cropped tight: smaller than what it shows
+    truth = survey(graphics=(Graphic("img", "mug.jpg", "image", (840, 176, 246, 246)),))
+    inside = raster_honesty(
+        truth, survey(graphics=(Graphic("img", "data:image/png", "image", (890, 241, 148, 155)),))
+    )
+    assert inside.honest and not inside.unfounded
+    straddling = raster_honesty(
+        truth, survey(graphics=(Graphic("img", "data:image/png", "image", (700, 380, 300, 200)),))
+    )
+    assert straddling.unfounded and not straddling.honest
+
+
 def test_vector_graphics_are_not_rasters() -> None:
     truth = survey()
     result = raster_honesty(truth, survey(graphics=(Graphic("svg", "icon", "icon", (0, 0, 800, 600)),)))
