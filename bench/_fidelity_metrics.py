@@ -385,9 +385,7 @@ def raster_honesty(truth: Survey, replica: Survey) -> RasterResult:
         # The graphics this raster shows: those it mostly covers, and the one it mostly lies in (a
         # tight crop of an illustration drawn on a larger image or canvas is no bigger than it).
         shown = [
-            g.box
-            for g in truth.graphics
-            if intersection(g.box, r.box) >= 0.5 * min(area(g.box), area(r.box))
+            g.box for g in truth.graphics if intersection(g.box, r.box) >= 0.5 * min(area(g.box), area(r.box))
         ]
         if shown:
             x0, y0 = min(b[0] for b in shown), min(b[1] for b in shown)

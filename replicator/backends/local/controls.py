@@ -685,7 +685,12 @@ def _glyph(
         if len(xs) == 0:
             return None
         left, top = int(b.x) + inset, int(b.y) + 2
-        g = Box(left + int(xs.min()), top + int(ys.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1)
+        g = Box(
+            left + int(xs.min()),
+            top + int(ys.min()),
+            int(xs.max() - xs.min()) + 1,
+            int(ys.max() - ys.min()) + 1,
+        )
     lines = read_lines(rgb, [OcrLine(text, Box(g.x - 1, g.y - 1, g.width + 2, g.height + 2), confidence)])
     if len(lines) != 1:
         return None
