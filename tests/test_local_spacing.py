@@ -49,3 +49,28 @@ def test_a_space_ocr_dropped_after_a_comma_comes_back() -> None:
 def test_spaces_ocr_dropped_between_words_come_back() -> None:
     drawn = "Install the client from the package index"
     assert read("DejaVu Sans", 18, drawn, "Installthe client from thepackage index") == drawn
+
+
+def tracked(family: str, size: int, drawn: str, spacing: float) -> str:
+    """Draw ``drawn`` in a face's bold with ``spacing`` px between letters (CSS letter-spacing)
+    and read it back as OCR read it (without spaces)."""
+    font = ImageFont.truetype(str(FACES[family].bold or FACES[family].regular), size)
+    image = Image.new("RGB", (80 + int(sum(font.getlength(c) + spacing for c in drawn)), 3 * size), "white")
+    draw = ImageDraw.Draw(image)
+    x = 40.0
+    for ch in drawn:
+        draw.text((x, size), ch, font=font, fill=(40, 40, 48))
+        x += font.getlength(ch) + spacing
+    box = Box(36, size - 3, x - 32, 1.6 * size)
+    lines = read_lines(np.asarray(image), [OcrLine(drawn, box, 0.95)])
+    assert len(lines) == 1
+    return lines[0].text
+
+
+@pytest.mark.skipif("Noto Sans" not in FACES, reason="Noto Sans is installed by `make setup`")
+def test_one_ink_gap_is_no_word_gap_at_two_places() -> None:
+    # OCR read the ellipsis as a period: the walk from the line's end, a glyph off, placed the
+    # gap between "trail" and "report" inside "trail" ("tra il"); the walk from the start placed
+    # that same gap between the words. One gap is not two, and no space is added there.
+    drawn = "Share a trail report…"
+    assert read("Noto Sans", 16, drawn, "Share a trail report.") == "Share a trail report."

@@ -61,12 +61,78 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
         # Text that lost its spaces fits wide tracking (the spaces spread over every letter);
         # lowercase text is rarely tracked out: its gaps are measured against none.
         tracking = 0.0
+    space = space_width(face, weight, size)
+    n = len(letters)
+    forward, backward = _walks(letters, origins, fit, tracking, filled, spaced, space)
+    # One ink gap lies between one pair of letters: a gap the two walks anchored on at different
+    # boundaries ("Share a trail repor." for "report…": the walk from the end, a letter short,
+    # put the word gap before "rt" into "tr ail"; an icon OCR did not read, taken for letters)
+    # shows that one walk lost its place there, so neither adds a space at that gap.
+    gaps_found = len(empty_runs(filled))
+    where = [gaps_found - 1 - run if run >= 0 else -1 for _, _, _, run, _ in backward]
+    claims: dict[int, set[int]] = {}
+    for j, (f, b) in enumerate(zip(forward, backward, strict=True)):
+        if f[1] == 0.0:
+            claims.setdefault(f[3], set()).add(j)
+        if b[1] == 0.0:
+            claims.setdefault(where[j], set()).add(j)
+    disputed = {start for start, boundaries in claims.items() if len(boundaries) > 1}
+    # Spaces are added only where the font predicts letter positions well: both walks agree on
+    # the gaps they both anchored on, and no monospace face was stretched over a line in two
+    # styles (a bold subject then a grey preview mimics one).
+    both = [(f[0], b[0]) for f, b in zip(forward, backward, strict=True) if f[1] == 0.0 and b[1] == 0.0]
+    agreement = sum(f == b for f, b in both) / len(both) if both else 1.0
+    if _monospace(face):
+        trusted = agreement >= 0.9 and fit.error <= 0.3
+    else:
+        trusted = agreement >= 0.9 or (agreement >= 0.75 and fit.error <= 0.4)
+    # The word gaps OCR itself saw calibrate the smallest gap an added space may have.
+    known = [
+        w for j in range(1, n) if spaced[j] for _, since, w, _, _ in (forward[j - 1], backward[j - 1]) if w
+    ]
+    floor = 0.7 * float(np.median(known)) if known else 0.5 * space
+    out = [letters[0]]
+    added: list[int] = []  # indices in ``out`` of the spaces added here
+    gaps: list[int] = []
+    for j in range(1, n):
+        # OCR's spaces stand (it drops spaces far more often than it invents them); a space is
+        # added only where a walk anchored right here measured a word-sized gap and no walk
+        # anchored here measured a letter gap (a walk that lost its place by a letter would).
+        anchored = [(sp, gap) for sp, since, gap, _, _ in (forward[j - 1], backward[j - 1]) if since == 0.0]
+        if forward[j - 1][1] == 0.0 and forward[j - 1][3] in disputed:
+            anchored = []
+        if backward[j - 1][1] == 0.0 and where[j - 1] in disputed:
+            anchored = []
+        gap = max((g for _, g in anchored), default=0)
+        verdict = spaced[j] or (trusted and bool(anchored) and all(sp for sp, _ in anchored) and gap >= floor)
+        if verdict:
+            if not spaced[j]:
+                added.append(len(out))
+            out.append(" ")
+            if gap:
+                gaps.append(gap)
+        out.append(letters[j])
+    return _without_stray_letters(out, added), gaps
+
+
+def _walks(
+    letters: list[str],
+    origins: list[float],
+    fit: FontFit,
+    tracking: float,
+    filled: np.ndarray,
+    spaced: list[bool],
+    space: float,
+) -> tuple[list[tuple[bool, float, int, int, float]], list[tuple[bool, float, int, int, float]]]:
+    """The walk from the line's start and the one from its end (mapped back to the boundaries'
+    forward order), with the letters' ink predicted in the fitted face at ``tracking``."""
+    assert fit.face is not None
+    face, weight, size, italic = fit.face, fit.weight, fit.size, fit.italic
     lefts, rights = [], []
     for j, ch in enumerate(letters):
         ink_left, ink_right = FONTS.glyph_ink(ch, face, weight, italic)
         lefts.append((origins[j] + ink_left) * size + j * tracking)
         rights.append((origins[j] + ink_right) * size + j * tracking)
-    space = space_width(face, weight, size)
     n = len(letters)
     forward = _walk(lefts, rights, empty_runs(filled), spaced, space, size)
     # The same walk on the mirrored line, mapped back to the boundaries' forward order.
@@ -78,37 +144,7 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
         space,
         size,
     )
-    backward = [mirrored[n - j - 1] for j in range(1, n)]
-    # Spaces are added only where the font predicts letter positions well: both walks agree on
-    # the gaps they both anchored on, and no monospace face was stretched over a line in two
-    # styles (a bold subject then a grey preview mimics one).
-    both = [(f[0], b[0]) for f, b in zip(forward, backward, strict=True) if f[1] == 0.0 and b[1] == 0.0]
-    agreement = sum(f == b for f, b in both) / len(both) if both else 1.0
-    if _monospace(face):
-        trusted = agreement >= 0.9 and fit.error <= 0.3
-    else:
-        trusted = agreement >= 0.9 or (agreement >= 0.75 and fit.error <= 0.4)
-    # The word gaps OCR itself saw calibrate the smallest gap an added space may have.
-    known = [w for j in range(1, n) if spaced[j] for _, since, w in (forward[j - 1], backward[j - 1]) if w]
-    floor = 0.7 * float(np.median(known)) if known else 0.5 * space
-    out = [letters[0]]
-    added: list[int] = []  # indices in ``out`` of the spaces added here
-    gaps: list[int] = []
-    for j in range(1, n):
-        # OCR's spaces stand (it drops spaces far more often than it invents them); a space is
-        # added only where a walk anchored right here measured a word-sized gap and no walk
-        # anchored here measured a letter gap (a walk that lost its place by a letter would).
-        anchored = [(sp, gap) for sp, since, gap in (forward[j - 1], backward[j - 1]) if since == 0.0]
-        gap = max((g for _, g in anchored), default=0)
-        verdict = spaced[j] or (trusted and bool(anchored) and all(sp for sp, _ in anchored) and gap >= floor)
-        if verdict:
-            if not spaced[j]:
-                added.append(len(out))
-            out.append(" ")
-            if gap:
-                gaps.append(gap)
-        out.append(letters[j])
-    return _without_stray_letters(out, added), gaps
+    return forward, [mirrored[n - j - 1] for j in range(1, n)]
 
 
 # Letters that stand alone as words (English "a", "I", the vocative "O"). An added space that would
@@ -139,8 +175,10 @@ def _walk(
     spaced: list[bool],
     space: float,
     size: float,
-) -> list[tuple[bool, float, int]]:
-    """For each boundary 1..n-1: (space?, px walked since the last anchoring gap, gap width).
+) -> list[tuple[bool, float, int, int, float]]:
+    """For each boundary 1..n-1: (space?, px walked since the last anchoring gap, gap width, the
+    index in ``runs`` of the gap anchored on here (-1: none), and how much wider that gap is than
+    the face draws it (0 where none)).
 
     ``lefts``/``rights``: each letter's predicted ink edges set solid (no spaces); the walk
     re-anchors on every gap it finds, so spaces and small size errors never accumulate.
@@ -148,7 +186,7 @@ def _walk(
     starts = np.array([a for a, _ in runs], dtype=np.float64)
     offset = -lefts[0]  # the first letter's ink starts at column 0
     anchor = 0.0
-    result: list[tuple[bool, float, int]] = []
+    result: list[tuple[bool, float, int, int, float]] = []
     n = len(lefts)
     for j in range(1, n):
         right = offset + rights[j - 1]
@@ -162,18 +200,19 @@ def _walk(
             tolerance = min(tolerance, 0.5 * (rights[j] - rights[j - 1]))
         tolerance = max(tolerance, 1.0)
         run = None
+        nearest = -1
         if len(starts):
             nearest = int(np.argmin(np.abs(starts - right)))
             if abs(starts[nearest] - right) <= tolerance:
                 run = runs[nearest]
         if run is None:
-            result.append((False, right - anchor, 0))
+            result.append((False, right - anchor, 0, -1, 0.0))
             continue
         width = run[1] - run[0]
         # OCR's reading breaks ties: its space stays unless the gap is clearly letter-sized.
         threshold = (left - right) + (0.4 if spaced[j] else 0.6) * space
         is_space = width >= max(threshold, 1.5)
-        result.append((is_space, 0.0, width if is_space else 0))
+        result.append((is_space, 0.0, width if is_space else 0, nearest, width - (left - right)))
         offset = run[1] - lefts[j]
         anchor = run[1]
     return result
