@@ -74,3 +74,10 @@ def test_one_ink_gap_is_no_word_gap_at_two_places() -> None:
     # that same gap between the words. One gap is not two, and no space is added there.
     drawn = "Share a trail report…"
     assert read("Noto Sans", 16, drawn, "Share a trail report.") == "Share a trail report."
+
+
+@pytest.mark.skipif("Open Sans" not in FACES, reason="Open Sans is installed by `make setup`")
+def test_tracked_out_capitals_stay_one_word() -> None:
+    # A badge's "PRO" at letter-spacing 1.5 px: the fit takes the tracking for a larger size, so
+    # every gap measures wider than the face draws it, "RO" by most ("PR O").
+    assert tracked("Open Sans", 14, "PRO", 1.5) == "PRO"

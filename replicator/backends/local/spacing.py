@@ -64,6 +64,18 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
     space = space_width(face, weight, size)
     n = len(letters)
     forward, backward = _walks(letters, origins, fit, tracking, filled, spaced, space)
+    # Letters set apart (tracked-out capitals, a badge's "PRO") that the fit explained with a
+    # larger size instead: then every gap in the line measures wider than the face draws it, and
+    # a letter gap a little wider still passes for a word gap ("PR O"). Where the gaps of nearly
+    # every boundary were measured, their median excess is the line's own tracking (word gaps
+    # OCR dropped are too few to move a median) and the walks are made again with it.
+    excess = [f[4] for j, f in enumerate(forward) if f[1] == 0.0 and not spaced[j + 1]]
+    unspaced = sum(not sp for sp in spaced[1:])
+    if len(excess) >= 2 and len(excess) >= 0.75 * unspaced:
+        extra = float(np.median(excess))
+        if extra >= 0.5:
+            tracking += extra
+            forward, backward = _walks(letters, origins, fit, tracking, filled, spaced, space)
     # One ink gap lies between one pair of letters: a gap the two walks anchored on at different
     # boundaries ("Share a trail repor." for "report…": the walk from the end, a letter short,
     # put the word gap before "rt" into "tr ail"; an icon OCR did not read, taken for letters)
