@@ -382,3 +382,45 @@ async def test_a_button_group_is_one_button_per_segment(browser_pool: SealedBrow
     _replica_html, document = await _replica(browser_pool, BUTTON_GROUP, width=500, height=200)
     labels = [" ".join("".join(b.itertext()).split()) for b in document.iter("button")]  # type: ignore[attr-defined]
     assert labels == ["今日", "本周", "本月", "全年"], labels
+
+
+WORD_PICTURES = """<!doctype html><html><head><style>
+body{margin:0;background:#fff;font:bold 12px 'Liberation Sans',sans-serif}
+.pill{position:absolute;left:40px;top:30px;background:#f6c23e;color:#1f2937;padding:2px 8px;border-radius:9px}
+.bar{position:absolute;left:40px;top:80px;width:300px;height:8px;border-radius:4px;background:#2563eb}
+.blob{position:absolute;left:200px;top:20px;width:60px;height:24px;border-radius:12px;
+  background:radial-gradient(circle at 30% 40%,#f97316,#7c3aed)}
+</style></head><body><span class="pill">Pending</span><div class="bar"></div><div class="blob"></div></body></html>"""
+
+
+async def test_a_word_the_detector_passed_over_is_read_again_and_pictures_stay_pictures(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """A word that became a picture (OCR's detector missed a bold label on a yellow pill) is text
+    again when the recognizer reads it and its drawing matches the ink; a bar and a blob are not."""
+    import numpy as np
+
+    from replicator.backends.local.controls import read_words
+    from replicator.backends.local.model import Graphic
+    from replicator.backends.local.page import decode
+    from replicator.models import Box
+    from replicator.ocr import OcrEngine
+
+    shot = await browser_pool.render(WORD_PICTURES, Viewport(400, 120))
+    rgb = decode(shot.png)
+
+    def ink(x0: int, y0: int, x1: int, y1: int, background: tuple[int, int, int]) -> Box:
+        part = rgb[y0:y1, x0:x1].astype(int)
+        ys, xs = np.nonzero(np.abs(part - np.array(background)).max(axis=2) > 60)
+        return Box(x0 + xs.min(), y0 + ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+
+    word = ink(46, 33, 97, 46, (0xF6, 0xC2, 0x3E))  # the letters on the pill
+    pictures = [
+        Graphic(word, "data:"),
+        Graphic(ink(30, 70, 360, 100, (255, 255, 255)), "data:"),
+        Graphic(ink(190, 10, 280, 50, (255, 255, 255)), "data:"),
+    ]
+    lines, left = read_words(rgb, pictures, OcrEngine.shared())
+    assert [line.text for line in lines] == ["Pending"]
+    assert lines[0].ink.intersection(word) > 0.8 * word.area
+    assert left == pictures[1:]

@@ -612,6 +612,86 @@ def read_glyphs(
     return found, kept
 
 
+# A word-shaped picture: a line of glyphs this tall (px) and at least this many heights wide.
+_WORD_HEIGHT = (7, 40)
+_WORD_MIN_ASPECT = 1.6
+_WORD_MAX_ASPECT = 30.0  # wider is a bar or a rule, and costs the recognizer as much as a page's line
+_WORD_CONFIDENCE = 0.9
+_WORD_LIKENESS = 0.7  # the reading drawn in its fitted face against the ink (fonts.shape_similarity)
+
+
+def read_words(
+    rgb: np.ndarray, graphics: list[Graphic], engine: OcrEngine
+) -> tuple[list[TextLine], list[Graphic]]:
+    """Words OCR's detector passed over (a bold label on a yellow pill, small print in a tracked-out
+    caps line) that became pictures: each word-shaped picture is read once more by the recognizer
+    (one batch for the page), and a confident reading whose drawing in its fitted face matches the
+    ink becomes text. Returns the lines read and the graphics left."""
+    low, high = _WORD_HEIGHT
+    candidates = [
+        g
+        for g in graphics
+        if not g.behind_text
+        and g.icon is None
+        and low <= g.box.height <= high
+        and _WORD_MIN_ASPECT * g.box.height <= g.box.width <= _WORD_MAX_ASPECT * g.box.height
+    ]
+    height, width = rgb.shape[:2]
+    crops = []
+    for g in list(candidates):
+        b = g.box
+        crop = rgb[
+            max(int(b.y) - 3, 0) : min(math.ceil(b.bottom) + 3, height),
+            max(int(b.x) - 4, 0) : min(math.ceil(b.right) + 4, width),
+        ]
+        if _ink_runs(rgb, b) < 2:
+            candidates.remove(g)  # a bar, a rule, a solid shape: letters stand apart
+            continue
+        crops.append(np.ascontiguousarray(crop))
+    if not crops:
+        return [], graphics
+    readings = engine.recognize(crops)
+    found: list[TextLine] = []
+    read: set[int] = set()
+    for g, (text, confidence) in zip(candidates, readings, strict=True):
+        text = text.strip()
+        if (
+            len(text.replace(" ", "")) < 2
+            or confidence < _WORD_CONFIDENCE
+            or not any(ch.isalnum() for ch in text)
+        ):
+            continue
+        b = g.box
+        lines = read_lines(rgb, [OcrLine(text, Box(b.x - 1, b.y - 1, b.width + 2, b.height + 2), confidence)])
+        if len(lines) != 1:
+            continue
+        line = lines[0]
+        face = line.fit.face
+        if face is None or line.alpha is None or line.alpha.size == 0:
+            continue
+        likeness = shape_similarity(
+            line.alpha, line.text, face, line.fit.weight, line.fit.size, line.fit.letter_spacing
+        )
+        if likeness < _WORD_LIKENESS:
+            continue
+        if not any(ch.isalnum() for ch in line.text):
+            continue
+        found.append(line)
+        read.add(id(g))
+    return found, [g for g in graphics if id(g) not in read]
+
+
+def _ink_runs(rgb: np.ndarray, box: Box) -> int:
+    """How many runs of inked columns the picture in ``box`` has: where it differs from its own
+    most common colour (a word's background outweighs its letters)."""
+    part = rgb[int(box.y) : math.ceil(box.bottom), int(box.x) : math.ceil(box.right)].astype(np.int16)
+    if part.size == 0:
+        return 0
+    background = np.median(part.reshape(-1, 3), axis=0)
+    inked = (np.abs(part - background).max(axis=2) > 60).any(axis=0)
+    return int(np.count_nonzero(inked[1:] & ~inked[:-1]) + int(inked[0]))
+
+
 def reread_glyphs(
     rgb: np.ndarray, lines: list[TextLine], regions: list[Region], engine: OcrEngine
 ) -> list[TextLine]:

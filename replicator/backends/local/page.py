@@ -19,6 +19,7 @@ from .controls import (
     consumed,
     find_controls,
     read_glyphs,
+    read_words,
     remeasure_on_fills,
     reread_glyphs,
     split_inline_controls,
@@ -88,6 +89,9 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     # Page numbers and counters alone in their boxes, which OCR's detector passed over.
     glyphs, graphics = read_glyphs(rgb, graphics, kept, engine)
     lines = reread_glyphs(rgb, lines, kept, engine) + glyphs
+    # Words the detector passed over, which became pictures.
+    words, graphics = read_words(rgb, graphics, engine)
+    lines += words
     # Checkboxes, radios and switches: their pictures, boxes and tick "letters" become controls.
     lines = split_inline_controls(rgb, lines, [g.box for g in graphics if _small_picture(g.box)])
     controls = find_controls(rgb, lines, kept, graphics)
