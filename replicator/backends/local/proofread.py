@@ -12,6 +12,7 @@ page costs a few drawings, not one per letter.
 
 from __future__ import annotations
 
+import functools
 import logging
 import unicodedata
 
@@ -44,7 +45,6 @@ _SYMBOLS = {"@": "©®", "©": "@®", "®": "©@", "?": "©"}
 _DASHES = "\u2014\u2013"
 _OPENING = {'"': "\u201c", "'": "\u2018"}
 _CLOSING = {'"': "\u201d", "'": "\u2019"}
-_LEAN_APART = 0.05  # see _quote_by_lean
 # A dash's ink at least this long (in ems) is an en dash, an em dash (see _dash_by_length).
 _EN_DASH = 0.42
 _EM_DASH = 0.6
@@ -235,9 +235,9 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             chars[i] = _dash_by_length(text, i, box, alpha, (sx, sy), shift, fit.size, _dash_lengths(fit))
             continue
         if ch in _OPENING:
-            if not fit.italic:
-                font = (path, index, fit.size, spacing)
-                chars[i] = _quote_by_lean(text, i, (drawn, box), alpha, sx, shift, font, options)
+            chars[i] = _quote_by_shape(
+                text, i, (box, sx, shift), alpha, (path, index, fit.size * sy), options
+            )
             continue
         scores = {ch: _correlation(alpha, original, start)}
         for option in options:
@@ -335,39 +335,88 @@ def _dash_by_length(
     return "\u2014" if measured >= _EM_DASH else "\u2013" if measured >= _EN_DASH else "-"
 
 
-def _quote_by_lean(
+def _quote_by_shape(
     text: str,
     i: int,
-    straight: tuple[np.ndarray, GlyphBox],
+    where: tuple[GlyphBox, float, int],
     alpha: np.ndarray,
-    sx: float,
-    shift: int,
-    font: tuple[str, int, float, float],
+    font: tuple[str, int, float],
     curly: str,
 ) -> str:
-    """The straight quote at ``text[i]``, or ``curly`` when the ink leans as the curly one drawn does.
+    """The straight quote at ``text[i]``, or the curly one whose glyph the ink there matches.
 
-    A straight quote is an upright bar (or wedge); a curly one is a comma, its tail below and to
-    the left of its head (both the opening and the closing mark lean so). At text sizes a mark is
-    a few pixels, too few to correlate, but its lean shows: where its lower third sits against
-    its upper third, as a share of its height. ``straight``: the line as drawn, and this mark's
-    box in that drawing.
+    A mark is a few pixels at text sizes, and where its edges fall between pixels changes them
+    more than a straight quote differs from a curly one: the mark's ink, alone, is compared with
+    each glyph of the fitted face drawn at the ink's scale at every quarter-pixel phase, and the
+    best phase of each counts. The curly mark wins when it leaves clearly less unexplained
+    (1 - correlation, under 0.7 of the straight one's): measured on Chromium renders of 9 web
+    and 2 system faces at 13-18 px, 341 of 397 curly marks OCR wrote straight were found and 3 of
+    154 straight ones taken for curly (a rule on the marks' lean found 226 and 13). Which curly
+    mark is the context's (``curly``: opening before a word, closing after one) unless the ink
+    clearly shows the other ("'tis" opens with a closing mark). ``where``: the mark's box in the
+    line as drawn, the drawing's horizontal scale onto the ink and the window's shift.
     """
-    path, index, size, spacing = font
-    drawn, box = straight
-    observed = _lean(_mark(alpha, box[0] * sx + shift, box[2] * sx + shift))
-    upright = _lean(_mark(drawn, box[0], box[2]))
-    other, boxes = draw_glyphs(text[:i] + curly + text[i + 1 :], path, index, size, spacing)
-    glyph = boxes[i] if len(boxes) == len(text) else None
-    bent = _lean(_mark(other, glyph[0], glyph[2])) if glyph is not None else None
-    if observed is None or upright is None or bent is None:
+    box, sx, shift = where
+    path, index, px = font
+    patch = _trimmed(_mark(alpha, box[0] * sx + shift, box[2] * sx + shift))
+    if patch is None:
         return text[i]
-    # The curly mark wins only when the ink is clearly nearer its lean than the straight one's.
-    # A face whose two marks lean alike (within a twentieth of their height) cannot tell.
-    apart = abs(bent - upright)
-    if apart < _LEAN_APART:
-        return text[i]
-    return curly if abs(observed - bent) + 0.25 * apart < abs(observed - upright) else text[i]
+    straight = _shape_match(patch, text[i], path, index, px)
+    other = _CLOSING[text[i]] if curly == _OPENING[text[i]] else _OPENING[text[i]]
+    scores = {c: _shape_match(patch, c, path, index, px) for c in (curly, other)}
+    log.debug(
+        "quote %r[%d]: straight %.3f, %s", text, i, straight, {k: round(v, 3) for k, v in scores.items()}
+    )
+    if 1 - scores[other] < 0.5 * (1 - scores[curly]):
+        curly = other
+    bent = scores[curly]
+    return curly if 1 - bent < 0.7 * (1 - straight) and bent > straight + 0.01 else text[i]
+
+
+def _trimmed(patch: np.ndarray) -> np.ndarray | None:
+    rows = np.flatnonzero(patch.max(axis=1) > 0.1) if patch.size else np.array([])
+    if len(rows) == 0:
+        return None
+    columns = np.flatnonzero(patch.max(axis=0) > 0.1)
+    return np.ascontiguousarray(patch[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1], dtype=np.float32)
+
+
+_PHASES = 4
+
+
+@functools.lru_cache(maxsize=512)
+def _phases(ch: str, path: str, index: int, px: float) -> tuple[np.ndarray, ...]:
+    """``ch`` drawn at ``px`` at each quarter-pixel phase, cut to its ink."""
+    fine, _ = draw_glyphs(ch, path, index, px * _PHASES, 0.0)
+    if fine.size == 0:
+        return ()
+    out = []
+    for dy in range(_PHASES):
+        for dx in range(_PHASES):
+            h = -(-(fine.shape[0] + dy) // _PHASES)
+            w = -(-(fine.shape[1] + dx) // _PHASES)
+            canvas = np.zeros((h * _PHASES, w * _PHASES), np.float32)
+            canvas[dy : dy + fine.shape[0], dx : dx + fine.shape[1]] = fine
+            small = _trimmed(cv2.resize(canvas, (w, h), interpolation=cv2.INTER_AREA))
+            if small is not None:
+                out.append(small)
+    return tuple(out)
+
+
+def _shape_match(patch: np.ndarray, ch: str, path: str, index: int, px: float) -> float:
+    """The best correlation of ``patch`` with ``ch`` drawn at ``px``, over phases and a pixel's
+    offset either way."""
+    best = -1.0
+    for glyph in _phases(ch, path, index, round(px, 1)):
+        h, w = max(patch.shape[0], glyph.shape[0]), max(patch.shape[1], glyph.shape[1])
+        frame = np.zeros((h + 2, w + 2), np.float32)
+        frame[1 : 1 + patch.shape[0], 1 : 1 + patch.shape[1]] = patch
+        template = np.zeros((h, w), np.float32)
+        template[: glyph.shape[0], : glyph.shape[1]] = glyph
+        if template.std() == 0:
+            continue
+        best = max(best, float(cv2.matchTemplate(frame, template, cv2.TM_CCOEFF_NORMED).max()))
+    return best
 
 
 def _mark(alpha: np.ndarray, left: float, right: float) -> np.ndarray:
@@ -378,6 +427,12 @@ def _mark(alpha: np.ndarray, left: float, right: float) -> np.ndarray:
     if b - a < 1:
         return np.zeros((0, 0))
     region = np.ascontiguousarray(alpha[:, a:b])
+    # Against the mark's own strength: a gray line measured against the darkest colour of its
+    # row (a subject in black, its snippet in gray) has its ink at two thirds of full coverage.
+    peak = float(region[: max(round(0.55 * alpha.shape[0]), 1)].max()) if region.size else 0.0
+    if peak < 0.2:
+        return np.zeros((0, 0))
+    region = region / peak
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(
         (region > 0.35).astype(np.uint8), connectivity=8
     )
@@ -387,26 +442,14 @@ def _mark(alpha: np.ndarray, left: float, right: float) -> np.ndarray:
         if stats[n, cv2.CC_STAT_TOP] + stats[n, cv2.CC_STAT_HEIGHT] <= 0.55 * alpha.shape[0]
         and left - 1 <= a + centroids[n][0] <= right + 1
     ]
-    return np.where(np.isin(labels, keep), region, 0.0) if keep else np.zeros((0, 0))
-
-
-def _lean(patch: np.ndarray) -> float | None:
-    """How far a mark's lower third sits left of its upper third, as a share of its height."""
-    rows = np.flatnonzero(patch.max(axis=1) > 0.35) if patch.size else np.array([])
-    if len(rows) < 3:
-        return None
-    mark = patch[rows[0] : rows[-1] + 1].astype(np.float64)
-    third = max(len(mark) // 3, 1)
-    columns = np.arange(mark.shape[1], dtype=np.float64)
-
-    def centre(part: np.ndarray) -> float | None:
-        weight = part.sum(axis=0)
-        return float((weight * columns).sum() / weight.sum()) if weight.sum() > 0 else None
-
-    top, bottom = centre(mark[:third]), centre(mark[-third:])
-    if top is None or bottom is None:
-        return None
-    return (top - bottom) / len(mark)
+    if not keep:
+        return np.zeros((0, 0))
+    # With the antialiased pixels around them: at text sizes a mark is two or three pixels wide and
+    # its lean shows in its faint edges alone (a curly apostrophe's tail is a pixel at a third
+    # of full ink).
+    own = np.isin(labels, keep).astype(np.uint8)
+    around = cv2.dilate(own, np.ones((3, 3), np.uint8)).astype(bool) & ((labels == 0) | (own > 0))
+    return np.where(around, region, 0.0)
 
 
 def _pen(boxes: tuple[GlyphBox | None, ...], i: int) -> float:
