@@ -314,6 +314,9 @@ def _ink_and_bounds(text: str, size: int = 16) -> tuple[np.ndarray, list[float]]
     [
         ("Relay sends an HTTP POST to your endpoint", "Relay sends an HTTP PosT to your endpoint", "POST"),
         ("amount integer REQUIRED", "amount integer REQuIRED", "REQUIRED"),
+        # A descender's top stands at the x-height too: "p" is measured like "o".
+        ("Relay sends an HTTP POST to your endpoint", "Relay sends an HTTP pOST to your endpoint", "POST"),
+        ("a new pOS terminal", "a new pOS terminal", "pOS"),
         ("made with JavaScript and love", "made with JavaScript and love", "JavaScript"),
         ("see the McDonald report", "see the McDonald report", "McDonald"),
     ],

@@ -168,7 +168,8 @@ def capital_words(text: str, alpha: np.ndarray, bounds: list[float]) -> str:
         # is clearly lower.
         own = [top(s + k) for k, ch in enumerate(word) if ch.isupper() and ch.isascii()]
         own_caps = [t for t in own if t is not None]
-        tops = [top(s + k) for k, ch in enumerate(word) if ch.islower() and ch in "acemnorsuvwxz"]
+        # Descender letters' tops stand at the x-height too ("pOST" for POST).
+        tops = [top(s + k) for k, ch in enumerate(word) if ch.islower() and ch in "acemnorsuvwxzgpqy"]
         if not own_caps or not tops or any(t is None for t in tops):
             continue
         if len(tops) < 2 and len(own_caps) < 3:
