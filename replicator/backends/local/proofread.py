@@ -248,10 +248,19 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             if other.size == 0 or moved is None:
                 continue
             # The same stretch of line, from the same pen position: a narrower or wider
-            # look-alike shows as a gap or an overlap with the next letter.
+            # look-alike shows as a gap or an overlap with the next letter. The stretch reaches
+            # as far as the wider of the two glyphs ("?" is half as wide as the "©" it stands for:
+            # a window cut to the "?" held half the "©"), and the reading as it is is scored on
+            # that same stretch.
             origin = left + _pen(other_boxes, i) - _pen(boxes, i)
-            window = _cut(other, origin, origin + (right - left), sx, sy, alpha.shape[0])
-            scores[option] = max(_correlation(alpha, window, start + d) for d in (-1, 0, 1))
+            reach = max(right - left, moved[2] + pad - origin)
+            window = _cut(other, origin, origin + reach, sx, sy, alpha.shape[0])
+            score = max(_correlation(alpha, window, start + d) for d in (-1, 0, 1))
+            stretch = (
+                _cut(drawn, left, left + reach, sx, sy, alpha.shape[0]) if reach > right - left else original
+            )
+            # How much better than the reading as it is, on the same stretch of ink.
+            scores[option] = score - _correlation(alpha, stretch, start) + scores[ch]
         best = max(scores, key=lambda k: scores[k])
         log.debug("proofread %r[%d]: %s", text, i, {k: round(v, 3) for k, v in scores.items()})
         if best != ch and scores[best] > scores[ch] + _MARGIN:
