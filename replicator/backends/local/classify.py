@@ -140,7 +140,9 @@ def _icon_and_label(node: Node) -> tuple[Node | None, TextBlock] | None:
     # The item may end with its count ("Inbox 24"), bare or on a badge.
     counts = [n for n in texts[1:] if n.block is not None and _count(n.block.text)]
     badges = [
-        n for n in walk(node) if n.kind == "region" and n is not node and any(_under(c, n) for c in counts)
+        n
+        for n in walk(node)
+        if n.kind == "region" and n is not node and counts and any(_under(c, n) for c in counts)
     ]
     texts = [n for n in texts if n not in counts]
     images = [n for n in walk(node) if n.kind == "image"]
@@ -177,6 +179,8 @@ def _nav_items(root: Node) -> None:
             found = _icon_and_label(node)
             if found is not None and (node.kind != "text" or found[0] is None):
                 items.append((node, *found))
+    # Which item holds which: each item's subtree walked once, not once per pair of items.
+    subtree = {id(n): {id(m) for m in walk(n)} for n, _, _ in items}
     for node, icon, block in items:
         region = node.region
         if node.kind != "region" or region is None:
@@ -189,8 +193,8 @@ def _nav_items(root: Node) -> None:
         column = [
             (n, b)
             for n, i, b in items
-            if not _under(n, node)
-            and not _under(node, n)
+            if id(n) not in subtree[id(node)]
+            and id(node) not in subtree[id(n)]
             and abs(b.ink.x - block.ink.x) <= 4
             and (icon is None) == (i is None)
             and abs(b.first.size - size) <= 1.5
@@ -454,13 +458,19 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
     return "box"
 
 
+def _beside(icon: Box, ink: Box, size: float, side: str, reach: float = 2.0) -> bool:
+    """Whether a picture stands on a label's line, on its ``side`` ("left", "right"), at most
+    ``reach`` text sizes away from its ink: how a button's, a field's or a link's icon sits."""
+    gap = ink.x - icon.right if side == "left" else icon.x - ink.right
+    return 0 <= gap <= reach * size and abs(icon.center[1] - ink.center[1]) <= 0.4 * size
+
+
 def _leading_icon(others: list[Node], ink: Box, size: float) -> Node | None:
     """The one small picture just left of a label (a button's icon), if that is all besides it."""
     if len(others) != 1 or others[0].kind != "image":
         return None
     icon = others[0].box
-    beside = 0 <= ink.x - icon.right <= 2 * size and abs(icon.center[1] - ink.center[1]) <= 0.4 * size
-    return others[0] if beside and icon.height <= 2 * size else None
+    return others[0] if _beside(icon, ink, size, "left") and icon.height <= 2 * size else None
 
 
 # A close or remove mark (a tag's "x", a dialog's or an alert's close) is a button of its own.
@@ -475,8 +485,7 @@ def _trailing_icon(others: list[Node], ink: Box, size: float, region: Region) ->
     if len(others) != 1 or others[0].kind != "image":
         return None
     icon = others[0].box
-    beside = 0 <= icon.x - ink.right <= 2 * size and abs(icon.center[1] - ink.center[1]) <= 0.4 * size
-    if not beside or icon.height > 2 * size:
+    if not _beside(icon, ink, size, "right") or icon.height > 2 * size:
         return None
     graphic = others[0].graphic
     name = graphic.icon.name if graphic is not None and graphic.icon is not None else None
@@ -598,10 +607,8 @@ def leading_field_icon(region: Region, block: TextBlock, others: list[Node]) -> 
     icon = first.box
     if (
         icon.x - box.x <= max(28.0, 0.6 * box.height)
-        and icon.right <= block.ink.x
-        and block.ink.x - icon.right <= 2.5 * size
+        and _beside(icon, block.ink, size, "left", reach=2.5)
         and icon.height <= max(1.6 * size, 20.0)
-        and abs(icon.center[1] - block.ink.center[1]) <= 0.4 * size
     ):
         return first
     return None
