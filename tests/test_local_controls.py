@@ -424,3 +424,27 @@ async def test_a_word_the_detector_passed_over_is_read_again_and_pictures_stay_p
     assert [line.text for line in lines] == ["Pending"]
     assert lines[0].ink.intersection(word) > 0.8 * word.area
     assert left == pictures[1:]
+
+
+SLIDER = """<!doctype html><html><head><style>
+body{margin:0;background:#fff;font:13px 'DejaVu Sans',sans-serif;color:#374151}
+.box{position:absolute;left:60px;top:40px;width:240px}
+.track{position:relative;height:6px;border-radius:3px;background:#3b3b3b;margin:14px 0 10px}
+.fill{position:absolute;left:0;top:0;bottom:0;width:60%;border-radius:3px;background:#00b89c}
+.thumb{position:absolute;left:calc(60% - 9px);top:-6px;width:18px;height:18px;border-radius:50%;background:#00b89c}
+.ends{display:flex;justify-content:space-between}
+</style></head><body><div class="box"><div>PRICE</div><div class="track"><div class="fill"></div>
+<div class="thumb"></div></div><div class="ends"><span>$0</span><span>up to $650</span></div></div>
+<div style="position:absolute;left:60px;top:150px;width:240px;height:6px;background:#2563eb;border-radius:3px"></div>
+</body></html>"""
+
+
+async def test_a_slider_becomes_a_range_input_with_its_value_and_a_bar_does_not(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    replica, document = await _replica(browser_pool, SLIDER, 400, 200)
+    (slider,) = _inputs(document, "range")
+    assert 52 <= float(slider.get("value")) <= 68, slider.get("value")  # the thumb stands at 60%
+    # The track is filled up to the thumb in the fill's colour, the rest in the track's.
+    assert "#00b89c" in replica and "#3b3b3b" in replica
+    assert "<img" not in replica  # neither the slider nor the plain bar below is a picture

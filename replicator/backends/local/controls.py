@@ -38,7 +38,7 @@ from ...models import RGB, Box
 from ...ocr import OcrEngine, OcrLine
 from .fonts import shape_similarity
 from .model import Control, Graphic, Region, TextBlock, TextLine
-from .regions import rounded_rect
+from .regions import as_rgb, rounded_rect
 from .text import read_lines
 
 MIN_SIDE, MAX_SIDE = 10, 30
@@ -91,6 +91,9 @@ def find_controls(
         dots = _mask_dots(rgb, graphic.box)
         if dots is not None and not any(_overlap(dots.box, other.box) for other in found):
             found.append(dots)
+        slider = None if graphic.behind_text else _slider(rgb, graphic.box)
+        if slider is not None and not any(_overlap(slider.box, other.box) for other in found):
+            found.append(slider)
     found.sort(key=lambda c: (c.box.y, c.box.x))
     return found
 
@@ -247,6 +250,72 @@ def _mask_dots(rgb: np.ndarray, box: Box) -> Control | None:
         return None
     color = _rgb(np.median(crop[ink], axis=0))
     return Control("dots", box, True, color, color, knob=float(len(starts)))
+
+
+def _slider(rgb: np.ndarray, box: Box) -> Control | None:
+    """A range slider: a thin track across the whole picture and one round thumb on it, taller than
+    the track (the track left of the thumb may be filled in another colour). Its value is where
+    the thumb's centre stands along the track."""
+    if not (8 <= box.height <= 32 and box.width >= 6 * box.height):
+        return None
+    height, width = rgb.shape[:2]
+    x0, y0 = max(int(box.x) - 3, 0), max(int(box.y) - 3, 0)
+    x1, y1 = min(math.ceil(box.right) + 3, width), min(math.ceil(box.bottom) + 3, height)
+    part = rgb[y0:y1, x0:x1].astype(np.int16)
+    border = np.concatenate([part[0], part[-1], part[:, 0], part[:, -1]])
+    inked = np.abs(part - np.median(border, axis=0)).max(axis=2) > 40
+    columns = inked.any(axis=0)
+    inner = columns[3:-3] if columns.size > 6 else columns
+    if inner.size == 0 or inner.mean() < 0.97:
+        return None  # the track runs without a break from end to end
+    tops = np.where(columns, inked.argmax(axis=0), 0)
+    bottoms = np.where(columns, inked.shape[0] - inked[::-1].argmax(axis=0), 0)
+    extent = bottoms - tops
+    track = float(np.median(extent[columns]))
+    if not 2 <= track <= 0.5 * (y1 - y0):
+        return None
+    tall = columns & (extent >= track + 4)
+    starts = np.flatnonzero(tall[1:] & ~tall[:-1]) + 1
+    runs = len(starts) + int(tall[0])
+    if runs != 1:
+        return None
+    xs = np.flatnonzero(tall)
+    knob = float(extent[xs].max())
+    thumb_w = float(xs[-1] - xs[0] + 1)
+    if not 0.6 * knob <= thumb_w <= 1.5 * knob or knob < track + 4:
+        return None
+    middle = int(np.median((tops[columns] + bottoms[columns]) / 2))
+    row = rgb[y0 + middle, x0:x1]
+    left_cols = [c for c in range(int(np.flatnonzero(columns)[0]) + 1, int(xs[0]) - 1)]
+    right_cols = [c for c in range(int(xs[-1]) + 2, int(np.flatnonzero(columns)[-1]))]
+    rest = row[right_cols] if right_cols else row[left_cols] if left_cols else None
+    if rest is None:
+        return None
+    rest_color = as_rgb(np.median(rest, axis=0))
+    fill_color = as_rgb(np.median(row[left_cols], axis=0)) if left_cols else rest_color
+    centre = (xs[0] + xs[-1]) / 2
+    thumb = as_rgb(
+        np.median(
+            rgb[y0 + middle - 1 : y0 + middle + 2, x0 + int(centre) - 1 : x0 + int(centre) + 2].reshape(
+                -1, 3
+            ),
+            axis=0,
+        )
+    )
+    first, last = int(np.flatnonzero(columns)[0]), int(np.flatnonzero(columns)[-1])
+    span = max(last - first - knob, 1.0)
+    value = float(np.clip((centre - first - knob / 2) / span * 100, 0, 100))
+    return Control(
+        "range",
+        Box(x0 + first, y0 + int(tops[xs].min()), last - first + 1, knob),
+        checked=False,
+        fill=fill_color,
+        mark=thumb,
+        border=rest_color,
+        radius=track / 2,
+        knob=knob,
+        value=round(value, 1),
+    )
 
 
 def consumed(control: Control, box: Box) -> bool:

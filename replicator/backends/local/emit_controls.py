@@ -230,6 +230,8 @@ class ControlMarkup:
             return (
                 f'<span class="{" ".join([name, "nowrap", *classes])}">{"•" * round(control.knob)}</span>\n'
             )
+        if control.kind == "range":
+            return self._range(control, box, classes)
         name = self._toggle_class(control.kind)
         size = [self.styles.util("w", "width", box.width), self.styles.util("h", "height", box.height)]
         cls = " ".join([name, *size, *classes])
@@ -243,6 +245,42 @@ class ControlMarkup:
             attrs += " checked"
         kind = "radio" if control.kind == "radio" else "checkbox"
         return f'<input type="{kind}" class="{cls}"{attrs}>\n'
+
+    def _range(self, control: Control, box: Box, classes: list[str]) -> str:
+        """A slider: an ``<input type="range">`` whose track and thumb are drawn as measured (the
+        track filled up to the thumb in its own colour)."""
+        track = max(2 * control.radius, 2.0)
+        knob = control.knob
+        at = f"calc({knob / 2:g}px + {control.value:g}% - {knob * control.value / 100:g}px)"
+        fill, rest = hex_color(control.fill), hex_color(control.border or control.fill)
+        # The track's and thumb's looks are custom properties of the input's own class, which its
+        # pseudo-elements inherit: alike sliders share one class, others get their own.
+        name = self.styles.named(
+            "range",
+            {
+                "appearance": "none",
+                "-webkit-appearance": "none",
+                "background": "transparent",
+                "margin": "0",
+                "flex": "none",
+                "--track": f"linear-gradient(to right,{fill} {at},{rest} {at})",
+                "--thumb": hex_color(control.mark),
+            },
+        )
+        self.styles.extra(
+            f".{name}::-webkit-slider-runnable-track{{height:{px(track)};border-radius:{px(track / 2)};"
+            "background:var(--track)}"
+        )
+        self.styles.extra(
+            f".{name}::-webkit-slider-thumb{{-webkit-appearance:none;appearance:none;width:{px(knob)};"
+            f"height:{px(knob)};border-radius:50%;border:0;background:var(--thumb);"
+            f"margin-top:{px((track - knob) / 2)}}}"
+        )
+        size = [self.styles.util("w", "width", box.width), self.styles.util("h", "height", box.height)]
+        cls = " ".join([name, *size, *classes])
+        ident = self.label_for.get(id(control.label), "") if control.label is not None else ""
+        attrs = f' id="{ident}"' if ident else ""
+        return f'<input type="range" min="0" max="100" value="{control.value:g}" class="{cls}"{attrs}>\n'
 
     def _toggle_class(self, kind: str) -> str:
         """One class per kind, styled for both states from the controls of that kind on the page."""

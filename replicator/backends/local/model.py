@@ -121,16 +121,17 @@ class Shape:
 
 @dataclass
 class Control:
-    """A small form control drawn in the screenshot: a checkbox, a radio button or a switch."""
+    """A form control drawn in the screenshot: a checkbox, a radio button, a switch, a slider."""
 
-    kind: str  # checkbox | radio | switch
+    kind: str  # checkbox | radio | switch | dots | range
     box: Box
     checked: bool
     fill: RGB  # the box's own color (a switch's track)
     mark: RGB  # the tick, the dot or the knob (the fill's color when there is none)
     border: RGB | None = None
     radius: float = 0.0
-    knob: float = 0.0  # a switch's knob diameter in px
+    knob: float = 0.0  # a switch's knob diameter in px (a range's thumb)
+    value: float = 0.0  # a range's value, 0-100 (where its thumb stands)
     label: TextLine | None = field(default=None, repr=False, compare=False)
 
 
