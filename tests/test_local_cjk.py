@@ -66,3 +66,25 @@ def test_a_sans_tag_whose_outline_spoils_the_fit_stays_sans(drawn: str) -> None:
 @pytest.mark.parametrize("drawn", ["精选家居数码好物叠加会员券更优惠", "春节后物流已全面恢复", "第二件半价"])
 def test_text_clearly_in_the_serif_face_stays_serif(drawn: str) -> None:
     assert read_cjk("Noto Serif CJK SC", 12, drawn, drawn)[1] == "Noto Serif CJK SC"
+
+
+def test_a_segmented_control_read_as_one_line_is_its_segments_not_its_outline() -> None:
+    # OCR reads "本周 | 本月 | 全年" in one outlined group as one line, outline and dividers inside its
+    # box: the outline is no ink of the text (it was measured as 24 px tall text set at 25 px).
+    face = FACES["Noto Sans CJK SC"]
+    font = ImageFont.truetype(str(face.regular), 13, index=face.index)
+    image = Image.new("RGB", (260, 60), "white")
+    draw = ImageDraw.Draw(image)
+    words, x, edges = ["本周", "本月", "全年"], 20, [20]
+    for word in words:
+        draw.text((x + 12, 22), word, font=font, fill=(13, 110, 253))
+        x += 12 + int(font.getlength(word)) + 12
+        edges.append(x)
+    draw.rounded_rectangle((edges[0], 16, edges[-1], 41), radius=4, outline=(13, 110, 253))
+    for edge in edges[1:-1]:
+        draw.line((edge, 16, edge, 41), fill=(13, 110, 253))
+    lines = read_lines(np.asarray(image), [OcrLine("本周本月全年", Box(24, 13, edges[-1] - 20, 31), 0.95)])
+    assert [line.text for line in lines] == words
+    assert all(11 <= line.ink.height <= 14 and 12 <= line.fit.size <= 15 for line in lines), [
+        (line.ink, line.fit.size) for line in lines
+    ]

@@ -106,6 +106,34 @@ class _Ink:
         for x in range(w):
             if cols[x] and (x < 3 or x >= w - 3):
                 self.mask[:, x] = False
+        # A box drawn round the text inside OCR's box (a segmented control's outline, OCR reading
+        # its segments as one line): a full row above the text and one below it are the box's
+        # edges, and the columns that fill the height between them its dividers. (A full row below
+        # the text alone is an underline, and stays.)
+        full = np.flatnonzero(self.mask.mean(axis=1) > 0.92)
+        body = np.flatnonzero(self.mask.any(axis=1) & (self.mask.mean(axis=1) <= 0.92))
+        if len(full) == 0 or len(body) == 0:
+            return
+        above, below = full[full < body[0]], full[full > body[-1]]
+        if len(above) and len(below):
+            top, bottom = int(above.max()), int(below.min())
+            inside = self.mask[top + 1 : bottom]
+            if not len(inside) or inside.mean() > 0.5:
+                return  # a filled box (a badge's pill) is the text's ground: remeasure_on_fills reads it
+            # Its sides and dividers run (nearly: rounded corners) from edge to edge; no glyph of
+            # text set with some padding in the box does.
+            sides = np.flatnonzero(inside.mean(axis=0) > 0.8)
+            self.mask[:, sides] = False
+            for side in sides.tolist():  # and a rounded corner's curve where a side meets the edges
+                self.mask[top + 1 : top + 5, max(side - 2, 0) : side + 3] = False
+                self.mask[max(bottom - 4, 0) : bottom, max(side - 2, 0) : side + 3] = False
+            # The box's edges and what lies beyond them; a row just inside that holds only a
+            # rounded corner's pixels goes too.
+            self.mask[: top + 1] = False
+            self.mask[bottom:] = False
+            for row in (top + 1, bottom - 1):
+                if self.mask[row].sum() <= 0.05 * w:
+                    self.mask[row] = False
 
     def bounds(self, x_from: int = 0, x_to: int | None = None) -> tuple[int, int, int, int] | None:
         """Tight ink box (crop coordinates) within the column range, or None."""
