@@ -448,3 +448,21 @@ async def test_a_slider_becomes_a_range_input_with_its_value_and_a_bar_does_not(
     # The track is filled up to the thumb in the fill's colour, the rest in the track's.
     assert "#00b89c" in replica and "#3b3b3b" in replica
     assert "<img" not in replica  # neither the slider nor the plain bar below is a picture
+
+
+ABOUT = f"""<!doctype html><html><head><style>{BASE_CSS}
+.card{{width:640px;margin:40px;background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:24px}}
+label{{font-size:16px;margin:0 0 17px}}
+textarea{{display:block;width:100%;height:80px;border:1px solid #dadfe5;border-radius:4px;padding:10px 14px;
+  font:14px 'DejaVu Sans',sans-serif;color:#374151;resize:vertical}}
+</style></head><body><div class="card"><label>About</label>
+<textarea>Product analytics for teams who ship.</textarea></div></body></html>"""
+
+
+async def test_a_textarea_with_a_value_under_its_label_stays_a_textarea(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    # The label's leading and margin put its ink ~20 px above the box: still its label.
+    _replica_html, document = await _replica(browser_pool, ABOUT, 760, 260)
+    (area,) = list(document.iter("textarea"))  # type: ignore[attr-defined]
+    assert " ".join((area.text or "").split()) == "Product analytics for teams who ship."

@@ -675,7 +675,9 @@ def _field_details(node: Node, blocks: list[TextBlock]) -> TextBlock | None:
     assert region is not None
     texts = [n.block for n in walk(node) if n.kind == "text" and n.block is not None]
     block = texts[0] if texts else None
-    label = _field_label(region.box, blocks, texts)
+    # A textarea's label may stand further above it (22 px below its ink in Tabler's forms); one
+    # line fields keep the tight reach, so that a card's header bar is not taken for a field.
+    label = _field_label(region.box, blocks, texts, 22.0 if node.role == "textarea" else 16.0)
     if block is not None:
         contrast = abs(_luminance(block.first.color) - _luminance(region.fill))
         node.placeholder = contrast < _ink_contrast([b for b in blocks if b is not block], region.fill) - 0.12
@@ -730,14 +732,17 @@ def _ink_contrast(blocks: list[TextBlock], fill: RGB) -> float:
     return weighted[-1][0]
 
 
-def _field_label(box: Box, blocks: list[TextBlock], inside: list[TextBlock]) -> TextBlock | None:
-    """The short line labelling a field: just above it, aligned with its left edge, or just left of it."""
+def _field_label(
+    box: Box, blocks: list[TextBlock], inside: list[TextBlock], reach: float = 16.0
+) -> TextBlock | None:
+    """The short line labelling a field: just above it (at most ``reach`` px, or 1.2 of its text
+    size, below its ink), aligned with its left edge, or just left of it."""
     for block in blocks:
         if block in inside or len(block.lines) != 1 or len(block.text) > 40:
             continue
         ink = block.ink
         size = block.first.size
-        above = 0 <= box.y - ink.bottom <= max(16.0, 1.2 * size) and abs(ink.x - box.x) <= max(
+        above = 0 <= box.y - ink.bottom <= max(reach, 1.2 * size) and abs(ink.x - box.x) <= max(
             8.0, 0.5 * size
         )
         left = 0 <= box.x - ink.right <= 48 and abs(ink.center[1] - box.center[1]) <= 0.3 * box.height
