@@ -88,3 +88,21 @@ def test_a_segmented_control_read_as_one_line_is_its_segments_not_its_outline() 
     assert all(11 <= line.ink.height <= 14 and 12 <= line.fit.size <= 15 for line in lines), [
         (line.ink, line.fit.size) for line in lines
     ]
+
+
+def test_spaces_around_digits_in_chinese_text_are_not_taken_for_tracking() -> None:
+    # The page's fit spread the two spaces around "6" over the line's five gaps as 1.2 px of
+    # letter-spacing (cn_dashboard); measured against that, neither gap was wide enough.
+    from replicator.backends.local.fonts import FontFit
+    from replicator.backends.local.spacing import respace
+
+    drawn = "解放路 6 号店"
+    face = FACES["Noto Sans CJK SC"]
+    font = ImageFont.truetype(str(face.regular), 14, index=face.index)
+    image = Image.new("L", (40 + int(font.getlength(drawn)) + 40, 42), 0)
+    ImageDraw.Draw(image).text((40, 14), drawn, font=font, fill=255)
+    columns = np.flatnonzero((np.asarray(image) > 60).any(axis=0))
+    filled = (np.asarray(image) > 60).any(axis=0)[columns[0] : columns[-1] + 1]
+    solid = drawn.replace(" ", "")
+    fit = FontFit(face, 400, 14.0, 1.2, FONTS.measure(solid, face, 400), 0.23)
+    assert respace(solid, filled, fit)[0] == drawn
