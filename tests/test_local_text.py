@@ -341,3 +341,29 @@ def test_a_word_read_in_mixed_case_is_set_in_capitals_only_where_its_ink_is_all_
 
     alpha, bounds = _ink_and_bounds(drawn)
     assert expected in capital_words(read, alpha, bounds).split()
+
+
+def test_an_icon_ocr_did_not_read_between_two_words_cuts_the_line_and_is_left_out() -> None:
+    # "Audience ⚙ Settings": a nav bar's gear icon, in the text's colour, between two links a
+    # little less than a wide gap apart; OCR read the two words and nothing for the gear.
+    from PIL import Image, ImageDraw, ImageFont
+
+    from replicator.backends.local.fonts import FONTS
+    from replicator.ocr import OcrLine
+
+    faces = {f.family: f for f in FONTS.faces}
+    if "DejaVu Sans" not in faces:
+        pytest.skip("DejaVu fonts are installed by `make setup`")
+    font = ImageFont.truetype(str(faces["DejaVu Sans"].regular), 14)
+    image = Image.new("RGB", (260, 40), "white")
+    draw = ImageDraw.Draw(image)
+    ink = (70, 70, 70)
+    draw.text((10, 12), "Audience", font=font, fill=ink)
+    x = 10 + font.getlength("Audience") + 22
+    draw.ellipse((x + 4, 15, x + 12, 23), outline=ink, width=2)  # the gear: a ring and rays
+    for dx, dy in ((0, -8), (0, 8), (-8, 0), (8, 0), (-6, -6), (6, 6), (-6, 6), (6, -6)):
+        cx, cy = x + 8, 19
+        draw.line((cx + dx * 0.7, cy + dy * 0.7, cx + dx, cy + dy), fill=ink, width=2)
+    draw.text((x + 26, 12), "Settings", font=font, fill=ink)
+    lines = read_lines(np.asarray(image), [OcrLine("Audience  Settings", Box(5, 6, 250, 26), 0.95)])
+    assert [line.text for line in lines] == ["Audience", "Settings"]

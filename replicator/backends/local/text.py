@@ -274,6 +274,118 @@ def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, in
     return [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2) if edges[i + 1] > edges[i]]
 
 
+def _unread_inner(ink: _Ink, text: str, span: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
+    """``text`` cut at the inner clusters of ink OCR read nothing for (a gear icon between two nav
+    links, "Audience ⚙ Settings"), the clusters left out: as ``[(text, span)]`` when none.
+
+    The line's ink clusters (gaps of a quarter of its height) are matched to OCR's words in
+    order, every way one or two clusters more than words allow: a narrow inner cluster left out,
+    a narrow end cluster left out (``_strip_icons`` decides on those), or a cluster taken as part
+    of the word before it (a space OCR dropped). Each way is judged by how much each word's ink
+    looks like the word drawn in a common face; an inner cluster is left out only when that way
+    explains the ink clearly better than every way that reads all inner clusters as letters.
+    """
+    bounds = ink.bounds(*span)
+    words = text.split()
+    if bounds is None or has_cjk(text) or len(words) < 2:
+        return [(text, span)]
+    x0, y0, x1, y1 = bounds
+    height = y1 - y0
+    segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
+    extra = len(segments) - len(words)
+    if not 1 <= extra <= 2 or len(segments) > 12:
+        return [(text, span)]
+    faces = FONTS.faces_for(text)
+    if not faces:
+        return [(text, span)]
+    face = faces[0]
+    # Each word counts by its drawn width, whatever ink a way gives it (a way that hands a long
+    # word a lone digit's cluster must not count it as little as that cluster).
+    drawn = [FONTS.measure(word, face, 400).advance for word in words]
+    narrow = [b - a <= 1.6 * height for a, b in segments]
+    last = len(segments) - 1
+    looks: dict[tuple[int, int, int], float] = {}
+
+    def look(word: int, first: int, final: int) -> float:
+        key = (word, first, final)
+        if key not in looks:
+            box = ink.bounds(segments[first][0], segments[final][1])
+            looks[key] = 0.0
+            if box is not None:
+                bx0, by0, bx1, by1 = box
+                alpha = ink.coverage(bx0, by0, bx1, by1)
+                looks[key] = shape_similarity(alpha, words[word], face, 400, max(by1 - by0, 6) / 0.75)
+        return looks[key]
+
+    ways: list[tuple[float, tuple[str, ...]]] = []
+    for chosen in itertools.combinations(range(len(segments)), extra):
+        for kinds in itertools.product("dcu", repeat=extra):
+            labels = ["w"] * len(segments)
+            for k, kind in zip(chosen, kinds, strict=True):
+                labels[k] = kind
+            # d: an inner cluster left out; u: an end one; c: part of the word before it.
+            if any(
+                (label == "d" and not (0 < k < last and narrow[k]))
+                or (label == "u" and not (k in (0, last) and narrow[k]))
+                or (label == "c" and (k == 0 or labels[k - 1] in "du"))
+                for k, label in enumerate(labels)
+            ):
+                continue
+            score = 0.0
+            weight = 0.0
+            word = -1
+            first = final = -1
+            for k, label in enumerate([*labels, "w"]):
+                if label == "w":
+                    if word >= 0:
+                        score += drawn[word] * look(word, first, final)
+                        weight += drawn[word]
+                    word += 1
+                    first = final = k
+                elif label == "c":
+                    final = k
+            ways.append((score / max(weight, 1.0), tuple(labels)))
+
+    def clearly(test: Callable[[tuple[str, ...]], bool]) -> tuple[str, ...] | None:
+        """The best way that passes ``test``, if it explains the ink clearly better than any other."""
+        yes = [w for w in ways if test(w[1])]
+        no = [w for w in ways if not test(w[1])]
+        if not yes:
+            return None
+        score, labels = max(yes)
+        if score < 0.6 or (no and max(no)[0] + 0.1 > score):
+            return None
+        return labels
+
+    chosen_labels = clearly(lambda labels: "d" in labels)
+    if chosen_labels is None:
+        # An end cluster read as letters of a word that looks clearly more like itself without
+        # it ("ti dewater": a repo icon before "tidewater", in a line of three styles that no
+        # one font fits) is left out too, unless it is a symbol OCR left out of its string.
+        for k in (0, last):
+
+            def left_out(labels: tuple[str, ...], k: int = k) -> bool:
+                return labels[k] == "u" and "d" not in labels
+
+            if clearly(left_out) is None:
+                continue
+            kept = (segments[1][0], span[1]) if k == 0 else (span[0], segments[-2][1])
+            if _lost_symbol(ink, text, segments[k], kept) is None:
+                span = kept
+        return [(text, span)]
+    pieces: list[tuple[str, tuple[int, int]]] = []
+    start_x, index, current = span[0], 0, []
+    for k, label in enumerate(chosen_labels):
+        if label == "w":
+            current.append(words[index])
+            index += 1
+        elif label == "d":
+            pieces.append((" ".join(current), (start_x, segments[k][0])))
+            start_x, current = segments[k][1], []
+    pieces.append((" ".join(current), (start_x, span[1])))
+    return [(t, s) for t, s in pieces if t]
+
+
 def _strip_icons(
     ink: _Ink,
     text: str,
@@ -746,8 +858,12 @@ def _cut(
             edges = [bx0, *[(g0 + g1) // 2 for g0, g1 in wide], bx1]
             spans = list(itertools.pairwise(edges))
     styled: list[tuple[str, tuple[int, int], tuple[str, ...]]] = []
-    for piece_span in zip(pieces, spans, strict=True):
-        parts = _style_split(ink, *piece_span)
+    # An icon OCR read nothing for, between two words, cuts the line there (and is left out).
+    unread = [
+        part for piece_span in zip(pieces, spans, strict=True) for part in _unread_inner(ink, *piece_span)
+    ]
+    for piece, piece_span in unread:
+        parts = _style_split(ink, piece, piece_span)
         for index, (part, part_span) in enumerate(parts):
             cut_ends = (("start",) if index > 0 else ()) + (("end",) if index < len(parts) - 1 else ())
             styled.append((part, part_span, cut_ends))
