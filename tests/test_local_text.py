@@ -6,6 +6,7 @@ needs a particular misreading, it hands the reader that OCR string for the line'
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -367,3 +368,51 @@ def test_an_icon_ocr_did_not_read_between_two_words_cuts_the_line_and_is_left_ou
     draw.text((x + 26, 12), "Settings", font=font, fill=ink)
     lines = read_lines(np.asarray(image), [OcrLine("Audience  Settings", Box(5, 6, 250, 26), 0.95)])
     assert [line.text for line in lines] == ["Audience", "Settings"]
+
+
+def test_a_capital_as_tall_as_its_words_capitals_stays_one_where_the_drawing_stands_higher() -> None:
+    """Small capitals under a tall first capital: the ink's crop has empty rows above the line's
+    capitals, the drawing (scaled to the crop) stands higher than they do; their own word's
+    capitals say they are capitals ("FOR sIDE pROJEcTs" before)."""
+    import dataclasses
+
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.fonts import FONTS, draw_glyphs
+    from replicator.backends.local.proofread import proofread
+
+    text = "FOR SIDE PROJECTS AND STUDENTS"
+    face = next(f for f in FONTS.faces if f.family == "DejaVu Sans")
+    drawn, _ = draw_glyphs(text, FONTS.path(face, 400, False) or "", face.index, 16.0)
+    alpha = np.vstack([np.zeros((3, drawn.shape[1])), drawn]).astype(np.float32)
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = fit_font(text, *measured[:3], alpha=alpha, faces=(face,))
+    fit = dataclasses.replace(fit, weight=400, size=16.0, letter_spacing=0.0)
+    assert proofread(text, fit, measured)[0] == text
+
+
+def test_a_capital_u_is_measured_by_its_arms_not_its_bowl() -> None:
+    """U's middle columns hold only its bowl's bottom: measured there, every U drawn in its own
+    face stood lower than its drawing and was taken for a lowercase u ("REQuIRED")."""
+    from replicator.backends.local.fonts import FONTS, draw_glyphs
+    from replicator.backends.local.proofread import _height_disagrees
+
+    for family in ("DejaVu Sans", "Liberation Sans", "Noto Sans"):
+        face = next(f for f in FONTS.faces if f.family == family)
+        drawn, boxes = draw_glyphs("REQUIRED", FONTS.path(face, 400, False) or "", face.index, 16.0)
+        box = boxes[3]
+        assert box is not None
+        assert not _height_disagrees("U", box, drawn, 1.0, 1.0, 0), family
+
+
+def test_descenders_in_the_ink_keep_a_line_with_g_and_y_out_of_capitals() -> None:
+    """api_reference's "currency string REQUIRED": a monospace word beside small capitals as tall
+    as its x-height, so the columns' tops look like a line of capitals (it was set in capitals);
+    its y and g reach below the baseline, as no capital does."""
+    from replicator.backends.local.proofread import capitals_by_ink
+
+    reference = Path(__file__).parent.parent / "fixtures/realpages/references/api_reference.png"
+    gray = np.asarray(Image.open(reference).convert("L"), dtype=np.float64)[381:401, 296:470]
+    alpha = np.clip((255 - gray) / (255 - gray.min()), 0, 1)
+    rows, cols = np.flatnonzero(alpha.max(axis=1) > 0.1), np.flatnonzero(alpha.max(axis=0) > 0.1)
+    alpha = alpha[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    assert capitals_by_ink("currency string REQUIRED", alpha) == "currency string REQUIRED"

@@ -67,6 +67,7 @@ def proofread(
     corrected = _substitutions(text, fit, alpha)
     if corrected != text:
         corrected = _substitutions(corrected, fit, alpha)
+
     return corrected, fit
 
 
@@ -111,6 +112,12 @@ def capitals_by_ink(text: str, alpha: np.ndarray) -> str:
     cap_top = float(np.sort(tops)[1])
     cap = float(np.median(bottoms)) - cap_top
     if cap < 7:  # the x-height sits 2 px below the capitals' height at most: too close to call
+        return text
+    # Capitals stop at the baseline: descenders in the ink, where OCR read g, j, p, q, y, are
+    # lowercase letters' ("currency string REQUIRED": a monospace word's x-height as tall as the
+    # small capitals beside it, and its y and g reach below them).
+    descending = sum(ch in "gjpqy" for ch in text)
+    if descending and int(np.sum(bottoms > np.median(bottoms) + 0.2 * cap)) >= max(2, descending):
         return text
     x_height = float(np.mean((tops > cap_top + 0.2 * cap) & (tops < cap_top + 0.5 * cap)))
     tall = float(np.mean(tops <= cap_top + 0.12 * cap))
@@ -229,7 +236,7 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             font = (path, index, fit.size, spacing)
             chars[i] = _accent_by_shape(chars, i, (box, left, right), alpha, (sx, sy), start, font, boxes)
             continue
-        options = _suspects(text, i, box, alpha, sx, sy, shift)
+        options = _suspects(text, i, boxes, alpha, sx, sy, shift)
         if not options:
             continue
         if ch == "-":
@@ -502,9 +509,19 @@ def _typographic(text: str, i: int) -> str:
     return ""
 
 
-def _suspects(text: str, i: int, box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> str:
+def _suspects(
+    text: str,
+    i: int,
+    boxes: tuple[GlyphBox | None, ...],
+    alpha: np.ndarray,
+    sx: float,
+    sy: float,
+    shift: int,
+) -> str:
     """The look-alikes worth drawing for ``text[i]`` (empty: the character is not in doubt)."""
     ch = text[i]
+    box = boxes[i]
+    assert box is not None
     if ch == "-" or ch in _OPENING:
         return _typographic(text, i)
     if ch in _SYMBOLS:
@@ -533,7 +550,11 @@ def _suspects(text: str, i: int, box: GlyphBox, alpha: np.ndarray, sx: float, sy
         options += "I"  # an "l" among capitals ("PRlCING")
     elif ch == "I" and lower and i > start:
         options += "l"  # an "I" inside a lowercase word
-    if ch in _CASED and _height_disagrees(ch, box, alpha, sx, sy, shift):
+    if (
+        ch in _CASED
+        and _height_disagrees(ch, box, alpha, sx, sy, shift)
+        and not _stands_with_its_word(text, i, range(start, end), boxes, alpha, sx, shift)
+    ):
         options += ch.swapcase()
     if ch in _CURRENCY_FOR and i == start and end - start > 1 and token[1:].isdigit():
         options += _CURRENCY_FOR[ch]  # a sign before an amount
@@ -602,20 +623,76 @@ def _accent_by_shape(
     return best
 
 
+# Letters whose top is at their sides: their middle columns hold only the bottom of the bowl.
+_OPEN_TOP = set("UuVvWwYy")
+
+
+def _ink_top(box: GlyphBox, alpha: np.ndarray, sx: float, shift: int, ch: str = "") -> float | None:
+    """The top row of the ink in the middle columns of the glyph ``ch`` drawn in ``box`` (its
+    neighbours' ascenders left out); None where those columns hold no ink. A letter open at the
+    top (U, V, W) has only its bowl's bottom in the middle (a U measured there was taken for a
+    lowercase u: "REQuIRED"): its arms are measured too, all its columns but a tenth each side."""
+    x0, _y0, x1, _y1 = box
+    if ch in _OPEN_TOP:
+        return _top_of(alpha, (x0 + 0.1 * (x1 - x0)) * sx + shift, (x1 - 0.1 * (x1 - x0)) * sx + shift)
+    return _top_of(alpha, (x0 + 0.3 * (x1 - x0)) * sx + shift, (x0 + 0.7 * (x1 - x0)) * sx + shift)
+
+
+def _top_of(alpha: np.ndarray, left: float, right: float) -> float | None:
+    c0 = round(left)
+    c1 = max(round(right), c0 + 1)
+    columns = alpha[:, max(c0, 0) : max(c1, 0)]
+    if columns.size == 0:
+        return None
+    rows = np.flatnonzero(columns.max(axis=1) > 0.35)
+    return float(rows[0]) if len(rows) else None
+
+
+def _stands_with_its_word(
+    text: str,
+    i: int,
+    word: range,
+    boxes: tuple[GlyphBox | None, ...],
+    alpha: np.ndarray,
+    sx: float,
+    shift: int,
+) -> bool:
+    """Whether the ink of ``text[i]`` stands as tall as the letters of its word that OCR read in
+    its case and whose case their shape tells: then it is one of them, whatever the drawing
+    predicts. A capital is measured against the word's other capitals; a lowercase letter against
+    its word's x-height letters a, e, m, n, r (a capital A, E, M, N, R looks nothing like them).
+
+    The drawing's heights hold only where the fit does: a line of three styles fitted as one
+    ("amount integer REQUIRED" in a monospace face, "currency" in a monospace face beside small
+    capitals as tall as its x-height), a crop with empty rows above the ink (small capitals under
+    their tall first letter) or a drawing a pixel off the ink's vertical phase ("HTTP POST") all
+    put a letter's predicted top a pixel or more off the ink's, and its case was taken for the
+    other."""
+    own = _ink_top(boxes[i] or (0.0, 0.0, 0.0, 0.0), alpha, sx, shift, text[i])
+    if own is None:
+        return False
+    upper = text[i].isupper()
+    tops = []
+    for j in word:
+        b, other = boxes[j], text[j]
+        # I: perhaps an l, taller than capitals.
+        alike = (other.isupper() and other != "I") if upper else other in "aemnr"
+        if j != i and b is not None and alike and (top := _ink_top(b, alpha, sx, shift, other)) is not None:
+            tops.append(top)
+    if not tops:
+        return False
+    tolerance = max(1.0, 0.08 * alpha.shape[0])
+    level = float(np.median(tops))
+    return own <= level + tolerance if upper else own >= level - tolerance
+
+
 def _height_disagrees(ch: str, box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> bool:
     """Whether the ink where ``ch`` stands reaches clearly higher (lowercase read for a capital)
     or stays clearly lower (a capital read for lowercase) than the drawn glyph does."""
-    x0, y0, x1, _y1 = box
-    # The middle of the glyph's columns: its neighbours' ascenders must not count.
-    c0 = round((x0 + 0.3 * (x1 - x0)) * sx) + shift
-    c1 = max(round((x0 + 0.7 * (x1 - x0)) * sx) + shift, c0 + 1)
-    columns = alpha[:, max(c0, 0) : max(c1, 0)]
-    if columns.size == 0:
+    observed = _ink_top(box, alpha, sx, shift, ch)
+    if observed is None:
         return False
-    rows = np.flatnonzero(columns.max(axis=1) > 0.35)
-    if len(rows) == 0:
-        return False
-    observed, predicted = float(rows[0]), y0 * sy
+    predicted = box[1] * sy
     tolerance = max(1.0, 0.08 * alpha.shape[0])
     return observed < predicted - tolerance if ch.islower() else observed > predicted + tolerance
 
