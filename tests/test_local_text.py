@@ -416,3 +416,37 @@ def test_descenders_in_the_ink_keep_a_line_with_g_and_y_out_of_capitals() -> Non
     rows, cols = np.flatnonzero(alpha.max(axis=1) > 0.1), np.flatnonzero(alpha.max(axis=0) > 0.1)
     alpha = alpha[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     assert capitals_by_ink("currency string REQUIRED", alpha) == "currency string REQUIRED"
+
+
+@pytest.mark.parametrize(
+    ("family", "size"),
+    [
+        ("Liberation Sans", 13.0),
+        ("Liberation Sans", 14.0),
+        ("Noto Sans", 13.0),
+        ("Roboto", 13.0),
+        ("Inter", 13.0),
+        ("Inter", 14.0),
+        ("Lato", 14.0),
+    ],
+)
+def test_accents_at_small_sizes_are_found_above_the_letters_own_top_in_the_ink(
+    family: str, size: float
+) -> None:
+    """The line's ink, accents and all, is taller than its drawing without them, and the drawing
+    scaled onto it put each letter's top a pixel too high: a circumflex ending on that row was not
+    taken for an accent ("Ines" for Inês at 13 px)."""
+    import dataclasses
+
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.fonts import FONTS, draw_glyphs
+    from replicator.backends.local.proofread import proofread
+
+    truth, read = "Tomás and Inês met in Covão", "Tomas and Ines met in Covao"
+    face = next(f for f in FONTS.faces if f.family == family)
+    alpha, _ = draw_glyphs(truth, FONTS.path(face, 400, False) or "", face.index, size)
+    alpha = alpha.astype(np.float32)
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
+    fit = dataclasses.replace(fit, weight=400, size=size, letter_spacing=0.0)
+    assert proofread(read, fit, measured)[0] == truth

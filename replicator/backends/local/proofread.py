@@ -219,7 +219,7 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         box = boxes[i]
         if box is None:
             continue
-        accent = ch in _ACCENTS and not fit.italic and _accent_ink(box, alpha, sx, sy, 0)
+        accent = ch in _ACCENTS and not fit.italic and _accent_ink(box, alpha, sx, sy, 0) is not None
         if not (accent or _in_doubt(text, i, fit)):
             continue
         # Where this glyph's window lies in the ink: drawn positions drift from the ink's along
@@ -231,10 +231,12 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         if shift is None:
             continue
         start = round(left * sx) + shift
-        if accent and _accent_ink(box, alpha, sx, sy, shift):
+        if accent and (top := _accent_ink(box, alpha, sx, sy, shift)) is not None:
             # Ink of its own above the letter: an accent is there; which one, its shape says.
             font = (path, index, fit.size, spacing)
-            chars[i] = _accent_by_shape(chars, i, (box, left, right), alpha, (sx, sy), start, font, boxes)
+            chars[i] = _accent_by_shape(
+                chars, i, (box, left, right, top), alpha, (sx, sy), start, font, boxes
+            )
             continue
         options = _suspects(text, i, boxes, alpha, sx, sy, shift)
         if not options:
@@ -561,41 +563,62 @@ def _suspects(
     return options
 
 
-def _accent_ink(box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> bool:
-    """Whether a piece of ink floats above the letter drawn in ``box``: apart from the letter's
-    own ink (a capital read as lowercase reaches up unbroken), and within its columns (a
-    neighbour's overhang, T's bar over an "o", reaches past them)."""
+def _accent_ink(box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> int | None:
+    """The top row of the letter drawn in ``box`` where a piece of ink floats above it (None:
+    none does): apart from the letter's own ink (a capital read as lowercase reaches up
+    unbroken), and within its columns (a neighbour's overhang, T's bar over an "o", reaches past
+    them).
+
+    The letter's top is the ink's own: its body is the largest piece of ink in its columns that
+    reaches below the drawn letter's top. The drawing's top stood a pixel too high in small text
+    (the line's ink, accents and all, is taller than its drawing without them, and the drawing
+    is scaled to it): "Inês" at 13 px had its circumflex end on the row the drawing put the e's
+    top on, and it was not taken for an accent. Over the body's middle, not the drawing's (the
+    drawn positions drift along a line). In bold small text an accent's antialiased foot touches
+    its letter ("Tomás" at 13.5 px): the ink is looked at again at a stronger coverage, where
+    they part."""
     x0, y0, x1, _y1 = box
-    letter_top = int(y0 * sy)
-    if letter_top < 2:
-        return False
+    if int(y0 * sy) < 2:
+        return None
     left, right = x0 * sx + shift - 1.5, x1 * sx + shift + 1.5
     a, b = max(int(left), 0), min(int(np.ceil(right)), alpha.shape[1])
-    bottom = min(letter_top + 2, alpha.shape[0])  # down into the letter's top
     if b - a < 2:
-        return False
-    region = (alpha[:bottom, a:b] > 0.35).astype(np.uint8)
-    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(region, connectivity=8)
-    middle = (x0 + x1) / 2 * sx + shift - a
-    half = 0.3 * (x1 - x0) * sx
-    near = max(2, round(0.12 * alpha.shape[0]))
-    for n in range(1, count):
-        cx, cy, cw, ch, area = stats[n]
-        touches_side = (cx == 0 and a > 0) or (cx + cw >= b - a and b < alpha.shape[1])
-        floating = cy + ch <= letter_top - 1 and cy + ch < bottom
-        # An accent sits just above its letter, over its middle; ink of the line above, or a
-        # neighbour's dot, does not.
-        close = letter_top - (cy + ch) <= near
-        centred = abs(cx + cw / 2 - middle) <= half and cw <= (x1 - x0) * sx + 1
-        if area >= 2 and floating and close and centred and not touches_side:
-            return True
-    return False
+        return None
+    for level in (0.35,):
+        region = (alpha[:, a:b] > level).astype(np.uint8)
+        count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(region, connectivity=8)
+        # The letter's body: the largest piece that reaches below the drawn letter's top.
+        bodies = [n for n in range(1, count) if stats[n][1] + stats[n][3] > y0 * sy + 1]
+        if not bodies:
+            return None
+        body = max(bodies, key=lambda n: stats[n][4])
+        bx, letter_top, bw, _bh, _area = stats[body]
+        if letter_top < 2 or bw < 0.6 * (x1 - x0) * sx:
+            return None  # no room above it, or not the letter (an i's stem where the window drifted)
+        middle = bx + bw / 2
+        half = 0.3 * (x1 - x0) * sx
+        near = max(2, round(0.12 * alpha.shape[0]))
+        for n in range(1, count):
+            cx, cy, cw, ch, area = stats[n]
+            if n == body:
+                continue
+            touches_side = (cx == 0 and a > 0) or (cx + cw >= b - a and b < alpha.shape[1])
+            floating = cy + ch <= letter_top
+            # An accent sits just above its letter, over its middle; ink of the line above, or a
+            # neighbour's dot, does not.
+            close = letter_top - (cy + ch) <= near
+            centred = abs(cx + cw / 2 - middle) <= half and cw <= (x1 - x0) * sx + 1
+            # Over the letter's own columns: an i's dot beside it is over the i.
+            over = bx - 1 <= cx and cx + cw <= bx + bw + 1
+            if area >= 2 and floating and close and centred and over and not touches_side:
+                return int(letter_top)
+    return None
 
 
 def _accent_by_shape(
     chars: list[str],
     i: int,
-    where: tuple[GlyphBox, float, float],
+    where: tuple[GlyphBox, float, float, int],
     alpha: np.ndarray,
     scale: tuple[float, float],
     start: int,
@@ -603,12 +626,14 @@ def _accent_by_shape(
     boxes: tuple[GlyphBox | None, ...],
 ) -> str:
     """The accented form of ``chars[i]`` whose accent matches the ink above the letter best: only
-    the rows above the letter are compared, where accents differ (the whole glyph is mostly the
-    letter, alike in every form)."""
-    box, left, right = where
+    the rows above the letter's top in the ink (``where``'s last) are compared, where accents
+    differ (the whole glyph is mostly the letter, alike in every form). The drawing is set on the
+    ink's letter top: it stood a pixel too high in small text (see ``_accent_ink``), and the
+    rows compared held the wrong part of the accent ("Inés" for Inês)."""
+    box, left, right, top = where
     sx, sy = scale
     path, index, size, spacing = font
-    top = int(box[1] * sy) - 1
+    drop = round(top - box[1] * sy)
     best, best_score = chars[i], 0.5  # an accent must look like one
     for option in _ACCENTS[chars[i]]:
         trial = "".join(chars[:i]) + option + "".join(chars[i + 1 :])
@@ -617,14 +642,29 @@ def _accent_by_shape(
             continue
         origin = left + _pen(other_boxes, i) - _pen(boxes, i)
         window = _cut(other, origin, origin + (right - left), sx, sy, alpha.shape[0])
+        window = _lowered(window, drop)
         score = max(_correlation(alpha[:top], window[:top], start + d) for d in (-1, 0, 1))
         if score > best_score:
             best, best_score = option, score
     return best
 
 
-# Letters whose top is at their sides: their middle columns hold only the bottom of the bowl.
-_OPEN_TOP = set("UuVvWwYy")
+def _lowered(window: np.ndarray, rows: int) -> np.ndarray:
+    """``window`` moved down by ``rows`` (up where negative), blank where it moved from."""
+    if rows == 0:
+        return window
+    moved = np.zeros_like(window)
+    if rows > 0:
+        moved[rows:] = window[:-rows]
+    else:
+        moved[:rows] = window[-rows:]
+    return moved
+
+
+# Capitals whose top is at their sides: their middle columns hold only the bottom of the bowl. (A
+# lowercase u measured there stands no higher than its drawing, and the letters beside it must not
+# count: Audience's A reaches over its u.)
+_OPEN_TOP = set("UVWY")
 
 
 def _ink_top(box: GlyphBox, alpha: np.ndarray, sx: float, shift: int, ch: str = "") -> float | None:
