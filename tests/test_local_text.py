@@ -450,3 +450,31 @@ def test_accents_at_small_sizes_are_found_above_the_letters_own_top_in_the_ink(
     fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
     fit = dataclasses.replace(fit, weight=400, size=size, letter_spacing=0.0)
     assert proofread(read, fit, measured)[0] == truth
+
+
+@pytest.mark.parametrize(
+    ("family", "weight", "size", "text"),
+    [
+        ("Roboto", 400, 14.0, "90 days ago"),
+        ("Inter", 400, 14.0, "Head of Design, Lumen Bank"),
+        ("Roboto", 700, 12.0, "Posted 2 days ago"),
+    ],
+)
+def test_a_muted_lines_letters_broken_into_pieces_get_no_accent(
+    family: str, weight: int, size: float, text: str
+) -> None:
+    """Gray text at under half coverage breaks into pieces at a third of full ink: a piece of an
+    e's or an s's arc floated over the rest and was taken for an accent ("90 dayš ago")."""
+    import dataclasses
+
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.fonts import FONTS, draw_glyphs
+    from replicator.backends.local.proofread import proofread
+
+    face = next(f for f in FONTS.faces if f.family == family)
+    drawn, _ = draw_glyphs(text, FONTS.path(face, weight, False) or "", face.index, size)
+    alpha = (drawn * 0.45).astype(np.float32)
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = fit_font(text, *measured[:3], alpha=alpha, faces=(face,))
+    fit = dataclasses.replace(fit, weight=weight, size=size, letter_spacing=0.0)
+    assert proofread(text, fit, measured)[0] == text

@@ -574,9 +574,7 @@ def _accent_ink(box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: i
     (the line's ink, accents and all, is taller than its drawing without them, and the drawing
     is scaled to it): "Inês" at 13 px had its circumflex end on the row the drawing put the e's
     top on, and it was not taken for an accent. Over the body's middle, not the drawing's (the
-    drawn positions drift along a line). In bold small text an accent's antialiased foot touches
-    its letter ("Tomás" at 13.5 px): the ink is looked at again at a stronger coverage, where
-    they part."""
+    drawn positions drift along a line)."""
     x0, y0, x1, _y1 = box
     if int(y0 * sy) < 2:
         return None
@@ -584,34 +582,39 @@ def _accent_ink(box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: i
     a, b = max(int(left), 0), min(int(np.ceil(right)), alpha.shape[1])
     if b - a < 2:
         return None
-    for level in (0.35,):
-        region = (alpha[:, a:b] > level).astype(np.uint8)
-        count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(region, connectivity=8)
-        # The letter's body: the largest piece that reaches below the drawn letter's top.
-        bodies = [n for n in range(1, count) if stats[n][1] + stats[n][3] > y0 * sy + 1]
-        if not bodies:
-            return None
-        body = max(bodies, key=lambda n: stats[n][4])
-        bx, letter_top, bw, _bh, _area = stats[body]
-        if letter_top < 2 or bw < 0.6 * (x1 - x0) * sx:
-            return None  # no room above it, or not the letter (an i's stem where the window drifted)
-        middle = bx + bw / 2
-        half = 0.3 * (x1 - x0) * sx
-        near = max(2, round(0.12 * alpha.shape[0]))
-        for n in range(1, count):
-            cx, cy, cw, ch, area = stats[n]
-            if n == body:
-                continue
-            touches_side = (cx == 0 and a > 0) or (cx + cw >= b - a and b < alpha.shape[1])
-            floating = cy + ch <= letter_top
-            # An accent sits just above its letter, over its middle; ink of the line above, or a
-            # neighbour's dot, does not.
-            close = letter_top - (cy + ch) <= near
-            centred = abs(cx + cw / 2 - middle) <= half and cw <= (x1 - x0) * sx + 1
-            # Over the letter's own columns: an i's dot beside it is over the i.
-            over = bx - 1 <= cx and cx + cw <= bx + bw + 1
-            if area >= 2 and floating and close and centred and over and not touches_side:
-                return int(letter_top)
+    # Against the ink's own strength (a muted gray line's letters break into pieces at a third
+    # of full coverage, and a piece of an e's arc floated over its bar: "Hëad").
+    peak = float(alpha[:, a:b].max())
+    level = 0.35 * min(peak, 1.0)
+    region = (alpha[:, a:b] > level).astype(np.uint8)
+    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(region, connectivity=8)
+    # The letter's body: the largest piece that reaches below the drawn letter's top.
+    bodies = [n for n in range(1, count) if stats[n][1] + stats[n][3] > y0 * sy + 1]
+    if not bodies:
+        return None
+    body = max(bodies, key=lambda n: stats[n][4])
+    bx, letter_top, bw, _bh, _area = stats[body]
+    if letter_top < 2 or bw < 0.6 * (x1 - x0) * sx:
+        return None  # no room above it, or not the letter (an i's stem where the window drifted)
+    middle = bx + bw / 2
+    half = 0.3 * (x1 - x0) * sx
+    near = max(2, round(0.12 * alpha.shape[0]))
+    for n in range(1, count):
+        cx, cy, cw, ch, area = stats[n]
+        if n == body:
+            continue
+        touches_side = (cx == 0 and a > 0) or (cx + cw >= b - a and b < alpha.shape[1])
+        # Above the letter's top in the ink, and ending above its top as drawn (with a pixel
+        # to spare): a piece of the letter itself ends lower.
+        floating = cy + ch <= min(letter_top, y0 * sy + 1)
+        # An accent sits just above its letter, over its middle; ink of the line above, or a
+        # neighbour's dot, does not.
+        close = letter_top - (cy + ch) <= near
+        centred = abs(cx + cw / 2 - middle) <= half and cw <= (x1 - x0) * sx + 1
+        # Over the letter's own columns: an i's dot beside it is over the i.
+        over = bx - 1 <= cx and cx + cw <= bx + bw + 1
+        if area >= 2 and floating and close and centred and over and not touches_side:
+            return int(letter_top)
     return None
 
 
