@@ -478,3 +478,23 @@ def test_a_muted_lines_letters_broken_into_pieces_get_no_accent(
     fit = fit_font(text, *measured[:3], alpha=alpha, faces=(face,))
     fit = dataclasses.replace(fit, weight=weight, size=size, letter_spacing=0.0)
     assert proofread(text, fit, measured)[0] == text
+
+
+@pytest.mark.parametrize(("family", "size"), [("Roboto", 13.0), ("DejaVu Sans", 13.0), ("Inter", 14.0)])
+def test_a_zero_read_for_a_words_capital_first_letter_comes_back(family: str, size: float) -> None:
+    """primer_issues' "87 0pen": the word's other letters are lowercase, and only a lowercase o was
+    tried for the 0; a word's first letter may be a capital."""
+    import dataclasses
+
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.fonts import FONTS, draw_glyphs
+    from replicator.backends.local.proofread import proofread
+
+    truth, read = "87 Open 1,204 Closed", "87 0pen 1,204 Closed"
+    face = next(f for f in FONTS.faces if f.family == family)
+    alpha, _ = draw_glyphs(truth, FONTS.path(face, 400, False) or "", face.index, size)
+    alpha = alpha.astype(np.float32)
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
+    fit = dataclasses.replace(fit, weight=400, size=size, letter_spacing=0.0)
+    assert proofread(read, fit, measured)[0] == truth

@@ -544,9 +544,12 @@ def _suspects(
     if ch in _DIGIT_FOR and any(c.isdigit() for c in others):
         options += _DIGIT_FOR[ch]  # a letter among digits
     elif ch in _LETTERS_FOR and letters:
-        # A digit among letters: the letter of the word's case ("RAD10", "v1.0" stays if drawn so).
+        # A digit among letters: the letter of the word's case ("RAD10", "v1.0" stays if drawn so);
+        # a word's first letter may be a capital before lowercase ("0pen" for Open).
         options += "".join(
-            c for c in _LETTERS_FOR[ch] if not ((capitals and c.islower()) or (lower and c.isupper()))
+            c
+            for c in _LETTERS_FOR[ch]
+            if not ((capitals and c.islower()) or (lower and c.isupper() and i > start))
         )
     elif ch == "l" and capitals:
         options += "I"  # an "l" among capitals ("PRlCING")
