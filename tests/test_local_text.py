@@ -498,3 +498,21 @@ def test_a_zero_read_for_a_words_capital_first_letter_comes_back(family: str, si
     fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
     fit = dataclasses.replace(fit, weight=400, size=size, letter_spacing=0.0)
     assert proofread(read, fit, measured)[0] == truth
+
+
+def test_tracked_out_capitals_read_in_mixed_case_come_back_in_the_pages_face() -> None:
+    """blog_article's "TRAVEl · LOnG REad": evenly spaced capitals fit a monospace system face
+    best, so the reader left them as read; in the page's proportional face the capitals fit far
+    better than the reading, and the ink's heights say capitals."""
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.fonts import FONTS, draw_glyphs
+    from replicator.backends.local.proofread import proofread
+
+    truth, read = "TRAVEL · LONG READ", "TRAVEl · LOnG REad"
+    face = next(f for f in FONTS.faces if f.family == "DejaVu Sans")
+    alpha, _ = draw_glyphs(truth, FONTS.path(face, 700, False) or "", face.index, 13.0, 2.0)
+    alpha = alpha.astype(np.float32)
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
+    assert fit.face is not None and fit.face.kind != "mono"
+    assert proofread(read, fit, measured)[0] == truth
