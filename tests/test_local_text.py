@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from replicator.backends.local.fonts import FontFace
 from replicator.backends.local.page import analyze, render_analysis
 from replicator.backends.local.paragraphs import harmonize
 from replicator.backends.local.text import read_lines
@@ -370,24 +371,39 @@ def test_an_icon_ocr_did_not_read_between_two_words_cuts_the_line_and_is_left_ou
     assert [line.text for line in lines] == ["Audience", "Settings"]
 
 
+def _draw(
+    family: str, text: str, weight: int, size: float, spacing: float = 0.0
+) -> tuple[FontFace, np.ndarray]:
+    """A face of ours and ``text`` drawn in it: the ink a line of that text leaves (coverage 0..1)."""
+    from replicator.backends.local.fonts import FONTS, draw_glyphs
+
+    face = next(f for f in FONTS.faces if f.family == family)
+    drawn, _ = draw_glyphs(text, FONTS.path(face, weight, False) or "", face.index, size, spacing)
+    return face, drawn.astype(np.float32)
+
+
+def _proofread_drawing(read: str, alpha: np.ndarray, face: FontFace, weight: int, size: float) -> str:
+    """What proofread makes of OCR's ``read`` over the ink ``alpha``, fitted in ``face`` and held at
+    the drawing's own weight and size (the test is of the proofreader, not of the fit)."""
+    import dataclasses
+
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.proofread import proofread
+
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
+    fit = dataclasses.replace(fit, weight=weight, size=size, letter_spacing=0.0)
+    return proofread(read, fit, measured)[0]
+
+
 def test_a_capital_as_tall_as_its_words_capitals_stays_one_where_the_drawing_stands_higher() -> None:
     """Small capitals under a tall first capital: the ink's crop has empty rows above the line's
     capitals, the drawing (scaled to the crop) stands higher than they do; their own word's
     capitals say they are capitals ("FOR sIDE pROJEcTs" before)."""
-    import dataclasses
-
-    from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.fonts import FONTS, draw_glyphs
-    from replicator.backends.local.proofread import proofread
-
     text = "FOR SIDE PROJECTS AND STUDENTS"
-    face = next(f for f in FONTS.faces if f.family == "DejaVu Sans")
-    drawn, _ = draw_glyphs(text, FONTS.path(face, 400, False) or "", face.index, 16.0)
-    alpha = np.vstack([np.zeros((3, drawn.shape[1])), drawn]).astype(np.float32)
-    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
-    fit = fit_font(text, *measured[:3], alpha=alpha, faces=(face,))
-    fit = dataclasses.replace(fit, weight=400, size=16.0, letter_spacing=0.0)
-    assert proofread(text, fit, measured)[0] == text
+    face, drawn = _draw("DejaVu Sans", text, 400, 16.0)
+    alpha = np.vstack([np.zeros((3, drawn.shape[1]), dtype=np.float32), drawn])
+    assert _proofread_drawing(text, alpha, face, 400, 16.0) == text
 
 
 def test_a_capital_u_is_measured_by_its_arms_not_its_bowl() -> None:
@@ -436,20 +452,9 @@ def test_accents_at_small_sizes_are_found_above_the_letters_own_top_in_the_ink(
     """The line's ink, accents and all, is taller than its drawing without them, and the drawing
     scaled onto it put each letter's top a pixel too high: a circumflex ending on that row was not
     taken for an accent ("Ines" for Inês at 13 px)."""
-    import dataclasses
-
-    from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.fonts import FONTS, draw_glyphs
-    from replicator.backends.local.proofread import proofread
-
     truth, read = "Tomás and Inês met in Covão", "Tomas and Ines met in Covao"
-    face = next(f for f in FONTS.faces if f.family == family)
-    alpha, _ = draw_glyphs(truth, FONTS.path(face, 400, False) or "", face.index, size)
-    alpha = alpha.astype(np.float32)
-    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
-    fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
-    fit = dataclasses.replace(fit, weight=400, size=size, letter_spacing=0.0)
-    assert proofread(read, fit, measured)[0] == truth
+    face, alpha = _draw(family, truth, 400, size)
+    assert _proofread_drawing(read, alpha, face, 400, size) == truth
 
 
 @pytest.mark.parametrize(
@@ -465,39 +470,17 @@ def test_a_muted_lines_letters_broken_into_pieces_get_no_accent(
 ) -> None:
     """Gray text at under half coverage breaks into pieces at a third of full ink: a piece of an
     e's or an s's arc floated over the rest and was taken for an accent ("90 dayš ago")."""
-    import dataclasses
-
-    from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.fonts import FONTS, draw_glyphs
-    from replicator.backends.local.proofread import proofread
-
-    face = next(f for f in FONTS.faces if f.family == family)
-    drawn, _ = draw_glyphs(text, FONTS.path(face, weight, False) or "", face.index, size)
-    alpha = (drawn * 0.45).astype(np.float32)
-    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
-    fit = fit_font(text, *measured[:3], alpha=alpha, faces=(face,))
-    fit = dataclasses.replace(fit, weight=weight, size=size, letter_spacing=0.0)
-    assert proofread(text, fit, measured)[0] == text
+    face, drawn = _draw(family, text, weight, size)
+    assert _proofread_drawing(text, drawn * np.float32(0.45), face, weight, size) == text
 
 
 @pytest.mark.parametrize(("family", "size"), [("Roboto", 13.0), ("DejaVu Sans", 13.0), ("Inter", 14.0)])
 def test_a_zero_read_for_a_words_capital_first_letter_comes_back(family: str, size: float) -> None:
     """primer_issues' "87 0pen": the word's other letters are lowercase, and only a lowercase o was
     tried for the 0; a word's first letter may be a capital."""
-    import dataclasses
-
-    from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.fonts import FONTS, draw_glyphs
-    from replicator.backends.local.proofread import proofread
-
     truth, read = "87 Open 1,204 Closed", "87 0pen 1,204 Closed"
-    face = next(f for f in FONTS.faces if f.family == family)
-    alpha, _ = draw_glyphs(truth, FONTS.path(face, 400, False) or "", face.index, size)
-    alpha = alpha.astype(np.float32)
-    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
-    fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
-    fit = dataclasses.replace(fit, weight=400, size=size, letter_spacing=0.0)
-    assert proofread(read, fit, measured)[0] == truth
+    face, alpha = _draw(family, truth, 400, size)
+    assert _proofread_drawing(read, alpha, face, 400, size) == truth
 
 
 def test_tracked_out_capitals_read_in_mixed_case_come_back_in_the_pages_face() -> None:
@@ -505,13 +488,10 @@ def test_tracked_out_capitals_read_in_mixed_case_come_back_in_the_pages_face() -
     best, so the reader left them as read; in the page's proportional face the capitals fit far
     better than the reading, and the ink's heights say capitals."""
     from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.fonts import FONTS, draw_glyphs
     from replicator.backends.local.proofread import proofread
 
     truth, read = "TRAVEL · LONG READ", "TRAVEl · LOnG REad"
-    face = next(f for f in FONTS.faces if f.family == "DejaVu Sans")
-    alpha, _ = draw_glyphs(truth, FONTS.path(face, 700, False) or "", face.index, 13.0, 2.0)
-    alpha = alpha.astype(np.float32)
+    face, alpha = _draw("DejaVu Sans", truth, 700, 13.0, 2.0)
     measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
     fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
     assert fit.face is not None and fit.face.kind != "mono"
