@@ -38,7 +38,7 @@ from ...models import RGB, Box
 from ...ocr import OcrEngine, OcrLine
 from .fonts import shape_similarity
 from .model import Control, Graphic, Region, TextBlock, TextLine
-from .regions import as_rgb, rounded_rect
+from .regions import as_rgb, crop_around, edge_pixels, rounded_rect
 from .text import read_lines
 
 MIN_SIDE, MAX_SIDE = 10, 30
@@ -258,12 +258,9 @@ def _slider(rgb: np.ndarray, box: Box) -> Control | None:
     the thumb's centre stands along the track."""
     if not (8 <= box.height <= 32 and box.width >= 6 * box.height):
         return None
-    height, width = rgb.shape[:2]
-    x0, y0 = max(int(box.x) - 3, 0), max(int(box.y) - 3, 0)
-    x1, y1 = min(math.ceil(box.right) + 3, width), min(math.ceil(box.bottom) + 3, height)
-    part = rgb[y0:y1, x0:x1].astype(np.int16)
-    border = np.concatenate([part[0], part[-1], part[:, 0], part[:, -1]])
-    inked = np.abs(part - np.median(border, axis=0)).max(axis=2) > 40
+    crop, x0, y0 = crop_around(rgb, box, 3)
+    part = crop.astype(np.int16)
+    inked = np.abs(part - np.median(edge_pixels(part), axis=0)).max(axis=2) > 40
     columns = inked.any(axis=0)
     inner = columns[3:-3] if columns.size > 6 else columns
     if inner.size == 0 or inner.mean() < 0.97:
@@ -272,7 +269,7 @@ def _slider(rgb: np.ndarray, box: Box) -> Control | None:
     bottoms = np.where(columns, inked.shape[0] - inked[::-1].argmax(axis=0), 0)
     extent = bottoms - tops
     track = float(np.median(extent[columns]))
-    if not 2 <= track <= 0.5 * (y1 - y0):
+    if not 2 <= track <= 0.5 * part.shape[0]:
         return None
     tall = columns & (extent >= track + 4)
     starts = np.flatnonzero(tall[1:] & ~tall[:-1]) + 1
@@ -285,7 +282,7 @@ def _slider(rgb: np.ndarray, box: Box) -> Control | None:
     if not 0.6 * knob <= thumb_w <= 1.5 * knob or knob < track + 4:
         return None
     middle = int(np.median((tops[columns] + bottoms[columns]) / 2))
-    row = rgb[y0 + middle, x0:x1]
+    row = crop[middle]
     left_cols = [c for c in range(int(np.flatnonzero(columns)[0]) + 1, int(xs[0]) - 1)]
     right_cols = [c for c in range(int(xs[-1]) + 2, int(np.flatnonzero(columns)[-1]))]
     rest = row[right_cols] if right_cols else row[left_cols] if left_cols else None
@@ -365,7 +362,7 @@ def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | N
         if x1 - x0 < MIN_SIDE or y1 - y0 < MIN_SIDE:
             return None
         window = rgb[y0:y1, x0:x1].astype(np.int16)
-        ring = np.concatenate([window[0], window[-1], window[:, 0], window[:, -1]])
+        ring = edge_pixels(window)
         surface = np.median(ring, axis=0)
         if float((np.abs(ring - surface).max(axis=1) > 8).mean()) <= 0.3:
             break

@@ -17,7 +17,7 @@ import numpy as np
 from ...icons import is_plain
 from ...models import RGB, Box
 from .model import Graphic, Region, Rule, Shape, TextLine
-from .regions import Surfaces, as_rgb, color_distance, detect_shadow, fit_gradient
+from .regions import Surfaces, as_rgb, color_distance, crop_around, detect_shadow, edge_pixels, fit_gradient
 
 MIN_SIDE = 6
 MIN_PIXELS = 24
@@ -137,11 +137,9 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
     if not (box.height <= 22 and box.width >= 2.4 * box.height):
         return False
     # The box may take in a row or two of the surface: cut it to what differs from that.
-    height, width = rgb.shape[:2]
-    gy0, gx0 = max(int(box.y) - 1, 0), max(int(box.x) - 1, 0)
-    gy1, gx1 = min(math.ceil(box.bottom) + 1, height), min(math.ceil(box.right) + 1, width)
-    window = rgb[gy0:gy1, gx0:gx1].astype(np.int16)
-    ring = np.concatenate([window[0], window[-1], window[:, 0], window[:, -1]])
+    pixels, gx0, gy0 = crop_around(rgb, box, 1)
+    window = pixels.astype(np.int16)
+    ring = edge_pixels(window)
     surface = np.median(ring, axis=0)
     if float((np.abs(ring - surface).max(axis=1) <= 10).mean()) < 0.9:
         return False  # not on one surface: the edge of a box (a card's rim and shadow)

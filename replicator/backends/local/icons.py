@@ -31,6 +31,7 @@ from ...models import RGB, Box
 from .fonts import FONTS, has_cjk
 from .graphics import add_region, data_uri
 from .model import Graphic, Region, TextLine
+from .regions import crop_around, edge_pixels
 
 # An icon must out-correlate the best rendering of OCR's characters by this much to replace them:
 # letter-shaped logos (Facebook's "f", Google's "G") clear it, a real "f" or "G" does not.
@@ -134,14 +135,6 @@ _ONE_COLOR = 0.85
 _SAME = 48
 
 
-def _crop(rgb: np.ndarray, box: Box, pad: int = 2) -> tuple[np.ndarray, int, int]:
-    """The pixels of ``box`` with ``pad`` px of its surroundings, and the crop's page offset."""
-    height, width = rgb.shape[:2]
-    x0, y0 = max(int(box.x) - pad, 0), max(int(box.y) - pad, 0)
-    x1, y1 = min(math.ceil(box.right) + pad, width), min(math.ceil(box.bottom) + pad, height)
-    return rgb[y0:y1, x0:x1], x0, y0
-
-
 def _ink_box(alpha: np.ndarray, x0: int, y0: int) -> Box | None:
     found = tight(without_neighbours(alpha))
     if found is None:
@@ -168,7 +161,7 @@ def _one_color(crop: np.ndarray, alpha: np.ndarray) -> RGB | None:
 
 def _as_icon(rgb: np.ndarray, box: Box, match: IconMatch, background: RGB | None = None) -> Graphic | None:
     """A graphic drawn as ``match``'s icon on its measured ink box (None: no ink there)."""
-    crop, x0, y0 = _crop(rgb, box)
+    crop, x0, y0 = crop_around(rgb, box)
     alpha = ink_alpha(crop, background)
     ink = _ink_box(alpha, x0, y0)
     if ink is None:
@@ -176,7 +169,7 @@ def _as_icon(rgb: np.ndarray, box: Box, match: IconMatch, background: RGB | None
     color = _one_color(crop, alpha)
     if color is None and match.icon.family != "fa-brands":
         return None  # ink of several colors is a picture (an avatar's face), not this glyph
-    tight_crop, _x, _y = _crop(rgb, ink, 0)
+    tight_crop, _x, _y = crop_around(rgb, ink, 0)
     return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=color)
 
 
@@ -200,7 +193,7 @@ def icon_lines(
             or (not has_cjk(line.text) and not _in_a_sentence(line, lines))
         )
     ]
-    crops = [_crop(rgb, lines[k].ink)[0] for k in short]
+    crops = [crop_around(rgb, lines[k].ink)[0] for k in short]
     matches = index.match_crops(crops, [lines[k].background for k in short]) if short else []
     icons: list[Graphic] = []
     dropped: set[int] = set()
@@ -251,7 +244,7 @@ def _icon_row(
 ) -> list[Graphic]:
     """The icons of a row of symbols (a line of stars), one per cluster of ink; empty unless every
     one is an icon. ``count``: how many OCR read, for icons set so close that their ink touches."""
-    crop, x0, y0 = _crop(rgb, box)
+    crop, x0, y0 = crop_around(rgb, box)
     alpha = without_neighbours(ink_alpha(crop, background))
     filled = (alpha > 0.2).any(axis=0)
     edges = np.flatnonzero(np.diff(np.concatenate([[0], filled.astype(np.int8), [0]])))
@@ -263,7 +256,7 @@ def _icon_row(
         for a, b in runs:
             rows = np.flatnonzero((alpha[:, a:b] > 0.2).any(axis=1))
             boxes.append(Box(x0 + a, y0 + rows[0], b - a, rows[-1] - rows[0] + 1))
-        matches = index.match_crops([_crop(rgb, b)[0] for b in boxes], [background] * len(boxes))
+        matches = index.match_crops([crop_around(rgb, b)[0] for b in boxes], [background] * len(boxes))
         if all(m is not None and m.score >= CONFIDENT for m in matches):
             found = [_as_icon(rgb, b, m, background) for b, m in zip(boxes, matches, strict=True) if m]
             return [g for g in found if g is not None]
@@ -316,7 +309,7 @@ def _touching_row(
                 return []
             pixels = crop[:, c0:c1]
             color = _one_color(pixels, alpha[:, c0:c1])
-            tight_crop, _x, _y = _crop(rgb, box, 0)
+            tight_crop, _x, _y = crop_around(rgb, box, 0)
             found.append(Graphic(box, data_uri(tight_crop), icon=match.icon, color=color))
         return found
     return []
@@ -401,7 +394,7 @@ def name_icons(
             candidates.append((box, graphic, joined))
     if not candidates:
         return graphics
-    crops = [_crop(rgb, box)[0] for box, _g, _r in candidates]
+    crops = [crop_around(rgb, box)[0] for box, _g, _r in candidates]
     matches = index.match_crops(crops)
     replaced: dict[int, list[Graphic]] = {}
     for (box, graphic, joined), crop, match in zip(candidates, crops, matches, strict=True):
@@ -444,12 +437,12 @@ def _split_by_color(
 ) -> Graphic | None:
     """The icon in one color layer of a two-color graphic, when the rest is a plain badge (which
     becomes a box, added to ``regions``); None otherwise."""
-    ring = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]]).astype(np.float32)
+    ring = edge_pixels(crop).astype(np.float32)
     background = np.median(ring, axis=0)
     layers = _layers(crop, background)
     if len(layers) != 2:
         return None
-    _crop_pixels, x0, y0 = _crop(rgb, box)
+    _crop_pixels, x0, y0 = crop_around(rgb, box)
     # Text on a layer (a badge's count) is part of that layer's plain shape, not a hole in it.
     on_text = np.zeros(crop.shape[:2], dtype=bool)
     for t in text_boxes:
@@ -473,7 +466,7 @@ def _split_by_color(
             continue
         square = Box(round(badge.x), round(badge.y), round(badge.width), round(badge.height))
         add_region(square, rest_color, root, regions, radius=min(square.width, square.height) / 2)
-        tight_crop, _x, _y = _crop(rgb, ink, 0)
+        tight_crop, _x, _y = crop_around(rgb, ink, 0)
         return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=color)
     return None
 
@@ -482,10 +475,10 @@ def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box]) -> Box:
     """``seed`` grown to all the ink connected to it (an icon's thin handle that box outlines
     cleared away, a bell's top above its found base), up to MAX_ICON; ``seed`` itself when that
     ink runs on further (a border, a picture)."""
-    near, _x, _y = _crop(rgb, seed, 2)
-    ring = np.concatenate([near[0], near[-1], near[:, 0], near[:, -1]]).astype(np.int16)
+    near, _x, _y = crop_around(rgb, seed, 2)
+    ring = edge_pixels(near).astype(np.int16)
     background = np.median(ring, axis=0)
-    crop, x0, y0 = _crop(rgb, seed, MAX_ICON // 2)
+    crop, x0, y0 = crop_around(rgb, seed, MAX_ICON // 2)
     ink = np.abs(crop.astype(np.int16) - background).max(axis=2) > 40
     for t in text_boxes:
         if t.intersection(seed) <= 0:

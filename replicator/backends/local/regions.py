@@ -64,6 +64,20 @@ def as_rgb(color: np.ndarray) -> RGB:
     return (r, g, b)
 
 
+def crop_around(rgb: np.ndarray, box: Box, pad: int = 2) -> tuple[np.ndarray, int, int]:
+    """The pixels of ``box`` with ``pad`` px of its surroundings (clamped to the image), and the
+    crop's page offset."""
+    height, width = rgb.shape[:2]
+    x0, y0 = max(int(box.x) - pad, 0), max(int(box.y) - pad, 0)
+    x1, y1 = min(math.ceil(box.right) + pad, width), min(math.ceil(box.bottom) + pad, height)
+    return rgb[y0:y1, x0:x1], x0, y0
+
+
+def edge_pixels(pixels: np.ndarray) -> np.ndarray:
+    """The values along an array's four edges (a crop's surroundings, where its background shows)."""
+    return np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+
+
 def color_distance(a: RGB, b: RGB) -> int:
     return max(abs(a[0] - b[0]), abs(a[1] - b[1]), abs(a[2] - b[2]))
 

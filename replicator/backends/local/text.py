@@ -23,6 +23,7 @@ from .fontfit import Sample, choose_palette, fit_font
 from .fonts import FONTS, FontFace, FontFit, has_cjk, shape_similarity
 from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
+from .regions import edge_pixels
 from .spacing import lost_symbol, respace, slant, upright_columns
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
@@ -59,7 +60,7 @@ class _Ink:
         self.y1 = min(math.ceil(box.bottom) + 2, height)
         crop = rgb[self.y0 : self.y1, self.x0 : self.x1].astype(np.int16)
         self.crop = crop
-        ring = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
+        ring = edge_pixels(crop)
         self.background = _mode_color(ring)
         self.distance = np.abs(crop - self.background).max(axis=2).astype(np.float32)
         peak = float(np.percentile(self.distance, 99.5)) if self.distance.size else 0.0

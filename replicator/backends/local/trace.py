@@ -17,7 +17,7 @@ import numpy as np
 from ...icons import ink_alpha
 from ...models import RGB, Box
 from .model import Graphic
-from .regions import as_rgb
+from .regions import as_rgb, edge_pixels
 
 _SCALE = 4  # the coverage is traced at 4x: outlines follow the antialiasing, not the pixel grid
 _MAX_SIDE = 96
@@ -49,7 +49,7 @@ def trace(rgb: np.ndarray, box: Box) -> tuple[str, RGB] | None:
     if crop.shape[0] < 3 or crop.shape[1] < 3:
         return None
     pixels = crop.astype(np.int16)
-    ring = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    ring = edge_pixels(pixels)
     background = np.median(ring, axis=0)
     if float((np.abs(ring - background).max(axis=1) <= 12).mean()) < _RING_FLAT:
         return None
