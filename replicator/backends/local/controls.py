@@ -701,21 +701,20 @@ def read_words(
         and g.icon is None
         and low <= g.box.height <= high
         and _WORD_MIN_ASPECT * g.box.height <= g.box.width <= _WORD_MAX_ASPECT * g.box.height
+        and _ink_runs(rgb, g.box) >= 2  # a bar, a rule, a solid shape is one run: letters stand apart
     ]
-    height, width = rgb.shape[:2]
-    crops = []
-    for g in list(candidates):
-        b = g.box
-        crop = rgb[
-            max(int(b.y) - 3, 0) : min(math.ceil(b.bottom) + 3, height),
-            max(int(b.x) - 4, 0) : min(math.ceil(b.right) + 4, width),
-        ]
-        if _ink_runs(rgb, b) < 2:
-            candidates.remove(g)  # a bar, a rule, a solid shape: letters stand apart
-            continue
-        crops.append(np.ascontiguousarray(crop))
-    if not crops:
+    if not candidates:
         return [], graphics
+    height, width = rgb.shape[:2]
+    crops = [
+        np.ascontiguousarray(
+            rgb[
+                max(int(b.y) - 3, 0) : min(math.ceil(b.bottom) + 3, height),
+                max(int(b.x) - 4, 0) : min(math.ceil(b.right) + 4, width),
+            ]
+        )
+        for b in (g.box for g in candidates)
+    ]
     readings = engine.recognize(crops)
     found: list[TextLine] = []
     read: set[int] = set()
