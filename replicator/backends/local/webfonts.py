@@ -180,7 +180,9 @@ def subset_data_uri(woff2: Path, text: str) -> str:
     options.name_IDs = [1, 2]
     options.notdef_outline = True
     options.desubroutinize = True
-    font = subset.load_font(str(woff2), options)
+    # From the TrueType copy (converted once, cached): decoding WOFF2's transformed glyph table
+    # again for every page cost as much as the subsetting itself.
+    font = subset.load_font(str(WebFontLibrary.shared().truetype(woff2)), options)
     subsetter = subset.Subsetter(options)
     subsetter.populate(text=text + " ")
     subsetter.subset(font)
