@@ -12,7 +12,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from skimage.metrics import structural_similarity
 
+from replicator.backends.local import graphics as graphics_module
 from replicator.backends.local.fonts import FONTS
+from replicator.backends.local.model import Region
 from replicator.backends.local.page import analyze, render_analysis
 from replicator.config import PROJECT_DIR
 from replicator.models import Box, Viewport
@@ -149,7 +151,7 @@ def test_text_over_a_photo_makes_the_photo_the_background_of_its_own_box_only() 
 
 
 @pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
-def test_a_flat_badge_under_its_text_is_a_box_not_a_picture() -> None:
+def test_a_flat_badge_or_disc_under_its_text_is_a_box_of_its_shape_not_a_picture() -> None:
     assert SANS is not None
     image = Image.new("RGB", (400, 120), "white")
     draw = ImageDraw.Draw(image)
@@ -166,6 +168,26 @@ def test_a_flat_badge_under_its_text_is_a_box_not_a_picture() -> None:
     assert "#ffc107" in html.lower()
     texts = [line.text for block in analysis.blocks for line in block.lines]
     assert sorted(texts) == ["1 day", "Renew customs bond"]
+    pill = next(r for r in analysis.regions if r.fill == (255, 193, 7))
+    assert 9 <= pill.radius <= 11.5  # measured at its corners
+
+
+def test_a_light_gray_disc_under_a_digit_is_a_round_box() -> None:
+    """A rank disc in #f0f0f0 on white (15 levels: less than antialiasing's usual bar), drawn
+    antialiased as a browser does, with its digit on it: a round box of that gray."""
+    disc = Image.new("L", (88, 88), 0)
+    ImageDraw.Draw(disc).ellipse((0, 0, 87, 87), fill=255)
+    image = Image.new("RGB", (60, 40), "white")
+    image.paste((240, 240, 240), (20, 9), disc.resize((22, 22), Image.Resampling.LANCZOS))
+    ImageDraw.Draw(image).rectangle((28, 15, 33, 24), fill=(80, 80, 80))  # the digit's ink
+    rgb = np.asarray(image).copy()
+    root = Region(Box(0, 0, 60, 40), (255, 255, 255))
+    regions = [root]
+    marks = graphics_module._flat_box(rgb, Box(20, 9, 22, 22), [Box(28, 15, 6, 10)], root, regions)
+    assert marks == []
+    found = regions[-1]
+    assert found is not root and max(abs(c - 240) for c in found.fill) <= 2
+    assert found.radius == 11  # a disc: half its side
 
 
 @pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")

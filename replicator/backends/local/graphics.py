@@ -331,7 +331,14 @@ def _flat_box(
         ] = True
     ring = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
     outside = np.median(ring, axis=0)
-    body = (np.abs(crop - outside).max(axis=2) > 24) & ~on_text
+    # What stands out from the outside: 24 levels skips antialiasing, but a light grey disc on
+    # white (#f0f0f0, 15 levels) stands out less than that; its own contrast sets the bar then.
+    h, w = crop.shape[:2]
+    middle = (slice(h // 4, h - h // 4), slice(w // 4, w - w // 4))
+    centre = crop[middle][~on_text[middle]]
+    contrast = float(np.abs(np.median(centre, axis=0) - outside).max()) if len(centre) else 0.0
+    bar = contrast / 2 if 8 <= contrast < 48 else 24
+    body = (np.abs(crop - outside).max(axis=2) > bar) & ~on_text
     if body.sum() < 0.3 * body.size:
         return None
     pixels = crop[body]
@@ -349,15 +356,21 @@ def _flat_box(
         if w >= MIN_SIDE and h >= MIN_SIDE and int(marks[y : y + h, x : x + w].sum()) >= MIN_PIXELS:
             found.append(Box(x0 + x, y0 + y, w, h))
     r, g, b = (round(float(v)) for v in fill)
-    add_region(box, (r, g, b), root, regions, radius=min(box.width, box.height) / 2 if _pill(body) else 4.0)
+    add_region(box, (r, g, b), root, regions, radius=_corner_radius(body & same))
     return found
 
 
-def _pill(body: np.ndarray) -> bool:
-    """Whether a box's corners are cut round (a pill or a disc), not square."""
-    h, w = body.shape
-    corner = max(1, min(h, w) // 5)
-    return not body[:corner, :corner].any()
+def _corner_radius(solid: np.ndarray) -> float:
+    """The corner radius of a box whose fully covered pixels are ``solid``: measured along the
+    diagonals, where an arc of radius r leaves 0.29 r uncovered (a disc's whole half side)."""
+    h, w = solid.shape
+    side = min(h, w)
+    steps = []
+    for corner in (solid, solid[:, ::-1], solid[::-1], solid[::-1, ::-1]):
+        diagonal = corner[np.arange(side // 2), np.arange(side // 2)]
+        steps.append(int(np.argmax(diagonal)) if diagonal.any() else side // 2)
+    radius = float(np.median(steps)) / (1 - math.sqrt(0.5))
+    return side / 2 if radius >= 0.8 * side / 2 else round(min(radius, side / 2))
 
 
 def add_region(box: Box, fill: RGB, root: Region, regions: list[Region], radius: float = 0.0) -> Region:
