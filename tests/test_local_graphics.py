@@ -234,3 +234,28 @@ def test_an_unknown_one_color_mark_is_a_traced_vector_in_its_color() -> None:
     assert max(abs(a - b) for a, b in zip(traced[0].color, (124, 58, 237), strict=True)) <= 8
     assert html.count('fill-rule="evenodd"') == 1 and "#7c3aed" in html.lower()
     assert html.count("<img ") == 1  # the two-color mark stays a picture
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+def test_a_numbered_disc_is_a_round_box_holding_its_digit_not_an_icon_of_another_number() -> None:
+    """A step's "3" on a dark disc, drawn antialiased as a browser does. Bootstrap Icons has a
+    "1-circle-fill" that matched it as a shape: the disc is a round box of its fill and the digit
+    is text, read once."""
+    assert SANS is not None
+    image = Image.new("RGB", (320, 60), "white")
+    disc = Image.new("L", (80, 80), 0)
+    ImageDraw.Draw(disc).ellipse((0, 0, 79, 79), fill=255)
+    image.paste((49, 70, 89), (20, 20), disc.resize((20, 20), Image.Resampling.LANCZOS))
+    draw = ImageDraw.Draw(image)
+    draw.text(
+        (30, 30), "3", font=ImageFont.truetype(str(SANS.regular), 12), fill=(240, 242, 243), anchor="mm"
+    )
+    draw.text((52, 22), "Review and pay", font=ImageFont.truetype(str(SANS.regular), 14), fill=(33, 37, 41))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    assert not analysis.graphics, [(g.box, g.icon and g.icon.name) for g in analysis.graphics]
+    texts = sorted(line.text for block in analysis.blocks for line in block.lines)
+    assert texts == ["3", "Review and pay"]
+    round_box = next(r for r in analysis.regions if r.fill == (49, 70, 89))
+    assert abs(round_box.box.width - 20) <= 2 and round_box.radius >= 0.45 * round_box.box.width

@@ -37,6 +37,7 @@ import numpy as np
 from ...models import RGB, Box
 from ...ocr import OcrEngine, OcrLine
 from .fonts import shape_similarity
+from .graphics import add_region
 from .model import Control, Graphic, Region, TextBlock, TextLine
 from .regions import as_rgb, crop_around, edge_pixels, rounded_rect
 from .text import read_lines
@@ -662,15 +663,23 @@ _GLYPHS = set("0123456789«»‹›…<>")
 
 
 def read_glyphs(
-    rgb: np.ndarray, graphics: list[Graphic], regions: list[Region], engine: OcrEngine
+    rgb: np.ndarray, graphics: list[Graphic], regions: list[Region], engine: OcrEngine, root: Region
 ) -> tuple[list[TextLine], list[Graphic]]:
     """Single characters in small boxes (page numbers, counters) that OCR's detector passes over
-    and that became pictures: read once more, alone and enlarged. Returns the lines read and the
-    graphics left."""
+    and that became pictures: read once more, alone and enlarged. A numbered disc (a step, a rank)
+    taken for an icon is its own box: read, it becomes a round box in ``regions`` holding its
+    digit. Returns the lines read and the graphics left."""
     found: list[TextLine] = []
     kept: list[Graphic] = []
     for graphic in graphics:
         line = _glyph(rgb, graphic, regions, engine)
+        disc = _disc(rgb, graphic.box) if line is None else None
+        if disc is not None:
+            regions.insert(0, disc)  # the holder, before any box segmentation found there
+            line = _glyph(rgb, graphic, regions, engine, bare=True)
+            regions.remove(disc)
+            if line is not None:
+                add_region(disc.box, disc.fill, root, regions, radius=disc.radius)
         if line is None:
             kept.append(graphic)
         else:
@@ -773,8 +782,41 @@ def reread_glyphs(
     return result
 
 
+def _disc(rgb: np.ndarray, box: Box) -> Region | None:
+    """The picture as a filled disc with a mark on it in another color (a numbered step or rank):
+    the disc as a box of its fill, or None. Corners show the surface around it; most of the rest is
+    one color; the mark keeps clear of the rim."""
+    if not (12 <= box.height <= 40 and 0.85 <= box.width / box.height <= 1.18):
+        return None
+    x0, y0 = round(box.x), round(box.y)
+    crop = rgb[y0 : y0 + round(box.height), x0 : x0 + round(box.width)].astype(np.int16)
+    h, w = crop.shape[:2]
+    if h < 12 or w < 12:
+        return None
+    corners = np.concatenate(
+        [c.reshape(-1, 3) for c in (crop[:2, :2], crop[:2, -2:], crop[-2:, :2], crop[-2:, -2:])]
+    )
+    outside = np.median(corners, axis=0)
+    middle = crop[h // 2 - 2 : h // 2 + 3, w // 5 : w // 4 + 1].reshape(-1, 3)  # left of centre: no mark
+    fill = np.median(middle, axis=0)
+    if np.abs(fill - outside).max() < 40 or np.abs(corners - outside).max() > 24:
+        return None
+    yy, xx = np.mgrid[0:h, 0:w]
+    inside = (yy + 0.5 - h / 2) ** 2 / (h / 2) ** 2 + (xx + 0.5 - w / 2) ** 2 / (w / 2) ** 2 <= 0.7
+    filled = np.abs(crop - fill).max(axis=2) <= 24
+    mark = ~filled & inside
+    if not (0.04 <= mark.sum() / inside.sum() <= 0.45) or filled[inside].mean() < 0.5:
+        return None
+    return Region(Box(x0, y0, w, h), as_rgb(fill), radius=min(w, h) / 2)
+
+
 def _glyph(
-    rgb: np.ndarray, graphic: Graphic, regions: list[Region], engine: OcrEngine, visible_only: bool = False
+    rgb: np.ndarray,
+    graphic: Graphic,
+    regions: list[Region],
+    engine: OcrEngine,
+    visible_only: bool = False,
+    bare: bool = False,
 ) -> TextLine | None:
     g = graphic.box
     if graphic.behind_text or not (6 <= g.height <= 56 and g.width <= 1.5 * g.height):
@@ -812,7 +854,7 @@ def _glyph(
     # small image up to 736 px before looking, which cost a page up to a second and a half of
     # pictures that held no glyph.
     big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-    pad = 3 * round(g.height)
+    pad = 0 if bare else 3 * round(g.height)  # a dark disc's "3" read as nothing in a dark margin
     canvas = np.empty((big.shape[0] + pad, big.shape[1] + 2 * pad, 3), dtype=np.uint8)
     canvas[:] = holder.fill
     canvas[pad // 2 : pad // 2 + big.shape[0], pad : pad + big.shape[1]] = big

@@ -87,8 +87,10 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
         kept.append(region)
     rules = [r for r in rules if not any(_within(r.box, g.box) for g in graphics)]
     # Page numbers and counters alone in their boxes, which OCR's detector passed over.
-    glyphs, graphics = read_glyphs(rgb, graphics, kept, engine)
-    lines = reread_glyphs(rgb, lines, kept, engine) + glyphs
+    glyphs, graphics = read_glyphs(rgb, graphics, kept, engine, root)
+    lines = reread_glyphs(rgb, lines, kept, engine)
+    # A glyph OCR did read (the digit) in a picture that is its holder (the disc): read once.
+    lines += [g for g in glyphs if not any(g.ink.intersection(ln.ink) > 0.5 * g.ink.area for ln in lines)]
     # Words the detector passed over, which became pictures.
     words, graphics = read_words(rgb, graphics, engine)
     lines += words
