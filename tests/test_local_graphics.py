@@ -259,3 +259,29 @@ def test_a_numbered_disc_is_a_round_box_holding_its_digit_not_an_icon_of_another
     assert texts == ["3", "Review and pay"]
     round_box = next(r for r in analysis.regions if r.fill == (49, 70, 89))
     assert abs(round_box.box.width - 20) <= 2 and round_box.radius >= 0.45 * round_box.box.width
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+def test_a_short_meter_whose_fill_is_found_as_a_box_gets_its_track_not_a_picture_of_the_rest() -> None:
+    """Tabler's table meters: an 8 px bar, 2/3 filled in blue, round ends. The fill is found as a
+    box on its own and the rest of the track (shorter than a bar on its own may be) used to stay a
+    PNG: now it is the track, from the fill's start, with the fill inside it."""
+    assert SANS is not None
+    image = Image.new("RGB", (300, 60), "white")
+    big = Image.new("RGB", (280, 32), "white")  # drawn at 4x, scaled down: antialiased ends
+    draw = ImageDraw.Draw(big)
+    draw.rounded_rectangle((0, 0, 279, 31), radius=16, fill=(229, 229, 229))
+    draw.rounded_rectangle((0, 0, 187, 31), radius=16, fill=(6, 111, 209))
+    draw.rectangle((160, 0, 187, 31), fill=(6, 111, 209))
+    image.paste(big.resize((70, 8), Image.Resampling.LANCZOS), (150, 26))
+    ImageDraw.Draw(image).text(
+        (40, 22), "3,652", font=ImageFont.truetype(str(SANS.regular), 14), fill=(60, 60, 60)
+    )
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    assert not analysis.graphics, [g.box for g in analysis.graphics]
+    track = next(r for r in analysis.regions if r.fill == (229, 229, 229))
+    fill = next(r for r in analysis.regions if r.fill == (6, 111, 209))
+    assert abs(track.box.x - 150) <= 2 and abs(track.box.right - 220) <= 2 and track.radius >= 3
+    assert fill.parent is track

@@ -134,12 +134,30 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
     """A progress bar or a meter: a thin flat bar (square or round ends), one color or a filled
     part and its track side by side. It becomes boxes (the track, the fill inside it), as it is
     built, not a picture. Returns whether it did."""
-    if not (box.height <= 22 and box.width >= 2.4 * box.height):
+    if box.height > 22:
+        return False
+    # The rest of a meter's track whose fill was found as a box of its own, right before it at
+    # its height (a ring is cleared around a box: up to 4 px apart).
+    fill = next(
+        (
+            r
+            for r in regions
+            if r.visible
+            and abs(r.box.y - box.y) <= 2.5
+            and abs(r.box.height - box.height) <= 2.5
+            and -1 <= box.x - r.box.right <= 4
+            and r.box.width >= box.height
+        ),
+        None,
+    )
+    whole = box.right - fill.box.x if fill is not None else box.width  # the whole track's length
+    if whole < 2.4 * box.height:
         return False
     # The box may take in a row or two of the surface: cut it to what differs from that.
     pixels, gx0, gy0 = crop_around(rgb, box, 1)
     window = pixels.astype(np.int16)
-    ring = edge_pixels(window)
+    # (The track's rest starts at its fill: its left edge is the track, not the surface.)
+    ring = edge_pixels(window) if fill is None else np.concatenate([window[0], window[-1], window[:, -1]])
     surface = np.median(ring, axis=0)
     if float((np.abs(ring - surface).max(axis=1) <= 10).mean()) < 0.9:
         return False  # not on one surface: the edge of a box (a card's rim and shadow)
@@ -148,7 +166,7 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
         return False
     y0, x0 = gy0 + int(ys.min()), gx0 + int(xs.min())
     h, w = int(ys.max() - ys.min()) + 1, int(xs.max() - xs.min()) + 1
-    if not (2 <= h <= 20 and w >= 2.4 * h):
+    if not (2 <= h <= 20 and (w if fill is None else x0 + w - fill.box.x) >= 2.4 * h):
         return False
     box = Box(x0, y0, w, h)
     crop = rgb[y0 : y0 + h, x0 : x0 + w].astype(np.int16)
@@ -164,7 +182,9 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
     solid = [r for r in runs if r[1] - r[0] >= max(3, h)]
     if not 1 <= len(solid) <= 2 or sum(r[1] - r[0] for r in solid) < 0.85 * w:
         return False
-    if len(solid) == 1 and w < 4 * h:
+    if len(solid) == 2:
+        fill = None  # fill and track both here
+    elif w < 4 * h and fill is None:
         return False  # one short flat bar is a dash or a swatch; a short meter has its track
     colors = [np.median(crop[:, a:b].reshape(-1, 3), axis=0) for a, b in solid]
     if any(float(np.abs(color - surface).max()) <= 12 for color in colors):
@@ -173,7 +193,24 @@ def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool
         core = crop[1 : h - 1, a:b] if h > 4 else crop[:, a:b]
         if float((np.abs(core - color).max(axis=2) <= 10).mean()) < 0.9:
             return False  # shaded or textured along its height: a picture
-    radius = h / 2 if np.abs(crop[0, 0] - crop[h // 2, w // 2]).max() > 24 else 0.0
+    rounded = max(
+        np.abs(crop[0, 0] - crop[h // 2, w // 2]).max(), np.abs(crop[0, -1] - crop[h // 2, w // 2]).max()
+    )
+    radius = h / 2 if rounded > 24 else 0.0
+    if fill is not None:
+        # The track from the fill's start; the fill is drawn inside it.
+        track = add_region(
+            Box(fill.box.x, box.y, box.right - fill.box.x, box.height),
+            as_rgb(colors[0]),
+            root,
+            regions,
+            radius,
+        )
+        if fill.parent is not None and fill in fill.parent.children:
+            fill.parent.children.remove(fill)
+        fill.parent = track
+        track.children.append(fill)
+        return True
     add_region(box, as_rgb(colors[-1]), root, regions, radius=radius)
     if len(solid) == 2:
         fill_box = Box(box.x, box.y, max(solid[0][1] + 1, 1), box.height)
