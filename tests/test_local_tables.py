@@ -92,3 +92,40 @@ async def test_aligned_link_columns_with_nothing_drawn_between_stay_text(
     shot = await browser_pool.render(FOOTER, Viewport(980, 260))
     document = html5lib.parse(build_page(shot.png), namespaceHTMLElements=False)
     assert not list(document.iter("table"))
+
+
+PLANS = """<!doctype html><html><head><style>
+body{margin:0;padding:32px;background:#fff;font:15px 'DejaVu Sans',sans-serif;color:#212529}
+table{border-collapse:collapse;width:860px}
+th,td{padding:12px 16px;border-bottom:1px solid #dee2e6;text-align:center}
+th:first-child,td:first-child{text-align:left}
+th{font-weight:bold}
+</style></head><body><table>
+<tr><th>Feature</th><th>Starter</th><th>Pro</th><th>Publisher</th></tr>
+<tr><td>Subscribers</td><td>500</td><td>10,000</td><td>Unlimited</td></tr>
+<tr><td>Custom domain</td><td>No</td><td>Yes</td><td>Yes</td></tr>
+<tr><td>Paid subscriptions</td><td>No</td><td>Yes</td><td>Yes</td></tr>
+<tr><td>Support</td><td>Community</td><td>Email</td><td>Dedicated</td></tr>
+</table></body></html>"""
+
+
+async def test_centred_plan_columns_stand_where_the_source_centres_them(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """Columns sized by their content (auto layout), centred: the replica's columns are placed
+    so each value's centre is where the source has it, not 8-30 px off."""
+    shot = await browser_pool.render(PLANS, Viewport(940, 320))
+    page = build_page(shot.png)
+    assert len(list(html5lib.parse(page, namespaceHTMLElements=False).iter("table"))) == 1
+    replica = await browser_pool.render(page, Viewport(940, 320))
+
+    def centres(result: object) -> dict[str, float]:
+        found = {}
+        for t in result.text_boxes:  # type: ignore[attr-defined]
+            found.setdefault(" ".join(t.text.split()), t.box.x + t.box.width / 2)
+        return found
+
+    source, copy = centres(shot), centres(replica)
+    for text in ("Starter", "10,000", "Unlimited", "Community", "Dedicated"):
+        assert text in copy, sorted(copy)
+        assert abs(copy[text] - source[text]) <= 3, (text, source[text], copy[text])

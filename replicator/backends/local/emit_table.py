@@ -89,6 +89,10 @@ class TableMarkup:
                         cell_classes.append(self.styles.named(f"text-{align}", {"text-align": align}))
                         if align == "right":
                             cell_classes.append(self.styles.util("pr", "padding-right", left))
+                        elif common_left:
+                            # Centred in the whole column (its edges are placed for that), not in
+                            # what the row's left padding leaves of it.
+                            cell_classes.append(self.styles.util("pl", "padding-left", 0))
                     if abs(top - common_top) >= 1.5:
                         cell_classes.append(self.styles.util("pt", "padding-top", top))
                 region = row.cell_regions[index]

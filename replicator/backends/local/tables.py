@@ -500,7 +500,28 @@ def _columns(
             edge = (slots[index - 1][1] + slots[index][0]) / 2
         edges.append(edge)
     edges.append(box.right)
+    _center_trailing(edges, rows, slots, align)
     return list(itertools.pairwise(edges))
+
+
+def _center_trailing(
+    edges: list[float], rows: list[GridRow], slots: list[tuple[float, float]], align: list[str]
+) -> None:
+    """Trailing centred columns (a pricing table's plan columns) placed so that each one's centre is
+    where its cells' centres are: from the table's right edge leftwards, each column's left edge is
+    its centre mirrored about its right edge. The midpoint between two columns' contents put
+    Bootstrap's plan columns (sized by their content) 30 px off. Edges drawn as cell boxes, or an
+    edge that would cut into a neighbour's content, stop it there."""
+    index = len(slots) - 1
+    while index >= 1 and align[index] == "center":
+        if any(r.cell_regions[index] is not None for r in rows):
+            return
+        centre = (slots[index][0] + slots[index][1]) / 2
+        edge = 2 * centre - edges[index + 1]
+        if not slots[index - 1][1] + 1 <= edge <= slots[index][0] - 1:
+            return
+        edges[index] = edge
+        index -= 1
 
 
 def _has_header(rows: list[GridRow]) -> bool:
