@@ -755,6 +755,90 @@ def read_words(
     return found, [g for g in graphics if id(g) not in read]
 
 
+_LETTER_CONFIDENCE = 0.8
+_LETTER_LIKENESS = 0.6
+
+
+def rejoin_letters(
+    rgb: np.ndarray, lines: list[TextLine], graphics: list[Graphic], engine: OcrEngine
+) -> tuple[list[TextLine], list[Graphic]]:
+    """Letters OCR's detector left out of a line ("RECIPE OF THE WEE" + a picture of the "K",
+    "Simple ricing" + the "p" whose descender stuck out of the line's box): a small picture at a
+    line's end or on it, in its band, is read again with the line (one recognizer call each). A
+    reading that is the line's own with only one to three characters added, whose drawing in its
+    fitted face matches the ink, replaces the line, and the picture goes. Returns both lists."""
+    import difflib
+
+    taken: set[int] = set()
+    result = list(lines)
+    for g in graphics:
+        b = g.box
+        if g.behind_text or g.icon is not None or not (4 <= b.height <= 64 and b.width <= 1.6 * b.height):
+            continue
+        # The line it belongs to: the nearest in its band (the "p" between "Simple" and "ricing"
+        # is nearest the word it starts).
+        near = [
+            (max(line.ink.x - b.right, b.x - line.ink.right, 0.0), i)
+            for i, line in enumerate(result)
+            if b.height <= 1.8 * line.ink.height
+            and min(b.bottom, line.ink.bottom) - max(b.y, line.ink.y) >= 0.5 * min(b.height, line.ink.height)
+            and b.right >= line.ink.x - 0.8 * line.ink.height
+            and b.x <= line.ink.right + 0.8 * line.ink.height
+        ]
+        index = min(near)[1] if near else None
+        if index is None:
+            continue
+        line = result[index]
+        union = Box(
+            min(b.x, line.ink.x),
+            min(b.y, line.ink.y),
+            max(b.right, line.ink.right) - min(b.x, line.ink.x),
+            max(b.bottom, line.ink.bottom) - min(b.y, line.ink.y),
+        )
+        crop, _x, _y = crop_around(rgb, union, 4)
+        ((text, confidence),) = engine.recognize([np.ascontiguousarray(crop)])
+        text = " ".join(text.split())
+        if confidence < _LETTER_CONFIDENCE:
+            continue
+        # The same reading: the letter was read, its ink left out of the line's box ("actually"
+        # without its "y"'s descender, a tracked-out "EMAIL" without its "L").
+        ops = difflib.SequenceMatcher(None, line.text, text, autojunk=False).get_opcodes()
+        added = [text[j0:j1] for op, _i0, _i1, j0, j1 in ops if op == "insert"]
+        extra = "".join(added).replace(" ", "")
+        if (
+            any(op in ("replace", "delete") for op, *_ in ops)
+            or len(extra) > 3
+            or (not extra.isalnum() and extra)
+        ):
+            continue
+        again = read_lines(
+            rgb, [OcrLine(text, Box(union.x - 1, union.y - 1, union.width + 2, union.height + 2), confidence)]
+        )
+        if len(again) != 1 or again[0].fit.face is None or again[0].alpha is None:
+            continue
+        new = again[0]
+        assert new.fit.face is not None
+        if new.ink.intersection(b) < 0.5 * b.area:
+            continue  # measured again, the line left the picture out: an icon, not its letters
+        likeness = shape_similarity(
+            new.alpha, new.text, new.fit.face, new.fit.weight, new.fit.size, new.fit.letter_spacing
+        )
+        # The picture must be letters of the line: with it, the reading drawn matches the ink at
+        # about as well as the line did without it (an icon beside a label, taken in, does not).
+        before = (
+            shape_similarity(
+                line.alpha, line.text, line.fit.face, line.fit.weight, line.fit.size, line.fit.letter_spacing
+            )
+            if line.fit.face is not None and line.alpha is not None and line.alpha.size
+            else 0.0
+        )
+        if likeness < max(_LETTER_LIKENESS, before - 0.03):
+            continue
+        result[index] = new
+        taken.add(id(g))
+    return result, [g for g in graphics if id(g) not in taken]
+
+
 def _ink_runs(rgb: np.ndarray, box: Box) -> int:
     """How many runs of inked columns the picture in ``box`` has: where it differs from its own
     most common colour (a word's background outweighs its letters)."""

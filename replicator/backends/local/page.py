@@ -20,6 +20,7 @@ from .controls import (
     find_controls,
     read_glyphs,
     read_words,
+    rejoin_letters,
     remeasure_on_fills,
     reread_glyphs,
     split_inline_controls,
@@ -94,6 +95,8 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     # Words the detector passed over, which became pictures.
     words, graphics = read_words(rgb, graphics, engine)
     lines += words
+    # Letters the detector left out of a line, which became pictures beside or on it.
+    lines, graphics = rejoin_letters(rgb, lines, graphics, engine)
     # Checkboxes, radios and switches: their pictures, boxes and tick "letters" become controls.
     lines = split_inline_controls(rgb, lines, [g.box for g in graphics if _small_picture(g.box)])
     controls = find_controls(rgb, lines, kept, graphics)
