@@ -2,7 +2,7 @@
 
 PP-OCR reads web text well but makes the same few mistakes over and over: "RADI0" and "RAD10"
 for RADIO, "CsS" for CSS, "ship" for a heading's "Ship", "@" or "?" for "©", "HHOME" for tracked-
-out capitals, fullwidth "，" in English text. Each suspect character is judged by measurement,
+out capitals, fullwidth "，" in English text, "-", "." or "I" for a middle dot between words. Each suspect character is judged by measurement,
 never by a dictionary: the line is drawn in its fitted font with the character and with each
 look-alike, and the reading whose glyph matches the ink where that character stands wins, by a
 clear margin. Suspects are found cheaply first (a letter whose ink is taller or shorter than its
@@ -48,6 +48,12 @@ _CLOSING = {'"': "\u201d", "'": "\u2019"}
 # A dash's ink at least this long (in ems) is an en dash, an em dash (see _dash_by_length).
 _EN_DASH = 0.42
 _EM_DASH = 0.6
+# A middle dot between words ("Mar 8 · 9 min read") OCR reads as a hyphen, a period, an I, a bar
+# or a bullet; its ink is a small round blob at half the x-height (see _middle_dot_by_shape).
+_DOT = "\u00b7"
+_DOT_FOR = set("-.I|\u2022")
+_DOT_MARGIN = 0.75  # how much closer (pixels of extent) the middle dot's glyph must be to the ink
+_DOT_NEAR = 0.2  # and how close at most (ems)
 _FACE_TRUSTED = 0.15  # a fit error this low names the face (see fontfit): its own dashes are measured
 _MARGIN = 0.04  # how much better (correlation) a look-alike's glyph must match the ink
 
@@ -65,9 +71,11 @@ def proofread(
     if fit.face.kind != "mono":
         text = _in_capitals(text, fit, measured)
     # Twice when the first pass changed something: a suspect is judged with its neighbours as
-    # read, and "RAD10" has two.
+    # read, and "RAD10" has two. A middle dot has no neighbours in its word, and the line drawn
+    # with it is not closer to the ink where OCR read an icon beside it as the mark ("tkaminski I
+    # v2.4" for a dot and a milestone icon: drawn again with the dot, "v2.4" was taken for "vZ.4").
     corrected = _substitutions(text, fit, alpha)
-    if corrected != text:
+    if any(a != b and b != _DOT for a, b in zip(text, corrected, strict=True)):
         corrected = _substitutions(corrected, fit, alpha)
 
     return corrected, fit
@@ -235,6 +243,14 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         box = boxes[i]
         if box is None:
             continue
+        font = (path, index, fit.size, spacing)
+        if (
+            ch in _DOT_FOR
+            and _lone(text, i)
+            and _middle_dot_by_shape(text, i, boxes, alpha, (drawn, sx), font)
+        ):
+            chars[i] = _DOT
+            continue
         accent = ch in _ACCENTS and not fit.italic and _accent_ink(box, alpha, sx, sy, 0) is not None
         if not (accent or _in_doubt(text, i, fit)):
             continue
@@ -249,7 +265,6 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         start = round(left * sx) + shift
         if accent and (top := _accent_ink(box, alpha, sx, sy, shift)) is not None:
             # Ink of its own above the letter: an accent is there; which one, its shape says.
-            font = (path, index, fit.size, spacing)
             chars[i] = _accent_by_shape(
                 chars, i, (box, left, right, top), alpha, (sx, sy), start, font, boxes
             )
@@ -291,6 +306,132 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         if best != ch and scores[best] > scores[ch] + _MARGIN:
             chars[i] = best
     return "".join(chars)
+
+
+def _lone(text: str, i: int) -> bool:
+    """Whether ``text[i]`` stands alone between words (or at an end of a line of more)."""
+    before = i == 0 or text[i - 1].isspace()
+    after = i + 1 == len(text) or text[i + 1].isspace()
+    return before and after and len(text.strip()) > 1
+
+
+def _middle_dot_by_shape(
+    text: str,
+    i: int,
+    boxes: tuple[GlyphBox | None, ...],
+    alpha: np.ndarray,
+    where: tuple[np.ndarray, float],
+    font: tuple[str, int, float, float],
+) -> bool:
+    """Whether the mark OCR read as ``text[i]`` between two words is a middle dot by its ink.
+
+    The mark is a few pixels, and correlating windows of a few pixels tells little: the pieces of
+    ink standing alone within an em of where it was drawn (``_lone_marks``; OCR may have read a
+    dot and an icon beside it as one mark) are measured by their extent, the height and width
+    their coverage spans and the middle of their rows, and so is each glyph drawn in the fitted
+    face in its place in the line; the piece most like each glyph counts. A hyphen is a bar (wider than tall), a period sits on the baseline,
+    an I or a bar stands the capitals' height, a bullet is twice a middle dot's size; a middle
+    dot is a small round blob at half the x-height. The dot wins when its glyph's extent is
+    clearly nearer the ink's (``_DOT_MARGIN`` pixels, summed over the three).
+    ``where``: the line as drawn and its horizontal scale onto the ink."""
+    line, sx = where
+    path, index, size, spacing = font
+    box = boxes[i]
+    if box is None:
+        return False
+    em = size * sx
+    # Where the mark stands in the ink: the words around it placed where they match the ink best
+    # (the drawn positions drift from the ink's along a line, by as much as an em where the fit
+    # is rough), the mark between them.
+    shifts = []
+    for x0, x1 in ((box[0] - 2 * size, box[0]), (box[2], box[2] + 2 * size)):
+        word = _cut(line, x0, x1, sx, 1.0, alpha.shape[0])
+        shift = _best_shift(alpha, word, round(x0 * sx), max(round(0.8 * em), 3))
+        if shift is not None:
+            shifts.append(shift)
+    middle = (box[0] + box[2]) / 2 * sx + (float(np.mean(shifts)) if shifts else 0.0)
+    pieces = [
+        piece
+        for left, right in _lone_marks(alpha, em)
+        if abs((left + right) / 2 - middle) <= em
+        for piece in _lone_pieces(alpha, left - 1, right + 1)
+    ]
+    if not pieces:
+        return False
+    extents = {}
+    for option in (text[i], _DOT):
+        trial = text[:i] + option + text[i + 1 :]
+        drawn, placed = draw_glyphs(trial, path, index, size, spacing)
+        box = placed[i] if len(placed) == len(trial) else None
+        if drawn.size == 0 or box is None:
+            return False
+        glyph = _cut(drawn, box[0] - 1, box[2] + 1, sx, 1.0, alpha.shape[0])
+        if float(glyph.max()) <= 0:
+            return False
+        extents[option] = _extent(glyph / float(glyph.max()))
+
+    def distance(seen: tuple[float, float, float], option: str) -> float:
+        return sum(abs(a - b) for a, b in zip(seen, extents[option], strict=True))
+
+    # The piece most like a middle dot against the piece most like the glyph read (an icon OCR
+    # read with a dot may stand beside it: "tkaminski I v2.4" for a dot and a milestone icon).
+    seen = [_extent(p) for p in pieces]
+    near, other = min(distance(e, _DOT) for e in seen), min(distance(e, text[i]) for e in seen)
+    log.debug("middle dot %r[%d]: ink %s, dot %.2f, as read %.2f", text, i, seen, near, other)
+    return near + _DOT_MARGIN < other and near < _DOT_NEAR * size
+
+
+def _lone_marks(alpha: np.ndarray, em: float) -> list[tuple[int, int]]:
+    """The first and last columns of each mark standing alone in a line's ink: a run of inked
+    columns narrower than half an em with a word gap (a fifth of an em) either side. What OCR
+    read as one mark may be two (a dot and an icon beside it)."""
+    peak = float(alpha.max()) if alpha.size else 0.0
+    if peak <= 0:
+        return []
+    # A quarter of the line's strength: a gray dot between two links measured 0.4 of theirs.
+    inked = np.flatnonzero(alpha.max(axis=0) > 0.25 * peak)
+    if inked.size == 0:
+        return []
+    gap = max(2.0, 0.2 * em)
+    breaks = np.flatnonzero(np.diff(inked) - 1 >= gap)
+    starts = np.concatenate([inked[:1], inked[breaks + 1]])
+    ends = np.concatenate([inked[breaks], inked[-1:]])
+    return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b - a + 1 < 0.5 * em]
+
+
+def _lone_pieces(alpha: np.ndarray, left: float, right: float) -> list[np.ndarray]:
+    """The pieces of ink between columns ``left`` and ``right`` that touch neither (a neighbour's
+    letter reaching in does), each with its antialiased edge, in those columns at full height,
+    against its own strength."""
+    a, b = max(int(np.ceil(left)), 0), min(int(np.floor(right)) + 1, alpha.shape[1])
+    if b - a < 1:
+        return []
+    region = np.ascontiguousarray(alpha[:, a:b], dtype=np.float32)
+    peak = float(region.max())
+    if peak <= 0:
+        return []
+    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(
+        (region > 0.35 * peak).astype(np.uint8), connectivity=8
+    )
+    pieces = []
+    for n in range(1, count):
+        x, w = stats[n, cv2.CC_STAT_LEFT], stats[n, cv2.CC_STAT_WIDTH]
+        if (x == 0 and a > 0) or (x + w >= b - a and b < alpha.shape[1]):
+            continue
+        own = (labels == n).astype(np.uint8)
+        around = cv2.dilate(own, np.ones((3, 3), np.uint8)).astype(bool) & ((labels == 0) | (own > 0))
+        piece = np.where(around, region, 0.0)
+        pieces.append(piece / float(piece.max()))
+    return pieces
+
+
+def _extent(patch: np.ndarray) -> tuple[float, float, float]:
+    """The middle of a mark's rows, and the width and height its coverage spans (antialiased
+    edges count by their coverage)."""
+    rows, columns = patch.max(axis=1), patch.max(axis=0)
+    height = float(rows.sum())
+    middle = float((rows * np.arange(len(rows))).sum() / height) if height > 0 else 0.0
+    return middle, float(columns.sum()), height
 
 
 def _dash_lengths(fit: FontFit) -> dict[str, float] | None:

@@ -1,0 +1,56 @@
+"""Exact text: small marks OCR misreads, judged by their ink in the line's fitted face. A middle dot
+between words read as a hyphen, a period or an I. Lines are drawn with the
+bundled faces (see tests/test_local_text.py's helpers), so each test costs a few drawings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_local_text import _draw, _proofread_drawing
+
+DOT = "\u00b7"
+
+
+@pytest.mark.parametrize(
+    ("family", "weight", "size"),
+    [("Liberation Sans", 400, 13.0), ("DejaVu Sans", 400, 12.0), ("Noto Sans", 700, 16.0)],
+)
+@pytest.mark.parametrize("misread", ["-", ".", "I"])
+def test_a_middle_dot_between_words_comes_back_from_its_ink(
+    family: str, weight: int, size: float, misread: str
+) -> None:
+    """blog_home_mobile's "Mar 8 . 9 min read", bs_datatable's "Inc. - Privacy - Terms": a small
+    round blob at half the x-height, neither a bar, nor on the baseline, nor a capital's height."""
+    truth = f"By Aisha Rahman {DOT} 6 min read"
+    face, alpha = _draw(family, truth, weight, size)
+    assert _proofread_drawing(truth.replace(DOT, misread), alpha, face, weight, size) == truth
+
+
+@pytest.mark.parametrize("family", ["Liberation Sans", "DejaVu Sans"])
+def test_real_hyphens_periods_and_capital_is_stay(family: str) -> None:
+    """The same marks where they are what OCR read: a spaced hyphen, a hyphen in a range, a
+    sentence's period, the word I."""
+    for text in (
+        "Resolved - Queue consumers were scaled out",
+        "Pages 1-50 of 2,481",
+        "It ends here. Next one",
+        "Why I think so",
+    ):
+        face, alpha = _draw(family, text, 400, 13.0)
+        assert _proofread_drawing(text, alpha, face, 400, 13.0) == text
+
+
+def test_a_dot_with_an_icon_beside_it_read_as_one_letter_comes_back_as_the_dot() -> None:
+    """primer_issues' "tkaminski · [milestone icon] v2.4": OCR read the dot and the icon as one
+    "I"; the piece of ink most like a middle dot is one, the icon beside it is no letter."""
+    family, size = "Liberation Sans", 12.0
+    face, alpha = _draw(family, f"by tkaminski {DOT}     v2.4 milestone", 400, size)
+    _, dot = _draw(family, f"by tkaminski {DOT}", 400, size)
+    x = dot.shape[1] + 5  # the icon: a stem with a round end at each end, the line's full height
+    alpha[:, x + 1 : x + 3] = 1.0
+    alpha[:3, x : x + 4] = 1.0
+    alpha[-3:, x : x + 4] = 1.0
+    assert (
+        _proofread_drawing("by tkaminski I v2.4 milestone", alpha, face, 400, size)
+        == f"by tkaminski {DOT} v2.4 milestone"
+    )
