@@ -1,5 +1,5 @@
 """Exact text: small marks OCR misreads, judged by their ink in the line's fitted face. A middle dot
-between words read as a hyphen, a period or an I. Lines are drawn with the
+between words read as a hyphen, a period or an I; an em dash read twice. Lines are drawn with the
 bundled faces (see tests/test_local_text.py's helpers), so each test costs a few drawings."""
 
 from __future__ import annotations
@@ -54,3 +54,20 @@ def test_a_dot_with_an_icon_beside_it_read_as_one_letter_comes_back_as_the_dot()
         _proofread_drawing("by tkaminski I v2.4 milestone", alpha, face, 400, size)
         == f"by tkaminski {DOT} v2.4 milestone"
     )
+
+
+@pytest.mark.parametrize(("family", "size"), [("Roboto", 14.0), ("Liberation Sans", 14.0)])
+def test_an_em_dash_read_twice_is_one_where_its_ink_is_one_dash_long(family: str, size: float) -> None:
+    """mail_inbox's "workshop —— Hi!": OCR wrote "--" for one em dash, and each half was measured
+    on the same bar of ink and set as an em dash."""
+    truth = "Contract for the Lisbon workshop \u2014 Hi! Attached"
+    face, alpha = _draw(family, truth, 400, size)
+    assert _proofread_drawing(truth.replace("\u2014", "--"), alpha, face, 400, size) == truth
+
+
+@pytest.mark.parametrize("family", ["Roboto", "Liberation Sans"])
+def test_two_em_dashes_in_the_ink_stay_two(family: str) -> None:
+    """Two em dashes side by side are one bar of ink too, twice as long as one: both stay."""
+    truth = "A long pause \u2014\u2014 then more"
+    face, alpha = _draw(family, truth, 400, 14.0)
+    assert _proofread_drawing(truth.replace("\u2014", "-"), alpha, face, 400, 14.0) == truth

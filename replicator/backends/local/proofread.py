@@ -48,6 +48,8 @@ _CLOSING = {'"': "\u201d", "'": "\u2019"}
 # A dash's ink at least this long (in ems) is an en dash, an em dash (see _dash_by_length).
 _EN_DASH = 0.42
 _EM_DASH = 0.6
+# A dash's usual ink length in ems, where the face's own are not known (see _one_bar).
+_DASH_EMS = {"-": 0.3, "\u2013": 0.5, "\u2014": 0.8}
 # A middle dot between words ("Mar 8 · 9 min read") OCR reads as a hyphen, a period, an I, a bar
 # or a bullet; its ink is a small round blob at half the x-height (see _middle_dot_by_shape).
 _DOT = "\u00b7"
@@ -61,8 +63,9 @@ _MARGIN = 0.04  # how much better (correlation) a look-alike's glyph must match 
 def proofread(
     text: str, fit: FontFit, measured: tuple[float, float, float, np.ndarray]
 ) -> tuple[str, FontFit]:
-    """``text`` with the look-alike characters its ink disproves corrected (same length; the
-    fit stands). ``measured``: the ink's width, height, mass and coverage."""
+    """``text`` with the look-alike characters its ink disproves corrected (the same length but
+    where a dash OCR read twice is one in the ink; the fit stands). ``measured``: the ink's width,
+    height, mass and coverage."""
     if not has_cjk(latin_punctuation(text)):
         text = latin_punctuation(text)
     alpha = measured[3]
@@ -75,7 +78,7 @@ def proofread(
     # with it is not closer to the ink where OCR read an icon beside it as the mark ("tkaminski I
     # v2.4" for a dot and a milestone icon: drawn again with the dot, "v2.4" was taken for "vZ.4").
     corrected = _substitutions(text, fit, alpha)
-    if any(a != b and b != _DOT for a, b in zip(text, corrected, strict=True)):
+    if len(corrected) != len(text) or any(a != b and b != _DOT for a, b in zip(text, corrected, strict=True)):
         corrected = _substitutions(corrected, fit, alpha)
 
     return corrected, fit
@@ -239,6 +242,8 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             return text
     sx, sy = alpha.shape[1] / drawn.shape[1], alpha.shape[0] / drawn.shape[0]
     chars = list(text)
+    dropped: set[int] = set()  # the second half of a dash OCR read twice (see _one_bar)
+    strokes: dict[int, tuple[int, int, float] | None] = {}
     for i, ch in enumerate(text):
         box = boxes[i]
         if box is None:
@@ -273,7 +278,10 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         if not options:
             continue
         if ch == "-":
-            chars[i] = _dash_by_length(text, i, box, alpha, (sx, sy), shift, fit.size, _dash_lengths(fit))
+            lengths = _dash_lengths(fit)
+            chars[i], strokes[i] = _dash_by_length(text, i, box, alpha, (sx, sy), shift, fit.size, lengths)
+            if _one_bar(strokes, i, chars[i], lengths):
+                dropped.add(i)
             continue
         if ch in _OPENING:
             chars[i] = _quote_by_shape(
@@ -305,7 +313,7 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         log.debug("proofread %r[%d]: %s", text, i, {k: round(v, 3) for k, v in scores.items()})
         if best != ch and scores[best] > scores[ch] + _MARGIN:
             chars[i] = best
-    return "".join(chars)
+    return "".join(c for i, c in enumerate(chars) if i not in dropped)
 
 
 def _lone(text: str, i: int) -> bool:
@@ -457,8 +465,9 @@ def _dash_by_length(
     shift: int,
     size: float,
     lengths: dict[str, float] | None = None,
-) -> str:
-    """The dash at ``text[i]`` that the ink's stroke there is as long as.
+) -> tuple[str, tuple[int, int, float] | None]:
+    """The dash at ``text[i]`` that the ink's stroke there is as long as, and that stroke (its
+    first and last column and its length in ems; None: no stroke found).
 
     A dash is a bar, and its length in ems tells a hyphen (a quarter to a third of an em), an en
     dash (about a half) and an em dash (two thirds to a whole em, by face) apart, where correlating
@@ -471,14 +480,14 @@ def _dash_by_length(
     r0, r1 = max(int(box[1] * sy) - 1, 0), int(np.ceil(box[3] * sy)) + 1
     band = alpha[r0:r1]
     if band.size == 0:
-        return text[i]
+        return text[i], None
     profile = band.max(axis=0)
     middle = round((box[0] + box[2]) / 2 * sx) + shift
     em = max(size * sy, 1.0)
     reach = round(0.4 * em)
     near = profile[max(middle - reach, 0) : middle + reach + 1]
     if near.size == 0:
-        return text[i]
+        return text[i], None
     # Half the bar's own strength: a thin gray dash in a line of darker words has little coverage.
     peak = float(near.max())
     inked = profile > max(0.5 * peak, 0.1)
@@ -495,7 +504,7 @@ def _dash_by_length(
             start = None
     close = [(a, b) for a, b in runs if a - reach <= middle <= b + reach]
     if not close:
-        return text[i]
+        return text[i], None
     # The longest: a letter's bit of crossbar beside the dash is shorter.
     left, right = max(close, key=lambda run: run[1] - run[0])
     ems = (right - left + 1) / em
@@ -504,11 +513,25 @@ def _dash_by_length(
     # antialiased ends: about 0.05 em at web sizes (Roboto 14 px: em dashes 0.60-0.66 measured,
     # 0.67 drawn; en dashes 0.40-0.48, 0.51 drawn).
     measured = ems + 0.05
+    stroke = (left, right, measured)
     if lengths is not None:
         # The fitted face's own dash whose ink is nearest in length (faces differ: Roboto's em dash
         # is 0.67 em of ink, Inter's 1.0).
-        return min(lengths, key=lambda dash: abs(lengths[dash] - measured))
-    return "\u2014" if measured >= _EM_DASH else "\u2013" if measured >= _EN_DASH else "-"
+        return min(lengths, key=lambda dash: abs(lengths[dash] - measured)), stroke
+    return "\u2014" if measured >= _EM_DASH else "\u2013" if measured >= _EN_DASH else "-", stroke
+
+
+def _one_bar(
+    strokes: dict[int, tuple[int, int, float] | None], i: int, dash: str, lengths: dict[str, float] | None
+) -> bool:
+    """Whether the dash at ``i`` is the second half of one dash OCR read twice ("workshop -- Hi"
+    for an em dash): its stroke is the one the dash before it stands on, and that stroke is as
+    long as one ``dash`` (two dashes side by side would be one run of ink too, twice as long)."""
+    here, before = strokes.get(i), strokes.get(i - 1)
+    if here is None or before is None or here[:2] != before[:2] or dash == "-":
+        return False
+    one = (lengths or _DASH_EMS)[dash]
+    return here[2] < 1.4 * one
 
 
 def _quote_by_shape(

@@ -1034,7 +1034,17 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
         if respaced[1].error <= fit.error + 0.02:
             # Only the spaces beside the corrected characters are new evidence; elsewhere the
             # refit's face may differ and split words ("Your s tatement i s r eady").
-            changed = {i for i, (a, b) in enumerate(zip(text, proofed, strict=True)) if a != b}
+            import difflib
+
+            # Where the proofread text differs, as indices into it (a dash OCR read twice is one
+            # character fewer: the characters either side of it count).
+            ops = difflib.SequenceMatcher(None, text, proofed, autojunk=False).get_opcodes()
+            changed = {
+                j
+                for op, _i1, _i2, j1, j2 in ops
+                if op != "equal"
+                for j in (range(j1, j2) if j2 > j1 else (j1 - 1, j1))
+            }
             proofed, fit, word_gaps = _spaces_beside(proofed, respaced[0], changed), respaced[1], respaced[2]
     text = proofed
     h = y1 - y0
