@@ -1,6 +1,7 @@
 """Exact text: small marks OCR misreads, judged by their ink in the line's fitted face. A middle dot
-between words read as a hyphen, a period or an I; an em dash read twice. Lines are drawn with the
-bundled faces (see tests/test_local_text.py's helpers), so each test costs a few drawings."""
+between words read as a hyphen, a period or an I; an em dash read twice; an ellipsis read as
+periods. Lines are drawn with the bundled faces (see tests/test_local_text.py's helpers), so each
+test costs a few drawings."""
 
 from __future__ import annotations
 
@@ -71,3 +72,24 @@ def test_two_em_dashes_in_the_ink_stay_two(family: str) -> None:
     truth = "A long pause \u2014\u2014 then more"
     face, alpha = _draw(family, truth, 400, 14.0)
     assert _proofread_drawing(truth.replace("\u2014", "-"), alpha, face, 400, 14.0) == truth
+
+
+@pytest.mark.parametrize(("family", "size"), [("Roboto", 14.0), ("Liberation Sans", 14.0)])
+@pytest.mark.parametrize("misread", ["..", "..."])
+def test_an_ellipsis_read_as_periods_comes_back_by_its_dots_pitch(
+    family: str, size: float, misread: str
+) -> None:
+    """mail_inbox's "dates still work…" read "work..": three dots in the ink, as close together as
+    the face's ellipsis draws them (Roboto 14 px: 3.1 px apart, three periods 3.6 px)."""
+    truth = "let me know if the dates still work\u2026"
+    face, alpha = _draw(family, truth, 400, size)
+    assert _proofread_drawing(truth.replace("\u2026", misread), alpha, face, 400, size) == truth
+
+
+@pytest.mark.parametrize("family", ["Roboto", "Liberation Sans", "Inter"])
+def test_three_periods_in_the_ink_stay_periods(family: str) -> None:
+    """Three periods drawn as such keep their pitch; a face that draws both alike (Inter) tells
+    nothing, and its reading stands."""
+    text = "let me know if the dates still work..."
+    face, alpha = _draw(family, text, 400, 14.0)
+    assert _proofread_drawing(text, alpha, face, 400, 14.0) == text

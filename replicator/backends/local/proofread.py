@@ -2,10 +2,10 @@
 
 PP-OCR reads web text well but makes the same few mistakes over and over: "RADI0" and "RAD10"
 for RADIO, "CsS" for CSS, "ship" for a heading's "Ship", "@" or "?" for "©", "HHOME" for tracked-
-out capitals, fullwidth "，" in English text, "-", "." or "I" for a middle dot between words. Each suspect character is judged by measurement,
-never by a dictionary: the line is drawn in its fitted font with the character and with each
-look-alike, and the reading whose glyph matches the ink where that character stands wins, by a
-clear margin. Suspects are found cheaply first (a letter whose ink is taller or shorter than its
+out capitals, fullwidth "，" in English text, "-", "." or "I" for a middle dot between words,
+".." for "…". Each suspect character is judged by measurement, never by a dictionary: the line
+is drawn in its fitted font with the character and with each look-alike, and the reading whose
+glyph matches the ink where that character stands wins, by a clear margin. Suspects are found cheaply first (a letter whose ink is taller or shorter than its
 case allows; a digit among letters; a lone symbol; a doubled capital in tracked-out text), so a
 page costs a few drawings, not one per letter.
 """
@@ -56,6 +56,10 @@ _DOT = "\u00b7"
 _DOT_FOR = set("-.I|\u2022")
 _DOT_MARGIN = 0.75  # how much closer (pixels of extent) the middle dot's glyph must be to the ink
 _DOT_NEAR = 0.2  # and how close at most (ems)
+# An ellipsis OCR reads as two or three periods; told from three periods by its dots' pitch, where
+# the face's own differ by this much at least (pixels; most faces draw them alike).
+_ELLIPSIS = "\u2026"
+_PITCH_APART = 0.4
 _FACE_TRUSTED = 0.15  # a fit error this low names the face (see fontfit): its own dashes are measured
 _MARGIN = 0.04  # how much better (correlation) a look-alike's glyph must match the ink
 
@@ -249,6 +253,13 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         if box is None:
             continue
         font = (path, index, fit.size, spacing)
+        if i in dropped:
+            continue
+        dots = _trailing_dots(text, i) if ch == "." else 0
+        if dots and _ellipsis_by_pitch(i, boxes, alpha, (drawn, sx), font):
+            chars[i] = _ELLIPSIS
+            dropped.update(range(i + 1, i + dots))
+            continue
         if (
             ch in _DOT_FOR
             and _lone(text, i)
@@ -314,6 +325,75 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         if best != ch and scores[best] > scores[ch] + _MARGIN:
             chars[i] = best
     return "".join(c for i, c in enumerate(chars) if i not in dropped)
+
+
+def _trailing_dots(text: str, i: int) -> int:
+    """How many periods (two or three) end the word at ``text[i]`` (0: not so)."""
+    if i == 0 or not text[i - 1].isalnum():
+        return 0
+    end = i
+    while end < len(text) and text[end] == ".":
+        end += 1
+    closed = end == len(text) or text[end].isspace()
+    return end - i if closed and 2 <= end - i <= 3 else 0
+
+
+def _dot_centres(alpha: np.ndarray, em: float, low: bool = True) -> list[float]:
+    """The centres (coverage-weighted columns) of the dots on the baseline in ``alpha``, left to
+    right: small pieces of ink clear of its sides (in the line's lower half: ``low``)."""
+    peak = float(alpha.max()) if alpha.size else 0.0
+    if peak <= 0:
+        return []
+    region = np.ascontiguousarray(alpha, dtype=np.float32)
+    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(
+        (region > 0.15 * peak).astype(np.uint8), connectivity=8
+    )
+    centres = []
+    for n in range(1, count):
+        x, y, w, h, _area = stats[n]
+        inside = x > 0 and x + w < alpha.shape[1]  # a letter cut at the edge is not a dot
+        if inside and w <= 0.3 * em and h <= 0.3 * em and (y >= 0.5 * alpha.shape[0] or not low):
+            weights = np.where(labels == n, region, 0.0).sum(axis=0)
+            centres.append(float((weights * np.arange(len(weights))).sum() / weights.sum()))
+    return sorted(centres)
+
+
+def _ellipsis_by_pitch(
+    i: int,
+    boxes: tuple[GlyphBox | None, ...],
+    alpha: np.ndarray,
+    where: tuple[np.ndarray, float],
+    font: tuple[str, int, float, float],
+) -> bool:
+    """Whether the periods OCR read from ``i`` on are an ellipsis by their ink ("work.." for
+    "work…"): three dots stand there, and their pitch is the face's ellipsis's, not three
+    periods'. Faces whose two pitches differ by less than ``_PITCH_APART`` (Inter, Noto Sans,
+    Nunito draw them alike) leave the reading as it is."""
+    line, sx = where
+    path, index, size, _spacing = font
+    box = boxes[i]
+    if box is None:
+        return False
+    em = size * sx
+    word = _cut(line, box[0] - 2 * size, box[0], sx, 1.0, alpha.shape[0])
+    shift = _best_shift(alpha, word, round((box[0] - 2 * size) * sx), max(round(0.5 * em), 3)) or 0
+    a = max(round(box[0] * sx + shift - 0.3 * em), 0)
+    b = min(round(box[0] * sx + shift + 1.3 * em), alpha.shape[1])
+    centres = _dot_centres(np.pad(alpha[:, a:b], ((0, 0), (0, 1))), em)  # the line may end there
+    if len(centres) != 3 or centres[2] - centres[0] > em:
+        return False
+    pitches = {}
+    for mark in (_ELLIPSIS, "..."):
+        drawn, _ = draw_glyphs(mark, path, index, size, 0.0)
+        drawn_centres = _dot_centres(np.pad(drawn, 1), size, low=False)
+        if len(drawn_centres) != 3:
+            return False
+        pitches[mark] = (drawn_centres[2] - drawn_centres[0]) / 2 * sx
+    seen = (centres[2] - centres[0]) / 2
+    log.debug("ellipsis at %d: pitch %.2f, face's %s", i, seen, pitches)
+    if abs(pitches[_ELLIPSIS] - pitches["..."]) < _PITCH_APART:
+        return False
+    return abs(seen - pitches[_ELLIPSIS]) < abs(seen - pitches["..."])
 
 
 def _lone(text: str, i: int) -> bool:
