@@ -93,3 +93,16 @@ def test_three_periods_in_the_ink_stay_periods(family: str) -> None:
     text = "let me know if the dates still work..."
     face, alpha = _draw(family, text, 400, 14.0)
     assert _proofread_drawing(text, alpha, face, 400, 14.0) == text
+
+
+@pytest.mark.parametrize("family", ["DejaVu Sans Mono", "Liberation Mono"])
+def test_a_coding_faces_arrow_ligature_read_as_one_arrow_is_two_cells(family: str) -> None:
+    """docs_guide's "secret: str) -> bool:" in JetBrains Mono: the ligature draws "->" as one arrow
+    across two cells, and OCR read the one-cell "→". A monospace line has a cell per character: the
+    ink's cells say two characters; a real arrow, one."""
+    code = "def verify(body: bytes) -> bool:"
+    face, alpha = _draw(family, code, 400, 14.0)
+    assert _proofread_drawing(code.replace("->", "\u2192"), alpha, face, 400, 14.0) == code
+    arrow = "steps: parse \u2192 check \u2192 send"
+    face, alpha = _draw(family, arrow, 400, 14.0)
+    assert _proofread_drawing(arrow, alpha, face, 400, 14.0) == arrow
