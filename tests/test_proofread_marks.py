@@ -106,3 +106,21 @@ def test_a_coding_faces_arrow_ligature_read_as_one_arrow_is_two_cells(family: st
     arrow = "steps: parse \u2192 check \u2192 send"
     face, alpha = _draw(family, arrow, 400, 14.0)
     assert _proofread_drawing(arrow, alpha, face, 400, 14.0) == arrow
+
+
+@pytest.mark.parametrize("family", ["Roboto", "DejaVu Sans"])
+def test_a_temperature_read_with_the_one_glyph_celsius_sign_comes_back_as_degree_and_letter(
+    family: str,
+) -> None:
+    """bs_news_portal's "Lisbon 17°C" read "17*℃": the ring as an asterisk, then a sign with a ring
+    of its own; drawn as read, the stretch matched the ink 0.43, as a degree sign and a C 0.95."""
+    truth = "Lisbon 17\u00b0C today"
+    face, alpha = _draw(family, truth, 400, 13.0)
+    assert _proofread_drawing("Lisbon 17*\u2103 today", alpha, face, 400, 13.0) == truth
+    assert _proofread_drawing("Lisbon 17\u2103 today", alpha, face, 400, 13.0) == truth
+
+
+def test_a_celsius_sign_in_the_ink_stays_one() -> None:
+    text = "Lisbon 17\u2103 today"
+    face, alpha = _draw("DejaVu Sans", text, 400, 13.0)
+    assert _proofread_drawing(text, alpha, face, 400, 13.0) == text

@@ -67,9 +67,10 @@ _MARGIN = 0.04  # how much better (correlation) a look-alike's glyph must match 
 def proofread(
     text: str, fit: FontFit, measured: tuple[float, float, float, np.ndarray]
 ) -> tuple[str, FontFit]:
-    """``text`` with the look-alike characters its ink disproves corrected (the same length but
-    where a dash OCR read twice is one in the ink; the fit stands). ``measured``: the ink's width,
-    height, mass and coverage."""
+    """``text`` with the look-alike characters its ink disproves corrected, and its fit (refitted
+    only for a coding face's arrow). The length may change: a dash OCR read twice, an ellipsis
+    read as periods, "℃" for a degree sign and its letter. ``measured``: the ink's width, height,
+    mass and coverage."""
     if not has_cjk(latin_punctuation(text)):
         text = latin_punctuation(text)
     alpha = measured[3]
@@ -79,6 +80,8 @@ def proofread(
         text = _in_capitals(text, fit, measured)
     elif _ARROW in text:
         text, fit = _arrow_ligature(text, fit, measured)
+    if any(sign in text for sign in _DEGREES):
+        text = _degrees_by_shape(text, fit, alpha)
     # Twice when the first pass changed something: a suspect is judged with its neighbours as
     # read, and "RAD10" has two. A middle dot has no neighbours in its word, and the line drawn
     # with it is not closer to the ink where OCR read an icon beside it as the mark ("tkaminski I
@@ -127,6 +130,54 @@ def _arrow_ligature(
     trial = text.replace(_ARROW, "->")
     refit = fit_font(trial, width, height, mass, alpha=alpha, faces=(fit.face,), slanted=fit.italic)
     return (trial, refit) if refit.error + 0.05 < fit.error else (text, fit)
+
+
+# Temperatures OCR reads with the one-glyph signs "℃" and "℉" ("17*℃" for 17°C: the degree ring as
+# an asterisk, then the sign with a ring of its own): a degree sign and the letter.
+_DEGREES = {"\u2103": "\u00b0C", "\u2109": "\u00b0F"}
+
+
+def _degrees_by_shape(text: str, fit: FontFit, alpha: np.ndarray) -> str:
+    """``text`` with each "℃" or "℉" (and a mark OCR read before it for the ring: "*", "°", "o")
+    as a degree sign and its letter where that drawing matches the ink there clearly better. The
+    readings differ in length: each is drawn, and the stretch from the glyph before to the end of
+    the reading is compared with the same stretch of ink (best of a few pixels either way)."""
+    assert fit.face is not None
+    path = FONTS.path(fit.face, fit.weight, fit.italic) or ""
+    font = (path, fit.face.index, fit.size, fit.letter_spacing)
+    for sign, spelled in _DEGREES.items():
+        start = text.find(sign)
+        while start > 0:
+            first = start - 1 if text[start - 1] in "*°o" and start > 1 else start
+            trial = text[:first] + spelled + text[start + 1 :]
+            scores = [
+                _stretch_match(reading, first, end, alpha, font)
+                for reading, end in ((text, start + 1), (trial, first + 2))
+            ]
+            log.debug("degrees %r[%d]: %s", text, first, scores)
+            if scores[0] is not None and scores[1] is not None and scores[1] > scores[0] + _MARGIN:
+                text = trial
+            start = text.find(sign, start + 1)
+    return text
+
+
+def _stretch_match(
+    text: str, first: int, end: int, alpha: np.ndarray, font: tuple[str, int, float, float]
+) -> float | None:
+    """How well ``text`` drawn matches the ink over ``text[first:end]``, from the end of the glyph
+    before it (None: nothing to compare)."""
+    path, index, size, spacing = font
+    drawn, boxes = draw_glyphs(text, path, index, size, spacing)
+    if drawn.size == 0 or len(boxes) != len(text) or first == 0:
+        return None
+    inked = [b for b in boxes[first:end] if b is not None]
+    if not inked:
+        return None
+    sx = alpha.shape[1] / drawn.shape[1]
+    left = _pen(boxes, first)
+    right = inked[-1][2] + 1
+    window = _cut(drawn, left, right, sx, 1.0, alpha.shape[0])
+    return max(_correlation(alpha, window, round(left * sx) + d) for d in range(-3, 4))
 
 
 def capitals_by_ink(text: str, alpha: np.ndarray) -> str:
