@@ -103,11 +103,18 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
         trusted = agreement >= 0.9 and fit.error <= 0.3
     else:
         trusted = agreement >= 0.9 or (agreement >= 0.75 and fit.error <= 0.4)
-    # The word gaps OCR itself saw calibrate the smallest gap an added space may have.
+    # The word gaps OCR itself saw calibrate the smallest gap an added space may have: its width,
+    # or how much wider it is than the face sets the two letters solid, since letters' side
+    # bearings differ (a word gap between "0" and "g" is 3 px in Lato at 16 px, after a "t" 5).
     known = [
-        w for j in range(1, n) if spaced[j] for _, since, w, _, _ in (forward[j - 1], backward[j - 1]) if w
+        (w, excess)
+        for j in range(1, n)
+        if spaced[j]
+        for _, since, w, _, excess in (forward[j - 1], backward[j - 1])
+        if w
     ]
-    floor = 0.7 * float(np.median(known)) if known else 0.5 * space
+    floor = 0.7 * float(np.median([w for w, _ in known])) if known else 0.5 * space
+    wider_floor = 0.7 * float(np.median([e for _, e in known])) if known else 0.5 * space
     out = [letters[0]]
     added: list[int] = []  # indices in ``out`` of the spaces added here
     gaps: list[int] = []
@@ -115,13 +122,23 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
         # OCR's spaces stand (it drops spaces far more often than it invents them); a space is
         # added only where a walk anchored right here measured a word-sized gap and no walk
         # anchored here measured a letter gap (a walk that lost its place by a letter would).
-        anchored = [(sp, gap) for sp, since, gap, _, _ in (forward[j - 1], backward[j - 1]) if since == 0.0]
+        anchored = [
+            (sp, gap, excess)
+            for sp, since, gap, _, excess in (forward[j - 1], backward[j - 1])
+            if since == 0.0
+        ]
         if forward[j - 1][1] == 0.0 and forward[j - 1][3] in disputed:
             anchored = []
         if backward[j - 1][1] == 0.0 and where[j - 1] in disputed:
             anchored = []
-        gap = max((g for _, g in anchored), default=0)
-        verdict = spaced[j] or (trusted and bool(anchored) and all(sp for sp, _ in anchored) and gap >= floor)
+        gap = max((g for _, g, _ in anchored), default=0)
+        wider = min((e for _, _, e in anchored), default=0.0)
+        verdict = spaced[j] or (
+            trusted
+            and bool(anchored)
+            and all(sp for sp, _, _ in anchored)
+            and (gap >= floor or wider >= wider_floor)
+        )
         if verdict:
             if not spaced[j]:
                 added.append(len(out))
@@ -174,11 +191,16 @@ _ONE_LETTER_WORDS = set("aAIO")
 
 def _without_stray_letters(out: list[str], added: list[int]) -> str:
     for k in reversed(added):
-        left = "".join(out[:k]).rsplit(" ", 1)[-1]
-        right = "".join(out[k + 1 :]).split(" ", 1)[0]
+        before = "".join(out[:k]).split(" ")
+        left, right = before[-1], "".join(out[k + 1 :]).split(" ", 1)[0]
+        # A letter after a number is a unit ("280 g", "6 h"), standing alone as a word does.
         stray = any(
-            len(w) == 1 and w.isalpha() and not has_cjk(w) and w not in _ONE_LETTER_WORDS
-            for w in (left, right)
+            len(w) == 1
+            and w.isalpha()
+            and not has_cjk(w)
+            and w not in _ONE_LETTER_WORDS
+            and not (len(words) > 1 and words[-2][-1:].isdigit())
+            for w, words in ((left, before), (right, [*before, right]))
         )
         if stray:
             del out[k]
