@@ -3,6 +3,8 @@ leave whole, and second readings that may not replace the first."""
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 
 from replicator.backends.local.fonts import FONTS, FontFace, FontFit, draw_glyphs
@@ -45,3 +47,22 @@ def test_letters_of_a_word_read_right_stay_together() -> None:
     drawn = "Your statement is ready for review"
     assert _respaced("Lato", drawn, "Your statementis ready forreview", 14.0) == drawn
     assert _respaced("Roboto", drawn, drawn, 13.0) == drawn
+
+
+def test_a_second_reading_that_differs_only_in_spaces_is_not_taken() -> None:
+    # bulma_product: "★★★★☆  4.2·318 reviews" read again from its tight crop without spaces fitted
+    # a face better; spaces are respace's to find, from the ink's gaps.
+    from replicator.backends.local.text import _second_look
+
+    text = "4.2 · 318 reviews"
+    face, alpha = _ink("Lato", text, 16.0)
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = FontFit(face, 400, 16.0, 0.0, FONTS.measure(text, face, 400), 0.5)
+    crop = np.repeat((255 - 255 * alpha)[..., None], 3, axis=2).astype(np.uint8)
+    ink = types.SimpleNamespace(crop=crop, faces=(face,))
+
+    def recognize(crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        return [("4.2·318reviews", 0.99)]
+
+    bounds = (0, 0, alpha.shape[1], alpha.shape[0])
+    assert _second_look(ink, bounds, measured, text, fit, recognize, False)[0] == text  # type: ignore[arg-type]
