@@ -66,3 +66,30 @@ def test_a_second_reading_that_differs_only_in_spaces_is_not_taken() -> None:
 
     bounds = (0, 0, alpha.shape[1], alpha.shape[0])
     assert _second_look(ink, bounds, measured, text, fit, recognize, False)[0] == text  # type: ignore[arg-type]
+
+
+def test_a_letter_two_detector_boxes_share_is_read_once() -> None:
+    # bulma_project_form: the detector boxed "Publish open data after 12 months" and, overlapping
+    # it, "s  Notify partner agencies", whose "s" is the last letter of "months": "12 monthss".
+    from PIL import Image, ImageDraw, ImageFont
+
+    from replicator.backends.local.text import read_lines
+    from replicator.models import Box
+    from replicator.ocr import OcrLine
+
+    face = FACES["DejaVu Sans"]
+    font = ImageFont.truetype(str(face.regular), 16, index=face.index)
+    first, second = "open data after 12 months", "Notify partners"
+    gap = 40
+    width = int(font.getlength(first))
+    image = Image.new("RGB", (20 + width + gap + int(font.getlength(second)) + 20, 30), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 6), first, font=font, fill="black")
+    draw.text((20 + width + gap, 6), second, font=font, fill="black")
+    s_left = 20 + font.getlength(first[:-1])
+    lines = [
+        OcrLine(first, Box(16, 2, width + 8, 26), 0.99),
+        OcrLine("s  " + second, Box(s_left - 2, 1, image.width - s_left - 16, 27), 0.95),
+    ]
+    texts = [line.text for line in read_lines(np.asarray(image), lines)]
+    assert texts == [first, second]

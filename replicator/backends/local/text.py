@@ -826,6 +826,7 @@ def read_lines(
             # The Chinese model writes fullwidth punctuation in English text ("Organized， mostly").
             text = ocr.text if has_cjk(latin_punctuation(ocr.text)) else latin_punctuation(ocr.text)
             pieces.extend(_cut(_Ink(rgb, ocr.box, system), text, icon_check, recognize))
+    pieces = _read_once(pieces)
     palette = choose_palette(_samples(pieces))
     faces = palette.faces if palette is not None else None
     # CJK faces join the page's faces only for Chinese text, not for an icon OCR read as one
@@ -836,6 +837,33 @@ def read_lines(
     lines = [_line(piece, faces) for piece in pieces]
     lines.sort(key=lambda ln: (round(ln.ink.y / 3), ln.ink.x))
     return lines
+
+
+def _read_once(pieces: list[_Piece]) -> list[_Piece]:
+    """``pieces`` without those whose ink another piece holds and read the same: the detector's
+    boxes overlap ("Publish open data after 12 months" and "s  Notify partner agencies", its
+    first "s" the last letter of "months"), and the letter came out twice ("12 monthss")."""
+
+    def page_box(piece: _Piece) -> tuple[float, float, float, float]:
+        fx0, fy0, fx1, fy1 = piece.box
+        return piece.ink.x0 + fx0, piece.ink.y0 + fy0, piece.ink.x0 + fx1, piece.ink.y0 + fy1
+
+    boxes = [page_box(piece) for piece in pieces]
+    kept: list[_Piece] = []
+    for i, piece in enumerate(pieces):
+        x0, y0, x1, y1 = boxes[i]
+        area = max((x1 - x0) * (y1 - y0), 1e-6)
+        letters = piece.text.replace(" ", "")
+        twice = False
+        for j, other in enumerate(pieces):
+            if j == i or len(other.text) <= len(piece.text) or letters not in other.text.replace(" ", ""):
+                continue
+            ox0, oy0, ox1, oy1 = boxes[j]
+            inside = max(min(x1, ox1) - max(x0, ox0), 0.0) * max(min(y1, oy1) - max(y0, oy0), 0.0)
+            twice = twice or inside >= 0.9 * area
+        if not twice:
+            kept.append(piece)
+    return kept
 
 
 def _cut(
