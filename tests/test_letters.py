@@ -93,3 +93,35 @@ def test_a_letter_two_detector_boxes_share_is_read_once() -> None:
     ]
     texts = [line.text for line in read_lines(np.asarray(image), lines)]
     assert texts == [first, second]
+
+
+def _restored(family: str, drawn: str, read: str, size: float) -> str:
+    """What restore_letters makes of OCR's ``read`` over ``drawn``'s ink, fitted as read."""
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.letters import restore_letters
+
+    face, alpha = _ink(family, drawn, size)
+    filled = (alpha > 0.2).any(axis=0)
+    fit = fit_font(
+        read, float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha=alpha, faces=(face,)
+    )
+    return restore_letters(read, fit, alpha, filled)
+
+
+def test_a_doubled_letter_read_once_comes_back_where_the_words_ink_is_a_letter_wider() -> None:
+    # status_page: "may return errors for up to 40 seconds" read as "return erors".
+    drawn = "the EU region may return errors for up to 40 seconds while we test"
+    assert _restored("Liberation Sans", drawn, drawn.replace("errors", "erors"), 15.0) == drawn
+    assert _restored("Lato", drawn, drawn.replace("errors", "erors"), 14.0) == drawn
+
+
+def test_a_letter_read_twice_goes_where_the_words_ink_is_a_letter_narrower() -> None:
+    drawn = "Publish open data after 12 months to partner agencies"
+    assert _restored("DejaVu Sans", drawn, drawn.replace("months", "monthss"), 15.0) == drawn
+
+
+def test_words_read_right_keep_their_letters() -> None:
+    # Doubled letters that are there, and single ones that are, stay as read.
+    for family, size in (("Liberation Sans", 15.0), ("Lato", 14.0), ("Roboto", 13.0)):
+        for drawn in ("Posted 2 days ago · Mar 10, 2025 - 14:05 UTC", "Books will be all sorted by letter"):
+            assert _restored(family, drawn, drawn, size) == drawn

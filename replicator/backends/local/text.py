@@ -21,6 +21,7 @@ from ...models import RGB, Box
 from ...ocr import OcrLine
 from .fontfit import Sample, choose_palette, fit_font
 from .fonts import FONTS, FontFace, FontFit, has_cjk, shape_similarity
+from .letters import restore_letters
 from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .regions import edge_pixels
@@ -1053,6 +1054,13 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
     text, fit, word_gaps = readings[0]
     if len(readings) > 1 and readings[1][1].error + 0.02 < fit.error:
         text, fit, word_gaps = readings[1]
+    # A doubled letter OCR read once ("erors"), or a letter read twice: the word's ink says so.
+    restored = restore_letters(text, fit, alpha, filled)
+    if restored != text:
+        text, fit = (
+            restored,
+            fit_font(restored, width, height, mass, alpha=alpha, faces=faces, slanted=slanted),
+        )
     proofed, fit = proofread(text, fit, piece.measured)
     if proofed != text:
         # A dash or a curly quote is wider than what OCR wrote: the spaces and the font again.
