@@ -125,3 +125,21 @@ def test_words_read_right_keep_their_letters() -> None:
     for family, size in (("Liberation Sans", 15.0), ("Lato", 14.0), ("Roboto", 13.0)):
         for drawn in ("Posted 2 days ago · Mar 10, 2025 - 14:05 UTC", "Books will be all sorted by letter"):
             assert _restored(family, drawn, drawn, size) == drawn
+
+
+def test_a_sign_set_close_to_its_digit_is_not_stripped_as_an_icon() -> None:
+    # tw_crypto_wallet: "+2.81%" in a monospace face, its "." standing apart, so "+2" is one end
+    # cluster; the "+" was taken for an icon and that cluster dropped with it: ".81%".
+    from PIL import Image, ImageDraw, ImageFont
+
+    from replicator.backends.local.text import read_lines
+    from replicator.models import Box
+    from replicator.ocr import OcrLine
+
+    face = FACES["JetBrains Mono"]
+    font = ImageFont.truetype(str(face.regular), 14, index=face.index)
+    text = "+2.81%"
+    image = Image.new("RGB", (int(font.getlength(text)) + 24, 28), (17, 24, 39))
+    ImageDraw.Draw(image).text((12, 6), text, font=font, fill=(52, 211, 153))
+    lines = read_lines(np.asarray(image), [OcrLine(text, Box(8, 2, image.width - 16, 24), 0.99)])
+    assert [line.text for line in lines] == [text]

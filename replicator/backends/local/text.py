@@ -434,6 +434,11 @@ def _strip_icons(
         # A round icon in its own colour ahead of its label (an "open" status ring) is read as
         # "O": a lone letter of another colour than the line is that icon, not a word.
         ring = end == "start" and differs and symbol in _RING_READINGS and text[1:2] == " "
+        # A symbol set close to the digit or letter beside it ("+2.81%" in a monospace face, where
+        # the "." stands apart): the cluster holds both, and the text goes on in it.
+        beside = text[1:2] if end == "start" else text[-2:-1]
+        if beside and _wordlike(beside) and len(_segments(ink, seg[0], seg[1], 1.0)) >= 2:
+            continue
         if symbol in _SYMBOLS or ring or (end == "start" and differs and not symbol.isalnum()):
             # OCR read the icon as a character: drop both.
             text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
