@@ -41,6 +41,20 @@ def test_a_word_gap_before_a_unit_is_measured_by_how_much_wider_than_solid_it_is
     assert _respaced("Lato", drawn, "Weight 280g·Drop 6 mm · Stack 32/26 mm", 16.0) == drawn
 
 
+def test_a_separator_between_words_has_a_word_gap_on_both_sides() -> None:
+    # A face fitted a little off (Lato 300 at 17 px over Lato 400 at 16 px) centres the "·" other
+    # than the page: the gap after it measured a word gap, the one before it 0.2 px short of one.
+    from replicator.backends.local.spacing import respace
+
+    drawn = "4.2 · 318 reviews"
+    face, alpha = _ink("Lato", drawn, 16.0)
+    filled = (alpha > 0.2).any(axis=0)
+    columns = np.flatnonzero(filled)
+    filled = filled[columns[0] : columns[-1] + 1]
+    fit = FontFit(face, 300, 17.0, 0.0, FONTS.measure("4.2·318 reviews", face, 300), 0.2)
+    assert respace("4.2·318 reviews", filled, fit)[0] == drawn
+
+
 def test_letters_of_a_word_read_right_stay_together() -> None:
     # The failure the floor guards against: no space inside a word ("Your s tatement i s r eady"),
     # while the word gaps OCR ran together still come back.

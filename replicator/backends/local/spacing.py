@@ -18,6 +18,8 @@ from .fonts import FONTS, FontFace, FontFit, has_cjk
 # Glyphs OCR often leaves out of its string although their ink is inside its box (a footer's
 # "©", a bullet before a list item); a leftover end cluster that has one of these shapes is it.
 _LOST_SYMBOLS = "©®™•·→←✓×§¶"
+# Characters set between words with a space on either side.
+_SEPARATORS = "·•|"
 
 
 def empty_runs(filled: np.ndarray) -> list[tuple[int, int]]:
@@ -115,9 +117,9 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
     ]
     floor = 0.7 * float(np.median([w for w, _ in known])) if known else 0.5 * space
     wider_floor = 0.7 * float(np.median([e for _, e in known])) if known else 0.5 * space
-    out = [letters[0]]
-    added: list[int] = []  # indices in ``out`` of the spaces added here
-    gaps: list[int] = []
+    verdicts = [False] * n
+    widths = [0] * n
+    excesses: list[float | None] = [None] * n  # by how much the gap anchored here beats solid
     for j in range(1, n):
         # OCR's spaces stand (it drops spaces far more often than it invents them); a space is
         # added only where a walk anchored right here measured a word-sized gap and no walk
@@ -133,18 +135,35 @@ def respace(text: str, filled: np.ndarray, fit: FontFit) -> tuple[str, list[int]
             anchored = []
         gap = max((g for _, g, _ in anchored), default=0)
         wider = min((e for _, _, e in anchored), default=0.0)
-        verdict = spaced[j] or (
+        widths[j] = gap
+        excesses[j] = wider if anchored else None
+        verdicts[j] = spaced[j] or (
             trusted
             and bool(anchored)
             and all(sp for sp, _, _ in anchored)
             and (gap >= floor or wider >= wider_floor)
         )
-        if verdict:
+    # A separator between words ("4.2 · 318", "Privacy | Terms") stands as far from the word
+    # before it as from the one after: where one of its gaps is a word gap, the other is too if
+    # it is nearly as much wider than the face sets it solid (the fitted face centres the dot a
+    # little differently from the page's).
+    for j in range(1, n - 1):
+        if letters[j] not in _SEPARATORS or verdicts[j] == verdicts[j + 1] or not trusted:
+            continue
+        missing, found = (j, j + 1) if verdicts[j + 1] else (j + 1, j)
+        near, far = excesses[missing], excesses[found]
+        if near is not None and far is not None and far > 0 and near >= 0.6 * far:
+            verdicts[missing] = True
+    out = [letters[0]]
+    added: list[int] = []  # indices in ``out`` of the spaces added here
+    gaps: list[int] = []
+    for j in range(1, n):
+        if verdicts[j]:
             if not spaced[j]:
                 added.append(len(out))
             out.append(" ")
-            if gap:
-                gaps.append(gap)
+            if widths[j]:
+                gaps.append(widths[j])
         out.append(letters[j])
     return _without_stray_letters(out, added), gaps
 
