@@ -157,3 +157,31 @@ def test_a_sign_set_close_to_its_digit_is_not_stripped_as_an_icon() -> None:
     ImageDraw.Draw(image).text((12, 6), text, font=font, fill=(52, 211, 153))
     lines = read_lines(np.asarray(image), [OcrLine(text, Box(8, 2, image.width - 16, 24), 0.99)])
     assert [line.text for line in lines] == [text]
+
+
+def test_a_ratings_text_is_spaced_in_a_font_fitted_to_its_own_ink() -> None:
+    # bulma_product: "★★★★☆ 4.2·318 reviews". No text face draws the page's stars, the whole line
+    # fitted Merriweather 19 px for Lato 16 px, and against that the gaps around "·" were not
+    # word gaps; fitted after the stars, the text's own face finds them.
+    from PIL import Image, ImageDraw, ImageFont
+
+    from replicator.backends.local.text import _respace
+
+    stars = ImageFont.truetype(str(FACES["DejaVu Sans"].regular), 16)
+    lato = ImageFont.truetype(str(FACES["Lato"].regular), 16, index=FACES["Lato"].index)
+    words = "4.2 · 318 reviews"
+    image = Image.new("L", (24 + 90 + 8 + int(lato.getlength(words)) + 12, 30), 255)
+    draw = ImageDraw.Draw(image)
+    for k, star in enumerate("★★★★☆"):
+        draw.text((12 + 18 * k, 6), star, font=stars, fill=0)
+    draw.text((12 + 5 * 18 + 8, 6), words, font=lato, fill=0)
+    coverage = 1.0 - np.asarray(image, dtype=np.float32) / 255.0
+    rows = np.flatnonzero(coverage.max(axis=1) > 0.2)
+    columns = np.flatnonzero(coverage.max(axis=0) > 0.2)
+    alpha = coverage[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    read = "★★★★☆ 4.2·318 reviews"
+    serif = FACES["Merriweather"]
+    fit = FontFit(serif, 400, 19.0, 0.0, FONTS.measure(read, serif, 400), 0.52)
+    text, _fit, _gaps = _respace(read, (alpha > 0.2).any(axis=0), fit, measured, (FACES["Lato"], serif))
+    assert text == "★★★★☆ " + words

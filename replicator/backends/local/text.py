@@ -25,7 +25,7 @@ from .letters import restore_letters
 from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .regions import edge_pixels
-from .spacing import lost_symbol, respace, slant, upright_columns
+from .spacing import empty_runs, lost_symbol, respace, slant, upright_columns
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
 IconCheck = Callable[[np.ndarray, RGB, str], bool]
@@ -732,6 +732,9 @@ def _respace(
     is clearly best wins.
     """
     width, height, mass, alpha = ink
+    after = _after_symbols(text, filled, fit, ink, faces, slanted)
+    if after is not None:
+        return after
     best_text, best_fit, best_gaps = _respace_refit(text, filled, fit, ink, faces, slanted)
     # A line that came with few spaces (OCR runs tight text together) may have fitted the wrong
     # face for want of them: every candidate face gets its own reading.
@@ -752,6 +755,59 @@ def _respace(
         if refit.error + 0.05 < best_fit.error:
             best_text, best_fit, best_gaps = candidate, refit, gaps
     return best_text, best_fit, best_gaps
+
+
+def _after_symbols(
+    text: str,
+    filled: np.ndarray,
+    fit: FontFit,
+    ink: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool,
+) -> tuple[str, FontFit, list[int]] | None:
+    """A line that starts with a row of symbols no text face draws like the page's icons (a
+    rating's "★★★★☆ 4.2·318 reviews"): its text respaced in a font fitted to the text's own ink
+    (the line keeps ``fit``),
+    where the whole line fitted no face (Merriweather 19 px for Lato 16 px) and its word gaps
+    were measured against that. The symbols are the row's first ink clusters, one each, of one
+    width; None where the line is not such a one, or its text fits no better alone."""
+    head = ""
+    for ch in text:
+        if unicodedata.category(ch) != "So":
+            break
+        head += ch
+    tail = text[len(head) :].strip()
+    if len(head) < 2 or fit.error <= 0.3 or len(tail) < 2 or not any(_wordlike(ch) for ch in tail):
+        return None
+    clusters: list[tuple[int, int]] = []
+    start = 0
+    for gap_start, gap_stop in [*empty_runs(filled), (len(filled), len(filled))]:
+        if gap_start > start:
+            clusters.append((start, gap_start))
+        start = gap_stop
+    if len(clusters) <= len(head):
+        return None
+    widths = [b - a for a, b in clusters[: len(head)]]
+    if max(widths) > 1.35 * min(widths):
+        return None
+    begin = clusters[len(head)][0]
+    _width, _height, _mass, alpha = ink
+    if alpha.shape[1] != len(filled):
+        return None
+    rest = alpha[:, begin:]
+    rows = np.flatnonzero(rest.max(axis=1) > 0.2)
+    if len(rows) < 2:
+        return None
+    rest = np.ascontiguousarray(rest[rows[0] : rows[-1] + 1])
+    measured = (float(rest.shape[1]), float(rest.shape[0]), float(rest.sum()), rest)
+    own = fit_font(tail, *measured[:3], alpha=rest, faces=faces, slanted=slanted)
+    if own.error >= fit.error:
+        return None
+    spaced, _refit, gaps = _respace_refit(tail, filled[begin:], own, measured, faces, slanted)
+    separator = " " if text[len(head) : len(head) + 1] == " " else ""
+    # The line keeps the fit of all its ink: it is drawn with its symbols, whose size the text's
+    # own (smaller) font would not give them.
+    return head + separator + spaced, fit, gaps
 
 
 def _spaces_beside(text: str, respaced: str, changed: set[int]) -> str:
