@@ -1,12 +1,13 @@
-"""Letters OCR's detector left out of a line, which became pictures beside it, are read back into
-the line (controls.rejoin_letters); an icon beside a label stays an icon."""
+"""Marks OCR's detector passed over: letters left out of a line, which became pictures beside it,
+are read back into the line (controls.rejoin_letters), and an icon beside a label stays an icon; a
+pager's lone "…" becomes text (controls.find_ellipses)."""
 
 from __future__ import annotations
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from replicator.backends.local.controls import rejoin_letters
+from replicator.backends.local.controls import find_ellipses, rejoin_letters
 from replicator.backends.local.fonts import FONTS
 from replicator.backends.local.model import Graphic
 from replicator.backends.local.text import read_lines
@@ -75,3 +76,23 @@ def test_an_icon_beside_a_label_stays_a_picture() -> None:
     joined, left = rejoin_letters(rgb, lines, [icon], OcrEngine.shared())
     assert [line.text for line in joined] == ["Harbor Ops"]
     assert left == [icon]
+
+
+def _dots(xs: list[int], size: int = 2, y: int = 20, gray: int = 140) -> np.ndarray:
+    image = Image.new("RGB", (200, 40), "white")
+    draw = ImageDraw.Draw(image)
+    for x in xs:
+        draw.rectangle((x, y, x + size - 1, y + size - 1), fill=(gray, gray, gray))
+    return np.asarray(image).copy()
+
+
+def test_a_pagers_lone_ellipsis_is_text_and_a_dotted_line_is_not() -> None:
+    """Three 2 px dots 4 px apart (a pager's "…", which OCR's detector passes over) are an ellipsis;
+    eight at that pitch are a dotted line, and three unevenly spaced are not one."""
+    found = find_ellipses(_dots([60, 64, 68]), [], [])
+    assert [line.text for line in found] == ["\u2026"]
+    assert abs(found[0].ink.x - 60) <= 1.5 and abs(found[0].ink.right - 70) <= 1.5
+    assert find_ellipses(_dots(list(range(40, 72, 4))), [], []) == []
+    assert find_ellipses(_dots([60, 64, 75]), [], []) == []
+    # Dots inside a text line's box are that line's (its own periods).
+    assert find_ellipses(_dots([60, 64, 68]), [], [Graphic(Box(55, 15, 20, 10), "")]) == []

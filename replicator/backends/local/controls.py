@@ -839,6 +839,69 @@ def rejoin_letters(
     return result, [g for g in graphics if id(g) not in taken]
 
 
+def find_ellipses(rgb: np.ndarray, lines: list[TextLine], graphics: list[Graphic]) -> list[TextLine]:
+    """A lone "…" (a pager's gap, "1 2 3 … 18"): three dots in a row that OCR's detector passes
+    over, too small to be a picture. Dots are the small round marks a 5 px black-hat (or top-hat,
+    for light text on dark) leaves outside text and pictures; three of one size at one height and
+    one pitch (1.5 to 4 dot widths), with no fourth at that pitch (a dotted line), are an ellipsis,
+    read as one through the text measure."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7))
+    height, width = gray.shape
+    covered = np.zeros((height, width), dtype=bool)
+    for box in [ln.ink for ln in lines] + [g.box for g in graphics]:
+        covered[
+            max(int(box.y) - 2, 0) : min(math.ceil(box.bottom) + 2, height),
+            max(int(box.x) - 2, 0) : min(math.ceil(box.right) + 2, width),
+        ] = True
+    dots: list[tuple[float, float, int, int, int]] = []  # x, y, w, h, dark or light
+    # Dark dots and light ones apart: the light gaps between dark dots are top-hat marks too.
+    for operation in (cv2.MORPH_BLACKHAT, cv2.MORPH_TOPHAT):
+        marks = (cv2.morphologyEx(gray, operation, kernel) > 60) & ~covered
+        count, _labels, stats, centroids = cv2.connectedComponentsWithStats(
+            marks.view(np.uint8), connectivity=8
+        )
+        dots += [
+            (float(centroids[i][0]), float(centroids[i][1]), int(stats[i][2]), int(stats[i][3]), operation)
+            for i in range(1, count)
+            if 1 <= stats[i][2] <= 4
+            and 1 <= stats[i][3] <= 4
+            and abs(int(stats[i][2]) - int(stats[i][3])) <= 1
+        ]
+    dots.sort(key=lambda d: (round(d[1]), d[0]))
+    found: list[TextLine] = []
+    used: set[int] = set()
+    for i, (x, y, w, _h, polarity) in enumerate(dots):
+        if i in used:
+            continue
+        row = [
+            j
+            for j, d in enumerate(dots)
+            if d[4] == polarity and abs(d[1] - y) <= 1 and abs(d[2] - w) <= 1 and d[0] >= x
+        ]
+        row.sort(key=lambda j: dots[j][0])
+        if len(row) < 3:
+            continue
+        a, b, c = (dots[j] for j in row[:3])
+        pitch = b[0] - a[0]
+        if not (1.5 * w <= pitch <= 4 * w + 1 and abs((c[0] - b[0]) - pitch) <= 1):
+            continue
+        if len(row) > 3 and abs(dots[row[3]][0] - c[0] - pitch) <= 1.5:
+            used.update(row)
+            continue  # a dotted line
+        if any(d[4] == polarity and abs(d[1] - y) <= 1 and abs(a[0] - d[0] - pitch) <= 1.5 for d in dots):
+            used.update(row)
+            continue
+        used.update(row[:3])
+        x0, x1 = a[0] - w / 2 - 1, c[0] + w / 2 + 1
+        size = 4 * pitch  # the ellipsis's em, about: its dots stand a third of an em apart
+        box = Box(x0 - 1, y - 0.7 * size, x1 - x0 + 2, 0.95 * size)
+        read = read_lines(rgb, [OcrLine("\u2026", box, 0.9)])
+        if len(read) == 1 and read[0].text == "\u2026":
+            found.append(read[0])
+    return found
+
+
 def _ink_runs(rgb: np.ndarray, box: Box) -> int:
     """How many runs of inked columns the picture in ``box`` has: where it differs from its own
     most common colour (a word's background outweighs its letters)."""

@@ -18,6 +18,7 @@ from .classify import classify
 from .controls import (
     consumed,
     find_controls,
+    find_ellipses,
     read_glyphs,
     read_words,
     rejoin_letters,
@@ -97,6 +98,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     lines += words
     # Letters the detector left out of a line, which became pictures beside or on it.
     lines, graphics = rejoin_letters(rgb, lines, graphics, engine)
+    lines += find_ellipses(rgb, lines, graphics)
     # Checkboxes, radios and switches: their pictures, boxes and tick "letters" become controls.
     lines = split_inline_controls(rgb, lines, [g.box for g in graphics if _small_picture(g.box)])
     controls = find_controls(rgb, lines, kept, graphics)
