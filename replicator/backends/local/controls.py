@@ -26,6 +26,7 @@ Tailwind's and daisyUI's drawings of them:
 
 from __future__ import annotations
 
+import difflib
 import math
 import unicodedata
 from collections.abc import Sequence
@@ -767,7 +768,6 @@ def rejoin_letters(
     line's end or on it, in its band, is read again with the line (one recognizer call each). A
     reading that is the line's own with only one to three characters added, whose drawing in its
     fitted face matches the ink, replaces the line, and the picture goes. Returns both lists."""
-    import difflib
 
     taken: set[int] = set()
     result = list(lines)

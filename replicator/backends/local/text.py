@@ -9,6 +9,7 @@ gaps in the ink.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import unicodedata
@@ -1136,7 +1137,6 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
         if respaced[1].error <= fit.error + 0.02:
             # Only the spaces beside the corrected characters are new evidence; elsewhere the
             # refit's face may differ and split words ("Your s tatement i s r eady").
-            import difflib
 
             # Where the proofread text differs, as indices into it (a dash OCR read twice is one
             # character fewer: the characters either side of it count).
