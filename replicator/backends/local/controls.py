@@ -767,8 +767,8 @@ def rejoin_letters(
     "Simple ricing" + the "p" whose descender stuck out of the line's box): a small picture at a
     line's end or on it, in its band, is read again with the line (one recognizer call each). A
     reading that is the line's own with only one to three characters added, whose drawing in its
-    fitted face matches the ink, replaces the line, and the picture goes. Returns both lists."""
-
+    fitted face matches the ink, replaces the line, and the picture goes; so does the same reading
+    (the letter read, its ink left out of the line's box). Returns both lists."""
     taken: set[int] = set()
     result = list(lines)
     for g in graphics:
