@@ -285,3 +285,24 @@ def test_a_short_meter_whose_fill_is_found_as_a_box_gets_its_track_not_a_picture
     fill = next(r for r in analysis.regions if r.fill == (6, 111, 209))
     assert abs(track.box.x - 150) <= 2 and abs(track.box.right - 220) <= 2 and track.radius >= 3
     assert fill.parent is track
+
+
+def test_what_is_drawn_on_a_big_round_box_stays() -> None:
+    """A food photo's white plate is found as a round box (radius 100): the herbs on it, near its
+    middle, are still pictures; clearing the corner squares of its outline erased nearly all of it."""
+    image = Image.new("RGB", (320, 300), (218, 210, 194))
+    plate = Image.new("L", (800, 800), 0)
+    ImageDraw.Draw(plate).ellipse((0, 0, 799, 799), fill=255)
+    image.paste((250, 250, 248), (60, 50), plate.resize((200, 200), Image.Resampling.LANCZOS))
+    draw = ImageDraw.Draw(image)
+    colors = [(220, 60, 50), (70, 140, 60), (240, 200, 60), (240, 140, 50)]
+    for i in range(40):
+        x, y = 100 + (i * 37) % 111, 90 + (i * 53) % 111
+        draw.ellipse((x, y, x + 9, y + 8), fill=colors[i % 4])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    assert any(r.radius >= 90 for r in analysis.regions)
+    dots = [(100 + (i * 37) % 111 + 4.5, 90 + (i * 53) % 111 + 4) for i in range(40)]
+    kept = [d for d in dots if any(g.box.contains(Box(d[0], d[1], 0, 0)) for g in analysis.graphics)]
+    assert len(kept) >= 0.9 * len(dots), [g.box for g in analysis.graphics]

@@ -87,14 +87,18 @@ def find_graphics(
         )
         if tight.width < MIN_SIDE or tight.height < MIN_SIDE:
             continue
-        if tight.area > 10_000 and len(xs) < 0.04 * tight.area:
+        if tight.area > 10_000 and len(xs) < 0.04 * tight.area and not _scatter(inner):
             continue  # a sparse web of outline slivers (box edges that met), not a picture
         boxes.append(tight)
     boxes = _merge(boxes)
     dense = []
     for box in boxes:
         y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
-        if box.area > 10_000 and residual[y0:y1, x0:x1].sum() < 0.04 * box.area:
+        if (
+            box.area > 10_000
+            and residual[y0:y1, x0:x1].sum() < 0.04 * box.area
+            and not _scatter(residual[y0:y1, x0:x1])
+        ):
             continue
         dense.append(box)
     rings: list[Box] = []
@@ -128,6 +132,18 @@ def find_graphics(
             _own_container(graphic, root, regions)
         graphics.append(graphic)
     return graphics
+
+
+def _scatter(marks: np.ndarray) -> bool:
+    """Sparse marks that are solid blobs, not slivers: a picture's scattered details (the herbs on
+    a plate in a food photo, on a white plate found as a box of its own). Outline slivers that met
+    are 1-2 px wide and go in a 3 px opening; blobs keep most of their pixels, and there are many."""
+    opened = cv2.morphologyEx(marks.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    kept = int(opened.sum())
+    if kept < 0.5 * int(marks.sum()):
+        return False
+    count = cv2.connectedComponents(opened, connectivity=8)[0] - 1
+    return count >= 8
 
 
 def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool:
@@ -547,6 +563,10 @@ def _clear(mask: np.ndarray, box: Box, pad: int) -> None:
     ] = False
 
 
+_SMALL_ROUND = 64  # px: a round box this small is a control or an avatar
+_BIG_RADIUS = 24  # px: corners this round (a plate, a big disc) hold what is drawn on the box
+
+
 def _clear_ring(mask: np.ndarray, region: Region) -> None:
     """The pixels along a region's outline (antialiasing, borders, corners, light shadows)."""
     h, w = mask.shape
@@ -554,18 +574,48 @@ def _clear_ring(mask: np.ndarray, region: Region) -> None:
     x0, y0, x1, y1 = int(b.x), int(b.y), math.ceil(b.right), math.ceil(b.bottom)
     inner = max(region.border_width) + 2
     outer = 3
-    corner = int(region.radius) + 3
     for ya, yb, xa, xb in (
         (y0 - outer, y0 + inner, x0 - outer, x1 + outer),
         (y1 - inner, y1 + outer, x0 - outer, x1 + outer),
         (y0 - outer, y1 + outer, x0 - outer, x0 + inner),
         (y0 - outer, y1 + outer, x1 - inner, x1 + outer),
-        (y0, y0 + corner, x0, x0 + corner),
-        (y0, y0 + corner, x1 - corner, x1),
-        (y1 - corner, y1, x0, x0 + corner),
-        (y1 - corner, y1, x1 - corner, x1),
     ):
         mask[max(ya, 0) : min(yb, h), max(xa, 0) : min(xb, w)] = False
+    radius = int(region.radius)
+    if radius < 2:
+        return
+    if min(x1 - x0, y1 - y0) <= _SMALL_ROUND or radius < _BIG_RADIUS:
+        # A control's pill or an avatar's disc, a card's corner: the corner squares whole (a
+        # switch's knob, drawn in a corner, is the switch's, found with it).
+        corner = radius + 3
+        for ya, yb, xa, xb in (
+            (y0, y0 + corner, x0, x0 + corner),
+            (y0, y0 + corner, x1 - corner, x1),
+            (y1 - corner, y1, x0, x0 + corner),
+            (y1 - corner, y1, x1 - corner, x1),
+        ):
+            mask[max(ya, 0) : min(yb, h), max(xa, 0) : min(xb, w)] = False
+        return
+    # A big round box: what lies outside the arc, and its antialiased band (the corner squares of
+    # a plate are most of the plate: what is drawn on it stays; bulma_shop_grid's food photo kept
+    # only its plate, as a white disc).
+    r = min(radius, (x1 - x0) // 2, (y1 - y0) // 2)
+    yy, xx = np.mgrid[0 : r + 3, 0 : r + 3]
+    off = np.hypot(r - xx - 0.5, r - yy - 0.5) >= r - 3  # from the arc's centre, in the corner square
+    for ya, xa, flip_y, flip_x in (
+        (y0, x0, False, False),
+        (y0, x1 - r - 3, False, True),
+        (y1 - r - 3, x0, True, False),
+        (y1 - r - 3, x1 - r - 3, True, True),
+    ):
+        part = off[::-1] if flip_y else off
+        part = part[:, ::-1] if flip_x else part
+        ys, xs = max(ya, 0), max(xa, 0)
+        ye, xe = min(ya + r + 3, h), min(xa + r + 3, w)
+        if ye <= ys or xe <= xs:
+            continue
+        window = part[ys - ya : ye - ya, xs - xa : xe - xa]
+        mask[ys:ye, xs:xe] &= ~window
 
 
 def _merge(boxes: list[Box]) -> list[Box]:
