@@ -1,0 +1,45 @@
+"""Exact text: the one-stroke look-alikes I, l and i, judged by their ink in the line's fitted face.
+An l reaches above the capitals' height, an i has a dot over a gap; where the face draws two
+alike, the reading stands. Lines are drawn with the
+bundled faces (see tests/test_local_text.py's helpers), so each test costs a few drawings."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_local_text import _draw, _proofread_drawing
+
+
+def _read(family: str, truth: str, read: str, weight: int = 400, size: float = 14.0) -> str:
+    face, alpha = _draw(family, truth, weight, size)
+    return _proofread_drawing(read, alpha, face, weight, size)
+
+
+def test_a_capital_i_read_as_l_beside_a_capital_comes_back_by_its_height() -> None:
+    """daisy_landing's "AI summaries" read "Al summaries": in Poppins the l stands 0.7 px above the
+    capitals at 18 px, and the ink's stem stops at the A's height."""
+    assert _read("Poppins", "AI summaries", "Al summaries", 600, 18.0) == "AI summaries"
+
+
+def test_a_real_al_keeps_its_l() -> None:
+    """The name Al: its l reaches above the A."""
+    assert _read("Poppins", "Al Green sings", "Al Green sings", 600, 18.0) == "Al Green sings"
+
+
+def test_where_the_face_draws_i_and_l_alike_the_reading_stands() -> None:
+    """Inter's I and l are one stem of one height: nothing tells "AI" from "Al"."""
+    assert _read("Inter", "AI summaries", "Al summaries") == "Al summaries"
+
+
+def test_an_i_read_among_capitals_is_a_capital_where_the_ink_has_no_dot() -> None:
+    """tabler_dashboard's "UI Designer" read "Ui Designer": Inter's i has a dot over a gap, the
+    ink's stem is unbroken."""
+    assert _read("Inter", "UI Designer", "Ui Designer", 400, 12.0) == "UI Designer"
+    assert _read("Inter", "Ui Designer", "Ui Designer", 400, 12.0) == "Ui Designer"
+
+
+@pytest.mark.parametrize("family", ["Lato", "DejaVu Sans Mono"])
+def test_real_stems_keep_their_letters(family: str) -> None:
+    """Words whose I, l, 1, i and t are what OCR read."""
+    for text in ("Illinois in 1990", "Press Ctrl+t to lit it", "Part II of AI"):
+        assert _read(family, text, text) == text
