@@ -1,6 +1,6 @@
-"""Exact text: the one-stroke look-alikes I, l and i, judged by their ink in the line's fitted face.
-An l reaches above the capitals' height, an i has a dot over a gap; where the face draws two
-alike, the reading stands. Lines are drawn with the
+"""Exact text: the one-stroke look-alikes I, l, 1 and i, judged by their ink in the line's fitted
+face. An l reaches above the capitals' height, an i has a dot over a gap, a one a flag; where the
+face draws two alike, the reading stands. Lines are drawn with the
 bundled faces (see tests/test_local_text.py's helpers), so each test costs a few drawings."""
 
 from __future__ import annotations
@@ -36,6 +36,13 @@ def test_an_i_read_among_capitals_is_a_capital_where_the_ink_has_no_dot() -> Non
     ink's stem is unbroken."""
     assert _read("Inter", "UI Designer", "Ui Designer", 400, 12.0) == "UI Designer"
     assert _read("Inter", "Ui Designer", "Ui Designer", 400, 12.0) == "Ui Designer"
+
+
+@pytest.mark.parametrize(("truth", "read"), [("1W", "IW"), ("1M", "lM"), ("1M", "1M"), ("IT", "IT")])
+def test_a_one_before_a_unit_is_told_from_i_and_l_by_its_flag(truth: str, read: str) -> None:
+    """tw_crypto_wallet's range buttons "1D 1W 1M 1Y" read "1D", "IW" and "1M" (and "1M" set as
+    "lM" by the proofreader itself): Poppins' one has a flag at its top, its I and l none."""
+    assert _read("Poppins", truth, read, 500, 12.5) == truth
 
 
 @pytest.mark.parametrize("family", ["Lato", "DejaVu Sans Mono"])

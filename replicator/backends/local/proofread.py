@@ -3,13 +3,14 @@
 PP-OCR reads web text well but makes the same few mistakes over and over: "RADI0" and "RAD10" for
 RADIO, "CsS" for CSS, "ship" for a heading's "Ship", "@" or "?" for "©", "HHOME" for tracked-out
 capitals, fullwidth "，" in English text, "-", "." or "I" for a middle dot between words, ".." for
-"…", "Al" and "Ui" for AI and UI. Each suspect character is judged by measurement, never by a
-dictionary: the line is drawn in its fitted font with the character and with each look-alike, and
-the reading whose glyph matches the ink where that character stands wins, by a clear margin.
-Look-alikes of one stroke (I, l, i) correlate alike: their ink's height and an i's dot decide, or
-the reading stands. Suspects are found cheaply first (a letter whose ink is taller or shorter than
-its case allows; a digit among letters; a stroke letter in a word of the other case; a lone symbol;
-a doubled capital in tracked-out text), so a page costs a few drawings, not one per letter.
+"…", "Al" and "Ui" for AI and UI, "IW" for 1W. Each suspect character is judged by measurement,
+never by a dictionary: the line is drawn in its fitted font with the character and with each
+look-alike, and the reading whose glyph matches the ink where that character stands wins, by a
+clear margin. Look-alikes of one stroke (I, l, 1, i) correlate alike: their ink's height, an i's
+dot and a one's flag decide, or the reading stands. Suspects are found cheaply first (a letter
+whose ink is taller or shorter than its case allows; a digit among letters; a stroke letter in a
+word of the other case; a lone symbol; a doubled capital in tracked-out text), so a page costs a
+few drawings, not one per letter.
 """
 
 from __future__ import annotations
@@ -395,6 +396,20 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             )
             # How much better than the reading as it is, on the same stretch of ink.
             scores[option] = score - _correlation(alpha, stretch, start) + scores[ch]
+            if "1" in (ch, option) and {ch, option} <= _ONES:
+                # A one and a stem letter (a window's correlation favoured Poppins' l over its
+                # one in the ink of "1D" and "1M"): where the glyph reaches out from its stem,
+                # a one's flag, serifs, a foot. The ink's must be the option's, and differ
+                # from the reading's in the face's own drawings.
+                patch = _glyph_ink(alpha, box[0] * sx + shift, box[2] * sx + shift)
+                seen_marks = _stem_marks(patch) if patch is not None else None
+                marks = {
+                    c: _stem_marks(np.pad(draw_glyphs(c, path, index, fit.size * sx)[0], 1))
+                    for c in (ch, option)
+                }
+                log.debug("one %r[%d]: ink %s, drawn %s", text, i, seen_marks, marks)
+                clear = seen_marks is not None and seen_marks == marks[option] != marks[ch]
+                scores[option] = scores[ch] + (1.0 if clear else -1.0)
             if {ch, option} <= _STEMS:
                 # A stem and a stem: their drawings correlate alike; their heights and an i's dot
                 # tell them apart, or nothing does.
@@ -408,6 +423,8 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
     return "".join(c for i, c in enumerate(chars) if i not in dropped)
 
 
+# A one and the letters OCR reads for it, told apart by their glyphs' shapes: a one's flag and foot.
+_ONES = set("1Il")
 # Glyphs that are one upright stroke, told apart by their height and an i's dot alone.
 _STEMS = set("Ili")
 
@@ -494,6 +511,53 @@ def _stem_by_ink(
     # Heights apart by half a pixel at least, the ink's within that of one of them (a line whose
     # fit is off measures nothing like either) and clearly nearer the option's.
     return apart >= 0.5 and near < apart and near + 0.25 * apart < far
+
+
+def _glyph_ink(alpha: np.ndarray, left: float, right: float) -> np.ndarray | None:
+    """The ink of the letter between columns ``left`` and ``right`` of a line, alone: the pieces of
+    ink centred in those columns, trimmed (None: none)."""
+    a, b = max(int(left) - 2, 0), min(int(np.ceil(right)) + 2, alpha.shape[1])
+    if b - a < 1:
+        return None
+    region = np.ascontiguousarray(alpha[:, a:b], dtype=np.float32)
+    peak = float(region.max())
+    if peak <= 0:
+        return None
+    count, labels, _stats, centroids = cv2.connectedComponentsWithStats(
+        (region > 0.35 * peak).astype(np.uint8), connectivity=8
+    )
+    keep = [n for n in range(1, count) if left - 1 <= a + centroids[n][0] <= right + 1]
+    if not keep:
+        return None
+    own = np.isin(labels, keep).astype(np.uint8)
+    around = cv2.dilate(own, np.ones((3, 3), np.uint8)).astype(bool) & ((labels == 0) | (own > 0))
+    return _trimmed(np.where(around, region / peak, 0.0))
+
+
+def _stem_marks(patch: np.ndarray) -> tuple[bool, bool, bool, bool] | None:
+    """Where the glyph in ``patch`` reaches out from its stem: left and right at its top (a one's
+    flag, a serif), left and right at its foot (None: no stem)."""
+    peak = float(patch.max()) if patch.size else 0.0
+    if peak <= 0:
+        return None
+    ink = patch > 0.5 * peak
+    sums = ink.sum(axis=0)
+    stem = np.flatnonzero(sums >= max(0.7 * sums.max(), 3))
+    if len(stem) == 0 or stem[-1] - stem[0] > 3:
+        return None
+    rows = np.flatnonzero(ink[:, stem].any(axis=1))
+    top, bottom = int(rows[0]), int(rows[-1])
+    band = max((bottom - top + 1) // 4, 1)
+
+    def out(r0: int, r1: int, column: int) -> bool:
+        return 0 <= column < ink.shape[1] and bool(ink[r0:r1, column].any())
+
+    return (
+        out(top, top + band, stem[0] - 1),
+        out(top, top + band, stem[-1] + 1),
+        out(bottom, bottom + 1, stem[0] - 1),
+        out(bottom, bottom + 1, stem[-1] + 1),
+    )
 
 
 def _trailing_dots(text: str, i: int) -> int:
@@ -998,8 +1062,12 @@ def _suspects(
         )
     elif ch == "l" and _capitals_else(text, i, start, end):
         options += "I"  # an "l" among capitals ("PRlCING", "Al" for AI)
+        if i == start:
+            options += "1"  # a count before a unit ("lM" for 1M)
     elif ch == "I" and lower and i > start:
         options += "l"  # an "I" inside a lowercase word
+    elif ch == "I" and i == start and _capitals_else(text, i, start, end):
+        options += "1"  # "IW" for 1W
     elif ch == "I" and i > start and text[start].isupper():
         options += "l"  # "AII" for All
     elif ch == "i" and i > start and _capitals_else(text, i, start, end):
