@@ -50,3 +50,20 @@ def test_real_stems_keep_their_letters(family: str) -> None:
     """Words whose I, l, 1, i and t are what OCR read."""
     for text in ("Illinois in 1990", "Press Ctrl+t to lit it", "Part II of AI"):
         assert _read(family, text, text) == text
+
+
+def test_a_capital_i_stays_where_the_ink_stands_taller_than_its_fitted_size() -> None:
+    """bulma_product's "STRIDE" in Lato 900: the ink's capitals stood 5% taller than drawn at the
+    fitted size (its width fitted), its I as tall as the face's l would be; against the word's
+    own capitals it is a capital's height."""
+    import cv2
+
+    face, drawn = _draw("Lato", "STRIDE", 900, 21.0)
+    alpha = cv2.resize(drawn, (drawn.shape[1], round(drawn.shape[0] * 1.05)), interpolation=cv2.INTER_LINEAR)
+    assert _proofread_drawing("STRIDE", alpha, face, 900, 21.0) == "STRIDE"
+
+
+def test_an_l_read_among_capitals_comes_back_as_a_capital() -> None:
+    """bs_pricing's "API and webhooks" read "APl" (where the heights tell nothing, the glyphs'
+    correlation decides, as before the heights were measured)."""
+    assert _read("Open Sans", "API and webhooks", "APl and webhooks", 400, 16.0) == "API and webhooks"

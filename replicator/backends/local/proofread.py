@@ -414,8 +414,21 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
                 # A stem and a stem: their drawings correlate alike; their heights and an i's dot
                 # tell them apart, or nothing does.
                 here = (box[0] + box[2]) / 2 * sx + shift
-                verdict = _stem_by_ink(ch, option, alpha, here, font, sx)
-                scores[option] = scores[ch] + (1.0 if verdict else -1.0)
+                start, end = _word(text, i)
+                capitals = [
+                    (c, (b[0] + b[2]) / 2 * sx + shift)
+                    for c, b in zip(text[start:end], boxes[start:end], strict=True)
+                    if c.isupper() and c != "I" and b is not None
+                ]
+                verdict = _stem_by_ink(ch, option, alpha, (here, capitals), font, sx)
+                # Where the heights tell nothing, an l among capitals or an I among lowercase
+                # letters is left to the correlation ("APl" for API in Open Sans, whose l and I
+                # differ in width).
+                others = [c for j, c in enumerate(text[start:end], start) if j != i and c.isalpha()]
+                lowercase = i > start and len(others) >= 2 and all(c.islower() for c in others)
+                legacy = (ch == "l" and len(capitals) >= 2) or (ch == "I" and lowercase)
+                if verdict is not None or not legacy:
+                    scores[option] = scores[ch] + (1.0 if verdict else -1.0)
         best = max(scores, key=lambda k: scores[k])
         log.debug("proofread %r[%d]: %s", text, i, {k: round(v, 3) for k, v in scores.items()})
         if best != ch and scores[best] > scores[ch] + _MARGIN:
@@ -452,16 +465,22 @@ def _dip(profile: np.ndarray) -> float:
     return float(span[1:-1].min() / np.median(span))
 
 
+def _half(ch: str, width: float) -> float:
+    """How far either side of its middle a glyph's height is measured: a stem's own columns, all of
+    a wider letter's (an A's apex and its feet)."""
+    return max(0.6, 0.25 * width) if ch in _STEMS else 0.5 * width
+
+
 @functools.lru_cache(maxsize=256)
 def _stem_of(ch: str, path: str, index: int, size: float) -> tuple[float, float, float]:
-    """The height ``ch``'s stem covers (its rows' coverage summed, in pixels at ``size``), the
-    weakest row within it and its width."""
+    """The height ``ch`` covers about its middle (its rows' coverage summed, in pixels at
+    ``size``), the weakest row within it and its width."""
     # Drawn four times as large: a glyph's height comes out in whole pixels, a quarter of one here
-    # (Poppins 600 at 18 px: I 12.6, l 13.3 px; drawn at size, 13 and 12).
+    # (Poppins 600 at 18 px: I 12.5, l 13.0 px; drawn at size, 12 and 13).
     drawn, _ = draw_glyphs(ch, path, index, 4 * size, 0.0)
     if drawn.size == 0:
         return 0.0, 1.0, 0.0
-    profile = _stem_profile(drawn, drawn.shape[1] / 2, max(2.4, 0.25 * drawn.shape[1]))
+    profile = _stem_profile(drawn, drawn.shape[1] / 2, 4 * _half(ch, drawn.shape[1] / 4))
     small = _stem_profile(*_at_size(drawn), max(0.6, 0.25 * drawn.shape[1] / 4))
     return float(profile.sum()) / 4, _dip(small), float(drawn.shape[1]) / 4
 
@@ -477,40 +496,75 @@ def _at_size(drawn: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def _stem_by_ink(
-    ch: str, option: str, alpha: np.ndarray, here: float, font: tuple[str, int, float, float], sx: float
-) -> bool:
-    """Whether the stem in the ink at column ``here`` is ``option`` rather than ``ch`` as read
+    ch: str,
+    option: str,
+    alpha: np.ndarray,
+    where: tuple[float, list[tuple[str, float]]],
+    font: tuple[str, int, float, float],
+    sx: float,
+) -> bool | None:
+    """Whether the stem in the ink at column ``where[0]`` is ``option`` rather than ``ch`` as read
     (both one of I, l, i): an i has a dot over a gap, an l reaches above the capitals' height.
-    Where the face draws the two alike (I and l of one height), the reading stands."""
+    Where the face draws the two alike (I and l of one height), nothing tells (None).
+
+    Heights are measured against the capitals of the stem's word (``where[1]``: each and the
+    column of its middle in the ink), each against its own drawing: the fitted size may be a few
+    percent off the ink's (bulma_product's "STRIDE" in Lato 900: its ink's capitals and its I
+    stood 3% taller than drawn, as tall as the face's l)."""
     path, index, size, _spacing = font
+    here, capitals = where
     (read_h, read_dip, width), (option_h, option_dip, _) = (
         _stem_of(c, path, index, round(size, 1)) for c in (ch, option)
     )
-    seen = _stem_profile(alpha, here, max(0.6, 0.25 * width * sx))
+    seen = _stem_profile(alpha, here, _half(ch, width * sx))
     height, dip = float(seen.sum()), _dip(seen)
-    log.debug(
-        "stem %r/%r at %.1f: ink %.2f tall, dip %.2f; drawn %.2f/%.2f tall, dips %.2f/%.2f",
-        ch,
-        option,
-        here,
-        height,
-        dip,
-        read_h * sx,
-        option_h * sx,
-        read_dip,
-        option_dip,
-    )
     if "i" in (ch, option):
+        log.debug(
+            "stem %r/%r at %.1f: ink's dip %.2f, drawn %.2f/%.2f", ch, option, here, dip, read_dip, option_dip
+        )
         # The dot: a gap in the drawn i that the ink shows (or not).
         dotted = read_dip if ch == "i" else option_dip
         if dotted > 0.6:
             return False
         return dip > 0.75 if ch == "i" else dip < 0.6
-    apart = abs(option_h - read_h) * sx
-    near, far = abs(height - option_h * sx), abs(height - read_h * sx)
-    # Heights apart by half a pixel at least, the ink's within that of one of them (a line whose
-    # fit is off measures nothing like either) and clearly nearer the option's.
-    return apart >= 0.5 and near < apart and near + 0.25 * apart < far
+    # The ink's scale: its word's capitals' heights against their drawings' (the median), and the
+    # fit's own (its width against the drawing's); both must tell the same.
+    scales = [sx]
+    for letter, middle in capitals:
+        drawn_h, _, letter_width = _stem_of(letter, path, index, round(size, 1))
+        inked = float(_stem_profile(alpha, middle, _half(letter, letter_width * sx)).sum())
+        if drawn_h > 0 and inked > 0:
+            scales.append(inked / drawn_h)
+    verdicts = {
+        _by_height(height, read_h * k, option_h * k) for k in (sx, float(np.median(scales[1:] or [sx])))
+    }
+    log.debug(
+        "stem %r/%r at %.1f: ink %.2f tall; drawn %.2f/%.2f at scale %s: %s",
+        ch,
+        option,
+        here,
+        height,
+        read_h,
+        option_h,
+        [round(k, 3) for k in scales],
+        verdicts,
+    )
+    return verdicts.pop() if len(verdicts) == 1 else None
+
+
+def _by_height(seen: float, read: float, option: float) -> bool | None:
+    """Whether a stem of height ``seen`` is the option's (``option`` tall) rather than the
+    reading's: heights apart by 0.4 px at least, the ink's within that of one of them (a line
+    whose fit is off measures nothing like either) and clearly nearer one (None: neither)."""
+    apart = abs(option - read)
+    near, far = abs(seen - option), abs(seen - read)
+    if apart < 0.4 or min(near, far) >= apart:
+        return None
+    if near + 0.25 * apart < far:
+        return True
+    if far + 0.25 * apart < near:
+        return False
+    return None
 
 
 def _glyph_ink(alpha: np.ndarray, left: float, right: float) -> np.ndarray | None:
