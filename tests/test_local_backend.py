@@ -58,7 +58,8 @@ async def collect(stream) -> list[object]:  # type: ignore[no-untyped-def]
 
 # Characters OCR confuses with each other: the test asks whether the page's words are DOM text,
 # and the backend's proofreading may correct the very misreading the source's OCR makes here.
-# Curly quotes and dashes likewise: OCR writes them straight, the backend sets what the glyphs show.
+# Curly quotes, dashes and ellipses likewise: OCR writes them straight, the backend sets what the
+# glyphs show.
 _LOOKALIKES = str.maketrans(
     {
         "0": "o",
@@ -74,8 +75,11 @@ _LOOKALIKES = str.maketrans(
 )
 
 
+_DOTS = re.compile(r"[.\u2026]+")  # an ellipsis OCR reads as ".", ".." or "...": one mark
+
+
 def norm(text: str) -> str:
-    return _SPACE.sub("", text).lower().translate(_LOOKALIKES)
+    return _DOTS.sub(".", _SPACE.sub("", text).lower().translate(_LOOKALIKES))
 
 
 def dom_coverage(ocr_texts: list[str], render: RenderResult) -> float:

@@ -1122,8 +1122,6 @@ def _suspects(
         options += "l"  # an "I" inside a lowercase word
     elif ch == "I" and i == start and _capitals_else(text, i, start, end):
         options += "1"  # "IW" for 1W
-    elif ch == "I" and i > start and text[start].isupper():
-        options += "l"  # "AII" for All
     elif ch == "i" and i > start and _capitals_else(text, i, start, end):
         options += "I"  # "Ui" for UI
     if (
