@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest_asyncio
 
-from replicator.models import Score, Viewport
+from replicator.models import Box, Score, Viewport
 from replicator.ocr import OcrEngine
 from replicator.render import SealedBrowserPool
 from replicator.score import ReferenceAnalysis, analyze_reference, score_against_source
 from replicator.score.exact import strict_text
+from replicator.score.graphics import Graphic, compare_graphics
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWPORT = Viewport(960, 640)
@@ -175,3 +177,17 @@ def test_a_missing_icon_that_ocr_read_as_a_letter_is_one_difference() -> None:
     assert _icon_read_as_text(as_letter, [icon])
     assert not _icon_read_as_text(a_word, [icon])  # a word is text, whatever is beside it
     assert not _icon_read_as_text(elsewhere, [icon])
+
+
+def test_a_sliver_cut_by_the_bottom_edge_is_not_an_extra_graphic() -> None:
+    """A screenshot clamped mid-line ends on the tops of glyphs: in the render they may be a
+    picture's (a cropped line) and show a pixel more or less than in the source. Those slivers are
+    left out of the comparison; a tall picture the screenshot ends on still counts."""
+    source = np.full((200, 300, 3), 255, dtype=np.uint8)
+    render = source.copy()
+    render[192:200, 40:120] = 30  # the tops of a line's letters, at the bottom edge
+    render[120:200, 200:280] = 90  # a photo the screenshot ends on
+    sliver = Graphic(Box(40, 192, 80, 8), "icon", 5.0)
+    photo = Graphic(Box(200, 120, 80, 80), "image", 20.0)
+    result = compare_graphics([], source, [sliver, photo], render)
+    assert [m.graphic.kind for m in result.extra] == ["image"]
