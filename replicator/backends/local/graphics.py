@@ -87,18 +87,14 @@ def find_graphics(
         )
         if tight.width < MIN_SIDE or tight.height < MIN_SIDE:
             continue
-        if tight.area > 10_000 and len(xs) < 0.04 * tight.area and not _scatter(inner):
+        if tight.area > 10_000 and len(xs) < 0.04 * tight.area:
             continue  # a sparse web of outline slivers (box edges that met), not a picture
         boxes.append(tight)
     boxes = _merge(boxes)
     dense = []
     for box in boxes:
         y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
-        if (
-            box.area > 10_000
-            and residual[y0:y1, x0:x1].sum() < 0.04 * box.area
-            and not _scatter(residual[y0:y1, x0:x1])
-        ):
+        if box.area > 10_000 and residual[y0:y1, x0:x1].sum() < 0.04 * box.area:
             continue
         dense.append(box)
     rings: list[Box] = []
@@ -132,18 +128,6 @@ def find_graphics(
             _own_container(graphic, root, regions)
         graphics.append(graphic)
     return graphics
-
-
-def _scatter(marks: np.ndarray) -> bool:
-    """Sparse marks that are solid blobs, not slivers: a picture's scattered details (the herbs on
-    a plate in a food photo, on a white plate found as a box of its own). Outline slivers that met
-    are 1-2 px wide and go in a 3 px opening; blobs keep most of their pixels, and there are many."""
-    opened = cv2.morphologyEx(marks.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    kept = int(opened.sum())
-    if kept < 0.5 * int(marks.sum()):
-        return False
-    count = cv2.connectedComponents(opened, connectivity=8)[0] - 1
-    return count >= 8
 
 
 def _bar(rgb: np.ndarray, box: Box, root: Region, regions: list[Region]) -> bool:
