@@ -676,9 +676,7 @@ def read_glyphs(
         line = _glyph(rgb, graphic, regions, engine)
         disc = _disc(rgb, graphic.box) if line is None else None
         if disc is not None:
-            regions.insert(0, disc)  # the holder, before any box segmentation found there
-            line = _glyph(rgb, graphic, regions, engine, bare=True)
-            regions.remove(disc)
+            line = _glyph(rgb, graphic, regions, engine, disc=disc)
             if line is not None:
                 add_region(disc.box, disc.fill, root, regions, radius=disc.radius)
         if line is None:
@@ -963,14 +961,17 @@ def _glyph(
     regions: list[Region],
     engine: OcrEngine,
     visible_only: bool = False,
-    bare: bool = False,
+    disc: Region | None = None,
 ) -> TextLine | None:
+    """The picture's glyph read as text, its holder a box around it (or ``disc``, a numbered
+    disc's own box, whose glyph is read bare: a dark margin made the recognizer read a "3" as
+    nothing), or None."""
     g = graphic.box
     if graphic.behind_text or not (6 <= g.height <= 56 and g.width <= 1.5 * g.height):
         return None
     # The picture may be the whole box (a filled page button taken for an icon): its box then is
     # the holder, shown again once its glyph is text.
-    whole = (
+    whole = disc or (
         None
         if visible_only
         else next((r for r in regions if consumed_by(r.box, g) and consumed_by(g, r.box)), None)
@@ -1001,7 +1002,7 @@ def _glyph(
     # small image up to 736 px before looking, which cost a page up to a second and a half of
     # pictures that held no glyph.
     big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-    pad = 0 if bare else 3 * round(g.height)  # a dark disc's "3" read as nothing in a dark margin
+    pad = 0 if disc is not None else 3 * round(g.height)
     canvas = np.empty((big.shape[0] + pad, big.shape[1] + 2 * pad, 3), dtype=np.uint8)
     canvas[:] = holder.fill
     canvas[pad // 2 : pad // 2 + big.shape[0], pad : pad + big.shape[1]] = big
