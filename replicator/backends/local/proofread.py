@@ -704,9 +704,10 @@ def _middle_dot_by_shape(
     ink standing alone within an em of where it was drawn (``_lone_marks``; OCR may have read a
     dot and an icon beside it as one mark) are measured by their extent, the height and width
     their coverage spans and the middle of their rows, and so is each glyph drawn in the fitted
-    face in its place in the line; the piece most like each glyph counts. A hyphen is a bar (wider than tall), a period sits on the baseline,
-    an I or a bar stands the capitals' height, a bullet is twice a middle dot's size; a middle
-    dot is a small round blob at half the x-height. The dot wins when its glyph's extent is
+    face in its place in the line; the piece most like each glyph counts. A hyphen is a bar
+    (wider than tall), a period sits on the baseline, an I or a bar stands the capitals' height,
+    a bullet is twice a middle dot's size; a middle dot is a small round blob at half the
+    x-height. The dot wins when its glyph's extent is
     clearly nearer the ink's (``_DOT_MARGIN`` pixels, summed over the three).
     ``where``: the line as drawn and its horizontal scale onto the ink."""
     line, sx = where

@@ -768,9 +768,8 @@ def _after_symbols(
 ) -> tuple[str, FontFit, list[int]] | None:
     """A line that starts with a row of symbols no text face draws like the page's icons (a
     rating's "★★★★☆ 4.2·318 reviews"): its text respaced in a font fitted to the text's own ink
-    (the line keeps ``fit``),
-    where the whole line fitted no face (Merriweather 19 px for Lato 16 px) and its word gaps
-    were measured against that. The symbols are the row's first ink clusters, one each, of one
+    (the line keeps ``fit``), where the whole line fitted no face (Merriweather 19 px for Lato
+    16 px) and its word gaps were measured against that. The symbols are the row's first ink clusters, one each, of one
     width; None where the line is not such a one, or its text fits no better alone."""
     head = ""
     for ch in text:
