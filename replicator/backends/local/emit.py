@@ -449,8 +449,13 @@ class Emitter(ControlMarkup, TableMarkup):
         decls["line-height"] = px(height)
         if block.align != "left" and len(block.lines) > 1:
             decls["text-align"] = block.align
-        if block.first.underline:
-            decls["text-decoration"] = "underline"
+        lines = [
+            kind
+            for kind, on in (("underline", block.first.underline), ("line-through", block.first.strike))
+            if on
+        ]
+        if lines:
+            decls["text-decoration"] = " ".join(lines)
         role = block.role or "text"
         base = {
             "h1": "h1",

@@ -20,6 +20,7 @@ class TextLine:
     background: RGB
     fit: FontFit
     underline: bool = False
+    strike: bool = False  # text-decoration: line-through
     italic: bool = False
     mass: float = 0.0  # ink coverage sum, for telling regular from bold
     runs: list[tuple[str, RGB]] = field(default_factory=list)  # words in other colors (inline links)

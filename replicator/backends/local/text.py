@@ -67,7 +67,8 @@ class _Ink:
         self.distance = np.abs(crop - self.background).max(axis=2).astype(np.float32)
         peak = float(np.percentile(self.distance, 99.5)) if self.distance.size else 0.0
         self.contrast = max(peak, 1.0)
-        self.mask = self.distance > max(0.2 * peak, 14.0)
+        self.threshold = max(0.2 * peak, 14.0)
+        self.mask = self.distance > self.threshold
         self._drop_frame_lines()
         self._drop_neighbour_ink(math.floor(box.y) - self.y0, math.ceil(box.bottom) - self.y0)
 
@@ -137,6 +138,17 @@ class _Ink:
             for row in (top + 1, bottom - 1):
                 if self.mask[row].sum() <= 0.05 * w:
                     self.mask[row] = False
+
+    def erase_rows(self, top: int, bottom: int, x0: int, x1: int) -> None:
+        """Rows ``top..bottom`` (a strike's line) redrawn from the rows just outside them: what
+        the glyphs would show there without the line, near enough for fitting and reading."""
+        above, below = self.crop[top - 1, x0:x1], self.crop[bottom, x0:x1]
+        span = bottom - top + 1
+        for k, y in enumerate(range(top, bottom), start=1):
+            self.crop[y, x0:x1] = (above * (span - k) + below * k) // span
+        rows = self.crop[top:bottom, x0:x1]
+        self.distance[top:bottom, x0:x1] = np.abs(rows - self.background).max(axis=2)
+        self.mask[top:bottom, x0:x1] = self.distance[top:bottom, x0:x1] > self.threshold
 
     def bounds(self, x_from: int = 0, x_to: int | None = None) -> tuple[int, int, int, int] | None:
         """Tight ink box (crop coordinates) within the column range, or None."""
@@ -865,6 +877,7 @@ class _Piece:
     underline: bool
     shear: float  # the ink's slant (spacing.slant)
     kind: str | None = None  # "sans" | "serif" | "mono": what the system faces fit it as, when well
+    strike: bool = False  # a line drawn through the text (an old price, a done task)
 
 
 def read_lines(
@@ -976,6 +989,9 @@ def _cut(
         underline = _underline(ink.mask, x0, y0, x1, y1)
         if underline:
             y1 = underline
+        strike = _strike(ink.mask, piece, x0, y0, x1, y1)
+        if strike is not None:
+            ink.erase_rows(*strike, x0, x1)
         box, measured = ink.measure(x0, y0, x1, y1)
         width, height, mass, alpha = measured
         shear = slant(alpha) if len(piece) >= 4 else 0.0
@@ -1011,7 +1027,18 @@ def _cut(
         spaced, spaced_fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
         kind = spaced_fit.face.kind if spaced_fit.face is not None and spaced_fit.error <= 0.2 else None
         found.append(
-            _Piece(ink, piece, spaced, (x0, y0, x1, y1), box, measured, underline is not None, shear, kind)
+            _Piece(
+                ink,
+                piece,
+                spaced,
+                (x0, y0, x1, y1),
+                box,
+                measured,
+                underline is not None,
+                shear,
+                kind,
+                strike is not None,
+            )
         )
     return found
 
@@ -1158,6 +1185,7 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
         background=_rgb(ink.background),
         fit=fit,
         underline=piece.underline,
+        strike=piece.strike,
         italic=fit.italic,
         mass=mass,
         runs=runs,
@@ -1180,3 +1208,33 @@ def _underline(mask: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> int | No
                 return above
             return None
     return None
+
+
+def _strike(mask: np.ndarray, text: str, x0: int, y0: int, x1: int, y1: int) -> tuple[int, int] | None:
+    """The rows of a line drawn through the text's middle (``text-decoration: line-through``), if any.
+
+    A strike is a thin band of rows the ink fills from end to end, with the glyphs' bodies above
+    and below it. Text alone never fills a row: the gaps between letters and words leave a tenth
+    of it or more empty even in tight bold lowercase, so the band must be nearly full (95%).
+    Lines of dashes and rules are not text with a strike: at least two letters or digits.
+    """
+    height, width = y1 - y0, x1 - x0
+    if height < 6 or width < 1.5 * height or sum(ch.isalnum() for ch in text) < 2:
+        return None
+    filled = mask[y0:y1, x0:x1].mean(axis=1)
+    full = np.flatnonzero(filled >= 0.95)
+    middle = full[(full >= 0.25 * height) & (full <= 0.8 * height)]
+    if len(middle) == 0:
+        return None
+    top = bottom = int(middle[0])
+    while bottom + 1 < height and filled[bottom + 1] >= 0.95:
+        bottom += 1
+    if bottom - top + 1 > max(2, round(0.15 * height)):
+        return None
+    # Glyph bodies on both sides, lighter than the line.
+    above, below = filled[max(top - 3, 0) : top], filled[bottom + 1 : bottom + 4]
+    if not len(above) or not len(below) or max(above.max(), below.max()) >= 0.8:
+        return None
+    if filled[:top].mean() < 0.05 or filled[bottom + 1 :].mean() < 0.05:
+        return None
+    return y0 + top, y0 + bottom + 1
