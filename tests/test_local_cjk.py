@@ -106,3 +106,22 @@ def test_spaces_around_digits_in_chinese_text_are_not_taken_for_tracking() -> No
     solid = drawn.replace(" ", "")
     fit = FontFit(face, 400, 14.0, 1.2, FONTS.measure(solid, face, 400), 0.23)
     assert respace(solid, filled, fit)[0] == drawn
+
+
+@pytest.mark.parametrize("ocr_text", ["家居家装", "口家居家装"])
+def test_an_icon_ahead_of_chinese_text_is_not_read_into_it(ocr_text: str) -> None:
+    # A category row: an orange house icon 6 px before its grey label. OCR boxes both and either
+    # leaves the icon out or reads it as "口"; ideographs stand closer than Latin words, so the
+    # icon's gap is narrower than the Latin test for an end cluster asks for.
+    face = FACES["Noto Sans CJK SC"]
+    font = ImageFont.truetype(str(face.regular), 14, index=face.index)
+    image = Image.new("RGB", (200, 48), "white")
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(20, 24), (27, 17), (34, 24)], fill=(249, 115, 22))
+    draw.rectangle((22, 24, 32, 31), fill=(249, 115, 22))
+    draw.text((40, 17), "家居家装", font=font, fill=(55, 65, 81))
+    _left, top, right, bottom = draw.textbbox((40, 17), "家居家装", font=font)
+    box = Box(16, min(top, 17) - 3, right + 4 - 16, bottom - min(top, 17) + 6)
+    (line,) = read_lines(np.asarray(image), [OcrLine(ocr_text, box, 0.95)])
+    assert line.text == "家居家装"
+    assert line.ink.x >= 36  # the icon's ink is no part of the line

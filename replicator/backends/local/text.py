@@ -421,7 +421,9 @@ def _strip_icons(
         # gaps only a symbol OCR read for it is looked at, never a letter of the word.
         fine = _segments(ink, x0, x1, 2.0)
         text, x0, x1, _rest = _strip_icon_ends(ink, text, (x0, x1), height, keep, fine, icon_check, True)
-    segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
+    # Ideographs stand 1-2 px apart, closer than Latin words: a CJK line's icon is set off by less.
+    cjk = has_cjk(text)
+    segments = _segments(ink, x0, x1, max((0.2 if cjk else 0.25) * height, 2.0))
     if len(segments) < 2:
         return text, x0, x1
     main = max(segments, key=lambda s: s[1] - s[0])
@@ -437,7 +439,8 @@ def _strip_icons(
             continue
         symbol = text[:1] if end == "start" else text[-1:]
         color = ink.color(seg[0], 0, seg[1], rows)
-        differs = max(abs(a - b) for a, b in zip(color, main_color, strict=True)) > 90
+        contrast = max(abs(a - b) for a, b in zip(color, main_color, strict=True))
+        differs = contrast > 90
         kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
         remainder = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
         # "©" (which OCR reads as "@") is text, not an icon, when a glyph of the line's font
@@ -455,7 +458,14 @@ def _strip_icons(
         if symbol in _SYMBOLS or ring or (end == "start" and differs and not symbol.isalnum()):
             # OCR read the icon as a character: drop both.
             text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
-        elif not has_cjk(text) and len(text) >= 3 and _explains_better(ink, text, (x0, x1), kept, seg, end):
+        elif cjk and contrast > 70:
+            # An icon of its own colour beside Chinese text ("口家居家装" for a house icon): the
+            # Latin tests below measure words, which Chinese text has none of.
+            reading = _cjk_icon_reading(ink, text, seg, kept, end)
+            if reading is None:
+                continue
+            text = reading
+        elif not cjk and len(text) >= 3 and _explains_better(ink, text, (x0, x1), kept, seg, end):
             lost = _lost_symbol(ink, text, seg, kept)
             if lost is not None:
                 text = f"{lost} {text}" if end == "start" else f"{text} {lost}"
@@ -465,6 +475,31 @@ def _strip_icons(
         x0, x1 = kept
         segments = rest
     return text, x0, x1
+
+
+def _cjk_icon_reading(
+    ink: _Ink, text: str, seg: tuple[int, int], kept: tuple[int, int], end: str
+) -> str | None:
+    """The text of a CJK line whose end cluster ``seg`` (in another colour) is an icon, or None
+    when the cluster is the line's own end character drawn in the fitted face.
+
+    OCR either left the icon out or read it as a character ("口" for a square-ish icon): the end
+    character is dropped only when the kept ink looks clearly more like the text without it.
+    """
+    fit = _fit_span(ink, text, kept)
+    mine, theirs = ink.bounds(*seg), ink.bounds(*kept)
+    if fit is None or fit.face is None or mine is None or theirs is None:
+        return None
+    symbol = text[:1] if end == "start" else text[-1:]
+    if shape_similarity(ink.coverage(*mine), symbol, fit.face, fit.weight, fit.size) >= 0.5:
+        return None
+    trimmed = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
+    if not trimmed:
+        return None
+    alpha = ink.coverage(*theirs)
+    with_it = shape_similarity(alpha, text, fit.face, fit.weight, fit.size)
+    without = shape_similarity(alpha, trimmed, fit.face, fit.weight, fit.size)
+    return trimmed if without > with_it + 0.05 else text
 
 
 def _strip_icon_ends(
