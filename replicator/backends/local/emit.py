@@ -19,6 +19,7 @@ from .emit_table import TableMarkup
 from .fonts import FontUses, has_cjk
 from .layout import Node, text_box
 from .model import Analysis, Graphic, Shape, TextBlock, TextLine
+from .paragraphs import baseline
 from .styles import StyleSheet, fluid, hex_color, px
 
 
@@ -571,9 +572,24 @@ def _word_breaks(kids: list[Node]) -> set[int]:
         rows = min(first.ink.bottom, second.ink.bottom) - max(first.ink.y, second.ink.y)
         on_one_line = rows >= 0.6 * min(first.ink.height, second.ink.height)
         gap = second.ink.x - first.ink.right
-        if on_one_line and abs(first.size - second.size) <= 0.2 * size and 0.12 * size <= gap <= 0.7 * size:
+        same_size = abs(first.size - second.size) <= 0.2 * size
+        if (on_one_line and same_size and 0.12 * size <= gap <= 0.7 * size) or _price_and_unit(
+            first, second, gap
+        ):
             found.add(index)
     return found
+
+
+def _price_and_unit(first: TextLine, second: TextLine, gap: float) -> bool:
+    """A large amount and the small words set after it on its baseline ("€12 per editor /
+    month"): one line in two sizes, which the page sets as one (a span inside the price)."""
+    small, large = sorted((first.size, second.size))
+    if small > 0.8 * large or not any(ch.isdigit() for ch in first.text):
+        return False
+    return (
+        abs(baseline(first) - baseline(second)) <= max(2.0, 0.08 * large)
+        and 0.1 * small <= gap <= 0.6 * large
+    )
 
 
 class _Cursor:

@@ -92,8 +92,26 @@ def proofread(
     corrected = _substitutions(text, fit, alpha)
     if len(corrected) != len(text) or any(a != b and b != _DOT for a, b in zip(text, corrected, strict=True)):
         corrected = _substitutions(corrected, fit, alpha)
+    return _pair_quotes(corrected), fit
 
-    return corrected, fit
+
+def _pair_quotes(text: str) -> str:
+    """A straight double quote whose partner in the line the ink showed curly, curly too.
+
+    A mark is three or four pixels at text sizes, and one of a pair can fall between pixels so
+    that neither glyph matches it clearly (measured: an opening mark in Roboto at 14 px scored
+    0.94 straight, 0.88 curly, while its partner scored 0.87 straight, 0.93 curly). A pair of
+    marks set in two styles is a typesetting slip no page makes, so the clear one decides.
+    """
+    marks = [i for i, ch in enumerate(text) if ch in '"\u201c\u201d']
+    if len(marks) != 2:
+        return text
+    first, second = marks
+    if text[first] == '"' and text[second] == "\u201d":
+        return text[:first] + "\u201c" + text[first + 1 :]
+    if text[first] == "\u201c" and text[second] == '"':
+        return text[:second] + "\u201d" + text[second + 1 :]
+    return text
 
 
 def _in_capitals(text: str, fit: FontFit, measured: tuple[float, float, float, np.ndarray]) -> str:

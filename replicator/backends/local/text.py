@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ...models import RGB, Box
@@ -70,7 +71,48 @@ class _Ink:
         self.threshold = max(0.2 * peak, 14.0)
         self.mask = self.distance > self.threshold
         self._drop_frame_lines()
+        self._drop_chip_outlines()
         self._drop_neighbour_ink(math.floor(box.y) - self.y0, math.ceil(box.bottom) - self.y0)
+        self.gain = self._color_gain()
+
+    def _color_gain(self) -> np.ndarray:
+        """Per column, how much to strengthen the ink so that words set in a lighter colour than
+        the line's strongest (a grey snippet after a dark subject, a grey rating after orange
+        stars) cover their glyphs fully, as the same words in the dark colour would: coverage measured
+        against the darkest ink made grey words look thin, and the font fit took them for a
+        lighter or another face. Words, not marks: a dash's or a period's antialiased pixels are
+        weaker than a stroke's in any colour, and take the strength of the word beside them."""
+        gain = np.ones(self.mask.shape[1], np.float32)
+        rows = np.flatnonzero(self.mask.any(axis=1))
+        if len(rows) == 0:
+            return gain
+        height = int(rows[-1] - rows[0] + 1)
+        segments = _segments(self, 0, self.mask.shape[1], 2.0)
+        top, bottom = int(rows[0]), int(rows[-1]) + 1
+        words: list[tuple[int, int, float, RGB]] = []  # wide segments: span, gain, colour
+        narrow = [(a, b) for a, b in segments if b - a < max(4, 0.5 * height)]
+        for a, b in segments:
+            tall = np.flatnonzero(self.mask[:, a:b].any(axis=1))
+            if (a, b) in narrow or len(tall) == 0 or tall[-1] - tall[0] + 1 < 0.5 * height:
+                continue  # a dash's one antialiased row is weak in any colour
+            inked = self.distance[:, a:b][self.mask[:, a:b]]
+            peak = float(np.percentile(inked, 99.5)) if inked.size else 0.0
+            if self.threshold < peak < 0.8 * self.contrast:
+                gain[a:b] = self.contrast / peak
+                words.append((a, b, self.contrast / peak, self.color(a, top, b, bottom)))
+        # A period, a middle dot, a comma between words of the lighter colour is in their colour:
+        # it takes their strength (left alone, "4.2 · 318" in grey lost its dot's spaces).
+        for a, b in narrow:
+            if not words:
+                break
+            near = min(words, key=lambda w: min(abs(w[0] - b), abs(a - w[1])))
+            color = self.color(a, top, b, bottom)
+            if (
+                min(abs(near[0] - b), abs(a - near[1])) <= height
+                and max(abs(p - q) for p, q in zip(color, near[3], strict=True)) <= 60
+            ):
+                gain[a:b] = near[2]
+        return gain
 
     def _drop_neighbour_ink(self, top: int, bottom: int) -> None:
         """Descenders of the line above (ascenders of the one below) that reach into OCR's box:
@@ -139,6 +181,72 @@ class _Ink:
                 if self.mask[row].sum() <= 0.05 * w:
                     self.mask[row] = False
 
+    def _drop_chip_outlines(self) -> None:
+        """An outlined chip in part of the line (a mail's "(■ Invoices)" label before its subject)
+        is no ink of its text: its edges made the line a third taller, and the font fit took them
+        for glyphs (a light face at 16 px for regular text at 14). Found by its top and bottom
+        edges, two long runs of ink that start and end together, with text (not a fill) between
+        them; the outline's pieces (the edges, the rounded sides where they are dark enough to be
+        ink) go, what stands inside stays."""
+        mask = self.mask
+        h = mask.shape[0]
+        if h < 10:
+            return
+        longest = max(12.0, 0.8 * h)
+        runs: list[tuple[int, int, int]] = []
+        for y in range(h):
+            edges = np.flatnonzero(np.diff(np.concatenate(([0], mask[y].astype(np.int8), [0]))))
+            runs += [
+                (y, int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= longest
+            ]
+        chips: list[tuple[int, int, int, int]] = []
+        for y, a, b in runs:
+            partners = [r for r in runs if r[0] >= y + 8 and abs(r[1] - a) <= 2 and abs(r[2] - b) <= 2]
+            if not partners or any(c[1] <= y <= c[3] and abs(c[0] - a) <= 2 for c in chips):
+                continue
+            bottom = max(r[0] for r in partners)
+            inside = mask[y + 2 : bottom - 1, a:b]
+            if inside.size == 0 or inside.mean() > 0.5 or not inside.any():
+                continue  # a filled box (a badge's pill) is the text's ground: remeasure_on_fills reads it
+            reach = (bottom - y) // 2 + 3
+            beyond = np.concatenate((mask[:, : max(a - reach, 0)], mask[:, b + reach :]), axis=1)
+            if beyond.sum() < 2 * h:
+                # The chip is the whole line (a shop's "包邮" tag): its outline stays with the
+                # text, where the page's regions find the tag's box.
+                continue
+            chips.append((a, y, b, bottom))
+        if not chips:
+            return
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        for a, top, b, bottom in chips:
+            reach = (bottom - top) // 2 + 2
+            band = np.zeros_like(mask)
+            band[max(top - 1, 0) : top + 2, max(a - reach, 0) : b + reach] = True
+            band[max(bottom - 1, 0) : bottom + 2, max(a - reach, 0) : b + reach] = True
+            band[max(top - 1, 0) : bottom + 2, max(a - reach, 0) : a + 2] = True
+            band[max(top - 1, 0) : bottom + 2, max(b - 2, 0) : b + reach] = True
+            for n in set(labels[top, a:b].tolist()) | set(labels[bottom, a:b].tolist()):
+                if n == 0:
+                    continue
+                part = labels == n
+                if not (part & ~band).any():
+                    mask[part] = False
+            # the sides' own pieces where they are dark enough to be ink, apart from the edges
+            for n in range(1, count):
+                x, y, cw, ch = (int(v) for v in stats[n, :4])
+                beside = x + cw <= a + 2 or x >= b - 2
+                if (
+                    not beside
+                    or y < top - 1
+                    or y + ch > bottom + 2
+                    or ch < 0.5 * (bottom - top)
+                    or cw > reach + 1
+                ):
+                    continue
+                part = labels == n
+                if not (part & ~band).any():
+                    mask[part] = False
+
     def erase_rows(self, top: int, bottom: int, x0: int, x1: int) -> None:
         """Rows ``top..bottom`` (a strike's line) redrawn from the rows just outside them: what
         the glyphs would show there without the line, near enough for fitting and reading."""
@@ -172,7 +280,7 @@ class _Ink:
 
     def coverage(self, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
         """Ink coverage (0..1) of each pixel in the box."""
-        return np.clip(self.distance[y0:y1, x0:x1] / self.contrast, 0.0, 1.0)
+        return np.clip(self.distance[y0:y1, x0:x1] * self.gain[x0:x1] / self.contrast, 0.0, 1.0)
 
     def measure(
         self, x0: int, y0: int, x1: int, y1: int
@@ -195,7 +303,7 @@ class _Ink:
         return _rgb(np.median(self.crop[y0:y1, x0:x1][strong], axis=0))
 
     def mass(self, x0: int, y0: int, x1: int, y1: int) -> float:
-        d = self.distance[y0:y1, x0:x1]
+        d = self.distance[y0:y1, x0:x1] * self.gain[x0:x1]
         peak = float(d.max()) if d.size else 0.0
         if peak <= 0:
             return 0.0
@@ -1032,6 +1140,8 @@ def _cut(
         shear = slant(alpha) if len(piece) >= 4 else 0.0
         slanted = shear >= _ITALIC_SHEAR
         fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+        if fit.error > _SECOND_LOOK_ERROR and not has_cjk(piece):
+            piece, fit = _lost_currency(piece, fit, measured, ink.faces, slanted)
         if (
             recognize is not None
             and fit.error > _SECOND_LOOK_ERROR
@@ -1076,6 +1186,53 @@ def _cut(
             )
         )
     return found
+
+
+# Currency signs PP-OCR's English recognizer leaves out before an amount (its dictionary has no
+# euro sign; a dollar set tight against a bold number is taken for part of the first digit).
+_CURRENCIES = "€$£¥"
+
+
+def _lost_currency(
+    text: str,
+    fit: FontFit,
+    measured: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool,
+) -> tuple[str, FontFit]:
+    """``text`` with a currency sign OCR left out before an amount, where the ink shows one.
+
+    The line fits badly (the sign's ink is unaccounted for); with a sign before one of its numbers
+    it fits clearly better, and the ink where that sign then stands is that sign's glyph in the
+    fitted face, clearly more than any other sign's. Both: a better fit alone proves little (an
+    icon before "6 min read", a chart's tick before "90" are ink for any sign to explain)."""
+    width, height, mass, alpha = measured
+    starts = [i for i, ch in enumerate(text) if ch.isdigit() and (i == 0 or text[i - 1] == " ")][:3]
+    best: tuple[float, str, FontFit] | None = None
+    for i in starts:
+        for sign in _CURRENCIES:
+            trial = text[:i] + sign + text[i:]
+            refit = fit_font(trial, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+            if refit.face is None or refit.error > 0.6 * fit.error or fit.error - refit.error < 0.1:
+                continue
+            edges = _char_positions(trial, alpha.shape[1], refit)
+            a, b = math.floor(edges[i]), math.ceil(edges[i + 1])
+            glyph = alpha[:, max(a, 0) : min(b, alpha.shape[1])]
+            rows = np.flatnonzero(glyph.max(axis=1) > 0.2) if glyph.size else np.zeros(0, np.int64)
+            if len(rows) == 0:
+                continue
+            glyph = glyph[rows[0] : rows[-1] + 1]
+            likeness = {
+                c: shape_similarity(glyph, c, refit.face, refit.weight, refit.size) for c in _CURRENCIES
+            }
+            rival = max(v for c, v in likeness.items() if c != sign)
+            if (
+                likeness[sign] >= 0.65
+                and likeness[sign] >= rival + 0.1
+                and (best is None or refit.error < best[0])
+            ):
+                best = (refit.error, trial, refit)
+    return (best[1], best[2]) if best is not None else (text, fit)
 
 
 def _second_look(
