@@ -434,6 +434,21 @@ def test_descenders_in_the_ink_keep_a_line_with_g_and_y_out_of_capitals() -> Non
     assert capitals_by_ink("currency string REQUIRED", alpha) == "currency string REQUIRED"
 
 
+@pytest.mark.parametrize("family", ["DejaVu Sans", "Liberation Sans", "Noto Sans"])
+def test_a_comma_in_tracked_capitals_is_no_descender(family: str) -> None:
+    """bs_landing_saas's eyebrow "FIELD SERVICE, SIMPLIFIED", which OCR read in lowercase: the
+    comma's tail reaches below the baseline as a p's would, and kept the line in lowercase."""
+    from replicator.backends.local.fonts import FONTS, draw_text
+    from replicator.backends.local.proofread import capitals_by_ink
+
+    face = next(f for f in FONTS.faces if f.family == family)
+    alpha = draw_text("FIELD SERVICE, SIMPLIFIED", FONTS.path(face, 700, False) or "", face.index, 13.0, 2.0)
+    assert capitals_by_ink("field service, simplified", alpha) == "FIELD SERVICE, SIMPLIFIED"
+    # Lowercase text with a comma and a real descender stays as read.
+    alpha = draw_text("field service, simply", FONTS.path(face, 700, False) or "", face.index, 13.0, 0.0)
+    assert capitals_by_ink("field service, simply", alpha) == "field service, simply"
+
+
 @pytest.mark.parametrize(
     ("family", "size"),
     [

@@ -242,7 +242,12 @@ def capitals_by_ink(text: str, alpha: np.ndarray) -> str:
     # lowercase letters' ("currency string REQUIRED": a monospace word's x-height as tall as the
     # small capitals beside it, and its y and g reach below them).
     descending = sum(ch in "gjpqy" for ch in text)
-    if descending and int(np.sum(bottoms > np.median(bottoms) + 0.2 * cap)) >= max(2, descending):
+    low = bottoms > np.median(bottoms) + 0.2 * cap
+    # A comma's tail reaches below the baseline too ("FIELD SERVICE, SIMPLIFIED", which OCR read
+    # in lowercase): as many runs of low columns as the commas read are those commas.
+    runs = int(low[0]) + int(np.sum(low[1:] & ~low[:-1])) if len(low) else 0
+    commas = sum(ch in ",;" for ch in text)
+    if descending and runs > commas and int(np.sum(low)) >= max(2, descending):
         return text
     x_height = float(np.mean((tops > cap_top + 0.2 * cap) & (tops < cap_top + 0.5 * cap)))
     tall = float(np.mean(tops <= cap_top + 0.12 * cap))
