@@ -6,6 +6,7 @@ needs a particular misreading, it hands the reader that OCR string for the line'
 from __future__ import annotations
 
 import base64
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -304,6 +305,27 @@ async def test_accents_ocr_drops_come_back_from_the_ink(browser_pool: SealedBrow
         "Tomas and Ines, plain": "Tomas and Ines, plain",  # no ink above: no accent
     }
     assert read_as(render, readings) == {true: true for true in readings}
+
+
+@pytest.mark.parametrize(
+    ("family", "style", "truth"),
+    [
+        ("Roboto", "font-weight:800;font-size:13.5px", "Tomás Ferreira (3)"),
+        ("Nunito", "font-weight:600;font-size:13px", "Chloé Martin"),
+    ],
+)
+async def test_an_accent_that_touches_its_letter_is_found(
+    browser_pool: SealedBrowserPool, family: str, style: str, truth: str
+) -> None:
+    # mail_inbox's bold sender and bs_datatable's name: at 13 px the acute joins its letter
+    # through one faint pixel, and the letter looked a capital's height, not accented.
+    body = f'<p style="{style};color:#202124">{truth}</p><p style="{style}">Tomas Costa</p>'
+    render = await browser_pool.render(page(family, body, (400, 600, 800)), Viewport(500, 140))
+    plain = unicodedata.normalize("NFKD", truth).encode("ascii", "ignore").decode()
+    assert read_as(render, {truth: plain, "Tomas Costa": "Tomas Costa"}) == {
+        truth: truth,
+        "Tomas Costa": "Tomas Costa",
+    }
 
 
 def _ink_and_bounds(text: str, size: int = 16) -> tuple[np.ndarray, list[float]]:

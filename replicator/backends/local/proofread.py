@@ -1181,25 +1181,50 @@ def _accent_ink(box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: i
     # Against the ink's own strength (a muted gray line's letters break into pieces at a third
     # of full coverage, and a piece of an e's arc floated over its bar: "Hëad").
     peak = float(alpha[:, a:b].max())
-    level = 0.35 * min(peak, 1.0)
-    region = (alpha[:, a:b] > level).astype(np.uint8)
-    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(region, connectivity=8)
+    return _floating_above(alpha[:, a:b], 0.35 * min(peak, 1.0), box, (a, b, alpha.shape[1]), sx, sy)
+
+
+def _floating_above(
+    window: np.ndarray, level: float, box: GlyphBox, columns: tuple[int, int, int], sx: float, sy: float
+) -> int | None:
+    """``_accent_ink`` at one ink level: the letter's top row where a piece floats above it."""
+    x0, y0, x1, _y1 = box
+    a, b, width = columns
+    region = (window > level).astype(np.uint8)
+    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(region, connectivity=8)
     # The letter's body: the largest piece that reaches below the drawn letter's top.
     bodies = [n for n in range(1, count) if stats[n][1] + stats[n][3] > y0 * sy + 1]
     if not bodies:
         return None
     body = max(bodies, key=lambda n: stats[n][4])
     bx, letter_top, bw, _bh, _area = stats[body]
+    if letter_top < y0 * sy - 1 and bw >= 0.6 * (x1 - x0) * sx:
+        # The letter reaches above its drawn top through a narrow stalk: an accent that touches
+        # it through a faint pixel ("Tomás" in Roboto 800 at 13.5 px, "Chloé" at 13 px). A
+        # capital read as lowercase reaches up as wide as it is.
+        mine = labels == body
+        rows = mine.sum(axis=1)
+        wide = np.flatnonzero(rows >= 0.5 * bw)
+        if len(wide) and int(wide[0]) >= 2 and int(wide[0]) - letter_top >= 2:
+            top = int(wide[0])
+            stalk = np.flatnonzero(mine[letter_top:top].any(axis=0))
+            # Narrow, over the letter's middle, clear of the window's sides (a t's stem beside
+            # the letter reaches up at one side).
+            narrow = rows[letter_top:top].max() <= 0.4 * bw
+            middle = (stalk[0] + stalk[-1] + 1) / 2 - (bx + bw / 2)
+            inside = stalk[0] > 0 and stalk[-1] < window.shape[1] - 1
+            if narrow and inside and abs(middle) <= 0.25 * bw:
+                return top
     if letter_top < 2 or bw < 0.6 * (x1 - x0) * sx:
         return None  # no room above it, or not the letter (an i's stem where the window drifted)
     middle = bx + bw / 2
     half = 0.3 * (x1 - x0) * sx
-    near = max(2, round(0.12 * alpha.shape[0]))
+    near = max(2, round(0.12 * window.shape[0]))
     for n in range(1, count):
         cx, cy, cw, ch, area = stats[n]
         if n == body:
             continue
-        touches_side = (cx == 0 and a > 0) or (cx + cw >= b - a and b < alpha.shape[1])
+        touches_side = (cx == 0 and a > 0) or (cx + cw >= b - a and b < width)
         # Above the letter's top in the ink, and ending above its top as drawn (with a pixel
         # to spare): a piece of the letter itself ends lower.
         floating = cy + ch <= min(letter_top, y0 * sy + 1)
