@@ -22,15 +22,21 @@ Tailwind's and daisyUI's drawings of them:
   icon); a switch is checked when its knob sits in its right half;
 - radios come in groups of two or more with at most one checked (a column of rings with dots is
   an issue list's icons).
+
+Counts OCR passes over or misreads are read here too (``read_badges``, ``split_discs``): a badge's
+"9+" on its pill, a bell and its badge taken as one picture, a count beside its icon, a stepper's
+numbered disc or ring read as a circled digit ("③Team"); each disc, pill or ring becomes a round
+box (a ring a bordered one) holding its count.
 """
 
 from __future__ import annotations
 
 import difflib
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -38,7 +44,7 @@ import numpy as np
 from ...models import RGB, Box
 from ...ocr import OcrEngine, OcrLine
 from .fonts import shape_similarity
-from .graphics import add_region
+from .graphics import add_region, data_uri
 from .model import Control, Graphic, Region, TextBlock, TextLine
 from .regions import as_rgb, crop_around, edge_pixels, rounded_rect
 from .text import read_lines
@@ -508,6 +514,8 @@ def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | N
             return None
         mxs = np.nonzero(knob_mask)[1]
         knob_rows = np.nonzero(knob_mask.any(axis=1))[0]
+        if abs(float(mxs.mean()) - w / 2) < 0.12 * w:
+            return None  # a mark in the middle: a pill badge's count ("15"), not a knob at one end
         checked = float(mxs.mean()) > w / 2
         knob = min(float(knob_rows.max() - knob_rows.min() + 1), h - 4.0)
         return Control(
@@ -1040,3 +1048,443 @@ def _glyph(
     if whole is not None:
         whole.visible = True
     return line
+
+
+# --- count badges, numbered discs and stepper rings ----------------------------------------------
+
+# A badge's count: "3", "12", "9+", "+4", "99+".
+_COUNT = re.compile(r"\+?\d{1,3}\+?")
+_BADGE_HEIGHT = (10, 30)  # px: a notification dot's pill up to a stepper's ring
+_BADGE_ASPECT = (0.8, 2.8)  # a disc up to a "99+" pill
+_BADGE_ROUND = 0.12  # the silhouette's misfit to a pill of radius h/2 (discs, pills; a tag is squarer)
+_BADGE_LIKENESS = 0.75  # the count drawn in its fitted face against the ink (as _glyph)
+
+
+@dataclass(frozen=True, eq=False)
+class _Body:
+    """A disc, pill or ring found in a crop: its box and look on the page, and its mark (the
+    ink inside that differs from its fill: a digit, a tick), as a page box."""
+
+    box: Box
+    fill: RGB  # the inside's colour (a ring's: the surface's)
+    border: RGB | None  # a ring's colour; None for a filled disc or pill
+    border_width: int
+    mark: Box | None
+    inside: np.ndarray | None = None  # the box's pixels inside the rim (None: all of them)
+
+
+def _bodies(rgb: np.ndarray, box: Box, pad: int = 3) -> list[_Body]:
+    """The discs, pills and rings of a badge's size in ``box`` (an icon with its badge on it, a
+    stepper's numbered ring): each dominant colour other than the surface, holes filled (the
+    digit inside is a hole), cut into components; those shaped like a pill of radius h/2 count."""
+    crop, x0, y0 = crop_around(rgb, box, pad)
+    part = crop.astype(np.int16)
+    if part.shape[0] < _BADGE_HEIGHT[0] or part.shape[1] < _BADGE_HEIGHT[0]:
+        return []
+    surface = np.median(edge_pixels(part), axis=0)
+    inked = np.abs(part - surface).max(axis=2) > 12
+    if inked.sum() < 40:
+        return []
+    keys = (part[inked] // 24).astype(np.int32)
+    codes = keys[:, 0] * 4096 + keys[:, 1] * 64 + keys[:, 2]
+    values, counts = np.unique(codes, return_counts=True)
+    found: list[_Body] = []
+    taken = np.zeros(part.shape[:2], dtype=bool)
+    for code in values[np.argsort(-counts)][:4]:
+        members = part[inked][codes == code]
+        if len(members) < 30:
+            break
+        color = np.median(members, axis=0)
+        mask = _fill_holes(_toward(part, surface, color)) & ~taken
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=4)
+        for label in range(1, count):
+            x, y, w, h, _area = (int(v) for v in stats[label])
+            low, high = _BADGE_HEIGHT
+            if not (low <= h <= high and _BADGE_ASPECT[0] <= w / h <= _BADGE_ASPECT[1]):
+                continue
+            if x == 0 or y == 0 or x + w == part.shape[1] or y + h == part.shape[0]:
+                continue  # runs out of the crop: part of something bigger
+            shape = np.ascontiguousarray(labels[y : y + h, x : x + w] == label)
+            if shape.mean() < 0.7 or _misfit(shape, h / 2) > _BADGE_ROUND:
+                continue
+            body = _body(part[y : y + h, x : x + w], shape, color, surface, Box(x0 + x, y0 + y, w, h))
+            if body is not None:
+                found.append(body)
+                taken[y : y + h, x : x + w] |= shape
+    return found
+
+
+def _toward(part: np.ndarray, surface: np.ndarray, color: np.ndarray) -> np.ndarray:
+    """The pixels that are ``color`` over ``surface``, antialiased ones too (a 1 px light grey ring
+    is mostly blend): on the way from the surface to the colour by 40% or more, and not far off
+    that way (another colour)."""
+    direction = (color - surface).astype(np.float32)
+    offset = part.astype(np.float32) - surface
+    t = (offset @ direction) / max(float(direction @ direction), 1.0)
+    off = np.abs(offset - t[..., None] * direction).max(axis=-1)
+    return (t >= 0.4) & (off <= 12 + 0.15 * float(np.abs(direction).max()))
+
+
+def _body(
+    part: np.ndarray, shape: np.ndarray, color: np.ndarray, surface: np.ndarray, box: Box
+) -> _Body | None:
+    """A disc's or ring's look: a ring's inside (a few px in) differs from its outline colour."""
+    band = _erode(shape, 5) & ~_erode(shape, 9)
+    if not band.any():
+        return None
+    inside_color = np.median(part[band], axis=0)
+    # A ring's inside shows the surface: it is nearer the surface than the outline's colour (a
+    # light grey ring on a near-white page is only some 30 levels from either).
+    ring = float(np.abs(inside_color - color).max()) > max(
+        16.0, 2 * float(np.abs(inside_color - surface).max())
+    )
+    width = 0
+    if ring:
+        # The outline's width: along the middle row, the run of its colour from the left edge.
+        row = _toward(part[shape.shape[0] // 2 : shape.shape[0] // 2 + 1], surface, color)[0]
+        width = int(np.argmin(row)) if not row.all() else 0
+        if not 1 <= width <= max(2, round(0.2 * shape.shape[0])):
+            return None
+    fill = inside_color if ring else color
+    inside = _erode(shape, 2 * width + 5)
+    if not inside.any():
+        return None
+    marked = inside & (np.abs(part - fill).max(axis=2) > _MARK_STEP)
+    share = float(marked.sum()) / float(inside.sum())
+    mark = None
+    if 0.04 <= share <= 0.6:
+        # The mark's box from all of it: the glyph may reach nearer the rim than the inside above.
+        ys, xs = np.nonzero(_erode(shape, 2 * width + 3) & (np.abs(part - fill).max(axis=2) > _MARK_STEP))
+        mark = Box(
+            box.x + int(xs.min()),
+            box.y + int(ys.min()),
+            int(xs.max() - xs.min()) + 1,
+            int(ys.max() - ys.min()) + 1,
+        )
+    return _Body(
+        box, as_rgb(fill), as_rgb(color) if ring else None, width, mark, _erode(shape, 2 * width + 3)
+    )
+
+
+def _read_mark(
+    rgb: np.ndarray,
+    body: _Body,
+    engine: OcrEngine | None,
+    expected: str | None = None,
+    likeness: float = _BADGE_LIKENESS,
+    confident: float = 0.3,
+) -> TextLine | None:
+    """The count on a disc, pill or ring, read by the recognizer on its inside enlarged three
+    times (or ``expected``, what OCR wrote for it), kept when drawn in its fitted face it matches
+    the ink."""
+    if body.mark is None:
+        return None
+    text, confidence = expected, 0.9
+    if expected is None:
+        assert engine is not None
+        b = body.box
+        inset = max(2, body.border_width + 1)
+        crop = rgb[
+            int(b.y) + inset : math.ceil(b.bottom) - inset, int(b.x) + inset : math.ceil(b.right) - inset
+        ]
+        if crop.size == 0:
+            return None
+        big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+        pad = 3 * round(body.mark.height)
+        canvas = np.empty((big.shape[0] + pad, big.shape[1] + 2 * pad, 3), dtype=np.uint8)
+        canvas[:] = body.fill
+        canvas[pad // 2 : pad // 2 + big.shape[0], pad : pad + big.shape[1]] = big
+        ((read, confidence),) = engine.recognize([canvas])
+        # (The recognizer may add a stop or brackets at the rim: "9+.", "(7)".)
+        text = unicodedata.normalize("NFKC", read).replace(" ", "").strip(".,:;·()[]{}'\"")
+    if not text or confidence < confident or not _COUNT.fullmatch(text):
+        return None
+    # Measured on the inside alone, the rest painted in the fill: an icon under the badge, or the
+    # rim, is no part of the glyph.
+    b, m = body.box, body.mark
+    x0, y0 = int(b.x) - 4, int(b.y) - 4
+    if x0 < 0 or y0 < 0 or math.ceil(b.right) + 4 > rgb.shape[1] or math.ceil(b.bottom) + 4 > rgb.shape[0]:
+        return None
+    window = np.empty((math.ceil(b.bottom) + 4 - y0, math.ceil(b.right) + 4 - x0, 3), dtype=np.uint8)
+    window[:] = body.fill
+    inside = np.ones((int(b.height), int(b.width)), dtype=bool) if body.inside is None else body.inside
+    source = rgb[int(b.y) : int(b.y) + inside.shape[0], int(b.x) : int(b.x) + inside.shape[1]]
+    window[4 : 4 + inside.shape[0], 4 : 4 + inside.shape[1]][inside] = source[inside]
+    lines = read_lines(
+        window, [OcrLine(text, Box(m.x - 1 - x0, m.y - 1 - y0, m.width + 2, m.height + 2), confidence)]
+    )
+    if len(lines) != 1 or lines[0].text != text:
+        return None
+    line = lines[0]
+    ink = line.ink
+    line = replace(line, ink=Box(ink.x + x0, ink.y + y0, ink.width, ink.height))
+    face = line.fit.face
+    if face is None or line.alpha is None or line.alpha.size == 0:
+        return None
+    if shape_similarity(line.alpha, text, face, line.fit.weight, line.fit.size) < likeness:
+        return None
+    return line
+
+
+def _badge_region(body: _Body, root: Region, regions: list[Region]) -> Region:
+    """The disc, pill or ring as a round box; a square box found for it before is hidden."""
+    for other in regions:
+        b = other.box
+        if (
+            abs(b.x - body.box.x) <= 2
+            and abs(b.y - body.box.y) <= 2
+            and abs(b.right - body.box.right) <= 2
+            and abs(b.bottom - body.box.bottom) <= 2
+        ):
+            other.visible = False
+    region = add_region(body.box, body.fill, root, regions, radius=body.box.height / 2)
+    if body.border is not None:
+        region.border_width = (body.border_width,) * 4
+        region.border_color = body.border
+    return region
+
+
+def _holds_line(box: Box, lines: list[TextLine]) -> bool:
+    return any(ln.ink.intersection(box) > 0.3 * min(ln.ink.area, box.area) for ln in lines)
+
+
+def _painted_out(rgb: np.ndarray, graphic: Graphic, boxes: list[Box]) -> Graphic | None:
+    """``graphic`` without the badges in ``boxes`` (painted in its surface, the box cut to the ink
+    left), or None when nothing is left of it."""
+    crop, x0, y0 = crop_around(rgb, graphic.box, 0)
+    crop = crop.copy()
+    surface = np.median(edge_pixels(crop_around(rgb, graphic.box, 2)[0]).astype(np.int16), axis=0)
+    for b in boxes:
+        crop[
+            max(int(b.y) - y0, 0) : max(math.ceil(b.bottom) - y0, 0),
+            max(int(b.x) - x0, 0) : max(math.ceil(b.right) - x0, 0),
+        ] = as_rgb(surface)
+    ink = np.abs(crop.astype(np.int16) - surface).max(axis=2) > 40
+    if ink.sum() < 12:
+        return None
+    ys, xs = np.nonzero(ink)
+    left, top, right, bottom = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    box = Box(x0 + left, y0 + top, right - left, bottom - top)
+    return replace(graphic, box=box, data_uri=data_uri(np.ascontiguousarray(crop[top:bottom, left:right])))
+
+
+def _count_parts(rgb: np.ndarray, graphic: Graphic) -> list[_Body]:
+    """Where a picture may be a count OCR's detector passed over: all of it when it is glyph-sized
+    (a column's "4"), and what stands right of its widest gap (a comment icon and its "3")."""
+    b = graphic.box
+    if graphic.icon is not None or graphic.behind_text or not (7 <= b.height <= 24 and b.width <= 80):
+        return []
+    crop, x0, y0 = crop_around(rgb, b, 3)
+    part = crop.astype(np.int16)
+    surface = np.median(edge_pixels(part), axis=0)
+    if float((np.abs(edge_pixels(part) - surface).max(axis=1) > 12).mean()) > 0.2:
+        return []  # not on a flat surface
+    ink = np.abs(part - surface).max(axis=2) > 40
+    columns = ink.any(axis=0)
+    if not columns.any():
+        return []
+    fill = as_rgb(surface)
+
+    def piece(c0: int, c1: int) -> _Body | None:
+        rows = np.flatnonzero(ink[:, c0:c1].any(axis=1))
+        cols = np.flatnonzero(columns[c0:c1]) + c0
+        if len(rows) == 0 or not 6 <= rows[-1] - rows[0] + 1 <= 20:
+            return None
+        mark = Box(
+            x0 + int(cols[0]), y0 + int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+        )
+        if mark.width > 2.2 * mark.height:
+            return None
+        return _Body(Box(mark.x - 3, mark.y - 3, mark.width + 6, mark.height + 6), fill, None, 0, mark)
+
+    parts = []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], columns.astype(np.int8), [0]])))
+    starts, stops = edges[::2], edges[1::2]
+    if len(starts) <= 3:
+        parts.append(piece(int(starts[0]), int(stops[-1])))
+    gaps = starts[1:] - stops[:-1]
+    if len(gaps):
+        k = int(np.argmax(gaps))
+        if gaps[k] >= 3 and len(starts) - k - 1 <= 3:
+            parts.append(piece(int(starts[k + 1]), int(stops[-1])))
+    return [p for p in parts if p is not None]
+
+
+def read_badges(
+    rgb: np.ndarray,
+    lines: list[TextLine],
+    graphics: list[Graphic],
+    regions: list[Region],
+    engine: OcrEngine,
+    root: Region,
+) -> tuple[list[TextLine], list[Graphic]]:
+    """Counts OCR passed over: a badge's "3" or "9+" on its disc or pill (alone, found as an empty
+    box, or on the icon it marks, the two one picture), a count beside its icon ("💬 3"), a lone
+    digit that became a picture. Each disc or pill read becomes a round box in ``regions`` holding
+    its count; what is left of a picture stays a picture. Returns the lines read and the graphics
+    left."""
+    found: list[TextLine] = []
+    kept: list[Graphic] = []
+    for graphic in graphics:
+        b = graphic.box
+        if b.height > 48 or b.width > 120:
+            kept.append(graphic)
+            continue
+        badges = []
+        for body in _bodies(rgb, b):
+            if body.mark is None:
+                continue
+            if _holds_line(body.mark, lines + found):
+                # OCR read the count; the disc or ring around it became this picture.
+                if any(
+                    _COUNT.fullmatch(ln.text.strip()) and body.box.contains(ln.ink, slack=1) for ln in lines
+                ):
+                    badges.append(body)
+                    _badge_region(body, root, regions)
+                continue
+            line = None if graphic.behind_text else _read_mark(rgb, body, engine)
+            if line is not None:
+                badges.append(body)
+                found.append(line)
+                _badge_region(body, root, regions)
+        if not badges:
+            kept.append(graphic)
+            continue
+        if graphic.behind_text:
+            # A ring taken for a picture under its digit, made the background of a box of its own.
+            for region in regions:
+                if region.background_image is graphic:
+                    region.background_image = None
+                    region.visible = False
+        rest = _painted_out(rgb, graphic, [body.box for body in badges])
+        if rest is not None:
+            kept.append(rest)
+    # A badge found as a box of its own, empty: its count was passed over.
+    for region in list(regions):
+        b = region.box
+        if not (
+            region.visible
+            and not region.children
+            and _BADGE_HEIGHT[0] <= b.height <= _BADGE_HEIGHT[1]
+            and _BADGE_ASPECT[0] <= b.width / b.height <= _BADGE_ASPECT[1]
+            and region.radius >= b.height / 3
+            and not _holds_line(b, lines + found)
+        ):
+            continue
+        for body in _bodies(rgb, b):
+            if body.mark is None or abs(body.box.x - b.x) > 2 or abs(body.box.width - b.width) > 3:
+                continue
+            line = _read_mark(rgb, body, engine)
+            if line is not None:
+                found.append(line)
+                region.radius = b.height / 2
+            elif body.box.width <= 1.2 * body.box.height and not any(_overlap(g.box, body.box) for g in kept):
+                # A done step's disc with its tick, which no earlier stage kept: the tick is a
+                # mark of its own on the disc (traced later), the disc round.
+                crop, _x, _y = crop_around(rgb, body.mark, 0)
+                kept.append(Graphic(body.mark, data_uri(np.ascontiguousarray(crop))))
+                region.radius = b.height / 2
+            break
+    # A count beside its icon, or alone, that became a picture.
+    result: list[Graphic] = []
+    for graphic in kept:
+        for body in _count_parts(rgb, graphic):
+            assert body.mark is not None
+            if _holds_line(body.mark, lines + found):
+                continue
+            # No disc holds it: the reading must be surer, and drawn, match the ink more closely.
+            line = _read_mark(rgb, body, engine, likeness=0.8, confident=0.5)
+            if line is None:
+                continue
+            found.append(line)
+            # What stands left of the count is its icon.
+            right = Box(
+                body.mark.x - 1, graphic.box.y, graphic.box.right - body.mark.x + 1, graphic.box.height
+            )
+            rest = None if right.contains(graphic.box, slack=1) else _painted_out(rgb, graphic, [right])
+            break
+        else:
+            rest = graphic
+        if rest is not None:
+            result.append(rest)
+    return found, result
+
+
+def _circled(ch: str) -> str | None:
+    """The number a circled digit stands for ("③" -> "3", "❹" -> "4"), or None."""
+    if "CIRCLED" not in unicodedata.name(ch, ""):
+        return None
+    value = unicodedata.numeric(ch, -1.0)
+    return str(int(value)) if value >= 0 and value == int(value) else None
+
+
+def split_discs(
+    rgb: np.ndarray, lines: list[TextLine], regions: list[Region], root: Region
+) -> list[TextLine]:
+    """A stepper's numbered discs and rings, which OCR read as a circled digit in a line ("③Team",
+    "Cart > ② Shipping & payment > ③ Review") or as a digit whose ink is its ring ("2"): each disc
+    or ring found there (as many as the circled digits) becomes a round box in ``regions`` (a
+    ring, a bordered one) holding its digit, and the words between them lines of their own."""
+    out: list[TextLine] = []
+    for line in lines:
+        digits = [(k, _circled(ch)) for k, ch in enumerate(line.text)]
+        marks = [(k, d) for k, d in digits if d is not None]
+        lone = len(line.text.strip()) <= 3 and _COUNT.fullmatch(line.text.strip()) is not None
+        if not marks and not (lone and _BADGE_HEIGHT[0] + 2 <= line.ink.height <= _BADGE_HEIGHT[1]):
+            out.append(line)
+            continue
+        h = line.ink.height
+        zone = Box(line.ink.x - h, line.ink.y - h / 2 - 4, line.ink.width + 2 * h, 2 * h + 8)
+        bodies = sorted((b for b in _bodies(rgb, zone) if b.mark is not None), key=lambda b: b.box.x)
+        if not marks:
+            # The line's ink is its ring or disc: the digit is the mark inside.
+            ring = [b for b in bodies if b.box.contains(line.ink, slack=3)]
+            read = _read_mark(rgb, ring[0], None, expected=line.text.strip()) if len(ring) == 1 else None
+            if read is None:
+                out.append(line)
+                continue
+            _badge_region(ring[0], root, regions)
+            out.append(read)
+            continue
+        # The circled digits are in the line's text: their discs within its ink (not a step's
+        # icon before it).
+        bodies = [b for b in bodies if line.ink.x - 4 <= b.box.x and b.box.right <= line.ink.right + 4]
+        if len(bodies) != len(marks):
+            out.append(line)
+            continue
+        reads = [
+            _read_mark(rgb, b, None, expected=d, likeness=0.6)
+            for b, (_k, d) in zip(bodies, marks, strict=True)
+        ]
+        if any(r is None for r in reads):
+            out.append(line)
+            continue
+        pieces: list[TextLine] = []
+        cuts = [line.ink.x - h, *(b.box.x for b in bodies), line.ink.right + h]
+        starts = [-1, *(k for k, _d in marks)]
+        ends = [*(k for k, _d in marks), len(line.text)]
+        for n, (start, end) in enumerate(zip(starts, ends, strict=True)):
+            words = line.text[start + 1 : end].strip()
+            if not words:
+                continue
+            left = bodies[n - 1].box.right + 1 if n > 0 else cuts[0]
+            right = bodies[n].box.x - 1 if n < len(bodies) else cuts[-1]
+            ink = _ink_between(rgb, line, max(left, line.ink.x - 2), min(right, line.ink.right + 2))
+            if ink is None:
+                break
+            # Measured again on its own: the line's fit took the discs' height for its letters'.
+            again = read_lines(
+                rgb, [OcrLine(words, Box(ink.x - 1, ink.y - 1, ink.width + 2, ink.height + 2), 0.9)]
+            )
+            pieces.extend(
+                again if len(again) == 1 else [replace(line, text=words, ink=ink, runs=[], alpha=None)]
+            )
+        else:
+            for body, read in zip(bodies, reads, strict=True):
+                assert read is not None
+                _badge_region(body, root, regions)
+                pieces.append(read)
+            out.extend(pieces)
+            continue
+        out.append(line)
+    return out

@@ -19,11 +19,13 @@ from .controls import (
     consumed,
     find_controls,
     find_ellipses,
+    read_badges,
     read_glyphs,
     read_words,
     rejoin_letters,
     remeasure_on_fills,
     reread_glyphs,
+    split_discs,
     split_inline_controls,
     split_labels,
 )
@@ -93,6 +95,9 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     lines = reread_glyphs(rgb, lines, kept, engine)
     # A glyph OCR did read (the digit) in a picture that is its holder (the disc): read once.
     lines += [g for g in glyphs if not any(g.ink.intersection(ln.ink) > 0.5 * g.ink.area for ln in lines)]
+    # Counts on badges and beside icons, which OCR's detector passed over.
+    badges, graphics = read_badges(rgb, lines, graphics, kept, engine, root)
+    lines = split_discs(rgb, lines + badges, kept, root)
     # Words the detector passed over, which became pictures.
     words, graphics = read_words(rgb, graphics, engine)
     lines += words

@@ -1,0 +1,117 @@
+"""Count badges and numbered steps from screenshots: pages drawn by Chromium, read back by the local
+backend, and the replica's text and markup inspected (a bell's "9+" pill, a lone red "3", a
+stepper's filled disc and outlined rings with their digits, a count beside its icon)."""
+
+from __future__ import annotations
+
+import html5lib
+import numpy as np
+
+from replicator.backends.local.controls import split_discs
+from replicator.backends.local.model import Region
+from replicator.backends.local.page import analyze, build_page, decode
+from replicator.backends.local.text import read_lines
+from replicator.models import Box, Viewport
+from replicator.ocr import OcrLine
+from replicator.render import SealedBrowserPool
+
+# A bell drawn as an inline SVG (no icon set), a red pill overlapping its corner, a lone red disc
+# and a yellow pill; then a comment mark with its count beside it.
+BADGES = """<!doctype html><html><head><style>
+*{box-sizing:border-box}
+body{margin:0;background:#fff;font:15px 'DejaVu Sans',sans-serif;color:#212529}
+.bar{display:flex;align-items:center;gap:56px;padding:40px 60px}
+.bell{position:relative;width:26px;height:26px}
+.pill{position:absolute;top:-7px;right:-14px;height:17px;padding:0 5px;border-radius:9px;background:#dc3545;
+  color:#fff;font:bold 10px 'DejaVu Sans',sans-serif;display:flex;align-items:center}
+.disc{width:20px;height:20px;border-radius:50%;background:#dc3545;color:#fff;font:bold 11px 'DejaVu Sans',sans-serif;
+  display:grid;place-items:center}
+.amber{height:18px;padding:0 6px;border-radius:9px;background:#ffc107;color:#111;
+  font:bold 11px 'DejaVu Sans',sans-serif;display:flex;align-items:center}
+.note{display:flex;align-items:center;gap:5px;color:#59636e;font-size:13px}
+</style></head><body><div class="bar">
+<div class="bell"><svg width="26" height="26" viewBox="0 0 26 26"><path d="M13 3c-5 0-7 4-7 8v6l-3 3h20l-3-3v-6c0-4-2-8-7-8z" fill="none" stroke="#343a40" stroke-width="2"/><circle cx="13" cy="23" r="2" fill="#343a40"/></svg><span class="pill">9+</span></div>
+<span>Inbox</span><span class="disc">3</span>
+<span>Alerts</span><span class="amber">15</span>
+<span class="note"><svg width="16" height="16" viewBox="0 0 16 16"><path d="M1 2h14v9H6l-4 3v-3H1z" fill="#59636e"/></svg>7</span>
+</div></body></html>"""
+
+STEPPER = """<!doctype html><html><head><style>
+*{box-sizing:border-box}
+body{margin:0;background:#f5f6f8;font:14px 'DejaVu Sans',sans-serif;color:#8a8f98}
+.steps{display:flex;gap:32px;padding:50px 60px}
+.step{display:flex;align-items:center;gap:10px}
+.n{width:26px;height:26px;border-radius:50%;border:2px solid #c9ccd2;display:grid;place-items:center;
+  font-size:12px;font-weight:bold}
+.done .n{background:#00947e;border-color:#00947e;color:#fff}
+.on{color:#363636;font-weight:bold}
+.on .n{border-color:#00947e;color:#00947e}
+</style></head><body><div class="steps">
+<div class="step done"><span class="n">1</span>Basics</div>
+<div class="step on"><span class="n">2</span>Details</div>
+<div class="step"><span class="n">3</span>Team</div>
+<div class="step"><span class="n">4</span>Review</div>
+</div></body></html>"""
+
+
+async def _replica(pool: SealedBrowserPool, page: str, width: int, height: int) -> tuple[str, object]:
+    shot = await pool.render(page, Viewport(width, height))
+    replica = build_page(shot.png)
+    return replica, html5lib.parse(replica, namespaceHTMLElements=False)
+
+
+def _texts(document: object) -> list[str]:
+    """The text of every element that holds text of its own."""
+    found = []
+    for element in document.iter():  # type: ignore[attr-defined]
+        own = (element.text or "").strip()
+        if own:
+            found.append(own)
+    return found
+
+
+async def test_badge_counts_on_a_bell_alone_and_beside_an_icon_are_read(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    replica_html, document = await _replica(browser_pool, BADGES, 820, 140)
+    texts = _texts(document)
+    for count in ("9+", "3", "15", "7"):
+        assert count in texts, texts
+    # The pill and the disc keep their fill behind their counts.
+    assert "#dc3545" in replica_html.lower()
+
+
+async def test_a_stepper_s_rings_are_round_bordered_boxes_holding_their_digits(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    shot = await browser_pool.render(STEPPER, Viewport(760, 140))
+    analysis = analyze(shot.png)
+    rings = [r for r in analysis.regions if r.border_width == (2, 2, 2, 2) and 24 <= r.box.height <= 28]
+    assert len(rings) == 3, [(r.box, r.border_width) for r in analysis.regions]
+    assert all(r.radius >= r.box.height / 2 - 0.5 for r in rings)
+    lines = [ln for block in analysis.blocks for ln in block.lines]
+    for ring, digit in zip(sorted(rings, key=lambda r: r.box.x), "234", strict=True):
+        (inside,) = [ln for ln in lines if ring.box.contains(ln.ink)]
+        assert inside.text == digit and inside.ink.height < 12  # the digit, not its ring, is the ink
+
+
+async def test_a_circled_digit_ocr_wrote_for_a_ring_is_cut_out_of_its_label(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """OCR reads a ring and its label as one word ("③Team", as on a real page): the ring becomes
+    a bordered round box holding "3", the label a line of its own."""
+    shot = await browser_pool.render(STEPPER, Viewport(760, 140))
+    rgb = decode(shot.png)
+    ink = np.abs(rgb.astype(np.int16) - rgb[2, 2].astype(np.int16)).max(axis=2) > 20
+    ys, xs = np.nonzero(ink[:, 290:380])  # the third step: its ring and "Team"
+    box = Box(290 + int(xs.min()), int(ys.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1)
+    (line,) = read_lines(rgb, [OcrLine("③Team", box, 0.96)])
+    root = Region(Box(0, 0, 760, 140), (245, 246, 248))
+    regions = [root]
+    out = split_discs(rgb, [line], regions, root)
+    # (Spaces inside the label are the text measure's business: the cut is what is tested.)
+    assert sorted("".join(ln.text.split()) for ln in out) == ["3", "Team"], [ln.text for ln in out]
+    (ring,) = regions[1:]
+    assert ring.border_width == (2, 2, 2, 2) and ring.box.contains(
+        next(ln for ln in out if ln.text == "3").ink
+    )
