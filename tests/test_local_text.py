@@ -328,6 +328,22 @@ async def test_an_accent_that_touches_its_letter_is_found(
     }
 
 
+@pytest.mark.parametrize(("family", "size"), [("Nunito", 12), ("Inter", 14), ("Roboto", 16)])
+async def test_a_thousands_separator_is_the_one_the_ink_shows(
+    browser_pool: SealedBrowserPool, family: str, size: int
+) -> None:
+    # bulma_landing_app's "4.9 from 38,000 reviews" came out "38.000": a comma's tail is one row
+    # below the digits' baseline at 12 px, and a window's correlation did not see it. A period
+    # written so stays ("38.000 Besucher").
+    truths = ("4.9 from 38,000 reviews", "Mehr als 38.000 Besucher", "Total $58,400 paid")
+    body = "".join(f'<p style="font-size:{size}px">{t}</p>' for t in truths)
+    render = await browser_pool.render(page(family, body, (400, 600)), Viewport(600, 200))
+    readings = {
+        t: t.replace(",", "#").replace(".", ",").replace("#", ".").replace("4,9", "4.9") for t in truths
+    }
+    assert read_as(render, readings) == {t: t for t in truths}
+
+
 def _ink_and_bounds(text: str, size: int = 16) -> tuple[np.ndarray, list[float]]:
     """The line drawn in DejaVu Sans (coverage, 0..1, cut to its ink) and where each of its
     characters starts and ends in that crop."""

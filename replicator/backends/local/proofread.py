@@ -41,6 +41,8 @@ _ACCENTS |= {"s": "šś", "z": "žźż", "y": "ýÿ"}
 _CURRENCY_FOR = {"C": "€", "c": "€", "e": "€", "E": "€", "S": "$", "s": "$", "Y": "¥", "L": "£"}
 # Symbols that stand alone and that OCR reads for one another.
 _SYMBOLS = {"@": "©®", "©": "@®", "®": "©@", "?": "©"}
+# A thousands separator OCR reads as the other one: a comma's tail below the baseline decides.
+_SEPARATORS = {".": ",", ",": "."}
 # Typographic punctuation OCR writes as its typewriter form: dashes read as a hyphen, curly quotes
 # and apostrophes as straight ones (PP-OCR's dictionary has both; it prefers the plain ones). The
 # drawing decides, as for letters: an em dash is three hyphens wide, a curly quote a tapered comma.
@@ -392,6 +394,9 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             chars[i], strokes[i] = _dash_by_length(text, i, box, alpha, (sx, sy), shift, fit.size, lengths)
             if _one_bar(strokes, i, chars[i], lengths):
                 dropped.add(i)
+            continue
+        if ch in _SEPARATORS:
+            chars[i] = _separator_by_tail(text, i, boxes, alpha, (sx, shift))
             continue
         if ch in _OPENING:
             chars[i] = _quote_by_shape(
@@ -1053,6 +1058,8 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
     if ch == "-" or ch in _OPENING:
         # Code keeps its typewriter punctuation: a monospace face is not proofread for it.
         return fit.face is not None and fit.face.kind != "mono"
+    if ch in _SEPARATORS:
+        return _thousands(text, i)
     if ch == "i":
         # An i among capitals ("Ui" for UI): see _suspects.
         start, end = _word(text, i)
@@ -1064,6 +1071,37 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
         or ch in _CURRENCY_FOR
         or (ch in _CASED and not fit.italic)
     )
+
+
+def _separator_by_tail(
+    text: str, i: int, boxes: tuple[GlyphBox | None, ...], alpha: np.ndarray, where: tuple[float, int]
+) -> str:
+    """The thousands separator at ``text[i]`` that the ink shows: a comma where the mark's ink
+    reaches a row below the digits beside it (its tail), a period where it stops on their
+    baseline. A window's correlation does not tell them at 12 px: the tail is one row."""
+    sx, shift = where
+
+    def bottom(j: int, level: float) -> int | None:
+        box = boxes[j]
+        if box is None:
+            return None
+        a = max(int(box[0] * sx) + shift, 0)
+        b = min(int(np.ceil(box[2] * sx)) + shift, alpha.shape[1])
+        rows = np.flatnonzero(alpha[:, a:b].max(axis=1) > level) if b > a else np.zeros(0, np.int64)
+        return int(rows[-1]) if len(rows) else None
+
+    digits = [r for r in (bottom(i - 1, 0.5), bottom(i + 1, 0.5)) if r is not None]
+    mark = bottom(i, 0.35)
+    if not digits or mark is None:
+        return text[i]
+    return "," if mark > max(digits) else "."
+
+
+def _thousands(text: str, i: int) -> bool:
+    """Whether ``text[i]`` stands where a thousands separator does: after a digit, before three
+    digits and no fourth ("38,000 reviews"; OCR wrote a period for the comma)."""
+    after = text[i + 1 : i + 5]
+    return i > 0 and text[i - 1].isdigit() and after[:3].isdigit() and not after[3:4].isdigit()
 
 
 def _word(text: str, i: int) -> tuple[int, int]:
@@ -1118,6 +1156,8 @@ def _suspects(
     assert box is not None
     if ch == "-" or ch in _OPENING:
         return _typographic(text, i)
+    if ch in _SEPARATORS:
+        return _SEPARATORS[ch] if _thousands(text, i) else ""
     if ch in _SYMBOLS:
         alone = (i == 0 or text[i - 1].isspace()) and (i + 1 == len(text) or text[i + 1].isspace())
         return _SYMBOLS[ch] if alone else ""
