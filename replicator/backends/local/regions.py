@@ -271,6 +271,7 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
     stats, means, labels = surfaces.stats, surfaces.means, surfaces.labels
     totals: dict[RGB, int] = {}
     biggest: dict[RGB, tuple[int, int]] = {}
+    outer: dict[RGB, tuple[int, int]] = {}
     for label in range(1, len(stats)):
         area = int(stats[label, cv2.CC_STAT_AREA])
         if area < MIN_BOX_AREA:
@@ -286,15 +287,21 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
     edge_labels = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     touching: set[tuple[int, int, int]] = set()
     for edge_label in edge_labels.tolist():
-        if edge_label > 0 and int(stats[edge_label, cv2.CC_STAT_AREA]) >= MIN_BOX_AREA:
+        area = int(stats[edge_label, cv2.CC_STAT_AREA])
+        if edge_label > 0 and area >= MIN_BOX_AREA:
             c = as_rgb(means[edge_label])
-            touching.add((c[0] // 3, c[1] // 3, c[2] // 3))
+            key = (c[0] // 3, c[1] // 3, c[2] // 3)
+            touching.add(key)
+            # The page's own piece of its color is one that reaches its edges (a white nav bar),
+            # not a bigger closed box of that color (a white card on a grey body), which is a box.
+            if area > outer.get(key, (0, 0))[0]:  # type: ignore[call-overload]
+                outer[key] = (area, edge_label)  # type: ignore[index]
     if ranked and ranked[0] not in touching:
         reaching = [k for k in ranked[1:] if k in touching and totals[k] >= 0.25 * totals[ranked[0]]]
         if reaching:
             ranked = [reaching[0]] + [k for k in ranked if k != reaching[0]]
     for key in ranked:
-        label = biggest[key][1]
+        label = outer.get(key, biggest[key])[1]
         x, y, w, h, _ = (int(v) for v in stats[label])
         mask = labels[y : y + h, x : x + w] == label
         pixels = rgb[y : y + h, x : x + w][mask]
@@ -529,7 +536,7 @@ def find_rules(rgb: np.ndarray, text_mask: np.ndarray) -> list[Rule]:
         rows = img.shape[0]
         mask = np.zeros(img.shape[:2], dtype=bool)
         step = _step(img[1:], img[:-1])  # step[y] compares rows y and y+1
-        diff = step > 12
+        diff = step > 8  # a divider as faint as gray-100 on white (#f3f4f6: 12 levels) is one
         same = step <= 4
         for t in (1, 2, 3):
             if rows < t + 2:

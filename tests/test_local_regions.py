@@ -1,0 +1,39 @@
+"""Boxes and dividers found by the local backend's image analysis (regions.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from replicator.backends.local.regions import find_regions, find_rules, segment
+
+
+def test_a_white_card_on_a_grey_body_under_a_white_nav_bar_is_a_box() -> None:
+    """The page's white is its nav bar's, which reaches the page's edges; the bigger white card on
+    the grey body is a box of its own (bulma_project_form's form card, tabler's chart card)."""
+    image = Image.new("RGB", (600, 400), (245, 246, 248))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 599, 39), fill=(255, 255, 255))  # the nav bar
+    draw.rectangle((100, 70, 499, 369), fill=(255, 255, 255))  # the card: more white than the bar
+    rgb = np.asarray(image).copy()
+    root, regions, _ = find_regions(rgb, segment(rgb), np.zeros(rgb.shape[:2], dtype=bool))
+    assert root.fill == (255, 255, 255)
+    cards = [r for r in regions if r.visible and r.fill == (255, 255, 255)]
+    assert len(cards) == 1, [(r.box, r.fill) for r in regions]
+    card = cards[0].box
+    assert abs(card.x - 100) <= 1 and abs(card.y - 70) <= 1
+    assert abs(card.width - 400) <= 2 and abs(card.height - 300) <= 2
+    body = cards[0].parent
+    assert body is not None and body.fill == (245, 246, 248)
+
+
+def test_a_faint_divider_between_list_items_is_a_rule_of_its_color() -> None:
+    """Tailwind's gray-100 divider (#f3f4f6, 12 levels off white) between an order's items."""
+    image = Image.new("RGB", (500, 200), (255, 255, 255))
+    ImageDraw.Draw(image).line((40, 100, 439, 100), fill=(243, 244, 246), width=1)
+    rgb = np.asarray(image).copy()
+    rules = find_rules(rgb, np.zeros(rgb.shape[:2], dtype=bool))
+    assert len(rules) == 1
+    rule = rules[0]
+    assert not rule.vertical and rule.color == (243, 244, 246)
+    assert rule.box.height == 1 and abs(rule.box.width - 400) <= 1 and rule.box.y == 100
