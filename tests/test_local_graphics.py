@@ -306,3 +306,29 @@ def test_what_is_drawn_on_a_big_round_box_stays() -> None:
     dots = [(100 + (i * 37) % 111 + 4.5, 90 + (i * 53) % 111 + 4) for i in range(40)]
     kept = [d for d in dots if any(g.box.contains(Box(d[0], d[1], 0, 0)) for g in analysis.graphics)]
     assert len(kept) >= 0.9 * len(dots), [g.box for g in analysis.graphics]
+
+
+@pytest.mark.skipif(SANS is None, reason="DejaVu Sans is installed by `make setup`")
+def test_an_outlined_button_with_an_icon_and_a_counter_badge_is_a_bordered_box_not_a_picture() -> None:
+    """A white button drawn by its 1 px gray outline, an icon and a word on it and a red counter
+    over its corner (cn_shop's cart): a box with that border holding the word, the icon and the
+    badge pictures of their own, not one background picture of the whole button."""
+    assert SANS is not None
+    image = Image.new("RGB", (360, 140), "white")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((120, 50, 240, 92), radius=6, fill="white", outline=(209, 213, 219), width=1)
+    draw.polygon([(138, 62), (156, 62), (152, 76), (142, 76)], fill=(220, 38, 38))  # the cart icon
+    draw.text((166, 62), "Basket", font=ImageFont.truetype(str(SANS.regular), 15), fill=(220, 38, 38))
+    draw.ellipse((228, 40, 248, 60), fill=(220, 38, 38))  # the counter over the top-right corner
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    assert all(g.box.area < 0.3 * 120 * 42 for g in analysis.graphics), [g.box for g in analysis.graphics]
+    assert not any(g.behind_text for g in analysis.graphics)
+    button = next(r for r in analysis.regions if r.visible and r.has_border)
+    assert (
+        max(abs(a - b) for a, b in zip(button.border_color or (0, 0, 0), (209, 213, 219), strict=True)) <= 8
+    )
+    assert abs(button.box.x - 120) <= 2 and abs(button.box.right - 241) <= 2
+    assert abs(button.box.y - 50) <= 2 and abs(button.box.bottom - 93) <= 2
+    assert "Basket" in [line.text for block in analysis.blocks for line in block.lines]

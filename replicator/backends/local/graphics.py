@@ -17,7 +17,16 @@ import numpy as np
 from ...icons import is_plain
 from ...models import RGB, Box
 from .model import Graphic, Region, Rule, Shape, TextLine
-from .regions import Surfaces, as_rgb, color_distance, crop_around, detect_shadow, edge_pixels, fit_gradient
+from .regions import (
+    Surfaces,
+    as_rgb,
+    color_distance,
+    crop_around,
+    detect_shadow,
+    edge_pixels,
+    fit_gradient,
+    rounded_rect,
+)
 
 MIN_SIDE = 6
 MIN_PIXELS = 24
@@ -111,6 +120,8 @@ def find_graphics(
                 continue
             behind = any(t.intersection(box) > 0 for t in overlapping)
         marks = _flat_box(rgb, box, overlapping, root, regions) if behind else None
+        if behind and marks is None:
+            marks = _outlined_box(rgb, box, overlapping, root, regions)
         if marks is not None:
             # A flat pill under its text (a badge) is a box now; what else it shows (a clock
             # icon) stays a graphic of its own.
@@ -395,6 +406,133 @@ def _flat_box(
     r, g, b = (round(float(v)) for v in fill)
     add_region(box, (r, g, b), root, regions, radius=_corner_radius(body & same))
     return found
+
+
+def _outlined_box(
+    rgb: np.ndarray, box: Box, texts: list[Box], root: Region, regions: list[Region]
+) -> list[Box] | None:
+    """A graphic that is a box drawn by its thin outline (an outlined button or chip, a card
+    the page's color inside) with text on a flat inside becomes that box, with a border of the
+    outline's color, in ``regions``. A side cut off by the page's edge has no border. Returns the
+    boxes of the other marks on or over it (an icon, a counter badge on its corner), or None."""
+    if box.area > 40_000 or box.width < 24 or box.height < 16:
+        return None
+    height, width = rgb.shape[:2]
+    pixels, gx0, gy0 = crop_around(rgb, box, 2)
+    crop = pixels.astype(np.int16)
+    outside = np.median(edge_pixels(crop), axis=0)
+    differs = np.abs(crop - outside).max(axis=2) > 12
+    h, w = differs.shape
+    on_text = np.zeros((h, w), dtype=bool)
+    for t in texts:
+        on_text[
+            max(int(t.y) - gy0 - 1, 0) : max(math.ceil(t.bottom) - gy0 + 1, 0),
+            max(int(t.x) - gx0 - 1, 0) : max(math.ceil(t.right) - gx0 + 1, 0),
+        ] = True
+    # Each side's outline: along the middle half of the side, the first pixel in from the side
+    # that stands out, at one depth (a straight line), a run of at most 3 px.
+    edges: list[int] = []
+    widths: list[int] = []
+    colors: list[np.ndarray] = []
+    cut = (gy0 == 0, gx0 + w >= width, gy0 + h >= height, gx0 == 0)  # top, right, bottom, left
+    for side in range(4):
+        view = {0: differs, 1: differs[:, ::-1].T, 2: differs[::-1], 3: differs.T}[side]
+        pix = {0: crop, 1: crop[:, ::-1].transpose(1, 0, 2), 2: crop[::-1], 3: crop.transpose(1, 0, 2)}[side]
+        span = view.shape[1]
+        lanes = list(range(span // 4, span - span // 4))
+        depths = np.array([int(np.argmax(view[:, c])) if view[:, c].any() else -99 for c in lanes])
+        # The depth most lanes meet (a pill's round end meets it in its middle only; a badge
+        # over the corner meets some lanes further out).
+        support = [int((np.abs(depths - d) <= 1).sum()) for d in range(0, 15)]
+        depth = int(np.argmax(support))
+        if support[depth] < 0.5 * len(lanes):
+            if cut[side]:
+                edges.append(0)  # the box runs on past the page's edge: no border here
+                widths.append(0)
+                continue
+            return None
+        depth = max(depth - 1, 0) if support[max(depth - 1, 0)] == support[depth] else depth
+        # Where the outline meets the side square on (a pill's round end: at its apex), its
+        # run is its width; where it curves away the run is longer.
+        on_line = [c for c, d in zip(lanes, depths, strict=True) if d == depth]
+        if len(on_line) < 3:
+            on_line = [c for c, d in zip(lanes, depths, strict=True) if abs(d - depth) <= 1]
+        runs = []
+        for c in on_line:
+            run, start = 0, int(np.argmax(view[:, c]))
+            while start + run < view.shape[0] and view[start + run, c]:
+                run += 1
+            runs.append(run)
+        thickness = int(np.median(runs))
+        if not 1 <= thickness <= 3:
+            return None
+        edges.append(depth)
+        widths.append(thickness)
+        colors.append(np.median(np.array([pix[int(np.argmax(view[:, c])), c] for c in on_line]), axis=0))
+    drawn = [side for side in range(4) if widths[side]]
+    if len(drawn) < 3:
+        return None
+    border = np.median(np.array([colors[drawn.index(side)] for side in drawn]), axis=0)
+    for k, side in enumerate(drawn):
+        if float(np.abs(colors[k] - border).max()) > 24:
+            if not cut[side]:
+                return None  # sides of different colors: not one outline
+            edges[side], widths[side] = 0, 0  # what the page's edge cuts (text), not the outline
+    top, right, bottom, left = edges
+    x0, y0, x1, y1 = left, top, w - right, h - bottom
+    if x1 - x0 < 24 or y1 - y0 < 16:
+        return None
+    inner = (
+        slice(y0 + widths[0] + 1, y1 - widths[2] - 1),
+        slice(x0 + widths[3] + 1, x1 - widths[1] - 1),
+    )
+    inside = crop[inner][~on_text[inner]]
+    if len(inside) < 50:
+        return None
+    fill = np.median(inside, axis=0)
+    if float((np.abs(inside - fill).max(axis=1) <= 8).mean()) < 0.75:
+        return None  # shaded or textured inside: a picture
+    solid = np.zeros((h, w), dtype=bool)
+    solid[y0:y1, x0:x1] = differs[y0:y1, x0:x1]
+    probe = solid[y0:y1, x0:x1]
+    # A side the page's edge cuts has no corners: the other side's are mirrored onto it.
+    if not widths[1] or not widths[3]:
+        kept = (
+            probe[:, : probe.shape[1] // 2] if widths[3] else probe[:, probe.shape[1] - probe.shape[1] // 2 :]
+        )
+        probe = np.hstack([kept, kept[:, ::-1]]) if widths[3] else np.hstack([kept[:, ::-1], kept])
+    radius = _corner_radius(probe)
+    # The outline's band (its straight sides and rounded corners) is the box's; what else stands
+    # out from the inside, or from the page outside the box, is a mark of its own.
+    area = np.zeros((h, w), dtype=np.uint8)
+    area[y0:y1, x0:x1] = rounded_rect(y1 - y0, x1 - x0, round(radius))
+    reach = 2 * max(widths) + 5
+    interior = cv2.erode(area, np.ones((reach, reach), np.uint8))
+    band = cv2.dilate(area, np.ones((5, 5), np.uint8)).astype(bool) & (interior == 0)
+    within = np.zeros((h, w), dtype=bool)
+    within[y0:y1, x0:x1] = True
+    marks_mask = np.where(within, np.abs(crop - fill).max(axis=2) > 12, differs) & ~on_text
+    marks_mask &= ~band
+    count, labels = cv2.connectedComponents(cv2.dilate(marks_mask.view(np.uint8), np.ones((5, 5), np.uint8)))
+    found_marks = []
+    for label in range(1, count):
+        ys, xs = np.nonzero(marks_mask & (labels == label))
+        if len(xs) < MIN_PIXELS:
+            continue
+        mark = Box(
+            gx0 + int(xs.min()),
+            gy0 + int(ys.min()),
+            int(xs.max() - xs.min()) + 1,
+            int(ys.max() - ys.min()) + 1,
+        )
+        if mark.width >= MIN_SIDE and mark.height >= MIN_SIDE:
+            found_marks.append(mark)
+    region = add_region(
+        Box(gx0 + x0, gy0 + y0, x1 - x0, y1 - y0), as_rgb(fill), root, regions, radius=round(radius)
+    )
+    region.border_width = (widths[0], widths[1], widths[2], widths[3])
+    region.border_color = as_rgb(border)
+    return _merge(found_marks)
 
 
 def _corner_radius(solid: np.ndarray) -> float:
