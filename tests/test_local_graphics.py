@@ -332,3 +332,54 @@ def test_an_outlined_button_with_an_icon_and_a_counter_badge_is_a_bordered_box_n
     assert abs(button.box.x - 120) <= 2 and abs(button.box.right - 241) <= 2
     assert abs(button.box.y - 50) <= 2 and abs(button.box.bottom - 93) <= 2
     assert "Basket" in [line.text for block in analysis.blocks for line in block.lines]
+
+
+def _disc(image: Image.Image, box: tuple[int, int, int, int], color: tuple[int, int, int]) -> None:
+    """An antialiased disc, as a browser draws one (drawn 4x and scaled down)."""
+    x0, y0, x1, y1 = box
+    mask = Image.new("L", (4 * (x1 - x0), 4 * (y1 - y0)), 0)
+    ImageDraw.Draw(mask).ellipse((0, 0, mask.width - 1, mask.height - 1), fill=255)
+    image.paste(color, (x0, y0), mask.resize((x1 - x0, y1 - y0), Image.Resampling.BOX))
+
+
+def test_a_swatch_ringed_a_few_px_out_is_a_round_bordered_box_holding_its_disc() -> None:
+    """A selected color swatch (bulma_product): a 24 px disc, 3 px of white, a 2 px ring of its
+    color. A round white box with that ring as its border, holding the disc; no picture."""
+    image = Image.new("RGB", (120, 80), "white")
+    _disc(image, (38, 18, 72, 52), (232, 84, 60))  # the ring's outside
+    _disc(image, (40, 20, 70, 50), (255, 255, 255))  # the gap
+    _disc(image, (43, 23, 67, 47), (232, 84, 60))  # the swatch
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    assert analysis.graphics == [], [g.box for g in analysis.graphics]
+    ring = next(r for r in analysis.regions if r.visible and r.has_border)
+    assert (
+        ring.border_color is not None
+        and max(abs(a - b) for a, b in zip(ring.border_color, (232, 84, 60), strict=True)) <= 24
+    )
+    assert 1 <= ring.border_width[0] <= 3 and abs(ring.box.width - 34) <= 2
+    assert ring.radius >= ring.box.width / 2 - 1
+    swatch = ring.children[0]
+    assert max(abs(a - b) for a, b in zip(swatch.fill, (232, 84, 60), strict=True)) <= 4
+    assert swatch.radius >= 11.5  # a disc, not a rounded square
+
+
+def test_an_icon_on_a_small_disc_stays_a_picture_on_a_round_box() -> None:
+    """A coin's mark on its 36 px disc (tw_crypto_wallet's assets): the disc is a round box, and
+    the mark, which reaches into the disc's corner squares, is kept as a picture on it."""
+    image = Image.new("RGB", (120, 80), "white")
+    _disc(image, (40, 20, 76, 56), (247, 147, 26))
+    ImageDraw.Draw(image).polygon([(50, 46), (58, 29), (66, 46)], fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue())
+    disc = next(
+        r
+        for r in analysis.regions
+        if r.visible and max(abs(a - b) for a, b in zip(r.fill, (247, 147, 26), strict=True)) <= 6
+    )
+    assert disc.radius >= disc.box.width / 2 - 1
+    marks = [g.box for g in analysis.graphics if g.box.intersection(Box(50, 30, 17, 17)) > 0]
+    assert marks and all(disc.box.contains(m, slack=1) for m in marks)
+    assert max(m.width for m in marks) >= 14 and max(m.height for m in marks) >= 14

@@ -37,3 +37,17 @@ def test_a_faint_divider_between_list_items_is_a_rule_of_its_color() -> None:
     rule = rules[0]
     assert not rule.vertical and rule.color == (243, 244, 246)
     assert rule.box.height == 1 and abs(rule.box.width - 400) <= 1 and rule.box.y == 100
+
+
+def test_a_small_antialiased_disc_is_a_box_rounded_to_half_its_side() -> None:
+    """A 24 px color swatch: its component leaves out the antialiased rim, so its corners alone
+    read as a radius of 9 (a rounded square); it is a disc."""
+    mask = Image.new("L", (96, 96), 0)
+    ImageDraw.Draw(mask).ellipse((0, 0, 95, 95), fill=255)
+    image = Image.new("RGB", (80, 60), "white")
+    image.paste((40, 120, 220), (28, 18), mask.resize((24, 24), Image.Resampling.BOX))
+    rgb = np.asarray(image).copy()
+    _root, regions, _ = find_regions(rgb, segment(rgb), np.zeros(rgb.shape[:2], dtype=bool))
+    assert len(regions) == 1
+    disc = regions[0]
+    assert abs(disc.box.width - 24) <= 2 and disc.radius >= disc.box.width / 2  # round, not 9 px corners

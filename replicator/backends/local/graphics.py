@@ -69,6 +69,8 @@ def find_graphics(
         _clear(residual, box, 3)
     for rule in rules:
         _clear(residual, rule.box, 1)
+    for region in list(regions):
+        _ring_around(rgb, region, root, regions)
     for region in regions:
         _clear_ring(residual, region)
     if shapes:
@@ -326,6 +328,69 @@ def _ring_card(rgb: np.ndarray, ring: Box, root: Region, regions: list[Region]) 
             region.border_width = (top, right, bottom, left)
             region.border_color = as_rgb(rim)
     return region
+
+
+def _ring_around(rgb: np.ndarray, disc: Region, root: Region, regions: list[Region]) -> Region | None:
+    """A thin ring a few px around a small disc (a selected color swatch, an avatar's outline),
+    the surface's color between them: a round box of that surface with the ring as its border,
+    holding the disc. Without it the ring's arcs were left over as slivers of picture."""
+    b = disc.box
+    side = min(b.width, b.height)
+    if not disc.visible or side > _SMALL_ROUND or side < 10 or abs(b.width - b.height) > 1:
+        return None
+    height, width = rgb.shape[:2]
+    surface = np.asarray(disc.parent.fill if disc.parent is not None else root.fill, dtype=np.int16)
+    gap = 0  # a "border" of the surface's own color is the gap before the ring, not a border
+    if (
+        disc.border_color is not None
+        and len(set(disc.border_width)) == 1
+        and color_distance(disc.border_color, as_rgb(surface)) <= 12
+    ):
+        gap = disc.border_width[0]
+        b = Box(b.x + gap, b.y + gap, b.width - 2 * gap, b.height - 2 * gap)
+        side = min(b.width, b.height)
+    if disc.radius < 0.45 * side:
+        return None
+    cx, cy, r = b.x + b.width / 2, b.y + b.height / 2, side / 2
+    angles = np.linspace(0, 2 * np.pi, 48, endpoint=False)
+    standing = []  # per distance out from the disc's edge: per direction, whether it stands out
+    colors = []
+    for k in range(0, 9):
+        xs = np.round(cx + (r + k + 0.5) * np.cos(angles) - 0.5).astype(int)
+        ys = np.round(cy + (r + k + 0.5) * np.sin(angles) - 0.5).astype(int)
+        if xs.min() < 0 or ys.min() < 0 or xs.max() >= width or ys.max() >= height:
+            return None
+        pixels = rgb[ys, xs].astype(np.int16)
+        standing.append(np.abs(pixels - surface).max(axis=1) > 24)
+        colors.append(pixels)
+    share = [float(s.mean()) for s in standing]
+    clear = next((k for k in range(1, 6) if share[k] < 0.25), None)
+    if clear is None:
+        return None
+    start = next((k for k in range(clear, 8) if share[k] >= 0.85), None)
+    if start is None:
+        return None
+    stop = start
+    while stop < 9 and share[stop] >= 0.5:
+        stop += 1
+    if stop - start > 3 or stop >= 8 or min(share[stop], share[stop + 1]) > 0.1:
+        return None  # a wide band or no way back to the surface: not a thin ring
+    ring = np.median(np.concatenate([colors[k][standing[k]] for k in range(start, stop)]), axis=0)
+    grow = stop
+    outer = Box(b.x - grow, b.y - grow, b.width + 2 * grow, b.height + 2 * grow)
+    holder = Region(outer, as_rgb(surface), radius=outer.width / 2, parent=disc.parent)
+    holder.border_width = (stop - start,) * 4
+    holder.border_color = as_rgb(ring)
+    if gap:
+        disc.box, disc.border_width, disc.border_color = b, (0, 0, 0, 0), None
+        disc.border_colors = (None, None, None, None)
+    parent = disc.parent or root
+    if disc in parent.children:
+        parent.children[parent.children.index(disc)] = holder
+    holder.children.append(disc)
+    disc.parent = holder
+    regions.insert(regions.index(disc), holder)
+    return holder
 
 
 def _split_off(box: Box, inside: np.ndarray) -> list[Box]:
@@ -706,7 +771,9 @@ def _clear_ring(mask: np.ndarray, region: Region) -> None:
     radius = int(region.radius)
     if radius < 2:
         return
-    if min(x1 - x0, y1 - y0) <= _SMALL_ROUND or radius < _BIG_RADIUS:
+    side = min(x1 - x0, y1 - y0)
+    disc = abs((x1 - x0) - (y1 - y0)) <= 1 and radius >= 0.45 * side
+    if (side <= _SMALL_ROUND or radius < _BIG_RADIUS) and not disc:
         # A control's pill or an avatar's disc, a card's corner: the corner squares whole (a
         # switch's knob, drawn in a corner, is the switch's, found with it).
         corner = radius + 3
@@ -718,7 +785,8 @@ def _clear_ring(mask: np.ndarray, region: Region) -> None:
         ):
             mask[max(ya, 0) : min(yb, h), max(xa, 0) : min(xb, w)] = False
         return
-    # A big round box: what lies outside the arc, and its antialiased band (the corner squares of
+    # A disc (what is drawn on it, an icon, reaches into its corner squares) or a big round box:
+    # what lies outside the arc, and its antialiased band (the corner squares of
     # a plate are most of the plate: what is drawn on it stays; bulma_shop_grid's food photo kept
     # only its plate, as a white disc).
     r = min(radius, (x1 - x0) // 2, (y1 - y0) // 2)
