@@ -417,6 +417,15 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
     top, right, bottom, left = edges
     if right - left >= 4 and bottom - top >= 4:
         region.box = Box(left, top, right - left, bottom - top)
+        if region.radius > 0 and any(widths):
+            # The fill's curve is the border's inner edge; CSS rounds the outer one, wider by
+            # the border (an input's 1 px border around a fill of radius 3 has radius 4).
+            region.radius += max(widths)
+            half = min(region.box.width, region.box.height) / 2
+            if abs(region.box.width - region.box.height) <= 1 and region.radius >= 0.8 * half:
+                # A ring's inside reads short of a circle, its antialiased rim left out (a
+                # stepper's 26 px ring: radius 9 inside, 11 with its border): it is round.
+                region.radius = half
     if colors:
         region.border_width = (widths[0], widths[1], widths[2], widths[3])
         # The color most sides share; a side of its own color (a card's colored left edge) keeps it.
