@@ -328,6 +328,26 @@ async def test_an_accent_that_touches_its_letter_is_found(
     }
 
 
+async def test_a_monospace_t_or_i_is_no_accent_over_its_neighbour(browser_pool: SealedBrowserPool) -> None:
+    # api_reference: a Roboto line with inline code, and a parameter name beside its type. Where
+    # a letter's window drifted onto the t of "method" or the i of "destination" in Roboto Mono,
+    # their stems' tops looked like an acute touching the letter ("mèthod", "destinatión").
+    mono = "".join(
+        f"@font-face{{font-family:'Roboto Mono';font-weight:{w};src:url(data:font/woff2;base64,"
+        f"{base64.b64encode(dict(FAMILIES['Roboto Mono'].upright)[w].read_bytes()).decode()})}}"
+        for w in (400, 500)
+    )
+    body = (
+        f"<style>{mono}code,b{{font-family:'Roboto Mono'}}b{{font-weight:500;font-size:14px}}</style>"
+        '<p style="font-size:15px;color:#3c4257">Payouts are processed on the next business day unless you set '
+        "<code>method</code> to <code>instant</code>.</p>"
+        '<p><b>destination</b> <span style="font-size:13px;color:#697386">string</span></p>'
+    )
+    render = await browser_pool.render(page("Roboto", body), Viewport(900, 140))
+    words = " ".join(ln.text for block in analyze(render.png).blocks for ln in block.lines).split()
+    assert {"method", "destination"} <= set(words), words
+
+
 @pytest.mark.parametrize(("family", "size"), [("Nunito", 12), ("Inter", 14), ("Roboto", 16)])
 async def test_a_thousands_separator_is_the_one_the_ink_shows(
     browser_pool: SealedBrowserPool, family: str, size: int

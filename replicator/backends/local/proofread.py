@@ -1253,7 +1253,11 @@ def _floating_above(
             narrow = rows[letter_top:top].max() <= 0.4 * bw
             middle = (stalk[0] + stalk[-1] + 1) / 2 - (bx + bw / 2)
             inside = stalk[0] > 0 and stalk[-1] < window.shape[1] - 1
-            if narrow and inside and abs(middle) <= 0.25 * bw:
+            # An accent's stalk ends on the letter's top stroke, over its counter; a stem (a t's
+            # or a monospace i's, where the window drifted onto them) goes on down through it.
+            joint = mine[top - 1]
+            stem = top + 3 <= mine.shape[0] and all(mine[row][joint].any() for row in range(top, top + 3))
+            if narrow and inside and not stem and abs(middle) <= 0.25 * bw:
                 return top
     if letter_top < 2 or bw < 0.6 * (x1 - x0) * sx:
         return None  # no room above it, or not the letter (an i's stem where the window drifted)
