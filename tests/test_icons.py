@@ -239,3 +239,23 @@ def test_icons_survive_the_output_policy(index: IconIndex) -> None:
         r'<svg class="icon bi bi-bell icon-color"[^>]*viewBox="[^"]+"[^>]*fill="currentColor"', kept
     )
     assert "<path d=" in kept and json.dumps(kept).count("<path") == 1
+
+
+def test_rating_stars_before_their_words_are_icons_and_the_words_keep_their_face(index: IconIndex) -> None:
+    # bulma_product (the development corpus' page): OCR reads Font Awesome's stars and the words
+    # beside them as one line, "★★★☆☆4.2·318reviews". Drawn as text, the stars came out smaller
+    # than the icon font's, and the words in a face fitted to both (Merriweather 18.5 px for Lato
+    # 16 px).
+    page = Image.open(PROJECT_DIR / "fixtures" / "realpages" / "references" / "bulma_product.png")
+    buffer = io.BytesIO()
+    # (the top 800 rows: on a smaller crop, OCR's detector finds the two apart)
+    page.convert("RGB").crop((0, 0, 1280, 800)).save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue(), icons=index)
+    lines = {line.text: line for block in analysis.blocks for line in block.lines}
+    assert "4.2 · 318 reviews" in lines and not any("\u2605" in t or "\u2606" in t for t in lines), lines
+    words = lines["4.2 · 318 reviews"]
+    assert words.fit.face is not None and words.fit.face.family == "Lato" and abs(words.size - 16) <= 1.5
+    stars = sorted((g for g in analysis.graphics if g.icon is not None), key=lambda g: g.box.x)
+    assert [g.icon.classes for g in stars if abs(g.box.y - words.ink.y) < 10 and g.box.x < words.ink.x] == (
+        ["fa-solid fa-star"] * 4 + ["fa-regular fa-star"]
+    )

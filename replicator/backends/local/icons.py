@@ -28,6 +28,7 @@ from ...icons import (
     without_neighbours,
 )
 from ...models import RGB, Box
+from ...ocr import OcrLine
 from .fonts import FONTS, has_cjk
 from .graphics import add_region, data_uri
 from .model import Graphic, Region, TextLine
@@ -215,6 +216,47 @@ def icon_lines(
             icons.extend(row)
             dropped.add(k)
     return [line for k, line in enumerate(lines) if k not in dropped], icons
+
+
+def leading_symbols(
+    rgb: np.ndarray, lines: list[TextLine], index: IconIndex, reread: Callable[[OcrLine], list[TextLine]]
+) -> tuple[list[TextLine], list[Graphic]]:
+    """A line that opens with a row of symbols before its words (a rating's "★★★★☆ 4.2 · 318
+    reviews"): when the ink of each symbol is an icon, they leave the line as icons and the words
+    are a line of their own, measured (by ``reread``) on their own ink. Drawn as text, the stars
+    came out in whatever face the words fitted, a size or two smaller than the icon font's, or
+    the words in a face fitted to stars and words together (Merriweather for Lato)."""
+    out: list[TextLine] = []
+    icons: list[Graphic] = []
+    for line in lines:
+        head = ""
+        for ch in line.text:
+            if unicodedata.category(ch) != "So":
+                break
+            head += ch
+        tail = line.text[len(head) :].strip()
+        if len(head) < 2 or not any(ch.isalnum() for ch in tail):
+            out.append(line)
+            continue
+        crop, x0, _y0 = crop_around(rgb, line.ink, 0)
+        filled = (ink_alpha(crop, line.background) > 0.2).any(axis=0)
+        edges = np.flatnonzero(np.diff(np.concatenate([[0], filled.astype(np.int8), [0]])))
+        runs = list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+        widths = [b - a for a, b in runs[: len(head)]]
+        if len(runs) <= len(head) or max(widths) > 1.35 * min(widths):
+            out.append(line)
+            continue
+        symbols = Box(x0 + runs[0][0], line.ink.y, runs[len(head) - 1][1] - runs[0][0], line.ink.height)
+        row = _icon_row(rgb, symbols, index, line.background, len(head))
+        start = x0 + runs[len(head)][0]
+        words = Box(start - 1, line.ink.y - 1, line.ink.right - start + 2, line.ink.height + 2)
+        again = reread(OcrLine(tail, words, 0.9)) if len(row) == len(head) else []
+        if len(again) != 1:
+            out.append(line)
+            continue
+        out.extend(again)
+        icons.extend(row)
+    return out, icons
 
 
 def _in_a_sentence(line: TextLine, lines: list[TextLine]) -> bool:

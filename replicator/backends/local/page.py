@@ -31,7 +31,7 @@ from .controls import (
 )
 from .emit import Emitter
 from .graphics import find_figures, find_graphics, find_shapes
-from .icons import icon_check, icon_lines, name_icons
+from .icons import icon_check, icon_lines, leading_symbols, name_icons
 from .layout import Node, build_tree
 from .model import Analysis, TextLine
 from .paragraphs import group_blocks, harmonize
@@ -66,6 +66,8 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     # OCR reads icons as characters too (a caret as "→"): those lines become icons.
     lines = read_lines(rgb, engine.read(rgb), icon_check=icon_check(index), recognize=engine.recognize)
     lines, icon_marks = icon_lines(rgb, lines, index)
+    lines, rating = leading_symbols(rgb, lines, index, lambda line: read_lines(rgb, [line]))
+    icon_marks += rating
     harmonize(lines)
     text_mask = np.zeros((height, width), dtype=bool)
     for box in [line.ink for line in lines] + [g.box for g in icon_marks]:
