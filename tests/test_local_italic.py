@@ -50,3 +50,19 @@ def test_italic_line_is_set_in_italic_and_upright_line_is_not() -> None:
     assert len(elements) == 2
     assert italic_class not in elements[0].split(">")[0]
     assert italic_class in elements[1].split(">")[0]
+
+
+def test_a_light_italic_whose_slant_measures_short_is_still_italic() -> None:
+    # bulma_product (the development corpus' page): Lato Italic 16 px under an upright Lato line
+    # measured a shear of 0.05, short of an italic's, and came out in upright Merriweather 600;
+    # Lato Italic explains its ink five times better.
+    reference = Path(__file__).resolve().parent.parent / "fixtures" / "realpages" / "references"
+    page = Image.open(reference / "bulma_product.png").convert("RGB")
+    buffer = io.BytesIO()
+    page.crop((740, 300, 1280, 400)).save(buffer, format="PNG")
+    lines = {line.text: line for block in analyze(buffer.getvalue()).blocks for line in block.lines}
+    upright = lines["A light, grippy trail shoe with a rock plate and a roomy toe box."]
+    slanted = lines["Built for long days on loose ground."]
+    assert not upright.italic and slanted.italic
+    for line in (upright, slanted):
+        assert line.fit.face is not None and line.fit.face.family == "Lato" and abs(line.size - 16) <= 1
