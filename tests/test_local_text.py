@@ -328,6 +328,39 @@ async def test_an_accent_that_touches_its_letter_is_found(
     }
 
 
+def italic_page(family: str, body: str, size: int) -> str:
+    face = (
+        f"@font-face{{font-family:'{family}';font-style:italic;font-weight:400;src:url(data:font/woff2;base64,"
+        f"{base64.b64encode(dict(FAMILIES[family].italic)[400].read_bytes()).decode()})}}"
+    )
+    return (
+        f"<!doctype html><html><head><style>{face}body{{margin:40px;background:#fff;color:#1f2328;"
+        f"font:italic {size}px '{family}'}}p{{margin:0 0 24px}}</style></head><body>{body}</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("family", "size", "truth", "read"),
+    [
+        (
+            "Merriweather",
+            20,
+            "find out who is riding them, and why.",
+            "find out vcho is riding them, and vchy.",
+        ),
+        ("Playfair Display", 26, "because the sleeper was late", "because the sleeper coas late"),
+        ("Playfair Display", 26, "The coast was clear", "The coast coas clear"),
+    ],
+)
+async def test_an_italic_w_read_as_two_letters_is_one(
+    browser_pool: SealedBrowserPool, family: str, size: int, truth: str, read: str
+) -> None:
+    # blog_article's standfirst and pull quote: PP-OCR reads an italic serif's w as "vc" or "co".
+    # The line refitted in its face with the one letter says which; "coast" stays.
+    render = await browser_pool.render(italic_page(family, f"<p>{truth}</p>", size), Viewport(800, 120))
+    assert read_as(render, {truth: read}) == {truth: truth}
+
+
 async def test_a_monospace_t_or_i_is_no_accent_over_its_neighbour(browser_pool: SealedBrowserPool) -> None:
     # api_reference: a Roboto line with inline code, and a parameter name beside its type. Where
     # a letter's window drifted onto the t of "method" or the i of "destination" in Roboto Mono,

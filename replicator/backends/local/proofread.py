@@ -87,6 +87,7 @@ def proofread(
         text, fit = _arrow_ligature(text, fit, measured)
     if any(sign in text for sign in _DEGREES):
         text = _degrees_by_shape(text, fit, alpha)
+    text, fit = _one_letter_read_as_two(text, fit, measured)
     # Twice when the first pass changed something: a suspect is judged with its neighbours as
     # read, and "RAD10" has two. A middle dot has no neighbours in its word, and the line drawn
     # with it is not closer to the ink where OCR read an icon beside it as the mark ("tkaminski I
@@ -95,6 +96,81 @@ def proofread(
     if len(corrected) != len(text) or any(a != b and b != _DOT for a, b in zip(text, corrected, strict=True)):
         corrected = _substitutions(corrected, fit, alpha)
     return _pair_quotes(corrected), fit
+
+
+# One letter PP-OCR reads as two inside a word: an italic serif's w, whose left half is a v's or
+# a c's and its right half a c's or an o's ("vcho" for who, "coas" for was in Merriweather and
+# Playfair Display Italic). "co" is an everyday pair ("coast"), so only in italic lines; the ink
+# decides each one.
+_TWO_FOR_ONE = {"vc": "w", "co": "w"}
+_TWO_FOR_ONE_ITALIC = {"co"}
+_TWO_FOR_ONE_LEAD = 0.04  # how much better (correlation) the ink must match the one letter
+
+
+def _one_letter_read_as_two(
+    text: str, fit: FontFit, measured: tuple[float, float, float, np.ndarray]
+) -> tuple[str, FontFit]:
+    """``text`` with each pair of letters the ink shows to be one letter (``_TWO_FOR_ONE``) made
+    that letter. As for single look-alikes, the stretch of ink from the pair to the end of the
+    letter after it is compared with the line drawn both ways from the same pen position; the
+    one letter must match it better by ``_TWO_FOR_ONE_LEAD``. (Neither the fit's error nor the
+    whole line's likeness can judge: with the size fitted to the misreading, the true line's
+    letters drift off the ink along the line.)"""
+    assert fit.face is not None
+    alpha = measured[3]
+    path = FONTS.path(fit.face, fit.weight, fit.italic) or ""
+    font = (path, fit.face.index, fit.size, fit.letter_spacing)
+    for pair, letter in _TWO_FOR_ONE.items():
+        if pair in _TWO_FOR_ONE_ITALIC and not fit.italic:
+            continue
+        k = text.find(pair)
+        while k >= 0:
+            end = k + len(pair)
+            inside = (k > 0 and text[k - 1].isalpha()) or (end < len(text) and text[end].isalpha())
+            if inside and _one_letter_fits_better(text, k, pair, letter, alpha, font):
+                text = text[:k] + letter + text[end:]
+                end = k + len(letter)
+            k = text.find(pair, end)
+    return text, fit
+
+
+def _one_letter_fits_better(
+    text: str, k: int, pair: str, letter: str, alpha: np.ndarray, font: tuple[str, int, float, float]
+) -> bool:
+    path, index, size, spacing = font
+    drawn, boxes = draw_glyphs(text, path, index, size, spacing)
+    trial = text[:k] + letter + text[k + len(pair) :]
+    other, other_boxes = draw_glyphs(trial, path, index, size, spacing)
+    if drawn.size == 0 or other.size == 0 or len(boxes) != len(text) or len(other_boxes) != len(trial):
+        return False
+    after = k + len(pair)  # the letter after the pair closes the stretch: a width differing shows
+    first, last = boxes[k], boxes[min(after, len(text) - 1)]
+    moved, moved_last = other_boxes[k], other_boxes[min(k + len(letter), len(trial) - 1)]
+    if first is None or last is None or moved is None or moved_last is None:
+        return False
+    sx, sy = alpha.shape[1] / drawn.shape[1], alpha.shape[0] / drawn.shape[0]
+    pad = 0.3 * size
+    left = first[0] - pad
+    origin = left + _pen(other_boxes, k) - _pen(boxes, k)
+    reach = max(last[2] + pad - left, moved_last[2] + pad - origin)
+    # The pen positions of a line fitted to the misreading drift from the ink's (10 px along
+    # blog_article's standfirst): the letters before the pair, the same in both readings, say
+    # where the stretch lies; each reading is then scored there, a pixel either way.
+    base = round(left * sx)
+    before_pair = [b for b in boxes[max(k - 4, 0) : k] if b is not None]
+    if before_pair:
+        anchor = _cut(drawn, before_pair[0][0] - pad, first[0], sx, sy, alpha.shape[0])
+        lead = round((before_pair[0][0] - pad) * sx)
+        drift = max(range(-12, 13), key=lambda d: _correlation(alpha, anchor, lead + d))
+    else:
+        drift = 0
+    scores = []
+    for drawing, at in ((drawn, left), (other, origin)):
+        window = _cut(drawing, at, at + reach, sx, sy, alpha.shape[0])
+        scores.append(max(_correlation(alpha, window, base + drift + d) for d in (-1, 0, 1)))
+    before, score = scores
+    log.debug("one letter for two %r at %d: %.3f -> %.3f", text, k, before, score)
+    return score > before + _TWO_FOR_ONE_LEAD
 
 
 def _pair_quotes(text: str) -> str:
