@@ -259,3 +259,27 @@ def test_rating_stars_before_their_words_are_icons_and_the_words_keep_their_face
     assert [g.icon.classes for g in stars if abs(g.box.y - words.ink.y) < 10 and g.box.x < words.ink.x] == (
         ["fa-solid fa-star"] * 4 + ["fa-regular fa-star"]
     )
+
+
+def test_an_icon_read_as_a_lone_letter_before_its_label_is_an_icon(index: IconIndex) -> None:
+    # bs_dashboard (the development corpus' page): a stat card's up-right arrow, in its caption's
+    # colour and height, was read "7" ("7 12.4% vs last week"); being of the line's colour and
+    # size it was kept as a word without asking the icon index (so were bs_profile's speech
+    # bubble, "D COmment", and bs_dashboard's gear, "0 settings", on the whole pages). "A" and
+    # "I" stay words.
+    page = Image.open(PROJECT_DIR / "fixtures" / "realpages" / "references" / "bs_dashboard.png")
+    buffer = io.BytesIO()
+    page.convert("RGB").crop((0, 0, 640, 500)).save(buffer, format="PNG")
+    analysis = analyze(buffer.getvalue(), icons=index)
+    texts = [line.text for block in analysis.blocks for line in block.lines]
+    (caption,) = [line for block in analysis.blocks for line in block.lines if "vs last week" in line.text]
+    assert caption.text == "12.4% vs last week", texts
+    arrows = [
+        g
+        for g in analysis.graphics
+        if g.icon is not None
+        and g.icon.classes == "bi bi-arrow-up-right"
+        and abs(g.box.y - caption.ink.y) < 8
+        and 0 <= caption.ink.x - g.box.right < 20
+    ]
+    assert len(arrows) == 1

@@ -637,7 +637,11 @@ def _strip_icon_ends(
             bounds = ink.bounds(seg[0], seg[1])
             if bounds is None or bounds[3] - bounds[1] < 0.5 * height:
                 break  # a period, a comma, a dash: punctuation, not an icon
-            if all(_wordlike(ch) for ch in guess) and _like_its_line(ink, seg, rest):
+            # A lone letter ahead of the words ("D Comment" for a speech bubble of the label's own
+            # grey and height) is left to the icon check, which keeps a letter its glyph explains;
+            # "A" and "I" are words.
+            lone = end == "start" and len(word) == 1 and len(words) > 1 and word not in "AaI"
+            if all(_wordlike(ch) for ch in guess) and not lone and _like_its_line(ink, seg, rest):
                 break  # a word in the line's own size and colour ("in the clouds"), whatever logo spells it
             if not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), guess):
                 break
