@@ -361,6 +361,23 @@ async def test_an_italic_w_read_as_two_letters_is_one(
     assert read_as(render, {truth: read}) == {truth: truth}
 
 
+@pytest.mark.parametrize("family", ["Poppins", "Inter", "Roboto"])
+async def test_an_l_read_as_an_exclamation_mark_is_an_l(browser_pool: SealedBrowserPool, family: str) -> None:
+    # daisy_landing's "Start free trial" button came out "Start free tria!": an exclamation mark
+    # has a clear row between its stroke and its dot, an l none. Real ones stay.
+    body = (
+        '<p style="font-weight:600">Start free trial</p><p>Welcome back, Maya!</p>'
+        '<p style="font-weight:700">ProTip! Type g i on any issue</p>'
+    )
+    render = await browser_pool.render(page(family, body, (400, 600, 700)), Viewport(600, 200))
+    readings = {
+        "Start free trial": "Start free tria!",
+        "Welcome back, Maya!": "Welcome back, Maya!",
+        "ProTip! Type g i on any issue": "ProTip! Type g i on any issue",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
 async def test_a_monospace_t_or_i_is_no_accent_over_its_neighbour(browser_pool: SealedBrowserPool) -> None:
     # api_reference: a Roboto line with inline code, and a parameter name beside its type. Where
     # a letter's window drifted onto the t of "method" or the i of "destination" in Roboto Mono,

@@ -474,6 +474,9 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         if ch in _SEPARATORS:
             chars[i] = _separator_by_tail(text, i, boxes, alpha, (sx, shift))
             continue
+        if ch == "!":
+            chars[i] = _bang_or_l(alpha, box, sx, shift)
+            continue
         if ch in _OPENING:
             chars[i] = _quote_by_shape(
                 text, i, (box, sx, shift), alpha, (path, index, fit.size * sy), options
@@ -1136,6 +1139,9 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
         return fit.face is not None and fit.face.kind != "mono"
     if ch in _SEPARATORS:
         return _thousands(text, i)
+    if ch == "!":
+        # An l ending a lowercase word ("Start free tria!"): see _bang_or_l.
+        return i > 0 and text[i - 1].islower() and (i + 1 == len(text) or not text[i + 1].isalnum())
     if ch == "i":
         # An i among capitals ("Ui" for UI): see _suspects.
         start, end = _word(text, i)
@@ -1147,6 +1153,23 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
         or ch in _CURRENCY_FOR
         or (ch in _CASED and not fit.italic)
     )
+
+
+def _bang_or_l(alpha: np.ndarray, box: GlyphBox, sx: float, shift: int) -> str:
+    """An exclamation mark is a stroke over a dot with a clear row between them; an l OCR read as
+    one ("Start free tria!" in daisy_landing's button) is one even stroke top to bottom. Ink of
+    any other shape (a window drifted onto the p of a bold "ProTip!") leaves the mark as read."""
+    patch = _glyph_ink(alpha, box[0] * sx + shift, box[2] * sx + shift)
+    if patch is None or patch.shape[0] < 6:
+        return "!"
+    solid = patch > 0.35
+    rows = solid.any(axis=1)
+    inked = np.flatnonzero(rows)
+    if not rows[inked[0] : inked[-1] + 1].all():
+        return "!"
+    widths = solid[inked[0] : inked[-1] + 1].sum(axis=1)
+    even = int(widths.max()) <= max(2, round(1.6 * float(np.median(widths))))
+    return "l" if even else "!"
 
 
 def _separator_by_tail(
@@ -1234,6 +1257,8 @@ def _suspects(
         return _typographic(text, i)
     if ch in _SEPARATORS:
         return _SEPARATORS[ch] if _thousands(text, i) else ""
+    if ch == "!":
+        return "l"
     if ch in _SYMBOLS:
         alone = (i == 0 or text[i - 1].isspace()) and (i + 1 == len(text) or text[i + 1].isspace())
         return _SYMBOLS[ch] if alone else ""
