@@ -1162,8 +1162,8 @@ def _bang_or_l(alpha: np.ndarray, box: GlyphBox, sx: float, shift: int) -> str:
     patch = _glyph_ink(alpha, box[0] * sx + shift, box[2] * sx + shift)
     if patch is None or patch.shape[0] < 6:
         return "!"
-    solid = patch > 0.35
-    rows = solid.any(axis=1)
+    solid = np.asarray(patch > 0.35)
+    rows = np.asarray(solid.any(axis=1))
     inked = np.flatnonzero(rows)
     if not rows[inked[0] : inked[-1] + 1].all():
         return "!"
