@@ -51,3 +51,25 @@ def test_a_small_antialiased_disc_is_a_box_rounded_to_half_its_side() -> None:
     assert len(regions) == 1
     disc = regions[0]
     assert abs(disc.box.width - 24) <= 2 and disc.radius >= disc.box.width / 2  # round, not 9 px corners
+
+
+def test_a_line_under_one_side_of_a_rounded_box_leaves_its_corners() -> None:
+    # bulma_shop_grid's pagination (the development corpus' page): the current page's blue box has
+    # a 1 px darker line along its bottom. Taken for a border, it grew the corner radius as a
+    # border all round does (8 -> 9), and the wider corners cleared around the box erased the
+    # "1" on it.
+    import io
+    from pathlib import Path
+
+    from replicator.backends.local.page import analyze
+
+    reference = Path(__file__).resolve().parent.parent / "fixtures" / "realpages" / "references"
+    buffer = io.BytesIO()
+    Image.open(reference / "bulma_shop_grid.png").convert("RGB").crop((600, 900, 1000, 1034)).save(
+        buffer, format="PNG"
+    )
+    analysis = analyze(buffer.getvalue())
+    (current,) = [r for r in analysis.regions if r.visible and r.fill[2] > 200 and r.fill[0] < 100]
+    assert current.radius <= 8.5, current
+    digits = [ln.text for block in analysis.blocks for ln in block.lines if current.box.contains(ln.ink)]
+    assert digits == ["1"]

@@ -417,10 +417,11 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
     top, right, bottom, left = edges
     if right - left >= 4 and bottom - top >= 4:
         region.box = Box(left, top, right - left, bottom - top)
-        if region.radius > 0 and any(widths):
+        if region.radius > 0 and min(widths) > 0:
             # The fill's curve is the border's inner edge; CSS rounds the outer one, wider by
-            # the border (an input's 1 px border around a fill of radius 3 has radius 4).
-            region.radius += max(widths)
+            # the border (an input's 1 px border around a fill of radius 3 has radius 4). Only
+            # a border all round: a line under one side (a shadow's edge) leaves the corners.
+            region.radius += min(widths)
             half = min(region.box.width, region.box.height) / 2
             if abs(region.box.width - region.box.height) <= 1 and region.radius >= 0.8 * half:
                 # A ring's inside reads short of a circle, its antialiased rim left out (a
