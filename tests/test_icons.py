@@ -15,12 +15,14 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from replicator.backends.local.fonts import FONTS
-from replicator.backends.local.icons import text_or_icon
+from replicator.backends.local.icons import icon_check, text_or_icon
 from replicator.backends.local.page import analyze, render_analysis
+from replicator.backends.local.text import read_lines
 from replicator.config import PROJECT_DIR
 from replicator.icons import CONFIDENT, IconIndex, icon_index, ink_alpha, is_plain
 from replicator.icons._svg import Outline, parse_path, rasterize
-from replicator.models import Viewport
+from replicator.models import Box, Viewport
+from replicator.ocr import OcrLine
 from replicator.render import SealedBrowserPool
 
 NODE_MODULES = PROJECT_DIR / "node_modules"
@@ -283,3 +285,24 @@ def test_an_icon_read_as_a_lone_letter_before_its_label_is_an_icon(index: IconIn
         and 0 <= caption.ink.x - g.box.right < 20
     ]
     assert len(arrows) == 1
+
+
+async def test_a_mark_before_an_icon_stays_with_its_text(
+    browser_pool: SealedBrowserPool, index: IconIndex
+) -> None:
+    # bs_profile's post header, "2 hours ago · 🌐": OCR read the middle dot and not the globe, and
+    # the dot was dropped with the globe as though it were OCR's reading of the icon.
+    html_in = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<link rel="stylesheet" href="@fortawesome/fontawesome-free/css/all.min.css">'
+        '<link rel="stylesheet" href="@fontsource/lato/400.css">'
+        "<style>body{margin:40px;font:13px Lato,sans-serif;background:#fff;color:#65676b}</style></head><body>"
+        '<p><span>2 hours ago ·</span> <i class="fa-solid fa-earth-europe"></i></p>'
+        "</body></html>"
+    )
+    source = await browser_pool.render(html_in, Viewport(400, 100), base_dir=NODE_MODULES)
+    truth = next(b.box for b in source.text_boxes if b.text.strip() == "2 hours ago ·")
+    box = Box(truth.x - 3, truth.y - 4, truth.width + 30, truth.height + 8)  # OCR's box holds the globe
+    rgb = decode(source.png)
+    (line,) = read_lines(rgb, [OcrLine("2 hours ago ·", box, 0.9)], icon_check=icon_check(index))
+    assert line.text == "2 hours ago ·" and line.ink.right < truth.right + 2

@@ -387,6 +387,33 @@ _SYMBOLS = set("√✓✔•·*-–—■□○●>»+|·@©®")
 _RING_READINGS = set("Oo0Q")
 
 
+# Marks whose ink is small and low or centred: a separator OCR read before an icon, not the icon.
+_MARKS = set("·•-–—*|")
+
+
+def _mark_before_icon(
+    ink: _Ink, seg: tuple[int, int], rest: list[tuple[int, int]], end: str, height: float
+) -> tuple[int, int] | None:
+    """The columns of a small mark (a middle dot, a bullet, a dash) between the line's words and
+    the icon cluster ``seg`` at its ``end``: the cluster next to it, or the first piece of ``seg``
+    itself where the mark stands as close to the icon as a space. None when there is none."""
+    if seg[1] - seg[0] < 0.6 * height or not rest:
+        return None
+    pieces = _segments(ink, seg[0], seg[1], 1.0)
+    inner = pieces[0] if end == "end" else pieces[-1]
+    near = rest[-1] if end == "end" else rest[0]
+    for candidate in ([inner] if len(pieces) >= 2 else []) + [near]:
+        if _small_mark(ink, candidate, height):
+            return candidate
+    return None
+
+
+def _small_mark(ink: _Ink, span: tuple[int, int], height: float) -> bool:
+    """Whether the ink of ``span`` is a mark's: narrow and short (a dot, a bullet, a dash)."""
+    bounds = ink.bounds(*span)
+    return bounds is not None and span[1] - span[0] <= 0.5 * height and bounds[3] - bounds[1] <= 0.4 * height
+
+
 def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, int]]:
     """Column ranges of ink separated by gaps of at least ``min_gap``."""
     gaps = ink.gaps(x0, x1, min_gap)
@@ -563,6 +590,8 @@ def _strip_icons(
         beside = text[1:2] if end == "start" else text[-2:-1]
         if beside and _wordlike(beside) and len(_segments(ink, seg[0], seg[1], 1.0)) >= 2:
             continue
+        if end == "end" and symbol in _MARKS and _small_mark(ink, seg, height):
+            continue  # the mark OCR read is this cluster itself ("2 hours ago ·"), not an icon
         if symbol in _SYMBOLS or ring or (end == "start" and differs and not symbol.isalnum()):
             # OCR read the icon as a character: drop both.
             text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
@@ -648,7 +677,12 @@ def _strip_icon_ends(
             kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
             trimmed = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
             without = " ".join(words[1:] if end == "start" else words[:-1])
-            if len(words) > 1 and len(word) <= 2 and _reads_better(ink, without, text, kept):
+            mark = _mark_before_icon(ink, seg, rest, end, height) if word in _MARKS else None
+            if mark is not None:
+                # OCR read the mark before the icon ("2 hours ago · 🌐"), not the icon: the text
+                # and the mark's ink stay, the icon's goes.
+                kept = (x0, max(kept[1], mark[1])) if end == "end" else (min(kept[0], mark[0]), x1)
+            elif len(words) > 1 and len(word) <= 2 and _reads_better(ink, without, text, kept):
                 text = without  # the short word OCR read for the icon ("f Continue with Facebook")
             elif (
                 not all(_wordlike(ch) for ch in guess)
