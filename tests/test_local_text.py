@@ -378,6 +378,21 @@ async def test_an_l_read_as_an_exclamation_mark_is_an_l(browser_pool: SealedBrow
     assert read_as(render, readings) == {true: true for true in readings}
 
 
+async def test_a_quote_closed_by_the_other_kind_in_code_is_read_by_its_ink(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    # api_reference's JSON sample: OCR read the opening double quote of a key as a single one
+    # ('method": "instant"). Code keeps its typewriter quotes, but a word opened by one kind and
+    # closed by the other has one of them misread: the ink says which. Real pairs stay.
+    body = '<p>"method": "instant"</p><p>name = \'ada\' if ok else "bob"</p>'
+    render = await browser_pool.render(page("Roboto Mono", body), Viewport(600, 140))
+    readings = {
+        '"method": "instant"': '\'method": "instant"',
+        "name = 'ada' if ok else \"bob\"": "name = 'ada' if ok else \"bob\"",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
 async def test_a_monospace_t_or_i_is_no_accent_over_its_neighbour(browser_pool: SealedBrowserPool) -> None:
     # api_reference: a Roboto line with inline code, and a parameter name beside its type. Where
     # a letter's window drifted onto the t of "method" or the i of "destination" in Roboto Mono,

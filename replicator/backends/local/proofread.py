@@ -477,7 +477,7 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
         if ch == "!":
             chars[i] = _bang_or_l(alpha, box, sx, shift)
             continue
-        if ch in _OPENING:
+        if ch in _OPENING and not _closed_by_the_other(text, i):
             chars[i] = _quote_by_shape(
                 text, i, (box, sx, shift), alpha, (path, index, fit.size * sy), options
             )
@@ -1135,8 +1135,11 @@ def _pen(boxes: tuple[GlyphBox | None, ...], i: int) -> float:
 def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
     ch = text[i]
     if ch == "-" or ch in _OPENING:
-        # Code keeps its typewriter punctuation: a monospace face is not proofread for it.
-        return fit.face is not None and fit.face.kind != "mono"
+        # Code keeps its typewriter punctuation: a monospace face is not proofread for it, but
+        # for a quote closed by the other kind ("'currency\":" in a JSON sample).
+        if fit.face is not None and fit.face.kind == "mono":
+            return _closed_by_the_other(text, i)
+        return fit.face is not None
     if ch in _SEPARATORS:
         return _thousands(text, i)
     if ch == "!":
@@ -1220,6 +1223,19 @@ def _capitals_else(text: str, i: int, start: int, end: int) -> bool:
     return bool(letters) and all(c.isupper() for c in letters)
 
 
+def _closed_by_the_other(text: str, i: int) -> bool:
+    """A straight quote opening a word that the other kind closes ('currency": in a JSON
+    sample, where OCR read the opening double quote as a single one): one of them is misread."""
+    ch = text[i]
+    if ch not in _OPENING or (i > 0 and not text[i - 1].isspace() and text[i - 1] not in "([{,:"):
+        return False
+    end = i + 1
+    while end < len(text) and (text[end].isalnum() or text[end] in "_-."):
+        end += 1  # an identifier: "arrival_date", "x-request-id"
+    other = '"' if ch == "'" else "'"
+    return end > i + 1 and text[end : end + 1] == other
+
+
 def _typographic(text: str, i: int) -> str:
     """What a hyphen or a straight quote at ``text[i]`` may stand for (empty: nothing)."""
     ch = text[i]
@@ -1253,6 +1269,8 @@ def _suspects(
     ch = text[i]
     box = boxes[i]
     assert box is not None
+    if ch in _OPENING and _closed_by_the_other(text, i):
+        return '"' if ch == "'" else "'"  # the pair's own kind, in code; the ink decides
     if ch == "-" or ch in _OPENING:
         return _typographic(text, i)
     if ch in _SEPARATORS:
