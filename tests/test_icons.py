@@ -306,3 +306,24 @@ async def test_a_mark_before_an_icon_stays_with_its_text(
     rgb = decode(source.png)
     (line,) = read_lines(rgb, [OcrLine("2 hours ago ·", box, 0.9)], icon_check=icon_check(index))
     assert line.text == "2 hours ago ·" and line.ink.right < truth.right + 2
+
+
+async def test_a_minus_sign_in_a_stepper_button_is_kept_and_makes_a_button(
+    browser_pool: SealedBrowserPool, index: IconIndex
+) -> None:
+    # bulma_product's quantity stepper: the minus, a 14 x 2 px bar, was too thin for a picture
+    # and came out an empty box (not a button); it is a mark centred in its button.
+    html_in = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8">'
+        '<link rel="stylesheet" href="@fortawesome/fontawesome-free/css/all.min.css">'
+        "<style>body{margin:40px;background:#fff}button{width:46px;height:32px;border:1px solid #dbdbdb;"
+        "border-radius:6px;background:#fff;color:#363636;font-size:14px;margin-right:40px}</style></head><body>"
+        '<button><i class="fa-solid fa-minus"></i></button><button><i class="fa-solid fa-plus"></i></button>'
+        "</body></html>"
+    )
+    source = await browser_pool.render(html_in, Viewport(400, 120), base_dir=NODE_MODULES)
+    analysis = analyze(source.png, icons=index)
+    minus = [g for g in analysis.graphics if g.box.right < 100 and g.box.height <= 4]
+    assert len(minus) == 1 and 12 <= minus[0].box.width <= 18, analysis.graphics
+    html = render_analysis(analysis)
+    assert html.count("<button") == 2, html

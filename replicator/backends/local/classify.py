@@ -513,7 +513,12 @@ def _icon_button(region: Region, others: list[Node]) -> bool:
     centred = abs(icon.center[0] - box.center[0]) <= max(3.0, 0.12 * box.width) and abs(
         icon.center[1] - box.center[1]
     ) <= max(3.0, 0.12 * box.height)
-    sized = 0.2 * box.height <= icon.height <= 0.75 * box.height and icon.width <= 0.75 * box.width
+    # (A minus sign is a level bar: its length is its size.)
+    sized = (
+        0.2 * box.height <= max(icon.height, icon.width)
+        and icon.height <= 0.75 * box.height
+        and icon.width <= 0.75 * box.width
+    )
     return centred and sized
 
 

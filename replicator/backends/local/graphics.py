@@ -96,7 +96,7 @@ def find_graphics(
         tight = Box(
             x + int(xs.min()), y + int(ys.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
         )
-        if tight.width < MIN_SIDE or tight.height < MIN_SIDE:
+        if (tight.width < MIN_SIDE or tight.height < MIN_SIDE) and not _minus_sign(tight, regions):
             continue
         if tight.area > 10_000 and len(xs) < 0.04 * tight.area:
             continue  # a sparse web of outline slivers (box edges that met), not a picture
@@ -134,7 +134,7 @@ def find_graphics(
         crop = rgb[int(box.y) : int(box.bottom), int(box.x) : int(box.right)].copy()
         if behind:
             crop = _paint_out(crop, box, overlapping)
-        if not behind and _bar(rgb, box, root, regions):
+        if not behind and not _minus_sign(box, regions) and _bar(rgb, box, root, regions):
             continue
         graphic = Graphic(box, data_uri(crop), behind_text=behind)
         if behind:
@@ -391,6 +391,24 @@ def _ring_around(rgb: np.ndarray, disc: Region, root: Region, regions: list[Regi
     disc.parent = holder
     regions.insert(regions.index(disc), holder)
     return holder
+
+
+def _minus_sign(bar: Box, regions: list[Region]) -> bool:
+    """A short level bar centred in a small box is a minus sign (a quantity stepper's, a
+    collapse button's), not a sliver of an edge: bulma_product's 14 x 2 px minus (16 x 4 with its
+    antialiased rim) was lost."""
+    if not (bar.height <= 4 and 8 <= bar.width <= 24):
+        return False
+    cx, cy = bar.x + bar.width / 2, bar.y + bar.height / 2
+    return any(
+        r.visible
+        and r.box.width <= 64
+        and r.box.height <= 64
+        and bar.width <= 0.6 * r.box.width
+        and abs(r.box.x + r.box.width / 2 - cx) <= 3
+        and abs(r.box.y + r.box.height / 2 - cy) <= 3
+        for r in regions
+    )
 
 
 def _split_off(box: Box, inside: np.ndarray) -> list[Box]:
