@@ -439,7 +439,11 @@ async def test_history_shows_replicas_colours_scores_filters_and_deletes(
     await item.wait_for()
     thumb = item.locator("img.thumb")
     assert "render-thumb.png" in (await thumb.get_attribute("src") or "")  # the replica, not the source
-    assert await thumb.evaluate("i => i.complete && i.naturalWidth > 0")
+    # The thumbnail loads after its item is listed (on a loaded machine, a while after): it must.
+    deadline = time.monotonic() + 30
+    while not await thumb.evaluate("i => i.complete && i.naturalWidth > 0"):
+        assert time.monotonic() < deadline, "the replica's thumbnail did not load in 30 s"
+        await asyncio.sleep(0.05)
     # Score badges are coloured by score: 80.1 must not look like 97.1.
     colours = await page.evaluate(
         "import('/static/app.js').then(m => [97.1, 80.1, 42].map(v => {"
