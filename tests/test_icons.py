@@ -327,3 +327,25 @@ async def test_a_minus_sign_in_a_stepper_button_is_kept_and_makes_a_button(
     assert len(minus) == 1 and 12 <= minus[0].box.width <= 18, analysis.graphics
     html = render_analysis(analysis)
     assert html.count("<button") == 2, html
+
+
+@pytest.mark.parametrize(
+    ("page", "read", "box", "truth"),
+    [
+        ("bs_landing_saas", "Why summit", (660, 865.3, 118.7, 22.7), "WHY SUMMIT"),
+        ("not_found_404", "ERRoR404", (95, 187, 124, 17), "ERROR 404"),
+    ],
+)
+def test_tracked_capitals_keep_their_end_letters(
+    index: IconIndex, page: str, read: str, box: tuple[float, float, float, float], truth: str
+) -> None:
+    # Eyebrow labels in tracked-out capitals (the development corpus' pages, OCR's readings and
+    # boxes): each letter is its own cluster of ink. The last "T" matched Bootstrap Icons' "fonts"
+    # (a T) better than the "t" OCR read, and went as an icon; the first "W" went because the
+    # lowercase reading fitted the rest better ("WHY SUMMIT ·", an I taken for a lost dot).
+    rgb = np.asarray(
+        Image.open(PROJECT_DIR / "fixtures" / "realpages" / "references" / f"{page}.png").convert("RGB")
+    )
+    (line,) = read_lines(rgb, [OcrLine(read, Box(*box), 0.9)], icon_check=icon_check(index))
+    assert line.text == truth
+    assert line.ink.x <= box[0] + 4 and line.ink.right >= box[0] + box[2] - 6

@@ -105,6 +105,9 @@ def text_or_icon(alpha: np.ndarray, text: str, match: IconMatch | None) -> IconM
     # OCR's string (with the spaces respacing put in, or without), or any one of its characters
     # (the cluster may be one letter of it), set in our faces: the icon must beat the best.
     readings = {text.strip(), text.replace(" ", ""), *(ch for ch in text if not ch.isspace())}
+    # OCR often gets a letter's case wrong ("summit" for tracked-out SUMMIT): its other case too
+    # (Bootstrap Icons' "fonts" is a T, which the "t" OCR read did not explain).
+    readings |= {ch.swapcase() for ch in text if ch.isalpha()}
     # Punctuation and currency signs are text far more often than icons that look like them
     # ("(", "！", "¥" beside a price): those need a wider margin. Arrows and stars do not.
     typographic = all(

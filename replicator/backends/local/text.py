@@ -391,6 +391,13 @@ _RING_READINGS = set("Oo0Q")
 _MARKS = set("·•-–—*|")
 
 
+def _tracked(text: str, segments: list[tuple[int, int]]) -> bool:
+    """Whether the line's letters stand apart, each its own cluster (tracked-out capitals, "W H Y
+    S U M M I T"): an end cluster is then a letter, whatever the reading fits without it."""
+    letters = len(text.replace(" ", ""))
+    return letters >= 4 and len(segments) >= 0.7 * letters
+
+
 def _mark_before_icon(
     ink: _Ink, seg: tuple[int, int], rest: list[tuple[int, int]], end: str, height: float
 ) -> tuple[int, int] | None:
@@ -602,7 +609,12 @@ def _strip_icons(
             if reading is None:
                 continue
             text = reading
-        elif not cjk and len(text) >= 3 and _explains_better(ink, text, (x0, x1), kept, seg, end):
+        elif (
+            not cjk
+            and len(text) >= 3
+            and not _tracked(text, segments)
+            and _explains_better(ink, text, (x0, x1), kept, seg, end)
+        ):
             lost = _lost_symbol(ink, text, seg, kept)
             if lost is not None:
                 text = f"{lost} {text}" if end == "start" else f"{text} {lost}"
