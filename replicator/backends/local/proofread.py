@@ -87,7 +87,7 @@ def proofread(
         text, fit = _arrow_ligature(text, fit, measured)
     if any(sign in text for sign in _DEGREES):
         text = _degrees_by_shape(text, fit, alpha)
-    text, fit = _one_letter_read_as_two(text, fit, measured)
+    text = _one_letter_read_as_two(text, fit, alpha)
     # Twice when the first pass changed something: a suspect is judged with its neighbours as
     # read, and "RAD10" has two. A middle dot has no neighbours in its word, and the line drawn
     # with it is not closer to the ink where OCR read an icon beside it as the mark ("tkaminski I
@@ -107,9 +107,7 @@ _TWO_FOR_ONE_ITALIC = {"co"}
 _TWO_FOR_ONE_LEAD = 0.04  # how much better (correlation) the ink must match the one letter
 
 
-def _one_letter_read_as_two(
-    text: str, fit: FontFit, measured: tuple[float, float, float, np.ndarray]
-) -> tuple[str, FontFit]:
+def _one_letter_read_as_two(text: str, fit: FontFit, alpha: np.ndarray) -> str:
     """``text`` with each pair of letters the ink shows to be one letter (``_TWO_FOR_ONE``) made
     that letter. As for single look-alikes, the stretch of ink from the pair to the end of the
     letter after it is compared with the line drawn both ways from the same pen position; the
@@ -117,7 +115,6 @@ def _one_letter_read_as_two(
     whole line's likeness can judge: with the size fitted to the misreading, the true line's
     letters drift off the ink along the line.)"""
     assert fit.face is not None
-    alpha = measured[3]
     path = FONTS.path(fit.face, fit.weight, fit.italic) or ""
     font = (path, fit.face.index, fit.size, fit.letter_spacing)
     for pair, letter in _TWO_FOR_ONE.items():
@@ -131,7 +128,7 @@ def _one_letter_read_as_two(
                 text = text[:k] + letter + text[end:]
                 end = k + len(letter)
             k = text.find(pair, end)
-    return text, fit
+    return text
 
 
 def _one_letter_fits_better(

@@ -963,6 +963,11 @@ def _respace(
     return best_text, best_fit, best_gaps
 
 
+def symbol_head(text: str) -> str:
+    """The row of symbols a line opens with ("★★★★☆" of "★★★★☆ 4.2 · 318 reviews"), or ""."""
+    return "".join(itertools.takewhile(lambda ch: unicodedata.category(ch) == "So", text))
+
+
 def _after_symbols(
     text: str,
     filled: np.ndarray,
@@ -976,11 +981,7 @@ def _after_symbols(
     (the line keeps ``fit``), where the whole line fitted no face (Merriweather 19 px for Lato
     16 px) and its word gaps were measured against that. The symbols are the row's first ink clusters, one each, of one
     width; None where the line is not such a one, or its text fits no better alone."""
-    head = ""
-    for ch in text:
-        if unicodedata.category(ch) != "So":
-            break
-        head += ch
+    head = symbol_head(text)
     tail = text[len(head) :].strip()
     if len(head) < 2 or fit.error <= 0.3 or len(tail) < 2 or not any(_wordlike(ch) for ch in tail):
         return None
