@@ -24,6 +24,7 @@ from replicator.icons._svg import Outline, parse_path, rasterize
 from replicator.models import Box, Viewport
 from replicator.ocr import OcrLine
 from replicator.render import SealedBrowserPool
+from tests.plugins.pages import REAL_REFERENCES_DIR, real_reference_crop
 
 NODE_MODULES = PROJECT_DIR / "node_modules"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "graphics"
@@ -248,11 +249,8 @@ def test_rating_stars_before_their_words_are_icons_and_the_words_keep_their_face
     # beside them as one line, "★★★☆☆4.2·318reviews". Drawn as text, the stars came out smaller
     # than the icon font's, and the words in a face fitted to both (Merriweather 18.5 px for Lato
     # 16 px).
-    page = Image.open(PROJECT_DIR / "fixtures" / "realpages" / "references" / "bulma_product.png")
-    buffer = io.BytesIO()
     # (the top 800 rows: on a smaller crop, OCR's detector finds the two apart)
-    page.convert("RGB").crop((0, 0, 1280, 800)).save(buffer, format="PNG")
-    analysis = analyze(buffer.getvalue(), icons=index)
+    analysis = analyze(real_reference_crop("bulma_product", (0, 0, 1280, 800)), icons=index)
     lines = {line.text: line for block in analysis.blocks for line in block.lines}
     assert "4.2 · 318 reviews" in lines and not any("\u2605" in t or "\u2606" in t for t in lines), lines
     words = lines["4.2 · 318 reviews"]
@@ -269,10 +267,7 @@ def test_an_icon_read_as_a_lone_letter_before_its_label_is_an_icon(index: IconIn
     # size it was kept as a word without asking the icon index (so were bs_profile's speech
     # bubble, "D COmment", and bs_dashboard's gear, "0 settings", on the whole pages). "A" and
     # "I" stay words.
-    page = Image.open(PROJECT_DIR / "fixtures" / "realpages" / "references" / "bs_dashboard.png")
-    buffer = io.BytesIO()
-    page.convert("RGB").crop((0, 0, 640, 500)).save(buffer, format="PNG")
-    analysis = analyze(buffer.getvalue(), icons=index)
+    analysis = analyze(real_reference_crop("bs_dashboard", (0, 0, 640, 500)), icons=index)
     texts = [line.text for block in analysis.blocks for line in block.lines]
     (caption,) = [line for block in analysis.blocks for line in block.lines if "vs last week" in line.text]
     assert caption.text == "12.4% vs last week", texts
@@ -343,9 +338,7 @@ def test_tracked_capitals_keep_their_end_letters(
     # boxes): each letter is its own cluster of ink. The last "T" matched Bootstrap Icons' "fonts"
     # (a T) better than the "t" OCR read, and went as an icon; the first "W" went because the
     # lowercase reading fitted the rest better ("WHY SUMMIT ·", an I taken for a lost dot).
-    rgb = np.asarray(
-        Image.open(PROJECT_DIR / "fixtures" / "realpages" / "references" / f"{page}.png").convert("RGB")
-    )
+    rgb = np.asarray(Image.open(REAL_REFERENCES_DIR / f"{page}.png").convert("RGB"))
     (line,) = read_lines(rgb, [OcrLine(read, Box(*box), 0.9)], icon_check=icon_check(index))
     assert line.text == truth
     assert line.ink.x <= box[0] + 4 and line.ink.right >= box[0] + box[2] - 6

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from replicator.backends.local.page import analyze, render_analysis
+from tests.plugins.pages import real_reference_crop
 
 FONT_DIR = Path("/usr/share/fonts/truetype/liberation")
 pytestmark = pytest.mark.skipif(
@@ -56,11 +57,8 @@ def test_a_light_italic_whose_slant_measures_short_is_still_italic() -> None:
     # bulma_product (the development corpus' page): Lato Italic 16 px under an upright Lato line
     # measured a shear of 0.05, short of an italic's, and came out in upright Merriweather 600;
     # Lato Italic explains its ink five times better.
-    reference = Path(__file__).resolve().parent.parent / "fixtures" / "realpages" / "references"
-    page = Image.open(reference / "bulma_product.png").convert("RGB")
-    buffer = io.BytesIO()
-    page.crop((740, 300, 1280, 400)).save(buffer, format="PNG")
-    lines = {line.text: line for block in analyze(buffer.getvalue()).blocks for line in block.lines}
+    crop = real_reference_crop("bulma_product", (740, 300, 1280, 400))
+    lines = {line.text: line for block in analyze(crop).blocks for line in block.lines}
     upright = lines["A light, grippy trail shoe with a rock plate and a roomy toe box."]
     slanted = lines["Built for long days on loose ground."]
     assert not upright.italic and slanted.italic

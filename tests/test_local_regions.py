@@ -58,17 +58,10 @@ def test_a_line_under_one_side_of_a_rounded_box_leaves_its_corners() -> None:
     # a 1 px darker line along its bottom. Taken for a border, it grew the corner radius as a
     # border all round does (8 -> 9), and the wider corners cleared around the box erased the
     # "1" on it.
-    import io
-    from pathlib import Path
-
     from replicator.backends.local.page import analyze
+    from tests.plugins.pages import real_reference_crop
 
-    reference = Path(__file__).resolve().parent.parent / "fixtures" / "realpages" / "references"
-    buffer = io.BytesIO()
-    Image.open(reference / "bulma_shop_grid.png").convert("RGB").crop((600, 900, 1000, 1034)).save(
-        buffer, format="PNG"
-    )
-    analysis = analyze(buffer.getvalue())
+    analysis = analyze(real_reference_crop("bulma_shop_grid", (600, 900, 1000, 1034)))
     (current,) = [r for r in analysis.regions if r.visible and r.fill[2] > 200 and r.fill[0] < 100]
     assert current.radius <= 8.5, current
     digits = [ln.text for block in analysis.blocks for ln in block.lines if current.box.contains(ln.ink)]

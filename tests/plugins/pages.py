@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
 PAGES_DIR = FIXTURES / "pages"
 REFERENCES_DIR = FIXTURES / "references"
+REAL_REFERENCES_DIR = FIXTURES / "realpages" / "references"
+
+
+def real_reference_crop(name: str, box: tuple[int, int, int, int]) -> bytes:
+    """The PNG bytes of ``box`` (left, top, right, bottom) of a real-framework page's reference."""
+    with Image.open(REAL_REFERENCES_DIR / f"{name}.png") as page:
+        buffer = io.BytesIO()
+        page.convert("RGB").crop(box).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def dev_page_names() -> list[str]:
