@@ -5,6 +5,7 @@ test costs a few drawings."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.test_local_text import _draw, _proofread_drawing
@@ -72,6 +73,40 @@ def test_two_em_dashes_in_the_ink_stay_two(family: str) -> None:
     truth = "A long pause \u2014\u2014 then more"
     face, alpha = _draw(family, truth, 400, 14.0)
     assert _proofread_drawing(truth.replace("\u2014", "-"), alpha, face, 400, 14.0) == truth
+
+
+@pytest.mark.parametrize("family", ["Roboto", "Liberation Sans"])
+def test_a_light_em_dash_after_a_chip_and_bold_words_is_found_where_the_words_put_it(
+    family: str,
+) -> None:
+    """mail_inbox's "[■ Invoices] Invoice INV-2025-031 — Thanks for the quick payment": a label
+    chip with its swatch, a bold subject, then a light gray em dash and snippet, fitted as one
+    regular line. The drawing drifts from the ink by more than a glyph's window looks (the chip's
+    swatch and padding, the wider bold words), and the dash's faint ink is weaker than the bit of
+    a letter's arm beside it: the dash is the bar with a space on either side nearest where the
+    words around it put it, measured at its own strength."""
+    size = 14.0
+    face, chip = _draw(family, "Invoices", 400, size)
+    _, bold = _draw(family, "Invoice INV-2025-031", 700, size)
+    _, rest = _draw(family, "\u2014 Thanks for the quick payment", 400, size)
+    height = max(chip.shape[0], bold.shape[0], rest.shape[0])
+    swatch = np.zeros((height, 16), dtype=np.float32)
+    swatch[3:13, 3:13] = 1.0
+    pieces = [swatch, chip, _blank(height, 14), bold, _blank(height, 4), 0.4 * _rows(rest, height)]
+    alpha = np.hstack([_rows(piece, height) for piece in pieces])
+    read = "Invoices Invoice INV-2025-031 - Thanks for the quick payment"
+    # The words are the other tests' subject (the chip's letters against a made-up swatch).
+    assert _proofread_drawing(read, alpha, face, 400, size).endswith(
+        " Invoice INV-2025-031 \u2014 Thanks for the quick payment"
+    )
+
+
+def _blank(height: int, width: int) -> np.ndarray:
+    return np.zeros((height, width), dtype=np.float32)
+
+
+def _rows(ink: np.ndarray, height: int) -> np.ndarray:
+    return np.vstack([ink, np.zeros((height - ink.shape[0], ink.shape[1]), dtype=np.float32)])
 
 
 @pytest.mark.parametrize(("family", "size"), [("Roboto", 14.0), ("Liberation Sans", 14.0)])

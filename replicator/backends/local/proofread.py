@@ -50,9 +50,11 @@ _SEPARATORS = {".": ",", ",": "."}
 _DASHES = "\u2014\u2013"
 _OPENING = {'"': "\u201c", "'": "\u2018"}
 _CLOSING = {'"': "\u201d", "'": "\u2019"}
-# A dash's ink at least this long (in ems) is an en dash, an em dash (see _dash_by_length).
-_EN_DASH = 0.42
-_EM_DASH = 0.6
+# A dash's ink at least this long (in ems) is an en dash, an em dash (see _dash_by_length), where
+# the face's own dashes are not known: midway between the lengths measured on Chromium renders
+# (Roboto 14 px: hyphens 0.23-0.30, en dashes 0.47, em dashes 0.60-0.63).
+_EN_DASH = 0.4
+_EM_DASH = 0.56
 # A dash's usual ink length in ems, where the face's own are not known (see _one_bar).
 _DASH_EMS = {"-": 0.3, "\u2013": 0.5, "\u2014": 0.8}
 # A middle dot between words ("Mar 8 · 9 min read") OCR reads as a hyphen, a period, an I, a bar
@@ -464,7 +466,15 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             continue
         if ch == "-":
             lengths = _dash_lengths(fit)
-            chars[i], strokes[i] = _dash_by_length(text, i, box, alpha, (sx, sy), shift, fit.size, lengths)
+            reach = 0.4
+            if _lone(text, i):
+                # A dash between words: placed by the words, and looked for two ems either way
+                # (the words may place it that far off; no other bar with a space on either side
+                # stands that near).
+                shift, reach = round(_shift_between_words(box, alpha, (drawn, sx), fit.size)), 2.0
+            chars[i], strokes[i] = _dash_by_length(
+                text, i, (box, reach), alpha, (sx, sy), shift, fit.size, lengths
+            )
             if _one_bar(strokes, i, chars[i], lengths):
                 dropped.add(i)
             continue
@@ -787,6 +797,25 @@ def _ellipsis_by_pitch(
     return abs(seen - pitches[_ELLIPSIS]) < abs(seen - pitches["..."])
 
 
+def _shift_between_words(
+    box: GlyphBox, alpha: np.ndarray, where: tuple[np.ndarray, float], size: float
+) -> float:
+    """How far the ink of a mark standing between two words lies from where the line was drawn
+    (pixels of ink): the words around it placed where they match the ink best, the mark between
+    them. The drawn positions drift from the ink's along a line, by as much as an em where the
+    fit is rough (a line in two weights, a chip inside it), more than a glyph's own window may
+    look for."""
+    line, sx = where
+    em = size * sx
+    shifts = []
+    for x0, x1 in ((box[0] - 2 * size, box[0]), (box[2], box[2] + 2 * size)):
+        word = _cut(line, x0, x1, sx, 1.0, alpha.shape[0])
+        shift = _best_shift(alpha, word, round(x0 * sx), max(round(0.8 * em), 3))
+        if shift is not None:
+            shifts.append(shift)
+    return float(np.mean(shifts)) if shifts else 0.0
+
+
 def _lone(text: str, i: int) -> bool:
     """Whether ``text[i]`` stands alone between words (or at an end of a line of more)."""
     before = i == 0 or text[i - 1].isspace()
@@ -820,16 +849,7 @@ def _middle_dot_by_shape(
     if box is None:
         return False
     em = size * sx
-    # Where the mark stands in the ink: the words around it placed where they match the ink best
-    # (the drawn positions drift from the ink's along a line, by as much as an em where the fit
-    # is rough), the mark between them.
-    shifts = []
-    for x0, x1 in ((box[0] - 2 * size, box[0]), (box[2], box[2] + 2 * size)):
-        word = _cut(line, x0, x1, sx, 1.0, alpha.shape[0])
-        shift = _best_shift(alpha, word, round(x0 * sx), max(round(0.8 * em), 3))
-        if shift is not None:
-            shifts.append(shift)
-    middle = (box[0] + box[2]) / 2 * sx + (float(np.mean(shifts)) if shifts else 0.0)
+    middle = (box[0] + box[2]) / 2 * sx + _shift_between_words(box, alpha, (line, sx), size)
     pieces = [
         piece
         for left, right in _lone_marks(alpha, em)
@@ -931,7 +951,7 @@ def _dash_lengths(fit: FontFit) -> dict[str, float] | None:
 def _dash_by_length(
     text: str,
     i: int,
-    box: GlyphBox,
+    where: tuple[GlyphBox, float],
     alpha: np.ndarray,
     scale: tuple[float, float],
     shift: int,
@@ -939,7 +959,8 @@ def _dash_by_length(
     lengths: dict[str, float] | None = None,
 ) -> tuple[str, tuple[int, int, float] | None]:
     """The dash at ``text[i]`` that the ink's stroke there is as long as, and that stroke (its
-    first and last column and its length in ems; None: no stroke found).
+    first and last column and its length in ems; None: no stroke found). ``where``: the dash's
+    drawn box and how far (in ems) from its middle the stroke is looked for.
 
     A dash is a bar, and its length in ems tells a hyphen (a quarter to a third of an em), an en
     dash (about a half) and an em dash (two thirds to a whole em, by face) apart, where correlating
@@ -949,6 +970,8 @@ def _dash_by_length(
     its height is the font's own).
     """
     sx, sy = scale
+    box, reach_ems = where
+    lone = _lone(text, i)
     r0, r1 = max(int(box[1] * sy) - 1, 0), int(np.ceil(box[3] * sy)) + 1
     band = alpha[r0:r1]
     if band.size == 0:
@@ -956,41 +979,59 @@ def _dash_by_length(
     profile = band.max(axis=0)
     middle = round((box[0] + box[2]) / 2 * sx) + shift
     em = max(size * sy, 1.0)
-    reach = round(0.4 * em)
-    near = profile[max(middle - reach, 0) : middle + reach + 1]
-    if near.size == 0:
-        return text[i], None
-    # Half the bar's own strength: a thin gray dash in a line of darker words has little coverage.
-    peak = float(near.max())
-    inked = profile > max(0.5 * peak, 0.1)
+    reach = round(reach_ems * em)
     # A bar's columns have no ink above or below it (a letter's do).
     above_below = np.concatenate([alpha[: max(r0 - 1, 0)], alpha[r1 + 1 :]])
-    if above_below.size:
-        inked &= above_below.max(axis=0) < 0.5 * peak
-    runs, start = [], None
-    for x, on in enumerate([*inked, False]):
-        if on and start is None:
-            start = x
-        elif not on and start is not None:
-            runs.append((start, x - 1))
-            start = None
-    close = [(a, b) for a, b in runs if a - reach <= middle <= b + reach]
-    if not close:
+    outside = above_below.max(axis=0) if above_below.size else np.zeros_like(profile)
+    bars = (profile > 0.1) & (outside < 0.5 * profile)
+    strokes: list[tuple[int, int, float]] = []
+    for first, last in _true_runs(bars):
+        if lone and not _spaced(alpha, first, last):
+            continue  # a dash between words has a space on either side
+        # Measured at half the bar's own strength: a thin gray dash in a line of darker words has
+        # little coverage, and the bit of a letter's arm beside it may have more (and a dash set
+        # close to a letter's crossbar is told from it by the faint columns between them).
+        peak = float(profile[first : last + 1].max())
+        for a, b in _true_runs(profile[first : last + 1] > 0.5 * peak):
+            # Its length is its coverage summed along it, the antialiased end columns by their
+            # share (a count of columns is off by up to a pixel, a tenth of an em at 10 px).
+            ends = profile[max(first + a - 1, first) : min(first + b + 1, last) + 1]
+            strokes.append((first + a, first + b, float(ends.sum()) / peak))
+    strokes = [run for run in strokes if run[0] - reach <= middle <= run[1] + reach]
+    if not strokes:
         return text[i], None
-    # The longest: a letter's bit of crossbar beside the dash is shorter.
-    left, right = max(close, key=lambda run: run[1] - run[0])
-    ems = (right - left + 1) / em
-    log.debug("dash %r[%d]: %.2f em of ink (faces' dashes: %s)", text, i, ems, lengths)
-    # The run of columns at half the bar's strength is shorter than the glyph's ink by its
-    # antialiased ends: about 0.05 em at web sizes (Roboto 14 px: em dashes 0.60-0.66 measured,
-    # 0.67 drawn; en dashes 0.40-0.48, 0.51 drawn).
-    measured = ems + 0.05
+    if lone:
+        left, right, length = min(strokes, key=lambda run: abs((run[0] + run[1]) / 2 - middle))
+    else:
+        # The longest: a letter's bit of crossbar beside the dash is shorter.
+        left, right, length = max(strokes, key=lambda run: run[1] - run[0])
+    measured = length / em
+    log.debug("dash %r[%d]: %.2f em of ink (faces' dashes: %s)", text, i, measured, lengths)
     stroke = (left, right, measured)
     if lengths is not None:
         # The fitted face's own dash whose ink is nearest in length (faces differ: Roboto's em dash
         # is 0.67 em of ink, Inter's 1.0).
         return min(lengths, key=lambda dash: abs(lengths[dash] - measured)), stroke
     return "\u2014" if measured >= _EM_DASH else "\u2013" if measured >= _EN_DASH else "-", stroke
+
+
+def _true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """The first and last index of each run of true values."""
+    runs, start = [], None
+    for x, on in enumerate([*flags, False]):
+        if on and start is None:
+            start = x
+        elif not on and start is not None:
+            runs.append((start, x - 1))
+            start = None
+    return runs
+
+
+def _spaced(alpha: np.ndarray, first: int, last: int) -> bool:
+    """Whether the columns ``first..last`` have two blank columns on either side."""
+    before = alpha[:, max(first - 2, 0) : first]
+    after = alpha[:, last + 1 : last + 3]
+    return max(float(before.max(initial=0.0)), float(after.max(initial=0.0))) <= 0.15
 
 
 def _one_bar(
