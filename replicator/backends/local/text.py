@@ -28,10 +28,10 @@ from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .regions import edge_pixels
 from .spacing import empty_runs, lost_symbol, respace, slant, upright_columns
+from .tails import Recognize, read_tails
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
 IconCheck = Callable[[np.ndarray, RGB, str], bool]
-Recognize = Callable[[list[np.ndarray]], list[tuple[str, float]]]
 # A piece whose reading fits no system face better than this gets a second look (_second_look).
 _SECOND_LOOK_ERROR = 0.3
 
@@ -1089,6 +1089,8 @@ def read_lines(
     (fontfit.choose_palette) and every piece is fitted among them.
     """
     system = tuple(f for f in FONTS.faces if not f.web)
+    if recognize is not None:
+        ocr_lines = read_tails(rgb, ocr_lines, recognize)
     pieces: list[_Piece] = []
     for ocr in ocr_lines:
         if ocr.box.width >= 2 and ocr.box.height >= 2:
