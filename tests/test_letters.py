@@ -134,6 +134,17 @@ def test_a_letter_read_twice_goes_where_the_words_ink_is_a_letter_narrower() -> 
     assert _restored("DejaVu Sans", drawn, drawn.replace("months", "monthss"), 15.0) == drawn
 
 
+def test_a_period_or_comma_read_as_nothing_comes_back_where_the_words_ink_ends_in_one() -> None:
+    # bs_profile: "the lake was completely still. Bring microspikes" read without its period.
+    for family, size in (("Lato", 16.0), ("Liberation Sans", 15.0), ("Roboto", 14.0)):
+        for drawn in (
+            "and the lake was completely still. Bring microspikes, the north side",
+            "Fog burned off at the top, and the lake was completely still",
+        ):
+            read = drawn.replace("still.", "still").replace("microspikes,", "microspikes")
+            assert _restored(family, drawn, read, size) == drawn
+
+
 def test_words_read_right_keep_their_letters() -> None:
     # Doubled letters that are there, and single ones that are, stay as read.
     for family, size in (("Liberation Sans", 15.0), ("Lato", 14.0), ("Roboto", 13.0)):

@@ -21,6 +21,10 @@ from .spacing import empty_runs
 # upper bound) to be looked at, and the line's other words must match theirs within the lower.
 _MISS = (0.55, 1.6)
 _STEADY = 0.3
+# A word's ink wider than its drawing by at least this much of a letter's advance may end in a
+# period or a comma OCR left out ("completely still Bring" for "still. Bring"); the drawings of
+# both, and of the word with a letter repeated, compete.
+_STOP = 0.25
 # How much better a changed word's drawing must match its ink than the word as read.
 _MARGIN = 0.04
 
@@ -116,10 +120,15 @@ def restore_letters(text: str, fit: FontFit, alpha: np.ndarray, filled: np.ndarr
         return text
     changes: list[tuple[int, int, str]] = []
     for (a, b, _left, _right), span, miss in zip(words, spans, misses, strict=True):
-        if span is None or miss is None or not _MISS[0] <= abs(miss) <= _MISS[1]:
+        if span is None or miss is None:
             continue
         word = text[a:b]
         if not any(ch.isalpha() for ch in word):
+            continue
+        variants = _variants(word) if _MISS[0] <= abs(miss) <= _MISS[1] else []
+        if _STOP <= miss <= _MISS[1] and word[-1].isalpha():
+            variants += [word + mark for mark in ".,"]  # a word's period or comma OCR left out
+        if not variants:
             continue
         ink = alpha[:, span[0] : span[1]]
         rows = np.flatnonzero(ink.max(axis=1) > 0.2)
@@ -130,7 +139,7 @@ def restore_letters(text: str, fit: FontFit, alpha: np.ndarray, filled: np.ndarr
         as_read = similarity(observed, draw_text(word, path, fit.face.index, fit.size, spacing))
         wanted = (span[1] - span[0]) / fit.size
         best, best_score = word, as_read + _MARGIN
-        for variant in _variants(word):
+        for variant in variants:
             # Only variants that make the word longer where its ink is wider, shorter where narrower.
             if (len(variant) > len(word)) != (miss > 0):
                 continue
