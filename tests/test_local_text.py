@@ -634,3 +634,36 @@ def test_tracked_out_capitals_read_in_mixed_case_come_back_in_the_pages_face() -
     fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
     assert fit.face is not None and fit.face.kind != "mono"
     assert proofread(read, fit, measured)[0] == truth
+
+
+def test_a_line_keeps_none_of_the_ink_of_the_line_after_it_that_its_box_overlaps() -> None:
+    """daisy_pricing_dark's "€45 per editor / month": the detector's box for the price reached
+    over the "p" of the small words after it, and the price's ink took the p's stem: 10 px too
+    wide, it overlapped the words and the two were not set as one line."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from replicator.backends.local.fonts import FONTS
+
+    montserrat = next(f for f in FONTS.faces if f.family == "Montserrat")
+    large = ImageFont.truetype(FONTS.path(montserrat, 800) or "", 38, index=montserrat.index)
+    small = ImageFont.truetype(FONTS.path(montserrat, 400) or "", 17, index=montserrat.index)
+    image = Image.new("RGB", (360, 60), (15, 23, 42))
+    pen = ImageDraw.Draw(image)
+    pen.text((10, 8), "45", font=large, fill=(205, 208, 214))
+    price_right = 10 + int(pen.textbbox((10, 8), "45", font=large)[2] - 10)
+    pen.text((price_right + 6, 22), "per editor / month", font=small, fill=(140, 146, 160))
+    rgb = np.asarray(image)
+    words_left = float(np.flatnonzero((rgb[:, price_right + 2 :] > 60).any(axis=(0, 2)))[0] + price_right + 2)
+    lines = read_lines(
+        rgb,
+        [
+            # The price's box reaches 8 px into the words; theirs begins 10 px before them, in
+            # the price's last digit.
+            OcrLine("45", Box(6, 4, price_right + 14, 50), 0.99),
+            OcrLine("per editor / month", Box(words_left - 10, 14, 360 - words_left, 34), 0.99),
+        ],
+    )
+    price = next(line for line in lines if line.text == "45")
+    words = next(line for line in lines if line.text == "per editor / month")
+    assert price.ink.right <= price_right + 1
+    assert price.ink.right < words.ink.x

@@ -247,6 +247,28 @@ class _Ink:
                 if not (part & ~band).any():
                     mask[part] = False
 
+    def leave_neighbours(self, text: str, others: list[OcrLine]) -> None:
+        """The ink of a line after this one on the same row, where OCR's two boxes overlap ("€45"
+        boxed with the first letter of the "per editor / month" set after it), is that line's.
+        Only at this line's right end, and only where the other box begins inside this line's
+        last glyph (its padding reaches over it): the glyph is this line's, what follows its gap
+        the other's, and the mask ends there. (Where both readings hold the letter there, the
+        detector read it twice; _read_once sorts that out.)"""
+        inked = self.mask.any(axis=0)
+        width = len(inked)
+        for line in others:
+            other = line.box
+            if line.text.strip()[:1] == text.strip()[-1:]:
+                continue  # "12 months" and "s  Notify partner agencies"
+            rows = min(other.bottom, self.y1) - max(other.y, self.y0)
+            if rows < 0.5 * min(other.height, self.y1 - self.y0):
+                continue
+            a, b = math.floor(other.x) - self.x0, math.ceil(other.right) - self.x0
+            if 0.5 * width < a < width <= b and inked[a]:
+                gaps = _blank_runs(inked, a)
+                if gaps and gaps[0][1] < width:
+                    self.mask[:, gaps[0][0] :] = False
+
     def erase_rows(self, top: int, bottom: int, x0: int, x1: int) -> None:
         """Rows ``top..bottom`` (a strike's line) redrawn from the rows just outside them: what
         the glyphs would show there without the line, near enough for fitting and reading."""
@@ -326,6 +348,13 @@ class _Ink:
                     found.append((x0 + start, x0 + i))
                 start = None
         return found
+
+
+def _blank_runs(inked: np.ndarray, start: int) -> list[tuple[int, int]]:
+    """The runs of uninked columns from ``start`` on: (first, past the last)."""
+    flags = np.concatenate(([0], (~inked[start:]).astype(np.int8), [0]))
+    edges = np.flatnonzero(np.diff(flags)) + start
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _char_positions(text: str, width: float, fit: FontFit | None = None) -> list[float]:
@@ -1092,11 +1121,13 @@ def read_lines(
     if recognize is not None:
         ocr_lines = read_tails(rgb, ocr_lines, recognize)
     pieces: list[_Piece] = []
-    for ocr in ocr_lines:
+    for k, ocr in enumerate(ocr_lines):
         if ocr.box.width >= 2 and ocr.box.height >= 2:
             # The Chinese model writes fullwidth punctuation in English text ("Organized， mostly").
             text = ocr.text if has_cjk(latin_punctuation(ocr.text)) else latin_punctuation(ocr.text)
-            pieces.extend(_cut(_Ink(rgb, ocr.box, system), text, icon_check, recognize))
+            ink = _Ink(rgb, ocr.box, system)
+            ink.leave_neighbours(ocr.text, [other for j, other in enumerate(ocr_lines) if j != k])
+            pieces.extend(_cut(ink, text, icon_check, recognize))
     pieces = _read_once(pieces)
     palette = choose_palette(_samples(pieces))
     faces = palette.faces if palette is not None else None
