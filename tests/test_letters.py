@@ -6,6 +6,7 @@ from __future__ import annotations
 import types
 
 import numpy as np
+from PIL import Image
 
 from replicator.backends.local.fonts import FONTS, FontFace, FontFit, draw_glyphs
 
@@ -53,6 +54,27 @@ def test_a_separator_between_words_has_a_word_gap_on_both_sides() -> None:
     filled = filled[columns[0] : columns[-1] + 1]
     fit = FontFit(face, 300, 17.0, 0.0, FONTS.measure("4.2·318 reviews", face, 300), 0.2)
     assert respace("4.2·318 reviews", filled, fit)[0] == drawn
+
+
+def test_a_slash_read_against_a_word_keeps_to_it_and_a_spaced_one_keeps_its_spaces() -> None:
+    # tabler_dashboard's "/careers" (a page path in Inter, in the page's own pixels): the slash's
+    # wide side bearings, measured against the face fitted to this short line, looked like a word
+    # gap ("/ careers").
+    from replicator.backends.local.text import read_lines
+    from replicator.models import Box
+    from replicator.ocr import OcrLine
+    from tests.plugins.pages import REAL_REFERENCES_DIR
+
+    with Image.open(REAL_REFERENCES_DIR / "tabler_dashboard.png") as page:
+        rgb = np.asarray(page.convert("RGB"))[540:590, 940:1060]
+    lines = read_lines(np.ascontiguousarray(rgb), [OcrLine("/careers", Box(24, 12, 62, 22), 0.999)])
+    assert [line.text for line in lines] == ["/careers"]
+    # Spaces OCR dropped on both sides of a slash between words still come back.
+    for family, size in (("Inter", 13.0), ("DejaVu Sans", 13.0), ("Liberation Sans", 14.0)):
+        assert _respaced(family, "per editor / month", "per editor/month", size) == "per editor / month"
+        assert _respaced(family, "Visits to /pricing/teams", "Visits to /pricing/teams", size) == (
+            "Visits to /pricing/teams"
+        )
 
 
 def test_letters_of_a_word_read_right_stay_together() -> None:

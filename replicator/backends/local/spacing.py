@@ -208,6 +208,10 @@ def _walks(
 _ONE_LETTER_WORDS = set("aAIO")
 
 
+def _latin_word(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
 def _without_stray_letters(out: list[str], added: list[int]) -> str:
     for k in reversed(added):
         before = "".join(out[:k]).split(" ")
@@ -221,7 +225,14 @@ def _without_stray_letters(out: list[str], added: list[int]) -> str:
             and not (len(words) > 1 and words[-2][-1:].isdigit())
             for w, words in ((left, before), (right, [*before, right]))
         )
-        if stray:
+        # A slash OCR read against a word ("/careers", a path) stands clear of it by its own
+        # wide side bearings, not by a space.
+        starts = k < 2 or (out[k - 2] == " " and k - 2 not in added)  # the slash began OCR's word
+        ends = k + 2 >= len(out) or (out[k + 2] == " " and k + 2 not in added)  # or ended it
+        slash = (left == "/" and starts and _latin_word(right[:1])) or (
+            right == "/" and ends and _latin_word(left[-1:])
+        )
+        if stray or slash:
             del out[k]
     return "".join(out)
 
