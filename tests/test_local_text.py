@@ -277,6 +277,30 @@ async def test_a_status_ring_ahead_of_a_title_is_an_icon_not_the_letter_o(
         assert lines[title].ink.x >= box_of(render, title).x  # the ring's ink is not the line's
 
 
+async def test_a_status_dot_read_into_the_word_after_it_is_an_icon(browser_pool: SealedBrowserPool) -> None:
+    """tw_users_table's status column: a red dot before "Offline", which OCR read into the word as
+    "Ooffline" (no space between). The dot, in its own colour and set apart, is the icon; the
+    word is read without it, its first letter's case from its ink."""
+    rows = "".join(
+        f'<div style="margin:0 0 24px"><span style="display:inline-block;width:8px;height:8px;'
+        f'border-radius:50%;background:{color};margin-right:8px"></span>{word}</div>'
+        for color, word in (("#f16161", "Offline"), ("#f16161", "Overdue"))
+    )
+    html = (
+        "<!doctype html><html><head><style>body{margin:40px;font:14px Inter,sans-serif;"
+        f"color:#747a88;background:#fff}}</style></head><body>{rows}</body></html>"
+    )
+    render = await browser_pool.render(html, Viewport(400, 140))
+    ocr = []
+    for word in ("Offline", "Overdue"):
+        box = box_of(render, word)
+        ocr.append(
+            OcrLine("O" + word.lower(), Box(box.x - 18, box.y - 3, box.width + 20, box.height + 6), 0.78)
+        )
+    texts = [line.text for line in read_lines(rgb_of(render), ocr)]
+    assert texts == ["Offline", "Overdue"]
+
+
 async def test_currency_signs_read_as_letters_before_an_amount_come_back(
     browser_pool: SealedBrowserPool,
 ) -> None:

@@ -620,7 +620,14 @@ def _strip_icons(
             continue
         # A round icon in its own colour ahead of its label (an "open" status ring) is read as
         # "O": a lone letter of another colour than the line is that icon, not a word.
-        ring = end == "start" and differs and symbol in _RING_READINGS and text[1:2] == " "
+        # OCR may read the ring with the word's own first letter, as one word ("Ooffline" for a
+        # red dot before "Offline").
+        ring = (
+            end == "start"
+            and differs
+            and symbol in _RING_READINGS
+            and (text[1:2] == " " or (text[1:2].lower() == "o" and len(text.split(" ")[0]) >= 3))
+        )
         # A symbol set close to the digit or letter beside it ("+2.81%" in a monospace face, where
         # the "." stands apart): the cluster holds both, and the text goes on in it.
         beside = text[1:2] if end == "start" else text[-2:-1]
