@@ -9,8 +9,10 @@ import pytest
 from replicator.config import Settings
 
 pytest_plugins = [
+    "tests.plugins.data_dirs",  # first: tests.service_helpers, which the others import, imports it
     "tests.plugins.browser",
     "tests.plugins.fake_glm",
+    "tests.plugins.figures",
     "tests.plugins.pages",
     "tests.plugins.postgres",
     "tests.plugins.recordings",

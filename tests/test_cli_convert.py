@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from replicator.cli import app
 from replicator.config import Settings, usable_cores
+from tests.plugins.data_dirs import warmed
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / "fixtures" / "cli"
@@ -31,12 +32,12 @@ SHOTS = ("welcome", "pricing", "login")
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The environment of a run: local backend, a private data dir, no key, no .env."""
+    """The environment of a run: local backend, a private data dir (its caches built), no key, no .env."""
     for key in ("REPLICATOR_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY", "REPLICATOR_BACKEND"):
         monkeypatch.delenv(key, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env from the checkout
     monkeypatch.setenv("COLUMNS", "400")  # usage errors are drawn in a box: keep messages on one line
-    values = {"REPLICATOR_DATA_DIR": str(tmp_path / "data"), "REPLICATOR_REFINE_ROUNDS": "0"}
+    values = {"REPLICATOR_DATA_DIR": str(warmed(tmp_path / "data")), "REPLICATOR_REFINE_ROUNDS": "0"}
     for key, value in values.items():
         monkeypatch.setenv(key, value)
     return {**os.environ, **values}

@@ -1,6 +1,6 @@
 """The adversarial suite: hostile pages and abuse against the real parts (Debian's full Chromium as a
 user's browser, the sealed renderer, `replicator serve` behind a logging proxy), with canaries that
-count what reaches them. Its figures are printed at the end of the run."""
+count what reaches them. Its figures are printed at the end of the run (tests.plugins.figures)."""
 
 from __future__ import annotations
 
@@ -8,26 +8,8 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-
-FIGURES: dict[str, str] = {}
-
-
-@pytest.fixture(scope="session")
-def figures() -> dict[str, str]:
-    """What the suite measured, by name: printed in the terminal summary."""
-    return FIGURES
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("adversarial figures")
-    width = max(len(name) for name in FIGURES)
-    for name, value in FIGURES.items():
-        terminalreporter.write_line(f"{name.ljust(width)}  {value}")
 
 
 @dataclass

@@ -3,17 +3,17 @@ interactive page, whose replay reaches every state of the recording."""
 
 from __future__ import annotations
 
-import asyncio
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+import pytest_asyncio
 from PIL import Image
 
 from replicator.config import Settings
 from replicator.intake import load_source
-from replicator.pipeline import PipelineEvent, RunOptions
+from replicator.pipeline import Pipeline, PipelineEvent, RunOptions
 from replicator.render import SealedBrowserPool
 from replicator.runtime import Runtime
 from tests.plugins.recordings import recording
@@ -73,39 +73,41 @@ _REPLAYS = [
 ]
 
 
-async def test_every_fixture_recording_replays_step_by_step_on_the_local_backend(tmp_path: Path) -> None:
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def local_pipeline(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Settings, Pipeline]]:
+    """One runtime for every replay below, as the service runs its jobs: its CPU workers (one per
+    core) and its browser started once, not once per recording."""
+    settings = Settings(_env_file=None, data_dir=tmp_path_factory.mktemp("replays"), backend="local")  # type: ignore[call-arg]
+    async with Runtime(settings) as runtime:
+        yield settings, await runtime.pipeline("local")
+
+
+@pytest.mark.parametrize(("name", "width"), _REPLAYS, ids=[f"{n}@{w or 'own'}" for n, w in _REPLAYS])
+async def test_every_fixture_recording_replays_step_by_step_on_the_local_backend(
+    local_pipeline: tuple[Settings, Pipeline], name: str, width: int | None
+) -> None:
     """Issue 16's bar: each fixture recording, through the local backend with no refinement, gives a
     replica whose every step works when replayed by its text, in the recorded order, in another
     order and back; a state reached by opening a panel also looks like its key frame (the panel
     drawn where the recording shows it, not a shade off)."""
     from replicator.models import Viewport
 
-    settings = Settings(_env_file=None, data_dir=tmp_path, backend="local")  # type: ignore[call-arg]
+    settings, pipeline = local_pipeline
+    source = load_source(recording(name).path, settings)
+    viewport = Viewport(width, source.height) if width else None
+    result = await pipeline.run(source, RunOptions(refine_rounds=0, mode="interactive", viewport=viewport))
+    report = result.best.interactions
+    assert report is not None
     failures: dict[str, object] = {}
-    # Two at a time, as the service runs jobs: the runtime's CPU workers (one per core) take the
-    # analysis of both, which halves the test's 140 s on two cores.
-    lanes = asyncio.Semaphore(2)
-
-    async def replay(pipeline: Any, name: str, width: int | None) -> None:
-        source = load_source(recording(name).path, settings)
-        viewport = Viewport(width, source.height) if width else None
-        async with lanes:
-            result = await pipeline.run(
-                source, RunOptions(refine_rounds=0, mode="interactive", viewport=viewport)
-            )
-        report = result.best.interactions
-        assert report is not None
-        label = f"{name}@{width or source.width}"
-        if not report.passed or len(report.steps) < len(recording(name).clicks):
-            failures[label] = [c.to_dict() for c in report.failures]
-        if name in ("accordion", "faq") or (name == "faq_wide" and width is None):
-            scores = [c.score for c in report.steps if c.phase == "recorded" and c.kind == "disclosure"]
-            if not scores or min(s for s in scores if s is not None) < 85:
-                failures[label + " panel scores"] = scores
-
-    async with Runtime(settings) as runtime:
-        pipeline = await runtime.pipeline("local")
-        await asyncio.gather(*(replay(pipeline, name, width) for name, width in _REPLAYS))
+    label = f"{name}@{width or source.width}"
+    if not report.passed or len(report.steps) < len(recording(name).clicks):
+        failures[label] = [c.to_dict() for c in report.failures]
+    if name in ("accordion", "faq") or (name == "faq_wide" and width is None):
+        scores = [c.score for c in report.steps if c.phase == "recorded" and c.kind == "disclosure"]
+        if not scores or min(s for s in scores if s is not None) < 85:
+            failures[label + " panel scores"] = scores
     assert failures == {}
 
 
