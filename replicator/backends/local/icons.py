@@ -33,6 +33,7 @@ from .fonts import FONTS, has_cjk
 from .graphics import add_region, data_uri
 from .model import Graphic, Region, TextLine
 from .regions import crop_around, edge_pixels
+from .spacing import ink_runs
 from .text import symbol_head
 
 # An icon must out-correlate the best rendering of OCR's characters by this much to replace them:
@@ -239,7 +240,7 @@ def leading_symbols(
             out.append(line)
             continue
         crop, x0, _y0 = crop_around(rgb, line.ink, 0)
-        runs = _column_runs(np.asarray((ink_alpha(crop, line.background) > 0.2).any(axis=0)))
+        runs = ink_runs(np.asarray((ink_alpha(crop, line.background) > 0.2).any(axis=0)))
         widths = [b - a for a, b in runs[: len(head)]]
         if len(runs) <= len(head) or max(widths) > 1.35 * min(widths):
             out.append(line)
@@ -286,7 +287,7 @@ def _icon_row(
     one is an icon. ``count``: how many OCR read, for icons set so close that their ink touches."""
     crop, x0, y0 = crop_around(rgb, box)
     alpha = without_neighbours(ink_alpha(crop, background))
-    runs = _column_runs(np.asarray((alpha > 0.2).any(axis=0)))
+    runs = ink_runs(np.asarray((alpha > 0.2).any(axis=0)))
     if not runs:
         return []
     if len(runs) >= 2 and (count == 0 or len(runs) == count):
@@ -300,12 +301,6 @@ def _icon_row(
             return [g for g in found if g is not None]
     extent = (int(runs[0][0]), int(runs[-1][1]))
     return _touching_row(rgb, crop, alpha, (x0, y0), extent, index, count)
-
-
-def _column_runs(filled: np.ndarray) -> list[tuple[int, int]]:
-    """The runs (start, stop) of inked columns in a column profile."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], filled.astype(np.int8), [0]])))
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def _touching_row(

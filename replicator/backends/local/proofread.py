@@ -24,6 +24,7 @@ import numpy as np
 
 from .fontfit import fit_font
 from .fonts import FONTS, FontFace, FontFit, GlyphBox, draw_glyphs, has_cjk
+from .spacing import ink_runs
 
 log = logging.getLogger(__name__)
 
@@ -466,15 +467,10 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             continue
         if ch == "-":
             lengths = _dash_lengths(fit)
-            reach = 0.4
             if _lone(text, i):
-                # A dash between words: placed by the words, and looked for two ems either way
-                # (the words may place it that far off; no other bar with a space on either side
-                # stands that near).
-                shift, reach = round(_shift_between_words(box, alpha, (drawn, sx), fit.size)), 2.0
-            chars[i], strokes[i] = _dash_by_length(
-                text, i, (box, reach), alpha, (sx, sy), shift, fit.size, lengths
-            )
+                # A dash between words is placed by the words around it (see _dash_by_length).
+                shift = round(_shift_between_words(box, alpha, (drawn, sx), fit.size))
+            chars[i], strokes[i] = _dash_by_length(text, i, box, alpha, (sx, sy), shift, fit.size, lengths)
             if _one_bar(strokes, i, chars[i], lengths):
                 dropped.add(i)
             continue
@@ -951,7 +947,7 @@ def _dash_lengths(fit: FontFit) -> dict[str, float] | None:
 def _dash_by_length(
     text: str,
     i: int,
-    where: tuple[GlyphBox, float],
+    box: GlyphBox,
     alpha: np.ndarray,
     scale: tuple[float, float],
     shift: int,
@@ -959,8 +955,7 @@ def _dash_by_length(
     lengths: dict[str, float] | None = None,
 ) -> tuple[str, tuple[int, int, float] | None]:
     """The dash at ``text[i]`` that the ink's stroke there is as long as, and that stroke (its
-    first and last column and its length in ems; None: no stroke found). ``where``: the dash's
-    drawn box and how far (in ems) from its middle the stroke is looked for.
+    first and last column and its length in ems; None: no stroke found).
 
     A dash is a bar, and its length in ems tells a hyphen (a quarter to a third of an em), an en
     dash (about a half) and an em dash (two thirds to a whole em, by face) apart, where correlating
@@ -970,7 +965,6 @@ def _dash_by_length(
     its height is the font's own).
     """
     sx, sy = scale
-    box, reach_ems = where
     lone = _lone(text, i)
     r0, r1 = max(int(box[1] * sy) - 1, 0), int(np.ceil(box[3] * sy)) + 1
     band = alpha[r0:r1]
@@ -979,20 +973,24 @@ def _dash_by_length(
     profile = band.max(axis=0)
     middle = round((box[0] + box[2]) / 2 * sx) + shift
     em = max(size * sy, 1.0)
-    reach = round(reach_ems * em)
+    # A dash between words, placed by the words (which may place it an em or more off), is
+    # looked for two ems either way: no other bar with a space on either side stands that near.
+    reach = round((2.0 if lone else 0.4) * em)
     # A bar's columns have no ink above or below it (a letter's do).
     above_below = np.concatenate([alpha[: max(r0 - 1, 0)], alpha[r1 + 1 :]])
     outside = above_below.max(axis=0) if above_below.size else np.zeros_like(profile)
     bars = (profile > 0.1) & (outside < 0.5 * profile)
     strokes: list[tuple[int, int, float]] = []
-    for first, last in _true_runs(bars):
+    for first, stop in ink_runs(bars):
+        last = stop - 1
         if lone and not _spaced(alpha, first, last):
             continue  # a dash between words has a space on either side
         # Measured at half the bar's own strength: a thin gray dash in a line of darker words has
         # little coverage, and the bit of a letter's arm beside it may have more (and a dash set
         # close to a letter's crossbar is told from it by the faint columns between them).
         peak = float(profile[first : last + 1].max())
-        for a, b in _true_runs(profile[first : last + 1] > 0.5 * peak):
+        for a, past in ink_runs(profile[first : last + 1] > 0.5 * peak):
+            b = past - 1
             # Its length is its coverage summed along it, the antialiased end columns by their
             # share (a count of columns is off by up to a pixel, a tenth of an em at 10 px).
             ends = profile[max(first + a - 1, first) : min(first + b + 1, last) + 1]
@@ -1013,18 +1011,6 @@ def _dash_by_length(
         # is 0.67 em of ink, Inter's 1.0).
         return min(lengths, key=lambda dash: abs(lengths[dash] - measured)), stroke
     return "\u2014" if measured >= _EM_DASH else "\u2013" if measured >= _EN_DASH else "-", stroke
-
-
-def _true_runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """The first and last index of each run of true values."""
-    runs, start = [], None
-    for x, on in enumerate([*flags, False]):
-        if on and start is None:
-            start = x
-        elif not on and start is not None:
-            runs.append((start, x - 1))
-            start = None
-    return runs
 
 
 def _spaced(alpha: np.ndarray, first: int, last: int) -> bool:

@@ -29,6 +29,11 @@ def empty_runs(filled: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
+def ink_runs(filled: np.ndarray) -> list[tuple[int, int]]:
+    """Runs ``(start, stop)`` of True in a boolean profile."""
+    return empty_runs(~np.asarray(filled, dtype=bool))
+
+
 def _monospace(face: FontFace) -> bool:
     return FONTS.advances("i", face, 400)[1] == FONTS.advances("m", face, 400)[1]
 

@@ -23,6 +23,7 @@ from ...models import Box
 from ...ocr import OcrLine
 from .fonts import has_cjk
 from .regions import edge_pixels
+from .spacing import ink_runs
 
 Recognize = Callable[[list[np.ndarray]], list[tuple[str, float]]]
 
@@ -75,7 +76,7 @@ def _tail_end(rgb: np.ndarray, line: OcrLine, others: list[Box]) -> int | None:
         return None
     inked = (distance > max(0.2 * peak, 14.0)).any(axis=0)
     right = math.ceil(box.right) - x0
-    runs = _runs(inked)
+    runs = ink_runs(inked)
     # The mark: the cluster just past the box, or the box's own last cluster where that reaches
     # its edge (the recognizer drops a mark the crop ends on).
     inside = [k for k, (a, _b) in enumerate(runs) if a < right]
@@ -149,9 +150,3 @@ def _matching_head(again: str, old: str) -> int | None:
 
 def _balanced(text: str) -> bool:
     return text.count('"') % 2 == 0
-
-
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """Each run of true values: its first index and the index past its last."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], flags.astype(np.int8), [0]])))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]

@@ -27,7 +27,7 @@ from .letters import restore_letters
 from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .regions import edge_pixels
-from .spacing import empty_runs, lost_symbol, respace, slant, upright_columns
+from .spacing import empty_runs, ink_runs, lost_symbol, respace, slant, upright_columns
 from .tails import Recognize, read_tails
 
 # Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
@@ -195,10 +195,7 @@ class _Ink:
         longest = max(12.0, 0.8 * h)
         runs: list[tuple[int, int, int]] = []
         for y in range(h):
-            edges = np.flatnonzero(np.diff(np.concatenate(([0], mask[y].astype(np.int8), [0]))))
-            runs += [
-                (y, int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= longest
-            ]
+            runs += [(y, a, b) for a, b in ink_runs(mask[y]) if b - a >= longest]
         chips: list[tuple[int, int, int, int]] = []
         for y, a, b in runs:
             partners = [r for r in runs if r[0] >= y + 8 and abs(r[1] - a) <= 2 and abs(r[2] - b) <= 2]
@@ -265,9 +262,9 @@ class _Ink:
                 continue
             a, b = math.floor(other.x) - self.x0, math.ceil(other.right) - self.x0
             if 0.5 * width < a < width <= b and inked[a]:
-                gaps = _blank_runs(inked, a)
-                if gaps and gaps[0][1] < width:
-                    self.mask[:, gaps[0][0] :] = False
+                gaps = empty_runs(inked[a:])
+                if gaps and a + gaps[0][1] < width:
+                    self.mask[:, a + gaps[0][0] :] = False
 
     def erase_rows(self, top: int, bottom: int, x0: int, x1: int) -> None:
         """Rows ``top..bottom`` (a strike's line) redrawn from the rows just outside them: what
@@ -348,13 +345,6 @@ class _Ink:
                     found.append((x0 + start, x0 + i))
                 start = None
         return found
-
-
-def _blank_runs(inked: np.ndarray, start: int) -> list[tuple[int, int]]:
-    """The runs of uninked columns from ``start`` on: (first, past the last)."""
-    flags = np.concatenate(([0], (~inked[start:]).astype(np.int8), [0]))
-    edges = np.flatnonzero(np.diff(flags)) + start
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _char_positions(text: str, width: float, fit: FontFit | None = None) -> list[float]:
