@@ -18,7 +18,7 @@ import httpx
 
 from replicator.backends.base import Backend, BackendEvent, GenerateOptions, RefineRequest
 from replicator.models import RenderResult, Source, Viewport
-from tests.plugins.data_dirs import warmed
+from tests.plugins.data_dirs import warmed, without_product_settings
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SCREENSHOT = FIXTURES / "cli" / "welcome.png"
@@ -40,8 +40,7 @@ def serve_argv(port: int) -> list[str]:
 def service_env(data_dir: Path, **settings: str) -> dict[str, str]:
     """This process's environment without any replicator setting or API key, plus ``settings``; its
     data directory ``data_dir`` holds the caches a first conversion builds (``warmed``)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATOR_", "ZAI_", "ZHIPUAI_"))}
-    return {**env, "REPLICATOR_DATA_DIR": str(warmed(data_dir)), **settings}
+    return {**without_product_settings(), "REPLICATOR_DATA_DIR": str(warmed(data_dir)), **settings}
 
 
 def free_port() -> int:

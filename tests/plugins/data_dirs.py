@@ -33,6 +33,11 @@ def _warm_data_dir_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
     _warm_root.clear()
 
 
+def without_product_settings() -> dict[str, str]:
+    """This process's environment without any replicator setting or API key."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("REPLICATOR_", "ZAI_", "ZHIPUAI_"))}
+
+
 def warmed(data_dir: Path) -> Path:
     """``data_dir`` (created if missing) with the run's warm caches linked into its ``cache/``.
 
@@ -66,9 +71,7 @@ def _warm_data_dir() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not ready.exists():
             shutil.rmtree(data_dir, ignore_errors=True)
-            env = {
-                k: v for k, v in os.environ.items() if not k.startswith(("REPLICATOR_", "ZAI_", "ZHIPUAI_"))
-            }
+            env = without_product_settings()
             env.update(
                 REPLICATOR_DATA_DIR=str(data_dir), REPLICATOR_BACKEND="local", REPLICATOR_REFINE_ROUNDS="0"
             )
