@@ -88,7 +88,7 @@ def test_letters_of_a_word_read_right_stay_together() -> None:
 def test_a_second_reading_that_differs_only_in_spaces_is_not_taken() -> None:
     # bulma_product: "★★★★☆  4.2·318 reviews" read again from its tight crop without spaces fitted
     # a face better; spaces are respace's to find, from the ink's gaps.
-    from replicator.backends.local.text import _second_look
+    from replicator.backends.local.text import _Draft, _second_looks
 
     text = "4.2 · 318 reviews"
     face, alpha = _ink("Lato", text, 16.0)
@@ -96,12 +96,18 @@ def test_a_second_reading_that_differs_only_in_spaces_is_not_taken() -> None:
     fit = FontFit(face, 400, 16.0, 0.0, FONTS.measure(text, face, 400), 0.5)
     crop = np.repeat((255 - 255 * alpha)[..., None], 3, axis=2).astype(np.uint8)
     ink = types.SimpleNamespace(crop=crop, faces=(face,))
+    seen: list[tuple[int, ...]] = []
 
     def recognize(crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        return [("4.2·318reviews", 0.99)]
+        seen.extend(crop.shape for crop in crops)
+        return [("4.2·318reviews", 0.99)] * len(crops)
 
     bounds = (0, 0, alpha.shape[1], alpha.shape[0])
-    assert _second_look(ink, bounds, measured, text, fit, recognize, False)[0] == text  # type: ignore[arg-type]
+    box = (0.0, 0.0, float(alpha.shape[1]), float(alpha.shape[0]))
+    draft = _Draft(ink, text, bounds, box, measured, False, 0.0, fit, False)  # type: ignore[arg-type]
+    _second_looks([draft], recognize)
+    assert seen == [crop.shape]  # the badly fitting piece was read again, from its whole ink
+    assert draft.text == text
 
 
 def test_a_letter_two_detector_boxes_share_is_read_once() -> None:

@@ -1085,6 +1085,21 @@ _ITALIC_SHEAR = 0.1
 
 
 @dataclass
+class _Draft:
+    """A piece cut, measured and fitted among the system faces, before its second look."""
+
+    ink: _Ink
+    text: str
+    bounds: tuple[int, int, int, int]  # ink crop coordinates
+    box: tuple[float, float, float, float]  # sub-pixel ink bounds
+    measured: tuple[float, float, float, np.ndarray]  # width, height, mass, coverage
+    underline: bool
+    shear: float  # the ink's slant (spacing.slant)
+    fit: FontFit
+    strike: bool
+
+
+@dataclass
 class _Piece:
     """A piece of a line, cut and measured, waiting for the page's fonts."""
 
@@ -1117,15 +1132,17 @@ def read_lines(
     system = tuple(f for f in FONTS.faces if not f.web)
     if recognize is not None:
         ocr_lines = read_tails(rgb, ocr_lines, recognize)
-    pieces: list[_Piece] = []
+    drafts: list[_Draft] = []
     for k, ocr in enumerate(ocr_lines):
         if ocr.box.width >= 2 and ocr.box.height >= 2:
             # The Chinese model writes fullwidth punctuation in English text ("Organized， mostly").
             text = ocr.text if has_cjk(latin_punctuation(ocr.text)) else latin_punctuation(ocr.text)
             ink = _Ink(rgb, ocr.box, system)
             ink.leave_neighbours(ocr.text, [other for j, other in enumerate(ocr_lines) if j != k])
-            pieces.extend(_cut(ink, text, icon_check, recognize))
-    pieces = _read_once(pieces)
+            drafts.extend(_cut(ink, text, icon_check))
+    if recognize is not None:
+        _second_looks(drafts, recognize)
+    pieces = _read_once([_finish(draft) for draft in drafts])
     palette = choose_palette(_samples(pieces))
     faces = palette.faces if palette is not None else None
     # CJK faces join the page's faces only for Chinese text, not for an icon OCR read as one
@@ -1165,10 +1182,9 @@ def _read_once(pieces: list[_Piece]) -> list[_Piece]:
     return kept
 
 
-def _cut(
-    ink: _Ink, text: str, icon_check: IconCheck | None, recognize: Recognize | None = None
-) -> list[_Piece]:
-    """The pieces of one OCR line: split at wide gaps and changes of style, icons stripped."""
+def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
+    """The pieces of one OCR line: split at wide gaps and changes of style, icons stripped, each
+    measured and fitted among the system faces."""
     bounds = ink.bounds()
     if bounds is None:
         return []
@@ -1195,7 +1211,7 @@ def _cut(
         for index, (part, part_span) in enumerate(parts):
             cut_ends = (("start",) if index > 0 else ()) + (("end",) if index < len(parts) - 1 else ())
             styled.append((part, part_span, cut_ends))
-    found: list[_Piece] = []
+    found: list[_Draft] = []
     for piece, (sx0, sx1), cut_ends in styled:
         sub = ink.bounds(sx0, sx1)
         if sub is None:
@@ -1223,50 +1239,60 @@ def _cut(
         fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
         if fit.error > _SECOND_LOOK_ERROR and not has_cjk(piece):
             piece, fit = _lost_currency(piece, fit, measured, ink.faces, slanted)
-        if (
-            recognize is not None
-            and fit.error > _SECOND_LOOK_ERROR
-            and not has_cjk(piece)
-            and len(piece) >= 4
-        ):
-            piece, fit = _second_look(ink, (x0, y0, x1, y1), measured, piece, fit, recognize, slanted)
-        if not has_cjk(piece) and fit.face is not None and fit.face.kind != "mono":
-            # Capitals read as "OR CONTiNuE WITh EmAIl": fitted and spaced as capitals.
-            capitals = capitals_by_ink(piece, alpha)
-            if capitals != piece:
-                # The glyph shapes must not disagree: over a photo, mixed-case text fitted 0.49 and
-                # the same in capitals 0.83; real capitals fit about as well either way (0.41, 0.51
-                # for a tracked-out line, whose spacing the mixed-case reading absorbs).
-                upper = fit_font(capitals, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
-                if upper.error <= fit.error + 0.15:
-                    piece, fit = capitals, upper
-            else:
-                # Or word by word, in a line of mixed words ("amount integer REQuIRED").
-                words = capital_words(piece, alpha, _char_positions(piece, alpha.shape[1], fit))
-                if words != piece:
-                    refit = fit_font(
-                        words, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted
-                    )
-                    if refit.error <= fit.error + 0.1:
-                        piece, fit = words, refit
-        filled = upright_columns(ink.mask[y0:y1, x0:x1], shear)
-        spaced, spaced_fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
-        kind = spaced_fit.face.kind if spaced_fit.face is not None and spaced_fit.error <= 0.2 else None
         found.append(
-            _Piece(
+            _Draft(
                 ink,
                 piece,
-                spaced,
                 (x0, y0, x1, y1),
                 box,
                 measured,
                 underline is not None,
                 shear,
-                kind,
+                fit,
                 strike is not None,
             )
         )
     return found
+
+
+def _finish(draft: _Draft) -> _Piece:
+    """The draft with its capitals and its spaces as the ink shows them, waiting for the page's fonts."""
+    ink, piece, fit, measured = draft.ink, draft.text, draft.fit, draft.measured
+    x0, y0, x1, y1 = draft.bounds
+    width, height, mass, alpha = measured
+    slanted = draft.shear >= _ITALIC_SHEAR
+    if not has_cjk(piece) and fit.face is not None and fit.face.kind != "mono":
+        # Capitals read as "OR CONTiNuE WITh EmAIl": fitted and spaced as capitals.
+        capitals = capitals_by_ink(piece, alpha)
+        if capitals != piece:
+            # The glyph shapes must not disagree: over a photo, mixed-case text fitted 0.49 and
+            # the same in capitals 0.83; real capitals fit about as well either way (0.41, 0.51
+            # for a tracked-out line, whose spacing the mixed-case reading absorbs).
+            upper = fit_font(capitals, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+            if upper.error <= fit.error + 0.15:
+                piece, fit = capitals, upper
+        else:
+            # Or word by word, in a line of mixed words ("amount integer REQuIRED").
+            words = capital_words(piece, alpha, _char_positions(piece, alpha.shape[1], fit))
+            if words != piece:
+                refit = fit_font(words, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+                if refit.error <= fit.error + 0.1:
+                    piece, fit = words, refit
+    filled = upright_columns(ink.mask[y0:y1, x0:x1], draft.shear)
+    spaced, spaced_fit, _gaps = _respace(piece, filled, fit, measured, ink.faces, slanted)
+    kind = spaced_fit.face.kind if spaced_fit.face is not None and spaced_fit.error <= 0.2 else None
+    return _Piece(
+        ink,
+        piece,
+        spaced,
+        draft.bounds,
+        draft.box,
+        measured,
+        draft.underline,
+        draft.shear,
+        kind,
+        draft.strike,
+    )
 
 
 # Currency signs PP-OCR's English recognizer leaves out before an amount (its dictionary has no
@@ -1316,27 +1342,38 @@ def _lost_currency(
     return (best[1], best[2]) if best is not None else (text, fit)
 
 
-def _second_look(
-    ink: _Ink,
-    bounds: tuple[int, int, int, int],
-    measured: tuple[float, float, float, np.ndarray],
-    text: str,
-    fit: FontFit,
-    recognize: Recognize,
-    slanted: bool,
-) -> tuple[str, FontFit]:
-    """The piece read again from its own ink, cut tight, when that reading fits a face better.
+def _second_looks(drafts: list[_Draft], recognize: Recognize) -> None:
+    """Pieces that fit no face well read again from their own ink, cut tight, all in one call
+    (the recognizer shares a batch out between its lanes); a reading that fits a face better
+    replaces the first.
 
     The recognizer's reading depends on the crop the detector made ("eu-vwest" for "eu-west" in a
     detector's crop, read right from the ink's own box); a reading with a letter too many or too
     few fits no face. Only pieces that fit badly are read again (a few a page).
     """
+    looks = [
+        draft
+        for draft in drafts
+        if draft.fit.error > _SECOND_LOOK_ERROR and not has_cjk(draft.text) and len(draft.text) >= 4
+    ]
+    crops = [_tight_crop(draft.ink, draft.bounds) for draft in looks]
+    wanted = [i for i, crop in enumerate(crops) if crop.size]
+    readings = recognize([crops[i] for i in wanted]) if wanted else []
+    for i, (again, confidence) in zip(wanted, readings, strict=True):
+        draft = looks[i]
+        draft.text, draft.fit = _better_reading(draft, again, confidence)
+
+
+def _tight_crop(ink: _Ink, bounds: tuple[int, int, int, int]) -> np.ndarray:
     x0, y0, x1, y1 = bounds
     height, width = ink.crop.shape[:2]
     crop = ink.crop[max(y0 - 2, 0) : min(y1 + 2, height), max(x0 - 3, 0) : min(x1 + 3, width)]
-    if crop.size == 0:
-        return text, fit
-    ((again, confidence),) = recognize([np.ascontiguousarray(crop)])
+    return np.ascontiguousarray(crop)
+
+
+def _better_reading(draft: _Draft, again: str, confidence: float) -> tuple[str, FontFit]:
+    """The second reading and its fit when it fits a face clearly better, else the first."""
+    text, fit = draft.text, draft.fit
     again = latin_punctuation(again.strip())
     if not again or again == text or confidence < 0.9 or has_cjk(again):
         return text, fit
@@ -1345,8 +1382,9 @@ def _second_look(
     # ("★★★★☆  4.2·318 reviews" read again as "★★★★☆4.2·318reviews" fitted better without them).
     if letters_again == letters:
         return text, fit
-    w, h, mass, alpha = measured
-    other = fit_font(again, w, h, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+    w, h, mass, alpha = draft.measured
+    slanted = draft.shear >= _ITALIC_SHEAR
+    other = fit_font(again, w, h, mass, alpha=alpha, faces=draft.ink.faces, slanted=slanted)
     return (again, other) if other.error + 0.05 < fit.error else (text, fit)
 
 
