@@ -18,7 +18,8 @@ the source (bench/_dom_truth.py), and compared (rules in bench/_fidelity_metrics
 
 Replicas (HTML, render, its survey, and source|replica side by side) go to --out (default
 bench/out/fidelity); ``-v`` lists what each page missed.
-Timings are wall-clock on whatever else the machine is doing.
+Timings are wall-clock, one page at a time on one CPU worker with every core (as the CLI converts
+a single page), on whatever else the machine is doing.
 
     .venv/bin/python bench/fidelity.py [--quick] [--json] [--refine] [--pages a b ...] [--out DIR] [-v]
 """
@@ -157,7 +158,9 @@ async def run(names: list[str], *, refine: bool, out: Path) -> dict[str, Any]:
     settings = Settings(_env_file=None, backend="local", render_max_height=MAX_HEIGHT)  # type: ignore[call-arg]
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
-    async with Runtime(settings) as runtime:
+    # One page at a time, as `replicator convert page.png` runs: one CPU worker with every core
+    # (the default pool splits the cores between workers for pages converted side by side).
+    async with Runtime(settings, parallelism=1) as runtime:
         pipeline = await runtime.pipeline("local")
         for name in names:
             source_png = (REFERENCES / f"{name}.png").read_bytes()
