@@ -466,3 +466,38 @@ async def test_a_textarea_with_a_value_under_its_label_stays_a_textarea(
     _replica_html, document = await _replica(browser_pool, ABOUT, 760, 260)
     (area,) = list(document.iter("textarea"))  # type: ignore[attr-defined]
     assert " ".join((area.text or "").split()) == "Product analytics for teams who ship."
+
+
+# A quantity stepper as Bulma draws one: "−" and "+" buttons set against a number field that is a
+# little taller than they are, with an inset shadow inside its border; and a pager whose middle box
+# holds a number between two buttons that are no signs.
+STEPPER = """<!doctype html><html><head><style>
+body{margin:0;background:#fff;font:16px 'DejaVu Sans',sans-serif;color:#363636}
+.row{display:flex;align-items:flex-start;margin:40px}
+.row > *{border:1px solid #d6d9e0;background:#fff;height:32px;width:46px;font:20px 'DejaVu Sans',sans-serif;
+  display:flex;align-items:center;justify-content:center;color:#363636;margin:0}
+.row > :first-child{border-radius:4px 0 0 4px}
+.row > :last-child{border-radius:0 4px 4px 0}
+.row input{height:40px;width:62px;text-align:center;font:16px 'DejaVu Sans',sans-serif;color:#303540;
+  box-shadow:inset 0 .0625em .125em rgba(10,10,10,.05);border-radius:0;padding:0 20px}
+.pager{display:flex;gap:0;margin:40px}
+.pager > *{border:1px solid #d6d9e0;height:36px;padding:0 14px;display:flex;align-items:center;font-size:15px}
+</style></head><body>
+<div class="row"><button>−</button><input type="number" value="2"><button>+</button></div>
+<div class="pager"><button>Prev</button><span>7</span><button>Next</button></div>
+</body></html>"""
+
+
+async def test_a_number_between_minus_and_plus_buttons_is_a_number_field(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    _replica_html, document = await _replica(browser_pool, STEPPER, 500, 260)
+    (number,) = _inputs(document, "number")
+    assert number.get("value") == "2"
+    # The signs stay buttons, named by what they show (the "−" is a 13 x 1 px bar: kept, not lost).
+    buttons = list(document.iter("button"))  # type: ignore[attr-defined]
+    assert [b.get("aria-label") for b in buttons[:2]] == ["minus", "plus"]
+    assert all(any(str(e.tag).endswith("svg") for e in b.iter()) for b in buttons[:2])
+    # The pager's "7" stands between buttons that are no signs: no field.
+    assert [" ".join("".join(b.itertext()).split()) for b in buttons[2:]] == ["Prev", "7", "Next"]
+    assert len(list(document.iter("input"))) == 1  # type: ignore[attr-defined]

@@ -66,3 +66,27 @@ def test_a_line_under_one_side_of_a_rounded_box_leaves_its_corners() -> None:
     assert current.radius <= 8.5, current
     digits = [ln.text for block in analysis.blocks for ln in block.lines if current.box.contains(ln.ink)]
     assert digits == ["1"]
+
+
+def test_a_field_with_an_inset_shadow_between_two_buttons_is_a_bordered_box_of_its_size() -> None:
+    """bulma_product's quantity field: a 1 px border (214) around an inset shadow (a 246 row under
+    its top border, a 252 column inside its left one); the "+" button's shading met the field's
+    inside below that button, lending it two pixels of a column it does not have."""
+    image = Image.new("RGB", (260, 120), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    border = (214, 217, 224)
+    draw.rectangle((20, 30, 66, 61), outline=border)  # the "-" button, 32 px high
+    draw.rectangle((66, 30, 128, 69), outline=border)  # the field, 40 px high
+    draw.rectangle((128, 30, 174, 61), outline=border)  # the "+" button
+    draw.line((67, 31, 127, 31), fill=(246, 246, 246))  # the inset shadow's top row
+    draw.line((67, 32, 127, 32), fill=(252, 252, 252))
+    draw.line((67, 33, 67, 68), fill=(252, 252, 252))
+    draw.line((127, 33, 127, 61), fill=(244, 244, 244))  # the "+" button's shading, down to its edge
+    rgb = np.asarray(image).copy()
+    _root, regions, _ = find_regions(rgb, segment(rgb), np.zeros(rgb.shape[:2], dtype=bool))
+    fields = [r for r in regions if r.visible and r.box.height >= 36]
+    assert len(fields) == 1, [(r.box, r.has_border) for r in regions]
+    field = fields[0]
+    assert field.has_border and field.border_color == border
+    edges = (field.box.x, field.box.y, field.box.right, field.box.bottom)
+    assert all(abs(a - b) <= 1 for a, b in zip(edges, (66, 30, 129, 70), strict=True)), edges

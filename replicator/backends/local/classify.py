@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import colorsys
 import itertools
+import re
 import statistics
 
 import cv2
@@ -123,6 +124,7 @@ def classify(
     _ghost_buttons(root)
     _badge_links(root)
     _toolbar_fields(root)
+    _steppers(root)
     for node in walk(root):
         graphic = node.graphic if node.kind == "image" else None
         if (
@@ -264,6 +266,58 @@ def _toolbar_fields(root: Node) -> None:
                     "search" if any(w in texts[0].block.text.lower() for w in _SEARCH_WORDS) else "text"
                 )
                 texts[0].block.role = "input-text"
+
+
+# A stepper's signs: Font Awesome's and Bootstrap Icons' names, and the characters.
+_MINUS = {"minus", "dash", "dash-lg", "-", "−", "–"}
+_PLUS = {"plus", "plus-lg", "+"}
+_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def _steppers(root: Node) -> None:
+    """A number between a "−" button and a "+" button that both touch its box (a quantity stepper:
+    Bulma's addons, Bootstrap's input groups) is a number field holding that number."""
+    for row in walk(root):
+        if row.kind != "row":
+            continue
+        boxes = [c for c in row.children if c.kind == "region"]
+        for left, middle, right in zip(boxes, boxes[1:], boxes[2:], strict=False):
+            if (
+                left.role != "button"
+                or right.role != "button"
+                or middle.role not in ("card", "box", "button")
+            ):
+                continue
+            if middle.box.x - left.box.right > 2 or right.box.x - middle.box.right > 2:
+                continue
+            texts, others = _contents(middle)
+            block = texts[0].block if len(texts) == 1 and not others else None
+            if block is None or len(block.lines) != 1 or not _NUMBER.fullmatch(block.text.strip()):
+                continue
+            if _sign(left) in _MINUS and _sign(right) in _PLUS:
+                middle.role = "input"
+                middle.input_type = "number"
+                middle.placeholder = False
+                block.role = "input-text"
+
+
+def _sign(button: Node) -> str | None:
+    """What a button that holds one sign shows: its icon's name, its character, or "-" for a
+    short flat bar (a minus drawn as a picture)."""
+    texts, others = _contents(button)
+    if texts and not others and len(texts) == 1 and texts[0].block is not None:
+        return texts[0].block.text.strip()
+    if texts or len(others) != 1 or others[0].kind != "image":
+        return None
+    graphic, box = others[0].graphic, others[0].box
+    if graphic is not None and graphic.icon is not None:
+        return graphic.icon.name
+    return "-" if flat_bar(box) else None
+
+
+def flat_bar(box: Box) -> bool:
+    """Whether a picture of this size is a short level bar: a minus sign drawn as a picture."""
+    return box.height <= 5 and box.width >= 2.5 * box.height
 
 
 def _ghost_buttons(root: Node) -> None:

@@ -12,6 +12,7 @@ import html
 from urllib.parse import quote
 
 from ...models import RGB, Box
+from .classify import flat_bar
 from .layout import Node, walk
 from .model import Analysis, Control, TextBlock
 from .styles import StyleSheet, fluid, hex_color, px
@@ -181,11 +182,10 @@ class ControlMarkup:
         if len(icons) != 1:
             return None
         graphic = icons[0].graphic
-        label = (
-            graphic.icon.name.replace("-", " ")
-            if graphic is not None and graphic.icon is not None
-            else "button"
-        )
+        if graphic is not None and graphic.icon is not None:
+            label = graphic.icon.name.replace("-", " ")
+        else:
+            label = "minus" if flat_bar(icons[0].box) else "button"
         decls.update(
             {
                 "display": "flex",

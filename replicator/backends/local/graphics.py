@@ -396,8 +396,8 @@ def _ring_around(rgb: np.ndarray, disc: Region, root: Region, regions: list[Regi
 def _minus_sign(bar: Box, regions: list[Region]) -> bool:
     """A short level bar centred in a small box is a minus sign (a quantity stepper's, a
     collapse button's), not a sliver of an edge: bulma_product's 14 x 2 px minus (16 x 4 with its
-    antialiased rim) was lost."""
-    if not (bar.height <= 4 and 8 <= bar.width <= 24):
+    antialiased rim) was lost, and a 13 x 1 px "−" with a rim row below it (16 x 5) too."""
+    if not (bar.height <= 5 and 8 <= bar.width <= 24):
         return False
     cx, cy = bar.x + bar.width / 2, bar.y + bar.height / 2
     return any(
