@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from replicator.ocr import OcrEngine
+from replicator.ocr import OcrEngine, _cut_at_bottom
 
 REFERENCES = Path(__file__).resolve().parent.parent / "fixtures" / "references"
 
@@ -103,3 +103,19 @@ def test_small_web_text_is_read_with_its_word_spaces(
     for engine in engines:
         ((text, _confidence),) = engine.recognize([crop])
         assert text == line
+
+
+def test_a_line_the_bottom_edge_cuts_is_read_whole(engines: tuple[OcrEngine, OcrEngine]) -> None:
+    # blog_article's screenshot ends 19 px into its last line's 23: the detector found only its
+    # last three words ("wasnotfne"), and the rest of the line became a picture.
+    one, _two = engines
+    page = REFERENCES.parent / "realpages" / "references" / "blog_article.png"
+    rgb = np.asarray(Image.open(page).convert("RGB"))
+    lines = one.read(rgb)
+    last = max(lines, key=lambda line: line.box.bottom)
+    words = last.text.split()
+    assert words[:2] == ["that", "survived"] and words[-3:] == ["was", "not", "the"], last.text
+    assert last.box.bottom <= rgb.shape[0] and last.box.x < 310
+    assert not any("wasnot" in line.text for line in lines)
+    # Cut between two lines, the page has nothing running off its edge: no second reading.
+    assert _cut_at_bottom(rgb) and not _cut_at_bottom(rgb[: int(last.box.y) - 2])
