@@ -115,3 +115,17 @@ async def test_a_circled_digit_ocr_wrote_for_a_ring_is_cut_out_of_its_label(
     assert ring.border_width == (2, 2, 2, 2) and ring.box.contains(
         next(ln for ln in out if ln.text == "3").ink
     )
+
+
+def test_a_short_word_on_a_pill_the_detector_passed_over_is_read() -> None:
+    """primer_issues' magenta "ui" label after a red "bug" one: OCR's detector found no text on
+    the pill, and its word was lost; read from the word's own ink it is "ui"."""
+    from pathlib import Path
+
+    reference = Path(__file__).parent.parent / "fixtures/realpages/references/primer_issues.png"
+    analysis = analyze(reference.read_bytes())
+    pill = Box(750, 571, 25, 20)
+    words = [ln for b in analysis.blocks for ln in b.lines if pill.contains(ln.ink, slack=1)]
+    assert [ln.text for ln in words] == ["ui"]
+    assert min(words[0].color) >= 230  # white on the pill
+    assert any(r.visible and pill.contains(r.box, slack=2) and r.radius >= 9 for r in analysis.regions)

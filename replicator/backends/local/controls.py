@@ -1056,6 +1056,9 @@ def _glyph(
 _COUNT = re.compile(r"\+?\d{1,3}\+?")
 _BADGE_HEIGHT = (10, 30)  # px: a notification dot's pill up to a stepper's ring
 _BADGE_ASPECT = (0.8, 2.8)  # a disc up to a "99+" pill
+# A short word on a pill of that size (a label's "ui", "new", "beta"): read, it must be surer, and
+# drawn, match the ink more closely, than a count.
+_PILL_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.-]{0,7}")
 _BADGE_ROUND = 0.12  # the silhouette's misfit to a pill of radius h/2 (discs, pills; a tag is squarer)
 _BADGE_LIKENESS = 0.75  # the count drawn in its fitted face against the ink (as _glyph)
 
@@ -1173,10 +1176,11 @@ def _read_mark(
     expected: str | None = None,
     likeness: float = _BADGE_LIKENESS,
     confident: float = 0.3,
+    pattern: re.Pattern[str] = _COUNT,
 ) -> TextLine | None:
-    """The count on a disc, pill or ring, read by the recognizer on its inside enlarged three
-    times (or ``expected``, what OCR wrote for it), kept when drawn in its fitted face it matches
-    the ink."""
+    """The count on a disc, pill or ring (or what else ``pattern`` allows), read by the recognizer
+    on its inside enlarged three times (or ``expected``, what OCR wrote for it), kept when drawn in
+    its fitted face it matches the ink."""
     if body.mark is None:
         return None
     text, confidence = expected, 0.9
@@ -1197,7 +1201,7 @@ def _read_mark(
         ((read, confidence),) = engine.recognize([canvas])
         # (The recognizer may add a stop or brackets at the rim: "9+.", "(7)".)
         text = unicodedata.normalize("NFKC", read).replace(" ", "").strip(".,:;·()[]{}'\"")
-    if not text or confidence < confident or not _COUNT.fullmatch(text):
+    if not text or confidence < confident or not pattern.fullmatch(text):
         return None
     # Measured on the inside alone, the rest painted in the fill: an icon under the badge, or the
     # rim, is no part of the glyph.
@@ -1224,6 +1228,29 @@ def _read_mark(
     if shape_similarity(line.alpha, text, face, line.fit.weight, line.fit.size) < likeness:
         return None
     return line
+
+
+def _pill_word(rgb: np.ndarray, body: _Body, engine: OcrEngine) -> TextLine | None:
+    """A short word on an empty pill (a label's "ui"), which OCR's detector passed over: the
+    recognizer reads the word's own ink, enlarged three times on the pill's fill (read with the
+    pill's rounded ends, as counts are, it came out with brackets and quotes: '"ui)' at 0.59;
+    alone, "ui" at 0.94). Kept when it is sure, and drawn, matches the ink closely."""
+    m = body.mark
+    if m is None:
+        return None
+    x0, y0 = max(int(m.x) - 2, 0), max(int(m.y) - 3, 0)
+    crop = rgb[y0 : math.ceil(m.bottom) + 3, x0 : math.ceil(m.right) + 2]
+    if crop.size == 0:
+        return None
+    big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    pad = 12
+    canvas = np.empty((big.shape[0] + pad, big.shape[1] + 2 * pad, 3), dtype=np.uint8)
+    canvas[:] = body.fill
+    canvas[pad // 2 : pad // 2 + big.shape[0], pad : pad + big.shape[1]] = big
+    ((read, confidence),) = engine.recognize([canvas])
+    if confidence < 0.9:
+        return None
+    return _read_mark(rgb, body, None, expected=read.strip(), likeness=0.8, pattern=_PILL_WORD)
 
 
 def _badge_region(body: _Body, root: Region, regions: list[Region]) -> Region:
@@ -1319,7 +1346,7 @@ def read_badges(
     root: Region,
 ) -> tuple[list[TextLine], list[Graphic]]:
     """Counts OCR passed over: a badge's "3" or "9+" on its disc or pill (alone, found as an empty
-    box, or on the icon it marks, the two one picture), a count beside its icon ("💬 3"), a lone
+    box, where a short word is read too: a label's "ui", or on the icon it marks, the two one picture), a count beside its icon ("💬 3"), a lone
     digit that became a picture. Each disc or pill read becomes a round box in ``regions`` holding
     its count; what is left of a picture stays a picture. Returns the lines read and the graphics
     left."""
@@ -1374,7 +1401,7 @@ def read_badges(
         for body in _bodies(rgb, b):
             if body.mark is None or abs(body.box.x - b.x) > 2 or abs(body.box.width - b.width) > 3:
                 continue
-            line = _read_mark(rgb, body, engine)
+            line = _read_mark(rgb, body, engine) or _pill_word(rgb, body, engine)
             if line is not None:
                 found.append(line)
                 region.radius = b.height / 2
