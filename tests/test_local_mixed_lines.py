@@ -82,3 +82,15 @@ async def test_a_price_and_its_unit_on_one_baseline_stay_one_line(browser_pool: 
     # The unit is set inside the price's element after a space: one line that reads and copies
     # as the page's does, not two flex items side by side.
     assert re.search(r">\u20ac12 <span[^>]*>per editor / month</span>", html), html
+
+
+def test_words_read_after_the_page_are_fitted_among_the_page_s_faces() -> None:
+    """bs_news_portal's "By Aisha Rahman · 6 min read": the detector passed over the byline's
+    first half, which was read again alone; fitted alone, Roboto 400 at 13 px and Open Sans 600 at
+    12 px explained its ink equally well (0.054), and it came out in Open Sans, bold, beside the
+    Roboto of every other byline. Among the page's own faces it is Roboto 400."""
+    news = MAIL.parent / "bs_news_portal.png"
+    analysis = analyze(news.read_bytes())
+    (byline,) = [ln for b in analysis.blocks for ln in b.lines if ln.text == "By Aisha Rahman"]
+    assert byline.fit.face is not None and byline.fit.face.family == "Roboto"
+    assert byline.fit.weight == 400

@@ -43,7 +43,7 @@ import numpy as np
 
 from ...models import RGB, Box
 from ...ocr import OcrEngine, OcrLine
-from .fonts import shape_similarity
+from .fonts import FontFace, shape_similarity
 from .graphics import add_region, data_uri
 from .model import Control, Graphic, Region, TextBlock, TextLine
 from .regions import as_rgb, crop_around, edge_pixels, rounded_rect
@@ -672,7 +672,12 @@ _GLYPHS = set("0123456789«»‹›…<>")
 
 
 def read_glyphs(
-    rgb: np.ndarray, graphics: list[Graphic], regions: list[Region], engine: OcrEngine, root: Region
+    rgb: np.ndarray,
+    graphics: list[Graphic],
+    regions: list[Region],
+    engine: OcrEngine,
+    root: Region,
+    faces: tuple[FontFace, ...] | None = None,
 ) -> tuple[list[TextLine], list[Graphic]]:
     """Single characters in small boxes (page numbers, counters) that OCR's detector passes over
     and that became pictures: read once more, alone and enlarged. A numbered disc (a step, a rank)
@@ -681,10 +686,10 @@ def read_glyphs(
     found: list[TextLine] = []
     kept: list[Graphic] = []
     for graphic in graphics:
-        line = _glyph(rgb, graphic, regions, engine)
+        line = _glyph(rgb, graphic, regions, engine, faces=faces)
         disc = _disc(rgb, graphic.box) if line is None else None
         if disc is not None:
-            line = _glyph(rgb, graphic, regions, engine, disc=disc)
+            line = _glyph(rgb, graphic, regions, engine, disc=disc, faces=faces)
             if line is not None:
                 add_region(disc.box, disc.fill, root, regions, radius=disc.radius)
         if line is None:
@@ -703,12 +708,14 @@ _WORD_LIKENESS = 0.7  # the reading drawn in its fitted face against the ink (fo
 
 
 def read_words(
-    rgb: np.ndarray, graphics: list[Graphic], engine: OcrEngine
+    rgb: np.ndarray, graphics: list[Graphic], engine: OcrEngine, faces: tuple[FontFace, ...] | None = None
 ) -> tuple[list[TextLine], list[Graphic]]:
     """Words OCR's detector passed over (a bold label on a yellow pill, small print in a tracked-out
     caps line) that became pictures: each word-shaped picture is read once more by the recognizer
     (one batch for the page), and a confident reading whose drawing in its fitted face matches the
-    ink becomes text. Returns the lines read and the graphics left."""
+    ink becomes text, fitted among ``faces`` (the page's; a word alone says little about its
+    family: bs_news_portal's "By Aisha Rahman" came out in Open Sans 600 beside Roboto 400).
+    Returns the lines read and the graphics left."""
     low, high = _WORD_HEIGHT
     candidates = [
         g
@@ -743,7 +750,8 @@ def read_words(
         ):
             continue
         b = g.box
-        lines = read_lines(rgb, [OcrLine(text, Box(b.x - 1, b.y - 1, b.width + 2, b.height + 2), confidence)])
+        box = Box(b.x - 1, b.y - 1, b.width + 2, b.height + 2)
+        lines = read_lines(rgb, [OcrLine(text, box, confidence)], faces=faces)
         if len(lines) != 1:
             continue
         line = lines[0]
@@ -920,14 +928,18 @@ def _ink_runs(rgb: np.ndarray, box: Box) -> int:
 
 
 def reread_glyphs(
-    rgb: np.ndarray, lines: list[TextLine], regions: list[Region], engine: OcrEngine
+    rgb: np.ndarray,
+    lines: list[TextLine],
+    regions: list[Region],
+    engine: OcrEngine,
+    faces: tuple[FontFace, ...] | None = None,
 ) -> list[TextLine]:
     """One- and two-character lines alone in small boxes, read again enlarged (OCR takes a lone
     "3" for an "m"): the second reading wins when it is a digit or a paging mark."""
     result = []
     for line in lines:
         if len(line.text.strip()) <= 2 and not set(line.text.strip()) <= _GLYPHS:
-            again = _glyph(rgb, Graphic(line.ink, ""), regions, engine, visible_only=True)
+            again = _glyph(rgb, Graphic(line.ink, ""), regions, engine, visible_only=True, faces=faces)
             if again is not None:
                 result.append(again)
                 continue
@@ -970,10 +982,11 @@ def _glyph(
     engine: OcrEngine,
     visible_only: bool = False,
     disc: Region | None = None,
+    faces: tuple[FontFace, ...] | None = None,
 ) -> TextLine | None:
     """The picture's glyph read as text, its holder a box around it (or ``disc``, a numbered
     disc's own box, whose glyph is read bare: a dark margin made the recognizer read a "3" as
-    nothing), or None."""
+    nothing), fitted among ``faces`` (the page's), or None."""
     g = graphic.box
     if graphic.behind_text or not (6 <= g.height <= 56 and g.width <= 1.5 * g.height):
         return None
@@ -1034,7 +1047,9 @@ def _glyph(
             int(xs.max() - xs.min()) + 1,
             int(ys.max() - ys.min()) + 1,
         )
-    lines = read_lines(rgb, [OcrLine(text, Box(g.x - 1, g.y - 1, g.width + 2, g.height + 2), confidence)])
+    lines = read_lines(
+        rgb, [OcrLine(text, Box(g.x - 1, g.y - 1, g.width + 2, g.height + 2), confidence)], faces=faces
+    )
     if len(lines) != 1:
         return None
     # The reading must look like the ink: drawn in the fitted face, the characters match the glyph's
@@ -1177,6 +1192,7 @@ def _read_mark(
     likeness: float = _BADGE_LIKENESS,
     confident: float = 0.3,
     pattern: re.Pattern[str] = _COUNT,
+    faces: tuple[FontFace, ...] | None = None,
 ) -> TextLine | None:
     """The count on a disc, pill or ring (or what else ``pattern`` allows), read by the recognizer
     on its inside enlarged three times (or ``expected``, what OCR wrote for it), kept when drawn in
@@ -1215,7 +1231,9 @@ def _read_mark(
     source = rgb[int(b.y) : int(b.y) + inside.shape[0], int(b.x) : int(b.x) + inside.shape[1]]
     window[4 : 4 + inside.shape[0], 4 : 4 + inside.shape[1]][inside] = source[inside]
     lines = read_lines(
-        window, [OcrLine(text, Box(m.x - 1 - x0, m.y - 1 - y0, m.width + 2, m.height + 2), confidence)]
+        window,
+        [OcrLine(text, Box(m.x - 1 - x0, m.y - 1 - y0, m.width + 2, m.height + 2), confidence)],
+        faces=faces,
     )
     if len(lines) != 1 or lines[0].text != text:
         return None
@@ -1230,7 +1248,9 @@ def _read_mark(
     return line
 
 
-def _pill_word(rgb: np.ndarray, body: _Body, engine: OcrEngine) -> TextLine | None:
+def _pill_word(
+    rgb: np.ndarray, body: _Body, engine: OcrEngine, faces: tuple[FontFace, ...] | None = None
+) -> TextLine | None:
     """A short word on an empty pill (a label's "ui"), which OCR's detector passed over: the
     recognizer reads the word's own ink, enlarged three times on the pill's fill (read with the
     pill's rounded ends, as counts are, it came out with brackets and quotes: '"ui)' at 0.59;
@@ -1250,7 +1270,7 @@ def _pill_word(rgb: np.ndarray, body: _Body, engine: OcrEngine) -> TextLine | No
     ((read, confidence),) = engine.recognize([canvas])
     if confidence < 0.9:
         return None
-    return _read_mark(rgb, body, None, expected=read.strip(), likeness=0.8, pattern=_PILL_WORD)
+    return _read_mark(rgb, body, None, expected=read.strip(), likeness=0.8, pattern=_PILL_WORD, faces=faces)
 
 
 def _badge_region(body: _Body, root: Region, regions: list[Region]) -> Region:
@@ -1344,11 +1364,13 @@ def read_badges(
     regions: list[Region],
     engine: OcrEngine,
     root: Region,
+    faces: tuple[FontFace, ...] | None = None,
 ) -> tuple[list[TextLine], list[Graphic]]:
     """Counts OCR passed over: a badge's "3" or "9+" on its disc or pill (alone, found as an empty
-    box, where a short word is read too: a label's "ui", or on the icon it marks, the two one picture), a count beside its icon ("💬 3"), a lone
-    digit that became a picture. Each disc or pill read becomes a round box in ``regions`` holding
-    its count; what is left of a picture stays a picture. Returns the lines read and the graphics
+    box, where a short word is read too: a label's "ui"; or on the icon it marks, the two one
+    picture), a count beside its icon ("💬 3"), a lone digit that became a picture. Each disc or
+    pill read becomes a round box in ``regions`` holding its count, fitted among ``faces`` (the
+    page's); what is left of a picture stays a picture. Returns the lines read and the graphics
     left."""
     found: list[TextLine] = []
     kept: list[Graphic] = []
@@ -1369,7 +1391,7 @@ def read_badges(
                     badges.append(body)
                     _badge_region(body, root, regions)
                 continue
-            line = None if graphic.behind_text else _read_mark(rgb, body, engine)
+            line = None if graphic.behind_text else _read_mark(rgb, body, engine, faces=faces)
             if line is not None:
                 badges.append(body)
                 found.append(line)
@@ -1401,7 +1423,7 @@ def read_badges(
         for body in _bodies(rgb, b):
             if body.mark is None or abs(body.box.x - b.x) > 2 or abs(body.box.width - b.width) > 3:
                 continue
-            line = _read_mark(rgb, body, engine) or _pill_word(rgb, body, engine)
+            line = _read_mark(rgb, body, engine, faces=faces) or _pill_word(rgb, body, engine, faces)
             if line is not None:
                 found.append(line)
                 region.radius = b.height / 2
@@ -1420,7 +1442,7 @@ def read_badges(
             if _holds_line(body.mark, lines + found):
                 continue
             # No disc holds it: the reading must be surer, and drawn, match the ink more closely.
-            line = _read_mark(rgb, body, engine, likeness=0.8, confident=0.5)
+            line = _read_mark(rgb, body, engine, likeness=0.8, confident=0.5, faces=faces)
             if line is None:
                 continue
             found.append(line)

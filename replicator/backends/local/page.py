@@ -65,6 +65,8 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     index = icons or icon_index()
     # OCR reads icons as characters too (a caret as "→"): those lines become icons.
     lines = read_lines(rgb, engine.read(rgb), icon_check=icon_check(index), recognize=engine.recognize)
+    # The page's faces, as its own lines chose them: what later stages read alone is fitted among them.
+    page_faces = tuple(dict.fromkeys(ln.fit.face for ln in lines if ln.fit.face is not None))
     lines, icon_marks = icon_lines(rgb, lines, index)
     lines, rating = leading_symbols(rgb, lines, index, lambda line: read_lines(rgb, [line]))
     icon_marks += rating
@@ -93,15 +95,16 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
         kept.append(region)
     rules = [r for r in rules if not any(_within(r.box, g.box) for g in graphics)]
     # Page numbers and counters alone in their boxes, which OCR's detector passed over.
-    glyphs, graphics = read_glyphs(rgb, graphics, kept, engine, root)
-    lines = reread_glyphs(rgb, lines, kept, engine)
+    faces = page_faces or None
+    glyphs, graphics = read_glyphs(rgb, graphics, kept, engine, root, faces)
+    lines = reread_glyphs(rgb, lines, kept, engine, faces)
     # A glyph OCR did read (the digit) in a picture that is its holder (the disc): read once.
     lines += [g for g in glyphs if not any(g.ink.intersection(ln.ink) > 0.5 * g.ink.area for ln in lines)]
     # Counts on badges and beside icons, which OCR's detector passed over.
-    badges, graphics = read_badges(rgb, lines, graphics, kept, engine, root)
+    badges, graphics = read_badges(rgb, lines, graphics, kept, engine, root, faces)
     lines = split_discs(rgb, lines + badges, kept, root)
     # Words the detector passed over, which became pictures.
-    words, graphics = read_words(rgb, graphics, engine)
+    words, graphics = read_words(rgb, graphics, engine, faces)
     lines += words
     # Letters the detector left out of a line, which became pictures beside or on it.
     lines, graphics = rejoin_letters(rgb, lines, graphics, engine)

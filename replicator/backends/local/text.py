@@ -1120,10 +1120,12 @@ def read_lines(
     ocr_lines: list[OcrLine],
     icon_check: IconCheck | None = None,
     recognize: Recognize | None = None,
+    faces: tuple[FontFace, ...] | None = None,
 ) -> list[TextLine]:
     """Measure every OCR line; split lines OCR merged across wide gaps. ``icon_check``: see
     ``_strip_icons``; ``recognize``: OCR's recognizer, for a second look at a piece whose reading
-    fits no face (see ``_second_look``).
+    fits no face (see ``_second_looks``); ``faces``: the page's faces, for a few lines read after
+    the page's (else they are chosen from these lines).
 
     Lines are cut (wide gaps, two styles, icons) with the system faces, which tell word gaps
     and weights apart well enough; the page's own families are then chosen from all its pieces
@@ -1143,13 +1145,14 @@ def read_lines(
     if recognize is not None:
         _second_looks(drafts, recognize)
     pieces = _read_once([_finish(draft) for draft in drafts])
-    palette = choose_palette(_samples(pieces))
-    faces = palette.faces if palette is not None else None
-    # CJK faces join the page's faces only for Chinese text, not for an icon OCR read as one
-    # Han character in a Latin page ("Search mail 鼎"): with them there, that page's Latin lines
-    # were fitted to a CJK face's Latin glyphs, and their dashes judged in the wrong face.
-    if faces is not None and any(sum(has_cjk(ch) for ch in p.text) >= 2 for p in pieces):
-        faces = faces + tuple(f for f in FONTS.faces if f.script == "cjk")
+    if faces is None:
+        palette = choose_palette(_samples(pieces))
+        faces = palette.faces if palette is not None else None
+        # CJK faces join the page's faces only for Chinese text, not for an icon OCR read as one
+        # Han character in a Latin page ("Search mail 鼎"): with them there, that page's Latin
+        # lines were fitted to a CJK face's Latin glyphs, and their dashes judged in the wrong face.
+        if faces is not None and any(sum(has_cjk(ch) for ch in p.text) >= 2 for p in pieces):
+            faces = faces + tuple(f for f in FONTS.faces if f.script == "cjk")
     lines = [_line(piece, faces) for piece in pieces]
     lines.sort(key=lambda ln: (round(ln.ink.y / 3), ln.ink.x))
     return lines
