@@ -1047,18 +1047,11 @@ def _glyph(
             int(xs.max() - xs.min()) + 1,
             int(ys.max() - ys.min()) + 1,
         )
-    lines = read_lines(
-        rgb, [OcrLine(text, Box(g.x - 1, g.y - 1, g.width + 2, g.height + 2), confidence)], faces=faces
-    )
-    if len(lines) != 1:
-        return None
     # The reading must look like the ink: drawn in the fitted face, the characters match the glyph's
     # shape (a lightning icon read as "4" does not).
-    line = lines[0]
-    face = line.fit.face
-    if face is None or line.alpha is None or line.alpha.size == 0:
-        return None
-    if shape_similarity(line.alpha, text, face, line.fit.weight, line.fit.size) < 0.75:
+    ocr = OcrLine(text, Box(g.x - 1, g.y - 1, g.width + 2, g.height + 2), confidence)
+    line = _read_alone(rgb, ocr, faces, 0.75)
+    if line is None:
         return None
     if whole is not None:
         whole.visible = True
@@ -1230,22 +1223,37 @@ def _read_mark(
     inside = np.ones((int(b.height), int(b.width)), dtype=bool) if body.inside is None else body.inside
     source = rgb[int(b.y) : int(b.y) + inside.shape[0], int(b.x) : int(b.x) + inside.shape[1]]
     window[4 : 4 + inside.shape[0], 4 : 4 + inside.shape[1]][inside] = source[inside]
-    lines = read_lines(
-        window,
-        [OcrLine(text, Box(m.x - 1 - x0, m.y - 1 - y0, m.width + 2, m.height + 2), confidence)],
-        faces=faces,
-    )
-    if len(lines) != 1 or lines[0].text != text:
+    ocr = OcrLine(text, Box(m.x - 1 - x0, m.y - 1 - y0, m.width + 2, m.height + 2), confidence)
+    line = _read_alone(window, ocr, faces, likeness, exact=True)
+    if line is None:
         return None
-    line = lines[0]
     ink = line.ink
-    line = replace(line, ink=Box(ink.x + x0, ink.y + y0, ink.width, ink.height))
-    face = line.fit.face
-    if face is None or line.alpha is None or line.alpha.size == 0:
-        return None
-    if shape_similarity(line.alpha, text, face, line.fit.weight, line.fit.size) < likeness:
-        return None
-    return line
+    return replace(line, ink=Box(ink.x + x0, ink.y + y0, ink.width, ink.height))
+
+
+def _read_alone(
+    rgb: np.ndarray,
+    ocr: OcrLine,
+    faces: tuple[FontFace, ...] | None,
+    likeness: float,
+    exact: bool = False,
+) -> TextLine | None:
+    """``ocr`` measured as a line of its own, kept when, drawn in its fitted face, it matches the
+    ink by ``likeness`` (``exact``: and the reading stands as OCR wrote it). Fitted among the
+    page's ``faces`` first, and among all when none of them draws it so: a lone glyph says little
+    about its family, and where the page's faces draw it unlike its ink (tw_kanban's count "5"
+    among Inter and a CJK face), another face may."""
+    for choice in (faces, None) if faces else (None,):
+        lines = read_lines(rgb, [ocr], faces=choice)
+        if len(lines) != 1 or (exact and lines[0].text != ocr.text):
+            continue
+        line = lines[0]
+        face = line.fit.face
+        if face is None or line.alpha is None or line.alpha.size == 0:
+            continue
+        if shape_similarity(line.alpha, ocr.text, face, line.fit.weight, line.fit.size) >= likeness:
+            return line
+    return None
 
 
 def _pill_word(
