@@ -159,3 +159,23 @@ def test_a_celsius_sign_in_the_ink_stays_one() -> None:
     text = "Lisbon 17\u2103 today"
     face, alpha = _draw("DejaVu Sans", text, 400, 13.0)
     assert _proofread_drawing(text, alpha, face, 400, 13.0) == text
+
+
+def test_a_chinese_line_s_em_dash_and_spaced_slash_come_back_from_their_fullwidth_readings() -> None:
+    """cn_shop's "3月8日—3月15日" and "无线耳机 / 保温杯 / 台灯": the Chinese model reads the dash
+    as a fullwidth hyphen-minus and one of the slashes as a fullwidth one. The dash's stroke is an
+    em dash's length; a slash with a space either side is the narrow one."""
+    truth = "春季焕新节 · 3月8日\u20143月15日"
+    face, alpha = _draw("Noto Sans CJK SC", truth, 400, 14.0)
+    assert _proofread_drawing(truth.replace("\u2014", "\uff0d"), alpha, face, 400, 14.0) == truth
+    slashes = "无线耳机 / 保温杯 / 台灯"
+    face, alpha = _draw("Noto Sans CJK SC", slashes, 400, 14.0)
+    assert _proofread_drawing("无线耳机 \uff0f 保温杯 / 台灯", alpha, face, 400, 14.0) == slashes
+
+
+def test_a_chinese_line_s_own_fullwidth_marks_stay() -> None:
+    """A fullwidth hyphen-minus drawn as one (shorter than an em dash), and a fullwidth slash set
+    between words without spaces, are what they were read as."""
+    for text in ("3月8日\uff0d3月15日", "无线耳机\uff0f保温杯"):
+        face, alpha = _draw("Noto Sans CJK SC", text, 400, 14.0)
+        assert _proofread_drawing(text, alpha, face, 400, 14.0) == text

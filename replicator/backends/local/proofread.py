@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import unicodedata
 
 import cv2
@@ -82,8 +83,10 @@ def proofread(
     if not has_cjk(latin_punctuation(text)):
         text = latin_punctuation(text)
     alpha = measured[3]
-    if fit.face is None or has_cjk(text) or alpha.size == 0 or not text.strip():
+    if fit.face is None or alpha.size == 0 or not text.strip():
         return text, fit
+    if has_cjk(text):
+        return _cjk_marks(text, fit, alpha), fit
     if fit.face.kind != "mono":
         text = _in_capitals(text, fit, measured)
     elif _ARROW in text:
@@ -99,6 +102,36 @@ def proofread(
     if len(corrected) != len(text) or any(a != b and b != _DOT for a, b in zip(text, corrected, strict=True)):
         corrected = _substitutions(corrected, fit, alpha)
     return _pair_quotes(corrected), fit
+
+
+_FULLWIDTH_SLASH = re.compile(r"(?<= )\uff0f(?= |$)")
+
+
+def _cjk_marks(text: str, fit: FontFit, alpha: np.ndarray) -> str:
+    """A Chinese line's marks that the Chinese model reads in their fullwidth forms: a slash with
+    a space on either side is the narrow one (a fullwidth slash fills its own em and is not spaced
+    again: cn_shop's "无线耳机 / 保温杯 / 台灯" came out with one of each), and a fullwidth
+    hyphen-minus whose stroke is an em dash's length is that dash ("3月8日—3月15日")."""
+    text = _FULLWIDTH_SLASH.sub("/", text)
+    if "\uff0d" not in text:
+        return text
+    assert fit.face is not None
+    path = FONTS.path(fit.face, fit.weight, fit.italic) or ""
+    drawn, boxes = draw_glyphs(text, path, fit.face.index, fit.size, fit.letter_spacing)
+    if drawn.size == 0 or len(boxes) != len(text):
+        return text
+    scale = (alpha.shape[1] / drawn.shape[1], alpha.shape[0] / drawn.shape[0])
+    # The face's own two: Noto Sans CJK draws its fullwidth hyphen-minus 0.71 em long, its em dash 0.79.
+    lengths = {}
+    for dash in ("\uff0d", "\u2014"):
+        left, right = FONTS.glyph_ink(dash, fit.face, fit.weight, fit.italic)
+        lengths[dash] = right - left
+    chars = list(text)
+    for i, ch in enumerate(text):
+        box = boxes[i]
+        if ch == "\uff0d" and box is not None:
+            chars[i] = _dash_by_length(text, i, box, alpha, scale, 0, fit.size, lengths)[0]
+    return "".join(chars)
 
 
 # One letter PP-OCR reads as two inside a word: an italic serif's w, whose left half is a v's or
