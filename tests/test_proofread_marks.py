@@ -179,3 +179,25 @@ def test_a_chinese_line_s_own_fullwidth_marks_stay() -> None:
     for text in ("3月8日\uff0d3月15日", "无线耳机\uff0f保温杯"):
         face, alpha = _draw("Noto Sans CJK SC", text, 400, 14.0)
         assert _proofread_drawing(text, alpha, face, 400, 14.0) == text
+
+
+@pytest.mark.parametrize(
+    ("family", "truth"),
+    [
+        ("Noto Sans CJK SC", "[公告] 春节后物流已全面恢复"),
+        ("Liberation Sans", "Notes (optional) for the courier"),
+    ],
+)
+def test_a_closing_bracket_ocr_left_out_comes_back_where_the_ink_has_it(family: str, truth: str) -> None:
+    """cn_shop's "[公告 春节后物流已全面恢复": the "]" set close against the word was not read. Drawn
+    with it, the line fits its ink far better; drawn without one, a line keeps its lone bracket."""
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.text import _lost_closing
+
+    unclosed = truth.replace("]", "").replace(")", "")
+    # (what the ink shows, what OCR read, what the line must come out as)
+    for drawn, read, expected in ((truth, unclosed, truth), (unclosed, unclosed, unclosed)):
+        face, alpha = _draw(family, drawn, 400, 14.0)
+        measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+        fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
+        assert _lost_closing(read, fit, measured, (face,), False)[0] == expected, drawn

@@ -1242,6 +1242,7 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
         fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
         if fit.error > _SECOND_LOOK_ERROR and not has_cjk(piece):
             piece, fit = _lost_currency(piece, fit, measured, ink.faces, slanted)
+        piece, fit = _lost_closing(piece, fit, measured, ink.faces, slanted)
         found.append(
             _Draft(
                 ink,
@@ -1296,6 +1297,35 @@ def _finish(draft: _Draft) -> _Piece:
         kind,
         draft.strike,
     )
+
+
+_PAIRS = {"[": "]", "(": ")", "【": "】", "（": "）", "「": "」"}
+
+
+def _lost_closing(
+    text: str,
+    fit: FontFit,
+    measured: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool,
+) -> tuple[str, FontFit]:
+    """``text`` with the closing bracket OCR left out of an opened pair (cn_shop's "[公告 春节后…"
+    for "[公告] 春节后…": the bracket sits close against the word), put back at the end of the
+    opening bracket's word where the ink fits that reading far better (there: 0.31 -> 0.07)."""
+    for opening, closing in _PAIRS.items():
+        start = text.find(opening)
+        if start < 0 or text.count(opening) != 1 or closing in text[start:]:
+            continue
+        end = text.find(" ", start)
+        end = len(text) if end < 0 else end
+        if end - start < 2:
+            continue
+        trial = text[:end] + closing + text[end:]
+        width, height, mass, alpha = measured
+        refit = fit_font(trial, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+        if refit.face is not None and refit.error <= 0.5 * fit.error and fit.error - refit.error >= 0.1:
+            return trial, refit
+    return text, fit
 
 
 # Currency signs PP-OCR's English recognizer leaves out before an amount (its dictionary has no
