@@ -80,3 +80,27 @@ def test_a_json_sample_keeps_the_commas_that_end_its_lines() -> None:
     # Lines that end without a mark gain none.
     assert '"metadata": {}' in texts
     assert "-d method=instant" in texts
+
+
+@pytest.mark.parametrize("family", ["Roboto Mono", "DejaVu Sans Mono", "Liberation Mono"])
+@pytest.mark.parametrize(
+    ("mark", "leans"), [("\\", True), ("1", False), ("l", False), ("|", False), ("/", False)]
+)
+def test_a_backslash_is_told_from_an_upright_stroke_by_its_lean(family: str, mark: str, leans: bool) -> None:
+    """api_reference's `curl https://api.paywell.dev/v1/payouts \\`: read again with its tail, the
+    backslash came out "1". A backslash's ink moves right down its rows; a 1, an l or a bar stands."""
+    from replicator.backends.local.tails import _leans_back
+
+    rgb, inked = _line(family, f"payouts {mark}")
+    columns, rows = np.flatnonzero(inked.any(axis=0)), np.flatnonzero(inked.any(axis=1))
+    box = Box(int(columns[0]) - 4, int(rows[0]) - 5, 60, int(rows[-1]) - int(rows[0]) + 10)
+    assert _leans_back(rgb, box, int(columns[-1]) + 1) is leans
+
+
+def test_the_curl_line_s_backslash_read_as_one_is_a_backslash() -> None:
+    """The whole page (OCR reads a crop differently): its first curl line keeps its backslash."""
+    from tests.plugins.pages import REAL_REFERENCES_DIR
+
+    analysis = analyze((REAL_REFERENCES_DIR / "api_reference.png").read_bytes())
+    texts = [ln.text for block in analysis.blocks for ln in block.lines]
+    assert "curl https://api.paywell.dev/v1/payouts \\" in texts, texts

@@ -49,8 +49,43 @@ def read_tails(rgb: np.ndarray, lines: list[OcrLine], recognize: Recognize) -> l
     for k, (again, confidence) in readings.items():
         end = ends[k]
         assert end is not None
+        if again.rstrip()[-1:] in _STROKES and _leans_back(rgb, lines[k].box, end):
+            again = again.rstrip()[:-1] + "\\"
         out[k] = _longer(lines[k], end, again, confidence) or lines[k]
     return out
+
+
+# A backslash the recognizer reads as an upright stroke (api_reference's `curl ... \` read "1").
+_STROKES = set("1lI|")
+
+
+def _leans_back(rgb: np.ndarray, box: Box, end: int) -> bool:
+    """Whether the tail cluster that ends at column ``end`` is a stroke leaning back like a
+    backslash: down its rows its ink moves right steadily, by a third of a pixel a row or more (an
+    upright 1 or l stands still, its flag and foot aside)."""
+    y0, y1 = max(math.floor(box.y), 0), min(math.ceil(box.bottom), rgb.shape[0])
+    x0 = max(end - math.ceil(0.6 * box.height), 0)
+    crop = rgb[y0:y1, x0:end].astype(np.int16)
+    if crop.size == 0:
+        return False
+    ring = edge_pixels(crop)
+    values, counts = np.unique(ring.reshape(-1, 3), axis=0, return_counts=True)
+    distance = np.abs(crop - values[int(np.argmax(counts))]).max(axis=2)
+    peak = float(distance.max())
+    ink = distance > max(0.3 * peak, 14.0)
+    runs = ink_runs(ink.any(axis=0))
+    if peak < 30 or not runs:
+        return False
+    first, stop = runs[-1]
+    stroke = ink[:, first:stop]
+    rows = np.flatnonzero(stroke.any(axis=1))
+    if len(rows) < max(6, 0.4 * (y1 - y0)):
+        return False
+    columns = np.arange(stop - first)
+    centres = np.array([float(columns[stroke[r]].mean()) for r in rows])
+    slope = float(np.polyfit(rows.astype(float), centres, 1)[0])
+    steady = float(np.mean(np.diff(centres) >= -0.5))
+    return slope >= 0.33 and steady >= 0.8
 
 
 def _tail_end(rgb: np.ndarray, line: OcrLine, others: list[Box]) -> int | None:
