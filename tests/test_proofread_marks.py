@@ -201,3 +201,17 @@ def test_a_closing_bracket_ocr_left_out_comes_back_where_the_ink_has_it(family: 
         measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
         fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
         assert _lost_closing(read, fit, measured, (face,), False)[0] == expected, drawn
+
+
+@pytest.mark.parametrize("family", ["Source Sans 3", "Liberation Sans"])
+def test_three_periods_read_as_two_come_back_with_their_space(family: str) -> None:
+    """adminlte's chat placeholder "Type Message ...": OCR read "Type Message..", and the line
+    was fitted (and spaced) short of its ink. Two periods drawn as two stay two."""
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.text import _lost_period
+
+    for drawn, expected in (("Type Message ...", "Type Message ..."), ("Type Message..", "Type Message..")):
+        face, alpha = _draw(family, drawn, 400, 16.0)
+        measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+        fit = fit_font("Type Message..", *measured[:3], alpha=alpha, faces=(face,))
+        assert _lost_period("Type Message..", fit, measured, (face,), False)[0] == expected, drawn

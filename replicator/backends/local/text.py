@@ -1243,6 +1243,7 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
         if fit.error > _SECOND_LOOK_ERROR and not has_cjk(piece):
             piece, fit = _lost_currency(piece, fit, measured, ink.faces, slanted)
         piece, fit = _lost_closing(piece, fit, measured, ink.faces, slanted)
+        piece, fit = _lost_period(piece, fit, measured, ink.faces, slanted)
         found.append(
             _Draft(
                 ink,
@@ -1312,20 +1313,57 @@ def _lost_closing(
     """``text`` with the closing bracket OCR left out of an opened pair (cn_shop's "[公告 春节后…"
     for "[公告] 春节后…": the bracket sits close against the word), put back at the end of the
     opening bracket's word where the ink fits that reading far better (there: 0.31 -> 0.07)."""
+    trials = []
     for opening, closing in _PAIRS.items():
         start = text.find(opening)
         if start < 0 or text.count(opening) != 1 or closing in text[start:]:
             continue
         end = text.find(" ", start)
         end = len(text) if end < 0 else end
-        if end - start < 2:
-            continue
-        trial = text[:end] + closing + text[end:]
-        width, height, mass, alpha = measured
+        if end - start >= 2:
+            trials.append(text[:end] + closing + text[end:])
+    return _clearly_better(text, fit, trials, measured, faces, slanted)
+
+
+def _lost_period(
+    text: str,
+    fit: FontFit,
+    measured: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool,
+) -> tuple[str, FontFit]:
+    """Three periods that OCR read as two ("Type Message.." for adminlte's placeholder "Type
+    Message ..."): the third, with or without a space before the run, where the ink fits that
+    reading far better (there: 0.28 -> 0.05 with the space)."""
+    stem = text.rstrip()
+    if not stem.endswith("..") or stem.endswith("..."):
+        return text, fit
+    head = stem[:-2]
+    return _clearly_better(text, fit, [head + "...", head.rstrip() + " ..."], measured, faces, slanted)
+
+
+def _clearly_better(
+    text: str,
+    fit: FontFit,
+    trials: list[str],
+    measured: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool,
+) -> tuple[str, FontFit]:
+    """The trial reading whose fit explains the ink far better than ``text``'s (half the error
+    at most, and a tenth less at least), the best of them; else ``text`` as it was."""
+    width, height, mass, alpha = measured
+    best = (text, fit)
+    for trial in trials:
         refit = fit_font(trial, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
-        if refit.face is not None and refit.error <= 0.5 * fit.error and fit.error - refit.error >= 0.1:
-            return trial, refit
-    return text, fit
+        if (
+            refit.face is not None
+            and refit.error <= 0.5 * fit.error
+            and fit.error - refit.error >= 0.1
+            and refit.error < best[1].error
+        ):
+            best = (trial, refit)
+    return best
 
 
 # Currency signs PP-OCR's English recognizer leaves out before an amount (its dictionary has no
