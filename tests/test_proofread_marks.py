@@ -215,3 +215,16 @@ def test_three_periods_read_as_two_come_back_with_their_space(family: str) -> No
         measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
         fit = fit_font("Type Message..", *measured[:3], alpha=alpha, faces=(face,))
         assert _lost_period("Type Message..", fit, measured, (face,), False)[0] == expected, drawn
+
+
+@pytest.mark.parametrize("family", ["JetBrains Mono", "DejaVu Sans Mono", "Liberation Mono"])
+def test_a_brace_read_as_an_f_in_code_comes_back_where_its_ink_is_a_brace(family: str) -> None:
+    """docs_guide's `signed = f"{parts['t']}.".encode() + body`, read `f"fparts['t']}."`: a "}"
+    that closes no "{" puts the f before it in doubt, and the ink decides. An f drawn as an f
+    stays one."""
+    truth = "signed = f\"{parts['t']}.\".encode() + body"
+    misread = truth.replace('"{', '"f')
+    face, alpha = _draw(family, truth, 400, 13.0)
+    assert _proofread_drawing(misread, alpha, face, 400, 13.0) == truth
+    face, alpha = _draw(family, misread, 400, 13.0)
+    assert _proofread_drawing(misread, alpha, face, 400, 13.0) == misread

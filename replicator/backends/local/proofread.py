@@ -1206,6 +1206,8 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
         # An i among capitals ("Ui" for UI): see _suspects.
         start, end = _word(text, i)
         return i > start and _capitals_else(text, i, start, end)
+    if ch == "f" and _brace_lost(text, i):
+        return fit.face is not None and fit.face.kind == "mono"
     return (
         ch in _SYMBOLS
         or ch in _DIGIT_FOR
@@ -1213,6 +1215,12 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
         or ch in _CURRENCY_FOR
         or (ch in _CASED and not fit.italic)
     )
+
+
+def _brace_lost(text: str, i: int) -> bool:
+    """Whether a "}" after ``text[i]`` closes no "{": the brace it closes may be the f at ``i``."""
+    before, after = text[:i], text[i + 1 :]
+    return before.count("{") <= before.count("}") and after.count("}") > after.count("{")
 
 
 def _bang_or_l(alpha: np.ndarray, box: GlyphBox, sx: float, shift: int) -> str:
@@ -1337,6 +1345,8 @@ def _suspects(
     if ch in _SYMBOLS:
         alone = (i == 0 or text[i - 1].isspace()) and (i + 1 == len(text) or text[i + 1].isspace())
         return _SYMBOLS[ch] if alone else ""
+    if ch == "f" and _brace_lost(text, i):
+        return "{"  # code whose "}" closes a brace OCR read as an f (f"fparts['t']}.")
     start, end = _word(text, i)
     token = text[start:end]
     options = ""
