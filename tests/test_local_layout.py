@@ -149,3 +149,40 @@ async def test_a_divider_in_a_column_beside_a_picture_spans_its_measured_width(
         pixels = np.asarray(shot.convert("RGB")).astype(int)
     for x in (200, 600, 940):
         assert np.abs(pixels[120:122, x] - (200, 200, 210)).max() <= 12, (x, pixels[120:122, x])
+
+
+def test_a_line_the_detector_cut_a_space_apart_is_one_line_and_a_row_of_links_is_not() -> None:
+    """bs_news_portal's byline "By Aisha Rahman · 6 min read" came back from OCR as two boxes
+    ("By Aisha Rahman", "· 6 min read"), set side by side as two lines: the replica's text read
+    "Rahman· 6". One face, one baseline, a word's space between: one line. Links an em and more
+    apart stay apart."""
+    from replicator.backends.local.paragraphs import join_split_lines
+    from replicator.backends.local.text import read_lines
+    from replicator.ocr import OcrLine
+
+    face = next(f for f in FONTS.faces if f.family == "Roboto")
+    font = ImageFont.truetype(FONTS.path(face, 400) or "", 13)
+    image = Image.new("RGB", (520, 90), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 20), "Words by Aisha Rahman", font=font, fill=(108, 117, 125))
+    draw.text((20, 60), "Politics", font=font, fill=(108, 117, 125))
+    draw.text((20 + font.getlength("Politics") + 22, 60), "Business", font=font, fill=(108, 117, 125))
+    rgb = np.asarray(image)
+    split = 20 + font.getlength("Words by ")
+    ocr = [
+        OcrLine("Words by", Box(17, 16, split - 19, 22), 0.99),
+        OcrLine("Aisha Rahman", Box(split - 1, 16, font.getlength("Aisha Rahman") + 6, 22), 0.99),
+        OcrLine("Politics", Box(17, 56, font.getlength("Politics") + 6, 22), 0.99),
+        OcrLine(
+            "Business",
+            Box(20 + font.getlength("Politics") + 19, 56, font.getlength("Business") + 6, 22),
+            0.99,
+        ),
+    ]
+    lines = read_lines(rgb, ocr)
+    assert len(lines) == 4, [ln.text for ln in lines]
+    joined = join_split_lines(lines, {})
+    assert sorted(ln.text for ln in joined) == ["Business", "Politics", "Words by Aisha Rahman"]
+    (byline,) = [ln for ln in joined if ln.text.startswith("Words")]
+    assert byline.ink.x < 22 and byline.ink.right > split + 60
+    assert byline.alpha is not None and byline.alpha.shape[1] >= byline.ink.width

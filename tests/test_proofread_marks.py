@@ -228,3 +228,27 @@ def test_a_brace_read_as_an_f_in_code_comes_back_where_its_ink_is_a_brace(family
     assert _proofread_drawing(misread, alpha, face, 400, 13.0) == truth
     face, alpha = _draw(family, misread, 400, 13.0)
     assert _proofread_drawing(misread, alpha, face, 400, 13.0) == misread
+
+
+@pytest.mark.parametrize("family", ["Roboto", "Liberation Sans"])
+@pytest.mark.parametrize(
+    ("drawn", "read", "expected"),
+    [
+        ("\u00b7 5 min read", "5min read", "\u00b7 5min read"),  # bs_news_portal's byline
+        ("-35%", "35%", "-35%"),  # bulma_shop_grid's discount badge
+        ("5 min read", "5 min read", "5 min read"),
+    ],
+)
+def test_a_dot_or_a_minus_ocr_left_out_at_a_piece_s_start_comes_back(
+    family: str, drawn: str, read: str, expected: str
+) -> None:
+    """A small round blob at mid-height before the first letter is a middle dot, a flat one a
+    minus sign, where the line with it fits clearly better; a piece that starts with its letter
+    stays as read."""
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.text import _lost_leading_dot
+
+    face, alpha = _draw(family, drawn, 400, 13.0)
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
+    assert _lost_leading_dot(read, fit, measured, (face,), False)[0] == expected

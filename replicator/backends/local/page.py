@@ -34,7 +34,7 @@ from .graphics import find_figures, find_graphics, find_shapes
 from .icons import icon_check, icon_lines, leading_symbols, name_icons
 from .layout import Node, build_tree
 from .model import Analysis, TextLine
-from .paragraphs import group_blocks, harmonize
+from .paragraphs import group_blocks, harmonize, join_split_lines
 from .refine import Corrections, adjust_text
 from .refine import apply as apply_corrections
 from .regions import find_regions, find_rules, segment
@@ -120,6 +120,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
                 region.visible = False
     # Unknown one-color marks are drawn as traced vectors in their color, not as pictures.
     trace_marks(rgb, graphics)
+    lines = join_split_lines(lines, _containers(lines, regions))
     blocks = split_labels(group_blocks(lines, _containers(lines, regions)), controls)
     return Analysis(
         width, height, root, kept, blocks, rules, graphics, list(shapes.values()), controls=controls
