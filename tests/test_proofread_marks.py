@@ -252,3 +252,17 @@ def test_a_dot_or_a_minus_ocr_left_out_at_a_piece_s_start_comes_back(
     measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
     fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
     assert _lost_leading_dot(read, fit, measured, (face,), False)[0] == expected
+
+
+def test_a_fullwidth_yen_read_for_the_narrow_one_after_a_space_comes_back() -> None:
+    """cn_dashboard's "日销售额 ¥12,423", read "日销售额￥12,423": drawn with the narrow sign after
+    its space, the line fits its ink far better. A fullwidth sign drawn as one stays."""
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.text import _narrow_yen
+
+    for drawn in ("日销售额 \u00a512,423", "日销售额\uffe512,423"):
+        face, alpha = _draw("Noto Sans CJK SC", drawn, 400, 14.0)
+        measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+        read = "日销售额\uffe512,423"
+        fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
+        assert _narrow_yen(read, fit, measured, (face,), False)[0] == drawn

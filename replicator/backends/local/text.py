@@ -1245,6 +1245,8 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
         piece, fit = _lost_closing(piece, fit, measured, ink.faces, slanted)
         piece, fit = _lost_period(piece, fit, measured, ink.faces, slanted)
         piece, fit = _lost_leading_dot(piece, fit, measured, ink.faces, slanted)
+        if "\uffe5" in piece:
+            piece, fit = _narrow_yen(piece, fit, measured, ink.faces, slanted)
         found.append(
             _Draft(
                 ink,
@@ -1377,6 +1379,24 @@ def _lost_leading_dot(
     # (The blob's shape is evidence too: a better fit by a third is enough; the spaces OCR left
     # out of the rest, "5min", still count against the reading until respace puts them back.)
     return _clearly_better(text, fit, [mark + text], measured, faces, slanted, ratio=0.65)
+
+
+def _narrow_yen(
+    text: str,
+    fit: FontFit,
+    measured: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool,
+) -> tuple[str, FontFit]:
+    """The yen sign the Chinese model reads in its fullwidth form ("日销售额￥12,423"): the narrow
+    one, after a space where the ink has one ("日销售额 ¥12,423" fits 0.03 where the fullwidth
+    reading fits 0.16), when that fits far better."""
+    narrow = text.replace("\uffe5", "\u00a5")
+    spaced = "".join(
+        " \u00a5" if ch == "\uffe5" and k > 0 and text[k - 1] != " " else ("\u00a5" if ch == "\uffe5" else ch)
+        for k, ch in enumerate(text)
+    )
+    return _clearly_better(text, fit, [narrow, spaced], measured, faces, slanted)
 
 
 def _clearly_better(
