@@ -125,3 +125,16 @@ def test_an_icon_ahead_of_chinese_text_is_not_read_into_it(ocr_text: str) -> Non
     (line,) = read_lines(np.asarray(image), [OcrLine(ocr_text, box, 0.95)])
     assert line.text == "家居家装"
     assert line.ink.x >= 36  # the icon's ink is no part of the line
+
+
+def test_a_percent_sign_before_an_icon_stays_with_its_number() -> None:
+    """cn_dashboard's "日同比 11% ▼": OCR read the "%" and not the green triangle after it, and
+    the triangle (an icon) took the "%" with it as the sign OCR had read for it."""
+    from pathlib import Path
+
+    from replicator.backends.local.page import analyze
+
+    reference = Path(__file__).resolve().parent.parent / "fixtures/realpages/references/cn_dashboard.png"
+    analysis = analyze(reference.read_bytes())
+    texts = [ln.text for block in analysis.blocks for ln in block.lines]
+    assert "日同比 11%" in texts, texts
