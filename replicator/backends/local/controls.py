@@ -46,7 +46,7 @@ from ...ocr import OcrEngine, OcrLine
 from .fonts import FontFace, shape_similarity
 from .graphics import add_region, data_uri
 from .model import Control, Graphic, Region, TextBlock, TextLine
-from .regions import as_rgb, crop_around, edge_pixels, rounded_rect
+from .regions import as_rgb, color_distance, crop_around, edge_pixels, rounded_rect
 from .text import read_lines
 
 MIN_SIDE, MAX_SIDE = 10, 30
@@ -772,6 +772,86 @@ def read_words(
 
 _LETTER_CONFIDENCE = 0.8
 _LETTER_LIKENESS = 0.6
+
+
+def read_big_glyphs(
+    rgb: np.ndarray,
+    lines: list[TextLine],
+    graphics: list[Graphic],
+    regions: list[Region],
+    engine: OcrEngine,
+    faces: tuple[FontFace, ...] | None = None,
+) -> tuple[list[TextLine], list[Graphic]]:
+    """A price set big and heavy that OCR's detector passed over ("$0", "€0" on a pricing card):
+    its "0" became a dark rounded box (its ring, with the counter a picture inside) and its
+    currency sign a picture beside it. Such a box, filled in a colour far from what it stands on
+    and holding no text, is read by the recognizer together with the pictures of its height on
+    its row beside it; a confident reading with a digit whose drawing in its fitted face matches
+    the ink becomes a line, and the box and the pictures go. Returns the lines read and the
+    graphics left."""
+    found: list[TextLine] = []
+    gone: set[int] = set()
+    for region in regions:
+        b = region.box
+        parent = region.parent
+        if (
+            not region.visible
+            or parent is None
+            or not 16 <= b.height <= 96
+            or b.width > 1.2 * b.height
+            or region.has_border
+            or color_distance(region.fill, parent.fill) < 100
+            or any(ln.ink.intersection(b) > 0 for ln in lines)
+        ):
+            continue
+        inside = [g for g in graphics if b.contains(g.box, slack=1)]
+        beside = [
+            g
+            for g in graphics
+            if id(g) not in gone
+            and not b.contains(g.box, slack=1)
+            and g.icon is None
+            and 0.6 * b.height <= g.box.height <= 1.4 * b.height
+            and min(g.box.bottom, b.bottom) - max(g.box.y, b.y) >= 0.6 * min(g.box.height, b.height)
+            and max(g.box.x - b.right, b.x - g.box.right) <= 0.3 * b.height
+        ]
+        if len(inside) > 1 or not beside:
+            continue
+        cluster = b
+        for g in beside:
+            cluster = cluster.union(g.box)
+        crop, _x, _y = crop_around(rgb, cluster, 4)
+        ((text, confidence),) = engine.recognize([np.ascontiguousarray(crop)])
+        text = text.replace(" ", "")
+        box = Box(cluster.x - 1, cluster.y - 1, cluster.width + 2, cluster.height + 2)
+        if confidence >= 0.9 and 2 <= len(text) <= 6 and any(ch.isdigit() for ch in text):
+            line = _read_alone(rgb, OcrLine(text, box, confidence), faces, 0.7, exact=True)
+        elif text in ("0", "O", "o") and any(g.box.right <= b.x + 1 for g in beside):
+            # The recognizer's English dictionary has no euro sign: "€0" came out "O". The sign
+            # before the "0" is the currency sign whose drawing matches the ink best.
+            line = _priced(rgb, box, faces)
+        else:
+            line = None
+        if line is None:
+            continue
+        found.append(line)
+        region.visible = False
+        gone.update(id(g) for g in [*inside, *beside])
+    return found, [g for g in graphics if id(g) not in gone]
+
+
+def _priced(rgb: np.ndarray, box: Box, faces: tuple[FontFace, ...] | None) -> TextLine | None:
+    """The "0" price in ``box`` with the currency sign before it that, drawn in its fitted face,
+    matches the ink best (and well: 0.75)."""
+    best: tuple[float, TextLine] | None = None
+    for sign in "€$£¥":
+        line = _read_alone(rgb, OcrLine(sign + "0", box, 0.9), faces, 0.75, exact=True)
+        if line is None or line.fit.face is None or line.alpha is None:
+            continue
+        score = shape_similarity(line.alpha, line.text, line.fit.face, line.fit.weight, line.fit.size)
+        if best is None or score > best[0]:
+            best = (score, line)
+    return best[1] if best is not None else None
 
 
 def rejoin_letters(

@@ -20,6 +20,7 @@ from .controls import (
     find_controls,
     find_ellipses,
     read_badges,
+    read_big_glyphs,
     read_glyphs,
     read_words,
     rejoin_letters,
@@ -106,6 +107,9 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     # Words the detector passed over, which became pictures.
     words, graphics = read_words(rgb, graphics, engine, faces)
     lines += words
+    # A big price the detector passed over, whose "0" became a box and its sign a picture.
+    prices, graphics = read_big_glyphs(rgb, lines, graphics, kept, engine, faces)
+    lines += prices
     # Letters the detector left out of a line, which became pictures beside or on it.
     lines, graphics = rejoin_letters(rgb, lines, graphics, engine)
     lines += find_ellipses(rgb, lines, graphics)
