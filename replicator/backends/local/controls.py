@@ -1055,6 +1055,16 @@ def _disc(rgb: np.ndarray, box: Box) -> Region | None:
     return Region(Box(x0, y0, w, h), as_rgb(fill), radius=min(w, h) / 2)
 
 
+def _enlarged(crop: np.ndarray, fill: RGB, pad: int) -> np.ndarray:
+    """``crop`` enlarged three times (bicubic) on a canvas of ``fill`` with ``pad`` px on either
+    side and half that above and below: what the recognizer reads a lone glyph or word from."""
+    big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
+    canvas = np.empty((big.shape[0] + pad, big.shape[1] + 2 * pad, 3), dtype=np.uint8)
+    canvas[:] = fill
+    canvas[pad // 2 : pad // 2 + big.shape[0], pad : pad + big.shape[1]] = big
+    return canvas
+
+
 def _glyph(
     rgb: np.ndarray,
     graphic: Graphic,
@@ -1102,11 +1112,7 @@ def _glyph(
     # fill (a word-sized image: a lone glyph cut tight reads poorly). Not by the detector: it scales a
     # small image up to 736 px before looking, which cost a page up to a second and a half of
     # pictures that held no glyph.
-    big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-    pad = 0 if disc is not None else 3 * round(g.height)
-    canvas = np.empty((big.shape[0] + pad, big.shape[1] + 2 * pad, 3), dtype=np.uint8)
-    canvas[:] = holder.fill
-    canvas[pad // 2 : pad // 2 + big.shape[0], pad : pad + big.shape[1]] = big
+    canvas = _enlarged(crop, holder.fill, 0 if disc is not None else 3 * round(g.height))
     ((text, confidence),) = engine.recognize([canvas])
     # The Chinese model's other forms of a digit: fullwidth "１", superscript "²".
     text = unicodedata.normalize("NFKC", text).strip()
@@ -1282,12 +1288,7 @@ def _read_mark(
         ]
         if crop.size == 0:
             return None
-        big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-        pad = 3 * round(body.mark.height)
-        canvas = np.empty((big.shape[0] + pad, big.shape[1] + 2 * pad, 3), dtype=np.uint8)
-        canvas[:] = body.fill
-        canvas[pad // 2 : pad // 2 + big.shape[0], pad : pad + big.shape[1]] = big
-        ((read, confidence),) = engine.recognize([canvas])
+        ((read, confidence),) = engine.recognize([_enlarged(crop, body.fill, 3 * round(body.mark.height))])
         # (The recognizer may add a stop or brackets at the rim: "9+.", "(7)".)
         text = unicodedata.normalize("NFKC", read).replace(" ", "").strip(".,:;·()[]{}'\"")
     if not text or confidence < confident or not pattern.fullmatch(text):
@@ -1350,12 +1351,7 @@ def _pill_word(
     crop = rgb[y0 : math.ceil(m.bottom) + 3, x0 : math.ceil(m.right) + 2]
     if crop.size == 0:
         return None
-    big = cv2.resize(crop, None, fx=3, fy=3, interpolation=cv2.INTER_CUBIC)
-    pad = 12
-    canvas = np.empty((big.shape[0] + pad, big.shape[1] + 2 * pad, 3), dtype=np.uint8)
-    canvas[:] = body.fill
-    canvas[pad // 2 : pad // 2 + big.shape[0], pad : pad + big.shape[1]] = big
-    ((read, confidence),) = engine.recognize([canvas])
+    ((read, confidence),) = engine.recognize([_enlarged(crop, body.fill, 12)])
     if confidence < 0.9:
         return None
     return _read_mark(rgb, body, None, expected=read.strip(), likeness=0.8, pattern=_PILL_WORD, faces=faces)
