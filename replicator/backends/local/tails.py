@@ -68,9 +68,7 @@ def _leans_back(rgb: np.ndarray, box: Box, end: int) -> bool:
     crop = rgb[y0:y1, x0:end].astype(np.int16)
     if crop.size == 0:
         return False
-    ring = edge_pixels(crop)
-    values, counts = np.unique(ring.reshape(-1, 3), axis=0, return_counts=True)
-    distance = np.abs(crop - values[int(np.argmax(counts))]).max(axis=2)
+    distance = np.abs(crop - _edge_color(crop)).max(axis=2)
     peak = float(distance.max())
     ink = distance > max(0.3 * peak, 14.0)
     runs = ink_runs(ink.any(axis=0))
@@ -88,6 +86,12 @@ def _leans_back(rgb: np.ndarray, box: Box, end: int) -> bool:
     return slope >= 0.33 and steady >= 0.8
 
 
+def _edge_color(crop: np.ndarray) -> np.ndarray:
+    """The most common colour of ``crop``'s edge pixels."""
+    values, counts = np.unique(edge_pixels(crop).reshape(-1, 3), axis=0, return_counts=True)
+    return values[int(np.argmax(counts))]
+
+
 def _tail_end(rgb: np.ndarray, line: OcrLine, others: list[Box]) -> int | None:
     """The page column just past a small cluster of ink after ``line``'s box, or None."""
     box = line.box
@@ -102,9 +106,7 @@ def _tail_end(rgb: np.ndarray, line: OcrLine, others: list[Box]) -> int | None:
         return None
     crop = rgb[y0:y1, x0:reach].astype(np.int16)
     # The background: the most common colour of the box's own edge.
-    ring = edge_pixels(rgb[y0:y1, x0 : min(math.ceil(box.right), width)].astype(np.int16))
-    values, counts = np.unique(ring.reshape(-1, 3), axis=0, return_counts=True)
-    background = values[int(np.argmax(counts))]
+    background = _edge_color(rgb[y0:y1, x0 : min(math.ceil(box.right), width)].astype(np.int16))
     distance = np.abs(crop - background).max(axis=2)
     peak = float(np.percentile(distance, 99.5))
     if peak < 30:
