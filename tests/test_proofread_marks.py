@@ -192,7 +192,7 @@ def test_a_closing_bracket_ocr_left_out_comes_back_where_the_ink_has_it(family: 
     """cn_shop's "[公告 春节后物流已全面恢复": the "]" set close against the word was not read. Drawn
     with it, the line fits its ink far better; drawn without one, a line keeps its lone bracket."""
     from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.readings import lost_closing
+    from replicator.backends.local.readings import reread_marks
 
     unclosed = truth.replace("]", "").replace(")", "")
     # (what the ink shows, what OCR read, what the line must come out as)
@@ -200,7 +200,7 @@ def test_a_closing_bracket_ocr_left_out_comes_back_where_the_ink_has_it(family: 
         face, alpha = _draw(family, drawn, 400, 14.0)
         measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
         fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
-        assert lost_closing(read, fit, measured, (face,), False)[0] == expected, drawn
+        assert reread_marks(read, fit, measured, (face,), False)[0] == expected, drawn
 
 
 @pytest.mark.parametrize("family", ["Source Sans 3", "Liberation Sans"])
@@ -208,13 +208,13 @@ def test_three_periods_read_as_two_come_back_with_their_space(family: str) -> No
     """adminlte's chat placeholder "Type Message ...": OCR read "Type Message..", and the line
     was fitted (and spaced) short of its ink. Two periods drawn as two stay two."""
     from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.readings import lost_period
+    from replicator.backends.local.readings import reread_marks
 
     for drawn, expected in (("Type Message ...", "Type Message ..."), ("Type Message..", "Type Message..")):
         face, alpha = _draw(family, drawn, 400, 16.0)
         measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
         fit = fit_font("Type Message..", *measured[:3], alpha=alpha, faces=(face,))
-        assert lost_period("Type Message..", fit, measured, (face,), False)[0] == expected, drawn
+        assert reread_marks("Type Message..", fit, measured, (face,), False)[0] == expected, drawn
 
 
 @pytest.mark.parametrize("family", ["JetBrains Mono", "DejaVu Sans Mono", "Liberation Mono"])
@@ -246,23 +246,23 @@ def test_a_dot_or_a_minus_ocr_left_out_at_a_piece_s_start_comes_back(
     minus sign, where the line with it fits clearly better; a piece that starts with its letter
     stays as read."""
     from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.readings import lost_leading_dot
+    from replicator.backends.local.readings import reread_marks
 
     face, alpha = _draw(family, drawn, 400, 13.0)
     measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
     fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
-    assert lost_leading_dot(read, fit, measured, (face,), False)[0] == expected
+    assert reread_marks(read, fit, measured, (face,), False)[0] == expected
 
 
 def test_a_fullwidth_yen_read_for_the_narrow_one_after_a_space_comes_back() -> None:
     """cn_dashboard's "日销售额 ¥12,423", read "日销售额￥12,423": drawn with the narrow sign after
     its space, the line fits its ink far better. A fullwidth sign drawn as one stays."""
     from replicator.backends.local.fontfit import fit_font
-    from replicator.backends.local.readings import narrow_yen
+    from replicator.backends.local.readings import reread_marks
 
     for drawn in ("日销售额 \u00a512,423", "日销售额\uffe512,423"):
         face, alpha = _draw("Noto Sans CJK SC", drawn, 400, 14.0)
         measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
         read = "日销售额\uffe512,423"
         fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
-        assert narrow_yen(read, fit, measured, (face,), False)[0] == drawn
+        assert reread_marks(read, fit, measured, (face,), False)[0] == drawn
