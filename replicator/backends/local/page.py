@@ -67,7 +67,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     # OCR reads icons as characters too (a caret as "→"): those lines become icons.
     lines = read_lines(rgb, engine.read(rgb), icon_check=icon_check(index), recognize=engine.recognize)
     # The page's faces, as its own lines chose them: what later stages read alone is fitted among them.
-    page_faces = tuple(dict.fromkeys(ln.fit.face for ln in lines if ln.fit.face is not None))
+    faces = tuple(dict.fromkeys(ln.fit.face for ln in lines if ln.fit.face is not None)) or None
     lines, icon_marks = icon_lines(rgb, lines, index)
     lines, rating = leading_symbols(rgb, lines, index, lambda line: read_lines(rgb, [line]))
     icon_marks += rating
@@ -96,7 +96,6 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
         kept.append(region)
     rules = [r for r in rules if not any(_within(r.box, g.box) for g in graphics)]
     # Page numbers and counters alone in their boxes, which OCR's detector passed over.
-    faces = page_faces or None
     glyphs, graphics = read_glyphs(rgb, graphics, kept, engine, root, faces)
     lines = reread_glyphs(rgb, lines, kept, engine, faces)
     # A glyph OCR did read (the digit) in a picture that is its holder (the disc): read once.
