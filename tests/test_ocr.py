@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -119,3 +120,32 @@ def test_a_line_the_bottom_edge_cuts_is_read_whole(engines: tuple[OcrEngine, Ocr
     assert not any("wasnot" in line.text for line in lines)
     # Cut between two lines, the page has nothing running off its edge: no second reading.
     assert _cut_at_bottom(rgb) and not _cut_at_bottom(rgb[: int(last.box.y) - 2])
+
+
+def test_a_page_read_at_its_own_size_reads_as_rapidocr_own_pipeline(
+    engines: tuple[OcrEngine, OcrEngine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A 1440x900 page is detected at its own size (shrunk, the detector would enlarge it again);
+    # its lines are recognized in both lanes instead of on RapidOCR's one thread, and come out as
+    # RapidOCR's own pipeline reads them.
+    _one, two = engines
+    page = REFERENCES.parent / "realpages" / "references" / "mail_inbox.png"
+    bgr = np.ascontiguousarray(np.asarray(Image.open(page).convert("RGB"))[:, :, ::-1])
+    assert bgr.shape[:2] == (900, 1440)
+    own, _elapsed = two._engine(bgr, use_cls=False)
+    assert two._helpers is not None
+    submitted: list[object] = []
+    submit = two._helpers.submit
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        submitted.append(args)
+        return submit(*args, **kwargs)
+
+    monkeypatch.setattr(two._helpers, "submit", counted)
+    with two._lock:
+        ours = two._detect_and_recognize(bgr)
+    ours = [line for line in ours if line[2] >= 0.5]  # RapidOCR's own threshold
+    assert len(own) >= 30
+    assert [text for _quad, text, _c in ours] == [text for _quad, text, _c in own]
+    assert np.allclose([quad for quad, _t, _c in ours], [quad for quad, _t, _c in own], atol=0.01)
+    assert submitted  # the second lane recognized a share of the lines
