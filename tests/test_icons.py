@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -16,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from replicator.backends.local.fonts import FONTS
 from replicator.backends.local.icons import icon_check, text_or_icon
+from replicator.backends.local.model import Analysis
 from replicator.backends.local.page import analyze, render_analysis
 from replicator.backends.local.text import read_lines
 from replicator.config import PROJECT_DIR
@@ -342,3 +344,40 @@ def test_tracked_capitals_keep_their_end_letters(
     (line,) = read_lines(rgb, [OcrLine(read, Box(*box), 0.9)], icon_check=icon_check(index))
     assert line.text == truth
     assert line.ink.x <= box[0] + 4 and line.ink.right >= box[0] + box[2] - 6
+
+
+@functools.lru_cache(maxsize=2)
+def _analysis_of(page: str, index: IconIndex) -> Analysis:
+    return analyze((REAL_REFERENCES_DIR / f"{page}.png").read_bytes(), icons=index)
+
+
+@pytest.mark.parametrize(
+    ("page", "area", "texts", "icons"),
+    [
+        # A speech bubble and a paperclip, each set 5 px before its count in the label's own grey
+        # and size: OCR read "D3 @1", and the bubble was a "D", the paperclip an "@".
+        ("tw_kanban", (40, 238, 80, 20), ["3", "1"], ["comment", "paperclip"]),
+        # Badges with a clock set 2 px before "2 mins" and "3 days", read "02mins" and "@3 days":
+        # the clock was a letter on the badge's pill, and the text came out in a serif face.
+        ("adminlte_dashboard", (740, 722, 90, 30), ["2 mins"], ["clock"]),
+        ("adminlte_dashboard", (740, 842, 90, 30), ["3 days"], ["clock"]),
+    ],
+)
+def test_an_icon_set_close_before_its_label_is_an_icon_not_a_letter(
+    index: IconIndex, page: str, area: tuple[int, int, int, int], texts: list[str], icons: list[str]
+) -> None:
+    analysis = _analysis_of(page, index)
+    box = Box(*area)
+    lines = sorted(
+        (ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(box) > 0.5 * ln.ink.area),
+        key=lambda ln: ln.ink.x,
+    )
+    found = sorted(
+        (g for g in analysis.graphics if g.icon is not None and g.box.intersection(box) > 0.5 * g.box.area),
+        key=lambda g: g.box.x,
+    )
+    assert [ln.text for ln in lines] == texts
+    assert [g.icon.name for g in found if g.icon is not None] == icons
+    # Each icon stands before its text, as in the source.
+    for icon, line in zip(found, lines, strict=True):
+        assert icon.box.right <= line.ink.x + 1

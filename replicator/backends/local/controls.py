@@ -47,7 +47,7 @@ from .fonts import FontFace, shape_similarity
 from .graphics import add_region, data_uri
 from .model import Control, Graphic, Region, TextBlock, TextLine
 from .regions import as_rgb, color_distance, crop_around, edge_pixels, rounded_rect
-from .text import read_lines
+from .text import IconCheck, read_lines
 
 MIN_SIDE, MAX_SIDE = 10, 30
 _MARK_STEP = 48  # an inner pixel this far from the fill color belongs to the tick, dot or knob
@@ -625,9 +625,13 @@ def split_labels(blocks: list[TextBlock], controls: list[Control]) -> list[TextB
     return result
 
 
-def remeasure_on_fills(rgb: np.ndarray, lines: list[TextLine], regions: list[Region]) -> list[TextLine]:
+def remeasure_on_fills(
+    rgb: np.ndarray, lines: list[TextLine], regions: list[Region], icon_check: IconCheck | None = None
+) -> list[TextLine]:
     """Lines whose measured ink is in fact the filled box around them (a badge's pill, found
-    once the box is), measured again inside that box, on its fill."""
+    once the box is), measured again inside that box, on its fill. ``icon_check``: as for
+    ``read_lines``, which strips the icons OCR read as letters ("@1 day" for a clock and "1 day"):
+    on the pill they are ink of their own, which the graphics finder then finds."""
     result: list[TextLine] = []
     for line in lines:
         holder = next(
@@ -655,7 +659,7 @@ def remeasure_on_fills(rgb: np.ndarray, lines: list[TextLine], regions: list[Reg
         ] = True
         window[~keep] = holder.fill
         height, width = window.shape[:2]
-        again = read_lines(window, [OcrLine(line.text, Box(0, 0, width, height), 1.0)])
+        again = read_lines(window, [OcrLine(line.text, Box(0, 0, width, height), 1.0)], icon_check=icon_check)
         if len(again) != 1:
             result.append(line)
             continue

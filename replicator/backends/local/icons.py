@@ -34,7 +34,7 @@ from .graphics import add_region, data_uri
 from .model import Graphic, Region, TextLine
 from .regions import crop_around, edge_pixels
 from .spacing import ink_runs
-from .text import symbol_head
+from .text import IconCheck, symbol_head
 
 # An icon must out-correlate the best rendering of OCR's characters by this much to replace them:
 # letter-shaped logos (Facebook's "f", Google's "G") clear it, a real "f" or "G" does not.
@@ -97,8 +97,11 @@ def text_likeness(ink: np.ndarray, text: str, enough: float = 1.0) -> float:
     return best
 
 
-def text_or_icon(alpha: np.ndarray, text: str, match: IconMatch | None) -> IconMatch | None:
-    """``match`` when the icon explains the ink of ``alpha`` clearly better than OCR's ``text``."""
+def text_or_icon(
+    alpha: np.ndarray, text: str, match: IconMatch | None, margin: float | None = None
+) -> IconMatch | None:
+    """``match`` when the icon explains the ink of ``alpha`` clearly better than OCR's ``text``:
+    by ``margin`` (default: TEXT_MARGIN, or SIGN_MARGIN for punctuation and currency signs)."""
     if match is None or match.score < CONFIDENT:
         return None
     found = tight(without_neighbours(alpha))
@@ -117,9 +120,11 @@ def text_or_icon(alpha: np.ndarray, text: str, match: IconMatch | None) -> IconM
         for ch in text
         if not ch.isspace()
     )
-    if all(_dingbat(ch) for ch in text if not ch.isspace()):
+    if margin is None and all(_dingbat(ch) for ch in text if not ch.isspace()):
         return match  # a star, a heart, a check mark: what OCR calls one is the icon drawn there
-    enough = match.score - (SIGN_MARGIN if typographic else TEXT_MARGIN)
+    if margin is None:
+        margin = SIGN_MARGIN if typographic else TEXT_MARGIN
+    enough = match.score - margin
     if any(text_likeness(found[0], reading, enough) > enough for reading in readings):
         return None
     return match
@@ -540,12 +545,12 @@ def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box]) -> Box:
     return grown if max(grown.width, grown.height) <= MAX_ICON else seed
 
 
-def icon_check(index: IconIndex) -> Callable[[np.ndarray, RGB, str], bool]:
+def icon_check(index: IconIndex) -> IconCheck:
     """For text.read_lines: whether an end cluster of a line that OCR read as ``word`` is an icon
-    (Facebook's logo read as "f" before "Continue with Facebook")."""
+    (Facebook's logo read as "f" before "Continue with Facebook"); ``margin``: see ``text_or_icon``."""
 
-    def check(crop: np.ndarray, background: RGB, word: str) -> bool:
+    def check(crop: np.ndarray, background: RGB, word: str, margin: float | None = None) -> bool:
         match = index.match_crops([crop], [background])[0]
-        return text_or_icon(ink_alpha(crop, background), word, match) is not None
+        return text_or_icon(ink_alpha(crop, background), word, match, margin) is not None
 
     return check

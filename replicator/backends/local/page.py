@@ -65,7 +65,8 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     engine = ocr or OcrEngine.shared()
     index = icons or icon_index()
     # OCR reads icons as characters too (a caret as "→"): those lines become icons.
-    lines = read_lines(rgb, engine.read(rgb), icon_check=icon_check(index), recognize=engine.recognize)
+    is_icon = icon_check(index)
+    lines = read_lines(rgb, engine.read(rgb), icon_check=is_icon, recognize=engine.recognize)
     # The page's faces, as its own lines chose them: what later stages read alone is fitted among them.
     faces = tuple(dict.fromkeys(ln.fit.face for ln in lines if ln.fit.face is not None)) or None
     lines, icon_marks = icon_lines(rgb, lines, index)
@@ -78,7 +79,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     surfaces = segment(rgb)
     root, regions, by_label = find_regions(rgb, surfaces, text_mask, [line.ink for line in lines])
     # Text measured with a badge's pill as its ink is measured again on the pill.
-    lines = remeasure_on_fills(rgb, lines, regions)
+    lines = remeasure_on_fills(rgb, lines, regions, is_icon)
     rules = [r for r in find_rules(rgb, text_mask) if not _is_region_edge(r.box, regions)]
     text_boxes = [line.ink for line in lines]
     shapes = find_shapes(rgb, surfaces, root, regions, by_label, text_mask)

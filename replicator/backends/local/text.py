@@ -15,6 +15,7 @@ import math
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -31,8 +32,22 @@ from .regions import edge_pixels
 from .spacing import empty_runs, ink_runs, lost_symbol, respace, slant, upright_columns
 from .tails import Recognize, read_tails
 
-# Whether an RGB crop (on this background color) that OCR read as this word is really an icon.
-IconCheck = Callable[[np.ndarray, RGB, str], bool]
+
+class IconCheck(Protocol):
+    """Whether an RGB crop (on this background color) that OCR read as this word is really an
+    icon; ``margin``: by how much the icon must explain the crop better than the word does (None:
+    the check's own choice)."""
+
+    def __call__(
+        self, crop: np.ndarray, background: RGB, word: str, margin: float | None = None, /
+    ) -> bool: ...
+
+
+# A letter OCR read for an icon set 2 px before its label (a speech bubble read as the "D" of
+# "D3" for "3 comments"): the icon must out-correlate the letter's own glyph by this much, where
+# an icon read as a symbol only needs icons.TEXT_MARGIN. Measured on tw_kanban's bubble: 0.99 for
+# the icon, 0.64 for a "D".
+_LETTER_ICON_MARGIN = 0.2
 # A piece whose reading fits no system face better than this gets a second look (_second_look).
 _SECOND_LOOK_ERROR = 0.3
 
@@ -451,6 +466,48 @@ def _segments(ink: _Ink, x0: int, x1: int, min_gap: float) -> list[tuple[int, in
     return [(edges[i], edges[i + 1]) for i in range(0, len(edges), 2) if edges[i + 1] > edges[i]]
 
 
+# What OCR reads for an icon inside a line (a paperclip as "@"), besides pictographic symbols.
+_INNER_ICON_READINGS = set("@©®#&*")
+
+
+def _read_inner_icons(
+    ink: _Ink, text: str, span: tuple[int, int], icon_check: IconCheck | None
+) -> list[tuple[str, tuple[int, int]]]:
+    """``text`` cut at an inner cluster OCR read as a symbol that is an icon ("3 @1" for a speech
+    bubble's count, then a paperclip and its count), the symbol and its cluster left out (the
+    graphics finder finds the icon there): as ``[(text, span)]`` when there is none.
+
+    The symbol starts a word, alone or glued to it: with a word gap (a quarter of the height)
+    between each word's ink and, for a glued one, between the symbol and the rest of its word.
+    """
+    words = text.split()
+    bounds = ink.bounds(*span)
+    if icon_check is None or bounds is None or has_cjk(text) or len(words) < 2:
+        return [(text, span)]
+    x0, y0, x1, y1 = bounds
+    height = y1 - y0
+    segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
+    for w in range(1, len(words)):
+        symbol, glued = words[w][0], len(words[w]) > 1
+        if symbol not in _INNER_ICON_READINGS and unicodedata.category(symbol) != "So":
+            continue
+        if not glued and w == len(words) - 1:
+            continue  # the symbol ends the line: _strip_icons' to judge
+        # Counted from the end, one cluster a word (the start may hold more: an icon of its own).
+        k = len(segments) - (len(words) - w) - glued
+        if k < w or k + 1 >= len(segments):
+            continue
+        seg = segments[k]
+        if seg[1] - seg[0] > 1.6 * height:
+            continue
+        if not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), symbol):
+            continue
+        before = (" ".join(words[:w]), (span[0], segments[k - 1][1]))
+        after = " ".join(([words[w][1:]] if glued else []) + words[w + 1 :])
+        return [before, *_read_inner_icons(ink, after, (segments[k + 1][0], span[1]), icon_check)]
+    return [(text, span)]
+
+
 def _unread_inner(ink: _Ink, text: str, span: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
     """``text`` cut at the inner clusters of ink OCR read nothing for (a gear icon between two nav
     links, "Audience ⚙ Settings"), the clusters left out: as ``[(text, span)]`` when none.
@@ -700,8 +757,9 @@ def _strip_icon_ends(
             words = text.split(" ")
             word = words[0] if end == "start" else words[-1]
             guess = word if len(word) <= 2 else (word[:1] if end == "start" else word[-1:])
-            if symbols_only and any(_wordlike(ch) for ch in guess):
-                break
+            if symbols_only:
+                # Clusters 2 px apart are single glyphs: OCR read one character for this one.
+                guess = word[:1] if end == "start" else word[-1:]
             bounds = ink.bounds(seg[0], seg[1])
             if bounds is None or bounds[3] - bounds[1] < 0.5 * height:
                 break  # a period, a comma, a dash: punctuation, not an icon
@@ -709,12 +767,32 @@ def _strip_icon_ends(
             # grey and height) is left to the icon check, which keeps a letter its glyph explains;
             # "A" and "I" are words.
             lone = end == "start" and len(word) == 1 and len(words) > 1 and word not in "AaI"
-            if all(_wordlike(ch) for ch in guess) and not lone and _like_its_line(ink, seg, rest):
+            # (At 2 px gaps a letter is a glyph of its own, and what may drop it is checked below.)
+            if (
+                all(_wordlike(ch) for ch in guess)
+                and not lone
+                and not symbols_only
+                and _like_its_line(ink, seg, rest)
+            ):
                 break  # a word in the line's own size and colour ("in the clouds"), whatever logo spells it
             if not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), guess):
                 break
             kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
             trimmed = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
+            # A letter or digit set this close to the next is one of the word's own, unless OCR
+            # read it for an icon set before its label ("02mins" for a clock 2 px before "2 mins"):
+            # then the next cluster is the word's next character, and the icon explains the
+            # cluster far better than the letter does, or the rest reads clearly better without it.
+            letter = symbols_only and _wordlike(guess)
+            if letter:
+                if end != "start" or len(word) < 2 or _tracked(text, segments):
+                    break
+                if not _next_is_second(ink, word, rest[0]):
+                    break  # OCR read no character for the icon: the letter is the word's own
+                if not _reads_better(ink, trimmed, text, kept):
+                    crop = ink.pixels(seg[0], seg[1], pad=1)
+                    if not icon_check(crop, _rgb(ink.background), guess, _LETTER_ICON_MARGIN):
+                        break
             without = " ".join(words[1:] if end == "start" else words[:-1])
             mark = _mark_before_icon(ink, seg, rest, end, height) if word in _MARKS else None
             if mark is not None:
@@ -725,6 +803,7 @@ def _strip_icon_ends(
                 text = without  # the short word OCR read for the icon ("f Continue with Facebook")
             elif (
                 (not all(_wordlike(ch) for ch in guess) and guess not in _TEXT_SIGNS)
+                or letter
                 or _doubled(word, end)
                 or _reads_better(ink, trimmed, text, kept)
             ):
@@ -733,6 +812,13 @@ def _strip_icon_ends(
             x0, x1 = kept
             segments = rest
     return text, x0, x1, segments
+
+
+def _next_is_second(ink: _Ink, word: str, cluster: tuple[int, int]) -> bool:
+    """Whether the cluster after a word's first one is the word's second character rather than
+    its first: OCR read a character for the first cluster (an icon), not the word's own."""
+    second, first = _fit_span(ink, word[1], cluster), _fit_span(ink, word[0], cluster)
+    return second is not None and first is not None and second.error < first.error
 
 
 # Signs that end a word of text (cn_dashboard's "日同比 11% ▼": OCR read the "%" and left the
@@ -1213,7 +1299,10 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
     styled: list[tuple[str, tuple[int, int], tuple[str, ...]]] = []
     # An icon OCR read nothing for, between two words, cuts the line there (and is left out).
     unread = [
-        part for piece_span in zip(pieces, spans, strict=True) for part in _unread_inner(ink, *piece_span)
+        part
+        for piece_span in zip(pieces, spans, strict=True)
+        for unread_part in _unread_inner(ink, *piece_span)
+        for part in _read_inner_icons(ink, *unread_part, icon_check)
     ]
     for piece, piece_span in unread:
         parts = _style_split(ink, piece, piece_span)
