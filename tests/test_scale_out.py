@@ -252,7 +252,15 @@ def test_a_killed_worker_s_job_resumes_on_another_and_a_database_restart_loses_n
                     "SELECT status FROM procrastinate_jobs WHERE args->>'job_id' = %s", (job_id,)
                 ).fetchone()
                 assert status is not None and status[0] == "succeeded"
-                beat = db.execute(
-                    "SELECT max(extract(epoch FROM last_heartbeat)) FROM procrastinate_workers"
-                ).fetchone()
+                # The queue's own heartbeat comes every few seconds: the job may finish before the
+                # first one after the restart. Wait for it, a bounded while.
+                deadline = time.monotonic() + 30
+                while True:
+                    beat = db.execute(
+                        "SELECT max(extract(epoch FROM last_heartbeat)) FROM procrastinate_workers"
+                    ).fetchone()
+                    if beat is not None and beat[0] is not None and float(beat[0]) > restarted_at:
+                        break
+                    assert time.monotonic() < deadline, (beat, restarted_at)
+                    time.sleep(0.5)
             assert beat is not None and float(beat[0]) > restarted_at
