@@ -109,7 +109,8 @@ async def test_a_circled_digit_ocr_wrote_for_a_ring_is_cut_out_of_its_label(
     (line,) = read_lines(rgb, [OcrLine("③Team", box, 0.96)])
     root = Region(Box(0, 0, 760, 140), (245, 246, 248))
     regions = [root]
-    out = split_discs(rgb, [line], regions, root)
+    out, left_out = split_discs(rgb, [line], regions, root)
+    assert left_out == []  # nothing between the ring and its label
     # (Spaces inside the label are the text measure's business: the cut is what is tested.)
     assert sorted("".join(ln.text.split()) for ln in out) == ["3", "Team"], [ln.text for ln in out]
     (ring,) = regions[1:]
@@ -147,3 +148,24 @@ def test_a_big_price_the_detector_passed_over_is_text_not_a_box_and_pictures(pag
     ink = prices[0].ink
     assert not any(g.box.intersection(ink) > 0.3 * g.box.area for g in analysis.graphics)
     assert not any(r.visible and ink.contains(r.box, slack=2) for r in analysis.regions)
+
+
+def test_the_chevrons_between_a_checkout_s_numbered_steps_are_kept_as_icons() -> None:
+    """tw_checkout's steps, "✓ Cart > ② Shipping & payment > ③ Review" as OCR reads them: the line
+    is cut at its discs, and its pieces dropped the ">" they held as icons; the line had hidden
+    that ink from the graphics finder, so the two chevrons were lost. They are icons now, each
+    between the words it separates, and nothing else between the steps became a picture."""
+    from tests.plugins.pages import REAL_REFERENCES_DIR
+
+    analysis = analyze((REAL_REFERENCES_DIR / "tw_checkout.png").read_bytes())
+    strip = Box(480, 15, 360, 30)
+    words = {ln.text: ln.ink for b in analysis.blocks for ln in b.lines if ln.ink.intersection(strip) > 0}
+    assert {"Cart", "Shipping & payment", "Review"} <= set(words), words
+    between = sorted(
+        (g for g in analysis.graphics if g.box.intersection(strip) > 0 and g.box.x > words["Cart"].right),
+        key=lambda g: g.box.x,
+    )
+    assert [g.icon.name if g.icon else None for g in between] == ["chevron-right", "chevron-right"]
+    first, second = (g.box for g in between)
+    assert words["Cart"].right < first.x and first.right < words["Shipping & payment"].x
+    assert words["Shipping & payment"].right < second.x and second.right < words["Review"].x

@@ -1557,12 +1557,17 @@ def _circled(ch: str) -> str | None:
 
 def split_discs(
     rgb: np.ndarray, lines: list[TextLine], regions: list[Region], root: Region
-) -> list[TextLine]:
+) -> tuple[list[TextLine], list[Box]]:
     """A stepper's numbered discs and rings, which OCR read as a circled digit in a line ("③Team",
     "Cart > ② Shipping & payment > ③ Review") or as a digit whose ink is its ring ("2"): each disc
     or ring found there (as many as the circled digits) becomes a round box in ``regions`` (a
-    ring, a bordered one) holding its digit, and the words between them lines of their own."""
+    ring, a bordered one) holding its digit, and the words between them lines of their own.
+
+    Also returns the ink the new lines and discs leave out (the chevrons between a checkout's
+    steps, which the line's reading held as ">" and its pieces drop as icons): the graphics
+    finder saw it as text, so it would be lost."""
     out: list[TextLine] = []
+    left_out: list[Box] = []
     for line in lines:
         digits = [(k, _circled(ch)) for k, ch in enumerate(line.text)]
         marks = [(k, d) for k, d in digits if d is not None]
@@ -1622,6 +1627,21 @@ def split_discs(
                 _badge_region(body, root, regions)
                 pieces.append(read)
             out.extend(pieces)
+            left_out += _left_between(rgb, line, [p.ink for p in pieces] + [b.box for b in bodies])
             continue
         out.append(line)
-    return out
+    return out, left_out
+
+
+def _left_between(rgb: np.ndarray, line: TextLine, kept: list[Box]) -> list[Box]:
+    """The ink of ``line`` in the gaps between the boxes ``kept`` from it, mark by mark."""
+    found: list[Box] = []
+    ordered = sorted(kept, key=lambda b: b.x)
+    reach = ordered[0].right if ordered else 0.0  # (a digit's ink lies inside its disc's box)
+    for box in ordered[1:]:
+        if box.x - reach >= 4:
+            ink = _ink_between(rgb, line, reach + 1, box.x - 1)
+            if ink is not None and ink.width >= 3 and 6 <= ink.height <= 2 * line.ink.height:
+                found.append(ink)
+        reach = max(reach, box.right)
+    return found

@@ -31,10 +31,10 @@ from .controls import (
     split_labels,
 )
 from .emit import Emitter
-from .graphics import find_figures, find_graphics, find_shapes
+from .graphics import data_uri, find_figures, find_graphics, find_shapes
 from .icons import icon_check, icon_lines, leading_symbols, name_icons
 from .layout import Node, build_tree
-from .model import Analysis, TextLine
+from .model import Analysis, Graphic, TextLine
 from .paragraphs import group_blocks, harmonize, join_split_lines
 from .refine import Corrections, adjust_text
 from .refine import apply as apply_corrections
@@ -103,7 +103,16 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     lines += [g for g in glyphs if not any(g.ink.intersection(ln.ink) > 0.5 * g.ink.area for ln in lines)]
     # Counts on badges and beside icons, which OCR's detector passed over.
     badges, graphics = read_badges(rgb, lines, graphics, kept, engine, root, faces)
-    lines = split_discs(rgb, lines + badges, kept, root)
+    lines, left_out = split_discs(rgb, lines + badges, kept, root)
+    if left_out:
+        marks = [
+            Graphic(
+                box,
+                data_uri(rgb[int(box.y) : math.ceil(box.bottom), int(box.x) : math.ceil(box.right)].copy()),
+            )
+            for box in left_out
+        ]
+        graphics += name_icons(rgb, marks, root, kept, [ln.ink for ln in lines], index)
     # Words the detector passed over, which became pictures.
     words, graphics = read_words(rgb, graphics, engine, faces)
     lines += words
