@@ -346,7 +346,7 @@ def test_tracked_capitals_keep_their_end_letters(
     assert line.ink.x <= box[0] + 4 and line.ink.right >= box[0] + box[2] - 6
 
 
-@functools.lru_cache(maxsize=3)
+@functools.lru_cache(maxsize=4)
 def _analysis_of(page: str, index: IconIndex) -> Analysis:
     return analyze((REAL_REFERENCES_DIR / f"{page}.png").read_bytes(), icons=index)
 
@@ -383,3 +383,24 @@ def test_an_icon_set_close_before_its_label_is_an_icon_not_a_letter(
     # Each icon stands before its text, as in the source.
     for icon, line in zip(found, lines, strict=False):
         assert icon.box.right <= line.ink.x + 1
+
+
+def test_icons_between_two_styles_of_one_line_are_pictures_not_text(index: IconIndex) -> None:
+    # primer_issues' tab row, "◉ 87 Open ✓ 1,204 Closed": a green ring OCR read nothing for, bold
+    # dark text, then a grey check read as "√" and grey text, read as one line. The ring's colour
+    # hid the change of style, and the line came out in one style with the ring's ink in it; the
+    # "√" stood at the cut between the styles, where no icon was looked for.
+    analysis = _analysis_of("primer_issues", index)
+    row = Box(175, 250, 220, 30)
+    lines = sorted(
+        (ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(row) > 0.5 * ln.ink.area),
+        key=lambda ln: ln.ink.x,
+    )
+    assert len(lines) == 2 and lines[1].text == "1,204 Closed", [ln.text for ln in lines]
+    assert lines[0].text.startswith("87") and lines[0].fit.weight >= 600 > lines[1].fit.weight
+    pictures = sorted((g for g in analysis.graphics if g.box.intersection(row) > 0), key=lambda g: g.box.x)
+    assert len(pictures) == 2, pictures
+    ring, check = pictures
+    assert ring.box.right <= lines[0].ink.x and 14 <= ring.box.width <= 20
+    assert check.icon is not None and "check" in check.icon.name
+    assert lines[0].ink.right < check.box.x and check.box.right <= lines[1].ink.x

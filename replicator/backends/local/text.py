@@ -750,7 +750,9 @@ def _strip_icon_ends(
     letter the rest of the word reads better without ("AAlways" for a warning sign)."""
     x0, x1 = span
     for end in ("start", "end"):
-        while len(segments) >= 2 and end not in keep:
+        # A cut end (``keep``) is no icon's place, but for a symbol OCR read for one there
+        # ("87 Open | √ 1,204 Closed", cut between two styles, a check mark read as "√").
+        while len(segments) >= 2 and (end not in keep or symbols_only):
             seg, rest = (segments[0], segments[1:]) if end == "start" else (segments[-1], segments[:-1])
             if seg[1] - seg[0] > 1.6 * height:
                 break
@@ -760,6 +762,8 @@ def _strip_icon_ends(
             if symbols_only:
                 # Clusters 2 px apart are single glyphs: OCR read one character for this one.
                 guess = word[:1] if end == "start" else word[-1:]
+                if end in keep and (not guess or _wordlike(guess)):
+                    break
             bounds = ink.bounds(seg[0], seg[1])
             if bounds is None or bounds[3] - bounds[1] < 0.5 * height:
                 break  # a period, a comma, a dash: punctuation, not an icon
@@ -954,23 +958,30 @@ def _style_split(ink: _Ink, text: str, span: tuple[int, int]) -> list[tuple[str,
     rows = ink.mask.shape[0]
     colors = [np.array(ink.color(a, 0, b, rows), dtype=np.int32) for a, b in segments]
     changes = [k for k in range(1, len(segments)) if int(np.abs(colors[k] - colors[k - 1]).max()) > 60]
+    # An icon of its own colour ahead of the first style ("◉ 87 Open ✓ 1,204 Closed", a green
+    # ring OCR read nothing for): the styles are told apart after it, and it is left out.
+    lead = 0
+    if len(changes) == 2 and changes[0] == 1 and segments[0][1] - segments[0][0] <= 1.6 * height:
+        lead, changes = 1, changes[1:]
     if len(changes) != 1:
         return [(text, span)]
     k = changes[0]
-    left_color = np.median(colors[:k], axis=0)
+    left_color = np.median(colors[lead:k], axis=0)
     right_color = np.median(colors[k:], axis=0)
-    if any(np.abs(c - left_color).max() > 40 for c in colors[:k]) or any(
+    if any(np.abs(c - left_color).max() > 40 for c in colors[lead:k]) or any(
         np.abs(c - right_color).max() > 40 for c in colors[k:]
     ):
         return [(text, span)]
     cut = (segments[k - 1][1] + segments[k][0]) // 2
     # Ink widths without the gaps: OCR drops and adds spaces, so the split is placed on glyphs only.
-    left_ink = sum(b - a for a, b in segments[:k])
+    left_ink = sum(b - a for a, b in segments[lead:k])
     fraction = left_ink / max(left_ink + sum(b - a for a, b in segments[k:]), 1)
     best: tuple[float, tuple[str, str]] | None = None
+    # The leading icon is left out of the first piece: it is no letter of it.
+    start = segments[lead][0] - 1 if lead else span[0]
     for parts in _split_two_styles(text, fraction):
         left, right = (
-            _fit_respaced(ink, parts[0], (span[0], cut)),
+            _fit_respaced(ink, parts[0], (start, cut)),
             _fit_respaced(ink, parts[1], (cut, span[1])),
         )
         if left is None or right is None or abs(left[1].weight - right[1].weight) < 200:
@@ -986,7 +997,7 @@ def _style_split(ink: _Ink, text: str, span: tuple[int, int]) -> list[tuple[str,
     if whole is not None and best[0] / 2 + 0.05 >= whole[1].error:
         return [(text, span)]
     left_text, right_text = best[1]
-    return [(left_text, (span[0], cut)), (right_text, (cut, span[1]))]
+    return [(left_text, (start, cut)), (right_text, (cut, span[1]))]
 
 
 def _fit_respaced(ink: _Ink, text: str, span: tuple[int, int]) -> tuple[str, FontFit] | None:
