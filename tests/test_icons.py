@@ -346,7 +346,7 @@ def test_tracked_capitals_keep_their_end_letters(
     assert line.ink.x <= box[0] + 4 and line.ink.right >= box[0] + box[2] - 6
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=5)
 def _analysis_of(page: str, index: IconIndex) -> Analysis:
     return analyze((REAL_REFERENCES_DIR / f"{page}.png").read_bytes(), icons=index)
 
@@ -404,3 +404,13 @@ def test_icons_between_two_styles_of_one_line_are_pictures_not_text(index: IconI
     assert ring.box.right <= lines[0].ink.x and 14 <= ring.box.width <= 20
     assert check.icon is not None and "check" in check.icon.name
     assert lines[0].ink.right < check.box.x and check.box.right <= lines[1].ink.x
+
+
+def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
+    # mail_inbox's toolbar "more" button: three dots whose antialiased rims join them into a
+    # 5 x 17 px column, narrower than a picture's least side, so it was dropped.
+    analysis = _analysis_of("mail_inbox", index)
+    near = [g for g in analysis.graphics if g.box.intersection(Box(345, 70, 25, 25)) > 0]
+    assert len(near) == 1 and near[0].icon is not None, near
+    assert near[0].icon.name == "three-dots-vertical"
+    assert near[0].box.width <= 6 and 12 <= near[0].box.height <= 18

@@ -96,7 +96,8 @@ def find_graphics(
         tight = Box(
             x + int(xs.min()), y + int(ys.min()), int(xs.max() - xs.min()) + 1, int(ys.max() - ys.min()) + 1
         )
-        if (tight.width < MIN_SIDE or tight.height < MIN_SIDE) and not _minus_sign(tight, regions):
+        thin = tight.width < MIN_SIDE or tight.height < MIN_SIDE
+        if thin and not _minus_sign(tight, regions) and not _column_of_dots(rgb, tight):
             continue
         if tight.area > 10_000 and len(xs) < 0.04 * tight.area:
             continue  # a sparse web of outline slivers (box edges that met), not a picture
@@ -391,6 +392,25 @@ def _ring_around(rgb: np.ndarray, disc: Region, root: Region, regions: list[Regi
     disc.parent = holder
     regions.insert(regions.index(disc), holder)
     return holder
+
+
+def _column_of_dots(rgb: np.ndarray, box: Box) -> bool:
+    """Whether a mark too narrow for a picture is two to four dots in a column: a "more" menu's ⋮
+    (mail_inbox's three dots, whose antialiased rims join them into a 5 x 17 px column, was lost).
+    At half their contrast the dots stand apart; a rounded outline's end (a pill's) is one arc."""
+    if box.height < 10 or box.height > 48 or box.width < 2:
+        return False
+    x0, y0 = max(int(box.x) - 1, 0), max(int(box.y) - 1, 0)
+    crop = rgb[y0 : math.ceil(box.bottom) + 1, x0 : math.ceil(box.right) + 1].astype(np.int16)
+    ground = np.median(edge_pixels(crop), axis=0)
+    contrast = np.abs(crop - ground).max(axis=2)
+    if contrast.max() < 40:
+        return False
+    solid = (contrast > 0.5 * contrast.max()).astype(np.uint8)
+    _count, _labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    dots = stats[1:]
+    w, h = dots[:, cv2.CC_STAT_WIDTH], dots[:, cv2.CC_STAT_HEIGHT]
+    return 2 <= len(dots) <= 4 and bool((w <= 6).all() and (h <= 6).all())
 
 
 def _minus_sign(bar: Box, regions: list[Region]) -> bool:
