@@ -357,6 +357,8 @@ def _analysis_of(page: str, index: IconIndex) -> Analysis:
         # A speech bubble and a paperclip, each set 5 px before its count in the label's own grey
         # and size: OCR read "D3 @1", and the bubble was a "D", the paperclip an "@".
         ("tw_kanban", (40, 238, 80, 20), ["3", "1"], ["comment", "paperclip"]),
+        # A checklist icon before "3/5", which OCR read as an ideograph: "污3/5".
+        ("tw_kanban", (390, 485, 60, 25), ["3/5"], ["list-check"]),
         # Badges with a clock set 2 px before "2 mins" and "3 days", read "02mins" and "@3 days":
         # the clock was a letter on the badge's pill, and the text came out in a serif face.
         ("adminlte_dashboard", (740, 722, 90, 30), ["2 mins"], ["clock"]),

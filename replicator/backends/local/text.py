@@ -792,7 +792,10 @@ def _strip_icon_ends(
             if letter:
                 if end != "start" or len(word) < 2 or _tracked(text, segments):
                     break
-                if not _next_is_second(ink, word, rest[0]):
+                # (An ideograph glued to Latin text is no first letter of its word: tw_kanban's
+                # checklist icon read "污" in "污3/5".)
+                ideograph = has_cjk(guess) and not has_cjk(text[1:])
+                if not ideograph and not _next_is_second(ink, word, rest[0]):
                     break  # OCR read no character for the icon: the letter is the word's own
                 crop = ink.pixels(seg[0], seg[1], pad=1)
                 if not icon_check(crop, _rgb(ink.background), guess, _LETTER_ICON_MARGIN):
