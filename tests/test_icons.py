@@ -399,7 +399,7 @@ def test_icons_between_two_styles_of_one_line_are_pictures_not_text(index: IconI
         key=lambda ln: ln.ink.x,
     )
     assert len(lines) == 2 and lines[1].text == "1,204 Closed", [ln.text for ln in lines]
-    assert lines[0].text.startswith("87") and lines[0].fit.weight >= 600 > lines[1].fit.weight
+    assert lines[0].text == "87 Open" and lines[0].fit.weight >= 600 > lines[1].fit.weight
     pictures = sorted((g for g in analysis.graphics if g.box.intersection(row) > 0), key=lambda g: g.box.x)
     assert len(pictures) == 2, pictures
     ring, check = pictures

@@ -266,3 +266,23 @@ def test_a_fullwidth_yen_read_for_the_narrow_one_after_a_space_comes_back() -> N
         read = "日销售额\uffe512,423"
         fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
         assert reread_marks(read, fit, measured, (face,), False)[0] == drawn
+
+
+@pytest.mark.parametrize("family", ["Noto Sans", "Open Sans", "Liberation Sans"])
+@pytest.mark.parametrize(
+    ("drawn", "read"),
+    [("87 Open", "87 0pen"), ("Sk1ll 0rder", "Sk1ll 0rder"), ("test1 case", "test1 case")],
+)
+def test_a_digit_read_in_a_word_of_letters_is_the_letter_where_the_ink_is_one(
+    family: str, drawn: str, read: str
+) -> None:
+    """primer_issues' bold "87 Open", read "87 0pen": fitted on its own, the short line was drawn
+    at the zero's width, and the proofreader's glyph windows kept the zero. The line refitted with
+    the letter explains the ink far better (0.076 -> 0.026). A digit drawn as a digit stays."""
+    from replicator.backends.local.fontfit import fit_font
+    from replicator.backends.local.readings import reread_marks
+
+    face, alpha = _draw(family, drawn, 700, 14.0)
+    measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
+    fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
+    assert reread_marks(read, fit, measured, (face,), False)[0] == drawn
