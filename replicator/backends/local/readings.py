@@ -2,8 +2,9 @@
 
 Each is tried as a reading of its own (a closing bracket set close against its word, the third of
 three periods, a middle dot or a minus before the first letter, the narrow yen sign for the
-fullwidth one the Chinese model writes, a letter for the digit OCR read in a word of letters) and kept only where the line's fit explains the ink far
-better with it: the fitted face decides, nothing is guessed from the words.
+fullwidth one the Chinese model writes, a letter for the digit OCR read in a word of letters) and
+kept only where the line's fit explains the ink far better with it: the fitted face decides,
+nothing is guessed from the words.
 """
 
 from __future__ import annotations
