@@ -286,7 +286,7 @@ class OcrEngine:
             own = detector.limit_side_len  # type: ignore[union-attr]
             detector.limit_side_len = min(height, width)  # type: ignore[union-attr]
             try:
-                return self._detect_as_is(bgr)
+                return self._detect_at(bgr, bgr)
             finally:
                 detector.limit_side_len = own  # type: ignore[union-attr]
         if not staged:
@@ -296,8 +296,19 @@ class OcrEngine:
             if not _as_is(engine, width, height):
                 result, _elapsed = engine(bgr, use_cls=False)
                 return list(result or [])
-            return self._detect_as_is(bgr)
+            # RapidOCR's pipeline on an image it would not resize, step by step, so that
+            # recognition runs in every lane (its own recognizes on one thread: 2.5 s of a
+            # 1440x900 mail page's 4.9 s).
+            return self._detect_at(bgr, bgr)
         small = cv2.resize(bgr, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        return self._detect_at(bgr, small)
+
+    def _detect_at(self, bgr: np.ndarray, small: np.ndarray) -> list[tuple[list[list[float]], str, float]]:
+        """Lines detected on ``small`` (``bgr`` itself, or shrunk) and recognized, in all lanes,
+        from ``bgr``'s full-resolution crops. The detector's corners lie within the image it saw:
+        on ``bgr`` itself, the scaling and clipping below leave them as they are."""
+        engine = self._engine
+        height, width = bgr.shape[:2]
         boxes, _elapsed = engine.text_det(small)
         if boxes is None or len(boxes) == 0:
             return []
@@ -309,22 +320,6 @@ class OcrEngine:
         recognized = self._recognize(engine.get_crop_img_list(bgr, quads), 1)
         return [
             (quad.tolist(), str(rec[0]), float(rec[1])) for quad, rec in zip(quads, recognized, strict=False)
-        ]
-
-    def _detect_as_is(self, bgr: np.ndarray) -> list[tuple[list[list[float]], str, float]]:
-        """RapidOCR's pipeline on an image it would not resize, step by step, so that recognition
-        runs in every lane (its own recognizes on one thread: 2.5 s of a 1440x900 mail page's 4.9 s)."""
-        engine = self._engine
-        height, width = bgr.shape[:2]
-        boxes, _elapsed = engine.text_det(bgr)
-        if boxes is None or len(boxes) == 0:
-            return []
-        quads = engine.sorted_boxes(boxes)
-        recognized = self._recognize(engine.get_crop_img_list(bgr, quads), 1)
-        limit = np.array([width, height], dtype=np.float32)
-        return [
-            (np.clip(np.asarray(quad, dtype=np.float32), 0, limit).tolist(), str(rec[0]), float(rec[1]))
-            for quad, rec in zip(quads, recognized, strict=False)
         ]
 
 
