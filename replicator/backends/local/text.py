@@ -764,6 +764,14 @@ def _strip_icon_ends(
                 guess = word[:1] if end == "start" else word[-1:]
                 if end in keep and (not guess or _wordlike(guess)):
                     break
+            # A letter or digit set this close to the next is one of the word's own, unless OCR
+            # read it for an icon set before its label ("02mins" for a clock 2 px before "2 mins"):
+            # then the next cluster is the word's next character, and the icon explains the
+            # cluster far better than the letter does. (How the rest reads without it says
+            # nothing: the rest's ink is without that cluster either way.)
+            letter = symbols_only and len(guess) == 1 and _wordlike(guess)
+            if letter and (end != "start" or len(word) < 2 or _tracked(text, segments)):
+                break
             bounds = ink.bounds(seg[0], seg[1])
             if bounds is None or bounds[3] - bounds[1] < 0.5 * height:
                 break  # a period, a comma, a dash: punctuation, not an icon
@@ -779,27 +787,16 @@ def _strip_icon_ends(
                 and _like_its_line(ink, seg, rest)
             ):
                 break  # a word in the line's own size and colour ("in the clouds"), whatever logo spells it
-            if not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), guess):
+            crop = ink.pixels(seg[0], seg[1], pad=1)
+            if not icon_check(crop, _rgb(ink.background), guess, _LETTER_ICON_MARGIN if letter else None):
                 break
             kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
             trimmed = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
-            # A letter or digit set this close to the next is one of the word's own, unless OCR
-            # read it for an icon set before its label ("02mins" for a clock 2 px before "2 mins"):
-            # then the next cluster is the word's next character, and the icon explains the
-            # cluster far better than the letter does. (How the rest reads without it says
-            # nothing: the rest's ink is without that cluster either way.)
-            letter = symbols_only and len(guess) == 1 and _wordlike(guess)
-            if letter:
-                if end != "start" or len(word) < 2 or _tracked(text, segments):
-                    break
-                # (An ideograph glued to Latin text is no first letter of its word: tw_kanban's
-                # checklist icon read "污" in "污3/5".)
-                ideograph = has_cjk(guess) and not has_cjk(text[1:])
-                if not ideograph and not _next_is_second(ink, word, rest[0]):
-                    break  # OCR read no character for the icon: the letter is the word's own
-                crop = ink.pixels(seg[0], seg[1], pad=1)
-                if not icon_check(crop, _rgb(ink.background), guess, _LETTER_ICON_MARGIN):
-                    break
+            # (An ideograph glued to Latin text is no first letter of its word: tw_kanban's
+            # checklist icon read "污" in "污3/5".)
+            ideograph = has_cjk(guess) and not has_cjk(text[1:])
+            if letter and not ideograph and not _next_is_second(ink, word, rest[0]):
+                break  # OCR read no character for the icon: the letter is the word's own
             without = " ".join(words[1:] if end == "start" else words[:-1])
             mark = _mark_before_icon(ink, seg, rest, end, height) if word in _MARKS else None
             if mark is not None:
