@@ -45,6 +45,7 @@ from typing import Any, TypeVar
 import numpy as np
 from PIL import Image
 
+from . import cpu_split
 from .config import Settings, usable_cores
 from .errors import WorkerCrashed, WorkerTimeout
 from .ocr import OcrEngine, OcrLine
@@ -76,6 +77,16 @@ def _start_worker(ocr_threads: int | None, nice: int, parent: int, load_ocr: boo
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if load_ocr:
         _worker_ocr = OcrEngine(threads=ocr_threads)
+        if (ocr_threads or usable_cores()) >= 2:
+            # A page's layout analysis is mostly Python on one core: a helper takes the other.
+            cpu_split.start(_warm_helper)
+
+
+def _warm_helper() -> None:
+    """In a worker's helper: load what the local backend's per-line work needs, before any work."""
+    from .backends.local.page import warm
+
+    warm()
 
 
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>

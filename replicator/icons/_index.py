@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
@@ -92,6 +92,7 @@ class IconIndex:
         self.sizes = sizes  # (n, 2) int: width, height of each mask's ink
         self.log_aspects = np.log(np.array([icon.aspect for icon in icons], dtype=np.float32))
         self._by_name = {(icon.family, icon.name): i for i, icon in enumerate(icons)}
+        self._source: tuple[Path, Path | None] | None = None  # what load() loaded it from
 
     def __len__(self) -> int:
         return len(self.icons)
@@ -107,8 +108,16 @@ class IconIndex:
             found = cls._loaded.get(key)
             if found is None:
                 found = cls._load(*key)
+                found._source = key
                 cls._loaded[key] = found
             return found
+
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        # An index loaded from its sets travels to another process as where it came from (that
+        # process loads its own, from the disk cache); a built one as its arrays.
+        if self._source is not None:
+            return (IconIndex.load, self._source)
+        return (IconIndex, (self.icons, self.descriptors, self.masks, self.sizes))
 
     @classmethod
     def _load(cls, node_modules: Path, cache_dir: Path | None) -> IconIndex:

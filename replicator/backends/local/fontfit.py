@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...cpu_split import split_map
 from .fonts import FONTS, FontFace, FontFit, Measure, draw_text, has_cjk, similarity
 
 log = logging.getLogger(__name__)
@@ -493,23 +494,13 @@ def choose_palette(samples: Sequence[Sample]) -> Palette | None:
     if not samples:
         return None
     latin = [f for f in FONTS.faces if f.script == "latin"]
-    variants = [(f, w) for f in latin for w in f.weights]
     errors: list[dict[FontFace, float]] = []
     weights: list[float] = []
-    for sample in samples:
-        height = max(sample.height, 1.0)
-        found: dict[FontFace, _Trial] = {}
-        for text in dict.fromkeys([sample.text.strip(), *sample.alternatives]):
-            short = _shortlist(text, sample.width, height, sample.mass, variants, 2 * len(latin), 2)
-            for face, weight in short:
-                trial = _trial(text, sample.width, height, sample.mass, sample.alpha, face, weight)
-                if trial is not None and trial.error < found.get(face, _WORST).error:
-                    found[face] = trial
-        if not found:
+    # Each sample's trials are independent of the others': the worker's helper takes half.
+    costs = [float(len(s.text)) for s in samples]
+    for sample, found_errors in zip(samples, split_map(_sample_errors, samples, weights=costs), strict=True):
+        if not found_errors:
             continue
-        if sample.columns is not None:
-            _respaced_trials(sample, height, found)
-        found_errors = {f: t.error for f, t in found.items()}
         best = min(found_errors.values())
         # A line no face explains well (an icon read as a letter, a misread word) says little,
         # and no single line may outvote the rest on the main family: each family's shortfall
@@ -549,6 +540,23 @@ def choose_palette(samples: Sequence[Sample]) -> Palette | None:
         chosen.append(best_face)
     log.debug("page fonts: %s", ", ".join(f.family for f in chosen))
     return Palette(tuple(chosen))
+
+
+def _sample_errors(sample: Sample) -> dict[FontFace, float]:
+    """How well each Latin family (its best weight) explains one sample line (choose_palette)."""
+    latin = [f for f in FONTS.faces if f.script == "latin"]
+    variants = [(f, w) for f in latin for w in f.weights]
+    height = max(sample.height, 1.0)
+    found: dict[FontFace, _Trial] = {}
+    for text in dict.fromkeys([sample.text.strip(), *sample.alternatives]):
+        short = _shortlist(text, sample.width, height, sample.mass, variants, 2 * len(latin), 2)
+        for face, weight in short:
+            trial = _trial(text, sample.width, height, sample.mass, sample.alpha, face, weight)
+            if trial is not None and trial.error < found.get(face, _WORST).error:
+                found[face] = trial
+    if found and sample.columns is not None:
+        _respaced_trials(sample, height, found)
+    return {f: t.error for f, t in found.items()}
 
 
 def _capitals(text: str) -> bool:

@@ -548,9 +548,15 @@ def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box]) -> Box:
 def icon_check(index: IconIndex) -> IconCheck:
     """For text.read_lines: whether an end cluster of a line that OCR read as ``word`` is an icon
     (Facebook's logo read as "f" before "Continue with Facebook"); ``margin``: see ``text_or_icon``."""
+    return _IndexCheck(index)
 
-    def check(crop: np.ndarray, background: RGB, word: str, margin: float | None = None) -> bool:
-        match = index.match_crops([crop], [background])[0]
+
+class _IndexCheck:
+    """``icon_check``'s check: a class, not a closure, so that it pickles (to cpu_split's helper)."""
+
+    def __init__(self, index: IconIndex) -> None:
+        self.index = index
+
+    def __call__(self, crop: np.ndarray, background: RGB, word: str, margin: float | None = None) -> bool:
+        match = self.index.match_crops([crop], [background])[0]
         return text_or_icon(ink_alpha(crop, background), word, match, margin) is not None
-
-    return check

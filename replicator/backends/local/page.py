@@ -31,6 +31,7 @@ from .controls import (
     split_labels,
 )
 from .emit import Emitter
+from .fonts import FONTS
 from .graphics import data_uri, find_figures, find_graphics, find_shapes
 from .icons import icon_check, icon_lines, leading_symbols, name_icons
 from .layout import Node, build_tree
@@ -56,6 +57,13 @@ def decode(png: bytes) -> np.ndarray:
 
 def _small_picture(box: Box) -> bool:
     return box.width <= 30 and box.height <= 30
+
+
+def warm() -> None:
+    """Load what the analysis loads on first use: the icon index and the faces (a worker's helper
+    takes work only after this, cpu_split)."""
+    icon_index()
+    FONTS.faces  # noqa: B018 - discovers the faces (and converts the web fonts) once
 
 
 def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None = None) -> Analysis:

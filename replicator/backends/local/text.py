@@ -20,6 +20,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from ...cpu_split import split_map
 from ...models import RGB, Box
 from ...ocr import OcrLine
 from .fontfit import Sample, choose_palette, fit_font
@@ -1234,20 +1235,16 @@ def read_lines(
     and weights apart well enough; the page's own families are then chosen from all its pieces
     (fontfit.choose_palette) and every piece is fitted among them.
     """
-    system = tuple(f for f in FONTS.faces if not f.web)
     if recognize is not None:
         ocr_lines = read_tails(rgb, ocr_lines, recognize)
-    drafts: list[_Draft] = []
-    for k, ocr in enumerate(ocr_lines):
-        if ocr.box.width >= 2 and ocr.box.height >= 2:
-            # The Chinese model writes fullwidth punctuation in English text ("Organized， mostly").
-            text = ocr.text if has_cjk(latin_punctuation(ocr.text)) else latin_punctuation(ocr.text)
-            ink = _Ink(rgb, ocr.box, system)
-            ink.leave_neighbours(ocr.text, [other for j, other in enumerate(ocr_lines) if j != k])
-            drafts.extend(_cut(ink, text, icon_check))
+    # Line by line, each independent of the others: the worker's helper process takes half of
+    # each map (cpu_split). The second looks between them are one batch for OCR's own threads.
+    jobs = [(rgb, ocr_lines, k, icon_check) for k in range(len(ocr_lines))]
+    lengths = [float(len(ocr.text)) for ocr in ocr_lines]
+    drafts = [draft for found in split_map(_cut_line, jobs, weights=lengths) for draft in found]
     if recognize is not None:
         _second_looks(drafts, recognize)
-    pieces = _read_once([_finish(draft) for draft in drafts])
+    pieces = _read_once(split_map(_finish, drafts, weights=[float(len(d.text)) for d in drafts]))
     if faces is None:
         palette = choose_palette(_samples(pieces))
         faces = palette.faces if palette is not None else None
@@ -1256,7 +1253,9 @@ def read_lines(
         # lines were fitted to a CJK face's Latin glyphs, and their dashes judged in the wrong face.
         if faces is not None and any(sum(has_cjk(ch) for ch in p.text) >= 2 for p in pieces):
             faces = faces + tuple(f for f in FONTS.faces if f.script == "cjk")
-    lines = [_line(piece, faces) for piece in pieces]
+    lines = split_map(
+        _line_of, [(piece, faces) for piece in pieces], weights=[float(len(p.text)) for p in pieces]
+    )
     lines.sort(key=lambda ln: (round(ln.ink.y / 3), ln.ink.x))
     return lines
 
@@ -1286,6 +1285,19 @@ def _read_once(pieces: list[_Piece]) -> list[_Piece]:
         if not twice:
             kept.append(piece)
     return kept
+
+
+def _cut_line(job: tuple[np.ndarray, list[OcrLine], int, IconCheck | None]) -> list[_Draft]:
+    """The pieces of OCR line ``k`` of the page (``_cut``), its neighbours' ink left out."""
+    rgb, ocr_lines, k, icon_check = job
+    ocr = ocr_lines[k]
+    if ocr.box.width < 2 or ocr.box.height < 2:
+        return []
+    # The Chinese model writes fullwidth punctuation in English text ("Organized， mostly").
+    text = ocr.text if has_cjk(latin_punctuation(ocr.text)) else latin_punctuation(ocr.text)
+    ink = _Ink(rgb, ocr.box, tuple(f for f in FONTS.faces if not f.web))
+    ink.leave_neighbours(ocr.text, [other for j, other in enumerate(ocr_lines) if j != k])
+    return _cut(ink, text, icon_check)
 
 
 def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
@@ -1554,6 +1566,10 @@ def _italic_after_all(piece: _Piece, faces: tuple[FontFace, ...] | None) -> bool
         and italic.error <= min(0.1, 0.5 * upright.error)
         and upright.error - italic.error >= 0.03
     )
+
+
+def _line_of(job: tuple[_Piece, tuple[FontFace, ...] | None]) -> TextLine:
+    return _line(*job)
 
 
 def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
