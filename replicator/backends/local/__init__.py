@@ -61,6 +61,9 @@ class LocalBackend(Backend):
         self.cpu = cpu
         self._lock = threading.Lock()
         self._analyses: OrderedDict[str, Analysis] = OrderedDict()
+        # Pages the CPU worker made with its analysis (by screenshot digest and variant): made
+        # there, the page's font subsets are cut beside the analysis, not on this process's GIL.
+        self._pages: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._corrections: OrderedDict[str, Corrections] = OrderedDict()
 
     @property
@@ -68,7 +71,7 @@ class LocalBackend(Backend):
         return self._ocr or OcrEngine.shared()
 
     async def generate(self, source: Source, options: GenerateOptions) -> AsyncIterator[BackendEvent]:
-        await self._prepare(source)
+        await self._prepare(source, options.variant)
         html = await asyncio.to_thread(self._generate, source, options.variant)
         yield AnswerDelta(await asyncio.to_thread(_in_stack, html, options.stack))
         yield UsageReport(Usage())
@@ -96,19 +99,26 @@ class LocalBackend(Backend):
             await asyncio.to_thread(lambda: self.ocr)
         return "ok: OCR and image analysis run locally"
 
-    async def _prepare(self, source: Source) -> None:
-        """With a CPU pool: analyse the source's screenshots there and cache the results here."""
+    async def _prepare(self, source: Source, variant: int = 0) -> None:
+        """With a CPU pool: analyse the source's screenshots there, and make their pages (a
+        recording's states' pages in the first variant), and cache the results here."""
         if self.cpu is None:
             return
-        pngs = [state.png for state in source.states] if source.kind == "recording" and source.states else []
-        for png in pngs or [source.png]:
+        states = source.kind == "recording" and bool(source.states)
+        pngs = [state.png for state in source.states] if states else [source.png]
+        variant = 0 if states else variant
+        for png in pngs:
             digest = hashlib.sha256(png).hexdigest()
             with self._lock:
                 if digest in self._analyses:
                     continue
-            analysis, lines = await self.cpu.run(_analysis_task, png, self.cpu.known_text(png))
+            analysis, lines, html = await self.cpu.run(_analysis_task, png, self.cpu.known_text(png), variant)
             self.cpu.remember_text(png, lines)
             self._keep(digest, analysis)
+            with self._lock:
+                self._pages[(digest, variant)] = html
+                while len(self._pages) > self._kept:
+                    self._pages.popitem(last=False)
 
     # --- blocking work (worker threads) ------------------------------------------------------
 
@@ -123,16 +133,25 @@ class LocalBackend(Backend):
         self._keep(digest, result)
         return result
 
+    @property
+    def _kept(self) -> int:
+        # Room for every state of two recordings in flight, so none is analysed twice.
+        return max(8, 2 * self.settings.max_key_states)
+
     def _keep(self, digest: str, analysis: Analysis) -> None:
         with self._lock:
             self._analyses[digest] = analysis
-            # Room for every state of two recordings in flight, so none is analysed twice.
-            while len(self._analyses) > max(8, 2 * self.settings.max_key_states):
+            while len(self._analyses) > self._kept:
                 self._analyses.popitem(last=False)
 
     def _page(self, png: bytes, corrections: Corrections | None = None, variant: int = 0) -> str:
         analysis = self._analysis(png)
-        html = render_analysis(analysis, title="Page", corrections=corrections, variant=variant)
+        html = None
+        if corrections is None:
+            with self._lock:
+                html = self._pages.get((hashlib.sha256(png).hexdigest(), variant))
+        if html is None:
+            html = render_analysis(analysis, title="Page", corrections=corrections, variant=variant)
         return self._with_token(_marked(html, variant), corrections)
 
     def _with_token(self, html: str, corrections: Corrections | None) -> str:
@@ -184,13 +203,15 @@ class LocalBackend(Backend):
 
 
 def _analysis_task(
-    png: bytes, known: tuple[OcrLine, ...] | None
-) -> tuple[Analysis, tuple[OcrLine, ...] | None]:
-    """In a CPU worker: the screenshot's analysis and the OCR lines it read (or was given)."""
+    png: bytes, known: tuple[OcrLine, ...] | None, variant: int = 0
+) -> tuple[Analysis, tuple[OcrLine, ...] | None, str]:
+    """In a CPU worker: the screenshot's analysis, the OCR lines it read (or was given), and its
+    page in ``variant``."""
     from ...cpu_pool import TextReplay, worker_ocr
 
     ocr = TextReplay(worker_ocr(), known)
-    return analyze(png, ocr=ocr), ocr.lines
+    analysis = analyze(png, ocr=ocr)
+    return analysis, ocr.lines, render_analysis(analysis, title="Page", variant=variant)
 
 
 def _refine_task(
