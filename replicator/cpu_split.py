@@ -10,6 +10,11 @@ The helper is started with the worker (``start``), dies with it, and takes work 
 loaded what the work needs (``warm``): until then, and in any process without one (threads of the
 main process, tests), ``split_map`` maps in place. A helper that dies, or work that does not
 pickle, costs only time: that half is done in place, and a dead helper is replaced.
+
+The helper is a plain process on a pipe, not a ProcessPoolExecutor: an executor's queues are
+semaphores registered with multiprocessing's resource tracker, and a worker is ended with SIGKILL
+(``CpuPool`` stops its lanes that way), which left them to the tracker's "leaked semaphore"
+warning at every exit.
 """
 
 from __future__ import annotations
@@ -19,18 +24,50 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
 
+
+class _Helper:
+    """The helper process and this side of its pipe. One request at a time (``busy``)."""
+
+    def __init__(self, warm: Callable[[], None] | None) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.conn, theirs = context.Pipe()
+        # Daemonic: a worker that exits normally ends it (a killed one, by the parent-death signal).
+        self.process: BaseProcess = context.Process(
+            target=_serve, args=(theirs, os.getpid(), warm), name="replicator-cpu-helper", daemon=True
+        )
+        self.process.start()
+        theirs.close()
+        self.ready = False
+        self.busy = threading.Lock()
+
+    def poll_ready(self) -> bool:
+        """Whether the helper has warmed up (it says so once, first thing on the pipe)."""
+        if not self.ready:
+            try:
+                if self.conn.poll():
+                    self.ready = self.conn.recv() == "ready"
+            except (EOFError, OSError):
+                return False
+        return self.ready
+
+    def stop(self) -> None:
+        self.conn.close()
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+
+
 _lock = threading.Lock()
-_executor: ProcessPoolExecutor | None = None
-_warmed: Future[None] | None = None
+_helper: _Helper | None = None
 _warm: Callable[[], None] | None = None
 
 
@@ -38,35 +75,32 @@ def start(warm: Callable[[], None] | None = None) -> None:
     """Start this process's helper (in a worker's initializer, on its main thread: the helper is
     killed when that thread ends). ``warm``: run in the helper before it takes work (imports,
     models), a module-level function."""
-    global _warm
+    global _helper, _warm
     with _lock:
         _warm = warm
-        _spawn()
+        if _helper is None:
+            _helper = _Helper(warm)
 
 
 def stop() -> None:
     """End the helper (tests; a worker's helper ends with the worker)."""
-    global _executor, _warmed
+    global _helper
     with _lock:
-        executor, _executor, _warmed = _executor, None, None
-    if executor is not None:
-        processes = list((getattr(executor, "_processes", None) or {}).values())
-        executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.kill()
-            process.join(timeout=5)
+        helper, _helper = _helper, None
+    if helper is not None:
+        helper.stop()
 
 
 def helper_pid() -> int | None:
-    """The helper's process id, once it has started (None: no helper)."""
+    """The helper's process id (None: no helper)."""
     with _lock:
-        processes = getattr(_executor, "_processes", None) or {}
-    return next((p.pid for p in processes.values() if p.pid is not None), None)
+        return _helper.process.pid if _helper is not None else None
 
 
 def ready() -> bool:
     """Whether ``split_map`` will hand work to a helper now."""
-    return _ready_executor() is not None
+    with _lock:
+        return _helper is not None and _helper.poll_ready()
 
 
 def split_map(fn: Callable[[T], R], items: Sequence[T], *, weights: Sequence[float] | None = None) -> list[R]:
@@ -74,78 +108,95 @@ def split_map(fn: Callable[[T], R], items: Sequence[T], *, weights: Sequence[flo
     per item) while this process maps the rest. ``fn`` must be a module-level function; ``fn``,
     the items and the results must pickle. Items that share objects (a whole screenshot) send
     them once: a half is pickled in one piece."""
-    executor = _ready_executor() if len(items) >= 2 else None
-    if executor is None:
+    helper = _take() if len(items) >= 2 else None
+    if helper is None:
         return [fn(item) for item in items]
-    costs = list(weights) if weights is not None else [1.0] * len(items)
-    # Heaviest first, each to the lighter side (a greedy split within one item of even).
-    mine: list[int] = []
-    theirs: list[int] = []
-    load = [0.0, 0.0]
-    for i in sorted(range(len(items)), key=lambda i: -costs[i]):
-        side = 0 if load[0] <= load[1] else 1
-        (mine if side == 0 else theirs).append(i)
-        load[side] += costs[i]
-    mine.sort()
-    theirs.sort()
     try:
-        future = executor.submit(_map, fn, [items[i] for i in theirs])
-    except (BrokenProcessPool, RuntimeError) as exc:
-        _lost(executor, exc)
-        return [fn(item) for item in items]
-    results: list[R | None] = [None] * len(items)
-    for i in mine:
-        results[i] = fn(items[i])
-    try:
-        done = future.result()
-    except BrokenProcessPool as exc:
-        _lost(executor, exc)
-        done = [fn(items[i]) for i in theirs]
-    except Exception as exc:  # pickling, or fn itself: in place, fn fails as it would have
-        log.debug("helper could not map %s (%s); mapping in place", getattr(fn, "__qualname__", fn), exc)
-        done = [fn(items[i]) for i in theirs]
-    for i, result in zip(theirs, done, strict=True):
-        results[i] = result
-    return results  # type: ignore[return-value]  # every slot filled above
+        costs = list(weights) if weights is not None else [1.0] * len(items)
+        # Heaviest first, each to the lighter side (a greedy split within one item of even).
+        mine: list[int] = []
+        theirs: list[int] = []
+        load = [0.0, 0.0]
+        for i in sorted(range(len(items)), key=lambda i: -costs[i]):
+            side = 0 if load[0] <= load[1] else 1
+            (mine if side == 0 else theirs).append(i)
+            load[side] += costs[i]
+        mine.sort()
+        theirs.sort()
+        try:
+            helper.conn.send((fn, [items[i] for i in theirs]))
+        except (OSError, EOFError) as exc:
+            _lost(helper, exc)
+            return [fn(item) for item in items]
+        except Exception as exc:  # pickling: the whole map in place
+            log.debug("helper could not take %s (%s); mapping in place", _name(fn), exc)
+            return [fn(item) for item in items]
+        results: list[Any] = [None] * len(items)
+        try:
+            for i in mine:
+                results[i] = fn(items[i])
+        finally:
+            # Read the helper's answer even when fn failed here: the next request must not find it.
+            try:
+                status, payload = helper.conn.recv()
+            except (OSError, EOFError) as exc:
+                _lost(helper, exc)
+                status, payload = "lost", None
+        if status == "ok":
+            done = payload
+        else:
+            # fn failed there (it fails here the same way), or the results did not pickle.
+            if status == "error":
+                log.debug("helper could not map %s (%s); mapping in place", _name(fn), payload)
+            done = [fn(items[i]) for i in theirs]
+        for i, result in zip(theirs, done, strict=True):
+            results[i] = result
+        return results
+    finally:
+        helper.busy.release()
 
 
-def _map(fn: Callable[[T], R], items: list[T]) -> list[R]:
-    return [fn(item) for item in items]
-
-
-def _ready_executor() -> ProcessPoolExecutor | None:
+def _take() -> _Helper | None:
+    """The helper, warm and reserved for one request (None: none, not warm yet, or busy)."""
     with _lock:
-        if _executor is None or _warmed is None or not _warmed.done():
+        helper = _helper
+        if helper is None or not helper.poll_ready() or not helper.busy.acquire(blocking=False):
             return None
-        if _warmed.cancelled() or _warmed.exception() is not None:
-            return None
-        return _executor
+        return helper
 
 
-def _spawn() -> None:
-    """A new helper (with ``_lock`` held)."""
-    global _executor, _warmed
-    from .cpu_pool import _start_worker
-
-    _executor = ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_worker,
-        # No OCR model: the helper's work is image and font work after OCR.
-        initargs=(1, 0, os.getpid(), False),
-    )
-    _warmed = _executor.submit(_warm) if _warm is not None else _executor.submit(_noop)
-
-
-def _noop() -> None:
-    return None
-
-
-def _lost(executor: ProcessPoolExecutor, exc: BaseException) -> None:
-    """The helper died: map in place this time, with a new helper for the next (once warm)."""
+def _lost(helper: _Helper, exc: BaseException) -> None:
+    """The helper died: this map is done in place, and a new helper takes the next (once warm)."""
+    global _helper
     log.warning("CPU helper process died (%s); starting a new one", exc)
     with _lock:
-        if _executor is not executor:
+        if _helper is not helper:
             return  # replaced already
-        executor.shutdown(wait=False, cancel_futures=True)
-        _spawn()
+        helper.stop()
+        _helper = _Helper(_warm)
+
+
+def _serve(conn: Connection, parent: int, warm: Callable[[], None] | None) -> None:
+    """The helper's loop: warm up, say so, then map what comes until the pipe closes."""
+    from .cpu_pool import _start_worker
+
+    _start_worker(1, 0, parent, False)  # dies with its worker; leaves Ctrl-C to the parent
+    if warm is not None:
+        warm()
+    conn.send("ready")
+    while True:
+        try:
+            fn, items = conn.recv()
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # what was sent does not unpickle here
+            conn.send(("error", repr(exc)))
+            continue
+        try:
+            conn.send(("ok", [fn(item) for item in items]))
+        except Exception as exc:  # fn failed, or its results do not pickle
+            conn.send(("error", repr(exc)))
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return getattr(fn, "__qualname__", repr(fn))
