@@ -331,6 +331,9 @@ async def test_a_minus_sign_in_a_stepper_button_is_kept_and_makes_a_button(
     [
         ("bs_landing_saas", "Why summit", (660, 865.3, 118.7, 22.7), "WHY SUMMIT"),
         ("not_found_404", "ERRoR404", (95, 187, 124, 17), "ERROR 404"),
+        # Lightly tracked, read in mixed case: "EmAIl" fitted the ink better without its last
+        # cluster, and the "L" stood after the text as a 6 x 11 px picture of itself.
+        ("tw_register_split", "OR CONTiNuE WITh EmAIl", (869, 270, 181, 16), "OR CONTINUE WITH EMAIL"),
     ],
 )
 def test_tracked_capitals_keep_their_end_letters(

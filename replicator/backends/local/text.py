@@ -49,6 +49,8 @@ class IconCheck(Protocol):
 # an icon read as a symbol only needs icons.TEXT_MARGIN. Measured on tw_kanban's bubble: 0.99 for
 # the icon, 0.64 for a "D".
 _LETTER_ICON_MARGIN = 0.2
+# An end cluster this like its word's end letter (either case) in the fitted face is that letter.
+_OWN_LETTER = 0.7
 # A piece whose reading fits no system face better than this gets a second look (_second_look).
 _SECOND_LOOK_ERROR = 0.3
 
@@ -900,7 +902,19 @@ def _explains_better(
     if 0.6 * word_width <= seg[1] - seg[0] <= 1.6 * word_width + 2:
         return False
     full = _fit_span(ink, text, whole, trimmed.face.family)
-    return full is not None and trimmed.error + 0.08 < full.error
+    if full is None or trimmed.error + 0.08 >= full.error:
+        return False
+    # The cluster is the word's own end letter, set apart by tracking and read in the wrong case
+    # ("OR CONTiNuE WITh EmAIl": "EmAIl" fits the ink better without its "L", which then stood
+    # beside the text as a picture of itself).
+    letter = word[0] if end == "start" else word[-1]
+    bounds = ink.bounds(*seg)
+    if letter.isalpha() and bounds is not None:
+        alpha = ink.coverage(*bounds)
+        for case in {letter.lower(), letter.upper()}:
+            if shape_similarity(alpha, case, trimmed.face, weight, trimmed.size) >= _OWN_LETTER:
+                return False
+    return True
 
 
 def _lost_symbol(ink: _Ink, text: str, seg: tuple[int, int], kept: tuple[int, int]) -> str | None:
