@@ -286,3 +286,26 @@ def test_a_digit_read_in_a_word_of_letters_is_the_letter_where_the_ink_is_one(
     measured = (float(alpha.shape[1]), float(alpha.shape[0]), float(alpha.sum()), alpha)
     fit = fit_font(read, *measured[:3], alpha=alpha, faces=(face,))
     assert reread_marks(read, fit, measured, (face,), False)[0] == drawn
+
+
+@pytest.mark.parametrize(
+    ("family", "size"), [("Merriweather", 18.0), ("Liberation Sans", 14.0), ("DejaVu Serif", 16.0)]
+)
+def test_a_comma_read_as_a_period_before_a_lowercase_word_comes_back_by_its_tail(
+    family: str, size: float
+) -> None:
+    """blog_article's "that survived were tired, the timetables thin", read "tired. the": a period
+    before a lowercase word is in doubt, and the comma's tail below the baseline decides. After a
+    letter with a descender too ("a long day, then"), against the word's letters on the baseline."""
+    for truth in ("that survived were tired, the timetables thin.", "a long day, then back again"):
+        face, alpha = _draw(family, truth, 400, size)
+        assert _proofread_drawing(truth.replace(", ", ". "), alpha, face, 400, size) == truth
+
+
+@pytest.mark.parametrize("family", ["Merriweather", "Liberation Sans"])
+def test_a_period_before_a_lowercase_word_stays_where_the_ink_is_a_period(family: str) -> None:
+    """Abbreviations ("e.g. the", "approx. twice") and a comma before a capital ("Stripe, HubSpot":
+    not in doubt) stay as read."""
+    for text in ("as e.g. the first one", "approx. twice as long", "Connect Stripe, HubSpot, Postgres"):
+        face, alpha = _draw(family, text, 400, 14.0)
+        assert _proofread_drawing(text, alpha, face, 400, 14.0) == text

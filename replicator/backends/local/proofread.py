@@ -45,6 +45,8 @@ _CURRENCY_FOR = {"C": "€", "c": "€", "e": "€", "E": "€", "S": "$", "s": 
 _SYMBOLS = {"@": "©®", "©": "@®", "®": "©@", "?": "©"}
 # A thousands separator OCR reads as the other one: a comma's tail below the baseline decides.
 _SEPARATORS = {".": ",", ",": "."}
+# Letters whose ink reaches below the baseline (a comma's tail is measured against the others).
+_DESCENDING = "gjpqyQ"
 # Typographic punctuation OCR writes as its typewriter form: dashes read as a hyphen, curly quotes
 # and apostrophes as straight ones (PP-OCR's dictionary has both; it prefers the plain ones). The
 # drawing decides, as for letters: an em dash is three hyphens wide, a curly quote a tapered comma.
@@ -1198,7 +1200,7 @@ def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
             return _closed_by_the_other(text, i)
         return fit.face is not None
     if ch in _SEPARATORS:
-        return _thousands(text, i)
+        return _thousands(text, i) or _clause_mark(text, i)
     if ch == "!":
         # An l ending a lowercase word ("Start free tria!"): see _bang_or_l.
         return i > 0 and text[i - 1].islower() and (i + 1 == len(text) or not text[i + 1].isalnum())
@@ -1243,8 +1245,8 @@ def _bang_or_l(alpha: np.ndarray, box: GlyphBox, sx: float, shift: int) -> str:
 def _separator_by_tail(
     text: str, i: int, boxes: tuple[GlyphBox | None, ...], alpha: np.ndarray, where: tuple[float, int]
 ) -> str:
-    """The thousands separator at ``text[i]`` that the ink shows: a comma where the mark's ink
-    reaches a row below the digits beside it (its tail), a period where it stops on their
+    """The separator at ``text[i]`` that the ink shows: a comma where the mark's ink reaches a
+    row below the digits (the letter) beside it (its tail), a period where it stops on their
     baseline. A window's correlation does not tell them at 12 px: the tail is one row."""
     sx, shift = where
 
@@ -1257,11 +1259,32 @@ def _separator_by_tail(
         rows = np.flatnonzero(alpha[:, a:b].max(axis=1) > level) if b > a else np.zeros(0, np.int64)
         return int(rows[-1]) if len(rows) else None
 
-    digits = [r for r in (bottom(i - 1, 0.5), bottom(i + 1, 0.5)) if r is not None]
+    beside = [i - 1, i + 1]
+    if not _thousands(text, i):
+        # After a word (see _clause_mark): its nearest letter that stands on the baseline.
+        j = i - 1
+        while j > 0 and text[j] in _DESCENDING and text[j - 1].isalpha():
+            j -= 1
+        beside = [j] if text[j] not in _DESCENDING else []
+    digits = [r for j in beside if (r := bottom(j, 0.5)) is not None]
     mark = bottom(i, 0.35)
     if not digits or mark is None:
         return text[i]
     return "," if mark > max(digits) else "."
+
+
+def _clause_mark(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is a period after a word and before a lowercase one ("were tired. the
+    timetables thin", OCR's reading of a Merriweather comma). It may be right ("e.g. the"): the
+    ink decides, by the comma's tail (``_separator_by_tail``). Not the other way: a comma before
+    a capital is everyday text ("Stripe, HubSpot"), and a small comma's tail is a row or two."""
+    return (
+        text[i] == "."
+        and 0 < i < len(text) - 2
+        and text[i - 1].isalpha()
+        and text[i + 1] == " "
+        and text[i + 2].islower()
+    )
 
 
 def _thousands(text: str, i: int) -> bool:
@@ -1339,7 +1362,7 @@ def _suspects(
     if ch == "-" or ch in _OPENING:
         return _typographic(text, i)
     if ch in _SEPARATORS:
-        return _SEPARATORS[ch] if _thousands(text, i) else ""
+        return _SEPARATORS[ch] if _thousands(text, i) or _clause_mark(text, i) else ""
     if ch == "!":
         return "l"
     if ch in _SYMBOLS:
