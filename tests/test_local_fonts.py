@@ -6,10 +6,12 @@ screenshots of web pages are."""
 from __future__ import annotations
 
 import base64
+import io
 import re
 from dataclasses import dataclass
 
 import pytest
+from PIL import Image
 
 from replicator.backends.local.model import TextLine
 from replicator.backends.local.page import analyze, render_analysis
@@ -147,3 +149,33 @@ async def test_a_replica_embeds_a_subset_of_its_web_fonts_and_renders_in_them(
     for truth in PAGES["editorial"]:
         match = [ln for ln in lines if ln.text == truth.text]
         assert match and match[0].fit.face is not None and match[0].fit.face.family == truth.family, truth
+
+
+async def test_a_line_the_bottom_edge_cuts_takes_its_paragraphs_font(browser_pool: SealedBrowserPool) -> None:
+    """A screenshot's last line, cut through by its bottom edge (blog_article's): its glyphs'
+    lower parts gone, it fitted bold Lato under Merriweather lines. The line above it, in its
+    paragraph, has the font."""
+    paragraph = [
+        Line(
+            "Operators retired most of their sleeping cars in the 2000s, when budget", "Merriweather", 400, 18
+        ),
+        Line("airlines made a cross-continent hop cheaper than a couchette. The", "Merriweather", 400, 18),
+        Line(
+            "carriages that survived were tired, the timetables thin. What changed", "Merriweather", 400, 18
+        ),
+    ]
+    html = page_html(paragraph).replace("p{margin:0 0 22px}", "p{margin:0}")
+    render = await browser_pool.render(html, Viewport(900, 200))
+    # The lines' ink stands at y 43-63, 66-86 and 89-109: the edge cuts the last 5 px above its
+    # descenders' end (fitted alone: Merriweather 900 at 14 px).
+    with Image.open(io.BytesIO(render.png)) as image:
+        buffer = io.BytesIO()
+        image.crop((0, 0, 900, 104)).save(buffer, "PNG")
+    analysis = analyze(buffer.getvalue())
+    lines = sorted((line for block in analysis.blocks for line in block.lines), key=lambda ln: ln.ink.y)
+    assert len(lines) == 3 and lines[-1].ink.bottom >= 103, [(ln.text, ln.ink) for ln in lines]
+    assert lines[-1].text.startswith("carriages that survi")
+    for line in lines:
+        face = line.fit.face
+        assert face is not None and face.family == "Merriweather", (line.text, line.fit)
+        assert abs(line.fit.size - 18) <= 1.8 and abs(line.fit.weight - 400) <= 100, (line.text, line.fit)

@@ -36,7 +36,7 @@ from .graphics import data_uri, find_figures, find_graphics, find_shapes
 from .icons import icon_check, icon_lines, leading_symbols, name_icons
 from .layout import Node, build_tree
 from .model import Analysis, Graphic, TextLine
-from .paragraphs import group_blocks, harmonize, join_split_lines
+from .paragraphs import fit_cut_lines, group_blocks, harmonize, join_split_lines
 from .refine import Corrections, adjust_text
 from .refine import apply as apply_corrections
 from .regions import find_regions, find_rules, segment
@@ -81,6 +81,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     lines, rating = leading_symbols(rgb, lines, index, lambda line: read_lines(rgb, [line]))
     icon_marks += rating
     harmonize(lines)
+    fit_cut_lines(lines, height)
     text_mask = np.zeros((height, width), dtype=bool)
     for box in [line.ink for line in lines] + [g.box for g in icon_marks]:
         _paint(text_mask, box, 1)

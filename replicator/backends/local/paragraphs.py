@@ -174,6 +174,36 @@ def _set_alignment(block: TextBlock) -> None:
     block.align = min(("left", "center", "right"), key=lambda k: (spread[k], k != "left"))
 
 
+def fit_cut_lines(lines: list[TextLine], page_height: int) -> None:
+    """A line the screenshot's bottom edge cuts through (its descenders, or more, gone) fits no
+    face well, and its fit is a guess (blog_article's last paragraph line came out in bold Lato
+    under Merriweather lines). Where the line above it is its paragraph's (the same left edge, a
+    line's spacing above) and that line's font sets the cut line's text as wide as its ink, the
+    cut line takes that font."""
+    for line in lines:
+        if line.ink.bottom < page_height - 1 or line.fit.face is None:
+            continue
+        above = [
+            other
+            for other in lines
+            if other is not line
+            and other.fit.face is not None
+            and other.ink.bottom <= line.ink.y
+            and line.ink.y - other.ink.bottom <= other.fit.size
+            and abs(other.ink.x - line.ink.x) <= 3
+        ]
+        if not above:
+            continue
+        previous = max(above, key=lambda other: other.ink.bottom)
+        if line.fit.error <= previous.fit.error + 0.1:
+            continue
+        width = previous.fit.advance(line.text)
+        if abs(width - line.ink.width) > 0.06 * line.ink.width:
+            continue
+        line.fit = replace(previous.fit, error=line.fit.error)
+        line.italic = previous.italic
+
+
 def harmonize(lines: list[TextLine]) -> None:
     """Make a page's fonts consistent: one main family unless a line clearly needs another
     (code in a monospace face), and one size for lines of the same style whose sizes differ by
