@@ -305,6 +305,30 @@ async def test_a_mark_before_an_icon_stays_with_its_text(
     assert line.text == "2 hours ago ·" and line.ink.right < truth.right + 2
 
 
+@pytest.mark.parametrize("read", ["Culture →", "Culture ▼", "Culture +", "Culture"])
+async def test_a_dropdown_caret_after_a_nav_link_is_a_picture_not_text(
+    browser_pool: SealedBrowserPool, index: IconIndex, read: str
+) -> None:
+    # bs_news_portal's nav links, Bootstrap's dropdown caret (CSS borders, 8 x 4 px): lower than
+    # half the line, it was taken for punctuation and OCR's "→" for it stayed in the text.
+    html_in = (
+        "<!DOCTYPE html><html><head><style>body{margin:40px;font:500 15px 'DejaVu Sans';color:#1b1b1b;"
+        "background:#fff}a::after{display:inline-block;margin-left:4px;vertical-align:3px;content:'';"
+        "border-top:4px solid;border-right:4px solid transparent;border-left:4px solid transparent}"
+        "</style></head><body><a>Culture</a></body></html>"
+    )
+    source = await browser_pool.render(html_in, Viewport(300, 100))
+    truth = next(b.box for b in source.text_boxes if b.text.strip() == "Culture")
+    box = Box(truth.x - 3, truth.y - 3, truth.width + 20, truth.height + 6)  # OCR's box holds the caret
+    (line,) = read_lines(decode(source.png), [OcrLine(read, box, 0.9)], icon_check=icon_check(index))
+    assert line.text == "Culture" and line.ink.right <= truth.right + 1, (line.text, line.ink, truth)
+    analysis = analyze(source.png, icons=index)
+    carets = [g for g in analysis.graphics if g.box.x > truth.right]
+    assert len(carets) == 1 and 6 <= carets[0].box.width <= 10 and carets[0].box.height <= 5, (
+        analysis.graphics
+    )
+
+
 async def test_a_minus_sign_in_a_stepper_button_is_kept_and_makes_a_button(
     browser_pool: SealedBrowserPool, index: IconIndex
 ) -> None:

@@ -776,8 +776,17 @@ def _strip_icon_ends(
             if letter and (end != "start" or len(word) < 2 or _tracked(text, segments)):
                 break
             bounds = ink.bounds(seg[0], seg[1])
-            if bounds is None or bounds[3] - bounds[1] < 0.5 * height:
-                break  # a period, a comma, a dash: punctuation, not an icon
+            if bounds is None:
+                break
+            if bounds[3] - bounds[1] < 0.5 * height:
+                if not _caret(ink, bounds, height):
+                    break  # a period, a comma, a dash: punctuation, not an icon
+                # A dropdown's caret, which OCR reads as "→", "▼", "+" or not at all: a picture.
+                if len(guess) == 1 and not _wordlike(guess):
+                    text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
+                x0, x1 = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
+                segments = rest
+                continue
             # A lone letter ahead of the words ("D Comment" for a speech bubble of the label's own
             # grey and height) is left to the icon check, which keeps a letter its glyph explains;
             # "A" and "I" are words.
@@ -819,6 +828,25 @@ def _strip_icon_ends(
             x0, x1 = kept
             segments = rest
     return text, x0, x1, segments
+
+
+def _caret(ink: _Ink, bounds: tuple[int, int, int, int], height: float) -> bool:
+    """Whether the ink in ``bounds`` is a small solid triangle pointing down or up, lower than
+    the line's letters (a dropdown's caret, drawn with CSS borders or as an icon): about twice as
+    wide as tall, about half its box inked, its rows narrowing from one edge to the other."""
+    x0, y0, x1, y1 = bounds
+    w, h = x1 - x0, y1 - y0
+    if not (3 <= h <= 0.6 * height and 1.4 * h <= w <= 2.8 * h):
+        return False
+    coverage = ink.coverage(x0, y0, x1, y1)
+    fill = float(coverage.mean())
+    widths = coverage.sum(axis=1)
+    if not 0.35 <= fill <= 0.75:
+        return False
+    if widths[-1] > widths[0]:
+        widths = widths[::-1]  # pointing up
+    # From a full edge to a point, never widening by more than antialiasing's half pixel.
+    return bool(widths[0] >= 0.7 * w and widths[-1] <= 0.5 * w and np.all(np.diff(widths) <= 0.5))
 
 
 def _next_is_second(ink: _Ink, word: str, cluster: tuple[int, int]) -> bool:
