@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw, ImageFont
 from replicator.backends.local.fonts import FONTS
 from replicator.backends.local.layout import Node, _cut, walk
 from replicator.backends.local.page import analyze, layout_tree, render_analysis
-from replicator.models import Box, Viewport
+from replicator.models import Box, RenderResult, Viewport
 from replicator.render import SealedBrowserPool
 
 SANS = next((f for f in FONTS.faces if f.family == "DejaVu Sans"), None)
@@ -186,3 +186,27 @@ def test_a_line_the_detector_cut_a_space_apart_is_one_line_and_a_row_of_links_is
     (byline,) = [ln for ln in joined if ln.text.startswith("Words")]
     assert byline.ink.x < 22 and byline.ink.right > split + 60
     assert byline.alpha is not None and byline.alpha.shape[1] >= byline.ink.width
+
+
+async def test_a_row_of_short_links_keeps_each_at_its_place(browser_pool: SealedBrowserPool) -> None:
+    """A nav bar of eight words, each a margin after the one before: the margins were measured
+    from text boxes a pixel wider than their text (the slack that keeps a line from wrapping), so
+    each link stood a pixel further left than the one before (bs_news_portal's eighth, 8 px)."""
+    words = ["World", "Politics", "Business", "Technology", "Science", "Culture", "Sport", "Opinion"]
+    # Uneven margins, as a nav bar's items with carets or badges between some of them have: no
+    # one CSS gap places them.
+    links = "".join(f'<a style="margin-right:{24 + 8 * (k % 2)}px">{w}</a>' for k, w in enumerate(words))
+    html_in = (
+        '<!doctype html><html><body style="margin:0;background:#fff">'
+        f"<nav style=\"display:flex;padding:40px 0 0 60px;font:400 15px 'DejaVu Sans';color:#1b1b1b\">"
+        f"{links}</nav></body></html>"
+    )
+    source = await browser_pool.render(html_in, Viewport(1280, 120))
+    replica = await browser_pool.render(render_analysis(analyze(source.png)), Viewport(1280, 120))
+
+    def starts(render: RenderResult) -> dict[str, float]:
+        return {b.text.strip(): b.box.x for b in render.text_boxes if b.text.strip() in words}
+
+    placed, truth = starts(replica), starts(source)
+    assert placed.keys() == truth.keys() == set(words)
+    assert max(abs(placed[w] - truth[w]) for w in words) <= 1.5, {w: placed[w] - truth[w] for w in words}

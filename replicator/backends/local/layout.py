@@ -39,6 +39,10 @@ class Node:
     grid: Any = None  # a table's rows and columns (tables.Grid), for kind "table"
 
 
+# A text box is this much wider than its text: subpixel layout must never wrap a line.
+TEXT_SLACK = 1.0
+
+
 def text_box(block: TextBlock) -> Box:
     """The CSS box of a text block: line boxes placed so the ink lands where it was measured."""
     first = block.first
@@ -68,7 +72,7 @@ def _advance(line) -> float:  # type: ignore[no-untyped-def]
     fit = line.fit
     if fit.face is None:
         return line.ink.width + 2
-    return fit.advance(line.text) + 1.0  # a pixel of slack: subpixel layout must never wrap
+    return fit.advance(line.text) + TEXT_SLACK
 
 
 def _right_bearing(line) -> float:  # type: ignore[no-untyped-def]
