@@ -691,3 +691,27 @@ def test_a_line_keeps_none_of_the_ink_of_the_line_after_it_that_its_box_overlaps
     words = next(line for line in lines if line.text == "per editor / month")
     assert price.ink.right <= price_right + 1
     assert price.ink.right < words.ink.x
+
+
+async def test_a_small_line_over_a_big_one_leaves_the_big_ones_capitals_out(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """bulma_landing_app's store badge: "Download on the" at 11 px over "App Store" at 16 px bold,
+    OCR's box of the small line reaching 6 rows into the capitals below. Those rows were taller
+    than a neighbour's descenders are beside a line, and the small line came out at 25 px."""
+    body = (
+        '<div style="background:#111827;color:#fff;padding:10px 16px;width:150px">'
+        '<div style="font-size:11px;line-height:13px">Download on the</div>'
+        '<div style="font-size:17px;font-weight:800;line-height:20px">App Store</div></div>'
+    )
+    render = await browser_pool.render(page("Nunito", body, (400, 800)), Viewport(400, 140))
+    small = next(b.box for b in render.text_boxes if b.text.strip() == "Download on the")
+    big = next(b.box for b in render.text_boxes if b.text.strip() == "App Store")
+    # As the detector boxes them: the small line's box reaches down into the capitals.
+    box = Box(small.x - 4, small.y - 3, small.width + 8, big.y + 0.45 * big.height - small.y + 3)
+    (line,) = read_lines(rgb_of(render), [OcrLine("Download on the", box, 0.99)])
+    assert line.ink.bottom <= small.bottom and abs(line.fit.size - 11) <= 1.5, (
+        line.ink,
+        line.fit.size,
+        small,
+    )
