@@ -8,7 +8,7 @@ import html5lib
 import numpy as np
 import pytest
 
-from replicator.backends.local.controls import split_discs
+from replicator.backends.local.controls import remeasure_on_fills, split_discs
 from replicator.backends.local.model import Region
 from replicator.backends.local.page import analyze, build_page, decode
 from replicator.backends.local.text import read_lines
@@ -169,3 +169,35 @@ def test_the_chevrons_between_a_checkout_s_numbered_steps_are_kept_as_icons() ->
     first, second = (g.box for g in between)
     assert words["Cart"].right < first.x and first.right < words["Shipping & payment"].x
     assert words["Shipping & payment"].right < second.x and second.right < words["Review"].x
+
+
+@pytest.mark.parametrize(("fill", "color"), [("#198754", "#fff"), ("#ffc107", "#111")])
+async def test_a_badge_boxed_tight_by_the_detector_is_read_on_its_pill(
+    browser_pool: SealedBrowserPool, fill: str, color: str
+) -> None:
+    """bs_dashboard's first "Paid": OCR's box held the pill and nothing around it, so the pill was
+    all ink and the word was fitted to it (Inter 900 at 21 px for 10.5 px bold). On a solid block
+    holding letters of another colour, the block is the background."""
+    html_in = (
+        "<!doctype html><html><body style=\"margin:40px;background:#fff;font:700 10.5px 'DejaVu Sans'\">"
+        f'<span id="b" style="display:inline-block;background:{fill};color:{color};padding:4px 8px;'
+        'border-radius:6px">Paid</span></body></html>'
+    )
+    render = await browser_pool.render(html_in, Viewport(300, 100))
+    word = next(b.box for b in render.text_boxes if b.text.strip() == "Paid")
+    pill = Box(word.x - 8, word.y - 4, word.width + 16, word.height + 8)
+    # As OCR's detector boxed it: the pill and nothing around it.
+    rgb = decode(render.png)
+    root = Region(Box(0, 0, 300, 100), (255, 255, 255))
+    (line,) = remeasure_on_fills(rgb, read_lines(rgb, [OcrLine("Paid", pill, 0.99)]), [], None, root)
+    assert line.text == "Paid" and line.ink.height <= 9 and abs(line.fit.size - 10.5) <= 1.5, (
+        line.ink,
+        line.fit,
+    )
+    assert pill.x + 4 <= line.ink.x and line.ink.right <= pill.right - 4
+    (badge,) = root.children
+    assert abs(badge.box.x - pill.x) <= 1.5 and abs(badge.box.right - pill.right) <= 1.5, (badge.box, pill)
+    want = tuple(int(fill[k : k + 2], 16) for k in (1, 3, 5))
+    assert max(abs(a - b) for a, b in zip(badge.fill, want, strict=True)) <= 12 and 3 <= badge.radius <= 9, (
+        badge
+    )

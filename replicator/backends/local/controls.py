@@ -626,12 +626,17 @@ def split_labels(blocks: list[TextBlock], controls: list[Control]) -> list[TextB
 
 
 def remeasure_on_fills(
-    rgb: np.ndarray, lines: list[TextLine], regions: list[Region], icon_check: IconCheck | None = None
+    rgb: np.ndarray,
+    lines: list[TextLine],
+    regions: list[Region],
+    icon_check: IconCheck | None = None,
+    root: Region | None = None,
 ) -> list[TextLine]:
     """Lines whose measured ink is in fact the filled box around them (a badge's pill, found
     once the box is), measured again inside that box, on its fill. ``icon_check``: as for
     ``read_lines``, which strips the icons OCR read as letters ("@1 day" for a clock and "1 day"):
-    on the pill they are ink of their own, which the graphics finder then finds."""
+    on the pill they are ink of their own, which the graphics finder then finds. With ``root``,
+    a pill that no region holds (the line's ink hid it from the region finder) becomes one."""
     result: list[TextLine] = []
     for line in lines:
         holder = next(
@@ -644,6 +649,8 @@ def remeasure_on_fills(
             ),
             None,
         )
+        if holder is None and root is not None:
+            holder = _own_pill(rgb, line.ink, root, regions)
         if holder is None:
             result.append(line)
             continue
@@ -666,6 +673,39 @@ def remeasure_on_fills(
         ink = again[0].ink
         result.append(replace(again[0], ink=Box(ink.x + x0, ink.y + y0, ink.width, ink.height)))
     return result
+
+
+def _own_pill(rgb: np.ndarray, ink: Box, root: Region, regions: list[Region]) -> Region | None:
+    """A badge's pill that a line's measured ink is (bs_dashboard's first "Paid", which OCR's box
+    held tight, so the whole pill was ink and the word was fitted to it: 21 px, weight 900, for
+    10.5 px bold), as a new region: a solid block of one colour on the page's, holding letters of
+    another colour."""
+    x0, y0 = int(ink.x), int(ink.y)
+    x1, y1 = math.ceil(ink.right), math.ceil(ink.bottom)
+    if y1 - y0 < 8 or x1 - x0 < y1 - y0:
+        return None
+    around, _, _ = crop_around(rgb, ink, 3)
+    page = np.median(edge_pixels(around).astype(np.int16), axis=0)
+    crop = rgb[y0:y1, x0:x1].astype(np.int16)
+    block = np.abs(crop - page).max(axis=2) > 30
+    if float(block.mean()) < 0.7:
+        return None
+    # The block with its holes (letters in the page's colour) filled, then off its rim.
+    outside = np.pad(~block, 1, constant_values=True).astype(np.uint8)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    inner = cv2.erode((outside[1:-1, 1:-1] != 2).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if int(inner.sum()) < 40:
+        return None
+    pixels = crop[inner]
+    values, counts = np.unique(pixels // 8, axis=0, return_counts=True)
+    fill = np.median(pixels[np.all(pixels // 8 == values[np.argmax(counts)], axis=1)], axis=0)
+    letters = np.abs(pixels - fill).max(axis=1) > 40
+    if not 0.05 <= float(letters.mean()) <= 0.5:
+        return None  # one colour throughout (a bar, a button's face), or nothing written on it
+    # Its corners: how far in its top row starts.
+    inked = np.flatnonzero(block[0])
+    radius = min((y1 - y0) / 2, 2.0 * float(inked[0]) + 1.0) if len(inked) else 0.0
+    return add_region(Box(x0, y0, x1 - x0, y1 - y0), as_rgb(fill), root, regions, radius=radius)
 
 
 def consumed_by(outer: Box, inner: Box) -> bool:

@@ -88,7 +88,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     surfaces = segment(rgb)
     root, regions, by_label = find_regions(rgb, surfaces, text_mask, [line.ink for line in lines])
     # Text measured with a badge's pill as its ink is measured again on the pill.
-    lines = remeasure_on_fills(rgb, lines, regions, is_icon)
+    lines = remeasure_on_fills(rgb, lines, regions, is_icon, root)
     rules = [r for r in find_rules(rgb, text_mask) if not _is_region_edge(r.box, regions)]
     text_boxes = [line.ink for line in lines]
     shapes = find_shapes(rgb, surfaces, root, regions, by_label, text_mask)
