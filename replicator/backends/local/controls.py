@@ -649,7 +649,7 @@ def remeasure_on_fills(
             ),
             None,
         )
-        if holder is None and root is not None:
+        if holder is None and root is not None and sum(ch.isalnum() for ch in line.text) >= 2:
             holder = _own_pill(rgb, line.ink, root, regions)
         if holder is None:
             result.append(line)
@@ -682,7 +682,9 @@ def _own_pill(rgb: np.ndarray, ink: Box, root: Region, regions: list[Region]) ->
     another colour."""
     x0, y0 = int(ink.x), int(ink.y)
     x1, y1 = math.ceil(ink.right), math.ceil(ink.bottom)
-    if y1 - y0 < 8 or x1 - x0 < y1 - y0:
+    # Wider than tall: a disc or a square holding a digit or an icon is split_discs' and the
+    # icon finder's.
+    if y1 - y0 < 8 or x1 - x0 < 1.5 * (y1 - y0):
         return None
     around, _, _ = crop_around(rgb, ink, 3)
     page = np.median(edge_pixels(around).astype(np.int16), axis=0)
