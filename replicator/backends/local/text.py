@@ -152,8 +152,12 @@ class _Ink:
         a cluster of rows at the box's edge, cut off from the text by an empty row, and thin
         beside the text, or as tall as the text where it goes on past the crop (``runs_on``, see
         ``_runs_on``: bulma_landing_app's "Download on the" at 11 px over "App Store" at 16 px,
-        whose capitals reached 6 rows into its box, took them for its own and came out 25 px)."""
-        above, below = (1.0 if runs else 0.4 for runs in runs_on)
+        whose capitals reached 6 rows into its box, took them for its own and came out 25 px).
+        Only beside a line of text, at least three times as wide as tall: a lone digit's ring
+        goes on past its crop too, and is the digit's holder (split_discs)."""
+        cols = np.flatnonzero(self.mask.any(axis=0))
+        text_line = len(cols) > 0 and cols[-1] - cols[0] + 1 >= 3 * (self.y1 - self.y0 - 4)
+        above, below = (1.0 if runs and text_line else 0.4 for runs in runs_on)
         filled = self.mask.any(axis=1)
         rows = np.flatnonzero(filled)
         if len(rows) < 4:
