@@ -443,3 +443,20 @@ def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
     assert len(near) == 1 and near[0].icon is not None, near
     assert near[0].icon.name == "three-dots-vertical"
     assert near[0].box.width <= 6 and 12 <= near[0].box.height <= 18
+
+
+def test_a_row_of_stars_set_tight_is_icons_even_with_one_star_unread(index: IconIndex) -> None:
+    # bulma_shop_grid's rating filter, "◉ ★★★★ & up": Font Awesome stars 1.5 px apart, whose tips
+    # touch at low coverage (two stars were one run of ink), and a reading with one star fewer
+    # than the ink ("★★★& up", the fourth taken for the words' first letter): the stars stayed
+    # text, and "& up" was fitted with them (Roboto 900 at 14.5 px for 400 at 12).
+    analysis = _analysis_of("bulma_shop_grid", index)
+    row = Box(94, 510, 90, 24)
+    stars = sorted(
+        (g for g in analysis.graphics if g.icon is not None and g.box.intersection(row) > 0.5 * g.box.area),
+        key=lambda g: g.box.x,
+    )
+    assert [g.icon.name for g in stars if g.icon is not None] == ["star"] * 4, stars
+    (words,) = [ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(row) > 0]
+    assert words.text == "& up" and abs(words.fit.size - 12) <= 1.5 and words.fit.weight <= 500, words
+    assert words.ink.x > stars[-1].box.right

@@ -245,16 +245,33 @@ def leading_symbols(
             out.append(line)
             continue
         crop, x0, _y0 = crop_around(rgb, line.ink, 0)
-        runs = ink_runs(np.asarray((ink_alpha(crop, line.background) > 0.2).any(axis=0)))
-        widths = [b - a for a, b in runs[: len(head)]]
-        if len(runs) <= len(head) or max(widths) > 1.35 * min(widths):
+        alpha = ink_alpha(crop, line.background)
+        for level in (0.2, 0.5):
+            # Stars set close touch where their antialiased tips meet (bulma_shop_grid's "★★★★ &
+            # up" had two stars as one run): at half coverage they stand apart.
+            runs = ink_runs(np.asarray((alpha > level).any(axis=0)))
+            widths = [b - a for a, b in runs[: len(head)]]
+            if len(runs) > len(head) and max(widths) <= 1.35 * min(widths):
+                break
+        else:
             out.append(line)
             continue
-        symbols = Box(x0 + runs[0][0], line.ink.y, runs[len(head) - 1][1] - runs[0][0], line.ink.height)
-        row = _icon_row(rgb, symbols, index, line.background, len(head))
-        start = x0 + runs[len(head)][0]
+        # A symbol OCR left out of the row (read four stars of five): the runs that go on at the
+        # row's pitch and width are symbols too, not the words' first letters.
+        count = len(head)
+        pitch = runs[1][0] - runs[0][0]
+        while (
+            count + 1 < len(runs)
+            and abs(runs[count][0] - runs[count - 1][0] - pitch) <= 2
+            and max(widths) <= 1.35 * (runs[count][1] - runs[count][0])
+            and runs[count][1] - runs[count][0] <= 1.35 * min(widths)
+        ):
+            count += 1
+        symbols = Box(x0 + runs[0][0], line.ink.y, runs[count - 1][1] - runs[0][0], line.ink.height)
+        row = _icon_row(rgb, symbols, index, line.background, count)
+        start = x0 + runs[count][0]
         words = Box(start - 1, line.ink.y - 1, line.ink.right - start + 2, line.ink.height + 2)
-        again = reread(OcrLine(tail, words, 0.9)) if len(row) == len(head) else []
+        again = reread(OcrLine(tail, words, 0.9)) if len(row) == count else []
         if len(again) != 1:
             out.append(line)
             continue
