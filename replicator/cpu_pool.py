@@ -79,7 +79,7 @@ def _start_worker(ocr_threads: int | None, nice: int, parent: int, load_ocr: boo
         _worker_ocr = OcrEngine(threads=ocr_threads)
         if (ocr_threads or usable_cores()) >= 2:
             # A page's layout analysis is mostly Python on one core: a helper takes the other.
-            cpu_split.start(_warm_helper)
+            cpu_split.enable(_warm_helper)
 
 
 def _warm_helper() -> None:

@@ -6,9 +6,11 @@ GIL, so one of the two cores of the dev machine idled through most of a page's a
 of its 2-3 s). Its per-line work (cutting, fitting fonts) is independent line by line: with a
 helper, ``split_map`` runs about half of such a map there while the worker does the other half.
 
-The helper is started with the worker (``start``), dies with it, and takes work only once it has
-loaded what the work needs (``warm``): until then, and in any process without one (threads of the
-main process, tests), ``split_map`` maps in place. A helper that dies, or work that does not
+A worker allows a helper (``enable``); its first ``split_map`` starts one, which dies with the
+worker and takes work only once it has loaded what the work needs (``warm``): until then, and in
+any process without one (threads of the main process, tests), ``split_map`` maps in place.
+Started with the worker instead, the helper's warm-up competed with the worker's own start and,
+in a fresh data directory, built the icon index a second time beside the worker's first page. A helper that dies, or work that does not
 pickle, costs only time: that half is done in place, and a dead helper is replaced.
 
 The helper is a plain process on a pipe, not a ProcessPoolExecutor: an executor's queues are
@@ -69,24 +71,32 @@ class _Helper:
 _lock = threading.Lock()
 _helper: _Helper | None = None
 _warm: Callable[[], None] | None = None
+_enabled = False
+
+
+def enable(warm: Callable[[], None] | None = None) -> None:
+    """Let this process have a helper, started by the first ``split_map`` on its main thread (the
+    helper is killed when that thread ends). ``warm``: run in the helper before it takes work
+    (imports, models), a module-level function."""
+    global _warm, _enabled
+    with _lock:
+        _warm, _enabled = warm, True
 
 
 def start(warm: Callable[[], None] | None = None) -> None:
-    """Start this process's helper (in a worker's initializer, on its main thread: the helper is
-    killed when that thread ends). ``warm``: run in the helper before it takes work (imports,
-    models), a module-level function."""
-    global _helper, _warm
+    """Start this process's helper now (from the main thread)."""
+    global _helper
+    enable(warm)
     with _lock:
-        _warm = warm
         if _helper is None:
             _helper = _Helper(warm)
 
 
 def stop() -> None:
-    """End the helper (tests; a worker's helper ends with the worker)."""
-    global _helper
+    """End the helper and allow none again (tests; a worker's helper ends with the worker)."""
+    global _helper, _enabled
     with _lock:
-        helper, _helper = _helper, None
+        helper, _helper, _enabled = _helper, None, False
     if helper is not None:
         helper.stop()
 
@@ -157,8 +167,12 @@ def split_map(fn: Callable[[T], R], items: Sequence[T], *, weights: Sequence[flo
 
 
 def _take() -> _Helper | None:
-    """The helper, warm and reserved for one request (None: none, not warm yet, or busy)."""
+    """The helper, warm and reserved for one request (None: none, not warm yet, or busy). The
+    first call on an enabled process's main thread starts it."""
+    global _helper
     with _lock:
+        if _helper is None and _enabled and threading.current_thread() is threading.main_thread():
+            _helper = _Helper(_warm)
         helper = _helper
         if helper is None or not helper.poll_ready() or not helper.busy.acquire(blocking=False):
             return None

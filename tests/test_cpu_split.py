@@ -136,6 +136,8 @@ def test_a_real_page_reads_the_same_with_a_helper() -> None:
 
 
 def _helper_of_this_worker() -> int | None:
+    # The worker's first split_map starts its helper (mapping in place meanwhile).
+    assert cpu_split.split_map(_square_where, [1, 2]) == [(1, os.getpid()), (4, os.getpid())]
     deadline = time.monotonic() + READY_S
     while cpu_split.helper_pid() is not None and not cpu_split.ready() and time.monotonic() < deadline:
         time.sleep(0.05)
