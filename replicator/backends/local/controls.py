@@ -46,7 +46,7 @@ from ...ocr import OcrEngine, OcrLine
 from .fonts import FontFace, shape_similarity
 from .graphics import add_region, data_uri
 from .model import Control, Graphic, Region, TextBlock, TextLine
-from .regions import as_rgb, color_distance, crop_around, edge_pixels, rounded_rect
+from .regions import as_rgb, color_distance, crop_around, edge_pixels, mode_color, rounded_rect
 from .text import IconCheck, read_lines
 
 MIN_SIDE, MAX_SIDE = 10, 30
@@ -699,8 +699,7 @@ def _own_pill(rgb: np.ndarray, ink: Box, root: Region, regions: list[Region]) ->
     if int(inner.sum()) < 40:
         return None
     pixels = crop[inner]
-    values, counts = np.unique(pixels // 8, axis=0, return_counts=True)
-    fill = np.median(pixels[np.all(pixels // 8 == values[np.argmax(counts)], axis=1)], axis=0)
+    fill = mode_color(pixels, 8)
     letters = np.abs(pixels - fill).max(axis=1) > 40
     if not 0.05 <= float(letters.mean()) <= 0.5:
         return None  # one colour throughout (a bar, a button's face), or nothing written on it

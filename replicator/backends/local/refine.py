@@ -22,7 +22,7 @@ from PIL import Image
 from ...models import Box, RenderResult, TextBox
 from .layout import Node, walk
 from .model import Analysis, TextLine
-from .regions import edge_pixels
+from .regions import edge_pixels, mode_color
 
 _SPACE = re.compile(r"\s+")
 
@@ -98,10 +98,7 @@ def _ink(rgb: np.ndarray, box: Box) -> Box | None:
     if x1 - x0 < 3 or y1 - y0 < 3:
         return None
     crop = rgb[y0:y1, x0:x1].astype(np.int16)
-    ring = edge_pixels(crop)
-    keys = (ring[:, 0] // 4) * 4096 + (ring[:, 1] // 4) * 64 + ring[:, 2] // 4
-    values, counts = np.unique(keys, return_counts=True)
-    background = np.median(ring[keys == values[np.argmax(counts)]], axis=0)
+    background = mode_color(edge_pixels(crop))
     distance = np.abs(crop - background).max(axis=2).astype(np.float32)
     peak = float(np.percentile(distance, 99.5))
     if peak < 30:

@@ -78,6 +78,16 @@ def edge_pixels(pixels: np.ndarray) -> np.ndarray:
     return np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
 
 
+def mode_color(pixels: np.ndarray, step: int = 4) -> np.ndarray:
+    """The most frequent color among ``pixels`` (n, 3), quantized to ``step`` levels per channel
+    (the median of that bin's pixels)."""
+    q = (pixels // step).astype(np.int32)
+    keys = q[:, 0] * 4096 + q[:, 1] * 64 + q[:, 2]
+    values, counts = np.unique(keys, return_counts=True)
+    top = values[np.argmax(counts)]
+    return np.median(pixels[keys == top], axis=0)
+
+
 def color_distance(a: RGB, b: RGB) -> int:
     return max(abs(a[0] - b[0]), abs(a[1] - b[1]), abs(a[2] - b[2]))
 

@@ -29,7 +29,7 @@ from .letters import restore_letters
 from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .readings import reread_marks
-from .regions import edge_pixels
+from .regions import edge_pixels, mode_color
 from .spacing import empty_runs, ink_runs, lost_symbol, respace, slant, upright_columns
 from .tails import Recognize, read_tails
 
@@ -55,15 +55,6 @@ _OWN_LETTER = 0.7
 _SECOND_LOOK_ERROR = 0.3
 
 
-def _mode_color(pixels: np.ndarray) -> np.ndarray:
-    """The most frequent color (quantized to 4 levels per channel step) among ``pixels`` (n, 3)."""
-    q = (pixels // 4).astype(np.int32)
-    keys = q[:, 0] * 4096 + q[:, 1] * 64 + q[:, 2]
-    values, counts = np.unique(keys, return_counts=True)
-    top = values[np.argmax(counts)]
-    return np.median(pixels[keys == top], axis=0)
-
-
 def _rgb(color: np.ndarray) -> RGB:
     r, g, b = (round(float(v)) for v in color[:3])
     return (r, g, b)
@@ -83,7 +74,7 @@ class _Ink:
         crop = rgb[self.y0 : self.y1, self.x0 : self.x1].astype(np.int16)
         self.crop = crop
         ring = edge_pixels(crop)
-        self.background = _mode_color(ring)
+        self.background = mode_color(ring)
         self.distance = np.abs(crop - self.background).max(axis=2).astype(np.float32)
         peak = float(np.percentile(self.distance, 99.5)) if self.distance.size else 0.0
         self.contrast = max(peak, 1.0)
@@ -800,13 +791,15 @@ def _strip_icon_ends(
             bounds = ink.bounds(seg[0], seg[1])
             if bounds is None:
                 break
+            kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
+            trimmed = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
             if bounds[3] - bounds[1] < 0.5 * height:
                 if not _caret(ink, bounds, height):
                     break  # a period, a comma, a dash: punctuation, not an icon
                 # A dropdown's caret, which OCR reads as "→", "▼", "+" or not at all: a picture.
                 if len(guess) == 1 and not _wordlike(guess):
-                    text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
-                x0, x1 = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
+                    text = trimmed
+                x0, x1 = kept
                 segments = rest
                 continue
             # A lone letter ahead of the words ("D Comment" for a speech bubble of the label's own
@@ -824,8 +817,6 @@ def _strip_icon_ends(
             crop = ink.pixels(seg[0], seg[1], pad=1)
             if not icon_check(crop, _rgb(ink.background), guess, _LETTER_ICON_MARGIN if letter else None):
                 break
-            kept = (rest[0][0], x1) if end == "start" else (x0, rest[-1][1])
-            trimmed = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
             # (An ideograph glued to Latin text is no first letter of its word: tw_kanban's
             # checklist icon read "污" in "污3/5".)
             ideograph = has_cjk(guess) and not has_cjk(text[1:])
