@@ -106,7 +106,7 @@ async def test_upload_watch_progress_compare_and_download(
     assert re.search(r"brief\s+about \d+ tokens · \d+ of \d+ text lines", timings), timings
     await page.wait_for_selector("#editor .cm-content")
     await page.click("[data-view=heatmap]")
-    assert await page.evaluate("document.getElementById('img-diff').naturalWidth") > 0
+    await wait_until(page, "document.getElementById('img-diff').naturalWidth > 0")
     await page.click("[data-view=live]")
     assert await page.get_attribute("#live", "sandbox") == "allow-scripts"
     await page.frame_locator("#live").locator("body").wait_for()
@@ -123,7 +123,11 @@ async def test_upload_watch_progress_compare_and_download(
     await page.goto(server + "/")
     item = page.locator(".history-item").first
     await item.wait_for()
-    assert await item.locator("img.thumb").evaluate("img => img.complete && img.naturalWidth > 0")
+    # The item is in the DOM before its (lazy) thumbnail has loaded: wait for the load, then ask
+    # that it is the replica's own thumbnail that loaded, not the source's fallback or nothing.
+    await wait_until(page, "(i => i && i.complete)(document.querySelector('.history-item img.thumb'))")
+    loaded = await item.locator("img.thumb").evaluate("img => [img.naturalWidth, img.currentSrc]")
+    assert loaded[0] > 0 and loaded[1].endswith("/render-thumb.png"), loaded
     assert await item.locator(".badge").inner_text() != "succeeded"  # the score is shown instead
     assert not [p for p in problems if "Content Security Policy" in p], problems
     await context.close()
