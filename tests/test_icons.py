@@ -390,6 +390,9 @@ def _analysis_of(page: str, index: IconIndex) -> Analysis:
         # the clock was a letter on the badge's pill, and the text came out in a serif face.
         ("adminlte_dashboard", (740, 722, 90, 30), ["2 mins"], ["clock"]),
         ("adminlte_dashboard", (740, 842, 90, 30), ["3 days"], ["clock"]),
+        # A card icon 13 px before "Card", in the label's colour and height, read as "B": a word
+        # of the label's line, it seemed, but half again as wide as any "B" is.
+        ("tw_checkout", (125, 650, 70, 30), ["Card"], ["credit-card"]),
         # A real first letter beside an avatar stays, however well some icon matches it.
         ("bs_datatable", (140, 338, 200, 25), ["amelia.brooks@staffdesk.io"], []),
     ],
@@ -460,3 +463,43 @@ def test_a_row_of_stars_set_tight_is_icons_even_with_one_star_unread(index: Icon
     (words,) = [ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(row) > 0]
     assert words.text == "& up" and abs(words.fit.size - 12) <= 1.5 and words.fit.weight <= 500, words
     assert words.ink.x > stars[-1].box.right
+
+
+def test_a_card_field_keeps_its_brand_badges_as_icons_and_is_a_field(index: IconIndex) -> None:
+    # tw_checkout's card number field ends with three brand badges: OCR read the first as the text
+    # "VISA" (Inter 22 px on the badge's grey), and a field ending with several pictures was not
+    # taken for a field, so the placeholder came out as text on a box.
+    analysis = _analysis_of("tw_checkout", index)
+    field = Box(88, 737, 627, 42)
+    badges = sorted(
+        (g for g in analysis.graphics if g.box.intersection(field) > 0.5 * g.box.area), key=lambda g: g.box.x
+    )
+    assert [g.icon.name if g.icon else None for g in badges] == ["cc-visa", "cc-mastercard", "cc-amex"]
+    texts = [ln.text for b in analysis.blocks for ln in b.lines if ln.ink.intersection(field) > 0]
+    assert texts == ["1234 1234 1234 1234"], texts
+    html = render_analysis(analysis)
+    wrapper = re.search(
+        r'<div class="[^"]*">(<input type="text"[^>]*placeholder="1234 1234 1234 1234"[^>]*>.*?)</div>', html
+    )
+    assert wrapper is not None
+    assert [m for m in ("fa-cc-visa", "fa-cc-mastercard", "fa-cc-amex") if m in wrapper.group(1)] == [
+        "fa-cc-visa",
+        "fa-cc-mastercard",
+        "fa-cc-amex",
+    ]
+
+
+def test_a_faint_search_icon_and_a_lone_checked_radio_are_drawn_as_they_are(index: IconIndex) -> None:
+    # bulma_shop_grid: the search field's magnifier is 29 levels darker than the field; only its
+    # handle survived as a picture, which no icon matched. The lone checked radio before the
+    # rating stars (a blue ring and dot; one radio is no control) matched fa-brands' codiepie.
+    analysis = _analysis_of("bulma_shop_grid", index)
+    (glass,) = [g for g in analysis.graphics if g.box.intersection(Box(1045, 12, 30, 28)) > 0]
+    assert glass.icon is not None and glass.icon.name == "magnifying-glass", glass.icon
+    assert abs(glass.box.x - 1052) <= 2 and abs(glass.box.width - 12) <= 2
+    (radio,) = [g for g in analysis.graphics if g.box.intersection(Box(76, 509, 20, 22)) > 0]
+    assert radio.icon is None and radio.trace is not None
+    assert (
+        radio.color is not None
+        and max(abs(a - b) for a, b in zip(radio.color, (0, 117, 255), strict=True)) <= 24
+    )

@@ -472,7 +472,8 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
                 return "badge"
             return "button"
         if _field_like(region, block, others):
-            return "select" if others and leading_field_icon(region, block, others) is None else "input"
+            lead = leading_field_icon(region, block, others)
+            return "select" if len(others) == 1 and lead is None else "input"
     if (
         block is not None
         and not others
@@ -622,7 +623,8 @@ def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
     times as wide as tall (1.8 with a caret), not spanning its container wall to wall; its one line starts near its
     left edge, in a neutral color (placeholders are gray, values body-colored; a colored line on a
     tinted bar is a header). A select also holds its caret: one small
-    picture or mark in the box's last 48 px, right of the text.
+    picture or mark in the box's last 48 px, right of the text. A field may lead with its own
+    icon and end with marks of its own (two or more, or any after a leading icon).
     """
     box = region.box
     first = block.first
@@ -640,8 +642,10 @@ def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
         return False
     if lead is not None:
         return True
+    if len(others) >= 2:
+        return _trailing_marks(region, block, others)
     if others:
-        if len(others) != 1 or others[0].kind != "image":
+        if others[0].kind != "image":
             return False
         caret = others[0].box
         return (
@@ -657,11 +661,11 @@ def leading_field_icon(region: Region, block: TextBlock, others: list[Node]) -> 
     """A field's own icon before its text (a search field's magnifier, a mail field's envelope):
     one small picture near the box's left edge, on the text's line, left of the text."""
     box, size = region.box, block.first.size
-    if not others or len(others) > 2 or any(o.kind != "image" for o in others):
+    if not others or any(o.kind != "image" for o in others):
         return None
     first, *rest = sorted(others, key=lambda o: o.box.x)
-    # It may also end with a mark of its own (a search bar's options or clear button).
-    if rest and not (rest[0].box.x >= block.ink.right and box.right - rest[0].box.right <= 48):
+    # It may also end with marks of its own (a search bar's options or clear button).
+    if rest and not _trailing_marks(region, block, rest):
         return None
     icon = first.box
     if (
@@ -671,6 +675,24 @@ def leading_field_icon(region: Region, block: TextBlock, others: list[Node]) -> 
     ):
         return first
     return None
+
+
+def _trailing_marks(region: Region, block: TextBlock, marks: list[Node]) -> bool:
+    """Whether pictures end a field after its text, as its own marks do (a card number's brand
+    badges, a search bar's clear button): small pictures on the text's line, right of the text,
+    the last one near the box's right edge."""
+    size = block.first.size
+    line = block.ink.center[1]
+    return (
+        all(
+            m.kind == "image"
+            and m.box.x >= block.ink.right
+            and m.box.height <= max(1.6 * size, 24.0)
+            and abs(m.box.center[1] - line) <= 0.4 * max(size, m.box.height)
+            for m in marks
+        )
+        and region.box.right - max(m.box.right for m in marks) <= 48
+    )
 
 
 # Signs that open and close a panel below them; a select's caret is never one of them.

@@ -328,6 +328,22 @@ def consumed(control: Control, box: Box) -> bool:
     return control.box.contains(box, slack=2)
 
 
+def checked_radio(rgb: np.ndarray, box: Box) -> bool:
+    """Whether a small picture is drawn as a checked radio, a ring with a dot of the ring's color
+    in its middle: no icon draws it as well as its crop does (a lone one, which is no control,
+    matched fa-brands' codiepie). A filled disc with a light hole is not one (a gear)."""
+    if not _small(box):
+        return False
+    control = _measure(rgb, box)
+    return (
+        control is not None
+        and control.kind == "radio"
+        and control.checked
+        and control.border is not None
+        and color_distance(control.border, control.mark) <= 48
+    )
+
+
 def _small(box: Box) -> bool:
     return MIN_SIDE - 2 <= box.height <= MAX_SIDE + 2 and 6 <= box.width <= 2.8 * MAX_SIDE
 

@@ -29,6 +29,7 @@ from ...icons import (
 )
 from ...models import RGB, Box
 from ...ocr import OcrLine
+from .controls import checked_radio
 from .fonts import FONTS, has_cjk
 from .graphics import add_region, data_uri
 from .model import Graphic, Region, TextLine
@@ -187,8 +188,8 @@ def _as_icon(rgb: np.ndarray, box: Box, match: IconMatch, background: RGB | None
 def icon_lines(
     rgb: np.ndarray, lines: list[TextLine], index: IconIndex
 ) -> tuple[list[TextLine], list[Graphic]]:
-    """OCR lines of one or two characters that are really icons (a caret read as "→", a logo as
-    "G"), and lines of symbols only (rating stars): those lines leave the text and come back as
+    """OCR lines of a few characters that are really icons (a caret read as "→", a logo as "G", a
+    card brand's badge as "VISA"), and lines of symbols only (rating stars): those lines leave the text and come back as
     icon graphics."""
     # On a page written in a Latin script, a lone CJK character is OCR's reading of an icon (a
     # receipt read as "国"); on a Chinese page it is a word.
@@ -197,11 +198,10 @@ def icon_lines(
     short = [
         k
         for k, line in enumerate(lines)
-        if 0 < len(line.text.replace(" ", "")) <= 2
-        and max(line.ink.width, line.ink.height) <= MAX_ICON
+        if _icon_sized(line)
         and (
             (latin_page and has_cjk(line.text) and len(line.text.strip()) == 1)
-            or (not has_cjk(line.text) and not _in_a_sentence(line, lines))
+            or (not has_cjk(line.text) and not (_in_a_sentence(line, lines) and _shaped_like(rgb, line)))
         )
     ]
     crops = [crop_around(rgb, lines[k].ink)[0] for k in short]
@@ -300,6 +300,29 @@ def _in_a_sentence(line: TextLine, lines: list[TextLine]) -> bool:
         ):
             return True
     return False
+
+
+def _icon_sized(line: TextLine) -> bool:
+    """A reading short enough to be OCR's name for an icon: one or two characters, or three or
+    four on ink about as wide as tall (a card brand's badge read "VISA"; words that short are
+    wider, pills around them too)."""
+    chars = len(line.text.replace(" ", ""))
+    box = line.ink
+    return (
+        0 < chars <= 4
+        and max(box.width, box.height) <= MAX_ICON
+        and (chars <= 2 or box.width <= 1.6 * box.height)
+    )
+
+
+def _shaped_like(rgb: np.ndarray, line: TextLine) -> bool:
+    """Whether OCR's characters, set in some face of ours, have the outline of the line's ink
+    (width for height): a card icon read "B" beside "Card" is half again as wide as any "B"."""
+    crop = crop_around(rgb, line.ink)[0]
+    found = tight(without_neighbours(ink_alpha(crop, line.background)))
+    if found is None:
+        return True
+    return text_likeness(found[0], line.text, 0.5) > 0.3
 
 
 def _icon_row(
@@ -441,6 +464,8 @@ def name_icons(
     for graphic in graphics:
         if graphic.icon is not None or max(graphic.box.width, graphic.box.height) > MAX_ICON:
             continue
+        if checked_radio(rgb, graphic.box):
+            continue
         box = graphic.box
         joined = []
         for region in small:
@@ -540,7 +565,14 @@ def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box]) -> Box:
     ring = edge_pixels(near).astype(np.int16)
     background = np.median(ring, axis=0)
     crop, x0, y0 = crop_around(rgb, seed, MAX_ICON // 2)
-    ink = np.abs(crop.astype(np.int16) - background).max(axis=2) > 40
+    distance = np.abs(crop.astype(np.int16) - background).max(axis=2)
+    # Ink is what stands out from the background by half the seed's own contrast, up to 40 levels
+    # (a faint grey magnifier in a search field, 29 levels darker than the field, whose
+    # antialiased circle the found graphic had lost).
+    sx0, sy0 = int(seed.x) - x0, int(seed.y) - y0
+    sx1, sy1 = math.ceil(seed.right) - x0, math.ceil(seed.bottom) - y0
+    contrast = int(distance[sy0:sy1, sx0:sx1].max(initial=0))
+    ink = distance > min(40, max(12, contrast // 2))
     for t in text_boxes:
         if t.intersection(seed) <= 0:
             ink[
@@ -548,8 +580,6 @@ def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box]) -> Box:
                 max(int(t.x) - x0, 0) : max(math.ceil(t.right) - x0, 0),
             ] = False
     _count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    sx0, sy0 = int(seed.x) - x0, int(seed.y) - y0
-    sx1, sy1 = math.ceil(seed.right) - x0, math.ceil(seed.bottom) - y0
     h, w = ink.shape
     grown = seed
     for label in np.unique(labels[sy0:sy1, sx0:sx1]):

@@ -58,7 +58,10 @@ def trace(rgb: np.ndarray, box: Box) -> tuple[str, RGB] | None:
     solid = alpha > 0.8
     if int(solid.sum()) < _MIN_INK:
         return None
-    ink = pixels[solid]
+    # One color is judged away from the edges, where antialiasing blends a thin stroke (a radio's
+    # ring around its dot) with the background; a mark of thin strokes only is judged whole.
+    core = solid & cv2.erode((alpha > 0.5).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    ink = pixels[core] if int(core.sum()) >= _MIN_INK else pixels[solid]
     median = np.median(ink, axis=0)
     if float((np.abs(ink - median).max(axis=1) <= 40).mean()) < _ONE_COLOR:
         return None
