@@ -503,3 +503,37 @@ def test_a_faint_search_icon_and_a_lone_checked_radio_are_drawn_as_they_are(inde
         radio.color is not None
         and max(abs(a - b) for a, b in zip(radio.color, (0, 117, 255), strict=True)) <= 24
     )
+
+
+def test_text_on_a_band_its_own_height_is_measured_on_the_band(index: IconIndex) -> None:
+    # "More info" and its link icon on a card's footer band, a shade darker than the card and
+    # just the OCR box's height: the band was taken for ink (the card's yellow above it for the
+    # ground), the line fitted at 35 px, 900, and the icon inside that "ink" lost.
+    analysis = _analysis_of("adminlte_dashboard", index)
+    (icon,) = [g for g in analysis.graphics if g.box.intersection(Box(910, 240, 30, 32)) > 0]
+    assert icon.icon is not None and icon.icon.name == "link-45deg"
+    (line,) = [
+        ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(Box(840, 240, 80, 32)) > 0
+    ]
+    assert abs(line.fit.size - 16) <= 1.5 and line.fit.weight <= 500, line.fit
+    assert line.ink.height <= 14
+
+
+def test_a_collapse_minus_beside_a_close_icon_is_kept_and_an_ellipsis_stays_text(index: IconIndex) -> None:
+    # adminlte's card tools, "−  ×" on no box of their own: the minus, an 11 x 2 px grey bar, was
+    # too thin for a picture and was lost; bulma_shop_grid's pagination "…" (three dots in a row)
+    # stays a text line.
+    analysis = _analysis_of("adminlte_dashboard", index)
+    tools = sorted(
+        (g for g in analysis.graphics if g.box.intersection(Box(765, 305, 60, 30)) > 0), key=lambda g: g.box.x
+    )
+    assert len(tools) == 2 and tools[1].icon is not None and tools[1].icon.name == "x-lg", tools
+    minus = tools[0].box
+    assert (
+        minus.height <= 5 and 10 <= minus.width <= 14 and abs(minus.center[1] - tools[1].box.center[1]) <= 2
+    )
+    shop = _analysis_of("bulma_shop_grid", index)
+    assert not [g for g in shop.graphics if g.box.intersection(Box(850, 965, 30, 15)) > 0]
+    assert "…" in [
+        ln.text for b in shop.blocks for ln in b.lines if ln.ink.intersection(Box(850, 965, 30, 15)) > 0
+    ]

@@ -649,7 +649,7 @@ def remeasure_on_fills(
     root: Region | None = None,
 ) -> list[TextLine]:
     """Lines whose measured ink is in fact the filled box around them (a badge's pill, found
-    once the box is), measured again inside that box, on its fill. ``icon_check``: as for
+    once the box is, or the part of a band under them), measured again inside that box, on its fill. ``icon_check``: as for
     ``read_lines``, which strips the icons OCR read as letters ("@1 day" for a clock and "1 day"):
     on the pill they are ink of their own, which the graphics finder then finds. With ``root``,
     a pill that no region holds (the line's ink hid it from the region finder) becomes one."""
@@ -661,7 +661,12 @@ def remeasure_on_fills(
                 for r in regions
                 if r.box.width * r.box.height > 0
                 and consumed_by(r.box, line.ink)
-                and line.ink.width * line.ink.height >= 0.6 * r.box.width * r.box.height
+                and (
+                    line.ink.width * line.ink.height >= 0.6 * r.box.width * r.box.height
+                    # A slice of a band just the line's height (adminlte's "More info" on its
+                    # card's darker footer, the band's yellow taken for ink and fitted at 35 px).
+                    or (line.ink.height >= 0.85 * r.box.height and r.box.height >= 8)
+                )
             ),
             None,
         )
@@ -682,7 +687,11 @@ def remeasure_on_fills(
         ] = True
         window[~keep] = holder.fill
         height, width = window.shape[:2]
-        again = read_lines(window, [OcrLine(line.text, Box(0, 0, width, height), 1.0)], icon_check=icon_check)
+        read = Box(0, 0, width, height)
+        if line.ink.width < 0.8 * b.width:
+            # On a band wider than the line: read where the line is, over the band's height.
+            read = Box(max(line.ink.x - x0 - 2, 0), 0, line.ink.width + 4, height)
+        again = read_lines(window, [OcrLine(line.text, read, 1.0)], icon_check=icon_check)
         if len(again) != 1:
             result.append(line)
             continue

@@ -87,6 +87,7 @@ def find_graphics(
     grown = cv2.dilate(residual.view(np.uint8), np.ones((7, 7), np.uint8))
     count, comp, cstats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
     boxes: list[Box] = []
+    bars: list[Box] = []
     for label in range(1, count):
         x, y, w, h, _ = (int(v) for v in cstats[label])
         inner = residual[y : y + h, x : x + w] & (comp[y : y + h, x : x + w] == label)
@@ -98,11 +99,13 @@ def find_graphics(
         )
         thin = tight.width < MIN_SIDE or tight.height < MIN_SIDE
         if thin and not _minus_sign(tight, regions) and not _column_of_dots(rgb, tight):
+            if tight.height <= 5 and 8 <= tight.width <= 24:
+                bars.append(tight)
             continue
         if tight.area > 10_000 and len(xs) < 0.04 * tight.area:
             continue  # a sparse web of outline slivers (box edges that met), not a picture
         boxes.append(tight)
-    boxes = _merge(boxes)
+    boxes = _merge(boxes + [bar for bar in bars if _tool_minus(rgb, bar, boxes)])
     dense = []
     for box in boxes:
         y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
@@ -428,6 +431,28 @@ def _minus_sign(bar: Box, regions: list[Region]) -> bool:
         and abs(r.box.x + r.box.width / 2 - cx) <= 3
         and abs(r.box.y + r.box.height / 2 - cy) <= 3
         for r in regions
+    )
+
+
+def _tool_minus(rgb: np.ndarray, bar: Box, pictures: list[Box]) -> bool:
+    """A short level bar beside an icon on its row, about as wide as the icon is tall: a collapse
+    button's "−" beside its card's close "×", drawn on no box of its own (adminlte's card tools:
+    an 11 x 2 px bar, too thin for a picture, was lost). One solid stroke: an ellipsis's dots are
+    text."""
+    x0, y0 = max(int(bar.x) - 1, 0), max(int(bar.y) - 1, 0)
+    crop = rgb[y0 : math.ceil(bar.bottom) + 1, x0 : math.ceil(bar.right) + 1].astype(np.int16)
+    contrast = np.abs(crop - np.median(edge_pixels(crop), axis=0)).max(axis=2)
+    solid = (contrast > 0.5 * max(int(contrast.max()), 1)).any(axis=0)
+    if int(solid.sum()) < 0.75 * bar.width or not solid[solid.argmax() :][: int(solid.sum())].all():
+        return False
+    cy = bar.y + bar.height / 2
+    return any(
+        8 <= p.height <= 32
+        and p.width <= 32
+        and 0.6 * p.height <= bar.width <= 1.4 * p.height
+        and abs(p.y + p.height / 2 - cy) <= 3
+        and max(p.x - bar.right, bar.x - p.right) <= 2 * p.height + 8
+        for p in pictures
     )
 
 
