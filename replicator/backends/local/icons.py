@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -41,6 +41,8 @@ from .text import IconCheck, symbol_head
 # letter-shaped logos (Facebook's "f", Google's "G") clear it, a real "f" or "G" does not.
 TEXT_MARGIN = 0.06
 SIGN_MARGIN = 0.2
+# An icon partly under a plain badge needs this score (CONFIDENT elsewhere).
+UNDER_BADGE = 0.82
 
 
 @functools.lru_cache(maxsize=256)
@@ -399,24 +401,35 @@ def _touching_row(
     return []
 
 
-def _layers(crop: np.ndarray, background: np.ndarray) -> list[tuple[RGB, np.ndarray]]:
+def _layers(
+    crop: np.ndarray, background: np.ndarray, ignore: np.ndarray | None = None
+) -> list[tuple[RGB, np.ndarray]]:
     """The crop's ink split by color (a grey bell under a red badge): each dominant ink color with
-    its own coverage; a pixel belongs to the color whose blend with the background explains it."""
+    its own coverage; a pixel belongs to the color whose blend with the background explains it.
+    Pixels under ``ignore`` (a badge's count) take no part in finding the colors."""
     pixels = crop.astype(np.float32)
     offset = pixels - background
     distance = np.abs(offset).max(axis=2)
     strong = distance > 40
+    if ignore is not None:
+        strong &= ~ignore
     if strong.sum() < 12:
         return []
-    quantized = (crop[strong] // 32).astype(np.int32)
-    keys = quantized[:, 0] * 64 + quantized[:, 1] * 8 + quantized[:, 2]
+    # Pixels are grouped by their direction from the background, not their color: a thin grey
+    # outline's antialiased pixels are many shades of one grey (each too few to count), all on the
+    # way from the background to it. A group's color is that of its strongest pixels.
+    away = offset[strong]
+    norms = np.linalg.norm(away, axis=1)
+    quantized = np.round(away / norms[:, None] * 4).astype(np.int32) + 4
+    keys = quantized[:, 0] * 81 + quantized[:, 1] * 9 + quantized[:, 2]
     values, counts = np.unique(keys, return_counts=True)
     colors: list[np.ndarray] = []
     for key in values[np.argsort(-counts)]:
-        members = crop[strong][keys == key].astype(np.float32)
-        if len(members) < 0.12 * strong.sum():
+        group = keys == key
+        if group.sum() < 0.08 * strong.sum():
             break
-        color = np.median(members, axis=0)
+        members = pixels[strong][group]
+        color = np.median(members[norms[group] >= np.percentile(norms[group], 60)], axis=0)
         if all(np.abs(color - c).max() > _SAME for c in colors):
             colors.append(color)
     if len(colors) < 2:
@@ -491,7 +504,15 @@ def name_icons(
                 for region in joined:
                     region.visible = False
             continue
-        found = _split_by_color(rgb, box, crop, root, regions, text_boxes, index)
+        # A badge's count may be unread yet: what a badge holds is nobody's ink. (A badge is
+        # filled in a color of its own; an outlined box, a bell's body, is part of the drawing.)
+        ground = np.median(edge_pixels(crop), axis=0)
+        inner = [
+            Box(r.box.x + 3, r.box.y + 3, r.box.width - 6, r.box.height - 6)
+            for r in joined
+            if np.abs(np.asarray(r.fill, dtype=np.float64) - ground).max() > 60
+        ]
+        found = _split_by_color(rgb, box, crop, root, regions, text_boxes, index, inner)
         row = [found] if found is not None else [] if joined else _icon_row(rgb, box, index)
         if row:
             replaced[id(graphic)] = row
@@ -520,28 +541,29 @@ def _split_by_color(
     regions: list[Region],
     text_boxes: list[Box],
     index: IconIndex,
+    badges: Sequence[Box] = (),
 ) -> Graphic | None:
     """The icon in one color layer of a two-color graphic, when the rest is a plain badge (which
-    becomes a box, added to ``regions``); None otherwise."""
+    becomes a box, added to ``regions``); None otherwise. ``badges``: the insides of badges
+    found as boxes, whose counts are nobody's ink (not yet read as text)."""
     ring = edge_pixels(crop).astype(np.float32)
     background = np.median(ring, axis=0)
-    layers = _layers(crop, background)
+    _crop_pixels, x0, y0 = crop_around(rgb, box)
+    on_text, unread = _painted(crop, text_boxes, x0, y0), _painted(crop, badges, x0, y0)
+    # Text on a layer (a badge's count) is part of that layer's plain shape, not a hole in it.
+    on_text |= unread
+    layers = _layers(crop, background, unread)
     if len(layers) != 2:
         return None
-    _crop_pixels, x0, y0 = crop_around(rgb, box)
-    # Text on a layer (a badge's count) is part of that layer's plain shape, not a hole in it.
-    on_text = np.zeros(crop.shape[:2], dtype=bool)
-    for t in text_boxes:
-        tx0, ty0 = max(int(t.x) - x0, 0), max(int(t.y) - y0, 0)
-        tx1, ty1 = max(math.ceil(t.right) - x0, 0), max(math.ceil(t.bottom) - y0, 0)
-        on_text[ty0:ty1, tx0:tx1] = True
-    alphas = [alpha for _c, alpha in layers]
-    matches = index.match_many(alphas, hidden=[alphas[1] > 0.2, alphas[0] > 0.2])
+    alphas = [np.where(unread, 0.0, alpha).astype(np.float32) for _c, alpha in layers]
+    matches = index.match_many(alphas, hidden=[(alphas[1] > 0.2) | unread, (alphas[0] > 0.2) | unread])
     for k, match in enumerate(matches):
-        if match is None or match.score < CONFIDENT:
+        # Under a badge, an icon shows only in part (a bell's top under its count): a plain badge
+        # is evidence enough for a lower score.
+        if match is None or match.score < min(CONFIDENT, UNDER_BADGE):
             continue
-        color, alpha = layers[k]
-        rest_color, rest = layers[1 - k]
+        color, alpha = layers[k][0], alphas[k]
+        rest_color, rest = layers[1 - k][0], alphas[1 - k]
         if is_plain(alpha) or is_plain(alpha > 0.25):
             continue  # a disc in a ring (a colour swatch, a radio button): no icon
         if not is_plain((rest > 0.5) | (on_text & (alpha < 0.5))):
@@ -555,6 +577,16 @@ def _split_by_color(
         tight_crop, _x, _y = crop_around(rgb, ink, 0)
         return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=color)
     return None
+
+
+def _painted(crop: np.ndarray, boxes: Sequence[Box], x0: int, y0: int) -> np.ndarray:
+    """A mask of ``boxes`` (page coordinates) over ``crop``, which starts at (x0, y0)."""
+    mask = np.zeros(crop.shape[:2], dtype=bool)
+    for t in boxes:
+        tx0, ty0 = max(int(t.x) - x0, 0), max(int(t.y) - y0, 0)
+        tx1, ty1 = max(math.ceil(t.right) - x0, 0), max(math.ceil(t.bottom) - y0, 0)
+        mask[ty0:ty1, tx0:tx1] = True
+    return mask
 
 
 def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box]) -> Box:
