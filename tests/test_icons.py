@@ -551,3 +551,20 @@ def test_a_bell_half_under_its_count_badge_is_a_bell(index: IconIndex) -> None:
     assert "12" in [
         ln.text for b in analysis.blocks for ln in b.lines if ln.ink.intersection(Box(1300, 8, 28, 20)) > 0
     ]
+
+
+def test_an_outlined_pill_around_its_icon_and_text_is_a_bordered_box(index: IconIndex) -> None:
+    # daisy_landing's "⚡ New: AI summaries for every dashboard" badge: a 1 px purple pill just
+    # taller than OCR's box. Its round ends were taken for ink (the line fitted at Poppins 21.5 px
+    # in a thin weight for 14 px), the bolt beside them was lost, and the pill, whose round ends
+    # are lighter blends of its purple, was a picture.
+    analysis = _analysis_of("daisy_landing", index)
+    badge = Box(75, 118, 330, 38)
+    (line,) = [ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(badge) > 0]
+    assert line.text.startswith("New: A") and abs(line.fit.size - 14) <= 1 and line.fit.weight >= 400
+    (bolt,) = [g for g in analysis.graphics if g.box.intersection(badge) > 0]
+    assert bolt.icon is not None and bolt.icon.name == "bolt" and bolt.box.right < line.ink.x
+    (pill,) = [r for r in analysis.regions if r.visible and r.box.intersection(badge) > 0.5 * r.box.area]
+    assert abs(pill.box.width - 318) <= 4 and abs(pill.box.height - 27) <= 3
+    assert pill.border_color is not None and pill.border_color[2] >= 200 > pill.border_color[1]
+    assert min(pill.border_width) >= 1 and pill.radius >= 10

@@ -586,23 +586,33 @@ def _outlined_box(
         if len(on_line) < 3:
             on_line = [c for c, d in zip(lanes, depths, strict=True) if abs(d - depth) <= 1]
         runs = []
-        for c in on_line:
+        strongest = []  # each lane's outline pixel that stands out most (a thin line's first
+        for c in on_line:  # pixel may be a faint antialiased blend: a pill's round end)
             run, start = 0, int(np.argmax(view[:, c]))
             while start + run < view.shape[0] and view[start + run, c]:
                 run += 1
             runs.append(run)
+            line = pix[start : start + max(run, 1), c]
+            strongest.append(line[int(np.argmax(np.abs(line - outside).max(axis=1)))])
         thickness = int(np.median(runs))
         if not 1 <= thickness <= 3:
             return None
         edges.append(depth)
         widths.append(thickness)
-        colors.append(np.median(np.array([pix[int(np.argmax(view[:, c])), c] for c in on_line]), axis=0))
+        colors.append(np.median(np.array(strongest), axis=0))
     drawn = [side for side in range(4) if widths[side]]
     if len(drawn) < 3:
         return None
-    border = np.median(np.array([colors[drawn.index(side)] for side in drawn]), axis=0)
+    # The border's color is its strongest side's: a thin outline's round ends (a pill's sides)
+    # are lighter blends of it with the outside, which count as the same color.
+    # (A side the page's edge cuts may show text there instead: not the border's color.)
+    whole = [colors[k] for k, side in enumerate(drawn) if not cut[side]] or colors
+    border = max(whole, key=lambda c: float(np.abs(c - outside).max()))
+    toward = border - outside
     for k, side in enumerate(drawn):
-        if float(np.abs(colors[k] - border).max()) > 24:
+        t = float((colors[k] - outside) @ toward) / max(float(toward @ toward), 1.0)
+        off = float(np.abs(colors[k] - (outside + t * toward)).max())
+        if off > 24 or not 0.5 <= t <= 1.25:
             if not cut[side]:
                 return None  # sides of different colors: not one outline
             edges[side], widths[side] = 0, 0  # what the page's edge cuts (text), not the outline

@@ -170,6 +170,19 @@ class _Ink:
             if rows[-1] - last_blank <= below * max(last_blank - rows[0], 1):
                 self.mask[last_blank + 1 :] = False
 
+    def _drop_frame_sides(self) -> None:
+        """With a frame's edge dropped, the rounded ends of an outlined pill the line sits in
+        (daisy_landing's "⚡ New: AI summaries…" badge): thin curves at the crop's left and right
+        borders, which made the line's ink as tall as the pill and took in the bolt beside them
+        (Poppins 100 at 21.5 px for 500 at 14)."""
+        mask = self.mask
+        h, w = mask.shape
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        for n in range(1, count):
+            x, _y, cw, ch, area = (int(v) for v in stats[n])
+            if (x <= 2 or x + cw >= w - 2) and area <= 2.5 * max(cw, ch) and cw <= 0.6 * h:
+                mask[labels == n] = False
+
     def _drop_frame_lines(self) -> None:
         """Box outlines that cross the OCR box are not ink: drop full-width rows and full-height columns."""
         h, w = self.mask.shape
@@ -178,9 +191,13 @@ class _Ink:
         rows = self.mask.mean(axis=1) > 0.92
         cols = self.mask.mean(axis=0) > 0.92
         # Keep a long run in the text's middle: that is an underline or strike, not a frame.
+        framed = False
         for y in range(h):
             if rows[y] and (y < 3 or y >= h - 3):
                 self.mask[y] = False
+                framed = True
+        if framed:
+            self._drop_frame_sides()
         for x in range(w):
             if cols[x] and (x < 3 or x >= w - 3):
                 self.mask[:, x] = False
@@ -821,7 +838,13 @@ def _strip_icon_ends(
             # checklist icon read "污" in "污3/5".)
             ideograph = has_cjk(guess) and not has_cjk(text[1:])
             if letter and not ideograph and not _next_is_second(ink, word, rest[0]):
-                break  # OCR read no character for the icon: the letter is the word's own
+                if end == "start" and _first_is_next(ink, word, seg, rest[0]):
+                    # OCR read no character for the icon (daisy_landing's bolt before "New:"),
+                    # and the letter is the next cluster's: the text stays, the icon's ink goes.
+                    x0, x1 = kept
+                    segments = rest
+                    continue
+                break  # the letter is this cluster's own
             without = " ".join(words[1:] if end == "start" else words[:-1])
             mark = _mark_before_icon(ink, seg, rest, end, height) if word in _MARKS else None
             if mark is not None:
@@ -860,6 +883,13 @@ def _caret(ink: _Ink, bounds: tuple[int, int, int, int], height: float) -> bool:
         widths = widths[::-1]  # pointing up
     # From a full edge to a point, never widening by more than antialiasing's half pixel.
     return bool(widths[0] >= 0.7 * w and widths[-1] <= 0.5 * w and np.all(np.diff(widths) <= 0.5))
+
+
+def _first_is_next(ink: _Ink, word: str, cluster: tuple[int, int], following: tuple[int, int]) -> bool:
+    """Whether a word is drawn by the cluster after ``cluster`` alone clearly better than with
+    ``cluster`` before it (which is then no character of the word)."""
+    alone, both = _fit_span(ink, word, following), _fit_span(ink, word, (cluster[0], following[1]))
+    return alone is not None and both is not None and alone.error < 0.6 * both.error
 
 
 def _next_is_second(ink: _Ink, word: str, cluster: tuple[int, int]) -> bool:
