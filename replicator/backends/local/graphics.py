@@ -610,9 +610,9 @@ def _outlined_box(
     border = max(whole, key=lambda c: float(np.abs(c - outside).max()))
     toward = border - outside
     for k, side in enumerate(drawn):
-        t = float((colors[k] - outside) @ toward) / max(float(toward @ toward), 1.0)
-        off = float(np.abs(colors[k] - (outside + t * toward)).max())
-        if off > 24 or not 0.5 <= t <= 1.25:
+        along = float((colors[k] - outside) @ toward) / max(float(toward @ toward), 1.0)
+        off = float(np.abs(colors[k] - (outside + along * toward)).max())
+        if off > 24 or not 0.5 <= along <= 1.25:
             if not cut[side]:
                 return None  # sides of different colors: not one outline
             edges[side], widths[side] = 0, 0  # what the page's edge cuts (text), not the outline
