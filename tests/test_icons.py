@@ -568,3 +568,19 @@ def test_an_outlined_pill_around_its_icon_and_text_is_a_bordered_box(index: Icon
     assert abs(pill.box.width - 318) <= 4 and abs(pill.box.height - 27) <= 3
     assert pill.border_color is not None and pill.border_color[2] >= 200 > pill.border_color[1]
     assert min(pill.border_width) >= 1 and pill.radius >= 10
+
+
+def test_chinese_nav_items_read_as_one_line_are_parted_at_an_em_and_keep_their_icon(index: IconIndex) -> None:
+    # cn_shop's top bar, "会员中心  📱手机逛  客户服务": OCR read one line, "会员中心口手机逛客户服务",
+    # the phone icon as "口". Ideographs stand a pixel or two apart; the items' 15 px gaps were
+    # under the Latin threshold (18 px), so the items ran together and the icon stayed a letter.
+    analysis = _analysis_of("cn_shop", index)
+    bar = Box(1010, 4, 200, 24)
+    texts = sorted(
+        (ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(bar) > 0.5 * ln.ink.area),
+        key=lambda ln: ln.ink.x,
+    )
+    assert [ln.text for ln in texts] == ["会员中心", "手机逛", "客户服务"], [ln.text for ln in texts]
+    (phone,) = [g for g in analysis.graphics if g.box.intersection(bar) > 0]
+    assert phone.icon is not None and phone.icon.name == "mobile-screen-button"
+    assert texts[0].ink.right < phone.box.x and phone.box.right < texts[1].ink.x

@@ -1394,7 +1394,9 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
     bx0, by0, bx1, by1 = bounds
     ink_h = by1 - by0
     # Wide gaps: separate items OCR read as one line (nav links, table cells, "label  value").
-    wide = [g for g in ink.gaps(bx0, bx1, max(1.4 * ink_h, 18.0))]
+    # Ideographs are set a pixel or two apart with no spaces: a gap of an em parts items.
+    cjk = sum(has_cjk(ch) for ch in text) > 0.5 * len(text.replace(" ", ""))
+    wide = ink.gaps(bx0, bx1, max(1.1 * ink_h, 10.0) if cjk else max(1.4 * ink_h, 18.0))
     pieces = [text]
     spans = [(bx0, bx1)]
     if wide:
