@@ -584,3 +584,22 @@ def test_chinese_nav_items_read_as_one_line_are_parted_at_an_em_and_keep_their_i
     (phone,) = [g for g in analysis.graphics if g.box.intersection(bar) > 0]
     assert phone.icon is not None and phone.icon.name == "mobile-screen-button"
     assert texts[0].ink.right < phone.box.x and phone.box.right < texts[1].ink.x
+
+
+def test_an_icon_in_a_rounded_card_s_corner_is_kept_and_a_textarea_s_grip_is_the_textarea_s(
+    index: IconIndex,
+) -> None:
+    # mail_inbox's toolbar, a card with 23 px corners: its "next page" chevron stood 20 px in
+    # from the corner, inside the corner square that was cleared whole as the card's rounding.
+    # Cleared only outside the arc, a textarea's resize grip in its corner shows too: it is the
+    # textarea's (tabler_settings' "Bio" stays a textarea, with no picture of the grip).
+    analysis = _analysis_of("mail_inbox", index)
+    (chevron,) = [g for g in analysis.graphics if g.box.intersection(Box(1390, 72, 22, 24)) > 0]
+    assert chevron.icon is not None and chevron.icon.name == "chevron-right"
+    settings = _analysis_of("tabler_settings", index)
+    html = render_analysis(settings)
+    assert html.count("<textarea") == 1
+    grip = Box(1160, 952, 14, 14)
+    marks = [g for g in settings.graphics if g.box.intersection(grip) > 0]
+    assert marks  # the grip is seen, and drawn by the textarea alone: neither its crop nor its trace
+    assert not [g for g in marks if g.data_uri in html or (g.trace is not None and g.trace in html)]

@@ -476,7 +476,7 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
             return "select" if len(others) == 1 and lead is None else "input"
     if (
         block is not None
-        and not others
+        and (not others or _resize_grip(others, box))
         and (region.has_border or region.fill != _parent_fill(region))
         and box.height > max(60.0, 2.6 * block.first.size)
         and block.ink.x - box.x <= 28
@@ -511,6 +511,15 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
     if texts or others:
         return "card"
     return "box"
+
+
+def _resize_grip(others: list[Node], box: Box) -> bool:
+    """Whether all a box holds besides its text is a textarea's resize grip: one small mark in
+    its bottom-right corner (which the browser draws for the emitted textarea)."""
+    if len(others) != 1 or others[0].kind != "image":
+        return False
+    grip = others[0].box
+    return max(grip.width, grip.height) <= 12 and box.right - grip.right <= 8 and box.bottom - grip.bottom <= 8
 
 
 def _beside(icon: Box, ink: Box, size: float, side: str, reach: float = 2.0) -> bool:

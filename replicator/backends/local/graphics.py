@@ -824,7 +824,6 @@ def _clear(mask: np.ndarray, box: Box, pad: int) -> None:
 
 
 _SMALL_ROUND = 64  # px: a round box this small is a control or an avatar
-_BIG_RADIUS = 24  # px: corners this round (a plate, a big disc) hold what is drawn on the box
 
 
 def _clear_ring(mask: np.ndarray, region: Region) -> None:
@@ -846,9 +845,11 @@ def _clear_ring(mask: np.ndarray, region: Region) -> None:
         return
     side = min(x1 - x0, y1 - y0)
     disc = abs((x1 - x0) - (y1 - y0)) <= 1 and radius >= 0.45 * side
-    if (side <= _SMALL_ROUND or radius < _BIG_RADIUS) and not disc:
-        # A control's pill or an avatar's disc, a card's corner: the corner squares whole (a
-        # switch's knob, drawn in a corner, is the switch's, found with it).
+    if side <= _SMALL_ROUND and not disc:
+        # A control's pill or an avatar's disc: the corner squares whole (a switch's knob, drawn
+        # in a corner, is the switch's, found with it). A card's corner square may hold an icon
+        # (mail_inbox's "next page" chevron, 20 px in from the toolbar's rounded corner, was
+        # cleared away): only what lies outside its arc is cleared, below.
         corner = radius + 3
         for ya, yb, xa, xb in (
             (y0, y0 + corner, x0, x0 + corner),
