@@ -519,7 +519,9 @@ def _resize_grip(others: list[Node], box: Box) -> bool:
     if len(others) != 1 or others[0].kind != "image":
         return False
     grip = others[0].box
-    return max(grip.width, grip.height) <= 12 and box.right - grip.right <= 8 and box.bottom - grip.bottom <= 8
+    return (
+        max(grip.width, grip.height) <= 12 and box.right - grip.right <= 8 and box.bottom - grip.bottom <= 8
+    )
 
 
 def _beside(icon: Box, ink: Box, size: float, side: str, reach: float = 2.0) -> bool:
