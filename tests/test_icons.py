@@ -603,3 +603,21 @@ def test_an_icon_in_a_rounded_card_s_corner_is_kept_and_a_textarea_s_grip_is_the
     marks = [g for g in settings.graphics if g.box.intersection(grip) > 0]
     assert marks  # the grip is seen, and drawn by the textarea alone: neither its crop nor its trace
     assert not [g for g in marks if g.data_uri in html or (g.trace is not None and g.trace in html)]
+
+
+async def test_a_faint_segmented_control_is_a_box_and_stays_where_it_is(
+    browser_pool: SealedBrowserPool, index: IconIndex
+) -> None:
+    # daisy_pricing_dark's "Monthly | Annual -25%" switch: its track, 4 levels darker than the
+    # page, was a picture (with the bright "Annual" segment in it, no flat box), and the column
+    # holding it, with only "Monthly" in flow and "Annual" placed over it, shrank to "Monthly":
+    # centred, the switch stood 67 px right of its place.
+    analysis = _analysis_of("daisy_pricing_dark", index)
+    track = Box(524, 304, 234, 42)
+    assert not [g for g in analysis.graphics if g.box.intersection(track) > 0]
+    assert [
+        r for r in analysis.regions if r.visible and abs(r.box.x - 524) <= 2 and abs(r.box.width - 234) <= 3
+    ]
+    rendered = await browser_pool.render(render_analysis(analysis), Viewport(analysis.width, analysis.height))
+    (monthly,) = [t for t in rendered.text_boxes if t.text.strip() == "Monthly"]
+    assert abs(monthly.box.x - 545) <= 4, monthly.box

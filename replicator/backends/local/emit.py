@@ -288,6 +288,11 @@ class Emitter(ControlMarkup, TableMarkup):
                 extra.append(self.styles.util("gap", "gap", gap))
         if _has_overlays(node):
             extra.append("stack")
+            if box.width <= 600 and "fluid" not in classes:
+                # Its overlays are placed in its measured box: a column holding only its first
+                # segment in flow would shrink to that (daisy_pricing_dark's segmented control,
+                # centred at a third of its width, stood 67 px right of its place).
+                extra.append(self.styles.util("minw", "min-width", box.width))
         direction = "row" if kind == "row" else "column"
         listed = node.role in ("list", "pagination")
         inner = self._children(node, box, direction, _Cursor(box.x, box.y), listed=listed)

@@ -500,7 +500,9 @@ def _flat_box(
     y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
     crop = rgb[y0:y1, x0:x1].astype(np.int16)
     on_text = np.zeros(crop.shape[:2], dtype=bool)
-    for t in texts:
+    # The boxes found inside it (a segmented control's selected segment) are set aside too.
+    held = [r.box for r in regions if r.visible and box.contains(r.box, slack=1) and r.box.area < box.area]
+    for t in [*texts, *held]:
         on_text[
             max(int(t.y) - y0 - 1, 0) : max(math.ceil(t.bottom) - y0 + 1, 0),
             max(int(t.x) - x0 - 1, 0) : max(math.ceil(t.right) - x0 + 1, 0),
@@ -508,12 +510,13 @@ def _flat_box(
     ring = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
     outside = np.median(ring, axis=0)
     # What stands out from the outside: 24 levels skips antialiasing, but a light grey disc on
-    # white (#f0f0f0, 15 levels) stands out less than that; its own contrast sets the bar then.
+    # white (#f0f0f0, 15 levels) stands out less than that; its own contrast sets the bar then
+    # (daisy_pricing_dark's segmented control is 4 levels darker than its page).
     h, w = crop.shape[:2]
     middle = (slice(h // 4, h - h // 4), slice(w // 4, w - w // 4))
     centre = crop[middle][~on_text[middle]]
     contrast = float(np.abs(np.median(centre, axis=0) - outside).max()) if len(centre) else 0.0
-    bar = contrast / 2 if 8 <= contrast < 48 else 24
+    bar = contrast / 2 if 3 <= contrast < 48 else 24
     body = (np.abs(crop - outside).max(axis=2) > bar) & ~on_text
     if body.sum() < 0.3 * body.size:
         return None
