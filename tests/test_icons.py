@@ -621,3 +621,14 @@ async def test_a_faint_segmented_control_is_a_box_and_stays_where_it_is(
     rendered = await browser_pool.render(render_analysis(analysis), Viewport(analysis.width, analysis.height))
     (monthly,) = [t for t in rendered.text_boxes if t.text.strip() == "Monthly"]
     assert abs(monthly.box.x - 545) <= 4, monthly.box
+
+
+def test_a_lone_ideograph_on_a_latin_page_is_a_picture_never_text(index: IconIndex) -> None:
+    # bs_landing_saas' feature card: a thin Bootstrap camera in a tinted square, read "回" and
+    # matched by no icon at the line's ink (the camera's top was outside it): it came out as a
+    # Chinese character in Noto Sans CJK. Grown to its whole ink, as a picture, it is the camera.
+    analysis = _analysis_of("bs_landing_saas", index)
+    card = Box(520, 1204, 56, 56)
+    assert not [ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(card) > 0]
+    (camera,) = [g for g in analysis.graphics if g.box.intersection(card) > 0]
+    assert camera.icon is not None and camera.icon.name == "camera"

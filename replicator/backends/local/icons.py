@@ -214,6 +214,13 @@ def icon_lines(
         line = lines[k]
         decided = text_or_icon(ink_alpha(crop, line.background), line.text, match)
         if decided is None:
+            if latin_page and has_cjk(line.text):
+                # A lone ideograph on a Latin page is an icon of no set we ship (bs_landing_saas'
+                # camera read "回"): a picture of it, not a Chinese character in a Chinese face.
+                box = _whole_ink(rgb, line.ink, [ln.ink for j, ln in enumerate(lines) if j != k])
+                picture, _x, _y = crop_around(rgb, box, 0)
+                icons.append(Graphic(box, data_uri(picture.copy())))
+                dropped.add(k)
             continue
         graphic = _as_icon(rgb, line.ink, decided, line.background)
         if graphic is not None:
