@@ -41,7 +41,8 @@ from .text import IconCheck, symbol_head
 # letter-shaped logos (Facebook's "f", Google's "G") clear it, a real "f" or "G" does not.
 TEXT_MARGIN = 0.06
 SIGN_MARGIN = 0.2
-# An icon partly under a plain badge needs this score (CONFIDENT elsewhere).
+# An icon partly under a plain badge needs this score (CONFIDENT elsewhere): the badge, a plain
+# shape in the other colour, is evidence of its own.
 UNDER_BADGE = 0.82
 
 
@@ -191,8 +192,9 @@ def icon_lines(
     rgb: np.ndarray, lines: list[TextLine], index: IconIndex
 ) -> tuple[list[TextLine], list[Graphic]]:
     """OCR lines of a few characters that are really icons (a caret read as "→", a logo as "G", a
-    card brand's badge as "VISA"), and lines of symbols only (rating stars): those lines leave the text and come back as
-    icon graphics."""
+    card brand's badge as "VISA"), and lines of symbols only (rating stars): those lines leave the
+    text and come back as icon graphics; a lone ideograph on a Latin page that no icon explains
+    comes back as a picture."""
     # On a page written in a Latin script, a lone CJK character is OCR's reading of an icon (a
     # receipt read as "国"); on a Chinese page it is a word.
     cjk = sum(len(line.text) for line in lines if has_cjk(line.text))
@@ -567,7 +569,7 @@ def _split_by_color(
     for k, match in enumerate(matches):
         # Under a badge, an icon shows only in part (a bell's top under its count): a plain badge
         # is evidence enough for a lower score.
-        if match is None or match.score < min(CONFIDENT, UNDER_BADGE):
+        if match is None or match.score < UNDER_BADGE:
             continue
         color, alpha = layers[k][0], alphas[k]
         rest_color, rest = layers[1 - k][0], alphas[1 - k]
