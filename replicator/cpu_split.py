@@ -10,8 +10,9 @@ A worker allows a helper (``enable``); its first ``split_map`` starts one, which
 worker and takes work only once it has loaded what the work needs (``warm``): until then, and in
 any process without one (threads of the main process, tests), ``split_map`` maps in place.
 Started with the worker instead, the helper's warm-up competed with the worker's own start and,
-in a fresh data directory, built the icon index a second time beside the worker's first page. A helper that dies, or work that does not
-pickle, costs only time: that half is done in place, and a dead helper is replaced.
+in a fresh data directory, built the icon index a second time beside the worker's first page. A
+helper that dies, or work that does not pickle, costs only time: that half is done in place, and
+a dead helper is replaced.
 
 The helper is a plain process on a pipe, not a ProcessPoolExecutor: an executor's queues are
 semaphores registered with multiprocessing's resource tracker, and a worker is ended with SIGKILL

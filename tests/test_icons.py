@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from replicator.backends.local.fonts import FONTS
 from replicator.backends.local.icons import icon_check, text_or_icon
-from replicator.backends.local.model import Analysis
+from replicator.backends.local.model import Analysis, Graphic, TextLine
 from replicator.backends.local.page import analyze, render_analysis
 from replicator.backends.local.text import read_lines
 from replicator.config import PROJECT_DIR
@@ -378,6 +378,23 @@ def _analysis_of(page: str, index: IconIndex) -> Analysis:
     return analyze((REAL_REFERENCES_DIR / f"{page}.png").read_bytes(), icons=index)
 
 
+def _lines_in(analysis: Analysis, box: Box, share: float = 0.0) -> list[TextLine]:
+    """The text lines whose ink overlaps ``box`` by more than ``share`` of the ink, left to right."""
+    lines = [ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(box) > share * ln.ink.area]
+    return sorted(lines, key=lambda ln: ln.ink.x)
+
+
+def _pictures_in(analysis: Analysis, box: Box, share: float = 0.0, *, icons: bool = False) -> list[Graphic]:
+    """The graphics (with ``icons``, named icons only) overlapping ``box`` by more than ``share``
+    of their area, left to right."""
+    found = [
+        g
+        for g in analysis.graphics
+        if g.box.intersection(box) > share * g.box.area and (g.icon is not None or not icons)
+    ]
+    return sorted(found, key=lambda g: g.box.x)
+
+
 @pytest.mark.parametrize(
     ("page", "area", "texts", "icons"),
     [
@@ -402,14 +419,8 @@ def test_an_icon_set_close_before_its_label_is_an_icon_not_a_letter(
 ) -> None:
     analysis = _analysis_of(page, index)
     box = Box(*area)
-    lines = sorted(
-        (ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(box) > 0.5 * ln.ink.area),
-        key=lambda ln: ln.ink.x,
-    )
-    found = sorted(
-        (g for g in analysis.graphics if g.icon is not None and g.box.intersection(box) > 0.5 * g.box.area),
-        key=lambda g: g.box.x,
-    )
+    lines = _lines_in(analysis, box, 0.5)
+    found = _pictures_in(analysis, box, 0.5, icons=True)
     assert [ln.text for ln in lines] == texts
     assert [g.icon.name for g in found if g.icon is not None] == icons
     # Each icon stands before its text, as in the source.
@@ -424,13 +435,10 @@ def test_icons_between_two_styles_of_one_line_are_pictures_not_text(index: IconI
     # "√" stood at the cut between the styles, where no icon was looked for.
     analysis = _analysis_of("primer_issues", index)
     row = Box(175, 250, 220, 30)
-    lines = sorted(
-        (ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(row) > 0.5 * ln.ink.area),
-        key=lambda ln: ln.ink.x,
-    )
+    lines = _lines_in(analysis, row, 0.5)
     assert len(lines) == 2 and lines[1].text == "1,204 Closed", [ln.text for ln in lines]
     assert lines[0].text == "87 Open" and lines[0].fit.weight >= 600 > lines[1].fit.weight
-    pictures = sorted((g for g in analysis.graphics if g.box.intersection(row) > 0), key=lambda g: g.box.x)
+    pictures = _pictures_in(analysis, row)
     assert len(pictures) == 2, pictures
     ring, check = pictures
     assert ring.box.right <= lines[0].ink.x and 14 <= ring.box.width <= 20
@@ -442,7 +450,7 @@ def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
     # mail_inbox's toolbar "more" button: three dots whose antialiased rims join them into a
     # 5 x 17 px column, narrower than a picture's least side, so it was dropped.
     analysis = _analysis_of("mail_inbox", index)
-    near = [g for g in analysis.graphics if g.box.intersection(Box(345, 70, 25, 25)) > 0]
+    near = _pictures_in(analysis, Box(345, 70, 25, 25))
     assert len(near) == 1 and near[0].icon is not None, near
     assert near[0].icon.name == "three-dots-vertical"
     assert near[0].box.width <= 6 and 12 <= near[0].box.height <= 18
@@ -455,12 +463,9 @@ def test_a_row_of_stars_set_tight_is_icons_even_with_one_star_unread(index: Icon
     # text, and "& up" was fitted with them (Roboto 900 at 14.5 px for 400 at 12).
     analysis = _analysis_of("bulma_shop_grid", index)
     row = Box(94, 510, 90, 24)
-    stars = sorted(
-        (g for g in analysis.graphics if g.icon is not None and g.box.intersection(row) > 0.5 * g.box.area),
-        key=lambda g: g.box.x,
-    )
+    stars = _pictures_in(analysis, row, 0.5, icons=True)
     assert [g.icon.name for g in stars if g.icon is not None] == ["star"] * 4, stars
-    (words,) = [ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(row) > 0]
+    (words,) = _lines_in(analysis, row)
     assert words.text == "& up" and abs(words.fit.size - 12) <= 1.5 and words.fit.weight <= 500, words
     assert words.ink.x > stars[-1].box.right
 
@@ -471,11 +476,9 @@ def test_a_card_field_keeps_its_brand_badges_as_icons_and_is_a_field(index: Icon
     # taken for a field, so the placeholder came out as text on a box.
     analysis = _analysis_of("tw_checkout", index)
     field = Box(88, 737, 627, 42)
-    badges = sorted(
-        (g for g in analysis.graphics if g.box.intersection(field) > 0.5 * g.box.area), key=lambda g: g.box.x
-    )
+    badges = _pictures_in(analysis, field, 0.5)
     assert [g.icon.name if g.icon else None for g in badges] == ["cc-visa", "cc-mastercard", "cc-amex"]
-    texts = [ln.text for b in analysis.blocks for ln in b.lines if ln.ink.intersection(field) > 0]
+    texts = [ln.text for ln in _lines_in(analysis, field)]
     assert texts == ["1234 1234 1234 1234"], texts
     html = render_analysis(analysis)
     wrapper = re.search(
@@ -494,10 +497,10 @@ def test_a_faint_search_icon_and_a_lone_checked_radio_are_drawn_as_they_are(inde
     # handle survived as a picture, which no icon matched. The lone checked radio before the
     # rating stars (a blue ring and dot; one radio is no control) matched fa-brands' codiepie.
     analysis = _analysis_of("bulma_shop_grid", index)
-    (glass,) = [g for g in analysis.graphics if g.box.intersection(Box(1045, 12, 30, 28)) > 0]
+    (glass,) = _pictures_in(analysis, Box(1045, 12, 30, 28))
     assert glass.icon is not None and glass.icon.name == "magnifying-glass", glass.icon
     assert abs(glass.box.x - 1052) <= 2 and abs(glass.box.width - 12) <= 2
-    (radio,) = [g for g in analysis.graphics if g.box.intersection(Box(76, 509, 20, 22)) > 0]
+    (radio,) = _pictures_in(analysis, Box(76, 509, 20, 22))
     assert radio.icon is None and radio.trace is not None
     assert (
         radio.color is not None
@@ -510,11 +513,9 @@ def test_text_on_a_band_its_own_height_is_measured_on_the_band(index: IconIndex)
     # just the OCR box's height: the band was taken for ink (the card's yellow above it for the
     # ground), the line fitted at 35 px, 900, and the icon inside that "ink" lost.
     analysis = _analysis_of("adminlte_dashboard", index)
-    (icon,) = [g for g in analysis.graphics if g.box.intersection(Box(910, 240, 30, 32)) > 0]
+    (icon,) = _pictures_in(analysis, Box(910, 240, 30, 32))
     assert icon.icon is not None and icon.icon.name == "link-45deg"
-    (line,) = [
-        ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(Box(840, 240, 80, 32)) > 0
-    ]
+    (line,) = _lines_in(analysis, Box(840, 240, 80, 32))
     assert abs(line.fit.size - 16) <= 1.5 and line.fit.weight <= 500, line.fit
     assert line.ink.height <= 14
 
@@ -524,19 +525,15 @@ def test_a_collapse_minus_beside_a_close_icon_is_kept_and_an_ellipsis_stays_text
     # too thin for a picture and was lost; bulma_shop_grid's pagination "…" (three dots in a row)
     # stays a text line.
     analysis = _analysis_of("adminlte_dashboard", index)
-    tools = sorted(
-        (g for g in analysis.graphics if g.box.intersection(Box(765, 305, 60, 30)) > 0), key=lambda g: g.box.x
-    )
+    tools = _pictures_in(analysis, Box(765, 305, 60, 30))
     assert len(tools) == 2 and tools[1].icon is not None and tools[1].icon.name == "x-lg", tools
     minus = tools[0].box
     assert (
         minus.height <= 5 and 10 <= minus.width <= 14 and abs(minus.center[1] - tools[1].box.center[1]) <= 2
     )
     shop = _analysis_of("bulma_shop_grid", index)
-    assert not [g for g in shop.graphics if g.box.intersection(Box(850, 965, 30, 15)) > 0]
-    assert "…" in [
-        ln.text for b in shop.blocks for ln in b.lines if ln.ink.intersection(Box(850, 965, 30, 15)) > 0
-    ]
+    assert not _pictures_in(shop, Box(850, 965, 30, 15))
+    assert "…" in [ln.text for ln in _lines_in(shop, Box(850, 965, 30, 15))]
 
 
 def test_a_bell_half_under_its_count_badge_is_a_bell(index: IconIndex) -> None:
@@ -544,13 +541,11 @@ def test_a_bell_half_under_its_count_badge_is_a_bell(index: IconIndex) -> None:
     # digits were a third colour, and the bell's thin grey outline, antialiased into many shades,
     # no colour at all, so only its rim was kept, as a picture.
     analysis = _analysis_of("cn_dashboard", index)
-    near = [g for g in analysis.graphics if g.box.intersection(Box(1290, 8, 40, 34)) > 0]
+    near = _pictures_in(analysis, Box(1290, 8, 40, 34))
     assert [g.icon.name for g in near if g.icon is not None] == ["bell"], near
     (bell,) = near
     assert bell.box.bottom >= 36 and bell.box.height >= 14
-    assert "12" in [
-        ln.text for b in analysis.blocks for ln in b.lines if ln.ink.intersection(Box(1300, 8, 28, 20)) > 0
-    ]
+    assert "12" in [ln.text for ln in _lines_in(analysis, Box(1300, 8, 28, 20))]
 
 
 def test_an_outlined_pill_around_its_icon_and_text_is_a_bordered_box(index: IconIndex) -> None:
@@ -560,9 +555,9 @@ def test_an_outlined_pill_around_its_icon_and_text_is_a_bordered_box(index: Icon
     # are lighter blends of its purple, was a picture.
     analysis = _analysis_of("daisy_landing", index)
     badge = Box(75, 118, 330, 38)
-    (line,) = [ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(badge) > 0]
+    (line,) = _lines_in(analysis, badge)
     assert line.text.startswith("New: A") and abs(line.fit.size - 14) <= 1 and line.fit.weight >= 400
-    (bolt,) = [g for g in analysis.graphics if g.box.intersection(badge) > 0]
+    (bolt,) = _pictures_in(analysis, badge)
     assert bolt.icon is not None and bolt.icon.name == "bolt" and bolt.box.right < line.ink.x
     (pill,) = [r for r in analysis.regions if r.visible and r.box.intersection(badge) > 0.5 * r.box.area]
     assert abs(pill.box.width - 318) <= 4 and abs(pill.box.height - 27) <= 3
@@ -576,12 +571,9 @@ def test_chinese_nav_items_read_as_one_line_are_parted_at_an_em_and_keep_their_i
     # under the Latin threshold (18 px), so the items ran together and the icon stayed a letter.
     analysis = _analysis_of("cn_shop", index)
     bar = Box(1010, 4, 200, 24)
-    texts = sorted(
-        (ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(bar) > 0.5 * ln.ink.area),
-        key=lambda ln: ln.ink.x,
-    )
+    texts = _lines_in(analysis, bar, 0.5)
     assert [ln.text for ln in texts] == ["会员中心", "手机逛", "客户服务"], [ln.text for ln in texts]
-    (phone,) = [g for g in analysis.graphics if g.box.intersection(bar) > 0]
+    (phone,) = _pictures_in(analysis, bar)
     assert phone.icon is not None and phone.icon.name == "mobile-screen-button"
     assert texts[0].ink.right < phone.box.x and phone.box.right < texts[1].ink.x
 
@@ -594,13 +586,13 @@ def test_an_icon_in_a_rounded_card_s_corner_is_kept_and_a_textarea_s_grip_is_the
     # Cleared only outside the arc, a textarea's resize grip in its corner shows too: it is the
     # textarea's (tabler_settings' "Bio" stays a textarea, with no picture of the grip).
     analysis = _analysis_of("mail_inbox", index)
-    (chevron,) = [g for g in analysis.graphics if g.box.intersection(Box(1390, 72, 22, 24)) > 0]
+    (chevron,) = _pictures_in(analysis, Box(1390, 72, 22, 24))
     assert chevron.icon is not None and chevron.icon.name == "chevron-right"
     settings = _analysis_of("tabler_settings", index)
     html = render_analysis(settings)
     assert html.count("<textarea") == 1
     grip = Box(1160, 952, 14, 14)
-    marks = [g for g in settings.graphics if g.box.intersection(grip) > 0]
+    marks = _pictures_in(settings, grip)
     assert marks  # the grip is seen, and drawn by the textarea alone: neither its crop nor its trace
     assert not [g for g in marks if g.data_uri in html or (g.trace is not None and g.trace in html)]
 
@@ -614,7 +606,7 @@ async def test_a_faint_segmented_control_is_a_box_and_stays_where_it_is(
     # centred, the switch stood 67 px right of its place.
     analysis = _analysis_of("daisy_pricing_dark", index)
     track = Box(524, 304, 234, 42)
-    assert not [g for g in analysis.graphics if g.box.intersection(track) > 0]
+    assert not _pictures_in(analysis, track)
     assert [
         r for r in analysis.regions if r.visible and abs(r.box.x - 524) <= 2 and abs(r.box.width - 234) <= 3
     ]
@@ -629,6 +621,6 @@ def test_a_lone_ideograph_on_a_latin_page_is_a_picture_never_text(index: IconInd
     # Chinese character in Noto Sans CJK. Grown to its whole ink, as a picture, it is the camera.
     analysis = _analysis_of("bs_landing_saas", index)
     card = Box(520, 1204, 56, 56)
-    assert not [ln for b in analysis.blocks for ln in b.lines if ln.ink.intersection(card) > 0]
-    (camera,) = [g for g in analysis.graphics if g.box.intersection(card) > 0]
+    assert not _lines_in(analysis, card)
+    (camera,) = _pictures_in(analysis, card)
     assert camera.icon is not None and camera.icon.name == "camera"

@@ -649,10 +649,11 @@ def remeasure_on_fills(
     root: Region | None = None,
 ) -> list[TextLine]:
     """Lines whose measured ink is in fact the filled box around them (a badge's pill, found
-    once the box is, or the part of a band under them), measured again inside that box, on its fill. ``icon_check``: as for
-    ``read_lines``, which strips the icons OCR read as letters ("@1 day" for a clock and "1 day"):
-    on the pill they are ink of their own, which the graphics finder then finds. With ``root``,
-    a pill that no region holds (the line's ink hid it from the region finder) becomes one."""
+    once the box is, or the part of a band under them), measured again inside that box, on its
+    fill. ``icon_check``: as for ``read_lines``, which strips the icons OCR read as letters
+    ("@1 day" for a clock and "1 day"): on the pill they are ink of their own, which the graphics
+    finder then finds. With ``root``, a pill that no region holds (the line's ink hid it from the
+    region finder) becomes one."""
     result: list[TextLine] = []
     for line in lines:
         holder = next(

@@ -20,6 +20,7 @@ from .model import Graphic, Region, Rule, Shape, TextLine
 from .regions import (
     Surfaces,
     as_rgb,
+    box_mask,
     color_distance,
     crop_around,
     detect_shadow,
@@ -27,6 +28,7 @@ from .regions import (
     fit_gradient,
     rounded_rect,
 )
+from .spacing import ink_runs
 
 MIN_SIDE = 6
 MIN_PIXELS = 24
@@ -442,8 +444,8 @@ def _tool_minus(rgb: np.ndarray, bar: Box, pictures: list[Box]) -> bool:
     x0, y0 = max(int(bar.x) - 1, 0), max(int(bar.y) - 1, 0)
     crop = rgb[y0 : math.ceil(bar.bottom) + 1, x0 : math.ceil(bar.right) + 1].astype(np.int16)
     contrast = np.abs(crop - np.median(edge_pixels(crop), axis=0)).max(axis=2)
-    solid = (contrast > 0.5 * max(int(contrast.max()), 1)).any(axis=0)
-    if int(solid.sum()) < 0.75 * bar.width or not solid[solid.argmax() :][: int(solid.sum())].all():
+    runs = ink_runs((contrast > 0.5 * max(int(contrast.max()), 1)).any(axis=0))
+    if len(runs) != 1 or runs[0][1] - runs[0][0] < 0.75 * bar.width:
         return False
     cy = bar.y + bar.height / 2
     return any(
@@ -499,14 +501,9 @@ def _flat_box(
         return None
     y0, y1, x0, x1 = int(box.y), math.ceil(box.bottom), int(box.x), math.ceil(box.right)
     crop = rgb[y0:y1, x0:x1].astype(np.int16)
-    on_text = np.zeros(crop.shape[:2], dtype=bool)
     # The boxes found inside it (a segmented control's selected segment) are set aside too.
     held = [r.box for r in regions if r.visible and box.contains(r.box, slack=1) and r.box.area < box.area]
-    for t in [*texts, *held]:
-        on_text[
-            max(int(t.y) - y0 - 1, 0) : max(math.ceil(t.bottom) - y0 + 1, 0),
-            max(int(t.x) - x0 - 1, 0) : max(math.ceil(t.right) - x0 + 1, 0),
-        ] = True
+    on_text = box_mask(crop.shape, [*texts, *held], x0, y0, pad=1)
     ring = np.concatenate([crop[0], crop[-1], crop[:, 0], crop[:, -1]])
     outside = np.median(ring, axis=0)
     # What stands out from the outside: 24 levels skips antialiasing, but a light grey disc on
@@ -554,12 +551,7 @@ def _outlined_box(
     outside = np.median(edge_pixels(crop), axis=0)
     differs = np.abs(crop - outside).max(axis=2) > 12
     h, w = differs.shape
-    on_text = np.zeros((h, w), dtype=bool)
-    for t in texts:
-        on_text[
-            max(int(t.y) - gy0 - 1, 0) : max(math.ceil(t.bottom) - gy0 + 1, 0),
-            max(int(t.x) - gx0 - 1, 0) : max(math.ceil(t.right) - gx0 + 1, 0),
-        ] = True
+    on_text = box_mask((h, w), texts, gx0, gy0, pad=1)
     # Each side's outline: along the middle half of the side, the first pixel in from the side
     # that stands out, at one depth (a straight line), a run of at most 3 px.
     edges: list[int] = []

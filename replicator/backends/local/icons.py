@@ -33,7 +33,7 @@ from .controls import checked_radio
 from .fonts import FONTS, has_cjk
 from .graphics import add_region, data_uri
 from .model import Graphic, Region, TextLine
-from .regions import crop_around, edge_pixels
+from .regions import box_mask, crop_around, edge_pixels
 from .spacing import ink_runs
 from .text import IconCheck, symbol_head
 
@@ -558,7 +558,7 @@ def _split_by_color(
     ring = edge_pixels(crop).astype(np.float32)
     background = np.median(ring, axis=0)
     _crop_pixels, x0, y0 = crop_around(rgb, box)
-    on_text, unread = _painted(crop, text_boxes, x0, y0), _painted(crop, badges, x0, y0)
+    on_text, unread = box_mask(crop.shape, text_boxes, x0, y0), box_mask(crop.shape, badges, x0, y0)
     # Text on a layer (a badge's count) is part of that layer's plain shape, not a hole in it.
     on_text |= unread
     layers = _layers(crop, background, unread)
@@ -586,16 +586,6 @@ def _split_by_color(
         tight_crop, _x, _y = crop_around(rgb, ink, 0)
         return Graphic(ink, data_uri(tight_crop), icon=match.icon, color=color)
     return None
-
-
-def _painted(crop: np.ndarray, boxes: Sequence[Box], x0: int, y0: int) -> np.ndarray:
-    """A mask of ``boxes`` (page coordinates) over ``crop``, which starts at (x0, y0)."""
-    mask = np.zeros(crop.shape[:2], dtype=bool)
-    for t in boxes:
-        tx0, ty0 = max(int(t.x) - x0, 0), max(int(t.y) - y0, 0)
-        tx1, ty1 = max(math.ceil(t.right) - x0, 0), max(math.ceil(t.bottom) - y0, 0)
-        mask[ty0:ty1, tx0:tx1] = True
-    return mask
 
 
 def _whole_ink(rgb: np.ndarray, seed: Box, text_boxes: list[Box]) -> Box:

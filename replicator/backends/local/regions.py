@@ -9,6 +9,7 @@ whatever is left once text, boxes and dividers are explained is a graphic.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -76,6 +77,18 @@ def crop_around(rgb: np.ndarray, box: Box, pad: int = 2) -> tuple[np.ndarray, in
 def edge_pixels(pixels: np.ndarray) -> np.ndarray:
     """The values along an array's four edges (a crop's surroundings, where its background shows)."""
     return np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+
+
+def box_mask(shape: tuple[int, ...], boxes: Sequence[Box], x0: int, y0: int, pad: int = 0) -> np.ndarray:
+    """A mask of ``shape`` (a crop that starts at page point (x0, y0)) that is True on ``boxes``
+    (page coordinates), each grown by ``pad`` px."""
+    mask = np.zeros(shape[:2], dtype=bool)
+    for t in boxes:
+        mask[
+            max(int(t.y) - y0 - pad, 0) : max(math.ceil(t.bottom) - y0 + pad, 0),
+            max(int(t.x) - x0 - pad, 0) : max(math.ceil(t.right) - x0 + pad, 0),
+        ] = True
+    return mask
 
 
 def mode_color(pixels: np.ndarray, step: int = 4) -> np.ndarray:
