@@ -446,6 +446,34 @@ def test_icons_between_two_styles_of_one_line_are_pictures_not_text(index: IconI
     assert lines[0].ink.right < check.box.x and check.box.right <= lines[1].ink.x
 
 
+def test_keys_in_a_line_are_boxes_of_their_own_holding_their_letters(index: IconIndex) -> None:
+    # primer_issues' "ⓘ ProTip! Type [g] [i] on any issue or pull request…": two keys, faint
+    # rounded boxes taller than the text, whose outlines sit at the ink threshold. They were ink
+    # of the line (fitted at 17 px for 12), OCR read the first key as "@", no box was drawn, and
+    # the info icon before the line was lost in the oversized fit.
+    analysis = _analysis_of("primer_issues", index)
+    row = Box(380, 684, 520, 28)
+    texts = [ln.text for ln in _lines_in(analysis, row, 0.5)]
+    assert texts == [
+        "ProTip! Type",
+        "g",
+        "i",
+        "on any issue or pull request to go back to the issue listing page.",
+    ]
+    lines = _lines_in(analysis, row, 0.5)
+    assert all(abs(ln.fit.size - 12) <= 1 for ln in (lines[0], lines[3])), lines
+    keys = sorted(
+        (r for r in analysis.regions if r.visible and r.box.intersection(row) > 0.5 * r.box.area),
+        key=lambda r: r.box.x,
+    )
+    assert len(keys) == 2, keys
+    for key, letter in zip(keys, lines[1:3], strict=True):
+        assert key.box.contains(letter.ink) and 14 <= key.box.width <= 18 and 18 <= key.box.height <= 22
+        assert key.has_border and key.border_color is not None and key.border_color[0] < 235
+    icon = _pictures_in(analysis, Box(390, 686, 22, 22), 0.5)
+    assert len(icon) == 1 and icon[0].box.right <= lines[0].ink.x, icon
+
+
 def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
     # mail_inbox's toolbar "more" button: three dots whose antialiased rims join them into a
     # 5 x 17 px column, narrower than a picture's least side, so it was dropped.

@@ -701,6 +701,33 @@ def remeasure_on_fills(
     return result
 
 
+def frame_boxes(rgb: np.ndarray, lines: list[TextLine], root: Region, regions: list[Region]) -> None:
+    """The boxes drawn round words inside a line (GitHub's keys in "Type [g] [i] on any issue"),
+    which the line's reading found (TextLine.frame) and the region finder did not (their faint
+    antialiased outlines make no edge), added to ``regions``: outlined in their ring's colour,
+    filled with their inside's, rounded as their top row's start says."""
+    for line in lines:
+        frame = line.frame
+        if frame is None or any(r.visible and frame.intersection(r.box) > 0.6 * frame.area for r in regions):
+            continue
+        x0, y0 = int(frame.x), int(frame.y)
+        x1, y1 = x0 + round(frame.width), y0 + round(frame.height)
+        crop = rgb[y0:y1, x0:x1].astype(np.int16)
+        if crop.shape[0] < 8 or crop.shape[1] < 8:
+            continue
+        fill = mode_color(crop[3:-3, 3:-3].reshape(-1, 3))
+        ring = edge_pixels(crop)
+        away = np.abs(ring - fill).max(axis=1)
+        border = np.median(ring[away >= np.percentile(away, 75)], axis=0)
+        top = np.flatnonzero(np.abs(crop[0] - fill).max(axis=1) >= 0.5 * away.max())
+        radius = min(frame.height / 2, 1.5 * float(top[0]) + 1.0) if len(top) else 0.0
+        region = add_region(frame, as_rgb(fill), root, regions, radius=radius)
+        color = as_rgb(border)
+        region.border_width = (1, 1, 1, 1)
+        region.border_color = color
+        region.border_colors = (color, color, color, color)
+
+
 def _own_pill(rgb: np.ndarray, ink: Box, root: Region, regions: list[Region]) -> Region | None:
     """A badge's pill that a line's measured ink is (bs_dashboard's first "Paid", which OCR's box
     held tight, so the whole pill was ink and the word was fitted to it: 21 px, weight 900, for

@@ -25,6 +25,7 @@ class TextLine:
     mass: float = 0.0  # ink coverage sum, for telling regular from bold
     runs: list[tuple[str, RGB]] = field(default_factory=list)  # words in other colors (inline links)
     alpha: Any = field(default=None, repr=False, compare=False)  # ink coverage crop (numpy), for refits
+    frame: Box | None = None  # a key drawn round the text inside a line (GitHub's "Type [g]")
 
     @property
     def size(self) -> float:

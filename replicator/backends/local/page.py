@@ -19,6 +19,7 @@ from .controls import (
     consumed,
     find_controls,
     find_ellipses,
+    frame_boxes,
     read_badges,
     read_big_glyphs,
     read_glyphs,
@@ -89,6 +90,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     root, regions, by_label = find_regions(rgb, surfaces, text_mask, [line.ink for line in lines])
     # Text measured with a badge's pill as its ink is measured again on the pill.
     lines = remeasure_on_fills(rgb, lines, regions, is_icon, root)
+    frame_boxes(rgb, lines, root, regions)
     rules = [r for r in find_rules(rgb, text_mask) if not _is_region_edge(r.box, regions)]
     text_boxes = [line.ink for line in lines]
     shapes = find_shapes(rgb, surfaces, root, regions, by_label, text_mask)

@@ -80,8 +80,12 @@ class _Ink:
         self.contrast = max(peak, 1.0)
         self.threshold = max(0.2 * peak, 14.0)
         self.mask = self.distance > self.threshold
+        # Keys drawn round a letter or two inside the line (key_outlines): crop coordinates
+        # x0, y0, x1, y1, found as their outlines leave the ink.
+        self.frames: list[tuple[int, int, int, int]] = []
         self._drop_frame_lines()
         self._drop_chip_outlines()
+        self._drop_key_outlines()
         self._drop_neighbour_ink(
             math.floor(box.y) - self.y0, math.ceil(box.bottom) - self.y0, self._runs_on(rgb)
         )
@@ -292,6 +296,63 @@ class _Ink:
                 part = labels == n
                 if not (part & ~band).any():
                     mask[part] = False
+
+    def key_outlines(self) -> list[tuple[int, int, int, int]]:
+        """Keys drawn round a letter or two in a line of text (GitHub's "Type [g] [i] on any
+        issue"): faint rounded boxes (crop coordinates x0, y0, x1, y1), taller than the text
+        beside them. Their edges sit at the ink threshold, some pieces over it and some under, so
+        they are found on a weaker mask: one piece of ink whose pixels line all four sides of its
+        box (a circle's only touch them in the middle), with ink inside it that does not touch
+        it (a key's letter, not a check mark drawn into a box's fill)."""
+        h = self.mask.shape[0]
+        if h < 12:
+            return []
+        weak = (self.distance > max(12.0, 0.35 * self.threshold)).astype(np.uint8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(weak, connectivity=8)
+        keys: list[tuple[int, int, int, int]] = []
+        for n in range(1, count):
+            x, y, cw, ch, area = (int(v) for v in stats[n])
+            if ch < 10 or ch < 0.5 * h or not 0.6 * ch <= cw <= 4 * ch or area > 0.5 * cw * ch:
+                continue
+            ring = labels[y : y + ch, x : x + cw] == n
+            lined = (
+                ring[:2].any(axis=0).mean(),
+                ring[-2:].any(axis=0).mean(),
+                ring[:, :2].any(axis=1).mean(),
+                ring[:, -2:].any(axis=1).mean(),
+            )
+            if min(lined) < 0.7:
+                continue
+            inner = self.mask[y + 3 : y + ch - 3, x + 3 : x + cw - 3]
+            touching = (labels[y + 2 : y + ch - 2, x + 2 : x + cw - 2] == n) & self.mask[
+                y + 2 : y + ch - 2, x + 2 : x + cw - 2
+            ]
+            if not inner.any() or inner.mean() > 0.5 or touching[1:-1, 1:-1].any():
+                continue
+            keys.append((x, y, x + cw, y + ch))
+        if not keys:
+            return []
+        rest = self.mask.copy()
+        for x0, _y0, x1, _y1 in keys:
+            rest[:, x0:x1] = False
+        # The text's rows: where it has a fair share of its ink (an icon's outline beside it, as
+        # tall as the keys, has only a pixel or two in each row).
+        counts = rest.sum(axis=1)
+        rows = np.flatnonzero(counts >= max(0.15 * counts.max(), 1))
+        if len(rows) == 0:
+            return []
+        return [k for k in keys if k[1] < rows[0] - 1 and k[3] > rows[-1] + 2]
+
+    def _drop_key_outlines(self) -> None:
+        """A key's outline (see key_outlines) is no ink of the line: it made GitHub's "ProTip"
+        line a third taller than its text, and the font fit set it half again too big. Its ring
+        goes, the letter inside stays."""
+        keys = self.key_outlines()
+        self.frames += keys
+        for x0, y0, x1, y1 in keys:
+            ring = np.ones((y1 - y0, x1 - x0), bool)
+            ring[3:-3, 3:-3] = False
+            self.mask[y0:y1, x0:x1][ring] = False
 
     def leave_neighbours(self, text: str, others: list[OcrLine]) -> None:
         """The ink of a line after this one on the same row, where OCR's two boxes overlap ("€45"
@@ -1286,6 +1347,7 @@ class _Draft:
     shear: float  # the ink's slant (spacing.slant)
     fit: FontFit
     strike: bool
+    frame: tuple[int, int, int, int] | None = None  # the key drawn round it (crop coordinates)
 
 
 @dataclass
@@ -1302,6 +1364,7 @@ class _Piece:
     shear: float  # the ink's slant (spacing.slant)
     kind: str | None = None  # "sans" | "serif" | "mono": what the system faces fit it as, when well
     strike: bool = False  # a line drawn through the text (an old price, a done task)
+    frame: tuple[int, int, int, int] | None = None  # the key drawn round it (crop coordinates)
 
 
 def read_lines(
@@ -1420,7 +1483,9 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
             cut_ends = (("start",) if index > 0 else ()) + (("end",) if index < len(parts) - 1 else ())
             styled.append((part, part_span, cut_ends))
     found: list[_Draft] = []
-    for piece, (sx0, sx1), cut_ends in styled:
+    styled.reverse()
+    while styled:
+        piece, (sx0, sx1), cut_ends = styled.pop()
         sub = ink.bounds(sx0, sx1)
         if sub is None:
             continue
@@ -1431,6 +1496,11 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
         if sub is None or not piece:
             continue
         x0, y0, x1, y1 = sub
+        framed = _cut_at_frames(ink, piece, sub) if ink.frames else None
+        if framed is not None:
+            # Its ends are cut: nothing there is an icon to strip (a key's "@" is a letter).
+            styled += reversed([(part, span, ("start", "end")) for part, span in framed])
+            continue
         looks_round = set(piece.replace(" ", "")) <= set("0OoQ°.·•●Dd()口")
         if looks_round and float(ink.mask[y0:y1, x0:x1].mean()) > 0.55:
             continue  # solid shapes (dots, circles) that OCR read as "0" or "O": not text
@@ -1445,6 +1515,7 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
         shear = slant(alpha) if len(piece) >= 4 else 0.0
         slanted = shear >= _ITALIC_SHEAR
         fit = fit_font(piece, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
+        frame = next((f for f in ink.frames if f[0] <= x0 and x1 <= f[2]), None)
         if fit.error > _SECOND_LOOK_ERROR and not has_cjk(piece):
             piece, fit = _lost_currency(piece, fit, measured, ink.faces, slanted)
         piece, fit = reread_marks(piece, fit, measured, ink.faces, slanted)
@@ -1459,9 +1530,44 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
                 shear,
                 fit,
                 strike is not None,
+                frame,
             )
         )
     return found
+
+
+def _cut_at_frames(
+    ink: _Ink, piece: str, bounds: tuple[int, int, int, int]
+) -> list[tuple[str, tuple[int, int]]] | None:
+    """The piece cut where a key inside it (key_outlines) begins and ends, so that
+    the framed words are a piece of their own, cut midway between the frame and the ink beside
+    it (once between two frames side by side). The words are counted on the ink: those before
+    the frame are the word clusters left of it, the framed ones the clusters inside it (a
+    key's padding puts its letter a good way from where a face would set it). None: no frame
+    inside the piece, or its words do not add up (it stays whole)."""
+    a, y0, b, y1 = bounds
+    words = piece.split()
+    clusters = _segments(ink, a, b, max(2.5, 0.2 * (y1 - y0)))
+    cuts: dict[int, list[int]] = {}  # word index -> the x offsets of cuts there
+    for f in sorted(f for f in ink.frames if a - 2 <= f[0] and f[2] <= b + 2):
+        before = sum(1 for c in clusters if c[1] <= f[0])
+        within = sum(1 for c in clusters if f[0] <= c[0] and c[1] <= f[2])
+        if within == 0 or before + within > len(words):
+            return None
+        for index, x in ((before, f[0] - 1), (before + within, f[2] + 1)):
+            if 0 < index < len(words) and a + 2 < x < b - 2:
+                cuts.setdefault(index, []).append(x)
+    if not cuts:
+        return None
+    indices = sorted(cuts)
+    edges = [sum(cuts[k]) // len(cuts[k]) for k in indices]
+    if edges != sorted(edges):
+        return None
+    starts, xs = [0, *indices, len(words)], [a, *edges, b]
+    return [
+        (" ".join(words[i:j]), (x0, x1))
+        for (i, j), (x0, x1) in zip(itertools.pairwise(starts), itertools.pairwise(xs), strict=True)
+    ]
 
 
 def _finish(draft: _Draft) -> _Piece:
@@ -1501,6 +1607,7 @@ def _finish(draft: _Draft) -> _Piece:
         draft.shear,
         kind,
         draft.strike,
+        draft.frame,
     )
 
 
@@ -1563,28 +1670,40 @@ def _second_looks(drafts: list[_Draft], recognize: Recognize) -> None:
     looks = [
         draft
         for draft in drafts
-        if draft.fit.error > _SECOND_LOOK_ERROR and not has_cjk(draft.text) and len(draft.text) >= 4
+        if not has_cjk(draft.text)
+        and (
+            (draft.fit.error > _SECOND_LOOK_ERROR and len(draft.text) >= 4)
+            # A key's letter, read with its key round it ("@" for the "g" on GitHub's key): read
+            # again alone, from inside the key.
+            or draft.frame is not None
+        )
     ]
-    crops = [_tight_crop(draft.ink, draft.bounds) for draft in looks]
+    crops = [_tight_crop(draft.ink, draft.frame or draft.bounds, 2 if draft.frame else -2) for draft in looks]
     wanted = [i for i, crop in enumerate(crops) if crop.size]
     readings = recognize([crops[i] for i in wanted]) if wanted else []
     for i, (again, confidence) in zip(wanted, readings, strict=True):
         draft = looks[i]
-        draft.text, draft.fit = _better_reading(draft, again, confidence)
+        # A key's letter alone is read with less confidence than a word (0.80 for GitHub's "g").
+        trust = 0.6 if draft.frame else 0.9
+        draft.text, draft.fit = _better_reading(draft, again, confidence, trust)
 
 
-def _tight_crop(ink: _Ink, bounds: tuple[int, int, int, int]) -> np.ndarray:
+def _tight_crop(ink: _Ink, bounds: tuple[int, int, int, int], inset: int = -2) -> np.ndarray:
+    """The ink's crop inside ``bounds`` shrunk by ``inset`` (grown, negative: a little more
+    at the sides)."""
     x0, y0, x1, y1 = bounds
     height, width = ink.crop.shape[:2]
-    crop = ink.crop[max(y0 - 2, 0) : min(y1 + 2, height), max(x0 - 3, 0) : min(x1 + 3, width)]
+    side = inset if inset >= 0 else inset - 1
+    crop = ink.crop[max(y0 + inset, 0) : min(y1 - inset, height), max(x0 + side, 0) : min(x1 - side, width)]
     return np.ascontiguousarray(crop)
 
 
-def _better_reading(draft: _Draft, again: str, confidence: float) -> tuple[str, FontFit]:
-    """The second reading and its fit when it fits a face clearly better, else the first."""
+def _better_reading(draft: _Draft, again: str, confidence: float, trust: float = 0.9) -> tuple[str, FontFit]:
+    """The second reading, read with ``trust`` at least, and its fit when it fits a face
+    clearly better, else the first."""
     text, fit = draft.text, draft.fit
     again = latin_punctuation(again.strip())
-    if not again or again == text or confidence < 0.9 or has_cjk(again):
+    if not again or again == text or confidence < trust or has_cjk(again):
         return text, fit
     letters, letters_again = text.replace(" ", ""), again.replace(" ", "")
     # The same letters with other spaces: spaces are respace's to decide, from the ink's gaps
@@ -1732,6 +1851,14 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
         mass=mass,
         runs=runs,
         alpha=alpha,
+        frame=None
+        if piece.frame is None
+        else Box(
+            ink.x0 + piece.frame[0],
+            ink.y0 + piece.frame[1],
+            piece.frame[2] - piece.frame[0],
+            piece.frame[3] - piece.frame[1],
+        ),
     )
 
 
