@@ -474,6 +474,23 @@ def test_keys_in_a_line_are_boxes_of_their_own_holding_their_letters(index: Icon
     assert len(icon) == 1 and icon[0].box.right <= lines[0].ink.x, icon
 
 
+def test_an_icon_whose_solid_part_was_found_as_a_box_is_that_icon(index: IconIndex) -> None:
+    # daisy_landing's "SOC 2 security" card: a padlock in a tinted tile. Its body, a solid
+    # rounded block, was found as a flat box and its thin shackle as nothing, so the replica
+    # showed a plain blue square.
+    analysis = _analysis_of("daisy_landing", index)
+    tile = Box(113, 1325, 48, 48)
+    (lock,) = _pictures_in(analysis, tile, 0.5)
+    assert lock.icon is not None and lock.icon.name == "lock", lock
+    assert lock.box.y <= 1340 and 18 <= lock.box.height <= 22, lock.box
+    body = [
+        r
+        for r in analysis.regions
+        if r.visible and r.box.intersection(tile) > 0.5 * r.box.area and r.box.area < 400
+    ]
+    assert body == [], body
+
+
 def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
     # mail_inbox's toolbar "more" button: three dots whose antialiased rims join them into a
     # 5 x 17 px column, narrower than a picture's least side, so it was dropped.

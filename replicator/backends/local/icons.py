@@ -500,6 +500,24 @@ def name_icons(
         box = _whole_ink(rgb, box, text_boxes)
         if max(box.width, box.height) <= MAX_ICON:
             candidates.append((box, graphic, joined))
+    # A solid part of an icon found as a flat box, the rest of its drawing (thin strokes) found
+    # as nothing (daisy_landing's lock: its body a box, its shackle lost): the box's whole ink.
+    claimed = {id(r) for _box, _graphic, joined in candidates for r in joined}
+    parts: list[tuple[Box, Region]] = []
+    for region in small:
+        if id(region) in claimed:
+            continue
+        whole = _whole_ink(rgb, region.box, text_boxes)
+        grew = whole.width >= region.box.width + 3 or whole.height >= region.box.height + 3
+        if grew and max(whole.width, whole.height) <= MAX_ICON:
+            parts.append((whole, region))
+    if parts:
+        found = index.match_crops([crop_around(rgb, whole)[0] for whole, _region in parts])
+        for (whole, region), match in zip(parts, found, strict=True):
+            icon = _as_icon(rgb, whole, match) if match is not None and match.score >= CONFIDENT else None
+            if icon is not None:
+                region.visible = False
+                graphics = [*graphics, icon]
     if not candidates:
         return graphics
     crops = [crop_around(rgb, box)[0] for box, _g, _r in candidates]
