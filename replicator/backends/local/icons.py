@@ -512,8 +512,8 @@ def name_icons(
         if grew and max(whole.width, whole.height) <= MAX_ICON:
             parts.append((whole, region))
     if parts:
-        found = index.match_crops([crop_around(rgb, whole)[0] for whole, _region in parts])
-        for (whole, region), match in zip(parts, found, strict=True):
+        matched = index.match_crops([crop_around(rgb, whole)[0] for whole, _region in parts])
+        for (whole, region), match in zip(parts, matched, strict=True):
             icon = _as_icon(rgb, whole, match) if match is not None and match.score >= CONFIDENT else None
             if icon is not None:
                 region.visible = False
