@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import html5lib
@@ -216,6 +217,54 @@ def test_a_gradient_hero_band_is_a_css_gradient_and_its_mountains_are_vector_pol
     # Nothing of it is raster: no <img>, no data-URI background.
     assert "<img" not in html and "url(data:image" not in html
     assert "A quiet lodge above the clouds" in body_text(html)
+
+
+def diagonal_band(width: int, height: int, stops: list[tuple[float, tuple[int, int, int]]]) -> Image.Image:
+    """A band painted as CSS paints linear-gradient(135deg, stops...): along the diagonal, the
+    gradient line as long as the box's projection on it."""
+    a = np.radians(135)
+    length = abs(width * np.sin(a)) + abs(height * np.cos(a))
+    ys, xs = np.mgrid[0:height, 0:width]
+    t = ((xs - width / 2) * np.sin(a) - (ys - height / 2) * np.cos(a)) / length + 0.5
+    places = [p for p, _c in stops]
+    channels = [np.interp(t, places, [c[k] for _p, c in stops]) for k in range(3)]
+    return Image.fromarray(np.stack(channels, axis=2).round().astype(np.uint8), "RGB")
+
+
+def test_a_hero_in_three_color_stops_is_that_gradient_not_a_flat_page_color() -> None:
+    # bulma_landing_app's hero: linear-gradient(135deg, #7c3aed, #4f46e5 55%, #0ea5e9). No line
+    # of two stops fits it, so it was the page's flat colour (the mean, an even indigo) and the
+    # page lost its purple corner and its sky-blue one.
+    image = Image.new("RGB", (900, 700), "white")
+    stops = [(0.0, (124, 58, 237)), (0.55, (79, 70, 229)), (1.0, (14, 165, 233))]
+    image.paste(diagonal_band(900, 460, stops), (0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.text((60, 120), "Your money, in one place", font=font(36, bold=True), fill="white")
+    draw.text((60, 560), "Everything you need", font=font(20), fill=(30, 41, 59))
+    analysis = analyze(png(image))
+    assert analysis.root.fill == (255, 255, 255) and analysis.root.gradient is None
+    (hero,) = [r for r in analysis.regions if r.gradient is not None]
+    assert hero.box.height >= 450 and hero.box.width >= 890
+    gradient = hero.gradient
+    assert gradient is not None and gradient.startswith("linear-gradient(135deg"), gradient
+    found = [tuple(int(h[i : i + 2], 16) for i in (0, 2, 4)) for h in re.findall(r"#([0-9a-f]{6})", gradient)]
+    assert len(found) == 3
+    for color, (_place, truth) in zip(found, stops, strict=True):
+        assert max(abs(c - t) for c, t in zip(color, truth, strict=True)) <= 6, (color, truth)
+    middle = re.search(r" (\d+)%", gradient)
+    assert middle is not None and abs(int(middle.group(1)) - 55) <= 5, gradient
+
+
+def test_a_photo_lighter_in_its_middle_is_no_three_stop_gradient() -> None:
+    # A product shot's soft backdrop, lighter in the middle and alike at both ends, with the
+    # product on it: a picture, not a gradient box with the product cut out of it.
+    image = Image.new("RGB", (800, 600), "white")
+    stops = [(0.0, (212, 228, 221)), (0.5, (246, 249, 248)), (1.0, (215, 230, 224))]
+    backdrop = np.asarray(diagonal_band(400, 400, stops)).copy()
+    backdrop[150:300, 80:320] = (200, 80, 60)
+    image.paste(Image.fromarray(backdrop, "RGB"), (200, 100))
+    analysis = analyze(png(image))
+    assert not any(r.gradient for r in analysis.regions), [r.gradient for r in analysis.regions]
 
 
 def test_a_photo_like_texture_is_not_mistaken_for_a_polygon() -> None:

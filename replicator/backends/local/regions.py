@@ -200,13 +200,60 @@ def fit_gradient(
     return angle, np.clip(start, 0, 255), np.clip(end, 0, 255)
 
 
-def _fit_gradient(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> str | None:
-    """A CSS linear-gradient that reproduces the component's pixels, or None if none fits."""
-    fit = fit_gradient(rgb, mask, box)
-    if fit is None:
+def fit_three_stops(
+    rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[int, float, tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+    """The linear gradient of three stops (CSS angle, the middle stop's place 0..1, the three
+    colors) that reproduces the masked pixels of ``box``, or None if none fits: a hero's "purple,
+    indigo at 55%, sky" that no two-stop line fits. The colors between stops are linear in the
+    place along the gradient line, as CSS draws them, so each candidate is one least-squares fit
+    of three hat functions."""
+    x, y, w, h = box
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 50:
         return None
-    angle, start, end = fit
-    return f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(end))})"
+    step = max(1, len(xs) // 4000)
+    ys, xs = ys[::step], xs[::step]
+    colors = rgb[y + ys, x + xs].astype(np.float64)
+    best: tuple[float, int, float, np.ndarray] | None = None
+    for angle in (180, 90, 135, 45, 160, 120):
+        a = math.radians(angle)
+        length = abs(w * math.sin(a)) + abs(h * math.cos(a))
+        t = ((xs - w / 2) * math.sin(a) - (ys - h / 2) * math.cos(a)) / max(length, 1.0) + 0.5
+        for middle in np.arange(0.2, 0.81, 0.05):
+            first = np.clip(1 - t / middle, 0, 1)
+            last = np.clip((t - middle) / (1 - middle), 0, 1)
+            design = np.stack([first, 1 - first - last, last], axis=1)
+            coef, *_ = np.linalg.lstsq(design, colors, rcond=None)
+            err = float(np.sqrt(np.mean((design @ coef - colors) ** 2)))
+            if best is None or err < best[0] - 0.05:
+                best = (err, angle, float(middle), coef)
+    if best is None or best[0] > 3.5:
+        return None
+    _, angle, middle, coef = best
+    start, mid, end = (np.clip(c, 0, 255) for c in coef)
+    return angle, middle, (start, mid, end)
+
+
+def gradient_css(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> str | None:
+    """A CSS linear-gradient that reproduces the masked pixels of ``box``, of two stops or
+    else three, or None if none fits."""
+    fit = fit_gradient(rgb, mask, box)
+    if fit is not None:
+        angle, start, end = fit
+        return f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(end))})"
+    three = fit_three_stops(rgb, mask, box)
+    if three is None:
+        return None
+    angle, middle, (start, mid, end) = three
+    if color_distance(as_rgb(start), as_rgb(end)) <= 12:
+        # Light in the middle and alike at both ends: a photo's vignette (a product shot's soft
+        # backdrop, whose product then lost its picture to a box), or a soft shadow's spread.
+        return None
+    return (
+        f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(mid))} {round(middle * 100)}%, "
+        f"{_hex(as_rgb(end))})"
+    )
 
 
 def _hex(color: RGB) -> str:
@@ -243,7 +290,7 @@ def find_regions(
         gradient = None
         pixels = rgb[y : y + h, x : x + w][mask]
         if float(pixels.astype(np.float32).std(axis=0).max()) > 2.0:
-            gradient = _fit_gradient(rgb, mask, (x, y, w, h))
+            gradient = gradient_css(rgb, mask, (x, y, w, h))
             if gradient is None:
                 continue  # textured: a photo or illustration, not a box
         # The component stops one pixel short of its true edge (that pixel differs from outside).
@@ -359,6 +406,14 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
         fit = None
         if float(pixels.astype(np.float32).std(axis=0).max()) > 2.0:
             fit = fit_gradient(rgb, mask, (x, y, w, h))
+            css = None
+            if fit is None:
+                css = gradient_css(rgb, mask, (x, y, w, h))  # three stops, or none
+                if css is None:
+                    return label, as_rgb(means[label]), None
+                if w >= width - 2 and h >= height - 2:
+                    return label, as_rgb(means[label]), css
+                continue  # a band of three stops (a hero) is a box on the page
         # Soft shadows melt into a flat background and spread its colors; only a fitted gradient
         # whose ends differ visibly is one.
         if fit is None or color_distance(as_rgb(fit[1]), as_rgb(fit[2])) <= 6:
