@@ -491,6 +491,16 @@ def test_an_icon_whose_solid_part_was_found_as_a_box_is_that_icon(index: IconInd
     assert body == [], body
 
 
+def test_a_product_name_above_its_rating_stars_keeps_its_own_colour(index: IconIndex) -> None:
+    # bulma_shop_grid's product cards: OCR's box round "Arc floor lamp" reached down into the
+    # orange stars below it, and each word's colour was taken over the box's full height: the
+    # first two words came out orange.
+    analysis = _analysis_of("bulma_shop_grid", index)
+    for area in (Box(300, 450, 140, 28), Box(575, 450, 140, 28)):
+        (name,) = _lines_in(analysis, area, 0.5)
+        assert max(name.color) <= 110 and name.runs == [], (name.text, name.color, name.runs)
+
+
 def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
     # mail_inbox's toolbar "more" button: three dots whose antialiased rims join them into a
     # 5 x 17 px column, narrower than a picture's least side, so it was dropped.

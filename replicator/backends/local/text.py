@@ -1069,14 +1069,18 @@ def _text_symbol(ink: _Ink, text: str, seg: tuple[int, int], kept: tuple[int, in
     return max(shape_similarity(alpha, s, fit.face, fit.weight, fit.size) for s in "©®@") >= 0.5
 
 
-def _color_runs(ink: _Ink, text: str, x0: int, x1: int, threshold: float) -> list[tuple[str, RGB]]:
-    """Words of clearly different colors in one line (a sentence ending in a link)."""
+def _color_runs(
+    ink: _Ink, text: str, bounds: tuple[int, int, int, int], threshold: float
+) -> list[tuple[str, RGB]]:
+    """Words of clearly different colors in one line (a sentence ending in a link), each word's
+    color taken in the line's own rows (``bounds``): OCR's box reached down into the orange
+    stars under bulma_shop_grid's product names, whose first words came out orange."""
+    x0, y0, x1, y1 = bounds
     words = text.split(" ")
     segments = _segments(ink, x0, x1, threshold)
     if len(words) < 2 or len(segments) != len(words):
         return []
-    h = ink.mask.shape[0]
-    colors = [ink.color(a, 0, b, h) for a, b in segments]
+    colors = [ink.color(a, y0, b, y1) for a, b in segments]
     runs: list[tuple[str, RGB]] = []
     for word, color in zip(words, colors, strict=True):
         if runs and max(abs(a - b) for a, b in zip(runs[-1][1], color, strict=True)) <= 60:
@@ -1838,7 +1842,7 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
     text = proofed
     h = y1 - y0
     threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
-    runs = _color_runs(ink, text, x0, x1, threshold)
+    runs = _color_runs(ink, text, (x0, y0, x1, y1), threshold)
     return TextLine(
         text=text,
         ink=Box(ink.x0 + fx0, ink.y0 + fy0, fx1 - fx0, fy1 - fy0),
