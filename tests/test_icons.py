@@ -501,6 +501,19 @@ def test_a_product_name_above_its_rating_stars_keeps_its_own_colour(index: IconI
         assert max(name.color) <= 110 and name.runs == [], (name.text, name.color, name.runs)
 
 
+def test_carets_between_dropdown_labels_are_caret_icons_not_letters(index: IconIndex) -> None:
+    # primer_issues' list header "Author ▾ Label ▾ Assignee ▾ Sort ▾", read by OCR as one line
+    # "Author+ Label→ Assignee▼ Sort": the inner carets came out as "+", "→" and "▼" in the text,
+    # and the last one, a 6 px triangle, was named Font Awesome's funnel ("filter").
+    analysis = _analysis_of("primer_issues", index)
+    row = Box(845, 252, 260, 24)
+    assert [ln.text for ln in _lines_in(analysis, row, 0.5)] == ["Author", "Label", "Assignee", "Sort"]
+    carets = _pictures_in(analysis, row, 0.5)
+    assert [g.icon.name if g.icon else None for g in carets] == ["caret-down"] * 4, carets
+    for caret, line in zip(carets, _lines_in(analysis, row, 0.5), strict=True):
+        assert 0 < caret.box.x - line.ink.right <= 10 and caret.box.width <= 8
+
+
 def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
     # mail_inbox's toolbar "more" button: three dots whose antialiased rims join them into a
     # 5 x 17 px column, narrower than a picture's least side, so it was dropped.

@@ -129,3 +129,54 @@ async def test_centred_plan_columns_stand_where_the_source_centres_them(
     for text in ("Starter", "10,000", "Unlimited", "Community", "Dedicated"):
         assert text in copy, sorted(copy)
         assert abs(copy[text] - source[text]) <= 3, (text, source[text], copy[text])
+
+
+ISSUE_LIST = """<!doctype html><html><head><style>
+*{box-sizing:border-box}
+body{margin:0;padding:40px;background:#fff;font:14px 'DejaVu Sans',sans-serif;color:#1f2328}
+.box{width:760px;border:1px solid #d0d7de;border-radius:6px}
+.head{display:flex;align-items:center;height:48px;padding:0 16px;background:#f6f8fa;border-bottom:1px solid #d0d7de}
+.head .tools{margin-left:auto;display:flex;gap:24px;color:#59636e}
+.row{display:flex;align-items:center;height:60px;padding:0 16px;border-top:1px solid #d0d7de}
+.row:first-of-type{border-top:0}
+.row span{margin-left:auto;color:#59636e}
+</style></head><body><div class="box">
+<div class="head"><b>12 Open</b><span style="margin-left:16px;color:#59636e">40 Closed</span>
+<div class="tools"><span>Author</span><span>Label</span><span>Newest</span></div></div>
+<div class="rows">
+<div class="row"><b>Fix the login redirect loop</b><span>3</span></div>
+<div class="row"><b>Cache the avatar thumbnails</b><span>12</span></div>
+<div class="row"><b>Retry uploads after a timeout</b><span>7</span></div>
+<div class="row"><b>Show the build status in the header</b><span>21</span></div>
+</div></div></body></html>"""
+
+
+async def test_a_framed_list_keeps_its_frame_and_its_header_tools_at_the_far_end(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    # A GitHub-style issue list: an outlined box, a grey header with "12 Open 40 Closed" on the
+    # left and its tools pushed right, rows parted by dividers. As a table, only the rows' fills
+    # and dividers were drawn: the box's left and right sides were lost. And the header's first
+    # cell was an inline box as wide as its words, so the tools pushed to its far end stood glued
+    # to "40 Closed".
+    viewport = Viewport(900, 420)
+    shot = await browser_pool.render(ISSUE_LIST, viewport)
+    replica = build_page(shot.png)
+    assert "<table" in replica
+    async with browser_pool.open(replica, viewport) as live:
+        table = await live.page.evaluate(
+            "() => { const t = document.querySelector('table'), s = getComputedStyle(t),"
+            " r = t.getBoundingClientRect();"
+            " return [s.borderLeftWidth, s.borderRightWidth, s.borderLeftColor, r.left, r.right]; }"
+        )
+        # Where the header's words end and where its tools begin.
+        words = await live.page.evaluate(
+            "() => Object.fromEntries([...document.querySelectorAll('th > *, th > * > *')]"
+            ".filter(e => /Closed$|^Author$/.test(e.textContent.trim()))"
+            ".map(e => [e.textContent.trim().endsWith('Closed') ? 'Closed' : 'Author',"
+            " e.getBoundingClientRect().toJSON()]))"
+        )
+    left, right, color, x0, x1 = table
+    assert left == right == "1px" and color == "rgb(208, 215, 222)", table
+    assert abs(x0 - 40) <= 2 and abs(x1 - 800) <= 2, table
+    assert words["Author"]["left"] - words["Closed"]["right"] >= 150, words

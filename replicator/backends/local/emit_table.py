@@ -50,6 +50,7 @@ class TableMarkup:
             "border-collapse": "collapse",
             "table-layout": "fixed",
         }
+        decls.update(_frame_sides(grid))
         name = self.styles.named("table", decls)
         cell_decls = {
             "padding": f"{px(common_top)} 0 0 {px(common_left)}",
@@ -111,6 +112,11 @@ class TableMarkup:
                         piece = self.styles.named(
                             "cell-piece", {"display": "inline-flex", "vertical-align": "top"}
                         )
+                        if content.kind == "row" and (pad is None or pad[2] == "left"):
+                            # As wide as its cell, so that a piece pushed to the far end (auto
+                            # margin: primer's "Author ▾ Label ▾" tools after "1,204 Closed") goes
+                            # there; an inline box is only as wide as its pieces.
+                            piece = self.styles.named("cell-row", {"display": "flex"})
                         inner = "\n" + self._node(content, content.box, [piece])
                 attrs = f' class="{" ".join(cell_classes)}"' if cell_classes else ""
                 parts.append(f"<{tag}{attrs}>{inner}</{tag}>")
@@ -173,6 +179,22 @@ def _row_fill(row: GridRow) -> RGB | None:
     if len(fills) == 1 and all(r is not None for r in row.cell_regions):
         return fills.pop()
     return None
+
+
+def _frame_sides(grid: Grid) -> dict[str, str]:
+    """The left and right lines of a box framing the rows (a GitHub issue list: each row a band
+    outlined on its sides, dividers between them), which the rows' own classes (fills and
+    dividers) do not draw: where every row's band has them, in one colour, the table's."""
+    decls: dict[str, str] = {}
+    bands = [row.band for row in grid.rows]
+    for side, k in (("left", 3), ("right", 1)):
+        widths = {band.border_width[k] if band is not None else 0 for band in bands}
+        colors = {band.border_color for band in bands if band is not None}
+        if len(widths) == 1 and min(widths) > 0 and len(colors) == 1:
+            color = colors.pop()
+            if color is not None:
+                decls[f"border-{side}"] = f"{min(widths)}px solid {hex_color(color)}"
+    return decls
 
 
 def _cell_border(grid: Grid) -> str | None:

@@ -30,7 +30,7 @@ from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .readings import reread_marks
 from .regions import edge_pixels, mode_color
-from .spacing import empty_runs, ink_runs, lost_symbol, respace, slant, upright_columns
+from .spacing import empty_runs, ink_runs, lost_symbol, respace, slant, solid_triangle, upright_columns
 from .tails import Recognize, read_tails
 
 
@@ -946,6 +946,46 @@ def _caret(ink: _Ink, bounds: tuple[int, int, int, int], height: float) -> bool:
     return bool(widths[0] >= 0.7 * w and widths[-1] <= 0.5 * w and np.all(np.diff(widths) <= 0.5))
 
 
+# What OCR reads for a dropdown's caret set after a word ("Author+ Label→ Assignee▼ Sort").
+_CARET_READINGS = set("+→▼▾▽↓⌄")
+
+
+def _solid_caret(ink: _Ink, bounds: tuple[int, int, int, int], height: float) -> bool:
+    """Whether the ink in ``bounds`` is a small solid triangle (spacing.solid_triangle: a "▾"
+    glyph, as tall as it is wide, or a flatter caret), lower than the line's letters."""
+    x0, y0, x1, y1 = bounds
+    if not 5 <= y1 - y0 <= 0.6 * height:
+        return False
+    return solid_triangle(ink.coverage(x0, y0, x1, y1), ink.mask[y0:y1, x0:x1]) is not None
+
+
+def _cut_at_carets(
+    ink: _Ink, piece: str, bounds: tuple[int, int, int, int]
+) -> list[tuple[str, tuple[int, int]]] | None:
+    """A row of dropdowns OCR read as one line, their carets as characters glued to the words
+    (primer's "Author ▾ Label ▾ Assignee ▾ Sort ▾" read "Author+ Label→ Assignee▼ Sort"): the
+    words apart, cut at the carets inside the piece, which leave the text and the ink (they are
+    pictures, as a caret at a line's end is). Only where the carets the ink shows between the
+    words are as many as the caret readings in the text. None: no caret inside the piece."""
+    x0, y0, x1, y1 = bounds
+    clusters = _segments(ink, x0, x1, 1.0)
+    carets = []
+    for a, b in clusters[1:-1]:
+        box = ink.bounds(a, b)
+        if box is not None and _solid_caret(ink, box, y1 - y0):
+            carets.append((a, b))
+    marks = [i for i, ch in enumerate(piece) if ch in _CARET_READINGS and 0 < i < len(piece.rstrip()) - 1]
+    if not carets or len(marks) != len(carets):
+        return None
+    parts: list[tuple[str, tuple[int, int]]] = []
+    start, left = 0, x0
+    for (a, b), i in zip(carets, marks, strict=True):
+        parts.append((piece[start:i].strip(), (left, a)))
+        start, left = i + 1, b
+    parts.append((piece[start:].strip(), (left, x1)))
+    return parts if all(text for text, _span in parts) else None
+
+
 def _first_is_next(ink: _Ink, word: str, cluster: tuple[int, int], following: tuple[int, int]) -> bool:
     """Whether a word is drawn by the cluster after ``cluster`` alone clearly better than with
     ``cluster`` before it (which is then no character of the word)."""
@@ -1504,6 +1544,12 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
         if framed is not None:
             # Its ends are cut: nothing there is an icon to strip (a key's "@" is a letter).
             styled += reversed([(part, span, ("start", "end")) for part, span in framed])
+            continue
+        between = _cut_at_carets(ink, piece, sub)
+        if between is not None:
+            # Cut ends are no icon's place; the last piece's own end still is (its caret).
+            ends = [("end",), *[("start", "end")] * (len(between) - 2), ("start",)]
+            styled += reversed([(part, span, cut) for (part, span), cut in zip(between, ends, strict=True)])
             continue
         looks_round = set(piece.replace(" ", "")) <= set("0OoQ°.·•●Dd()口")
         if looks_round and float(ink.mask[y0:y1, x0:x1].mean()) > 0.55:
