@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from replicator.backends.local.fonts import FONTS
 from replicator.backends.local.icons import icon_check, text_or_icon
-from replicator.backends.local.model import Analysis, Graphic, TextLine
+from replicator.backends.local.model import Analysis, Graphic, Region, TextLine
 from replicator.backends.local.page import analyze, render_analysis
 from replicator.backends.local.text import read_lines
 from replicator.config import PROJECT_DIR
@@ -512,6 +512,46 @@ def test_carets_between_dropdown_labels_are_caret_icons_not_letters(index: IconI
     assert [g.icon.name if g.icon else None for g in carets] == ["caret-down"] * 4, carets
     for caret, line in zip(carets, _lines_in(analysis, row, 0.5), strict=True):
         assert 0 < caret.box.x - line.ink.right <= 10 and caret.box.width <= 8
+
+
+def _boxes_in(analysis: Analysis, box: Box) -> list[Region]:
+    """The visible regions inside ``box``, left to right."""
+    found = [r for r in analysis.regions if r.visible and box.contains(r.box, slack=1)]
+    return sorted(found, key=lambda r: r.box.x)
+
+
+def test_a_badge_inside_a_button_is_a_badge_and_the_label_keeps_its_size(index: IconIndex) -> None:
+    # daisy_pricing_dark's "Annual [-25%]" switch button: OCR read the label and the purple badge
+    # as one line, whose ink held the badge's fill, so both came out as one line at 18 px (14 and
+    # 12 in the source) with no badge drawn.
+    analysis = _analysis_of("daisy_pricing_dark", index)
+    button = Box(616, 306, 138, 36)
+    label, badge_text = _lines_in(analysis, button, 0.5)
+    assert (label.text, badge_text.text) == ("Annual", "-25%")
+    assert abs(label.fit.size - 14) <= 1 and abs(badge_text.fit.size - 12) <= 1.5, (label.fit, badge_text.fit)
+    badges = [r for r in _boxes_in(analysis, button) if r.box.height < 24]
+    assert len(badges) == 1 and badges[0].box.contains(badge_text.ink), badges
+    assert badges[0].fill[2] > 200 and badges[0].fill[0] > 100, badges[0].fill  # its violet
+    html = render_analysis(analysis)
+    assert re.search(r"<button[^>]*>Annual<span[^>]*>-25%</span></button>", html), "the badge ends the button"
+
+
+def test_a_countdown_of_badges_is_three_badges_with_their_digits(index: IconIndex) -> None:
+    # cn_shop's "限时秒杀 距结束 [02] : [15] : [39]": three dark badges OCR read as one line
+    # "02:15:39". The badges were the line's ink (Inter 900 at 27 px for 14), the first badge's
+    # digits became a picture (the corpus's one raster over no graphic), and the price line
+    # "¥649 ¥899", with no Latin line left to choose a face from, was set in Playfair Display.
+    analysis = _analysis_of("cn_shop", index)
+    row = Box(220, 496, 150, 32)
+    digits = [ln for ln in _lines_in(analysis, row, 0.5) if ln.text != ":"]
+    assert [ln.text for ln in digits] == ["02", "15", "39"]
+    badges = _boxes_in(analysis, Box(220, 496, 150, 32))
+    assert len(badges) == 3 and all(max(b.fill) < 80 for b in badges), badges
+    for badge, line in zip(badges, digits, strict=True):
+        assert badge.box.contains(line.ink) and abs(line.fit.size - 14) <= 2.5, (badge.box, line.fit)
+    assert _pictures_in(analysis, row) == []
+    (price,) = _lines_in(analysis, Box(995, 765, 95, 32), 0.5)
+    assert price.fit.face is not None and price.fit.face.script == "cjk", price.fit
 
 
 def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:

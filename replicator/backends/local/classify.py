@@ -447,9 +447,14 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
     assert region is not None
     box = region.box
     texts, others = _contents(node)
+    # A badge after the label ("Annual [-25%]") is part of the label's content.
+    badge = _label_badge(texts, others, box)
+    if badge is not None:
+        texts = [t for t in texts if not badge.box.contains(t.box, slack=1)]
+        others = [o for o in others if o is not badge and not badge.box.contains(o.box, slack=1)]
     block = texts[0].block if len(texts) == 1 else None
     if block is not None and len(block.lines) == 1:
-        ink = block.ink
+        ink = block.ink if badge is None else block.ink.union(badge.box)
         size = block.first.size
         # A button may lead with its icon, or end with an arrow: the icon and the label are
         # centred together.
@@ -543,6 +548,24 @@ def _leading_icon(others: list[Node], ink: Box, size: float) -> Node | None:
 _CLOSE_ICONS = {"xmark", "circle-xmark", "square-xmark", "x", "x-lg", "x-circle", "x-circle-fill", "x-square"}
 # A select's caret: a box ending with one of these is a select, whatever its fill.
 _CARET_ICONS = {"chevron-down", "caret-down", "caret-down-fill", "angle-down", "chevron-expand", "sort"}
+
+
+def _label_badge(texts: list[Node], others: list[Node], box: Box) -> Node | None:
+    """The one filled badge holding a word beside a box's one other line (daisy's "Annual
+    [-25%]" switch button), lower than the box: found inside a line, it made the button a box
+    of two texts, which no button is."""
+    regions = [o for o in others if o.kind == "region" and o.region is not None]
+    if len(texts) != 2 or len(regions) != 1:
+        return None
+    badge = regions[0]
+    held = [t for t in texts if badge.box.contains(t.box, slack=1)]
+    label = [t for t in texts if t not in held]
+    if len(held) != 1 or len(label) != 1 or badge.box.height > 0.8 * box.height:
+        return None
+    ink = label[0].box
+    beside = badge.box.x >= ink.right and badge.box.x - ink.right <= 3 * ink.height
+    level = abs((badge.box.y + badge.box.height / 2) - (ink.y + ink.height / 2)) <= 0.25 * badge.box.height
+    return badge if beside and level else None
 
 
 def _trailing_icon(others: list[Node], ink: Box, size: float, region: Region) -> Node | None:

@@ -702,10 +702,11 @@ def remeasure_on_fills(
 
 
 def frame_boxes(rgb: np.ndarray, lines: list[TextLine], root: Region, regions: list[Region]) -> None:
-    """The boxes drawn round words inside a line (GitHub's keys in "Type [g] [i] on any issue"),
-    which the line's reading found (TextLine.frame) and the region finder did not (their faint
-    antialiased outlines make no edge), added to ``regions``: outlined in their ring's colour,
-    filled with their inside's, rounded as their top row's start says."""
+    """The boxes round words inside a line, which the line's reading found (TextLine.frame) and
+    the region finder did not, added to ``regions``: GitHub's keys in "Type [g] [i] on any
+    issue" (their faint antialiased outlines make no edge), outlined in their ring's colour; the
+    filled badges in "Annual [-25%]" (the line's box held them), plain. Each filled with its
+    inside's colour, rounded as its top row says."""
     for line in lines:
         frame = line.frame
         if frame is None or any(r.visible and frame.intersection(r.box) > 0.6 * frame.area for r in regions):
@@ -718,14 +719,20 @@ def frame_boxes(rgb: np.ndarray, lines: list[TextLine], root: Region, regions: l
         fill = mode_color(crop[3:-3, 3:-3].reshape(-1, 3))
         ring = edge_pixels(crop)
         away = np.abs(ring - fill).max(axis=1)
-        border = np.median(ring[away >= np.percentile(away, 75)], axis=0)
-        top = np.flatnonzero(np.abs(crop[0] - fill).max(axis=1) >= 0.5 * away.max())
+        outlined = color_distance(as_rgb(mode_color(ring)), as_rgb(fill)) > 12
+        if outlined:
+            # A key: its outline starts where the corner's curve ends.
+            top = np.flatnonzero(np.abs(crop[0] - fill).max(axis=1) >= 0.5 * away.max())
+        else:
+            # A badge: its fill starts where the corner's curve ends.
+            top = np.flatnonzero(np.abs(crop[0] - fill).max(axis=1) <= 12)
         radius = min(frame.height / 2, 1.5 * float(top[0]) + 1.0) if len(top) else 0.0
         region = add_region(frame, as_rgb(fill), root, regions, radius=radius)
-        color = as_rgb(border)
-        region.border_width = (1, 1, 1, 1)
-        region.border_color = color
-        region.border_colors = (color, color, color, color)
+        if outlined:
+            color = as_rgb(np.median(ring[away >= np.percentile(away, 75)], axis=0))
+            region.border_width = (1, 1, 1, 1)
+            region.border_color = color
+            region.border_colors = (color, color, color, color)
 
 
 def _own_pill(rgb: np.ndarray, ink: Box, root: Region, regions: list[Region]) -> Region | None:

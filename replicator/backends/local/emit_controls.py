@@ -71,6 +71,11 @@ class ControlMarkup:
         if node.role in ("button", "page-link") and not texts:
             return self._icon_button(node, decls, size_classes, classes)
         if node.role in ("button", "badge", "page-link"):
+            # A badge after the label ("Annual [-25%]", classify._label_badge) ends it.
+            held = [n for n in walk(node) if n is not node and n.kind == "region"]
+            badge = held[0] if len(held) == 1 and node.role == "button" else None
+            if badge is not None:
+                texts = [t for t in texts if not badge.box.contains(t.box, slack=1)]
             if not texts:
                 return None
             block = texts[0].block
@@ -82,7 +87,10 @@ class ControlMarkup:
             icons = [n for n in walk(node) if n.kind == "image"]
             icon_html = ""
             trailing = bool(icons) and icons[0].box.x > texts[0].box.x
-            if icons:
+            if badge is not None:
+                decls["gap"] = px(max(badge.box.x - texts[0].box.right, 0))
+                icon_html, trailing = self._node(badge, badge.box, ["flex-none"]).strip(), True
+            elif icons:
                 # The icon leads (or, an arrow, ends) the label inside the button, the measured
                 # gap between them.
                 gap = icons[0].box.x - texts[0].box.right if trailing else texts[0].box.x - icons[0].box.right

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -83,9 +84,12 @@ class _Ink:
         # Keys drawn round a letter or two inside the line (key_outlines): crop coordinates
         # x0, y0, x1, y1, found as their outlines leave the ink.
         self.frames: list[tuple[int, int, int, int]] = []
+        # Filled badges among them (find_pills), with the number of words each holds.
+        self.pills: dict[tuple[int, int, int, int], int] = {}
         self._drop_frame_lines()
         self._drop_chip_outlines()
         self._drop_key_outlines()
+        self._find_pills()
         self._drop_neighbour_ink(
             math.floor(box.y) - self.y0, math.ceil(box.bottom) - self.y0, self._runs_on(rgb)
         )
@@ -353,6 +357,52 @@ class _Ink:
             ring = np.ones((y1 - y0, x1 - x0), bool)
             ring[3:-3, 3:-3] = False
             self.mask[y0:y1, x0:x1][ring] = False
+
+    def _find_pills(self) -> None:
+        """Filled badges inside the line ("Annual [-25%]", a countdown's "[02] : [15] : [39]"):
+        solid blocks of one colour, wider than tall and at least half the line's height, holding
+        letters of another colour, with other ink (or badges) beside them. The line's mask holds each whole (its fill
+        differs from the line's ground), and the font fit took the block for glyphs: the
+        countdown was fitted at 27 px for 12. They join the frames (the line is cut at them);
+        ``pills`` counts the words each holds, apart where the letters part by a third of its
+        height."""
+        mask = self.mask
+        h = mask.shape[0]
+        if h < 10:
+            return
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        found: dict[tuple[int, int, int, int], int] = {}
+        for n in range(1, count):
+            x, y, cw, ch, _area = (int(v) for v in stats[n])
+            if ch < 10 or ch < 0.5 * h or not 1.1 * ch <= cw <= 10 * ch or y == 0 or y + ch == h:
+                continue  # (one running past the crop is a band or a picture behind the line)
+            block = (labels[y : y + ch, x : x + cw] == n).astype(np.uint8)
+            outside = np.pad(1 - block, 1, constant_values=1)
+            cv2.floodFill(outside, None, (0, 0), 2)
+            solid = outside[1:-1, 1:-1] != 2
+            if solid.mean() < 0.75:
+                continue
+            pixels = self.crop[y : y + ch, x : x + cw][solid]
+            fill = mode_color(pixels, 8)
+            away = np.abs(pixels - fill).max(axis=1)
+            letters = np.zeros(solid.shape, bool)
+            letters[solid] = away > 40
+            if not 0.05 <= float(letters.mean()) <= 0.5:
+                continue
+            if float(np.mean(away[away <= 40] <= 16)) < 0.9:
+                continue  # not one flat fill: a photo behind white words
+            words = ink_runs(np.asarray(letters.any(axis=0), dtype=bool))
+            parts = 1 + sum(1 for (_a, b), (c, _d) in itertools.pairwise(words) if c - b >= ch / 3)
+            found[(x, y, x + cw, y + ch)] = parts if words else 0
+        if not found:
+            return
+        rest = mask.copy()
+        for x0, _y0, x1, _y1 in found:
+            rest[:, x0:x1] = False
+        if len(found) == 1 and rest.sum() < 2 * h:
+            return  # the badge is the whole line: remeasure_on_fills reads it on its pill
+        self.pills = {pill: words for pill, words in found.items() if words}
+        self.frames += list(self.pills)
 
     def leave_neighbours(self, text: str, others: list[OcrLine]) -> None:
         """The ink of a line after this one on the same row, where OCR's two boxes overlap ("€45"
@@ -1443,8 +1493,15 @@ def read_lines(
         # CJK faces join the page's faces only for Chinese text, not for an icon OCR read as one
         # Han character in a Latin page ("Search mail 鼎"): with them there, that page's Latin
         # lines were fitted to a CJK face's Latin glyphs, and their dashes judged in the wrong face.
-        if faces is not None and any(sum(has_cjk(ch) for ch in p.text) >= 2 for p in pieces):
-            faces = faces + tuple(f for f in FONTS.faces if f.script == "cjk")
+        chinese = any(sum(has_cjk(ch) for ch in p.text) >= 2 for p in pieces)
+        cjk_faces = tuple(f for f in FONTS.faces if f.script == "cjk")
+        if faces is not None and chinese:
+            faces = faces + cjk_faces
+        elif faces is None and chinese and cjk_faces:
+            # A Chinese page whose Latin text is too short to choose a face from (cn_shop's
+            # prices and counts): its Chinese faces' own Latin glyphs set it, not the best fit
+            # among every face we have (Playfair Display at 900 for "¥649").
+            faces = cjk_faces
     lines = split_map(
         _line_of, [(piece, faces) for piece in pieces], weights=[float(len(p.text)) for p in pieces]
     )
@@ -1535,15 +1592,30 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
             continue
         x0, y0, x1, y1 = sub
         h = y1 - y0
-        piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h, keep=cut_ends, icon_check=icon_check)
+        # A badge at an end, read as a word, is no icon there ("02" on a countdown's first
+        # badge; an icon's white lines on its solid shape read "■" are no word).
+        words = piece.split() or [""]
+        keep = cut_ends + tuple(
+            end
+            for end, edge, word in (("start", x0, words[0]), ("end", x1, words[-1]))
+            if any(ch.isalnum() for ch in word) and any(f[0] - 2 <= edge <= f[2] + 2 for f in ink.pills)
+        )
+        piece, x0, x1 = _strip_icons(ink, piece, x0, x1, h, keep=keep, icon_check=icon_check)
         sub = ink.bounds(x0, x1)
         if sub is None or not piece:
             continue
         x0, y0, x1, y1 = sub
         framed = _cut_at_frames(ink, piece, sub) if ink.frames else None
         if framed is not None:
+            parts = []
+            for part, span in framed:
+                pill = next((f for f in ink.pills if span[0] <= f[0] and f[2] <= span[1]), None)
+                if pill is not None:
+                    found += _on_pill(ink, part, pill, icon_check)
+                else:
+                    parts.append((part, span))
             # Its ends are cut: nothing there is an icon to strip (a key's "@" is a letter).
-            styled += reversed([(part, span, ("start", "end")) for part, span in framed])
+            styled += reversed([(part, span, ("start", "end")) for part, span in parts])
             continue
         between = _cut_at_carets(ink, piece, sub)
         if between is not None:
@@ -1586,6 +1658,25 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
     return found
 
 
+def _on_pill(
+    ink: _Ink, text: str, pill: tuple[int, int, int, int], icon_check: IconCheck | None
+) -> list[_Draft]:
+    """The pieces of the words on a filled badge inside a line (_Ink._find_pills), cut and
+    measured on the badge's own fill as their ground, the badge their frame."""
+    x0, y0, x1, y1 = pill
+    inset = max(2, (y1 - y0) // 3)  # inside its rounded ends, where the ring is all fill
+    crop = np.clip(ink.crop, 0, 255).astype(np.uint8)
+    inside = _Ink(crop, Box(x0 + inset, y0 + 3, x1 - x0 - 2 * inset, y1 - y0 - 6), ink.faces)
+    ox, oy = inside.x0, inside.y0
+    # Page coordinates, as the line's own ink has them.
+    inside.x0, inside.y0 = inside.x0 + ink.x0, inside.y0 + ink.y0
+    inside.x1, inside.y1 = inside.x1 + ink.x0, inside.y1 + ink.y0
+    drafts = _cut(inside, text, icon_check)
+    for draft in drafts:
+        draft.frame = (x0 - ox, y0 - oy, x1 - ox, y1 - oy)
+    return drafts
+
+
 def _cut_at_frames(
     ink: _Ink, piece: str, bounds: tuple[int, int, int, int]
 ) -> list[tuple[str, tuple[int, int]]] | None:
@@ -1596,12 +1687,24 @@ def _cut_at_frames(
     key's padding puts its letter a good way from where a face would set it). None: no frame
     inside the piece, or its words do not add up (it stays whole)."""
     a, y0, b, y1 = bounds
-    words = piece.split()
     clusters = _segments(ink, a, b, max(2.5, 0.2 * (y1 - y0)))
+    cut = _frame_cuts(ink, piece.split(), clusters, (a, b))
+    if cut is None and ink.pills:
+        # Badges set tight with signs between them and no spaces read ("02:15:39", a
+        # countdown's three badges): words and signs apart.
+        cut = _frame_cuts(ink, re.findall(r"\w+|[^\w\s]+", piece), clusters, (a, b))
+    return cut
+
+
+def _frame_cuts(
+    ink: _Ink, words: list[str], clusters: list[tuple[int, int]], span: tuple[int, int]
+) -> list[tuple[str, tuple[int, int]]] | None:
+    a, b = span
     cuts: dict[int, list[int]] = {}  # word index -> the x offsets of cuts there
     for f in sorted(f for f in ink.frames if a - 2 <= f[0] and f[2] <= b + 2):
         before = sum(1 for c in clusters if c[1] <= f[0])
-        within = sum(1 for c in clusters if f[0] <= c[0] and c[1] <= f[2])
+        # (A badge's fill is one cluster: its own letters say how many words it holds.)
+        within = ink.pills.get(f) or sum(1 for c in clusters if f[0] <= c[0] and c[1] <= f[2])
         if within == 0 or before + within > len(words):
             return None
         for index, x in ((before, f[0] - 1), (before + within, f[2] + 1)):
