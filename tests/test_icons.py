@@ -554,6 +554,21 @@ def test_a_countdown_of_badges_is_three_badges_with_their_digits(index: IconInde
     assert price.fit.face is not None and price.fit.face.script == "cjk", price.fit
 
 
+def test_a_legend_s_coloured_markers_are_pictures_before_their_labels(index: IconIndex) -> None:
+    # tabler_dashboard's chart legend "◯ Desktop ◯ Mobile ◯ Tablet": rings in the series'
+    # colours, read by OCR as letters glued to the labels ("ODesktop OMobile OTablet"); the line
+    # was fitted to the rings' height (19 px for 12) and came out olive and italic.
+    analysis = _analysis_of("tabler_dashboard", index)
+    row = Box(400, 622, 200, 28)
+    labels = _lines_in(analysis, row, 0.5)
+    assert [ln.text for ln in labels] == ["Desktop", "Mobile", "Tablet"]
+    assert all(abs(ln.fit.size - 12) <= 1.5 and not ln.italic for ln in labels), [ln.fit for ln in labels]
+    markers = _pictures_in(analysis, row, 0.5)
+    assert len(markers) == 3, markers
+    for marker, label in zip(markers, labels, strict=True):
+        assert 0 <= label.ink.x - marker.box.right <= 6 and 16 <= marker.box.width <= 22
+
+
 def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
     # mail_inbox's toolbar "more" button: three dots whose antialiased rims join them into a
     # 5 x 17 px column, narrower than a picture's least side, so it was dropped.
