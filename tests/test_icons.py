@@ -569,6 +569,17 @@ def test_a_legend_s_coloured_markers_are_pictures_before_their_labels(index: Ico
         assert 0 <= label.ink.x - marker.box.right <= 6 and 16 <= marker.box.width <= 22
 
 
+def test_an_area_chart_keeps_its_line_over_its_fill(index: IconIndex) -> None:
+    # tabler_dashboard's sparklines: a pale area drawn as a polygon, and the chart's line along
+    # its top edge in the series' colour, which was cleared with the polygon's antialiased rim:
+    # the cards showed a pale pink and a pale green band with no line.
+    analysis = _analysis_of("tabler_dashboard", index)
+    for card in (Box(745, 215, 280, 55), Box(1070, 215, 280, 55)):
+        (area,) = [s for s in analysis.shapes if card.contains(s.box, slack=2)]
+        lines = [g for g in _pictures_in(analysis, card, 0.5) if g.box.width >= 0.9 * area.box.width]
+        assert len(lines) == 1 and lines[0].box.y <= area.box.y, (area.box, lines)
+
+
 def test_a_narrow_kebab_menu_icon_is_kept(index: IconIndex) -> None:
     # mail_inbox's toolbar "more" button: three dots whose antialiased rims join them into a
     # 5 x 17 px column, narrower than a picture's least side, so it was dropped.

@@ -76,11 +76,24 @@ def find_graphics(
     for region in regions:
         _clear_ring(residual, region)
     if shapes:
-        # The antialiased rim of a polygon's edges is part of the shape, not a picture.
+        # The antialiased rim of a polygon's edges is part of the shape, not a picture; a line
+        # drawn along an edge in a colour of its own (an area chart's stroke, tabler's red
+        # sparkline over its pale fill) is not: no blend of the shape's fill and the page's.
         rims = np.zeros((height, width), dtype=np.uint8)
         for shape in shapes.values():
             points = np.round(np.array(shape.points) - 0.5).astype(np.int32)
-            cv2.polylines(rims, [points], True, 1, thickness=5)
+            rim = np.zeros((height, width), dtype=np.uint8)
+            cv2.polylines(rim, [points], True, 1, thickness=5)
+            rim_mask = rim > 0
+            pixels = rgb[rim_mask].astype(np.int16)
+            fill = np.array(shape.fill, dtype=np.int16)
+            page = np.array(root.fill, dtype=np.int16)
+            low, high = np.minimum(fill, page) - 12, np.maximum(fill, page) + 12
+            blend = np.all((pixels >= low) & (pixels <= high), axis=1)
+            stroke = ~blend & (np.abs(pixels - fill).max(axis=1) > 80)
+            keep = np.zeros((height, width), dtype=bool)
+            keep[rim_mask] = stroke
+            rims[rim_mask & ~keep] = 1
         residual &= rims == 0
     # Box edges that survive are thin slivers; graphics are solid enough to survive an opening.
     residual = cv2.morphologyEx(residual.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(
