@@ -172,23 +172,37 @@ def _shape(mask: np.ndarray) -> tuple[bool, float]:
     return True, radius + 0.5 if radius else 0.0
 
 
-def fit_gradient(
+def _gradient_samples(
     rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]
-) -> tuple[int, np.ndarray, np.ndarray] | None:
-    """The linear gradient (CSS angle, start and end color) that reproduces the masked pixels of
-    ``box`` (x, y, w, h), or None if none fits. The gradient line spans the box as CSS's does."""
+) -> tuple[np.ndarray, dict[int, np.ndarray]] | None:
+    """Up to 4000 of the masked pixels of ``box`` (x, y, w, h): their colors, and for each CSS
+    angle tried their place (0..1) along the gradient line, which spans the box as CSS's does.
+    None: too few pixels to fit."""
     x, y, w, h = box
     ys, xs = np.nonzero(mask)
     if len(xs) < 50:
         return None
     step = max(1, len(xs) // 4000)
     ys, xs = ys[::step], xs[::step]
-    colors = rgb[y + ys, x + xs].astype(np.float64)
-    best: tuple[float, int, np.ndarray, np.ndarray] | None = None
+    places: dict[int, np.ndarray] = {}
     for angle in (180, 90, 135, 45, 160, 120):
         a = math.radians(angle)
         length = abs(w * math.sin(a)) + abs(h * math.cos(a))
-        t = ((xs - w / 2) * math.sin(a) - (ys - h / 2) * math.cos(a)) / max(length, 1.0) + 0.5
+        places[angle] = ((xs - w / 2) * math.sin(a) - (ys - h / 2) * math.cos(a)) / max(length, 1.0) + 0.5
+    return rgb[y + ys, x + xs].astype(np.float64), places
+
+
+def fit_gradient(
+    rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """The linear gradient (CSS angle, start and end color) that reproduces the masked pixels of
+    ``box`` (x, y, w, h), or None if none fits. The gradient line spans the box as CSS's does."""
+    samples = _gradient_samples(rgb, mask, box)
+    if samples is None:
+        return None
+    colors, places = samples
+    best: tuple[float, int, np.ndarray, np.ndarray] | None = None
+    for angle, t in places.items():
         design = np.stack([1 - t, t], axis=1)
         coef, *_ = np.linalg.lstsq(design, colors, rcond=None)
         err = float(np.sqrt(np.mean((design @ coef - colors) ** 2)))
@@ -208,18 +222,12 @@ def fit_three_stops(
     indigo at 55%, sky" that no two-stop line fits. The colors between stops are linear in the
     place along the gradient line, as CSS draws them, so each candidate is one least-squares fit
     of three hat functions."""
-    x, y, w, h = box
-    ys, xs = np.nonzero(mask)
-    if len(xs) < 50:
+    samples = _gradient_samples(rgb, mask, box)
+    if samples is None:
         return None
-    step = max(1, len(xs) // 4000)
-    ys, xs = ys[::step], xs[::step]
-    colors = rgb[y + ys, x + xs].astype(np.float64)
+    colors, places = samples
     best: tuple[float, int, float, np.ndarray] | None = None
-    for angle in (180, 90, 135, 45, 160, 120):
-        a = math.radians(angle)
-        length = abs(w * math.sin(a)) + abs(h * math.cos(a))
-        t = ((xs - w / 2) * math.sin(a) - (ys - h / 2) * math.cos(a)) / max(length, 1.0) + 0.5
+    for angle, t in places.items():
         for middle in np.arange(0.2, 0.81, 0.05):
             first = np.clip(1 - t / middle, 0, 1)
             last = np.clip((t - middle) / (1 - middle), 0, 1)

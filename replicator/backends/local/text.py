@@ -360,12 +360,12 @@ class _Ink:
 
     def _find_pills(self) -> None:
         """Filled badges inside the line ("Annual [-25%]", a countdown's "[02] : [15] : [39]"):
-        solid blocks of one colour, wider than tall and at least half the line's height, holding
-        letters of another colour, with other ink (or badges) beside them. The line's mask holds each whole (its fill
-        differs from the line's ground), and the font fit took the block for glyphs: the
-        countdown was fitted at 27 px for 12. They join the frames (the line is cut at them);
-        ``pills`` counts the words each holds, apart where the letters part by a third of its
-        height."""
+        solid blocks of one flat colour, wider than tall and at least half the line's height,
+        holding letters of another colour, with other ink (or badges) beside them. The line's
+        mask holds each whole (its fill differs from the line's ground), and the font fit took
+        the block for glyphs: the countdown was fitted at 27 px for 12. They join the frames
+        (the line is cut at them); ``pills`` counts the words each holds, apart where the
+        letters part by a third of its height."""
         mask = self.mask
         h = mask.shape[0]
         if h < 10:
@@ -1027,13 +1027,23 @@ def _cut_at_carets(
     marks = [i for i, ch in enumerate(piece) if ch in _CARET_READINGS and 0 < i < len(piece.rstrip()) - 1]
     if not carets or len(marks) != len(carets):
         return None
+    parts = _apart(piece, list(zip(carets, marks, strict=True)), (x0, x1))
+    return parts if all(text for text, _span in parts) else None
+
+
+def _apart(
+    piece: str, marks: list[tuple[tuple[int, int], int]], span: tuple[int, int]
+) -> list[tuple[str, tuple[int, int]]]:
+    """The words between marks (each a cluster's columns and the index of the character OCR
+    read for it, left to right), and the columns between the marks' clusters; the marks' own
+    characters and columns go."""
     parts: list[tuple[str, tuple[int, int]]] = []
-    start, left = 0, x0
-    for (a, b), i in zip(carets, marks, strict=True):
+    start, left = 0, span[0]
+    for (a, b), i in marks:
         parts.append((piece[start:i].strip(), (left, a)))
         start, left = i + 1, b
-    parts.append((piece[start:].strip(), (left, x1)))
-    return parts if all(text for text, _span in parts) else None
+    parts.append((piece[start:].strip(), (left, span[1])))
+    return parts
 
 
 # What OCR reads for a legend's marker glued to its label ("ODesktop OMobile OTablet").
@@ -1073,12 +1083,7 @@ def _cut_at_markers(
     ]
     if not markers or len(readings) != len(markers):
         return None
-    parts: list[tuple[str, tuple[int, int]]] = []
-    start, left = 0, x0
-    for (a, b), i in zip(markers, readings, strict=True):
-        parts.append((piece[start:i].strip(), (left, a)))
-        start, left = i + 1, b
-    parts.append((piece[start:].strip(), (left, x1)))
+    parts = _apart(piece, list(zip(markers, readings, strict=True)), (x0, x1))
     kept = [(text, span) for text, span in parts if text]
     return kept if len(kept) >= 2 else None
 
