@@ -554,6 +554,16 @@ def test_a_countdown_of_badges_is_three_badges_with_their_digits(index: IconInde
     assert price.fit.face is not None and price.fit.face.script == "cjk", price.fit
 
 
+def test_white_words_over_a_photo_are_no_badge(index: IconIndex) -> None:
+    # bs_landing_saas' hero: "Track every job." in white over a photo. Its ink held a block of the
+    # photo's lighter sky with letters in it, which a badge check without the flat-fill test took
+    # for a badge: the line was cut in two ("Track eve" and "ry job.") and a white box drawn.
+    analysis = _analysis_of("bs_landing_saas", index)
+    (line,) = _lines_in(analysis, Box(60, 236, 500, 70), 0.5)
+    assert line.text == "Track every job." and line.fit.size >= 50, (line.text, line.fit)
+    assert _boxes_in(analysis, Box(60, 236, 500, 70)) == []
+
+
 def test_a_legend_s_coloured_markers_are_pictures_before_their_labels(index: IconIndex) -> None:
     # tabler_dashboard's chart legend "◯ Desktop ◯ Mobile ◯ Tablet": rings in the series'
     # colours, read by OCR as letters glued to the labels ("ODesktop OMobile OTablet"); the line
