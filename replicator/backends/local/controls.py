@@ -46,7 +46,7 @@ from ...ocr import OcrEngine, OcrLine
 from .fonts import FontFace, shape_similarity
 from .graphics import add_region, data_uri
 from .model import Control, Graphic, Region, TextBlock, TextLine
-from .regions import as_rgb, color_distance, crop_around, edge_pixels, mode_color, rounded_rect
+from .regions import as_rgb, color_distance, crop_around, edge_pixels, fill_holes, mode_color, rounded_rect
 from .text import IconCheck, read_lines
 
 MIN_SIDE, MAX_SIDE = 10, 30
@@ -403,7 +403,7 @@ def _measure(rgb: np.ndarray, candidate: Box, retry: bool = True) -> Control | N
     silhouette = np.isin(labels, inside[inside > 0])
     if not silhouette.any():
         return None
-    filled = _fill_holes(silhouette)
+    filled = fill_holes(silhouette)
     strength = np.where(silhouette, distance, 0)
     row_peak, col_peak = strength.max(axis=1), strength.max(axis=0)
     typical = float(np.median(row_peak[row_peak > 0]))
@@ -595,14 +595,6 @@ def _contrast(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.abs(a - b).max())
 
 
-def _fill_holes(mask: np.ndarray) -> np.ndarray:
-    """``mask`` with every hole (background not reachable from the window's edge) filled in."""
-    padded = np.pad(mask, 1).astype(np.uint8)
-    flood = padded.copy()
-    cv2.floodFill(flood, None, (0, 0), 2)
-    return (flood != 2)[1:-1, 1:-1]
-
-
 def _label(control: Control, lines: list[TextLine], icons: Sequence[Box] = ()) -> TextLine | None:
     """The text line right of the control, centred on it: its label. The label may lead with
     its own icon (a payment method's logo): the gap is then measured from that icon."""
@@ -753,9 +745,7 @@ def _own_pill(rgb: np.ndarray, ink: Box, root: Region, regions: list[Region]) ->
     if float(block.mean()) < 0.7:
         return None
     # The block with its holes (letters in the page's colour) filled, then off its rim.
-    outside = np.pad(~block, 1, constant_values=True).astype(np.uint8)
-    cv2.floodFill(outside, None, (0, 0), 2)
-    inner = cv2.erode((outside[1:-1, 1:-1] != 2).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    inner = cv2.erode(fill_holes(block).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     if int(inner.sum()) < 40:
         return None
     pixels = crop[inner]
@@ -1297,7 +1287,7 @@ def _bodies(rgb: np.ndarray, box: Box, pad: int = 3) -> list[_Body]:
         if len(members) < 30:
             break
         color = np.median(members, axis=0)
-        mask = _fill_holes(_toward(part, surface, color)) & ~taken
+        mask = fill_holes(_toward(part, surface, color)) & ~taken
         count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=4)
         for label in range(1, count):
             x, y, w, h, _area = (int(v) for v in stats[label])

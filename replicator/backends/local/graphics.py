@@ -79,22 +79,24 @@ def find_graphics(
         # The antialiased rim of a polygon's edges is part of the shape, not a picture; a line
         # drawn along an edge in a colour of its own (an area chart's stroke, tabler's red
         # sparkline over its pale fill) is not: no blend of the shape's fill and the page's.
-        rims = np.zeros((height, width), dtype=np.uint8)
+        # (Each shape's rim is drawn and judged in a window round the shape, not on the page.)
+        rims = np.zeros((height, width), dtype=bool)
+        page = np.array(root.fill, dtype=np.int16)
         for shape in shapes.values():
             points = np.round(np.array(shape.points) - 0.5).astype(np.int32)
-            rim = np.zeros((height, width), dtype=np.uint8)
-            cv2.polylines(rim, [points], True, 1, thickness=5)
-            rim_mask = rim > 0
-            pixels = rgb[rim_mask].astype(np.int16)
+            wx0, wy0 = (max(int(v) - 4, 0) for v in points.min(axis=0))
+            wx1, wy1 = min(int(points[:, 0].max()) + 5, width), min(int(points[:, 1].max()) + 5, height)
+            if wx1 <= wx0 or wy1 <= wy0:
+                continue
+            rim = np.zeros((wy1 - wy0, wx1 - wx0), dtype=np.uint8)
+            cv2.polylines(rim, [points - np.array([wx0, wy0], dtype=np.int32)], True, 1, thickness=5)
+            pixels = rgb[wy0:wy1, wx0:wx1].astype(np.int16)
             fill = np.array(shape.fill, dtype=np.int16)
-            page = np.array(root.fill, dtype=np.int16)
             low, high = np.minimum(fill, page) - 12, np.maximum(fill, page) + 12
-            blend = np.all((pixels >= low) & (pixels <= high), axis=1)
-            stroke = ~blend & (np.abs(pixels - fill).max(axis=1) > 80)
-            keep = np.zeros((height, width), dtype=bool)
-            keep[rim_mask] = stroke
-            rims[rim_mask & ~keep] = 1
-        residual &= rims == 0
+            blend = np.all((pixels >= low) & (pixels <= high), axis=2)
+            stroke = ~blend & (np.abs(pixels - fill).max(axis=2) > 80)
+            rims[wy0:wy1, wx0:wx1] |= (rim > 0) & ~stroke
+        residual &= ~rims
     # Box edges that survive are thin slivers; graphics are solid enough to survive an opening.
     residual = cv2.morphologyEx(residual.view(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(
         bool

@@ -247,9 +247,15 @@ def gradient_css(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, in
     """A CSS linear-gradient that reproduces the masked pixels of ``box``, of two stops or
     else three, or None if none fits."""
     fit = fit_gradient(rgb, mask, box)
-    if fit is not None:
-        angle, start, end = fit
-        return f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(end))})"
+    return _two_stops_css(*fit) if fit is not None else _three_stops_css(rgb, mask, box)
+
+
+def _two_stops_css(angle: int, start: np.ndarray, end: np.ndarray) -> str:
+    return f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(end))})"
+
+
+def _three_stops_css(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, int]) -> str | None:
+    """``fit_three_stops`` as CSS, or None: no fit, or one alike at both ends (see below)."""
     three = fit_three_stops(rgb, mask, box)
     if three is None:
         return None
@@ -262,6 +268,14 @@ def gradient_css(rgb: np.ndarray, mask: np.ndarray, box: tuple[int, int, int, in
         f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(mid))} {round(middle * 100)}%, "
         f"{_hex(as_rgb(end))})"
     )
+
+
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with every hole (background not reachable from the window's edge) filled in."""
+    padded = np.pad(mask, 1).astype(np.uint8)
+    flood = padded.copy()
+    cv2.floodFill(flood, None, (0, 0), 2)
+    return (flood != 2)[1:-1, 1:-1]
 
 
 def _hex(color: RGB) -> str:
@@ -414,9 +428,8 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
         fit = None
         if float(pixels.astype(np.float32).std(axis=0).max()) > 2.0:
             fit = fit_gradient(rgb, mask, (x, y, w, h))
-            css = None
             if fit is None:
-                css = gradient_css(rgb, mask, (x, y, w, h))  # three stops, or none
+                css = _three_stops_css(rgb, mask, (x, y, w, h))
                 if css is None:
                     return label, as_rgb(means[label]), None
                 if w >= width - 2 and h >= height - 2:
@@ -427,12 +440,7 @@ def _page_background(rgb: np.ndarray, surfaces: Surfaces) -> tuple[int, RGB, str
         if fit is None or color_distance(as_rgb(fit[1]), as_rgb(fit[2])) <= 6:
             return label, as_rgb(means[label]), None
         if w >= width - 2 and h >= height - 2:
-            angle, start, end = fit
-            return (
-                label,
-                as_rgb(means[label]),
-                f"linear-gradient({angle}deg, {_hex(as_rgb(start))}, {_hex(as_rgb(end))})",
-            )
+            return label, as_rgb(means[label]), _two_stops_css(*fit)
     if not totals:
         return 0, (255, 255, 255), None
     key = max(totals, key=lambda k: (totals[k], k))

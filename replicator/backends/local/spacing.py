@@ -34,20 +34,31 @@ def ink_runs(filled: np.ndarray) -> list[tuple[int, int]]:
     return empty_runs(~np.asarray(filled, dtype=bool))
 
 
-def solid_triangle(coverage: np.ndarray, mask: np.ndarray) -> str | None:
-    """Which way a small solid triangle points ("down", "up"), whose ink (``coverage`` 0..1 and
-    ``mask``, cropped to it) is one run in every row, the rows narrowing from one edge to a
-    point: a dropdown's caret, a "▾" glyph or a flatter CSS one. None: another shape (a "v" has
-    two strokes in its top rows, an "e" no narrowing rows)."""
-    h, w = coverage.shape[:2]
-    if not (h >= 4 and 0.8 * h <= w <= 2.8 * h) or not 0.35 <= float(coverage.mean()) <= 0.75:
+def triangle_way(coverage: np.ndarray) -> str | None:
+    """Which way ink (``coverage`` 0..1, cropped to it) shaped as a triangle points ("down",
+    "up"): about half its box inked, its rows narrowing from a full edge to a point, never
+    widening by more than antialiasing's half pixel. None: another shape."""
+    w = coverage.shape[1]
+    if not 0.35 <= float(coverage.mean()) <= 0.75:
         return None
     widths = coverage.sum(axis=1)
     way = "down"
     if widths[-1] > widths[0]:
         widths, way = widths[::-1], "up"
     narrowing = widths[0] >= 0.7 * w and widths[-1] <= 0.5 * w and bool(np.all(np.diff(widths) <= 0.5))
-    return way if narrowing and all(len(ink_runs(row)) <= 1 for row in mask) else None
+    return way if narrowing else None
+
+
+def solid_triangle(coverage: np.ndarray, mask: np.ndarray) -> str | None:
+    """Which way a small solid triangle points (``triangle_way``), whose ink (``coverage`` and
+    ``mask``, cropped to it) is one run in every row: a dropdown's caret, a "▾" glyph or a
+    flatter CSS one. None: another shape (a "v" has two strokes in its top rows, an "e" no
+    narrowing rows)."""
+    h, w = coverage.shape[:2]
+    if not h >= 4 or not 0.8 * h <= w <= 2.8 * h:
+        return None
+    way = triangle_way(coverage)
+    return way if way is not None and all(len(ink_runs(row)) <= 1 for row in mask) else None
 
 
 def _monospace(face: FontFace) -> bool:

@@ -30,8 +30,17 @@ from .letters import restore_letters
 from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .readings import reread_marks
-from .regions import edge_pixels, mode_color
-from .spacing import empty_runs, ink_runs, lost_symbol, respace, slant, solid_triangle, upright_columns
+from .regions import edge_pixels, fill_holes, mode_color
+from .spacing import (
+    empty_runs,
+    ink_runs,
+    lost_symbol,
+    respace,
+    slant,
+    solid_triangle,
+    triangle_way,
+    upright_columns,
+)
 from .tails import Recognize, read_tails
 
 
@@ -376,10 +385,7 @@ class _Ink:
             x, y, cw, ch, _area = (int(v) for v in stats[n])
             if ch < 10 or ch < 0.5 * h or not 1.1 * ch <= cw <= 10 * ch or y == 0 or y + ch == h:
                 continue  # (one running past the crop is a band or a picture behind the line)
-            block = (labels[y : y + ch, x : x + cw] == n).astype(np.uint8)
-            outside = np.pad(1 - block, 1, constant_values=1)
-            cv2.floodFill(outside, None, (0, 0), 2)
-            solid = outside[1:-1, 1:-1] != 2
+            solid = fill_holes(labels[y : y + ch, x : x + cw] == n)
             if solid.mean() < 0.75:
                 continue
             pixels = self.crop[y : y + ch, x : x + cw][solid]
@@ -985,15 +991,7 @@ def _caret(ink: _Ink, bounds: tuple[int, int, int, int], height: float) -> bool:
     w, h = x1 - x0, y1 - y0
     if not (3 <= h <= 0.6 * height and 1.4 * h <= w <= 2.8 * h):
         return False
-    coverage = ink.coverage(x0, y0, x1, y1)
-    fill = float(coverage.mean())
-    widths = coverage.sum(axis=1)
-    if not 0.35 <= fill <= 0.75:
-        return False
-    if widths[-1] > widths[0]:
-        widths = widths[::-1]  # pointing up
-    # From a full edge to a point, never widening by more than antialiasing's half pixel.
-    return bool(widths[0] >= 0.7 * w and widths[-1] <= 0.5 * w and np.all(np.diff(widths) <= 0.5))
+    return triangle_way(ink.coverage(x0, y0, x1, y1)) is not None
 
 
 # What OCR reads for a dropdown's caret set after a word ("Author+ Label→ Assignee▼ Sort").
