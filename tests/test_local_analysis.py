@@ -289,3 +289,43 @@ def test_paragraph_line_height_comes_from_baselines_not_ink_bottoms() -> None:
     blocks = [b for b in analysis.blocks if len(b.lines) == 2]
     assert len(blocks) == 1, [b.text for b in analysis.blocks]
     assert abs(blocks[0].line_height - 55) <= 1.0
+
+
+def test_speech_bubbles_keep_their_tails_as_triangles_and_tabs_and_discs_have_none() -> None:
+    # A chat: bubbles whose tail is a triangle standing out of one side (right, left, bottom).
+    # The tail is drawn as a triangle in the bubble's colour, and the bubble's box stops at its
+    # side. A box with a rectangular tab, and a disc, have no tail.
+    image = Image.new("RGB", (640, 440), "white")
+    draw = ImageDraw.Draw(image)
+    blue, grey, green = (13, 110, 253), (233, 236, 239), (25, 135, 84)
+    draw.rounded_rectangle((60, 40, 300, 100), 8, fill=blue)
+    draw.polygon([(300, 60), (307, 70), (300, 80)], fill=blue)
+    draw.rounded_rectangle((340, 140, 580, 200), 8, fill=grey)
+    draw.polygon([(340, 160), (332, 170), (340, 180)], fill=grey)
+    draw.rounded_rectangle((60, 300, 260, 360), 8, fill=green)
+    draw.polygon([(100, 360), (110, 368), (120, 360)], fill=green)
+    draw.ellipse((420, 300, 470, 350), fill=(200, 80, 80))
+    draw.rectangle((60, 180, 240, 240), fill=(90, 90, 90))
+    draw.rectangle((240, 195, 252, 225), fill=(90, 90, 90))
+    analysis = analyze(png(image))
+    # (The tabbed box is an eight-cornered polygon: a shape of its own, not a tail.)
+    tails = sorted((s for s in analysis.shapes if len(s.points) == 3), key=lambda s: (s.box.y, s.box.x))
+    assert [(t.fill, len(t.points)) for t in tails] == [(blue, 3), (grey, 3), (green, 3)], tails
+    right, left, bottom = tails
+    assert (
+        abs(right.box.x - 300) <= 1.5 and 5 <= right.box.width <= 10 and abs(right.box.center[1] - 70) <= 1.5
+    )
+    assert (
+        abs(left.box.right - 340) <= 1.5
+        and 6 <= left.box.width <= 11
+        and abs(left.box.center[1] - 170) <= 1.5
+    )
+    assert (
+        abs(bottom.box.y - 360) <= 1.5
+        and 6 <= bottom.box.height <= 11
+        and abs(bottom.box.center[0] - 110) <= 1.5
+    )
+    boxes = {r.fill: r.box for r in analysis.regions if r.visible}
+    assert boxes[blue].right <= 302 and boxes[grey].x >= 338 and boxes[green].bottom <= 362, boxes
+    html = build_page(png(image))
+    assert html.count("<polygon") == 4

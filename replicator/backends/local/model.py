@@ -75,6 +75,7 @@ class Region:
     parent: Region | None = field(default=None, repr=False)
     children: list[Region] = field(default_factory=list, repr=False)
     background_image: Graphic | None = field(default=None, repr=False)
+    pointer: Shape | None = field(default=None, repr=False)  # a speech bubble's tail, outside the box
 
     @property
     def has_border(self) -> bool:

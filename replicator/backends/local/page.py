@@ -146,8 +146,10 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     trace_marks(rgb, graphics)
     lines = join_split_lines(lines, _containers(lines, regions))
     blocks = split_labels(group_blocks(lines, _containers(lines, regions)), controls)
+    # A speech bubble's tail is a triangle beside its box, drawn with the shapes.
+    tails = [r.pointer for r in kept if r.pointer is not None and r.visible]
     return Analysis(
-        width, height, root, kept, blocks, rules, graphics, list(shapes.values()), controls=controls
+        width, height, root, kept, blocks, rules, graphics, [*shapes.values(), *tails], controls=controls
     )
 
 

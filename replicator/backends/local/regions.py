@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import erfc
 
 from ...models import RGB, Box
-from .model import Region, Rule
+from .model import Region, Rule, Shape
 
 # Largest per-channel step between neighbouring pixels that still counts as "the same surface".
 STEP = 3
@@ -128,6 +128,96 @@ def _without_ragged_sides(
     x0, x1 = int(4 * left < right), w - int(4 * right < left)
     y0, y1 = int(4 * top < bottom), h - int(4 * bottom < top)
     return x + x0, y + y0, x1 - x0, y1 - y0, mask[y0:y1, x0:x1]
+
+
+# A speech bubble's pointer: a triangle standing out of one side of a box (a chat message's
+# tail). In rows (or columns) along that side, at least this many and at most this share of it.
+_POINTER_MIN = 5
+_POINTER_SHARE = 0.6
+_POINTER_DEPTH = 3  # px past the side, at its tip
+
+
+def _pointer(mask: np.ndarray) -> tuple[str, int, int, int, int, int] | None:
+    """The triangle standing out of one side of a box's component (cropped to its bbox): its side
+    ("left", "right", "top", "bottom"), the side's column (or row) in the crop, the first and the
+    last row (column) it spans, its tip's row (column) and the tip's column (row). None when no
+    side has one.
+
+    Along the side, the rows that reach past the side's own edge (the median of their ends) must
+    be one run, a few rows long, that narrows from its widest row to both of its ends (a tab holds
+    its width), its ink about half the rectangle it spans (a triangle's); the side's other rows
+    end at its edge (a disc's do not)."""
+    for side in ("right", "left", "bottom", "top"):
+        flipped = mask if side in ("right", "left") else mask.T
+        if side in ("left", "top"):
+            flipped = flipped[:, ::-1]
+        found = _right_pointer(flipped)
+        if found is None:
+            continue
+        edge, first, last, tip_row, tip = found
+        width = flipped.shape[1]
+        if side in ("left", "top"):
+            edge, tip = width - 1 - edge, width - 1 - tip
+        return side, edge, first, last, tip_row, tip
+    return None
+
+
+def _right_pointer(mask: np.ndarray) -> tuple[int, int, int, int, int] | None:
+    """``_pointer`` on the right side: (edge column, first row, last row, tip row, tip column)."""
+    h, w = mask.shape
+    if h < 2 * _POINTER_MIN or w < 4 * _POINTER_DEPTH:
+        return None
+    has, _first, last = _spans(mask)
+    if not has.all():
+        return None
+    edge = int(np.median(last))
+    out = np.flatnonzero(last > edge)
+    if not _POINTER_MIN <= len(out) <= _POINTER_SHARE * h or out[-1] - out[0] + 1 != len(out):
+        return None
+    # The side itself is straight: its other rows end at its edge (a disc's do not), but for
+    # the rounded corners.
+    others = np.delete(last, out)
+    if float((np.abs(others - edge) <= 1).mean()) < 0.7:
+        return None
+    reach = last[out] - edge
+    depth = int(reach.max())
+    widest = int(np.argmax(reach))
+    if depth < _POINTER_DEPTH or depth > 2 * len(out) or max(reach[0], reach[-1]) > depth / 2:
+        return None
+    # Narrowing to both ends: no row reaches further than the row before it on the way out.
+    if (np.diff(reach[: widest + 1]) < 0).any() or (np.diff(reach[widest:]) > 0).any():
+        return None
+    # About half the rectangle it spans: a triangle's (its antialiased rim is not in the
+    # component, which blunts a small one's tip: a 5 px deep tail measures 0.75).
+    area = float(mask[out, edge + 1 :].sum())
+    if not 0.3 <= area / (len(out) * depth) <= 0.8:
+        return None
+    # (The tip's row: the middle of the rows that reach furthest.)
+    tip_row = round(float(out[reach == depth].mean()))
+    return edge, int(out[0]), int(out[-1]), tip_row, int(last[out[widest]])
+
+
+def _without_pointer(
+    x: int, y: int, w: int, h: int, mask: np.ndarray, pointer: tuple[str, int, int, int, int, int]
+) -> tuple[int, int, int, int, np.ndarray, list[tuple[float, float]]]:
+    """The component without its pointer (x, y, w, h and mask) and the pointer's triangle in page
+    px: its base on the box's side (a pixel inside, so no seam shows). The component stops short
+    of the antialiased rim, which blunts a small triangle most at its tip: the base is drawn a
+    pixel and a half past the component's ends, the tip two and a half."""
+    side, edge, first, last, tip_row, tip = pointer
+    if side in ("right", "left"):
+        base = float(x + edge + 1 if side == "right" else x + edge)
+        point = x + tip + 2.5 if side == "right" else x + tip - 1.5
+        tri = [(base, y + first - 1.5), (point, y + tip_row + 0.5), (base, y + last + 2.5)]
+        if side == "right":
+            return x, y, edge + 1, h, mask[:, : edge + 1], tri
+        return x + edge, y, w - edge, h, mask[:, edge:], tri
+    base = float(y + edge + 1 if side == "bottom" else y + edge)
+    point = y + tip + 2.5 if side == "bottom" else y + tip - 1.5
+    tri = [(x + first - 1.5, base), (x + tip_row + 0.5, point), (x + last + 2.5, base)]
+    if side == "bottom":
+        return x, y, w, edge + 1, mask[: edge + 1], tri
+    return x, y + edge, w, h - edge, mask[edge:], tri
 
 
 def _shape(mask: np.ndarray) -> tuple[bool, float]:
@@ -306,6 +396,9 @@ def find_regions(
             continue  # the inside of a thick glyph
         mask = labels[y : y + h, x : x + w] == label
         x, y, w, h, mask = _without_ragged_sides(x, y, w, h, mask)
+        pointer = _pointer(mask)
+        if pointer is not None:
+            x, y, w, h, mask, tip = _without_pointer(x, y, w, h, mask, pointer)
         ok, radius = _shape(mask)
         if not ok:
             continue
@@ -323,6 +416,8 @@ def find_regions(
             min(h + 2, height - max(y - 1, 0)),
         )
         region = Region(box, as_rgb(means[label]), gradient=gradient, radius=round(radius))
+        if pointer is not None and gradient is None:
+            region.pointer = Shape(tip, region.fill)
         found.append((label, region))
     # Nest: biggest first, each under the smallest earlier region that contains it.
     found.sort(key=lambda item: (-item[1].box.area, item[1].box.y, item[1].box.x))
