@@ -768,3 +768,42 @@ def test_a_lone_ideograph_on_a_latin_page_is_a_picture_never_text(index: IconInd
     assert not _lines_in(analysis, card)
     (camera,) = _pictures_in(analysis, card)
     assert camera.icon is not None and camera.icon.name == "camera"
+
+
+def test_an_arrow_touching_its_label_is_an_arrow_icon_and_the_label_stays_a_button(index: IconIndex) -> None:
+    # bulma_project_form's "Continue →" button: the arrow's shaft touches the "e", so no gap
+    # parts them, and OCR read "Continue>". The ">" was set as text and the arrow was lost.
+    analysis = _analysis_of("bulma_project_form", index)
+    button = Box(945, 895, 121, 40)
+    (label,) = _lines_in(analysis, button, 0.5)
+    assert label.text == "Continue", label.text
+    (arrow,) = _pictures_in(analysis, button, 0.5, icons=True)
+    assert arrow.icon is not None and arrow.icon.name.startswith("arrow-right"), arrow.icon
+    assert label.ink.right - 3 <= arrow.box.x <= label.ink.right + 4 and 12 <= arrow.box.width <= 16
+    html = render_analysis(analysis)
+    assert re.search(r"<button[^>]*>Continue<svg[^>]*arrow-right", html), "the arrow is the button's"
+
+
+def test_an_upright_icon_read_as_a_letter_is_a_picture_and_the_dot_before_it_text(index: IconIndex) -> None:
+    # primer_issues' "by tkaminski · ⟟ v2.4 milestone": the milestone octicon (no set we ship
+    # has it) is an upright bar with a ring, which OCR read as "I", missing the middle dot before
+    # it. The "I" stands half as tall again as a capital I of the line: it is no letter.
+    analysis = _analysis_of("primer_issues", index)
+    row = Box(205, 461, 335, 20)
+    texts = [ln.text for ln in _lines_in(analysis, row, 0.5)]
+    assert texts == ["#1476 opened 2 days ago by tkaminski \u00b7", "v2.4 milestone"], texts
+    (icon,) = _pictures_in(analysis, Box(430, 460, 14, 20), 0.5)
+    assert icon.box.height >= 13 and icon.box.width <= 10, icon.box
+
+
+def test_a_chat_bubble_s_tail_is_a_triangle_beside_its_box(index: IconIndex) -> None:
+    # adminlte_dashboard's direct chat: the sent message's blue bubble has a CSS-triangle tail
+    # on its right side. It was part of the bubble's component, which was drawn 4 px wider, the
+    # tail lost.
+    analysis = _analysis_of("adminlte_dashboard", index)
+    (bubble,) = [r for r in analysis.regions if r.visible and r.fill == (13, 110, 253) and r.box.y == 481]
+    assert 1196 <= bubble.box.right <= 1199, bubble.box
+    (tail,) = [s for s in analysis.shapes if s.box.intersection(Box(1190, 485, 20, 25)) > 0]
+    assert tail.fill == bubble.fill and len(tail.points) == 3, tail
+    assert 3 <= tail.box.width <= 7 and 8 <= tail.box.height <= 14, tail.box
+    assert abs(tail.box.x - bubble.box.right) <= 1.5 and abs(tail.box.center[1] - 496.5) <= 1.5, tail.box

@@ -99,24 +99,42 @@ def _leading_mark(text: str, alpha: np.ndarray) -> list[str]:
     read", its second piece read "5min read"), where the piece's ink begins with a small round
     blob around the middle of its height (0.36 -> 0.13 with "· " before it). A flat one is a
     minus sign ("-35%" read "35%"), set against what follows."""
-    if not text[:1].isalnum() or alpha.size == 0:
+    if not text[:1].isalnum():
         return []
+    blob = _end_blob(alpha, first=True)
+    if blob == "-":
+        return ["-" + text]
+    return ["\u00b7 " + text] if blob == "\u00b7" else []
+
+
+def trailing_dot(alpha: np.ndarray) -> bool:
+    """Whether a piece's ink (coverage crop) ends with a middle dot, set apart like a word: a
+    small round blob around the middle of its height (primer's "by tkaminski ·" before a
+    milestone icon, the dot OCR left out of its reading)."""
+    return _end_blob(alpha, first=False) == "\u00b7"
+
+
+def _end_blob(alpha: np.ndarray, first: bool) -> str | None:
+    """What the first (or last) run of ink columns of a piece is when it is a small blob around
+    the middle of the piece's height: "-" for a flat one, "·" for a round one; else None."""
+    if alpha.size == 0:
+        return None
     runs = ink_runs(alpha.max(axis=0) > 0.2)
     if len(runs) < 2:
-        return []
-    first, stop = runs[0]
+        return None
+    start, stop = runs[0] if first else runs[-1]
     # Its extent counted to its faint rim: a 13 px dot is one dark row and two columns, and as
     # wide as tall only with its antialiased edge.
-    cols = np.flatnonzero(alpha[:, max(first - 1, 0) : stop + 1].max(axis=0) > 0.1)
-    rows = np.flatnonzero(alpha[:, first:stop].max(axis=1) > 0.1)
+    cols = np.flatnonzero(alpha[:, max(start - 1, 0) : stop + 1].max(axis=0) > 0.1)
+    rows = np.flatnonzero(alpha[:, start:stop].max(axis=1) > 0.1)
     height = alpha.shape[0]
     middle = (rows[0] + rows[-1] + 1) / 2 / height
     blob_height, blob_width = rows[-1] - rows[0] + 1, len(cols)
     if blob_height > 0.4 * height or blob_width > 0.6 * height or not 0.35 <= middle <= 0.75:
-        return []
+        return None
     if blob_width >= 2 * blob_height:
-        return ["-" + text]
-    return ["\u00b7 " + text] if blob_width <= 1.6 * blob_height else []
+        return "-"
+    return "\u00b7" if blob_width <= 1.6 * blob_height else None
 
 
 def _narrow_yen(text: str, alpha: np.ndarray) -> list[str]:

@@ -29,7 +29,7 @@ from .fonts import FONTS, FontFace, FontFit, has_cjk, shape_similarity
 from .letters import restore_letters
 from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
-from .readings import reread_marks
+from .readings import reread_marks, trailing_dot
 from .regions import edge_pixels, fill_holes, mode_color
 from .spacing import (
     empty_runs,
@@ -637,9 +637,11 @@ def _read_inner_icons(
     x0, y0, x1, y1 = bounds
     height = y1 - y0
     segments = _segments(ink, x0, x1, max(0.25 * height, 2.0))
+    fit: FontFit | None = None
     for w in range(1, len(words)):
         symbol, glued = words[w][0], len(words[w]) > 1
-        if symbol not in _INNER_ICON_READINGS and unicodedata.category(symbol) != "So":
+        stroke = words[w] in _STROKE_READINGS
+        if symbol not in _INNER_ICON_READINGS and unicodedata.category(symbol) != "So" and not stroke:
             continue
         if not glued and w == len(words) - 1:
             continue  # the symbol ends the line: _strip_icons' to judge
@@ -650,12 +652,35 @@ def _read_inner_icons(
         seg = segments[k]
         if seg[1] - seg[0] > 1.6 * height:
             continue
-        if not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), symbol):
+        if stroke:
+            fit = fit or _fit_span(ink, text, span)
+            if not _taller_than_glyph(ink, seg, symbol, fit):
+                continue
+        elif not icon_check(ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), symbol):
             continue
         before = (" ".join(words[:w]), (span[0], segments[k - 1][1]))
         after = " ".join(([words[w][1:]] if glued else []) + words[w + 1 :])
         return [before, *_read_inner_icons(ink, after, (segments[k + 1][0], span[1]), icon_check)]
     return [(text, span)]
+
+
+# A lone upright stroke OCR read for an icon of one (primer's milestone octicon, a bar with a
+# ring on it, read "I"). "|" is left out: a pipe is as tall as the line's ascenders and descenders.
+_STROKE_READINGS = {"I", "l", "1"}
+# How much taller than the character OCR read a stroke's ink is, at the line's fitted size, when
+# it is no such character: a stroke 1.3x a capital's height is an icon's (the octicon measures 1.44
+# times an "I").
+_TALLER = 1.3
+
+
+def _taller_than_glyph(ink: _Ink, seg: tuple[int, int], char: str, fit: FontFit | None) -> bool:
+    """Whether the ink of ``seg`` stands clearly taller than ``char`` in the line's fitted face
+    and size: no such character, whatever OCR read."""
+    bounds = ink.bounds(*seg)
+    if fit is None or fit.face is None or bounds is None:
+        return False
+    glyph = FONTS.measure(char, fit.face, fit.weight, fit.italic).ink_height * fit.size
+    return bounds[3] - bounds[1] > _TALLER * glyph
 
 
 def _unread_inner(ink: _Ink, text: str, span: tuple[int, int]) -> list[tuple[str, tuple[int, int]]]:
@@ -790,6 +815,7 @@ def _strip_icons(
         # gaps only a symbol OCR read for it is looked at, never a letter of the word.
         fine = _segments(ink, x0, x1, 2.0)
         text, x0, x1, _rest = _strip_icon_ends(ink, text, (x0, x1), height, keep, fine, icon_check, True)
+        text, x0, x1 = _glued_icon(ink, text, (x0, x1), keep, icon_check)
     # Ideographs stand 1-2 px apart, closer than Latin words: a CJK line's icon is set off by less.
     cjk = has_cjk(text)
     segments = _segments(ink, x0, x1, max((0.2 if cjk else 0.25) * height, 2.0))
@@ -833,6 +859,11 @@ def _strip_icons(
             continue
         if end == "end" and symbol in _MARKS and _small_mark(ink, seg, height):
             continue  # the mark OCR read is this cluster itself ("2 hours ago ·"), not an icon
+        if end == "end" and symbol.isalnum() and _small_mark(ink, seg, height):
+            whole = ink.bounds(x0, x1)
+            if whole is not None and trailing_dot(ink.coverage(*whole)):
+                text = f"{text} \u00b7"  # a middle dot OCR left out, before an icon cut away
+                continue
         if symbol in _SYMBOLS or ring or (end == "start" and differs and not symbol.isalnum()):
             # OCR read the icon as a character: drop both.
             text = text[1:].lstrip() if end == "start" else text[:-1].rstrip()
@@ -857,6 +888,44 @@ def _strip_icons(
             continue
         x0, x1 = kept
         segments = rest
+    return text, x0, x1
+
+
+# What OCR reads for an arrow or chevron icon set against its label ("Continue→" read "Continue>").
+_ARROW_READINGS = set("<>«»‹›←→")
+
+
+def _glued_icon(
+    ink: _Ink, text: str, span: tuple[int, int], keep: tuple[str, ...], icon_check: IconCheck
+) -> tuple[str, int, int]:
+    """``text`` and its ink's span without an arrow icon that touches the word beside it, which
+    OCR read as an arrow character glued to the word ("Continue>" for bulma's "Continue →" with
+    the arrow's shaft touching the "e").
+
+    No gap parts the two, so the word's own width says where the icon begins: the rest of the
+    string measured in the face fitted to the whole line. The ink past that column (or before
+    it, at the start) is the icon when the icon index explains it better than the character OCR
+    read; the cut is tried a few pixels either side of the measured one, nearest first."""
+    x0, x1 = span
+    for end in ("start", "end"):
+        symbol, beside = (text[:1], text[1:2]) if end == "start" else (text[-1:], text[-2:-1])
+        if end in keep or symbol not in _ARROW_READINGS or not beside.isalnum():
+            continue
+        rest = text[1:] if end == "start" else text[:-1]
+        fit = _fit_span(ink, text, (x0, x1))
+        if fit is None or fit.face is None:
+            continue
+        words = FONTS.measure(rest, fit.face, fit.weight, fit.italic).ink_width * fit.size
+        words += fit.letter_spacing * (len(rest) - 1)
+        measured = x0 + words if end == "end" else x1 - words
+        for step in (0, -1, 1, -2, 2, -3, 3):
+            cut = round(measured) + step
+            icon, kept = ((x0, cut), (cut, x1)) if end == "start" else ((cut, x1), (x0, cut))
+            if not (0.6 * (x1 - x0) < kept[1] - kept[0] < x1 - x0 - 4):
+                continue
+            if icon_check(ink.pixels(*icon, pad=1), _rgb(ink.background), symbol, None):
+                text, (x0, x1) = rest, kept
+                break
     return text, x0, x1
 
 
