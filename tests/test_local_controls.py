@@ -501,3 +501,27 @@ async def test_a_number_between_minus_and_plus_buttons_is_a_number_field(
     # The pager's "7" stands between buttons that are no signs: no field.
     assert [" ".join("".join(b.itertext()).split()) for b in buttons[2:]] == ["Prev", "7", "Next"]
     assert len(list(document.iter("input"))) == 1  # type: ignore[attr-defined]
+
+
+DARK_TOOLBAR = f"""<!doctype html><html><head><style>{BASE_CSS}
+body{{background:#0b0f19;color:#e5e7eb}}
+.bar{{display:flex;align-items:center;justify-content:space-between;padding:24px 32px}}
+h1{{font-size:22px;margin:0}}
+.search{{display:flex;align-items:center;gap:10px;width:300px;height:40px;padding:0 14px;border-radius:12px;
+  background:#111827;color:#6b7280;font-size:15px}}
+.panel{{margin:8px 32px;padding:20px;border-radius:12px;background:#111827;line-height:1.6}}
+</style></head><body>
+<div class="bar"><h1>Portfolio</h1><div class="search">{_bi("search")}<span>Search assets</span></div></div>
+<div class="panel">Total balance across four wallets, updated a minute ago.</div>
+</body></html>"""
+
+
+async def test_a_dark_theme_s_borderless_search_field_is_a_field(browser_pool: SealedBrowserPool) -> None:
+    """A dark theme's search field is a box filled with a near-black navy (#111827: 0.56
+    saturated, as hues go, at 15% brightness), no border, led by a magnifier: a search field,
+    not a box filled with a strong colour (a selected item or a button)."""
+    _replica_html, document = await _replica(browser_pool, DARK_TOOLBAR, width=900, height=300)
+    fields = [e for e in document.iter("input")]  # type: ignore[attr-defined]
+    assert [f.get("placeholder") for f in fields] == ["Search assets"], fields
+    holder = next(d for d in document.iter("div") if fields[0] in list(d))  # type: ignore[attr-defined]
+    assert any(str(e.tag).endswith("svg") and "search" in (e.get("class") or "") for e in holder.iter())

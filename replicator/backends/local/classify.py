@@ -666,8 +666,9 @@ def _field_like(region: Region, block: TextBlock, others: list[Node]) -> bool:
     size = first.size
     if _flush(region) or _colorful(first.color):
         return False
-    saturation, _value = _saturation(region.fill)
-    if saturation >= 0.5 and _luminance(region.fill) < 0.6:
+    saturation, value = _saturation(region.fill)
+    # (A near-black's hue is no color: a dark theme's navy field, #111827, is 0.56 saturated.)
+    if saturation >= 0.5 and value >= 0.35 and _luminance(region.fill) < 0.6:
         return False  # a box filled with a strong color: a selected item or a button, not a field
     wide = box.width >= (1.8 if others else 2.5) * box.height  # a page-size select is narrow
     if not (1.5 * size <= box.height <= min(6.0 * size, 72.0) and wide):
