@@ -179,3 +179,50 @@ async def test_a_line_the_bottom_edge_cuts_takes_its_paragraphs_font(browser_poo
         face = line.fit.face
         assert face is not None and face.family == "Merriweather", (line.text, line.fit)
         assert abs(line.fit.size - 18) <= 1.8 and abs(line.fit.weight - 400) <= 100, (line.text, line.fit)
+
+
+SMALL_CAPS = f"""<!doctype html><html><head><style>
+@font-face{{font-family:'Inter';font-weight:400;src:url(data:font/woff2;base64,{
+    base64.b64encode(dict(FAMILIES["Inter"].upright)[400].read_bytes()).decode()
+}) format('woff2')}}
+@font-face{{font-family:'Inter';font-weight:700;src:url(data:font/woff2;base64,{
+    base64.b64encode(dict(FAMILIES["Inter"].upright)[700].read_bytes()).decode()
+}) format('woff2')}}
+body{{margin:40px;color:#1f2937;background:#fff;font:400 16px 'Inter'}}p{{margin:0 0 22px}}
+.smcp{{font-variant:small-caps;letter-spacing:.05em}}
+</style></head><body>
+<p class="smcp">For teams who ship every day</p>
+<p class="smcp" style="font-weight:700">Eleanor Whitcombe</p>
+<p>Every season we walk the same trails and write down what changed.</p>
+<p>NEW RELEASE NOTES</p>
+<p style="font-size:14px">Edit user</p>
+</body></html>"""
+
+
+async def test_small_capitals_come_back_cased_as_written_and_set_in_small_caps(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    """A line in small capitals (daisy_pricing_dark's card subtitles, blog_article's byline) was
+    read in OCR's mix of cases ("FoR DEsIGN SYSTEMs At SCALE") and fitted small and light. Its
+    glyphs' heights say which letters are capitals; the line is set in small-caps at its size.
+    A lowercase line, a line of capitals and a short line of ascenders stay as they are."""
+    render = await browser_pool.render(SMALL_CAPS, Viewport(900, 300))
+    lines = read_back(render)
+    for text, small in (
+        ("For teams who ship every day", True),
+        ("Eleanor Whitcombe", True),
+        ("Every season we walk the same trails and write down what changed.", False),
+        ("NEW RELEASE NOTES", False),
+        # (A word of ascenders stands as tall as capitals: tw_users_table's "Edit" came out
+        # "EDIT" in small caps.)
+        ("Edit user", False),
+    ):
+        line = line_at(lines, dom_box(render, text))
+        assert (line.text, line.small_caps) == (text, small), (text, line.text, line.small_caps)
+        assert abs(line.fit.size - (14 if text == "Edit user" else 16)) <= 1.6, (text, line.fit.size)
+    html = render_analysis(analyze(render.png))
+    assert html.count("font-variant:small-caps") == 2
+    # The replica draws them as small capitals again: read back, the same lines in the same case.
+    replica = await browser_pool.render(html, Viewport(900, 300))
+    again = {ln.text: ln.small_caps for ln in read_back(replica)}
+    assert again.get("For teams who ship every day") is True and again.get("Eleanor Whitcombe") is True, again

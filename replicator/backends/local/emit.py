@@ -422,7 +422,10 @@ class Emitter(ControlMarkup, TableMarkup):
         decls["font-weight"] = str(fit.weight)
         if first.italic:
             decls["font-style"] = "italic"
-        self.fonts.add(fit, block.text, first.italic)
+        if first.small_caps:
+            # (The browser draws small capitals from the capitals: the subset needs them.)
+            decls["font-variant"] = "small-caps"
+        self.fonts.add(fit, block.text + (block.text.upper() if first.small_caps else ""), first.italic)
         if fit.letter_spacing:
             decls["letter-spacing"] = px(fit.letter_spacing)
             # Tracked-out capitals are a label style: the text stays as seen, and the class says

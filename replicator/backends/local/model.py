@@ -22,6 +22,7 @@ class TextLine:
     underline: bool = False
     strike: bool = False  # text-decoration: line-through
     italic: bool = False
+    small_caps: bool = False  # font-variant: small-caps (the text is cased as the source is)
     mass: float = 0.0  # ink coverage sum, for telling regular from bold
     runs: list[tuple[str, RGB]] = field(default_factory=list)  # words in other colors (inline links)
     alpha: Any = field(default=None, repr=False, compare=False)  # ink coverage crop (numpy), for refits

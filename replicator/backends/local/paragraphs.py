@@ -17,6 +17,7 @@ from ...models import RGB
 from .fontfit import fit_font
 from .fonts import FontFit
 from .model import TextBlock, TextLine
+from .smallcaps import small_caps_fit
 from .spacing import respace
 
 
@@ -218,6 +219,13 @@ def harmonize(lines: list[TextLine]) -> None:
             face = line.fit.face
             if face is None or face.script != "latin" or face.family == main:
                 continue
+            if line.small_caps:
+                # Its face was chosen on a string in lowercase: no evidence against the page's.
+                main_face = next(ln.fit.face for ln in lines if ln.fit.face and ln.fit.face.family == main)
+                line.fit = small_caps_fit(
+                    line.text, replace(line.fit, face=main_face), line.ink.width, line.ink.height, line.mass
+                )
+                continue
             refit = fit_font(
                 line.text,
                 line.ink.width,
@@ -247,6 +255,8 @@ def harmonize(lines: list[TextLine]) -> None:
                         slanted=line.italic,
                     )
     _snap_colors(lines)
+    # (Small capitals are sized by their capitals, which no other line's size says anything of.)
+    lines = [line for line in lines if not line.small_caps]
     _unify_rows(lines)
     # Sizes: cluster lines of one family and weight; sizes within 4% are the same size.
     groups: dict[tuple[str, int], list[TextLine]] = {}

@@ -31,6 +31,7 @@ from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .readings import reread_marks, trailing_dot
 from .regions import edge_pixels, fill_holes, mode_color
+from .smallcaps import small_caps, small_caps_fit
 from .spacing import (
     empty_runs,
     ink_runs,
@@ -2108,6 +2109,10 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
             }
             proofed, fit, word_gaps = _spaces_beside(proofed, respaced[0], changed), respaced[1], respaced[2]
     text = proofed
+    # Small capitals: the case of each letter from its glyph's height, the size from the capitals.
+    cased = small_caps(text, alpha)
+    if cased is not None:
+        text, fit = cased, small_caps_fit(cased, fit, width, height, mass)
     h = y1 - y0
     threshold = 0.9 * min(word_gaps) if word_gaps else max(0.3 * h, 3.0)
     runs = _color_runs(ink, text, (x0, y0, x1, y1), threshold)
@@ -2120,6 +2125,7 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
         underline=piece.underline,
         strike=piece.strike,
         italic=fit.italic,
+        small_caps=cased is not None,
         mass=mass,
         runs=runs,
         alpha=alpha,
