@@ -90,3 +90,29 @@ def test_a_field_with_an_inset_shadow_between_two_buttons_is_a_bordered_box_of_i
     assert field.has_border and field.border_color == border
     edges = (field.box.x, field.box.y, field.box.right, field.box.bottom)
     assert all(abs(a - b) <= 1 for a, b in zip(edges, (66, 30, 129, 70), strict=True)), edges
+
+
+def _supersampled_cards(page: tuple[int, int, int], card: tuple[int, int, int]) -> np.ndarray:
+    """A page with two rounded cards a few levels off it, drawn at 4x and scaled down as a
+    browser antialiases their corners."""
+    big = Image.new("RGB", (2400, 1600), page)
+    draw = ImageDraw.Draw(big)
+    draw.rounded_rectangle((160, 160, 1160, 1360), 64, fill=card)
+    draw.rounded_rectangle((1360, 160, 2240, 760), 64, fill=card)
+    return np.asarray(big.resize((600, 400), Image.Resampling.BOX)).copy()
+
+
+def test_cards_a_few_levels_off_their_page_are_boxes_though_their_corners_blend_in() -> None:
+    """daisy_pricing_dark's side cards (#0c1425 on #0f172a) and a gray-50 card on white: the
+    corners' antialiasing steps from card to page by less than the segmentation's step, which ran
+    each card into the page, and the replica lost them."""
+    for page, card in (((15, 23, 42), (12, 20, 37)), ((255, 255, 255), (249, 250, 251))):
+        rgb = _supersampled_cards(page, card)
+        root, regions, _ = find_regions(rgb, segment(rgb), np.zeros(rgb.shape[:2], dtype=bool))
+        assert root.fill == page
+        cards = sorted((r for r in regions if r.visible), key=lambda r: r.box.x)
+        assert [r.fill for r in cards] == [card, card], [(r.box, r.fill) for r in regions]
+        for found, (x, y, w, h) in zip(cards, ((40, 40, 250, 300), (340, 40, 220, 150)), strict=True):
+            assert max(abs(found.box.x - x), abs(found.box.y - y)) <= 1, found.box
+            assert max(abs(found.box.width - w), abs(found.box.height - h)) <= 2, found.box
+            assert 14 <= found.radius <= 18, found.radius

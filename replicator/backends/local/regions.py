@@ -33,6 +33,8 @@ class Surfaces:
     stats: np.ndarray  # cv2 stats rows: x, y, w, h, area
     means: np.ndarray  # float (n, 3) mean color per label
     edge: np.ndarray  # bool
+    # The largest channel step to the right and down neighbours (uint8), for a finer look.
+    steps: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def _step(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -42,13 +44,8 @@ def _step(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def segment(rgb: np.ndarray) -> Surfaces:
     rgb = np.ascontiguousarray(rgb)
-    right = _step(rgb[:, 1:], rgb[:, :-1]) > STEP
-    down = _step(rgb[1:], rgb[:-1]) > STEP
-    edge = np.zeros(rgb.shape[:2], dtype=bool)
-    edge[:, :-1] |= right
-    edge[:, 1:] |= right
-    edge[:-1] |= down
-    edge[1:] |= down
+    steps = (_step(rgb[:, 1:], rgb[:, :-1]), _step(rgb[1:], rgb[:-1]))
+    edge = _edges(steps, STEP)
     count, labels, stats, _ = cv2.connectedComponentsWithStats((~edge).view(np.uint8), connectivity=4)
     flat = labels.ravel()
     area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
@@ -57,7 +54,18 @@ def segment(rgb: np.ndarray) -> Surfaces:
     for c in range(3):
         channel = rgb[:, :, c].ravel().astype(np.float32)
         means[:, c] = np.bincount(flat, weights=channel, minlength=count) / area
-    return Surfaces(labels, stats, means, edge)
+    return Surfaces(labels, stats, means, edge, steps)
+
+
+def _edges(steps: tuple[np.ndarray, np.ndarray], step: int) -> np.ndarray:
+    """Pixels with a neighbour more than ``step`` levels off (in any channel)."""
+    right, down = steps[0] > step, steps[1] > step
+    edge = np.zeros((down.shape[0] + 1, right.shape[1] + 1), dtype=bool)
+    edge[:, :-1] |= right
+    edge[:, 1:] |= right
+    edge[:-1] |= down
+    edge[1:] |= down
+    return edge
 
 
 def as_rgb(color: np.ndarray) -> RGB:
@@ -419,6 +427,13 @@ def find_regions(
         if pointer is not None and gradient is None:
             region.pointer = Shape(tip, region.fill)
         found.append((label, region))
+    faint, owners = _faint_boxes(rgb, surfaces, text_mask, [r.box for _, r in found])
+    for box, fill, radius in faint:
+        found.append((-1, Region(box, fill, radius=radius)))
+    # The component a faint box ran into took its color into its mean: its own color is the rest's.
+    for label, region in [(root_label, root), *found]:
+        if label in owners:
+            region.fill = owners[label]
     # Nest: biggest first, each under the smallest earlier region that contains it.
     found.sort(key=lambda item: (-item[1].box.area, item[1].box.y, item[1].box.x))
     placed: list[Region] = []
@@ -444,7 +459,7 @@ def find_regions(
             or color_distance(region.fill, parent_fill) >= 3
             or (region.parent is not None and region.parent.gradient is not None)
         )
-    by_label = {label: region for label, region in found}
+    by_label = {label: region for label, region in found if label >= 0}
     regions = [r for _, r in found]
     for region in regions:
         if region.parent is not None:
@@ -452,6 +467,82 @@ def find_regions(
     for region in [root, *regions]:
         region.children.sort(key=lambda r: (r.box.y, r.box.x))
     return root, regions, by_label
+
+
+# Faint boxes: a card a few levels off its page (daisyUI's base-200 on base-100 in the dark
+# theme, #0c1425 on #0f172a), whose rounded corners' antialiasing steps by less than STEP, so the
+# segmentation runs the card into the page through its corners. At this step the corners part
+# them; only components this big are looked at.
+_FAINT_STEP = 1
+_FAINT_AREA = 2000
+_FAINT_SIDE = 24
+
+
+def _faint_boxes(
+    rgb: np.ndarray, surfaces: Surfaces, text_mask: np.ndarray, known: list[Box]
+) -> tuple[list[tuple[Box, RGB, int]], dict[int, RGB]]:
+    """Boxes (box, fill, radius) a finer segmentation finds inside a component of the main one
+    that is much bigger than they are: flat rounded rectangles a few levels off their
+    surroundings, not already found; and the color of each main component that holds some,
+    without them."""
+    height, width = rgb.shape[:2]
+    rgb = np.ascontiguousarray(rgb)
+    steps = surfaces.steps or (_step(rgb[:, 1:], rgb[:, :-1]), _step(rgb[1:], rgb[:-1]))
+    edge = _edges(steps, _FAINT_STEP)
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats((~edge).view(np.uint8), connectivity=4)
+    out: list[tuple[Box, RGB, int]] = []
+    taken: dict[int, tuple[np.ndarray, int]] = {}  # owner -> color sum and count of its faint boxes
+    for label in np.flatnonzero(
+        (stats[:, cv2.CC_STAT_AREA] >= _FAINT_AREA)
+        & (stats[:, cv2.CC_STAT_WIDTH] >= _FAINT_SIDE)
+        & (stats[:, cv2.CC_STAT_HEIGHT] >= _FAINT_SIDE)
+    ):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if label == 0 or (w >= width - 2 and h >= height - 2):
+            continue
+        mask = labels[y : y + h, x : x + w] == label
+        main = surfaces.labels[y : y + h, x : x + w][mask]
+        owner = int(np.bincount(main[main > 0]).argmax()) if (main > 0).any() else 0
+        if owner == 0 or int(surfaces.stats[owner, cv2.CC_STAT_AREA]) < 1.3 * area:
+            continue  # the main segmentation has it on its own (or it is the bigger part)
+        if text_mask[y : y + h, x : x + w].mean() > 0.6:
+            continue
+        pixels = rgb[y : y + h, x : x + w][mask].astype(np.float32)
+        if float(pixels.std(axis=0).max()) > 1.5:
+            continue  # a slow gradient, a photo's flat patch
+        fill = pixels.mean(axis=0)
+        around = mode_color(edge_pixels(rgb[max(y - 3, 0) : y + h + 3, max(x - 3, 0) : x + w + 3]))
+        if float(np.abs(fill - around).max()) < 2.5:
+            continue  # the same color as around it: a layout hint, not a box
+        x, y, w, h, mask = _without_ragged_sides(x, y, w, h, mask)
+        box = Box(
+            max(x - 1, 0),
+            max(y - 1, 0),
+            min(w + 2, width - max(x - 1, 0)),
+            min(h + 2, height - max(y - 1, 0)),
+        )
+        if any(_same_box(box, k) for k in known):
+            continue
+        ok, radius = _shape(mask)
+        if ok:
+            out.append((box, as_rgb(fill), round(radius)))
+            total, count = taken.get(owner, (np.zeros(3), 0))
+            taken[owner] = (total + pixels.sum(axis=0), count + len(pixels))
+    owners: dict[int, RGB] = {}
+    for owner, (total, count) in taken.items():
+        rest = int(surfaces.stats[owner, cv2.CC_STAT_AREA]) - count
+        if rest > 0:
+            owners[owner] = as_rgb((surfaces.means[owner] * (rest + count) - total) / rest)
+    return out, owners
+
+
+def _same_box(a: Box, b: Box, slack: float = 3.0) -> bool:
+    return (
+        abs(a.x - b.x) <= slack
+        and abs(a.y - b.y) <= slack
+        and abs(a.right - b.right) <= slack
+        and abs(a.bottom - b.bottom) <= slack
+    )
 
 
 def _behind_text(
