@@ -807,3 +807,57 @@ def test_a_chat_bubble_s_tail_is_a_triangle_beside_its_box(index: IconIndex) -> 
     assert tail.fill == bubble.fill and len(tail.points) == 3, tail
     assert 3 <= tail.box.width <= 7 and 8 <= tail.box.height <= 14, tail.box
     assert abs(tail.box.x - bubble.box.right) <= 1.5 and abs(tail.box.center[1] - 496.5) <= 1.5, tail.box
+
+
+def test_small_photos_read_as_symbols_are_pictures_not_text(index: IconIndex) -> None:
+    # bulma_files' "Shared with" column: avatars 22 px wide, overlapping in a row, which OCR read
+    # as "@" and "@a@"; they were set as text, and the photos lost.
+    analysis = _analysis_of("bulma_files", index)
+    for cell in (Box(884, 428, 30, 30), Box(884, 479, 66, 30)):
+        assert _lines_in(analysis, cell, 0.3) == [], [ln.text for ln in _lines_in(analysis, cell, 0.3)]
+        pictures = _pictures_in(analysis, cell, 0.5)
+        assert pictures and sum(p.box.width for p in pictures) >= cell.width - 12, pictures
+
+
+def test_an_icon_on_a_tinted_tile_read_as_a_letter_is_that_icon(index: IconIndex) -> None:
+    # bulma_files' "Quay aerial.jpg" row: a blue picture icon on a light blue tile, which OCR read
+    # "B". The tile was the letter's ink (it differs from the row's white): the icon is looked
+    # up on the tile's own fill.
+    analysis = _analysis_of("bulma_files", index)
+    row = Box(120, 478, 300, 34)
+    (name,) = _lines_in(analysis, row, 0.5)
+    assert name.text.startswith("Quay"), name.text
+    (icon,) = _pictures_in(analysis, Box(128, 480, 40, 34), 0.5, icons=True)
+    assert icon.icon is not None and icon.icon.name == "file-image", icon.icon
+
+
+def test_an_icon_before_a_button_label_in_the_label_s_colour_is_an_icon(index: IconIndex) -> None:
+    # bulma_files' "Upload" button: a white cloud with a blue arrow on it before the white label,
+    # which OCR read nothing for. It was taken for a badge at the line's start (a solid shape
+    # with marks of another colour inside), the label was stretched over it, bold and tracked,
+    # and the cloud was lost.
+    analysis = _analysis_of("bulma_files", index)
+    button = Box(1066, 84, 106, 40)
+    (label,) = _lines_in(analysis, button, 0.5)
+    assert label.text == "Upload" and label.ink.x >= 1100 and label.fit.weight <= 600, (label.text, label.ink)
+    (cloud,) = _pictures_in(analysis, button, 0.5, icons=True)
+    assert cloud.icon is not None and cloud.icon.name == "cloud-arrow-up", cloud.icon
+    assert cloud.box.right <= label.ink.x
+
+
+def test_a_round_button_keeps_the_icon_drawn_on_it(index: IconIndex) -> None:
+    # bs_chat's send button: a white paper plane on a blue disc whose box came out 36 x 40, not
+    # square, so the disc was taken for a pill and its corner squares, which meet in the middle,
+    # were cleared with the icon in them.
+    analysis = _analysis_of("bs_chat", index)
+    (plane,) = _pictures_in(analysis, Box(1214, 740, 46, 48), 0.5, icons=True)
+    assert plane.icon is not None and plane.icon.name == "send-fill", plane.icon
+
+
+def test_a_chat_bubble_holding_a_paragraph_is_no_textarea(index: IconIndex) -> None:
+    # bs_chat's first message: a white bubble with two lines on the grey chat, its text at its
+    # top left. It was emitted as a textarea (with a resize grip, its second line scrolled away):
+    # a textarea is outlined.
+    html = render_analysis(_analysis_of("bs_chat", index))
+    assert "<textarea" not in html
+    assert "earlier than planned." in html

@@ -479,10 +479,11 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
         if _field_like(region, block, others):
             lead = leading_field_icon(region, block, others)
             return "select" if len(others) == 1 and lead is None else "input"
+    # (A textarea is outlined: a filled box holding a paragraph is a card, a chat bubble.)
     if (
         block is not None
         and (not others or _resize_grip(others, box))
-        and (region.has_border or region.fill != _parent_fill(region))
+        and region.has_border
         and box.height > max(60.0, 2.6 * block.first.size)
         and block.ink.x - box.x <= 28
         and block.ink.y - box.y <= 28

@@ -854,7 +854,8 @@ def _clear_ring(mask: np.ndarray, region: Region) -> None:
     if radius < 2:
         return
     side = min(x1 - x0, y1 - y0)
-    disc = abs((x1 - x0) - (y1 - y0)) <= 1 and radius >= 0.45 * side
+    # (A disc's box may come out a few pixels off square: probe's send button, 36 x 40.)
+    disc = abs((x1 - x0) - (y1 - y0)) <= max(1, 0.12 * side) and radius >= 0.45 * side
     if side <= _SMALL_ROUND and not disc:
         # A control's pill or an avatar's disc: the corner squares whole (a switch's knob, drawn
         # in a corner, is the switch's, found with it). A card's corner square may hold an icon

@@ -33,7 +33,7 @@ from .controls import checked_radio
 from .fonts import FONTS, has_cjk
 from .graphics import add_region, data_uri
 from .model import Graphic, Region, TextLine
-from .regions import box_mask, crop_around, edge_pixels
+from .regions import box_mask, crop_around, edge_pixels, tile_middle
 from .spacing import ink_runs, solid_triangle
 from .text import IconCheck, symbol_head
 
@@ -209,12 +209,47 @@ def icon_lines(
         )
     ]
     crops = [crop_around(rgb, lines[k].ink)[0] for k in short]
-    matches = index.match_crops(crops, [lines[k].background for k in short]) if short else []
+    grounds: list[RGB | None] = [lines[k].background for k in short]
+    matches = index.match_crops(crops, grounds) if short else []
+    # What the index does not name on the line's ink is looked at again (a card brand's badge,
+    # named as it is, stays as it is):
+    # - an icon on a tinted tile, on the tile's fill (against the page the tile is ink too); the
+    #   tile is a box, and the icon on it is found with the graphics: the line only goes;
+    # - a line whose ink lost a part (an icon's bottom bar taken for an underline: a file icon
+    #   read "B"), on all the ink joined to it.
+    tiles: list[tuple[np.ndarray, RGB] | None] = [None] * len(short)
+    # (A lone ideograph on a Latin page has its own way, below.)
+    weak = [
+        j
+        for j, match in enumerate(matches)
+        if (match is None or match.score < CONFIDENT) and not has_cjk(lines[short[j]].text)
+    ]
+    others = [ln.ink for ln in lines]
+    for j in weak:
+        tiles[j] = tile_middle(crops[j], lines[short[j]].background)
+    boxes = {
+        j: _whole_ink(rgb, lines[short[j]].ink, [o for o in others if o is not lines[short[j]].ink])
+        for j in weak
+        if tiles[j] is None
+    }
+    again = [j for j in weak if tiles[j] is not None or boxes[j] != lines[short[j]].ink]
+    retry = [tiles[j][0] if tiles[j] is not None else crop_around(rgb, boxes[j])[0] for j in again]  # type: ignore[index]
+    grounds_again = [tiles[j][1] if tiles[j] is not None else grounds[j] for j in again]  # type: ignore[index]
+    for j, crop, ground, match in zip(
+        again, retry, grounds_again, index.match_crops(retry, grounds_again) if again else [], strict=True
+    ):
+        if match is not None and match.score >= CONFIDENT:
+            crops[j], grounds[j], matches[j] = crop, ground, match
+        else:
+            tiles[j] = None
     icons: list[Graphic] = []
     dropped: set[int] = set()
-    for k, crop, match in zip(short, crops, matches, strict=True):
+    for k, crop, ground, tile, match in zip(short, crops, grounds, tiles, matches, strict=True):
         line = lines[k]
-        decided = text_or_icon(ink_alpha(crop, line.background), line.text, match)
+        decided = text_or_icon(ink_alpha(crop, ground or line.background), line.text, match)
+        if decided is not None and tile is not None:
+            dropped.add(k)
+            continue
         if decided is None:
             if latin_page and has_cjk(line.text):
                 # A lone ideograph on a Latin page is an icon of no set we ship (bs_landing_saas'
@@ -225,6 +260,11 @@ def icon_lines(
                 dropped.add(k)
             continue
         graphic = _as_icon(rgb, line.ink, decided, line.background)
+        if graphic is not None and graphic.box.area < 0.4 * line.ink.area:
+            # The ink box lost a part (a file icon's bottom bar, taken for an underline), and
+            # only a corner piece is left whole in it: all the ink joined to it is the icon.
+            whole = _whole_ink(rgb, line.ink, [o.ink for o in lines if o is not line])
+            graphic = _as_icon(rgb, whole, decided, line.background)
         if graphic is not None:
             icons.append(graphic)
             dropped.add(k)

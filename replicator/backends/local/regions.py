@@ -109,6 +109,32 @@ def mode_color(pixels: np.ndarray, step: int = 4) -> np.ndarray:
     return np.median(pixels[keys == top], axis=0)
 
 
+def tile_middle(pixels: np.ndarray, background: RGB) -> tuple[np.ndarray, RGB] | None:
+    """The middle of a tinted tile an icon sits on, and the tile's fill, when the ink of the RGB
+    crop ``pixels`` (against ``background``) is such a tile: a solid, squarish block of one fill,
+    16 px or more, with marks of another colour in its middle (a file list's light blue square
+    round a blue picture icon, which OCR read "B"). The icon index reads the icon on that fill;
+    against the page's colour the tile is ink too, and no icon matches."""
+    crop = pixels.astype(np.int16)
+    inked = np.abs(crop - np.array(background, dtype=np.int16)).max(axis=2) > 14
+    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
+    if rows.size == 0:
+        return None
+    y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    w, h = x1 - x0, y1 - y0
+    if min(w, h) < 16 or not 0.7 <= w / h <= 1.4 or float(inked[y0:y1, x0:x1].mean()) < 0.7:
+        return None
+    block = crop[y0:y1, x0:x1]
+    fill = mode_color(block.reshape(-1, 3))
+    if float((np.abs(block - fill).max(axis=2) <= 6).mean()) < 0.5:
+        return None
+    inset_x, inset_y = round(0.18 * w), round(0.18 * h)
+    middle = block[inset_y : h - inset_y, inset_x : w - inset_x]
+    if not (np.abs(middle - fill).max(axis=2) > 40).any():
+        return None  # an empty tile: nothing on it
+    return middle.astype(np.uint8), as_rgb(fill)
+
+
 def color_distance(a: RGB, b: RGB) -> int:
     return max(abs(a[0] - b[0]), abs(a[1] - b[1]), abs(a[2] - b[2]))
 

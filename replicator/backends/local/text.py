@@ -30,7 +30,7 @@ from .letters import restore_letters
 from .model import TextLine
 from .proofread import capital_words, capitals_by_ink, drop_doubled_capital, latin_punctuation, proofread
 from .readings import reread_marks, trailing_dot
-from .regions import edge_pixels, fill_holes, mode_color
+from .regions import edge_pixels, fill_holes, mode_color, tile_middle
 from .smallcaps import small_caps, small_caps_fit
 from .spacing import (
     empty_runs,
@@ -1017,9 +1017,26 @@ def _strip_icon_ends(
                 and not symbols_only
                 and _like_its_line(ink, seg, rest)
             ):
+                # An icon in the label's colour and height before it, which OCR read nothing for
+                # (probe's white cloud before "Upload" on a blue button): the word is drawn by the
+                # next cluster alone, and the index names this one.
+                if (
+                    end == "start"
+                    and len(word) >= 2
+                    and _first_is_next(ink, word, seg, rest[0])
+                    and icon_check(
+                        ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background), guess, _LETTER_ICON_MARGIN
+                    )
+                ):
+                    x0, x1 = kept
+                    segments = rest
+                    continue
                 break  # a word in the line's own size and colour ("in the clouds"), whatever logo spells it
-            crop = ink.pixels(seg[0], seg[1], pad=1)
-            if not icon_check(crop, _rgb(ink.background), guess, _LETTER_ICON_MARGIN if letter else None):
+            crop, background = ink.pixels(seg[0], seg[1], pad=1), _rgb(ink.background)
+            tile = tile_middle(ink.crop[bounds[1] : bounds[3], bounds[0] : bounds[2]], background)
+            if tile is not None:
+                crop, background = tile
+            if not icon_check(crop, background, guess, _LETTER_ICON_MARGIN if letter else None):
                 break
             # (An ideograph glued to Latin text is no first letter of its word: tw_kanban's
             # checklist icon read "污" in "污3/5".)
@@ -1677,6 +1694,8 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
         return []
     bx0, by0, bx1, by1 = bounds
     ink_h = by1 - by0
+    if icon_check is not None and ink.pills:
+        _drop_icon_pills(ink, text, (bx0, bx1), icon_check)
     # Wide gaps: separate items OCR read as one line (nav links, table cells, "label  value").
     # Ideographs are set a pixel or two apart with no spaces: a gap of an em parts items.
     cjk = sum(has_cjk(ch) for ch in text) > 0.5 * len(text.replace(" ", ""))
@@ -1744,8 +1763,16 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
             styled += reversed([(part, span, cut) for (part, span), cut in zip(between, ends, strict=True)])
             continue
         looks_round = set(piece.replace(" ", "")) <= set("0OoQ°.·•●Dd()口")
-        if looks_round and float(ink.mask[y0:y1, x0:x1].mean()) > 0.55:
+        cover = float(ink.mask[y0:y1, x0:x1].mean())
+        if looks_round and cover > 0.55:
             continue  # solid shapes (dots, circles) that OCR read as "0" or "O": not text
+        if (
+            cover > _PHOTO_COVER
+            and min(x1 - x0, y1 - y0) >= _PHOTO_SIDE
+            and len(piece.replace(" ", "")) <= 3
+            and _colorful_ink(ink, (x0, y0, x1, y1))
+        ):
+            continue  # small photos (a row of avatars read "@a@"): pictures, not text
         underline = _underline(ink.mask, x0, y0, x1, y1)
         if underline:
             y1 = underline
@@ -1776,6 +1803,46 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
             )
         )
     return found
+
+
+# Small photos OCR reads as a symbol or two (avatars 22 px wide read "@" and "@a@"): their ink
+# covers most of its box (0.71-0.83 measured), in colors (a mean chroma, max - min channel, of
+# 45-54), no one of which holds much of it (at most a fifth within 20 levels of the commonest).
+# Short words in capitals cover up to 0.65 of theirs (a calendar's "MON", bold at 12 px), in a
+# grey's chroma (28, antialiasing included); a badge's ink is its flat fill (primer's "bug":
+# four fifths of it one colour).
+_PHOTO_COVER = 0.68
+# (Small text in colour on a tinted badge, bold and tight in its box, covers as much of it, in
+# as many shades of its antialiasing: a photo is 16 px or more each way.)
+_PHOTO_SIDE = 16
+_PHOTO_CHROMA = 40
+_PHOTO_FLAT = 0.4
+
+
+def _colorful_ink(ink: _Ink, bounds: tuple[int, int, int, int]) -> bool:
+    """Whether the ink in ``bounds`` is in many colors, as a photo's is: colorful, and not one
+    flat fill (a badge's) with its letters."""
+    x0, y0, x1, y1 = bounds
+    pixels = ink.crop[y0:y1, x0:x1][ink.mask[y0:y1, x0:x1]]
+    if len(pixels) == 0 or float((pixels.max(axis=1) - pixels.min(axis=1)).mean()) <= _PHOTO_CHROMA:
+        return False
+    commonest = mode_color(pixels)
+    return float((np.abs(pixels - commonest).max(axis=1) <= 20).mean()) < _PHOTO_FLAT
+
+
+def _drop_icon_pills(ink: _Ink, text: str, span: tuple[int, int], icon_check: IconCheck) -> None:
+    """Forget the badges found at the line's ends that are icons of the sets we ship: a solid
+    shape with marks of another colour inside, as a badge is (probe's white cloud with its blue
+    arrow before "Upload"), which the index names better than the end character OCR read."""
+    for pill in list(ink.pills):
+        x0, y0, x1, y1 = pill
+        at_start, at_end = abs(x0 - span[0]) <= 2, abs(x1 - span[1]) <= 2
+        if not (at_start or at_end) or not text.strip() or x1 - x0 > 1.6 * (y1 - y0):
+            continue  # (a badge holding a word is wider than an icon is)
+        reading = text.strip()[0] if at_start else text.strip()[-1]
+        if icon_check(ink.pixels(x0, x1, pad=1), _rgb(ink.background), reading, None):
+            del ink.pills[pill]
+            ink.frames.remove(pill)
 
 
 def _on_pill(
