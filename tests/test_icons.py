@@ -373,7 +373,7 @@ def test_tracked_capitals_keep_their_end_letters(
     assert line.ink.x <= box[0] + 4 and line.ink.right >= box[0] + box[2] - 6
 
 
-@functools.lru_cache(maxsize=5)
+@functools.lru_cache(maxsize=24)  # every page these tests read, once per worker
 def _analysis_of(page: str, index: IconIndex) -> Analysis:
     return analyze((REAL_REFERENCES_DIR / f"{page}.png").read_bytes(), icons=index)
 
