@@ -226,3 +226,23 @@ async def test_small_capitals_come_back_cased_as_written_and_set_in_small_caps(
     replica = await browser_pool.render(html, Viewport(900, 300))
     again = {ln.text: ln.small_caps for ln in read_back(replica)}
     assert again.get("For teams who ship every day") is True and again.get("Eleanor Whitcombe") is True, again
+
+
+def test_text_on_a_faint_tint_keeps_its_weight() -> None:
+    """tw_calendar's event chips: indigo, emerald, amber and rose text (Inter 400, 12 px) on the
+    same hues' 50 tints, in white day cells. OCR's boxes reach past the chips into the cells, so
+    the ground measured round each box was the cell's white, and the tint, below the ink
+    threshold, still counted as a tenth of ink in every pixel: the chips' words came out bold
+    (600-700). Their ground is the tint."""
+    from tests.plugins.pages import REAL_REFERENCES_DIR
+
+    analysis = analyze((REAL_REFERENCES_DIR / "tw_calendar.png").read_bytes())
+    chips = {"Crew briefing", "Lisbon arrival", "Safety audit", "Crane service", "Board meeting"}
+    found = [ln for b in analysis.blocks for ln in b.lines if ln.text in chips and ln.ink.x < 1000]
+    assert {ln.text for ln in found} == chips, [ln.text for ln in found]
+    for line in found:
+        assert line.fit.weight <= 500 and abs(line.fit.size - 12) <= 1, (
+            line.text,
+            line.fit.weight,
+            line.fit.size,
+        )

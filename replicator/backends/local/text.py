@@ -85,12 +85,18 @@ class _Ink:
         crop = rgb[self.y0 : self.y1, self.x0 : self.x1].astype(np.int16)
         self.crop = crop
         ring = edge_pixels(crop)
-        self.background = mode_color(ring)
-        self.distance = np.abs(crop - self.background).max(axis=2).astype(np.float32)
-        peak = float(np.percentile(self.distance, 99.5)) if self.distance.size else 0.0
-        self.contrast = max(peak, 1.0)
-        self.threshold = max(0.2 * peak, 14.0)
-        self.mask = self.distance > self.threshold
+        self._measure_against(mode_color(ring))
+        # The text may stand on a faint tint the box reaches past (an event chip's indigo-50 in
+        # a white calendar cell): the tint, below the ink threshold, still counted as a tenth of
+        # ink in every pixel, and the font fit took the text for bold. The ground is then the
+        # tint that holds most of what is not ink.
+        ground = crop[~self.mask]
+        if len(ground) >= 50:
+            tint = mode_color(ground)
+            gap = float(np.abs(tint - self.background).max())
+            near = float((np.abs(ground - tint).max(axis=1) <= 6).mean())
+            if 4 < gap < self.threshold and near >= 0.6:
+                self._measure_against(tint)
         # Keys drawn round a letter or two inside the line (key_outlines): crop coordinates
         # x0, y0, x1, y1, found as their outlines leave the ink.
         self.frames: list[tuple[int, int, int, int]] = []
@@ -104,6 +110,15 @@ class _Ink:
             math.floor(box.y) - self.y0, math.ceil(box.bottom) - self.y0, self._runs_on(rgb)
         )
         self.gain = self._color_gain()
+
+    def _measure_against(self, background: np.ndarray) -> None:
+        """Distance, contrast, threshold and mask of the crop's ink against ``background``."""
+        self.background = background
+        self.distance = np.abs(self.crop - background).max(axis=2).astype(np.float32)
+        peak = float(np.percentile(self.distance, 99.5)) if self.distance.size else 0.0
+        self.contrast = max(peak, 1.0)
+        self.threshold = max(0.2 * peak, 14.0)
+        self.mask = self.distance > self.threshold
 
     def _runs_on(self, rgb: np.ndarray) -> tuple[bool, bool]:
         """Whether the crop's first (last) row of ink goes on past its top (bottom) edge: ink in
