@@ -861,3 +861,13 @@ def test_a_chat_bubble_holding_a_paragraph_is_no_textarea(index: IconIndex) -> N
     html = render_analysis(_analysis_of("bs_chat", index))
     assert "<textarea" not in html
     assert "earlier than planned." in html
+
+
+def test_a_lone_dash_in_a_table_cell_is_an_em_dash_in_the_row_s_face(index: IconIndex) -> None:
+    # bulma_files' folder row has no size: "—". OCR reads no text in a lone short bar, and the
+    # graphics finder clears thin slivers, so the cell came out empty.
+    analysis = _analysis_of("bulma_files", index)
+    (dash,) = _lines_in(analysis, Box(520, 385, 40, 24), 0.5)
+    assert dash.text == "\u2014" and max(dash.color) <= 100, (dash.text, dash.color)
+    (size,) = _lines_in(analysis, Box(520, 425, 80, 30), 0.5)  # "2.4 MB", the row below
+    assert dash.fit.face == size.fit.face

@@ -31,6 +31,7 @@ from .controls import (
     split_inline_controls,
     split_labels,
 )
+from .dashes import find_dashes
 from .emit import Emitter
 from .fonts import FONTS
 from .graphics import data_uri, find_figures, find_graphics, find_shapes
@@ -86,6 +87,11 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     text_mask = np.zeros((height, width), dtype=bool)
     for box in [line.ink for line in lines] + [g.box for g in icon_marks]:
         _paint(text_mask, box, 1)
+    # A table cell's lone "—", which OCR does not read, is text in its row's face.
+    dashes = find_dashes(rgb, text_mask, lines)
+    for dash in dashes:
+        _paint(text_mask, dash.ink, 1)
+    lines += dashes
     surfaces = segment(rgb)
     root, regions, by_label = find_regions(rgb, surfaces, text_mask, [line.ink for line in lines])
     # Text measured with a badge's pill as its ink is measured again on the pill.

@@ -891,31 +891,46 @@ def find_rules(rgb: np.ndarray, text_mask: np.ndarray) -> list[Rule]:
     rules: list[Rule] = []
     for vertical in (False, True):
         img = np.ascontiguousarray(rgb.transpose(1, 0, 2)) if vertical else np.ascontiguousarray(rgb)
-        tmask = text_mask.T if vertical else text_mask
-        rows = img.shape[0]
-        mask = np.zeros(img.shape[:2], dtype=bool)
-        step = _step(img[1:], img[:-1])  # step[y] compares rows y and y+1
-        diff = step > 8  # a divider as faint as gray-100 on white (#f3f4f6: 12 levels) is one
-        same = step <= 4
-        for t in (1, 2, 3):
-            if rows < t + 2:
-                continue
-            cond = diff[: rows - t - 1] & diff[t : rows - 1]  # above row y+1 differs, below row y+t
-            for k in range(1, t):
-                cond &= same[k : rows - t - 1 + k]
-            for k in range(t):
-                mask[1 + k : rows - t + k] |= cond
-        mask &= ~tmask
-        count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
-        for label in range(1, count):
-            x, y, w, h, area = (int(v) for v in stats[label])
-            if w < 24 or h > 3 or area < 0.8 * w * h:
-                continue
+        for x, y, w, h in _thin_runs(img, text_mask.T if vertical else text_mask, 24):
             color = as_rgb(np.median(img[y : y + h, x : x + w].reshape(-1, 3), axis=0))
             box = Box(y, x, h, w) if vertical else Box(x, y, w, h)
             rules.append(Rule(box, color, vertical))
     rules.sort(key=lambda r: (r.box.y, r.box.x))
     return rules
+
+
+def short_bars(
+    rgb: np.ndarray, text_mask: np.ndarray, shortest: int, longest: int
+) -> list[tuple[int, int, int, int]]:
+    """Horizontal bars (x, y, w, h) 1-3 px thick, ``shortest`` to ``longest`` px long, outside
+    text: what is too short for a rule (a dash)."""
+    return [r for r in _thin_runs(np.ascontiguousarray(rgb), text_mask, shortest) if r[2] < longest]
+
+
+def _thin_runs(img: np.ndarray, text_mask: np.ndarray, shortest: int) -> list[tuple[int, int, int, int]]:
+    """Horizontal runs (x, y, w, h) of 1-3 rows of one color between rows of another, at least
+    ``shortest`` px long, outside text."""
+    rows = img.shape[0]
+    mask = np.zeros(img.shape[:2], dtype=bool)
+    step = _step(img[1:], img[:-1])  # step[y] compares rows y and y+1
+    diff = step > 8  # a divider as faint as gray-100 on white (#f3f4f6: 12 levels) is one
+    same = step <= 4
+    for t in (1, 2, 3):
+        if rows < t + 2:
+            continue
+        cond = diff[: rows - t - 1] & diff[t : rows - 1]  # above row y+1 differs, below row y+t
+        for k in range(1, t):
+            cond &= same[k : rows - t - 1 + k]
+        for k in range(t):
+            mask[1 + k : rows - t + k] |= cond
+    mask &= ~text_mask
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    runs = []
+    for label in range(1, count):
+        x, y, w, h, area = (int(v) for v in stats[label])
+        if w >= shortest and h <= 3 and area >= 0.8 * w * h:
+            runs.append((x, y, w, h))
+    return runs
 
 
 def rounded_rect(h: int, w: int, r: int) -> np.ndarray:
