@@ -233,8 +233,12 @@ def icon_lines(
         if tiles[j] is None
     }
     again = [j for j in weak if tiles[j] is not None or boxes[j] != lines[short[j]].ink]
-    retry = [tiles[j][0] if tiles[j] is not None else crop_around(rgb, boxes[j])[0] for j in again]  # type: ignore[index]
-    grounds_again = [tiles[j][1] if tiles[j] is not None else grounds[j] for j in again]  # type: ignore[index]
+    retry: list[np.ndarray] = []
+    grounds_again: list[RGB | None] = []
+    for j in again:
+        tile = tiles[j]
+        retry.append(tile[0] if tile is not None else crop_around(rgb, boxes[j])[0])
+        grounds_again.append(tile[1] if tile is not None else grounds[j])
     for j, crop, ground, match in zip(
         again, retry, grounds_again, index.match_crops(retry, grounds_again) if again else [], strict=True
     ):
