@@ -116,3 +116,19 @@ def test_cards_a_few_levels_off_their_page_are_boxes_though_their_corners_blend_
             assert max(abs(found.box.x - x), abs(found.box.y - y)) <= 1, found.box
             assert max(abs(found.box.width - w), abs(found.box.height - h)) <= 2, found.box
             assert 14 <= found.radius <= 18, found.radius
+
+
+def test_a_light_round_button_on_white_is_a_disc() -> None:
+    """bs_chat's paperclip button: Bootstrap's btn-light (#f8f9fa) round on white, 42 x 38 px,
+    about 1,000 px inside its rim: under the 2,000 px the finer look first took, it ran into the
+    page through its rim, and the replica lost the button."""
+    from replicator.backends.local.page import decode
+    from tests.plugins.pages import REAL_REFERENCES_DIR
+
+    rgb = np.ascontiguousarray(decode((REAL_REFERENCES_DIR / "bs_chat.png").read_bytes())[725:800, 320:420])
+    root, regions, _ = find_regions(rgb, segment(rgb), np.zeros(rgb.shape[:2], dtype=bool))
+    assert root.fill == (255, 255, 255)
+    (disc,) = [r for r in regions if r.visible]
+    assert disc.fill == (248, 249, 250)
+    assert max(abs(disc.box.x - 24), abs(disc.box.y - 20)) <= 1 and abs(disc.box.width - 42) <= 2, disc.box
+    assert disc.radius >= 17, disc.radius

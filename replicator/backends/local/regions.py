@@ -498,9 +498,10 @@ def find_regions(
 # Faint boxes: a card a few levels off its page (daisyUI's base-200 on base-100 in the dark
 # theme, #0c1425 on #0f172a), whose rounded corners' antialiasing steps by less than STEP, so the
 # segmentation runs the card into the page through its corners. At this step the corners part
-# them; only components this big are looked at.
+# them; only components this big are looked at (a 36 px light round button, bs_chat's
+# paperclip, is about 1,000 px).
 _FAINT_STEP = 1
-_FAINT_AREA = 2000
+_FAINT_AREA = 900
 _FAINT_SIDE = 24
 
 
