@@ -18,23 +18,29 @@ import numpy as np
 from ...models import Box
 from .fonts import FONTS
 from .model import TextLine
-from .regions import as_rgb, edge_pixels, mode_color, short_bars
+from .regions import as_rgb, edge_pixels, mode_color
 
-# The bar's length (shorter ones are specks, longer ones rules: find_rules starts at 24 px).
-_SHORTEST, _LONGEST = 6, 24
+# The bar's length: thin_runs keeps them from 6 px (shorter ones are specks); longer ones than
+# this are rules (find_rules starts at 24 px).
+_LONGEST = 24
 # Levels off its ground at its strongest: a muted dash on white (bs_pricing's #dee2e6) is 33.
 _CONTRAST = 30
 # An em dash draws about 0.8-1 em of ink, an en dash 0.5, a hyphen 0.3 (in ems of its face).
 _EM_DASH, _EN_DASH = 0.7, 0.38
 
 
-def find_dashes(rgb: np.ndarray, text_mask: np.ndarray, lines: list[TextLine]) -> list[TextLine]:
-    """The lone dashes outside text (module docstring), as text lines in their row's face."""
+def find_dashes(
+    rgb: np.ndarray, runs: list[tuple[int, int, int, int]], lines: list[TextLine]
+) -> list[TextLine]:
+    """The lone dashes among the page's thin runs outside text (``regions.thin_runs``; module
+    docstring), as text lines in their row's face."""
     if not lines:
         return []
     height, width = rgb.shape[:2]
     found: list[TextLine] = []
-    for x, y, w, h in short_bars(rgb, text_mask, _SHORTEST, _LONGEST):
+    for x, y, w, h in runs:
+        if w >= _LONGEST:
+            continue
         row = [ln for ln in lines if abs(ln.ink.center[1] - (y + h / 2)) <= 0.6 * ln.size]
         if not row:
             continue  # a cell's value has text on its row

@@ -41,7 +41,7 @@ from .model import Analysis, Graphic, TextLine
 from .paragraphs import fit_cut_lines, group_blocks, harmonize, join_split_lines
 from .refine import Corrections, adjust_text
 from .refine import apply as apply_corrections
-from .regions import find_regions, find_rules, segment
+from .regions import find_regions, find_rules, segment, thin_runs
 from .tables import find_tables
 from .text import read_lines
 from .trace import trace_marks
@@ -88,7 +88,9 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     for box in [line.ink for line in lines] + [g.box for g in icon_marks]:
         _paint(text_mask, box, 1)
     # A table cell's lone "—", which OCR does not read, is text in its row's face.
-    dashes = find_dashes(rgb, text_mask, lines)
+    # (Thin horizontal runs are the rules' and the dashes' both: found once.)
+    runs = thin_runs(rgb, text_mask)
+    dashes = find_dashes(rgb, runs, lines)
     for dash in dashes:
         _paint(text_mask, dash.ink, 1)
     lines += dashes
@@ -97,7 +99,7 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     # Text measured with a badge's pill as its ink is measured again on the pill.
     lines = remeasure_on_fills(rgb, lines, regions, is_icon, root)
     frame_boxes(rgb, lines, root, regions)
-    rules = [r for r in find_rules(rgb, text_mask) if not _is_region_edge(r.box, regions)]
+    rules = [r for r in find_rules(rgb, text_mask, runs) if not _is_region_edge(r.box, regions)]
     text_boxes = [line.ink for line in lines]
     shapes = find_shapes(rgb, surfaces, root, regions, by_label, text_mask)
     graphics = find_graphics(

@@ -34,7 +34,7 @@ class Surfaces:
     means: np.ndarray  # float (n, 3) mean color per label
     edge: np.ndarray  # bool
     # The largest channel step to the right and down neighbours (uint8), for a finer look.
-    steps: tuple[np.ndarray, np.ndarray] | None = None
+    steps: tuple[np.ndarray, np.ndarray]
 
 
 def _step(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -514,8 +514,7 @@ def _faint_boxes(
     without them."""
     height, width = rgb.shape[:2]
     rgb = np.ascontiguousarray(rgb)
-    steps = surfaces.steps or (_step(rgb[:, 1:], rgb[:, :-1]), _step(rgb[1:], rgb[:-1]))
-    edge = _edges(steps, _FAINT_STEP)
+    edge = _edges(surfaces.steps, _FAINT_STEP)
     _count, labels, stats, _ = cv2.connectedComponentsWithStats((~edge).view(np.uint8), connectivity=4)
     out: list[tuple[Box, RGB, int]] = []
     taken: dict[int, tuple[np.ndarray, int]] = {}  # owner -> color sum and count of its faint boxes
@@ -887,12 +886,19 @@ def _share_borders(regions: list[Region]) -> None:
             lower.border_colors = (None, None, None, None)
 
 
-def find_rules(rgb: np.ndarray, text_mask: np.ndarray) -> list[Rule]:
-    """Thin lines (1-3 px) of one color, at least 24 px long, outside text."""
+def find_rules(
+    rgb: np.ndarray, text_mask: np.ndarray, horizontal: list[tuple[int, int, int, int]] | None = None
+) -> list[Rule]:
+    """Thin lines (1-3 px) of one color, at least 24 px long, outside text. ``horizontal``: the
+    page's ``thin_runs``, when the caller has them already."""
     rules: list[Rule] = []
     for vertical in (False, True):
         img = np.ascontiguousarray(rgb.transpose(1, 0, 2)) if vertical else np.ascontiguousarray(rgb)
-        for x, y, w, h in _thin_runs(img, text_mask.T if vertical else text_mask, 24):
+        if vertical or horizontal is None:
+            runs = _thin_runs(img, text_mask.T if vertical else text_mask, 24)
+        else:
+            runs = [r for r in horizontal if r[2] >= 24]
+        for x, y, w, h in runs:
             color = as_rgb(np.median(img[y : y + h, x : x + w].reshape(-1, 3), axis=0))
             box = Box(y, x, h, w) if vertical else Box(x, y, w, h)
             rules.append(Rule(box, color, vertical))
@@ -900,12 +906,14 @@ def find_rules(rgb: np.ndarray, text_mask: np.ndarray) -> list[Rule]:
     return rules
 
 
-def short_bars(
-    rgb: np.ndarray, text_mask: np.ndarray, shortest: int, longest: int
-) -> list[tuple[int, int, int, int]]:
-    """Horizontal bars (x, y, w, h) 1-3 px thick, ``shortest`` to ``longest`` px long, outside
-    text: what is too short for a rule (a dash)."""
-    return [r for r in _thin_runs(np.ascontiguousarray(rgb), text_mask, shortest) if r[2] < longest]
+# The shortest horizontal run ``thin_runs`` keeps: a hyphen's (a dash in a table cell).
+_SHORTEST_RUN = 6
+
+
+def thin_runs(rgb: np.ndarray, text_mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Horizontal runs (x, y, w, h) 1-3 px thick and 6 px long or more, outside text: the rules
+    (24 px and more, ``find_rules``) and the dashes (``dashes.find_dashes``) among them."""
+    return _thin_runs(np.ascontiguousarray(rgb), text_mask, _SHORTEST_RUN)
 
 
 def _thin_runs(img: np.ndarray, text_mask: np.ndarray, shortest: int) -> list[tuple[int, int, int, int]]:
