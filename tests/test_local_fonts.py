@@ -246,3 +246,47 @@ def test_text_on_a_faint_tint_keeps_its_weight() -> None:
             line.fit.weight,
             line.fit.size,
         )
+
+
+def test_a_faces_glyph_sheet_is_kept_on_disk_and_gives_what_drawing_gives(tmp_path, monkeypatch) -> None:
+    """A face's printable ASCII is drawn once and kept beside the converted fonts; a fresh
+    process reads it back, glyph for glyph what FreeType draws, and a damaged file is drawn
+    again. Characters outside it are drawn on demand, as before."""
+    from replicator.backends.local import fonts
+
+    face = next(f for f in fonts.FONTS.faces if f.family == "Inter")
+    path = fonts.FONTS.path(face, 600)
+    assert path is not None
+    monkeypatch.setattr(fonts.FONTS, "_library", WebFontLibrary(fonts.FONTS.library.node_modules, tmp_path))
+    fonts._sheet.cache_clear()
+    try:
+        built = fonts._sheet(path, face.index)
+        kept = list(tmp_path.glob("glyph-sheet-*.npz"))
+        assert len(kept) == 1
+
+        fonts._sheet.cache_clear()
+
+        def draw_again(*_args: object) -> None:
+            raise AssertionError("the kept sheet was drawn again")
+
+        with monkeypatch.context() as m:
+            m.setattr(fonts, "_draw_sheet", draw_again)
+            loaded = fonts._sheet(path, face.index)
+        assert set(loaded.glyphs) == set(fonts._SHEET_CHARS) == set(built.glyphs)
+        for ch in fonts._SHEET_CHARS:
+            bitmap, dx, dy = fonts._draw_glyph(ch, path, face.index)
+            got, gx, gy = loaded.glyphs[ch]
+            assert (gx, gy) == (dx, dy) and got.dtype == bitmap.dtype
+            assert got.shape == bitmap.shape and (got == bitmap).all(), ch
+            assert loaded.boxes[ch] == fonts._draw_glyph_box(ch, path, face.index)
+            assert loaded.advances[ch] == fonts._draw_advance(ch, path, face.index)
+
+        kept[0].write_bytes(b"not a sheet")
+        fonts._sheet.cache_clear()
+        again = fonts._sheet(path, face.index)
+        assert (again.glyphs["g"][0] == fonts._draw_glyph("g", path, face.index)[0]).all()
+        assert "é" not in again.glyphs
+        assert (fonts._glyph("é", path, face.index)[0] == fonts._draw_glyph("é", path, face.index)[0]).all()
+    finally:
+        fonts._sheet.cache_clear()
+        fonts._glyph.cache_clear()

@@ -10,9 +10,13 @@ system fonts we install (Liberation, DejaVu, Noto) and the popular web fonts we 
 from __future__ import annotations
 
 import functools
+import hashlib
+import logging
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -20,6 +24,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from ...cpu_split import split_map
 from .webfonts import WebFontLibrary
+
+log = logging.getLogger(__name__)
 
 _FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
 
@@ -357,6 +363,11 @@ def _glyph_ink(ch: str, path: str, index: int) -> tuple[float, float]:
 @functools.lru_cache(maxsize=16384)
 def _glyph_box(ch: str, path: str, index: int) -> tuple[float, float, float, float]:
     """One character's ink box at size 1 from its pen position on the baseline (y down)."""
+    kept = _sheet(path, index).boxes.get(ch)
+    return kept if kept is not None else _draw_glyph_box(ch, path, index)
+
+
+def _draw_glyph_box(ch: str, path: str, index: int) -> tuple[float, float, float, float]:
     mask, (offset_x, offset_y) = _font(path, index, 100.0).getmask2(ch, mode="L", anchor="ls")
     box = mask.getbbox()
     if box is None:
@@ -380,6 +391,11 @@ _REFERENCE_SIZE = 48.0
 def _glyph(ch: str, path: str, index: int) -> tuple[np.ndarray, int, int]:
     """One character at the reference size: coverage (uint8), and its top-left corner relative
     to the pen position on the baseline."""
+    kept = _sheet(path, index).glyphs.get(ch)
+    return kept if kept is not None else _draw_glyph(ch, path, index)
+
+
+def _draw_glyph(ch: str, path: str, index: int) -> tuple[np.ndarray, int, int]:
     font = _font(path, index, _REFERENCE_SIZE)
     left, top, right, bottom = font.getbbox(ch, anchor="ls")
     if right <= left or bottom <= top:
@@ -472,7 +488,97 @@ _EMPTY.flags.writeable = False
 
 @functools.lru_cache(maxsize=8192)
 def _char_advance(ch: str, path: str, index: int) -> float:
+    kept = _sheet(path, index).advances.get(ch)
+    return kept if kept is not None else _draw_advance(ch, path, index)
+
+
+def _draw_advance(ch: str, path: str, index: int) -> float:
     return float(_font(path, index, 100.0).getlength(ch)) / 100.0
+
+
+# --- glyph sheets ----------------------------------------------------------------------------
+# Printable ASCII holds nearly every character of a Latin page's lines. A face's glyphs, ink boxes
+# and advances for it are drawn once (about 20 ms) and kept on disk beside the converted web fonts:
+# a fresh worker, and its helper, otherwise drew them again line by line for every face its first
+# pages tried, a quarter of a second of a 1280x1600 page's analysis. Other characters are drawn on
+# demand as before. A sheet holds exactly what drawing gives (the page comes out the same).
+_SHEET_CHARS = "".join(chr(c) for c in range(32, 127))
+_SHEET_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    glyphs: dict[str, tuple[np.ndarray, int, int]]
+    boxes: dict[str, tuple[float, float, float, float]]
+    advances: dict[str, float]
+
+
+@functools.lru_cache(maxsize=512)
+def _sheet(path: str, index: int) -> _Sheet:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _Sheet({}, {}, {})
+    key = f"{_SHEET_VERSION}:{_SHEET_CHARS}:{path}:{index}:{stat.st_size}:{stat.st_mtime_ns}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    cache = FONTS.library.cache_dir / f"glyph-sheet-{Path(path).stem}-{index}-{digest}.npz"
+    try:
+        with np.load(cache, allow_pickle=False) as data:
+            return _unpack(data)
+    except (OSError, ValueError, KeyError):
+        pass
+    sheet = _draw_sheet(path, index)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        _save(tmp, sheet)
+        tmp.replace(cache)
+    except OSError as exc:
+        log.warning("could not cache a glyph sheet in %s: %s", cache.parent, exc)
+    return sheet
+
+
+def _draw_sheet(path: str, index: int) -> _Sheet:
+    return _Sheet(
+        {ch: _draw_glyph(ch, path, index) for ch in _SHEET_CHARS},
+        {ch: _draw_glyph_box(ch, path, index) for ch in _SHEET_CHARS},
+        {ch: _draw_advance(ch, path, index) for ch in _SHEET_CHARS},
+    )
+
+
+def _save(target: Path, sheet: _Sheet) -> None:
+    chars = list(sheet.glyphs)
+    bitmaps = [sheet.glyphs[ch][0] for ch in chars]
+    np.savez_compressed(
+        target,
+        chars=np.array(chars),
+        pixels=np.concatenate([b.ravel() for b in bitmaps]) if bitmaps else np.zeros(0, np.uint8),
+        shapes=np.array([b.shape for b in bitmaps], dtype=np.int64).reshape(-1, 2),
+        offsets=np.array([sheet.glyphs[ch][1:] for ch in chars], dtype=np.int64).reshape(-1, 2),
+        boxes=np.array([sheet.boxes[ch] for ch in chars], dtype=np.float64).reshape(-1, 4),
+        advances=np.array([sheet.advances[ch] for ch in chars], dtype=np.float64),
+    )
+
+
+def _unpack(data: Any) -> _Sheet:
+    chars = [str(ch) for ch in data["chars"]]
+    pixels, shapes, offsets = data["pixels"], data["shapes"], data["offsets"]
+    boxes, advances = data["boxes"], data["advances"]
+    glyphs: dict[str, tuple[np.ndarray, int, int]] = {}
+    start = 0
+    for i, ch in enumerate(chars):
+        h, w = int(shapes[i, 0]), int(shapes[i, 1])
+        bitmap = np.ascontiguousarray(pixels[start : start + h * w].reshape(h, w))
+        start += h * w
+        glyphs[ch] = (bitmap, int(offsets[i, 0]), int(offsets[i, 1]))
+    return _Sheet(
+        glyphs,
+        {
+            ch: (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+            for ch, b in zip(chars, boxes, strict=True)
+        },
+        {ch: float(a) for ch, a in zip(chars, advances, strict=True)},
+    )
 
 
 @functools.lru_cache(maxsize=512)
