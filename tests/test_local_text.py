@@ -402,6 +402,25 @@ async def test_an_l_read_as_an_exclamation_mark_is_an_l(browser_pool: SealedBrow
     assert read_as(render, readings) == {true: true for true in readings}
 
 
+@pytest.mark.parametrize("family", ["Poppins", "Inter"])
+async def test_a_small_exclamation_mark_whose_gap_antialiasing_greys_stays_one(
+    browser_pool: SealedBrowserPool, family: str
+) -> None:
+    # bs_chat's light grey "Thanks for the quick reply!" at 13 px came out "replyl": the one row
+    # between the mark's stroke and its dot is half-inked there, so no row was clear. The dip
+    # says mark; an l's stroke runs to its foot ("Start free tria!" above stays an l).
+    body = (
+        '<p style="font-size:13px;color:#8a93a6">Thanks for the quick reply!</p>'
+        '<p style="font-size:13px;color:#8a93a6">See you at the terminal</p>'
+    )
+    render = await browser_pool.render(page(family, body), Viewport(600, 140))
+    readings = {
+        "Thanks for the quick reply!": "Thanks for the quick reply!",
+        "See you at the terminal": "See you at the termina!",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
 async def test_a_quote_closed_by_the_other_kind_in_code_is_read_by_its_ink(
     browser_pool: SealedBrowserPool,
 ) -> None:
