@@ -421,6 +421,28 @@ async def test_a_small_exclamation_mark_whose_gap_antialiasing_greys_stays_one(
     assert read_as(render, readings) == {true: true for true in readings}
 
 
+@pytest.mark.parametrize("family", ["Poppins", "Inter", "Roboto"])
+async def test_a_capital_read_in_lowercase_is_told_by_its_height_over_its_words_x_height(
+    browser_pool: SealedBrowserPool, family: str
+) -> None:
+    # bs_chat's "Sun" came out "sun": the fit took the word for lowercase and drew it as tall as
+    # the ink's S, so the drawing agreed with the misreading. The word's n, standing two pixels
+    # lower than the S, does not. Lowercase words stay, a k's ascender included.
+    body = (
+        '<p style="font-size:13px;color:#8a93a6">Sun</p><p>Closed on Sunday</p>'
+        "<p>Overview of your week</p><p>sun and wind, keep on</p><p>known issues</p>"
+    )
+    render = await browser_pool.render(page(family, body), Viewport(600, 330))
+    readings = {
+        "Sun": "sun",
+        "Closed on Sunday": "Closed on sunday",
+        "Overview of your week": "overview of your week",
+        "sun and wind, keep on": "sun and wind, keep on",
+        "known issues": "known issues",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
 async def test_a_quote_closed_by_the_other_kind_in_code_is_read_by_its_ink(
     browser_pool: SealedBrowserPool,
 ) -> None:

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 # Letters whose two cases share a shape and differ in height: only the ink's height tells them.
 _CASED = set("CcOoSsVvWwXxZzKkPpUu")
+# Those of them whose lowercase stands at the x-height (a k reaches as high as its capital).
+_X_HIGH_CASED = set("cosvwxzpu")
 # Characters OCR confuses with others of another shape class.
 # Digits and letters OCR confuses, in words that mix the two ("RADI0", "RAD10", "v1.0").
 _DIGIT_FOR = {"O": "0", "o": "0", "I": "1", "l": "1", "|": "1", "S": "5", "Z": "2", "B": "8"}
@@ -496,6 +498,9 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
             chars[i] = _accent_by_shape(
                 chars, i, (box, left, right, top), alpha, (sx, sy), start, font, boxes
             )
+            continue
+        if ch in _X_HIGH_CASED and _capital_by_height(text, i, boxes, alpha, sx, shift):
+            chars[i] = ch.upper()
             continue
         options = _suspects(text, i, boxes, alpha, sx, sy, shift)
         if not options:
@@ -1613,6 +1618,44 @@ def _stands_with_its_word(
     tolerance = max(1.0, 0.08 * alpha.shape[0])
     level = float(np.median(tops))
     return own <= level + tolerance if upper else own >= level - tolerance
+
+
+def _capital_by_height(
+    text: str, i: int, boxes: tuple[GlyphBox | None, ...], alpha: np.ndarray, sx: float, shift: int
+) -> bool:
+    """Whether lowercase ``text[i]``, a word's first letter whose cases differ only in height,
+    stands on its word's baseline clearly taller than the x-height letters (a, e, m, n, r) right
+    after it: a capital OCR read in lowercase. The fit took the word for lowercase and drew it
+    to the capital's height, so the drawing cannot tell (bs_chat's "Sun" read "sun": drawn s and
+    n both as tall as the ink's S); the word's own letters can. Cap height is 1.27-1.45 x-heights
+    in our faces, an overshoot a few percent. Only a first letter, and only its near neighbours:
+    further along a line the drawn letters drift off the ink's, and a window on a neighbour's
+    ascender made "LiSbon" and "InVoices"."""
+    start, end = _word(text, i)
+    if i != start:
+        return False
+    own = _ink_top(boxes[i] or (0.0, 0.0, 0.0, 0.0), alpha, sx, shift, text[i])
+    if own is None:
+        return False
+    spans = []
+    for j in range(i + 1, min(end, i + 4)):
+        box = boxes[j]
+        if j == i or text[j] not in "aemnr" or box is None:
+            continue
+        left, right = (
+            (box[0] + 0.3 * (box[2] - box[0])) * sx + shift,
+            (box[0] + 0.7 * (box[2] - box[0])) * sx + shift,
+        )
+        columns = alpha[:, max(round(left), 0) : max(round(right), round(left) + 1, 0)]
+        rows = np.flatnonzero(columns.max(axis=1) > 0.35) if columns.size else np.zeros(0, dtype=np.intp)
+        if len(rows):
+            spans.append((float(rows[0]), float(rows[-1])))
+    if not spans:
+        return False
+    top = float(np.median([t for t, _b in spans]))
+    base = float(np.median([b for _t, b in spans]))
+    x_height, height = base - top + 1, base - own + 1
+    return height >= 1.15 * x_height and height - x_height >= 1.5
 
 
 def _height_disagrees(ch: str, box: GlyphBox, alpha: np.ndarray, sx: float, sy: float, shift: int) -> bool:
