@@ -443,6 +443,25 @@ async def test_a_capital_read_in_lowercase_is_told_by_its_height_over_its_words_
     assert read_as(render, readings) == {true: true for true in readings}
 
 
+@pytest.mark.parametrize("family", ["Poppins", "Inter"])
+async def test_a_time_read_in_letters_comes_back_in_digits(
+    browser_pool: SealedBrowserPool, family: str
+) -> None:
+    # bs_chat's "arrive at 11:00, a bit" was read "arrive at l:oo, a bit" (Poppins' one is a stem
+    # with a small flag, its zero a tall o), and a letter short: the o was repeated ("l:ooo,").
+    # A time read in look-alikes has its digits' readings too; the drawing picks the one, and
+    # each look-alike left is judged by its glyph. Words round a colon stay words.
+    body = "<p>The containers arrive at 11:00, a bit early</p><p>Doors open at 1:00 sharp today</p>"
+    body += "<p>Note: all lockers close at dusk</p>"
+    render = await browser_pool.render(page(family, body), Viewport(600, 200))
+    readings = {
+        "The containers arrive at 11:00, a bit early": "The containers arrive at l:oo, a bit early",
+        "Doors open at 1:00 sharp today": "Doors open at l:oo sharp today",
+        "Note: all lockers close at dusk": "Note: all lockers close at dusk",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
 async def test_a_quote_closed_by_the_other_kind_in_code_is_read_by_its_ink(
     browser_pool: SealedBrowserPool,
 ) -> None:

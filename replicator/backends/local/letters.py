@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fonts import FONTS, FontFit, draw_text, similarity
+from .proofread import clock_shaped, digits_for
 from .spacing import empty_runs
 
 # A word's ink must miss its drawing by this much of a letter's advance (and no more than the
@@ -87,13 +88,20 @@ def _ink_spans(
 
 
 def _variants(word: str) -> list[str]:
-    """The word with one letter repeated, and with one of two equal neighbours removed."""
+    """The word with one letter repeated, and with one of two equal neighbours removed. A time
+    read in digits' look-alikes ("l:oo" for 11:00) has its digits' readings too: which one, the
+    drawing decides (proofread then judges each look-alike left)."""
     out: list[str] = []
-    for i, ch in enumerate(word):
-        if ch.isalpha():
-            out.append(word[: i + 1] + ch + word[i + 1 :])
-        if i and word[i - 1] == ch and ch.isalpha():
-            out.append(word[:i] + word[i + 1 :])
+    forms = [(word, str.isalpha)]
+    if clock_shaped(word):
+        forms.append((digits_for(word), str.isdigit))
+        out.append(digits_for(word))
+    for form, repeats in forms:
+        for i, ch in enumerate(form):
+            if repeats(ch):
+                out.append(form[: i + 1] + ch + form[i + 1 :])
+            if i and form[i - 1] == ch and repeats(ch):
+                out.append(form[:i] + form[i + 1 :])
     return list(dict.fromkeys(v for v in out if v != word))
 
 
@@ -140,8 +148,9 @@ def restore_letters(text: str, fit: FontFit, alpha: np.ndarray, filled: np.ndarr
         wanted = (span[1] - span[0]) / fit.size
         best, best_score = word, as_read + _MARGIN
         for variant in variants:
-            # Only variants that make the word longer where its ink is wider, shorter where narrower.
-            if (len(variant) > len(word)) != (miss > 0):
+            # Only variants that make the word longer where its ink is wider, shorter where
+            # narrower (or a time's digits for their look-alikes, as long).
+            if len(variant) != len(word) and (len(variant) > len(word)) != (miss > 0):
                 continue
             drawn = draw_text(variant, path, fit.face.index, fit.size, spacing)
             if abs(drawn.shape[1] / fit.size - wanted) * fit.size > 0.5 * letter:

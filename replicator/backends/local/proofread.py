@@ -559,6 +559,19 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
                 }
                 log.debug("one %r[%d]: ink %s, drawn %s", text, i, seen_marks, marks)
                 clear = seen_marks is not None and seen_marks == marks[option] != marks[ch]
+                # A flag out left at the top and nothing out right is a one's, where the face's
+                # stem letter has none: a drawing's foot can differ by a pixel of antialiasing
+                # (Poppins' one at 16 px showed one that the ink of "1:00" did not).
+                drawn_one, drawn_stem = marks[option], marks[ch]
+                clear = clear or (
+                    option == "1"
+                    and seen_marks is not None
+                    and seen_marks[:2] == (True, False)
+                    and drawn_one is not None
+                    and drawn_one[:2] == (True, False)
+                    and drawn_stem is not None
+                    and not drawn_stem[0]
+                )
                 scores[option] = scores[ch] + (1.0 if clear else -1.0)
             if {ch, option} <= _STEMS:
                 # A stem and a stem: their drawings correlate alike; their heights and an i's dot
@@ -1196,6 +1209,24 @@ def _pen(boxes: tuple[GlyphBox | None, ...], i: int) -> float:
     return previous[-1][2] if previous else 0.0
 
 
+def clock_shaped(word: str) -> bool:
+    """Whether ``word`` is a time of day read in digits' look-alikes ("l:oo" for 11:00 in
+    Poppins, whose one is a stem with a small flag and whose zero a tall round o): look-alikes
+    and digits on both sides of a colon, and nothing else but a closing comma or period."""
+    core = word.rstrip(".,;")
+    head, colon, tail = core.partition(":")
+    return (
+        bool(colon and head and tail)
+        and all(c.isdigit() or c in _DIGIT_FOR for c in head + tail)
+        and any(c in _DIGIT_FOR for c in core)
+    )
+
+
+def digits_for(word: str) -> str:
+    """``word`` with every look-alike of a digit made that digit."""
+    return "".join(_DIGIT_FOR.get(c, c) for c in word)
+
+
 def _in_doubt(text: str, i: int, fit: FontFit) -> bool:
     ch = text[i]
     if ch == "-" or ch in _OPENING:
@@ -1321,6 +1352,12 @@ def _word(text: str, i: int) -> tuple[int, int]:
     return start, end
 
 
+def _spaced_word(text: str, i: int) -> str:
+    """The run of ``text`` between spaces round ``text[i]`` ("l:oo," as a whole)."""
+    end = text.find(" ", i)
+    return text[text.rfind(" ", 0, i) + 1 : end if end >= 0 else len(text)]
+
+
 def _capitals_else(text: str, i: int, start: int, end: int) -> bool:
     """Whether the letters of the word ``text[start:end]`` other than ``text[i]`` are capitals
     (one at least)."""
@@ -1394,8 +1431,8 @@ def _suspects(
     letters = [c for c in others if c.isalpha()]
     capitals = len(letters) >= 2 and all(c.isupper() for c in letters)
     lower = len(letters) >= 2 and all(c.islower() for c in letters)
-    if ch in _DIGIT_FOR and any(c.isdigit() for c in others):
-        options += _DIGIT_FOR[ch]  # a letter among digits
+    if ch in _DIGIT_FOR and (any(c.isdigit() for c in others) or clock_shaped(_spaced_word(text, i))):
+        options += _DIGIT_FOR[ch]  # a letter among digits, or in a time read as letters
     elif ch in _LETTERS_FOR and letters:
         # A digit among letters: the letter of the word's case ("RAD10", "v1.0" stays if drawn so);
         # a word's first letter may be a capital before lowercase ("0pen" for Open).
