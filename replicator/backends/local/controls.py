@@ -794,6 +794,59 @@ def read_glyphs(
     return found, kept
 
 
+# A number standing alone on its surface (a ranking's large red serif "1" to "5", a calendar's day
+# numbers, a pager's current page): OCR's detector passes over a lone glyph, and the graphics
+# finder traced it as a mark. Read on its own surface, it is text, when its reading is digits
+# and, drawn, matches the ink closely; a traced letter may well be a logo and stays one.
+_FREE_DIGITS = re.compile(r"\d{1,3}")
+_FREE_LIKENESS = 0.75  # as a glyph in its holder (_glyph)
+_FREE_SURFACE = 24  # how far (max channel) the surface round the glyph may stray from its median
+
+
+def read_free_numbers(
+    rgb: np.ndarray, graphics: list[Graphic], engine: OcrEngine, faces: tuple[FontFace, ...] | None
+) -> tuple[list[TextLine], list[Graphic]]:
+    """Numbers standing alone that were traced as marks, read as text (see ``_FREE_DIGITS``);
+    the lines read and the graphics left."""
+    found: list[TextLine] = []
+    kept: list[Graphic] = []
+    for graphic in graphics:
+        line = _free_digits(rgb, graphic, engine, faces)
+        if line is None:
+            kept.append(graphic)
+        else:
+            found.append(line)
+    return found, kept
+
+
+def _free_digits(
+    rgb: np.ndarray, graphic: Graphic, engine: OcrEngine, faces: tuple[FontFace, ...] | None
+) -> TextLine | None:
+    g = graphic.box
+    if (
+        graphic.trace is None
+        or graphic.behind_text
+        or not (8 <= g.height <= 56 and g.width <= 1.2 * g.height)
+    ):
+        return None
+    crop, _x0, _y0 = crop_around(rgb, g, max(3, round(0.3 * g.height)))
+    around = edge_pixels(crop).astype(np.int16)
+    surface = np.median(around, axis=0)
+    if float(np.mean(np.abs(around - surface).max(axis=1) <= _FREE_SURFACE)) < 0.9:
+        return None  # not on a plain surface: part of a picture
+    fill = (int(surface[0]), int(surface[1]), int(surface[2]))
+    ((text, confidence),) = engine.recognize([_enlarged(crop, fill, 3 * round(g.height))])
+    text = unicodedata.normalize("NFKC", text).strip()
+    if confidence < 0.5 or not _FREE_DIGITS.fullmatch(text):
+        return None
+    return _read_alone(
+        rgb,
+        OcrLine(text, Box(g.x - 1, g.y - 1, g.width + 2, g.height + 2), confidence),
+        faces,
+        _FREE_LIKENESS,
+    )
+
+
 # A word-shaped picture: a line of glyphs this tall (px) and at least this many heights wide.
 _WORD_HEIGHT = (7, 40)
 _WORD_MIN_ASPECT = 1.6

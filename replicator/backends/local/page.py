@@ -22,6 +22,7 @@ from .controls import (
     frame_boxes,
     read_badges,
     read_big_glyphs,
+    read_free_numbers,
     read_glyphs,
     read_words,
     rejoin_letters,
@@ -152,6 +153,9 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
                 region.visible = False
     # Unknown one-color marks are drawn as traced vectors in their color, not as pictures.
     trace_marks(rgb, graphics)
+    # Numbers standing alone (a ranking's, a calendar's) that were traced as marks are text.
+    numbers, graphics = read_free_numbers(rgb, graphics, engine, faces)
+    lines += numbers
     lines = join_split_lines(lines, _containers(lines, regions))
     blocks = split_labels(group_blocks(lines, _containers(lines, regions)), controls)
     # A speech bubble's tail is a triangle beside its box, drawn with the shapes.

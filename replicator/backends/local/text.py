@@ -1788,7 +1788,8 @@ def _cut(ink: _Ink, text: str, icon_check: IconCheck | None) -> list[_Draft]:
             and _colorful_ink(ink, (x0, y0, x1, y1))
         ):
             continue  # small photos (a row of avatars read "@a@"): pictures, not text
-        underline = _underline(ink.mask, x0, y0, x1, y1)
+        # A lone glyph's foot is its own (a bold serif "1" stands on a bar as wide as itself).
+        underline = _underline(ink.mask, x0, y0, x1, y1) if len(piece.strip()) >= 2 else None
         if underline:
             y1 = underline
         strike = _strike(ink.mask, piece, x0, y0, x1, y1)
