@@ -31,6 +31,7 @@ KIND = {
     "Poppins": "sans",
     "Merriweather": "serif",
     "JetBrains Mono": "mono",
+    "Lato": "sans",
 }
 
 
@@ -113,6 +114,33 @@ async def test_lines_come_back_in_their_family_weight_and_size(
         assert abs(line.fit.weight - truth.weight) <= 100, (truth, line.fit.weight)
         assert abs(line.fit.size - truth.size) <= 0.1 * truth.size, (truth, line.fit.size)
         assert not line.italic, truth
+
+
+SHORT = [
+    Line("12", "Roboto", 400, 12),
+    Line("128", "Inter", 500, 12),
+    Line("8.5", "Lato", 400, 16),
+    Line("Team", "Inter", 400, 14),
+    Line("cURL", "Roboto", 500, 12),
+]
+
+
+async def test_short_numbers_and_labels_keep_their_weight_and_size(browser_pool: SealedBrowserPool) -> None:
+    """Counters, ratings and short labels (primer's "12", tw_users_table's "128", bulma_product's
+    "8.5") came out a pixel small and 200 too heavy: their ink measures half a pixel narrower than
+    the glyphs' outlines (Chromium's text gamma lightens the edge columns), which on two or three
+    glyphs is a size too small, and a bolder weight made up the ink's mass."""
+    lines = [Line(t.text, t.family, t.weight, t.size) for t in SHORT]
+    html = page_html(lines).replace("<body>", "<body style='color:#59636e'>")
+    render = await browser_pool.render(html, Viewport(400, 360))
+    found = read_back(render)
+    for truth in SHORT:
+        line = line_at(found, dom_box(render, truth.text))
+        assert line.text == truth.text
+        # (Two or three glyphs do not tell Roboto from Inter: their kind, weight and size they do.)
+        assert line.fit.face is not None and line.fit.face.kind == KIND[truth.family], (truth, line.fit.face)
+        assert abs(line.fit.weight - truth.weight) <= 100, (truth, line.fit.weight)
+        assert abs(line.fit.size - truth.size) <= 0.1 * truth.size, (truth, line.fit.size)
 
 
 async def test_an_upright_paragraph_is_not_italic_and_an_italic_line_is(

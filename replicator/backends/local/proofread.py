@@ -1103,8 +1103,8 @@ def _quote_by_shape(
     (1 - correlation, under 0.7 of the straight one's): measured on Chromium renders of 9 web
     and 2 system faces at 13-18 px, 341 of 397 curly marks OCR wrote straight were found and 3 of
     154 straight ones taken for curly (a rule on the marks' lean found 226 and 13). Which curly
-    mark is the context's (``curly``: opening before a word, closing after one) unless the ink
-    clearly shows the other ("'tis" opens with a closing mark). ``where``: the mark's box in the
+    mark is the context's (``curly``: opening before a word, closing after one) unless, for a
+    single mark, the ink clearly shows the other ("'tis" opens with a closing mark). ``where``: the mark's box in the
     line as drawn, the drawing's horizontal scale onto the ink and the window's shift.
     """
     box, sx, shift = where
@@ -1118,7 +1118,9 @@ def _quote_by_shape(
     log.debug(
         "quote %r[%d]: straight %.3f, %s", text, i, straight, {k: round(v, 3) for k, v in scores.items()}
     )
-    if 1 - scores[other] < 0.5 * (1 - scores[curly]):
+    # Only a single mark stands against its context ("'tis"): a double one before a word opens it
+    # (mail_inbox's 13 px "Brand assets" drew closer to a closing mark by a pixel's phase).
+    if text[i] == "'" and 1 - scores[other] < 0.5 * (1 - scores[curly]):
         curly = other
     bent = scores[curly]
     return curly if 1 - bent < 0.7 * (1 - straight) and bent > straight + 0.01 else text[i]
