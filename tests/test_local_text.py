@@ -462,6 +462,22 @@ async def test_a_time_read_in_letters_comes_back_in_digits(
     assert read_as(render, readings) == {true: true for true in readings}
 
 
+@pytest.mark.parametrize("family", ["Roboto", "Inter"])
+async def test_a_zero_after_a_currency_sign_read_as_an_o_is_told_by_its_width(
+    browser_pool: SealedBrowserPool, family: str
+) -> None:
+    # bulma_shop_grid's 12 px "$0" came out "$O": what follows a currency sign is an amount, and
+    # a zero is a narrower oval than a capital O (the line fitted to the O's width drew both
+    # alike). A word's O after a sign stays.
+    body = (
+        '<p style="font-size:12px;color:#69748c">Cart total $0</p>'
+        '<p style="font-size:12px;color:#69748c">Paid with $OCEAN credits</p>'
+    )
+    render = await browser_pool.render(page(family, body), Viewport(500, 140))
+    readings = {"Cart total $0": "Cart total $O", "Paid with $OCEAN credits": "Paid with $OCEAN credits"}
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
 async def test_a_quote_closed_by_the_other_kind_in_code_is_read_by_its_ink(
     browser_pool: SealedBrowserPool,
 ) -> None:

@@ -43,6 +43,8 @@ _ACCENTS = {"a": "áàâãä", "e": "éèêë", "o": "óòôõö", "u": "úùû�
 _ACCENTS |= {"s": "šś", "z": "žźż", "y": "ýÿ"}
 # Currency signs OCR reads as a letter when they stand before an amount ("C10.00", "S650").
 _CURRENCY_FOR = {"C": "€", "c": "€", "e": "€", "E": "€", "S": "$", "s": "$", "Y": "¥", "L": "£"}
+# Currency signs: what follows one is an amount.
+_SIGNS = "$€£¥"
 # Symbols that stand alone and that OCR reads for one another.
 _SYMBOLS = {"@": "©®", "©": "@®", "®": "©@", "?": "©"}
 # A thousands separator OCR reads as the other one: a comma's tail below the baseline decides.
@@ -573,6 +575,10 @@ def _substitutions(text: str, fit: FontFit, alpha: np.ndarray) -> str:
                     and not drawn_stem[0]
                 )
                 scores[option] = scores[ch] + (1.0 if clear else -1.0)
+            if {ch, option} == {"O", "0"}:
+                rounder = _round_or_oval(alpha, box, sx, shift, (ch, option), (path, index, fit.size))
+                if rounder is not None:
+                    scores[option] = scores[ch] + (1.0 if rounder == option else -1.0)
             if {ch, option} <= _STEMS:
                 # A stem and a stem: their drawings correlate alike; their heights and an i's dot
                 # tell them apart, or nothing does.
@@ -775,6 +781,35 @@ def _stem_marks(patch: np.ndarray) -> tuple[bool, bool, bool, bool] | None:
         out(bottom, bottom + 1, stem[0] - 1),
         out(bottom, bottom + 1, stem[-1] + 1),
     )
+
+
+def _round_or_oval(
+    alpha: np.ndarray,
+    box: GlyphBox,
+    sx: float,
+    shift: int,
+    pair: tuple[str, str],
+    font: tuple[str, int, float],
+) -> str | None:
+    """Which of a capital O and a zero the ink where ``box`` stands is, by its width over its
+    height: the two stand as tall, and a window's correlation cannot tell them once the line is
+    fitted to the misreading (bulma_shop_grid's 12 px "$0" read "$O", the size shrunk to the O's
+    width). A zero is the narrower oval in our faces (Roboto: 0.64 of its height wide, its O
+    0.83). None: the face draws them alike, or the ink is no lone glyph."""
+    patch = _glyph_ink(alpha, box[0] * sx + shift, box[2] * sx + shift)
+    if patch is None or patch.shape[0] < 6:
+        return None
+    path, index, size = font
+    aspects = {}
+    for c in pair:
+        drawn = draw_glyphs(c, path, index, size)[0]
+        if drawn.size == 0:
+            return None
+        aspects[c] = drawn.shape[1] / drawn.shape[0]
+    if abs(aspects[pair[0]] - aspects[pair[1]]) < 0.1:
+        return None
+    seen = patch.shape[1] / patch.shape[0]
+    return min(pair, key=lambda c: abs(seen - aspects[c]))
 
 
 def _trailing_dots(text: str, i: int) -> int:
@@ -1433,8 +1468,12 @@ def _suspects(
     letters = [c for c in others if c.isalpha()]
     capitals = len(letters) >= 2 and all(c.isupper() for c in letters)
     lower = len(letters) >= 2 and all(c.islower() for c in letters)
-    if ch in _DIGIT_FOR and (any(c.isdigit() for c in others) or clock_shaped(_spaced_word(text, i))):
-        options += _DIGIT_FOR[ch]  # a letter among digits, or in a time read as letters
+    # "$O" for $0: an amount after a currency sign, in digits and their look-alikes ("$OCEAN" is a word).
+    amount = start > 0 and text[start - 1] in _SIGNS and all(c.isdigit() or c in _DIGIT_FOR for c in token)
+    if ch in _DIGIT_FOR and (
+        any(c.isdigit() for c in others) or amount or clock_shaped(_spaced_word(text, i))
+    ):
+        options += _DIGIT_FOR[ch]  # a letter among digits, after a currency sign, or in a time
     elif ch in _LETTERS_FOR and letters:
         # A digit among letters: the letter of the word's case ("RAD10", "v1.0" stays if drawn so);
         # a word's first letter may be a capital before lowercase ("0pen" for Open).
