@@ -478,6 +478,24 @@ async def test_a_zero_after_a_currency_sign_read_as_an_o_is_told_by_its_width(
     assert read_as(render, readings) == {true: true for true in readings}
 
 
+async def test_tracked_out_capitals_read_in_lowercase_are_spaced_as_capitals(
+    browser_pool: SealedBrowserPool,
+) -> None:
+    # bs_landing_saas' eyebrow: OCR read "field service, simplified", the system faces took the
+    # tracked-out capitals for monospace (so they stayed lowercase), and the line, spaced as
+    # lowercase in Montserrat, came out "FIELD SERVIC E, SI MPLIFI ED".
+    body = (
+        '<p style="font-size:13px;font-weight:700;letter-spacing:2.3px;color:#ff7a45">'
+        "FIELD SERVICE, SIMPLIFIED</p><p>Schedule crews, dispatch jobs and get paid faster.</p>"
+    )
+    render = await browser_pool.render(page("Montserrat", body, (400, 700)), Viewport(600, 140))
+    readings = {
+        "FIELD SERVICE, SIMPLIFIED": "field service, simplified",
+        "Schedule crews, dispatch jobs and get paid faster.": "Schedule crews, dispatch jobs and get paid faster.",
+    }
+    assert read_as(render, readings) == {true: true for true in readings}
+
+
 async def test_a_quote_closed_by_the_other_kind_in_code_is_read_by_its_ink(
     browser_pool: SealedBrowserPool,
 ) -> None:

@@ -2149,6 +2149,16 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
     readings = []
     for start in dict.fromkeys((piece.ocr_text, piece.text)):
         fit = fit_font(start, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+        if fit.face is not None and fit.face.kind != "mono" and not has_cjk(start):
+            # Capitals read in lowercase, which the system faces took for monospace when the line
+            # was cut (bs_landing_saas' tracked-out "FIELD SERVICE, SIMPLIFIED" in Montserrat,
+            # fitted as Liberation Mono, and left in lowercase by _finish): in the page's face
+            # the ink shows them, and the line is fitted and spaced as capitals.
+            capitals = capitals_by_ink(start, alpha)
+            if capitals != start:
+                upper = fit_font(capitals, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+                if upper.error <= fit.error + 0.15:
+                    start, fit = capitals, upper
         # A capital read twice ("HHOME") first: its extra width would read as word gaps.
         dropped = drop_doubled_capital(start, fit, piece.measured, faces)
         if dropped is not None:
