@@ -472,9 +472,15 @@ async def test_a_zero_after_a_currency_sign_read_as_an_o_is_told_by_its_width(
     body = (
         '<p style="font-size:12px;color:#69748c">Cart total $0</p>'
         '<p style="font-size:12px;color:#69748c">Paid with $OCEAN credits</p>'
+        # (A zero read as one stays: DejaVu Sans' zero, nearly as round as its O, had become one.)
+        "<p style=\"font:13px 'DejaVu Sans';color:#52525b\">Washed linen, 130x170</p>"
     )
-    render = await browser_pool.render(page(family, body), Viewport(500, 140))
-    readings = {"Cart total $0": "Cart total $O", "Paid with $OCEAN credits": "Paid with $OCEAN credits"}
+    render = await browser_pool.render(page(family, body), Viewport(500, 180))
+    readings = {
+        "Cart total $0": "Cart total $O",
+        "Paid with $OCEAN credits": "Paid with $OCEAN credits",
+        "Washed linen, 130x170": "Washed linen, 130x170",
+    }
     assert read_as(render, readings) == {true: true for true in readings}
 
 
