@@ -315,6 +315,16 @@ def test_a_faces_glyph_sheet_is_kept_on_disk_and_gives_what_drawing_gives(tmp_pa
         assert (again.glyphs["g"][0] == fonts._draw_glyph("g", path, face.index)[0]).all()
         assert "é" not in again.glyphs
         assert (fonts._glyph("é", path, face.index)[0] == fonts._draw_glyph("é", path, face.index)[0]).all()
+
+        # A cache that cannot be written (its directory is a file): the sheet is drawn all the same.
+        blocked = tmp_path / "blocked"
+        blocked.write_text("not a directory")
+        monkeypatch.setattr(
+            fonts.FONTS, "_library", WebFontLibrary(fonts.FONTS.library.node_modules, blocked)
+        )
+        fonts._sheet.cache_clear()
+        drawn = fonts._sheet(path, face.index)
+        assert drawn.advances["W"] == fonts._draw_advance("W", path, face.index)
     finally:
         fonts._sheet.cache_clear()
         fonts._glyph.cache_clear()

@@ -534,7 +534,8 @@ def _sheet(path: str, index: int) -> _Sheet:
         _save(tmp, sheet)
         tmp.replace(cache)
     except OSError as exc:
-        log.warning("could not cache a glyph sheet in %s: %s", cache.parent, exc)
+        # Only time is lost (the next process draws the sheet again): not a warning per face.
+        log.debug("could not cache a glyph sheet in %s: %s", cache.parent, exc)
     return sheet
 
 
