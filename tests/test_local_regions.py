@@ -132,3 +132,21 @@ def test_a_light_round_button_on_white_is_a_disc() -> None:
     assert disc.fill == (248, 249, 250)
     assert max(abs(disc.box.x - 24), abs(disc.box.y - 20)) <= 1 and abs(disc.box.width - 42) <= 2, disc.box
     assert disc.radius >= 17, disc.radius
+
+
+def test_a_bar_along_the_image_edge_is_its_boxs_border_and_a_strip_of_page_is_not() -> None:
+    """bs_chat's active contact: a 3 px blue left border at x 0-2, the image's edge. Its run has no
+    outside beyond it, and it had been left out (the item a box from x 3, no bar). A strip of the
+    page's own white between a card and the edge runs on past the card, and is no border."""
+    image = Image.new("RGB", (400, 300), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 50, 2, 117), fill=(59, 91, 219))  # the bar
+    draw.rectangle((3, 50, 299, 117), fill=(240, 244, 255))  # the active item
+    draw.rectangle((3, 180, 199, 259), fill=(226, 232, 240))  # a card 3 px off the edge
+    rgb = np.asarray(image).copy()
+    _root, regions, _ = find_regions(rgb, segment(rgb), np.zeros(rgb.shape[:2], dtype=bool))
+    (item,) = [r for r in regions if r.visible and r.fill == (240, 244, 255)]
+    assert item.box.x == 0 and item.border_width[3] == 3, (item.box, item.border_width)
+    assert item.border_colors[3] == (59, 91, 219)
+    (card,) = [r for r in regions if r.visible and r.fill == (226, 232, 240)]
+    assert card.border_width[3] == 0 and abs(card.box.x - 3) <= 1, (card.box, card.border_width)

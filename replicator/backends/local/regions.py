@@ -728,6 +728,18 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
                 i, j = j, k
         edge_index = i - 1
         run = j - i
+        if (
+            j == len(profile)
+            and run <= 4
+            and _bar_at_image_edge(rgb, region, side, coords[i:j], profile[i], fill)
+        ):
+            # A bar along the image's edge (bs_chat's active contact, its 3 px blue left border
+            # at x 0-2): there is no outside to see past it.
+            widths[side] = run
+            colors.append(as_rgb(profile[i]))
+            side_colors[side] = as_rgb(profile[i])
+            edges[side] = float(coords[j - 1] + (1 if step > 0 else 0))
+            continue
         if j < len(profile) and run <= 4:
             color, outside = profile[i], profile[j]
             between = bool(
@@ -765,6 +777,25 @@ def _detect_border(rgb: np.ndarray, region: Region) -> None:
             colors, key=lambda c: (sum(color_distance(c, o) <= 12 for o in colors), -colors.index(c))
         )
         region.border_colors = (side_colors[0], side_colors[1], side_colors[2], side_colors[3])
+
+
+def _bar_at_image_edge(
+    rgb: np.ndarray, region: Region, side: int, strip: list[int], color: np.ndarray, fill: np.ndarray
+) -> bool:
+    """Whether the run of ``color`` between the region's fill and the image's edge (rows or
+    columns ``strip``, on ``side``: top, right, bottom, left) is the region's border: it reaches
+    the edge, stands out from the fill, and ends with the region's side. A strip of the page's
+    own background between a box and the edge runs on past the box; a border does not."""
+    height, width = rgb.shape[:2]
+    limit = height - 1 if side == 2 else width - 1 if side == 1 else 0
+    if not strip or strip[-1] != limit or float(np.abs(color - fill).max()) < 40:
+        return False
+    b = region.box
+    if side in (1, 3):
+        seen = [rgb[y, strip[0]] for y in (int(b.y) - 2, int(b.bottom) + 1) if 0 <= y < height]
+    else:
+        seen = [rgb[strip[0], x] for x in (int(b.x) - 2, int(b.right) + 1) if 0 <= x < width]
+    return bool(seen) and all(float(np.abs(p.astype(np.int16) - color).max()) >= 30 for p in seen)
 
 
 def _run_end(profile: np.ndarray, start: int) -> int:
