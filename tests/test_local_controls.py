@@ -525,3 +525,27 @@ async def test_a_dark_theme_s_borderless_search_field_is_a_field(browser_pool: S
     assert [f.get("placeholder") for f in fields] == ["Search assets"], fields
     holder = next(d for d in document.iter("div") if fields[0] in list(d))  # type: ignore[attr-defined]
     assert any(str(e.tag).endswith("svg") and "search" in (e.get("class") or "") for e in holder.iter())
+
+
+CHAT = f"""<!doctype html><html><head><style>{BASE_CSS}
+.thread{{width:640px;margin:40px auto}}
+.bubble{{display:inline-block;background:#fff;border-radius:14px;padding:10px 14px;font-size:14px;
+  box-shadow:0 1px 2px rgba(0,0,0,.08);margin:0 0 28px}}
+.row{{display:flex;gap:16px}}
+.btn{{width:220px}}
+.ghost{{height:42px;width:260px;border:1px solid #dc2626;border-radius:6px;background:#fff;color:#dc2626;
+  font:bold 15px 'DejaVu Sans',sans-serif}}
+</style></head><body><div class="thread">
+<div class="bubble">Yes please, two of them are overweight. I attached the list.</div>
+<div class="row"><button class="btn">Send message</button><button class="ghost">Yes, delete my account</button></div>
+</div></body></html>"""
+
+
+async def test_a_chat_bubble_s_one_line_message_is_no_button(browser_pool: SealedBrowserPool) -> None:
+    # bs_chat's one-line message, centred in its bubble's padding as a label is in a button's,
+    # had become a <button>: a sentence is no label. Buttons of a few words stay buttons.
+    _, document = await _replica(browser_pool, CHAT, 900, 260)
+    buttons = sorted(" ".join((e.text or "").split()) for e in document.iter("button"))  # type: ignore[attr-defined]
+    assert buttons == ["Send message", "Yes, delete my account"]
+    texts = [" ".join("".join(e.itertext()).split()) for e in document.iter() if e.tag in ("p", "span")]  # type: ignore[attr-defined]
+    assert "Yes please, two of them are overweight. I attached the list." in texts

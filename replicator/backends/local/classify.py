@@ -442,6 +442,9 @@ def _is_link_color(color: RGB, body_color: RGB) -> bool:
     return max(abs(a - b) for a, b in zip(color, body_color, strict=True)) > 60
 
 
+_LABEL_WORDS = 7  # a button's label is a few words ("Yes, delete my account" is four)
+
+
 def _region_role(node: Node, page_width: float, page_height: float) -> str:
     region = node.region
     assert region is not None
@@ -467,7 +470,10 @@ def _region_role(node: Node, page_width: float, page_height: float) -> str:
         # mail app's big "Compose".)
         tall = (4.2 if icon is None else 5.0) * size
         small = box.height <= max(tall, 24) and box.height <= 80 and narrow and not _flush(region)
-        if (not others or icon is not None) and small and centered:
+        # A sentence is no label: a chat bubble's one-line message ("Yes please, two of them are
+        # overweight. I attached the list.") is centred in its padding as a button's label is.
+        label = len(block.text.split()) <= _LABEL_WORDS
+        if (not others or icon is not None) and small and centered and label:
             if (
                 not others
                 and size <= 13.5
