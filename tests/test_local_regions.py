@@ -32,7 +32,7 @@ def test_a_faint_divider_between_list_items_is_a_rule_of_its_color() -> None:
     image = Image.new("RGB", (500, 200), (255, 255, 255))
     ImageDraw.Draw(image).line((40, 100, 439, 100), fill=(243, 244, 246), width=1)
     rgb = np.asarray(image).copy()
-    rules = find_rules(rgb, np.zeros(rgb.shape[:2], dtype=bool))
+    rules = find_rules(rgb, np.zeros(rgb.shape[:2], dtype=bool), segment(rgb))
     assert len(rules) == 1
     rule = rules[0]
     assert not rule.vertical and rule.color == (243, 244, 246)

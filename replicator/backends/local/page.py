@@ -88,19 +88,20 @@ def analyze(png: bytes, *, ocr: OcrEngine | None = None, icons: IconIndex | None
     text_mask = np.zeros((height, width), dtype=bool)
     for box in [line.ink for line in lines] + [g.box for g in icon_marks]:
         _paint(text_mask, box, 1)
-    # A table cell's lone "—", which OCR does not read, is text in its row's face.
-    # (Thin horizontal runs are the rules' and the dashes' both: found once.)
-    runs = thin_runs(rgb, text_mask)
+    surfaces = segment(rgb)
+    # A table cell's lone "—", which OCR does not read, is text in its row's face. (Thin
+    # horizontal runs are the rules' and the dashes' both: found once, from the segmentation's
+    # steps between neighbours.)
+    runs = thin_runs(surfaces, text_mask)
     dashes = find_dashes(rgb, runs, lines)
     for dash in dashes:
         _paint(text_mask, dash.ink, 1)
     lines += dashes
-    surfaces = segment(rgb)
     root, regions, by_label = find_regions(rgb, surfaces, text_mask, [line.ink for line in lines])
     # Text measured with a badge's pill as its ink is measured again on the pill.
     lines = remeasure_on_fills(rgb, lines, regions, is_icon, root)
     frame_boxes(rgb, lines, root, regions)
-    rules = [r for r in find_rules(rgb, text_mask, runs) if not _is_region_edge(r.box, regions)]
+    rules = [r for r in find_rules(rgb, text_mask, surfaces, runs) if not _is_region_edge(r.box, regions)]
     text_boxes = [line.ink for line in lines]
     shapes = find_shapes(rgb, surfaces, root, regions, by_label, text_mask)
     graphics = find_graphics(

@@ -918,21 +918,29 @@ def _share_borders(regions: list[Region]) -> None:
 
 
 def find_rules(
-    rgb: np.ndarray, text_mask: np.ndarray, horizontal: list[tuple[int, int, int, int]] | None = None
+    rgb: np.ndarray,
+    text_mask: np.ndarray,
+    surfaces: Surfaces,
+    horizontal: list[tuple[int, int, int, int]] | None = None,
 ) -> list[Rule]:
-    """Thin lines (1-3 px) of one color, at least 24 px long, outside text. ``horizontal``: the
-    page's ``thin_runs``, when the caller has them already."""
+    """Thin lines (1-3 px) of one color, at least 24 px long, outside text, from the steps between
+    neighbours the segmentation measured (``surfaces``). ``horizontal``: the page's
+    ``thin_runs``, when the caller has them already."""
     rules: list[Rule] = []
+    right, down = surfaces.steps
     for vertical in (False, True):
-        img = np.ascontiguousarray(rgb.transpose(1, 0, 2)) if vertical else np.ascontiguousarray(rgb)
-        if vertical or horizontal is None:
-            runs = _thin_runs(img, text_mask.T if vertical else text_mask, 24)
+        if vertical:
+            # Columns as rows: the steps to the right neighbour, transposed, are a transposed
+            # image's steps down.
+            runs = _thin_runs(np.ascontiguousarray(right.T), text_mask.T, 24)
+        elif horizontal is None:
+            runs = _thin_runs(down, text_mask, 24)
         else:
             runs = [r for r in horizontal if r[2] >= 24]
         for x, y, w, h in runs:
-            color = as_rgb(np.median(img[y : y + h, x : x + w].reshape(-1, 3), axis=0))
             box = Box(y, x, h, w) if vertical else Box(x, y, w, h)
-            rules.append(Rule(box, color, vertical))
+            pixels = rgb[int(box.y) : int(box.bottom), int(box.x) : int(box.right)]
+            rules.append(Rule(box, as_rgb(np.median(pixels.reshape(-1, 3), axis=0)), vertical))
     rules.sort(key=lambda r: (r.box.y, r.box.x))
     return rules
 
@@ -941,18 +949,17 @@ def find_rules(
 _SHORTEST_RUN = 6
 
 
-def thin_runs(rgb: np.ndarray, text_mask: np.ndarray) -> list[tuple[int, int, int, int]]:
+def thin_runs(surfaces: Surfaces, text_mask: np.ndarray) -> list[tuple[int, int, int, int]]:
     """Horizontal runs (x, y, w, h) 1-3 px thick and 6 px long or more, outside text: the rules
     (24 px and more, ``find_rules``) and the dashes (``dashes.find_dashes``) among them."""
-    return _thin_runs(np.ascontiguousarray(rgb), text_mask, _SHORTEST_RUN)
+    return _thin_runs(surfaces.steps[1], text_mask, _SHORTEST_RUN)
 
 
-def _thin_runs(img: np.ndarray, text_mask: np.ndarray, shortest: int) -> list[tuple[int, int, int, int]]:
+def _thin_runs(step: np.ndarray, text_mask: np.ndarray, shortest: int) -> list[tuple[int, int, int, int]]:
     """Horizontal runs (x, y, w, h) of 1-3 rows of one color between rows of another, at least
-    ``shortest`` px long, outside text."""
-    rows = img.shape[0]
-    mask = np.zeros(img.shape[:2], dtype=bool)
-    step = _step(img[1:], img[:-1])  # step[y] compares rows y and y+1
+    ``shortest`` px long, outside text. ``step[y]``: how far row y is from row y+1."""
+    rows = step.shape[0] + 1
+    mask = np.zeros((rows, step.shape[1]), dtype=bool)
     diff = step > 8  # a divider as faint as gray-100 on white (#f3f4f6: 12 levels) is one
     same = step <= 4
     for t in (1, 2, 3):
