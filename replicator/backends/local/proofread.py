@@ -1653,13 +1653,19 @@ def _ink_top(box: GlyphBox, alpha: np.ndarray, sx: float, shift: int, ch: str = 
 
 
 def _top_of(alpha: np.ndarray, left: float, right: float) -> float | None:
+    rows = _rows_of(alpha, left, right)
+    return rows[0] if rows is not None else None
+
+
+def _rows_of(alpha: np.ndarray, left: float, right: float) -> tuple[float, float] | None:
+    """The first and last rows of ink in columns ``left``..``right`` (None: no ink there)."""
     c0 = round(left)
     c1 = max(round(right), c0 + 1)
     columns = alpha[:, max(c0, 0) : max(c1, 0)]
     if columns.size == 0:
         return None
     rows = np.flatnonzero(columns.max(axis=1) > 0.35)
-    return float(rows[0]) if len(rows) else None
+    return (float(rows[0]), float(rows[-1])) if len(rows) else None
 
 
 def _stands_with_its_word(
@@ -1720,16 +1726,13 @@ def _capital_by_height(
     spans = []
     for j in range(i + 1, min(end, i + 4)):
         box = boxes[j]
-        if j == i or text[j] not in "aemnr" or box is None:
+        if text[j] not in "aemnr" or box is None:
             continue
-        left, right = (
-            (box[0] + 0.3 * (box[2] - box[0])) * sx + shift,
-            (box[0] + 0.7 * (box[2] - box[0])) * sx + shift,
-        )
-        columns = alpha[:, max(round(left), 0) : max(round(right), round(left) + 1, 0)]
-        rows = np.flatnonzero(columns.max(axis=1) > 0.35) if columns.size else np.zeros(0, dtype=np.intp)
-        if len(rows):
-            spans.append((float(rows[0]), float(rows[-1])))
+        # (The letter's middle columns, as _ink_top measures a letter.)
+        width = box[2] - box[0]
+        rows = _rows_of(alpha, (box[0] + 0.3 * width) * sx + shift, (box[0] + 0.7 * width) * sx + shift)
+        if rows is not None:
+            spans.append(rows)
     if not spans:
         return False
     top = float(np.median([t for t, _b in spans]))
