@@ -1926,6 +1926,27 @@ def _frame_cuts(
     ]
 
 
+def _as_capitals(
+    text: str,
+    fit: FontFit,
+    measured: tuple[float, float, float, np.ndarray],
+    faces: tuple[FontFace, ...] | None,
+    slanted: bool,
+) -> tuple[str, FontFit] | None:
+    """``text`` and its fit, in capitals where its ink is a line of capitals (``capitals_by_ink``);
+    as they are where the capitals fit clearly worse; None where the ink shows no line of capitals.
+
+    The glyph shapes must not disagree: over a photo, mixed-case text fitted 0.49 and the same in
+    capitals 0.83; real capitals fit about as well either way (0.41, 0.51 for a tracked-out line,
+    whose spacing the mixed-case reading absorbs)."""
+    width, height, mass, alpha = measured
+    capitals = capitals_by_ink(text, alpha)
+    if capitals == text:
+        return None
+    upper = fit_font(capitals, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
+    return (capitals, upper) if upper.error <= fit.error + 0.15 else (text, fit)
+
+
 def _finish(draft: _Draft) -> _Piece:
     """The draft with its capitals and its spaces as the ink shows them, waiting for the page's fonts."""
     ink, piece, fit, measured = draft.ink, draft.text, draft.fit, draft.measured
@@ -1934,14 +1955,9 @@ def _finish(draft: _Draft) -> _Piece:
     slanted = draft.shear >= _ITALIC_SHEAR
     if not has_cjk(piece) and fit.face is not None and fit.face.kind != "mono":
         # Capitals read as "OR CONTiNuE WITh EmAIl": fitted and spaced as capitals.
-        capitals = capitals_by_ink(piece, alpha)
-        if capitals != piece:
-            # The glyph shapes must not disagree: over a photo, mixed-case text fitted 0.49 and
-            # the same in capitals 0.83; real capitals fit about as well either way (0.41, 0.51
-            # for a tracked-out line, whose spacing the mixed-case reading absorbs).
-            upper = fit_font(capitals, width, height, mass, alpha=alpha, faces=ink.faces, slanted=slanted)
-            if upper.error <= fit.error + 0.15:
-                piece, fit = capitals, upper
+        capitals = _as_capitals(piece, fit, measured, ink.faces, slanted)
+        if capitals is not None:
+            piece, fit = capitals
         else:
             # Or word by word, in a line of mixed words ("amount integer REQuIRED").
             words = capital_words(piece, alpha, _char_positions(piece, alpha.shape[1], fit))
@@ -2154,11 +2170,7 @@ def _line(piece: _Piece, faces: tuple[FontFace, ...] | None) -> TextLine:
             # was cut (bs_landing_saas' tracked-out "FIELD SERVICE, SIMPLIFIED" in Montserrat,
             # fitted as Liberation Mono, and left in lowercase by _finish): in the page's face
             # the ink shows them, and the line is fitted and spaced as capitals.
-            capitals = capitals_by_ink(start, alpha)
-            if capitals != start:
-                upper = fit_font(capitals, width, height, mass, alpha=alpha, faces=faces, slanted=slanted)
-                if upper.error <= fit.error + 0.15:
-                    start, fit = capitals, upper
+            start, fit = _as_capitals(start, fit, piece.measured, faces, slanted) or (start, fit)
         # A capital read twice ("HHOME") first: its extra width would read as word gaps.
         dropped = drop_doubled_capital(start, fit, piece.measured, faces)
         if dropped is not None:
